@@ -1,0 +1,3 @@
+package wandb
+
+//go:generate go tool genqlient genqlient.yaml

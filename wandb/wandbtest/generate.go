@@ -1,0 +1,3 @@
+package wandbtest
+
+//go:generate go tool gqlgen generate --config gqlgen.yml
