@@ -1,0 +1,99 @@
+package wandb
+
+import (
+	"fmt"
+	"strings"
+)
+
+// Code classifies an [Error]. Codes are stable lower-case strings, so a
+// script (or the Lua binding) can compare them without importing Go types.
+type Code string
+
+// The codes an [Error] can carry.
+const (
+	// CodeNotFound: the user or key does not exist (HTTP 404 or no match).
+	CodeNotFound Code = "not_found"
+	// CodeUnauthorized: the key is missing, unknown or revoked (HTTP 401).
+	CodeUnauthorized Code = "unauthorized"
+	// CodeForbidden: the key is valid but may not do this, e.g. not an admin (HTTP 403).
+	CodeForbidden Code = "forbidden"
+	// CodeConflict: the object already exists (HTTP 409).
+	CodeConflict Code = "conflict"
+	// CodeRateLimited: the server asked the client to slow down (HTTP 429).
+	CodeRateLimited Code = "rate_limited"
+	// CodeUnavailable: the server or a proxy in front of it is down or overloaded (HTTP 502, 503, 504).
+	CodeUnavailable Code = "unavailable"
+	// CodeInvalidArgument: the caller passed something the client or server rejects (HTTP 400, 422).
+	CodeInvalidArgument Code = "invalid_argument"
+	// CodeAmbiguous: a lookup matched several users; see [Error.Candidates].
+	CodeAmbiguous Code = "ambiguous"
+	// CodeInternal: the server failed (HTTP 500) or reported a failure it did not explain.
+	CodeInternal Code = "internal"
+	// CodeCanceled: the caller's context was cancelled.
+	CodeCanceled Code = "canceled"
+	// CodeTimeout: the caller's deadline or the per-attempt timeout passed (or HTTP 408).
+	CodeTimeout Code = "timeout"
+	// CodeTransport: the request could not be sent or its answer not received.
+	CodeTransport Code = "transport"
+	// CodeBadResponse: the server answered with something that is not a usable GraphQL response.
+	CodeBadResponse Code = "bad_response"
+)
+
+// Sentinel errors, one per code that callers commonly branch on. They match
+// any [*Error] with the same code: errors.Is(err, wandb.ErrNotFound).
+var (
+	ErrNotFound        error = &Error{Code: CodeNotFound}
+	ErrUnauthorized    error = &Error{Code: CodeUnauthorized}
+	ErrForbidden       error = &Error{Code: CodeForbidden}
+	ErrConflict        error = &Error{Code: CodeConflict}
+	ErrRateLimited     error = &Error{Code: CodeRateLimited}
+	ErrUnavailable     error = &Error{Code: CodeUnavailable}
+	ErrInvalidArgument error = &Error{Code: CodeInvalidArgument}
+	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}
+	ErrInternal        error = &Error{Code: CodeInternal}
+)
+
+// Error is the error every method of this package returns. It never holds
+// an API key.
+type Error struct {
+	Op         string   // the Lua-facing name of the call, e.g. "user", "create_user", "delete_api_key"
+	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
+	Status     int      // the HTTP status, 0 when there was no response
+	Message    string   // the server's text where it gave one, else ours
+	Candidates []string // for CodeAmbiguous: the matching users, as User.String()
+	Err        error    // the cause, if any (context.Canceled, a net error, ...)
+}
+
+// Error returns one line: "wandb: <op>: <message> (HTTP <status>)".
+func (e *Error) Error() string {
+	var b strings.Builder
+	b.WriteString("wandb: ")
+	if e.Op != "" {
+		b.WriteString(e.Op)
+		b.WriteString(": ")
+	}
+	msg := e.Message
+	if msg == "" {
+		msg = string(e.Code)
+	}
+	b.WriteString(oneLine(msg))
+	if e.Status != 0 {
+		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
+	}
+	return b.String()
+}
+
+// Unwrap returns the cause, so errors.Is(err, context.Canceled) works.
+func (e *Error) Unwrap() error { return e.Err }
+
+// Is reports whether target is an *Error with the same Code; this is what
+// makes errors.Is(err, wandb.ErrNotFound) work.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Code != "" && t.Code == e.Code
+}
+
+// oneLine collapses runs of white space (newlines included) into one space.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(s), " ")
+}
