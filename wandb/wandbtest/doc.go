@@ -1,0 +1,50 @@
+// Package wandbtest provides a W&B-compatible GraphQL server for tests, in the
+// spirit of net/http/httptest.
+//
+// NewServer starts a server on loopback, seeded with one instance admin
+// (AdminEmail, username AdminUsername) and a key for it:
+//
+//	srv := wandbtest.NewServer()
+//	defer srv.Close()
+//	// point a client at srv.URL with srv.AdminKey
+//
+// The server serves POST /graphql from the same schema the wandb client is
+// generated from (../schema.graphql), with gqlgen, so every document a client
+// sends is validated against the schema. It implements the user and API-key
+// operations of the public W&B SDK with the semantics W&B documents:
+//
+//   - Authentication is HTTP Basic with the user name "api" and the API key as
+//     the password. A missing or unknown key (or another user name) is answered
+//     with HTTP 401 and a body {"errors":[{"message":"..."}]}.
+//   - viewer is the caller. users(query) lists the users whose username or
+//     email contains query, case-insensitively (null or "" lists everyone).
+//     users and createUser need an instance admin: others get HTTP 403 with a
+//     GraphQL error body and a null field.
+//   - createUser of an email that exists (case-insensitively) is answered with
+//     HTTP 409 and a plain body {"error":"user with email ... already exists"},
+//     as the W&B backend does, not a GraphQL body. The new user's username is
+//     the email's local part, lower-cased, with characters other than
+//     [a-z0-9._-] replaced by "-" and a "-2", "-3"... suffix when taken; its
+//     name is the local part as given; its entity is its username.
+//   - generateApiKey issues a key to the caller. The secret is 40 lower-case hex
+//     characters from crypto/rand; the creation response's apiKey.name is the
+//     full secret, shown once. Afterwards apiKeys lists the key's ID as its
+//     name: the secret minus its last 20 characters, which is not a usable key.
+//     The server keeps only the SHA-256 of each secret.
+//   - deleteApiKey(id) deletes a key of the caller, or any key for an admin. A
+//     non-owner non-admin gets HTTP 403 with a GraphQL error; an id that names
+//     no key gets a GraphQL error in an HTTP 200 with a null result.
+//   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
+//   - As the real backend gates first-party fields on the public client's
+//     User-Agent, selecting User.apiKeys without a User-Agent that starts with
+//     "W&B Public Client" yields the GraphQL error "relogin required" for that
+//     field (the rest of the data is kept).
+//
+// The operation name of a request is read from its query text (the SDK sends
+// "operationName": ""), and is what FailNext, Requests and LastRequest match.
+// Anything but /graphql is answered 404, anything but POST on /graphql 405.
+//
+// Tests make the server misbehave with FailNext, slow it with WithLatency, and
+// watch it with Requests, LastRequest, InFlight, MaxInFlight and UserByEmail.
+// A Handler is safe for concurrent use; two handlers share nothing.
+package wandbtest

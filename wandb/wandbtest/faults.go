@@ -1,0 +1,95 @@
+package wandbtest
+
+import (
+	"encoding/json"
+	"net/http"
+	"time"
+)
+
+// Fault is a misbehaviour to answer one request with; see FailNext.
+//
+// A fault waits Delay first. Then, if Drop is set, the handler closes the
+// connection without answering; otherwise it answers with Status (200 when
+// 0), the extra Header and the raw Body (Content-Type application/json when
+// Body is valid JSON and Header sets no Content-Type). With AfterApply the
+// operation runs for real first (so a mutation takes effect) and the fault
+// replaces its answer. A Fault that sets none of Status, Header, Body and Drop
+// only delays the request, which then proceeds normally.
+type Fault struct {
+	Status     int           // answer with this HTTP status (0: 200 unless Drop)
+	Header     http.Header   // extra response headers, e.g. Retry-After
+	Body       string        // raw response body
+	Delay      time.Duration // wait first (request-context aware)
+	Drop       bool          // hijack and close the connection without any answer
+	AfterApply bool          // run the real operation first, then answer with the fault instead
+}
+
+// FailNext queues faults for the next requests of operation op (as read from
+// the query text, e.g. "GetViewer"); op "" queues them for requests of any
+// operation. Each request takes at most one fault, in the order queued: first
+// from its operation's queue, else from the "" queue. Faults apply before
+// authentication, so they answer requests with any credentials or none.
+func (h *Handler) FailNext(op string, faults ...Fault) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.faults[op] = append(h.faults[op], faults...)
+}
+
+// PendingFaults returns how many faults queued for op ("" = the any-operation
+// queue) no request has taken yet.
+func (h *Handler) PendingFaults(op string) int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return len(h.faults[op])
+}
+
+func (h *Handler) takeFault(op string) (Fault, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, key := range []string{op, ""} {
+		if q := h.faults[key]; len(q) > 0 {
+			f := q[0]
+			if len(q) == 1 {
+				delete(h.faults, key)
+			} else {
+				h.faults[key] = q[1:]
+			}
+			return f, true
+		}
+		if op == "" {
+			break
+		}
+	}
+	return Fault{}, false
+}
+
+func (f Fault) delayOnly() bool {
+	return f.Status == 0 && f.Header == nil && f.Body == "" && !f.Drop
+}
+
+// write answers with the fault, or drops the connection.
+func (f Fault) write(w http.ResponseWriter) {
+	if f.Drop {
+		conn, _, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			// HTTP/2 or a wrapped writer: abort the response instead.
+			panic(http.ErrAbortHandler)
+		}
+		_ = conn.Close()
+		return
+	}
+	for k, vs := range f.Header {
+		for _, v := range vs {
+			w.Header().Add(k, v)
+		}
+	}
+	if w.Header().Get("Content-Type") == "" && json.Valid([]byte(f.Body)) {
+		w.Header().Set("Content-Type", "application/json")
+	}
+	status := f.Status
+	if status == 0 {
+		status = http.StatusOK
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(f.Body))
+}

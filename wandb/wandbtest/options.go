@@ -1,0 +1,38 @@
+package wandbtest
+
+import "time"
+
+// Option configures a Handler (and so a Server).
+type Option func(*options)
+
+type options struct {
+	latency   time.Duration
+	seeds     []Seed
+	stateFile string
+}
+
+// WithLatency adds a fixed latency d to every request: the handler waits d
+// before it does anything else, and stops waiting when the request's context
+// ends. The wait counts toward InFlight, so concurrency is observable on
+// loopback. SetLatency changes it later.
+func WithLatency(d time.Duration) Option {
+	return func(o *options) { o.latency = d }
+}
+
+// WithSeed adds the users, keys and teams of s when the handler starts, after
+// the built-in admin. Several WithSeed options apply in order. A seed is not
+// applied when WithStateFile loads an existing state file: the state already
+// holds what the seed added when the file was first written.
+func WithSeed(s Seed) Option {
+	return func(o *options) { o.seeds = append(o.seeds, s) }
+}
+
+// WithStateFile keeps the handler's data in the file at path: NewHandler loads
+// it if it exists, and every change is saved to it atomically (a temporary
+// file in the same directory, fsynced, then renamed over path), so a crash
+// never leaves a broken file. The file holds users, teams and keys with the
+// SHA-256 of each secret, never a secret, so it holds no usable key. See
+// Handler.AdminKey for what that means for the admin key after a restart.
+func WithStateFile(path string) Option {
+	return func(o *options) { o.stateFile = path }
+}

@@ -1,0 +1,182 @@
+package wandbtest
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/99designs/gqlgen/graphql"
+	"github.com/99designs/gqlgen/graphql/handler"
+	"github.com/99designs/gqlgen/graphql/handler/lru"
+	"github.com/99designs/gqlgen/graphql/handler/transport"
+	"github.com/vektah/gqlparser/v2/ast"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest/internal/graph"
+)
+
+// newGraphQL builds the gqlgen server: POST only, as W&B serves it.
+func newGraphQL(h *Handler) *handler.Server {
+	srv := handler.New(graph.NewExecutableSchema(graph.Config{Resolvers: &resolver{h: h}}))
+	srv.AddTransport(transport.POST{})
+	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
+	srv.AroundFields(gateFirstPartyFields)
+	return srv
+}
+
+// gateFirstPartyFields fails User.apiKeys for clients whose User-Agent is not
+// the public client's, as the W&B backend does.
+func gateFirstPartyFields(ctx context.Context, next graphql.Resolver) (any, error) {
+	fc := graphql.GetFieldContext(ctx)
+	if fc != nil && fc.Object == "User" && fc.Field.Name == "apiKeys" && !stateFrom(ctx).publicClient {
+		return nil, errors.New("relogin required")
+	}
+	return next(ctx)
+}
+
+type resolver struct{ h *Handler }
+
+func (r *resolver) Query() graph.QueryResolver       { return queryResolver{r} }
+func (r *resolver) Mutation() graph.MutationResolver { return mutationResolver{r} }
+
+type queryResolver struct{ *resolver }
+type mutationResolver struct{ *resolver }
+
+var errPermission = errors.New("permission denied: this operation needs an instance admin")
+
+func (q queryResolver) Viewer(ctx context.Context) (*graph.User, error) {
+	st := stateFrom(ctx)
+	s := q.h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return st.caller.model(), nil
+}
+
+func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserConnection, error) {
+	st := stateFrom(ctx)
+	s := q.h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !st.caller.admin {
+		st.fail(http.StatusForbidden)
+		return nil, errPermission
+	}
+	var qs string
+	if query != nil {
+		qs = *query
+	}
+	conn := &graph.UserConnection{Edges: []*graph.UserEdge{}}
+	for _, u := range s.search(qs) {
+		conn.Edges = append(conn.Edges, &graph.UserEdge{Node: u.model()})
+	}
+	return conn, nil
+}
+
+func (m mutationResolver) CreateUser(ctx context.Context, in graph.CreateUserInput) (*graph.CreateUserPayload, error) {
+	st := stateFrom(ctx)
+	s := m.h.store
+	s.mu.Lock()
+	if !st.caller.admin {
+		s.mu.Unlock()
+		st.fail(http.StatusForbidden)
+		return nil, errPermission
+	}
+	u, err := s.addUser(strings.TrimSpace(in.Email), "", "", in.Admin != nil && *in.Admin)
+	var out *graph.User
+	if err == nil {
+		out = u.model()
+	}
+	s.mu.Unlock()
+	switch {
+	case errors.Is(err, errExists):
+		st.failPlain(http.StatusConflict, err.Error())
+		return nil, err
+	case err != nil:
+		return nil, err
+	}
+	if err := m.h.persist(); err != nil {
+		st.fail(http.StatusInternalServerError)
+		return nil, err
+	}
+	return &graph.CreateUserPayload{User: out}, nil
+}
+
+func (m mutationResolver) GenerateAPIKey(ctx context.Context, in graph.GenerateAPIKeyInput) (*graph.GenerateAPIKeyPayload, error) {
+	st := stateFrom(ctx)
+	s := m.h.store
+	s.mu.Lock()
+	var desc *string
+	if in.Description != nil {
+		d := *in.Description
+		desc = &d
+	}
+	k, secret := s.addKey(st.caller, desc)
+	out := &graph.APIKey{ID: gqlID("ApiKey", k.id), Name: secret, Description: desc}
+	s.mu.Unlock()
+	if err := m.h.persist(); err != nil {
+		st.fail(http.StatusInternalServerError)
+		return nil, err
+	}
+	return &graph.GenerateAPIKeyPayload{APIKey: out}, nil
+}
+
+func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKeyInput) (*graph.DeleteAPIKeyPayload, error) {
+	st := stateFrom(ctx)
+	s := m.h.store
+	s.mu.Lock()
+	var k *apiKey
+	if n, ok := parseGQLID("ApiKey", in.ID); ok {
+		k = s.keys[n]
+	}
+	var err error
+	switch {
+	case k == nil:
+		err = errors.New("api key not found")
+	case k.owner != st.caller && !st.caller.admin:
+		st.fail(http.StatusForbidden)
+		err = errors.New("permission denied: the api key belongs to another user")
+	default:
+		s.deleteKey(k)
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.h.persist(); err != nil {
+		st.fail(http.StatusInternalServerError)
+		return nil, err
+	}
+	ok := true
+	return &graph.DeleteAPIKeyPayload{Success: &ok}, nil
+}
+
+// model returns the GraphQL view of u; s.mu must be held.
+func (u *user) model() *graph.User {
+	admin := u.admin
+	username, email, entity := u.username, u.email, u.username
+	keys := &graph.APIKeyConnection{Edges: make([]*graph.APIKeyEdge, 0, len(u.keys))}
+	for _, k := range u.keys {
+		keys.Edges = append(keys.Edges, &graph.APIKeyEdge{Node: &graph.APIKey{
+			ID:          gqlID("ApiKey", k.id),
+			Name:        k.name,
+			Description: k.description,
+		}})
+	}
+	teams := &graph.EntityConnection{Edges: make([]*graph.EntityEdge, 0, len(u.teams))}
+	for _, t := range u.teams {
+		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: &graph.Entity{
+			ID:   gqlID("Entity", t.id),
+			Name: t.name,
+		}})
+	}
+	return &graph.User{
+		ID:       gqlID("User", u.id),
+		Name:     u.name,
+		Username: &username,
+		Email:    &email,
+		Admin:    &admin,
+		Entity:   &entity,
+		APIKeys:  keys,
+		Teams:    teams,
+	}
+}

@@ -1,0 +1,59 @@
+package wandbtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+)
+
+// Seed is data to add when a handler starts (WithSeed), usually read from a
+// JSON file with LoadSeed:
+//
+//	{"users": [{"email": "alice@example.com", "teams": ["ml"],
+//	            "keys": [{"description": "laptop"}]}]}
+type Seed struct {
+	Users []SeedUser `json:"users"`
+}
+
+// SeedUser is a user to add. Only Email is required: Username defaults to one
+// derived from the email's local part, Name to the local part.
+type SeedUser struct {
+	Email    string    `json:"email"`
+	Username string    `json:"username,omitempty"`
+	Name     string    `json:"name,omitempty"`
+	Admin    bool      `json:"admin,omitempty"`
+	Keys     []SeedKey `json:"keys,omitempty"`  // keys to mint for the user
+	Teams    []string  `json:"teams,omitempty"` // created when missing
+}
+
+// SeedKey is an API key to mint for a seeded user. Its secret is minted by the
+// handler and never stored, so seed files hold no usable key; a test that needs
+// a user's secret calls Handler.AddAPIKey.
+type SeedKey struct {
+	Description string `json:"description"`
+}
+
+// LoadSeed reads a Seed from a JSON file. Unknown fields are an error, so a
+// misspelt field name does not silently drop data.
+func LoadSeed(path string) (Seed, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Seed{}, fmt.Errorf("wandbtest: load seed: %w", err)
+	}
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var s Seed
+	if err := dec.Decode(&s); err != nil {
+		return Seed{}, fmt.Errorf("wandbtest: load seed %s: %w", path, err)
+	}
+	if dec.More() {
+		return Seed{}, fmt.Errorf("wandbtest: load seed %s: data after the seed object", path)
+	}
+	for i, u := range s.Users {
+		if u.Email == "" {
+			return Seed{}, fmt.Errorf("wandbtest: load seed %s: user %d has no email", path, i+1)
+		}
+	}
+	return s, nil
+}

@@ -1,0 +1,293 @@
+package wandbtest
+
+import (
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// AdminEmail and AdminUsername name the instance admin every Handler has.
+const (
+	AdminEmail    = "admin@example.com"
+	AdminUsername = "admin"
+)
+
+// keyIDLen is how many characters of a secret its listed name (key ID) keeps:
+// W&B lists a legacy key as "the key minus the last 20 characters".
+const secretLen, keyIDLen = 40, 20
+
+// Errors the store returns; the resolvers map them to HTTP statuses.
+var (
+	errExists       = errors.New("already exists")
+	errNoUser       = errors.New("no such user")
+	errInvalidEmail = errors.New("invalid email")
+)
+
+// UserInfo is a snapshot of a stored user, for assertions in tests.
+type UserInfo struct {
+	ID       string    // base64("User:<n>")
+	Name     string    // display name
+	Username string    // unique, also the user's entity
+	Email    string    // as given when the user was added
+	Admin    bool      // an instance admin
+	Keys     []KeyInfo // in creation order
+	Teams    []string  // team names, in the order the teams were created
+}
+
+// KeyInfo is a snapshot of a stored API key. The secret itself is never kept.
+type KeyInfo struct {
+	ID          string // base64("ApiKey:<n>")
+	Name        string // the key ID: the secret minus its last 20 characters
+	Description string // "" when none was given
+}
+
+type user struct {
+	id       int
+	name     string
+	username string
+	email    string
+	admin    bool
+	keys     []*apiKey // creation order
+	teams    []*team   // creation order of the teams
+}
+
+type apiKey struct {
+	id          int
+	owner       *user
+	name        string  // the non-secret key ID
+	description *string // nil when none was given
+	hash        string  // hex SHA-256 of the secret
+}
+
+type team struct {
+	id      int
+	name    string
+	members []*user
+}
+
+// store is the server's data. Every method expects mu to be held by the caller
+// unless its name says otherwise; nothing in it blocks or does I/O.
+type store struct {
+	mu sync.Mutex
+
+	nextUser, nextKey, nextTeam int
+	gen                         uint64 // bumped on every change, for saving
+
+	users      []*user          // creation order
+	byEmail    map[string]*user // lower-cased email
+	byUsername map[string]*user // lower-cased username
+	keys       map[int]*apiKey
+	keyByHash  map[string]*apiKey
+	teams      []*team // creation order
+	teamByName map[string]*team
+}
+
+func newStore() *store {
+	return &store{
+		nextUser:   1,
+		nextKey:    1,
+		nextTeam:   1,
+		byEmail:    map[string]*user{},
+		byUsername: map[string]*user{},
+		keys:       map[int]*apiKey{},
+		keyByHash:  map[string]*apiKey{},
+		teamByName: map[string]*team{},
+	}
+}
+
+func gqlID(kind string, n int) string {
+	return base64.StdEncoding.EncodeToString([]byte(kind + ":" + strconv.Itoa(n)))
+}
+
+// parseGQLID returns n for base64("<kind>:<n>"), or false.
+func parseGQLID(kind, id string) (int, bool) {
+	raw, err := base64.StdEncoding.DecodeString(id)
+	if err != nil {
+		return 0, false
+	}
+	rest, ok := strings.CutPrefix(string(raw), kind+":")
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.Atoi(rest)
+	if err != nil || n <= 0 || strconv.Itoa(n) != rest {
+		return 0, false
+	}
+	return n, true
+}
+
+func hashSecret(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
+
+// newSecret returns 40 lower-case hex characters from crypto/rand.
+func newSecret() string {
+	var b [secretLen / 2]byte
+	_, _ = rand.Read(b[:]) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b[:])
+}
+
+// splitEmail checks that email looks like local@domain and returns the parts.
+func splitEmail(email string) (local string, err error) {
+	local, domain, ok := strings.Cut(email, "@")
+	if !ok || local == "" || domain == "" || strings.Contains(domain, "@") ||
+		strings.ContainsAny(email, " \t\r\n") {
+		return "", fmt.Errorf("%w %q", errInvalidEmail, email)
+	}
+	return local, nil
+}
+
+// usernameFrom derives a free username from an email's local part.
+func (s *store) usernameFrom(local string) string {
+	base := strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9', r == '.', r == '_', r == '-':
+			return r
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		}
+		return '-'
+	}, local)
+	name := base
+	for i := 2; s.byUsername[name] != nil || s.teamByName[name] != nil; i++ {
+		name = base + "-" + strconv.Itoa(i)
+	}
+	return name
+}
+
+// addUser stores a user. username and name default from the email.
+func (s *store) addUser(email, username, name string, admin bool) (*user, error) {
+	local, err := splitEmail(email)
+	if err != nil {
+		return nil, err
+	}
+	if s.byEmail[strings.ToLower(email)] != nil {
+		return nil, fmt.Errorf("user with email %s %w", email, errExists)
+	}
+	if username == "" {
+		username = s.usernameFrom(local)
+	} else if s.byUsername[strings.ToLower(username)] != nil {
+		return nil, fmt.Errorf("user with username %s %w", username, errExists)
+	}
+	if name == "" {
+		name = local
+	}
+	u := &user{id: s.nextUser, name: name, username: username, email: email, admin: admin}
+	s.nextUser++
+	s.users = append(s.users, u)
+	s.byEmail[strings.ToLower(email)] = u
+	s.byUsername[strings.ToLower(username)] = u
+	s.gen++
+	return u, nil
+}
+
+func (s *store) userByEmail(email string) (*user, error) {
+	u := s.byEmail[strings.ToLower(email)]
+	if u == nil {
+		return nil, fmt.Errorf("%w with email %s", errNoUser, email)
+	}
+	return u, nil
+}
+
+// addKey mints a key for u and returns it with its secret.
+func (s *store) addKey(u *user, description *string) (*apiKey, string) {
+	secret := newSecret()
+	k := &apiKey{
+		id:          s.nextKey,
+		owner:       u,
+		name:        secret[:len(secret)-keyIDLen],
+		description: description,
+		hash:        hashSecret(secret),
+	}
+	s.nextKey++
+	s.insertKey(k)
+	s.gen++
+	return k, secret
+}
+
+func (s *store) insertKey(k *apiKey) {
+	k.owner.keys = append(k.owner.keys, k)
+	s.keys[k.id] = k
+	s.keyByHash[k.hash] = k
+}
+
+func (s *store) deleteKey(k *apiKey) {
+	delete(s.keys, k.id)
+	delete(s.keyByHash, k.hash)
+	k.owner.keys = slices.DeleteFunc(k.owner.keys, func(o *apiKey) bool { return o == k })
+	s.gen++
+}
+
+// userBySecret is the authentication lookup.
+func (s *store) userBySecret(secret string) *user {
+	if k := s.keyByHash[hashSecret(secret)]; k != nil {
+		return k.owner
+	}
+	return nil
+}
+
+// joinTeam creates the team if needed and makes u a member.
+func (s *store) joinTeam(name string, u *user) error {
+	if strings.TrimSpace(name) == "" {
+		return errors.New("empty team name")
+	}
+	t := s.teamByName[name]
+	if t == nil {
+		t = &team{id: s.nextTeam, name: name}
+		s.nextTeam++
+		s.teams = append(s.teams, t)
+		s.teamByName[name] = t
+		s.gen++
+	}
+	if u == nil || slices.Contains(t.members, u) {
+		return nil
+	}
+	t.members = append(t.members, u)
+	u.teams = append(u.teams, t)
+	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
+	s.gen++
+	return nil
+}
+
+// search lists the users whose username or email contains q, ignoring case.
+func (s *store) search(q string) []*user {
+	q = strings.ToLower(q)
+	var out []*user
+	for _, u := range s.users {
+		if strings.Contains(strings.ToLower(u.username), q) || strings.Contains(strings.ToLower(u.email), q) {
+			out = append(out, u)
+		}
+	}
+	return out
+}
+
+func (u *user) info() UserInfo {
+	ui := UserInfo{
+		ID:       gqlID("User", u.id),
+		Name:     u.name,
+		Username: u.username,
+		Email:    u.email,
+		Admin:    u.admin,
+		Keys:     []KeyInfo{},
+		Teams:    []string{},
+	}
+	for _, k := range u.keys {
+		ki := KeyInfo{ID: gqlID("ApiKey", k.id), Name: k.name}
+		if k.description != nil {
+			ki.Description = *k.description
+		}
+		ui.Keys = append(ui.Keys, ki)
+	}
+	for _, t := range u.teams {
+		ui.Teams = append(ui.Teams, t.name)
+	}
+	return ui
+}
