@@ -1,10 +1,12 @@
 package wandb
 
 import (
-	"context"
-	"errors"
+	"fmt"
 	"log/slog"
+	"net"
 	"net/http"
+	"net/url"
+	"sync"
 	"time"
 )
 
@@ -14,15 +16,26 @@ const Version = "0.1.0"
 // DefaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
 const DefaultBaseURL = "https://api.wandb.ai"
 
+const (
+	defaultMaxResponseBytes = 8 << 20
+	defaultAttemptTimeout   = 30 * time.Second
+	// defaultMaxConnsPerHost sizes the default pool for wandb.parallel's
+	// concurrency, so bulk runs reuse connections instead of opening one per request.
+	defaultMaxConnsPerHost = 64
+)
+
 // Config configures a [Client]. Only APIKey is required.
 type Config struct {
 	// BaseURL is the server's API URL; "" means https://api.wandb.ai.
-	// It must be http or https; a trailing "/" is stripped.
+	// It must be http or https; a trailing "/" is stripped. Requests go to
+	// BaseURL + "/graphql".
 	BaseURL string
-	// APIKey is the secret key the client authenticates with (required).
+	// APIKey is the secret key the client authenticates with (required). It
+	// is sent only to BaseURL's scheme and host:port.
 	APIKey string
 	// HTTPClient sends the requests; nil means a tuned default that keeps
-	// connections alive with up to 64 idle connections per host.
+	// connections alive with up to 64 idle connections per host. Its
+	// Timeout, if set, applies as well as AttemptTimeout.
 	HTTPClient *http.Client
 	// UserAgent is an extra product token appended after
 	// "W&B Public Client wandb-lua/<Version>".
@@ -30,7 +43,7 @@ type Config struct {
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
-	// Retry bounds the retries; the zero value means DefaultRetryPolicy().
+	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s values.
 	Retry RetryPolicy
 	// MaxResponseBytes caps the size of a response body; 0 means 8 MiB.
 	MaxResponseBytes int64
@@ -43,8 +56,8 @@ type Config struct {
 type RetryPolicy struct {
 	MaxAttempts   int           // attempts in total, the first included
 	MinWait       time.Duration // wait before the first retry; doubled for each further one
-	MaxWait       time.Duration // cap on the computed wait
-	MaxRetryAfter time.Duration // longest Retry-After the client will honour; a longer one ends the retries
+	MaxWait       time.Duration // cap on the computed wait (before up to 25% jitter)
+	MaxRetryAfter time.Duration // longest Retry-After the client will wait; a longer one ends the retries
 }
 
 // DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
@@ -54,17 +67,106 @@ func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: time.Minute}
 }
 
+// withDefaults fills zero fields from DefaultRetryPolicy.
+func (p RetryPolicy) withDefaults() RetryPolicy {
+	d := DefaultRetryPolicy()
+	if p.MaxAttempts <= 0 {
+		p.MaxAttempts = d.MaxAttempts
+	}
+	if p.MinWait <= 0 {
+		p.MinWait = d.MinWait
+	}
+	if p.MaxWait <= 0 {
+		p.MaxWait = d.MaxWait
+	}
+	if p.MaxWait < p.MinWait {
+		p.MaxWait = p.MinWait
+	}
+	if p.MaxRetryAfter <= 0 {
+		p.MaxRetryAfter = d.MaxRetryAfter
+	}
+	return p
+}
+
 // Client talks to one W&B server as one identity. It is safe for
 // concurrent use by multiple goroutines.
 type Client struct {
-	cfg Config
-}
+	cfg       Config   // normalised; cfg.HTTPClient is the caller's (or nil)
+	base      *url.URL // parsed cfg.BaseURL
+	endpoint  string   // cfg.BaseURL + "/graphql"
+	inner     *http.Client // the caller's client or the default; shared by WithAPIKey clients
+	http      *http.Client // inner with the credential layer added
+	userAgent string
+	logger    *slog.Logger
+	retry     RetryPolicy
+	maxBody   int64
+	timeout   time.Duration
+	redact    []string // strings that must never leave the client: the key and its Basic credentials
 
-var errTODO = errors.New("not implemented yet")
+	mu     sync.Mutex
+	viewer *User // cached after the first successful Viewer
+}
 
 // NewClient checks cfg and returns a client. It sends nothing.
 func NewClient(cfg Config) (*Client, error) {
-	return &Client{cfg: cfg}, nil
+	base, err := normalizeBaseURL(cfg.BaseURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.BaseURL = base
+	if err := checkAPIKey(cfg.APIKey, "config"); err != nil {
+		return nil, err
+	}
+	return newClient(cfg, defaultHTTPClient(cfg.HTTPClient))
+}
+
+// newClient builds a client over hc (already wrapped or the caller's own)
+// from a checked cfg.
+func newClient(cfg Config, hc *http.Client) (*Client, error) {
+	u, err := url.Parse(cfg.BaseURL)
+	if err != nil {
+		return nil, &Error{Op: "config", Code: CodeInvalidArgument, Message: "base url: not a url"}
+	}
+	c := &Client{
+		cfg:       cfg,
+		base:      u,
+		endpoint:  cfg.BaseURL + "/graphql",
+		userAgent: "W&B Public Client wandb-lua/" + Version,
+		logger:    cfg.Logger,
+		retry:     cfg.Retry.withDefaults(),
+		maxBody:   cfg.MaxResponseBytes,
+		timeout:   cfg.AttemptTimeout,
+		redact:    []string{basicCredentials(cfg.APIKey), cfg.APIKey},
+	}
+	if cfg.UserAgent != "" {
+		c.userAgent += " " + cfg.UserAgent
+	}
+	if c.logger == nil {
+		c.logger = slog.New(slog.DiscardHandler)
+	}
+	if c.maxBody <= 0 {
+		c.maxBody = defaultMaxResponseBytes
+	}
+	if c.timeout <= 0 {
+		c.timeout = defaultAttemptTimeout
+	}
+	c.inner = hc
+	c.http = withCredentials(hc, c.base, cfg.APIKey)
+	return c, nil
+}
+
+// defaultHTTPClient returns hc, or when it is nil a client with a pool sized
+// for concurrent use.
+func defaultHTTPClient(hc *http.Client) *http.Client {
+	if hc != nil {
+		return hc
+	}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.MaxIdleConns = 4 * defaultMaxConnsPerHost
+	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
+	t.IdleConnTimeout = 90 * time.Second
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+	return &http.Client{Transport: t}
 }
 
 // BaseURL returns the normalised base URL, e.g. "https://api.wandb.ai".
@@ -72,37 +174,34 @@ func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
 // WithAPIKey returns a client for the same server with the same settings
 // (and connection pool) that authenticates with key instead. The new
-// client has its own viewer cache.
+// client has its own viewer cache. The key's format is checked.
 func (c *Client) WithAPIKey(key string) (*Client, error) {
+	if err := checkAPIKey(key, "WithAPIKey"); err != nil {
+		return nil, err
+	}
 	cfg := c.cfg
 	cfg.APIKey = key
-	return NewClient(cfg)
-}
-
-// Viewer returns the user the client's key belongs to. The result is
-// cached after the first success, so later calls send nothing.
-func (c *Client) Viewer(ctx context.Context) (*User, error) { return nil, errTODO }
-
-// User returns the one user whose username or email is usernameOrEmail
-// (compared case-insensitively), or the only user the server's search
-// returns. Several matches give an error with code CodeAmbiguous listing
-// the candidates; none gives ErrNotFound. It needs an admin key.
-func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error) {
-	return nil, errTODO
-}
-
-// Users returns the users whose username or email contains query
-// (case-insensitively; "" means all users), de-duplicated by ID. It needs
-// an admin key.
-func (c *Client) Users(ctx context.Context, query string) ([]*User, error) { return nil, errTODO }
-
-// CreateUser creates a user with the given email, an instance admin when
-// admin is true. The email is checked before anything is sent. An existing
-// email gives an error with code CodeConflict. It needs an admin key.
-func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
-	return nil, errTODO
+	return newClient(cfg, c.inner)
 }
 
 // String describes the client without its key, e.g.
 // "<wandb.Client https://api.wandb.ai>".
-func (c *Client) String() string { return "<wandb.Client " + c.cfg.BaseURL + ">" }
+func (c *Client) String() string { return fmt.Sprintf("<wandb.Client %s>", c.cfg.BaseURL) }
+
+// GoString is like String, so %#v does not print the key either.
+func (c *Client) GoString() string { return c.String() }
+
+// String describes the configuration without its key.
+func (cfg Config) String() string {
+	key := "unset"
+	if cfg.APIKey != "" {
+		key = "set"
+	}
+	return fmt.Sprintf("wandb.Config{BaseURL: %q, APIKey: %s}", cfg.BaseURL, key)
+}
+
+// GoString is like String, so %#v does not print the key either.
+func (cfg Config) GoString() string { return cfg.String() }
+
+// LogValue keeps the key out of structured logs.
+func (cfg Config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

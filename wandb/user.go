@@ -2,19 +2,22 @@ package wandb
 
 import (
 	"context"
+	"fmt"
 	"sync"
+
+	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
 // APIKey describes one API key of a user. It never holds a secret.
 type APIKey struct {
-	ID          string  // the GraphQL ID, e.g. base64("ApiKey:12")
+	ID          string  // the GraphQL ID, e.g. base64("ApiKey:12"); what deletion sends
 	Name        string  // the non-secret key name/ID; for legacy keys the secret minus its last 20 characters
 	Description *string // nil where the server gave null
 }
 
-// User is a W&B user as the server returned it. The exported fields never
-// change after the User is returned; the key and team lists are guarded by
-// a mutex, so a User is safe for concurrent use.
+// User is a W&B user as the server returned it. The exported fields are
+// not changed by this package after the User is returned; the key and team
+// lists are guarded by a mutex, so a User is safe for concurrent use.
 type User struct {
 	ID        string
 	Name      string
@@ -26,8 +29,31 @@ type User struct {
 
 	client *Client
 	mu     sync.Mutex
+	loaded bool // the server listed the keys (false for CreateUser results and null apiKeys)
 	keys   []APIKey
 	teams  []string
+}
+
+// newUser converts the generated UserFragment.
+func newUser(c *Client, f *gql.UserFragment) *User {
+	u := &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin,
+		Entity: f.Entity, DeletedAt: f.DeletedAt, client: c}
+	if f.ApiKeys != nil {
+		u.loaded = true
+		for _, e := range f.ApiKeys.Edges {
+			if e.Node != nil { // a null node is skipped, not a crash (SDK quirk 6)
+				u.keys = append(u.keys, APIKey{ID: e.Node.Id, Name: e.Node.Name, Description: e.Node.Description})
+			}
+		}
+	}
+	if f.Teams != nil {
+		for _, e := range f.Teams.Edges {
+			if e.Node != nil {
+				u.teams = append(u.teams, e.Node.Name)
+			}
+		}
+	}
+	return u
 }
 
 // APIKeys returns a copy of the user's API keys (names, never secrets).
@@ -45,23 +71,164 @@ func (u *User) Teams() []string {
 }
 
 // Client returns the client (the identity) this User was fetched with,
-// like the SDK's User.user_api.
+// like the SDK's User.user_api: its key is the caller's, not the user's.
 func (u *User) Client() *Client { return u.client }
 
 // GenerateAPIKey asks the server for a new API key and returns its secret,
-// which the server shows only this once. The server issues keys to the
-// identity the client authenticates as, so u must be that client's viewer;
-// for any other user it fails with CodeInvalidArgument and sends no
-// mutation. On success the key is added to u's list.
+// which the server shows only this once: store it, this package does not.
+//
+// The server issues keys to the identity the client authenticates as, so
+// u must be its client's viewer (it fetches the viewer to check). For any
+// other user it fails with CodeInvalidArgument and sends no mutation: to
+// give bob a key, use a client with bob's key (Client.WithAPIKey).
+//
+// On success the key (its listed name, not the secret) is added to u's
+// list. The mutation is never retried once it may have reached the server,
+// so a failure never mints a second key. If the server returns a key along
+// with GraphQL errors, both are returned.
 func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret string, err error) {
-	return "", errTODO
+	const op = "generate_api_key"
+	c := u.client
+	if c == nil {
+		return "", &Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"}
+	}
+	v, err := c.Viewer(ctx)
+	if err != nil {
+		return "", renamed(err, op, "cannot fetch the viewer to check whose key this would be: ")
+	}
+	if v.ID != u.ID {
+		return "", c.redactError(&Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
+			"the server issues keys to the identity the client authenticates as (%s), not to %s; "+
+				"use a client with that user's key (Client.WithAPIKey) and call GenerateAPIKey on its Viewer", v, u)})
+	}
+	var desc *string
+	if description != "" {
+		desc = &description
+	}
+	data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
+	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
+		if err != nil {
+			return "", err
+		}
+		return "", &Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"}
+	}
+	got := data.Result.ApiKey
+	k := APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
+	if k.Description == nil {
+		k.Description = desc
+	}
+	u.addKey(k)
+	if v != u {
+		v.addKey(k) // keep the cached viewer in step with the server
+	}
+	return got.Name, err
 }
 
-// DeleteAPIKey deletes the key of u whose Name is name. A name not in u's
-// list gives ErrNotFound without a request; a server that does not confirm
-// the deletion gives an error. On success the key leaves u's list.
-func (u *User) DeleteAPIKey(ctx context.Context, name string) error { return errTODO }
+// listedKeyName is the name the server lists a key under after creation:
+// the secret minus its last 20 characters (what W&B does for legacy keys).
+func listedKeyName(secret string) string {
+	if len(secret) <= 20 {
+		return ""
+	}
+	return secret[:len(secret)-20]
+}
 
-// String returns "<User alice@example.com>", falling back to the username,
-// the ID, then the quoted name, and "<User ???>" when all are empty.
-func (u *User) String() string { return "<User ???>" }
+// DeleteAPIKey deletes the key of u whose Name is name (as listed by
+// APIKeys; a secret is not a name). A name not in u's list gives an error
+// matching ErrNotFound without a request; a server that does not confirm
+// the deletion (success false or null) gives an error. On success the key
+// leaves u's list.
+func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
+	const op = "delete_api_key"
+	c := u.client
+	if c == nil {
+		return &Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"}
+	}
+	k, found, loaded := u.findKey(name)
+	if !found {
+		msg := fmt.Sprintf("%s has no api key with that name (see User.APIKeys)", u)
+		if !loaded {
+			msg = fmt.Sprintf("the api keys of %s were not loaded; fetch the user with Client.User or Client.Viewer", u)
+		}
+		return c.redactError(&Error{Op: op, Code: CodeNotFound, Message: msg})
+	}
+	data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+	if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+		u.removeKey(k.ID)
+		if v := c.cachedViewer(); v != nil && v != u && v.ID == u.ID {
+			v.removeKey(k.ID)
+		}
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	msg := "the server did not confirm the deletion (result: null)"
+	if data != nil && data.Result != nil {
+		msg = "the server did not delete the key (success: false)"
+		if data.Result.Success == nil {
+			msg = "the server did not confirm the deletion (success: null)"
+		}
+	}
+	return &Error{Op: op, Code: CodeInternal, Status: 200, Message: msg}
+}
+
+func (u *User) findKey(name string) (k APIKey, found, loaded bool) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, k := range u.keys {
+		if k.Name == name {
+			return k, true, u.loaded
+		}
+	}
+	return APIKey{}, false, u.loaded
+}
+
+func (u *User) addKey(k APIKey) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.keys = append(u.keys, k)
+	u.loaded = true
+}
+
+func (u *User) removeKey(id string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for i, k := range u.keys {
+		if k.ID == id {
+			u.keys = append(u.keys[:i:i], u.keys[i+1:]...)
+			return
+		}
+	}
+}
+
+// String returns "<User alice@example.com>", falling back as the SDK does
+// to the username, the ID, then the quoted name, and "<User ???>" when all
+// are empty.
+func (u *User) String() string {
+	switch {
+	case u == nil:
+		return "<User ???>"
+	case u.Email != nil && *u.Email != "":
+		return "<User " + *u.Email + ">"
+	case u.Username != nil && *u.Username != "":
+		return "<User " + *u.Username + ">"
+	case u.ID != "":
+		return "<User " + u.ID + ">"
+	case u.Name != "":
+		return fmt.Sprintf("<User %q>", u.Name)
+	}
+	return "<User ???>"
+}
+
+// renamed returns err as an *Error for op, its message prefixed; the
+// cause chain is kept.
+func renamed(err error, op, prefix string) error {
+	e, ok := err.(*Error)
+	if !ok {
+		return &Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err}
+	}
+	cp := *e
+	cp.Op, cp.Message = op, prefix+e.Message
+	return &cp
+}
