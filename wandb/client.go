@@ -91,9 +91,9 @@ func (p RetryPolicy) withDefaults() RetryPolicy {
 // Client talks to one W&B server as one identity. It is safe for
 // concurrent use by multiple goroutines.
 type Client struct {
-	cfg       Config   // normalised; cfg.HTTPClient is the caller's (or nil)
-	base      *url.URL // parsed cfg.BaseURL
-	endpoint  string   // cfg.BaseURL + "/graphql"
+	cfg       Config       // normalised; cfg.HTTPClient is the caller's (or nil)
+	base      *url.URL     // parsed cfg.BaseURL
+	endpoint  string       // cfg.BaseURL + "/graphql"
 	inner     *http.Client // the caller's client or the default; shared by WithAPIKey clients
 	http      *http.Client // inner with the credential layer added
 	userAgent string
