@@ -280,55 +280,23 @@ func (h *Handler) enter() {
 	}
 }
 
-// ServeHTTP serves POST /graphql. In order, it: waits the latency; answers
-// 404 for another path and 405 for another method; reads the body and the
-// operation name; records the request; applies a queued fault for the
-// operation; authenticates (401); runs the operation.
+// ServeHTTP serves POST /graphql. In order, it: reads the request (path,
+// method, body, operation name) and records it; waits the latency; answers
+// 404 for another path, 405 for another method, 400 for a body that is not
+// a JSON GraphQL request; applies a queued fault for the operation;
+// authenticates (401); runs the operation.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.enter()
 	defer h.inFlight.Add(-1)
+	rec, body, caller, reject := h.read(w, r)
+	h.record(rec)
 	if !sleep(r.Context(), time.Duration(h.latency.Load())) {
 		return
 	}
-	rec := Request{Method: r.Method, Path: r.URL.Path, Header: redact(r.Header)}
-	if r.URL.Path != "/graphql" {
-		h.record(rec)
-		writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: " + r.URL.Path})
+	if reject != nil {
+		reject()
 		return
 	}
-	if r.Method != http.MethodPost {
-		h.record(rec)
-		w.Header().Set("Allow", http.MethodPost)
-		writeJSON(w, http.StatusMethodNotAllowed, gqlErrors("method not allowed: use POST"))
-		return
-	}
-	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
-	if err != nil {
-		h.record(rec)
-		writeJSON(w, http.StatusBadRequest, gqlErrors("could not read request body: "+err.Error()))
-		return
-	}
-	var params struct {
-		Query         string         `json:"query"`
-		OperationName string         `json:"operationName"`
-		Variables     map[string]any `json:"variables"`
-	}
-	if err := json.Unmarshal(body, &params); err != nil {
-		h.record(rec)
-		writeJSON(w, http.StatusBadRequest, gqlErrors("request body is not a JSON GraphQL request: "+err.Error()))
-		return
-	}
-	rec.Op = operationName(params.Query, params.OperationName)
-	rec.Query = params.Query
-	rec.Variables = params.Variables
-
-	caller := h.authenticate(r)
-	if caller != nil {
-		h.store.mu.Lock()
-		rec.Caller = caller.email
-		h.store.mu.Unlock()
-	}
-	h.record(rec)
 
 	fault, faulted := h.takeFault(rec.Op)
 	if faulted {
@@ -368,6 +336,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		buf.code = status
 	}
 	buf.copyTo(w)
+}
+
+// read reads what ServeHTTP records of r, its body and the user its
+// credentials name (nil if none). A non-nil reject writes the answer to a
+// request that cannot be served.
+func (h *Handler) read(w http.ResponseWriter, r *http.Request) (rec Request, body []byte, caller *user, reject func()) {
+	rec = Request{Method: r.Method, Path: r.URL.Path, Header: redact(r.Header)}
+	if r.URL.Path != "/graphql" {
+		return rec, nil, nil, func() {
+			writeJSON(w, http.StatusNotFound, map[string]string{"error": "not found: " + r.URL.Path})
+		}
+	}
+	if r.Method != http.MethodPost {
+		return rec, nil, nil, func() {
+			w.Header().Set("Allow", http.MethodPost)
+			writeJSON(w, http.StatusMethodNotAllowed, gqlErrors("method not allowed: use POST"))
+		}
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBodyBytes))
+	if err != nil {
+		return rec, nil, nil, func() {
+			writeJSON(w, http.StatusBadRequest, gqlErrors("could not read request body: "+err.Error()))
+		}
+	}
+	var params struct {
+		Query         string         `json:"query"`
+		OperationName string         `json:"operationName"`
+		Variables     map[string]any `json:"variables"`
+	}
+	if err := json.Unmarshal(body, &params); err != nil {
+		return rec, nil, nil, func() {
+			writeJSON(w, http.StatusBadRequest, gqlErrors("request body is not a JSON GraphQL request: "+err.Error()))
+		}
+	}
+	rec.Op = operationName(params.Query, params.OperationName)
+	rec.Query = params.Query
+	rec.Variables = params.Variables
+	if caller = h.authenticate(r); caller != nil {
+		rec.Caller = caller.email // immutable once stored
+	}
+	return rec, body, caller, nil
 }
 
 // authenticate returns the user whose key the request's Basic auth carries,

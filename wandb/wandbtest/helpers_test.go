@@ -1,0 +1,148 @@
+package wandbtest_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"net/http"
+	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// publicUA is a User-Agent the server treats as the public client's.
+const publicUA = "W&B Public Client wandb-lua-test/0"
+
+// result is a decoded answer of the server.
+type result struct {
+	Status int
+	Header http.Header
+	Body   []byte
+	Data   json.RawMessage
+	Errors []gqlError
+}
+
+type gqlError struct {
+	Message string `json:"message"`
+	Path    []any  `json:"path"`
+}
+
+// call is one request to send; the zero value is anonymous and has no
+// variables.
+type call struct {
+	key       string // "" sends no Authorization
+	query     string
+	vars      map[string]any
+	opName    string            // the body's operationName ("" as the SDK sends)
+	userAgent string            // "" = publicUA
+	header    map[string]string // extra request headers
+}
+
+// post sends c to srv over loopback and decodes the answer. It fails the test
+// on a transport error; use postErr where one is expected.
+func post(t *testing.T, srv *wandbtest.Server, c call) result {
+	t.Helper()
+	res, err := postErr(context.Background(), srv, c)
+	if err != nil {
+		t.Fatalf("post %s: %v", opOf(c), err)
+	}
+	return res
+}
+
+func postErr(ctx context.Context, srv *wandbtest.Server, c call) (result, error) {
+	body, err := json.Marshal(map[string]any{"query": c.query, "variables": c.vars, "operationName": c.opName})
+	if err != nil {
+		return result{}, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	if err != nil {
+		return result{}, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	if c.key != "" {
+		req.SetBasicAuth("api", c.key)
+	}
+	ua := c.userAgent
+	if ua == "" {
+		ua = publicUA
+	}
+	req.Header.Set("User-Agent", ua)
+	for k, v := range c.header {
+		req.Header.Set(k, v)
+	}
+	resp, err := srv.Client().Do(req)
+	if err != nil {
+		return result{}, err
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return result{}, err
+	}
+	res := result{Status: resp.StatusCode, Header: resp.Header, Body: b}
+	var env struct {
+		Data   json.RawMessage `json:"data"`
+		Errors []gqlError      `json:"errors"`
+	}
+	if json.Unmarshal(b, &env) == nil {
+		res.Data, res.Errors = env.Data, env.Errors
+	}
+	return res, nil
+}
+
+func opOf(c call) string {
+	if len(c.query) > 40 {
+		return c.query[:40]
+	}
+	return c.query
+}
+
+// decode unmarshals the answer's data into v.
+func (r result) decode(t *testing.T, v any) {
+	t.Helper()
+	if err := json.Unmarshal(r.Data, v); err != nil {
+		t.Fatalf("decode data: %v; body %s", err, r.Body)
+	}
+}
+
+// wantOK fails unless the answer is a 200 without GraphQL errors.
+func (r result) wantOK(t *testing.T) result {
+	t.Helper()
+	if r.Status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("got HTTP %d, errors %v; want 200 without errors; body %s", r.Status, r.Errors, r.Body)
+	}
+	return r
+}
+
+func decodeID(t *testing.T, id string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(id)
+	if err != nil {
+		t.Fatalf("id %q is not base64: %v", id, err)
+	}
+	return string(b)
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func newServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	srv := wandbtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// addUser adds a user with a key and returns the key's secret.
+func addUser(t *testing.T, srv *wandbtest.Server, email string, admin bool) string {
+	t.Helper()
+	if _, err := srv.AddUser(wandbtest.SeedUser{Email: email, Admin: admin}); err != nil {
+		t.Fatal(err)
+	}
+	key, err := srv.AddAPIKey(email, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return key
+}
