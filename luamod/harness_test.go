@@ -1,0 +1,331 @@
+package luamod
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// The Lua-level tests: each testdata/lua/*.lua script checks one behaviour
+// with assertions written in Lua, against a fresh wandbtest server seeded
+// with testdata/seed.json. Files whose name starts with "_" are helpers,
+// not tests. A failing script fails its subtest with the script's error
+// message and traceback, which name the file and line.
+
+const luaTestDir = "../testdata/lua"
+
+// newSeededServer starts a wandbtest server with testdata/seed.json.
+func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	seed, err := wandbtest.LoadSeed("../testdata/seed.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := wandbtest.NewServer(append([]wandbtest.Option{wandbtest.WithSeed(seed)}, opts...)...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// newClient returns a client for srv authenticating with key. It does not
+// retry, so that faults injected by a test reach the script at once.
+func newClient(t *testing.T, srv *wandbtest.Server, key string) *wandb.Client {
+	t.Helper()
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// newState returns an LState with the module preloaded for c, whose print
+// writes to the returned buffer.
+func newState(t *testing.T, c *wandb.Client) (*lua.LState, *bytes.Buffer) {
+	t.Helper()
+	L := lua.NewState()
+	t.Cleanup(L.Close)
+	L.PreloadModule("wandb", Loader(c))
+	out := new(bytes.Buffer)
+	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
+		for i := 1; i <= L.GetTop(); i++ {
+			if i > 1 {
+				out.WriteByte('\t')
+			}
+			out.WriteString(L.ToStringMeta(L.Get(i)).String())
+		}
+		out.WriteByte('\n')
+		return 0
+	}))
+	return L, out
+}
+
+// installTestLib gives scripts the global table "test": a window on the
+// server for setting up and checking state.
+//
+//	test.base_url                 the server's URL
+//	test.key_for(email)           mints a key for a user and returns its secret
+//	test.requests([op])           requests the server received (for op, or all)
+//	test.server_user(email)       the server's record of a user, or nil:
+//	                              {id, email, username, name, admin, keys = {names}, teams}
+//	test.fail_next(op, status, body)  answers the next request of op with status and body
+func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
+	lib := L.NewTable()
+	lib.RawSetString("base_url", lua.LString(srv.URL))
+	L.SetFuncs(lib, map[string]lua.LGFunction{
+		"key_for": func(L *lua.LState) int {
+			secret, err := srv.AddAPIKey(L.CheckString(1), "lua test")
+			if err != nil {
+				L.RaiseError("key_for: %v", err)
+			}
+			L.Push(lua.LString(secret))
+			return 1
+		},
+		"requests": func(L *lua.LState) int {
+			L.Push(lua.LNumber(srv.Requests(L.OptString(1, ""))))
+			return 1
+		},
+		"server_user": func(L *lua.LState) int {
+			info, ok := srv.UserByEmail(L.CheckString(1))
+			if !ok {
+				L.Push(lua.LNil)
+				return 1
+			}
+			u := L.NewTable()
+			u.RawSetString("id", lua.LString(info.ID))
+			u.RawSetString("email", lua.LString(info.Email))
+			u.RawSetString("username", lua.LString(info.Username))
+			u.RawSetString("name", lua.LString(info.Name))
+			u.RawSetString("admin", lua.LBool(info.Admin))
+			keys := L.NewTable()
+			for _, k := range info.Keys {
+				keys.Append(lua.LString(k.Name))
+			}
+			u.RawSetString("keys", keys)
+			u.RawSetString("teams", stringArray(L, info.Teams))
+			L.Push(u)
+			return 1
+		},
+		"fail_next": func(L *lua.LState) int {
+			srv.FailNext(L.CheckString(1), wandbtest.Fault{Status: L.CheckInt(2), Body: L.OptString(3, "")})
+			return 0
+		},
+	})
+	L.SetGlobal("test", lib)
+}
+
+// runLuaFile runs the helpers and then script in a fresh state against
+// srv as the admin, and returns the script's error and printed output.
+func runLuaFile(t *testing.T, srv *wandbtest.Server, script string) (string, error) {
+	t.Helper()
+	L, out := newState(t, newClient(t, srv, srv.AdminKey))
+	installTestLib(t, L, srv)
+	if err := L.DoFile(filepath.Join(luaTestDir, "_helpers.lua")); err != nil {
+		t.Fatalf("helpers: %v", err)
+	}
+	err := L.DoFile(script)
+	if err != nil {
+		if ae, ok := err.(*lua.ApiError); ok {
+			// Format error values the way the script would see them.
+			ae.Object = L.ToStringMeta(ae.Object)
+		}
+	}
+	return out.String(), err
+}
+
+func TestLuaScripts(t *testing.T) {
+	scripts, err := filepath.Glob(filepath.Join(luaTestDir, "*.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, script := range scripts {
+		name := filepath.Base(script)
+		if strings.HasPrefix(name, "_") {
+			continue
+		}
+		n++
+		t.Run(strings.TrimSuffix(name, ".lua"), func(t *testing.T) {
+			srv := newSeededServer(t)
+			out, err := runLuaFile(t, srv, script)
+			if err != nil {
+				t.Errorf("%s failed:\n%v\noutput:\n%s", script, err, out)
+			}
+		})
+	}
+	if n < 10 {
+		t.Errorf("found only %d Lua test scripts in %s", n, luaTestDir)
+	}
+}
+
+// TestBadInputLeavesServerUnchanged runs the bad-input script and checks
+// that the server received only the one viewer request the script needs
+// for a User value, and that its users and keys are as seeded.
+func TestBadInputLeavesServerUnchanged(t *testing.T) {
+	srv := newSeededServer(t)
+	before := srv.Users()
+	if _, err := runLuaFile(t, srv, filepath.Join(luaTestDir, "bad_arguments.lua")); err != nil {
+		t.Fatalf("bad_arguments.lua: %v", err)
+	}
+	if all, viewer := srv.Requests(""), srv.Requests("GetViewer"); all != 1 || viewer != 1 {
+		t.Errorf("the server received %d requests (%d GetViewer), want only 1 GetViewer", all, viewer)
+	}
+	after := srv.Users()
+	if len(before) != len(after) {
+		t.Fatalf("users: %d before, %d after", len(before), len(after))
+	}
+	for i := range before {
+		if before[i].Email != after[i].Email || len(before[i].Keys) != len(after[i].Keys) {
+			t.Errorf("user %d changed: %s with %d keys, now %s with %d keys",
+				i, before[i].Email, len(before[i].Keys), after[i].Email, len(after[i].Keys))
+		}
+	}
+}
+
+// TestLuaTestFailureNamesScriptAndLine checks the harness itself: a failing
+// assertion is reported with the script's file and line.
+func TestLuaTestFailureNamesScriptAndLine(t *testing.T) {
+	srv := newSeededServer(t)
+	script := filepath.Join(t.TempDir(), "failing.lua")
+	if err := os.WriteFile(script, []byte("local x = 1\neq(x, 2, \"x\")\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := runLuaFile(t, srv, script)
+	if err == nil {
+		t.Fatal("a failing script passed")
+	}
+	if want := script + ":2: x: got 1, want 2"; !strings.Contains(err.Error(), want) {
+		t.Errorf("error %q does not contain %q", err, want)
+	}
+}
+
+// TestTwoStatesDoNotMix runs two LStates with two clients of two servers
+// side by side: each sees its own identity and server.
+func TestTwoStatesDoNotMix(t *testing.T) {
+	srvA := newSeededServer(t)
+	srvB := newSeededServer(t)
+	bobKey, err := srvB.AddAPIKey("bob@example.com", "two states")
+	if err != nil {
+		t.Fatal(err)
+	}
+	LA, outA := newState(t, newClient(t, srvA, srvA.AdminKey))
+	LB, outB := newState(t, newClient(t, srvB, bobKey))
+	const script = `local wandb = require("wandb") print(assert(wandb.viewer()).email)`
+	for i := 0; i < 2; i++ {
+		if err := LA.DoString(script); err != nil {
+			t.Fatal(err)
+		}
+		if err := LB.DoString(script); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := outA.String(), "admin@example.com\nadmin@example.com\n"; got != want {
+		t.Errorf("state A printed %q, want %q", got, want)
+	}
+	if got, want := outB.String(), "bob@example.com\nbob@example.com\n"; got != want {
+		t.Errorf("state B printed %q, want %q", got, want)
+	}
+	// The viewer is cached per client: one request to each server.
+	if a, b := srvA.Requests("GetViewer"), srvB.Requests("GetViewer"); a != 1 || b != 1 {
+		t.Errorf("GetViewer requests: A %d, B %d, want 1 each", a, b)
+	}
+	if LA.GetTypeMetatable(userTypeName) == LB.GetTypeMetatable(userTypeName) {
+		t.Error("two states share the User metatable")
+	}
+}
+
+// TestSetupOncePerState loads the module twice into one LState (two
+// clients under two names): the metatables are registered once and each
+// module uses its own client.
+func TestSetupOncePerState(t *testing.T) {
+	srv := newSeededServer(t)
+	bobKey, err := srv.AddAPIKey("bob@example.com", "setup once")
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, out := newState(t, newClient(t, srv, srv.AdminKey))
+	L.PreloadModule("wandb_bob", Loader(newClient(t, srv, bobKey)))
+	if err := L.DoString(`
+		local a = require("wandb")
+		local mt = getmetatable(assert(a.viewer()))
+		local b = require("wandb_bob")
+		print(assert(a.viewer()).email, assert(b.viewer()).email, mt == getmetatable(assert(b.viewer())))
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := out.String(), "admin@example.com\tbob@example.com\ttrue\n"; got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
+
+// TestNilClient: with no default client the module functions raise, and
+// api objects still work.
+func TestNilClient(t *testing.T) {
+	srv := newSeededServer(t)
+	L, out := newState(t, nil)
+	L.SetGlobal("KEY", lua.LString(srv.AdminKey))
+	L.SetGlobal("URL", lua.LString(srv.URL))
+	if err := L.DoString(`
+		local wandb = require("wandb")
+		local ok, err = pcall(wandb.viewer)
+		print(ok, err)
+		local api = assert(wandb.api{api_key = KEY, base_url = URL})
+		print(assert(api:viewer()).email)
+	`); err != nil {
+		t.Fatal(err)
+	}
+	want := "false\t<string>:3: wandb.viewer: the module has no default client; use wandb.api{api_key = ..., base_url = ...}:viewer(...)\nadmin@example.com\n"
+	if got := out.String(); got != want {
+		t.Errorf("printed %q, want %q", got, want)
+	}
+}
+
+// TestContextCancelStopsRequest cancels the LState's context while a
+// request is in flight: the request stops and the script ends with the
+// cancellation.
+func TestContextCancelStopsRequest(t *testing.T) {
+	srv := newSeededServer(t)
+	srv.FailNext("GetViewer", wandbtest.Fault{Delay: 1 << 62}) // until cancelled
+	L, _ := newState(t, newClient(t, srv, srv.AdminKey))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	L.SetContext(ctx)
+	go func() {
+		for srv.InFlight() == 0 {
+			runtime.Gosched()
+		}
+		cancel()
+	}()
+	// The VM raises the cancellation at the instruction after the call.
+	err := L.DoString(`local wandb = require("wandb") local u, err = wandb.viewer() error("not reached")`)
+	if err == nil || !strings.Contains(err.Error(), "context canceled") {
+		t.Errorf("script error = %v, want context canceled", err)
+	}
+}
+
+// TestErrorValueIsGoError checks what an embedder sees: an error value
+// raised by a script is the *wandb.Error in the ApiError's object.
+func TestErrorValueIsGoError(t *testing.T) {
+	srv := newSeededServer(t)
+	L, _ := newState(t, newClient(t, srv, srv.AdminKey))
+	err := L.DoString(`local wandb = require("wandb") assert(wandb.user("nobody@example.com"))`)
+	ae, ok := err.(*lua.ApiError)
+	if !ok {
+		t.Fatalf("error %v is not an *lua.ApiError", err)
+	}
+	ud, ok := ae.Object.(*lua.LUserData)
+	if !ok {
+		t.Fatalf("error object %v is not a userdata", ae.Object)
+	}
+	we, ok := ud.Value.(*wandb.Error)
+	if !ok || we.Code != wandb.CodeNotFound || we.Op != "user" {
+		t.Errorf("error value = %#v, want a not_found *wandb.Error of op user", ud.Value)
+	}
+}

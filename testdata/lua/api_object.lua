@@ -1,0 +1,41 @@
+-- wandb.api{api_key=..., base_url=...} is another identity with the same functions.
+local wandb = require("wandb")
+
+local key = test.key_for("bob@example.com")
+local api = assert(wandb.api{ api_key = key })
+eq(api.base_url, test.base_url, "base_url defaults to the module's server")
+eq(tostring(api), "<wandb.Client " .. test.base_url .. ">", "tostring")
+ok(not tostring(api):find(key, 1, true), "tostring shows no key")
+eq(assert(api:viewer()).email, "bob@example.com", "viewer")
+
+local with_url = assert(wandb.api{ api_key = key, base_url = test.base_url .. "/" })
+eq(with_url.base_url, test.base_url, "trailing slash stripped")
+eq(assert(with_url:viewer()).email, "bob@example.com", "viewer with an explicit base_url")
+
+-- Methods other than viewer, as bob (not an admin): users is forbidden.
+local list, err = api:users("example")
+eq(list, nil, "users as a non-admin")
+is_err(err, "forbidden", 403)
+
+-- The admin's api works like the module.
+local admin_api = assert(wandb.api{ api_key = test.key_for("admin@example.com"), base_url = test.base_url })
+eq(assert(admin_api:user("carol")).email, "carol@example.org", "api:user")
+eq(#assert(admin_api:users("alice")), 2, "api:users")
+eq(assert(admin_api:create_user("api.made@example.com", true)).admin, true, "api:create_user")
+
+-- Rejected settings: nil, err, and the key is never in the error.
+local bad, err2 = wandb.api{ api_key = key, base_url = "ftp://example.com" }
+eq(bad, nil, "ftp base_url")
+is_err(err2, "invalid_argument", nil)
+eq(err2.op, "api", "err.op")
+ok(not tostring(err2):find(key, 1, true), "error shows no key")
+
+local short, err3 = wandb.api{ api_key = "too-short" }
+eq(short, nil, "malformed key")
+is_err(err3, "invalid_argument", nil)
+
+-- A well-formed key the server does not know: the request is refused.
+local stranger = assert(wandb.api{ api_key = string.rep("a", 40) })
+local me, err4 = stranger:viewer()
+eq(me, nil, "viewer with an unknown key")
+is_err(err4, "unauthorized", 401)
