@@ -154,7 +154,9 @@ func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp
 			return c.redactError(failure)
 		}
 		if attempt >= p.MaxAttempts {
-			failure.Message += fmt.Sprintf(" (gave up after %d attempts)", attempt)
+			if attempt > 1 {
+				failure.Message += fmt.Sprintf(" (gave up after %d attempts)", attempt)
+			}
 			return c.redactError(failure)
 		}
 		wait, ok := c.backoff(attempt, r)
@@ -354,9 +356,9 @@ func statusCode(status int) Code {
 		return CodeConflict
 	case http.StatusTooManyRequests:
 		return CodeRateLimited
-	case http.StatusRequestTimeout, http.StatusGatewayTimeout:
+	case http.StatusRequestTimeout:
 		return CodeTimeout
-	case http.StatusBadGateway, http.StatusServiceUnavailable:
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
 		return CodeUnavailable
 	}
 	switch {

@@ -1,0 +1,298 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+func TestBasicCredentials(t *testing.T) {
+	// The value the SDK's own test expects (core/internal/api/credentials_test.go).
+	if got, want := basicCredentials("test-api-key"), "YXBpOnRlc3QtYXBpLWtleQ=="; got != want {
+		t.Errorf("basicCredentials = %q, want %q", got, want)
+	}
+}
+
+func TestHeaders(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.UserAgent = "admin-bot/2" })
+	v, err := c.Viewer(context.Background())
+	if err != nil {
+		t.Fatalf("Viewer: %v", err)
+	}
+	if deref(v.Email) != wandbtest.AdminEmail {
+		t.Errorf("viewer = %v, want the admin", v)
+	}
+	req, ok := srv.LastRequest("GetViewer")
+	if !ok {
+		t.Fatal("server saw no GetViewer request")
+	}
+	for name, want := range map[string]string{
+		"User-Agent":           "W&B Public Client wandb-lua/" + Version + " admin-bot/2",
+		"Use-Admin-Privileges": "true",
+		"Content-Type":         "application/json",
+		"Authorization":        "Basic [redacted]", // the server redacts what it records
+	} {
+		if got := req.Header.Get(name); got != want {
+			t.Errorf("header %s = %q, want %q", name, got, want)
+		}
+	}
+	if req.Caller != wandbtest.AdminEmail {
+		t.Errorf("server authenticated %q, want the admin", req.Caller)
+	}
+}
+
+// TestCredentialsOnlyToBaseURL: a redirect to another host:port gets no
+// Authorization header.
+func TestCredentialsOnlyToBaseURL(t *testing.T) {
+	var elsewhereAuth, frontAuth atomic.Value
+	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhereAuth.Store(r.Header.Get("Authorization"))
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"errors":[{"message":"who are you"}]}`))
+	}))
+	defer elsewhere.Close()
+	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		frontAuth.Store(r.Header.Get("Authorization"))
+		http.Redirect(w, r, elsewhere.URL+"/graphql", http.StatusTemporaryRedirect)
+	}))
+	defer front.Close()
+
+	c, err := NewClient(Config{BaseURL: front.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Viewer(context.Background())
+	e := asError(t, err, "viewer", CodeUnauthorized)
+	if e.Message != "who are you" {
+		t.Errorf("message = %q, want the server's text", e.Message)
+	}
+	if got, _ := frontAuth.Load().(string); !strings.HasPrefix(got, "Basic ") {
+		t.Errorf("the base URL got no Basic credentials")
+	}
+	if got, _ := elsewhereAuth.Load().(string); got != "" {
+		t.Errorf("the redirect target got an Authorization header")
+	}
+}
+
+func TestCredentialScope(t *testing.T) {
+	hc := withCredentials(&http.Client{}, mustURL(t, "https://wandb.example.com/api"), strings.Repeat("k", 40))
+	ct := hc.Transport.(*credentialTransport)
+	for raw, want := range map[string]bool{
+		"https://wandb.example.com/api/graphql":     true,
+		"https://WANDB.example.com:443/api/graphql": true,
+		"https://wandb.example.com/api":             true,
+		"http://wandb.example.com/api/graphql":      false,
+		"https://wandb.example.com:8443/api/graphql": false,
+		"https://evil.example.com/api/graphql":      false,
+		"https://wandb.example.com/apix/graphql":    false,
+		"https://wandb.example.com/graphql":         false,
+	} {
+		if got := ct.allowed(mustURL(t, raw)); got != want {
+			t.Errorf("allowed(%s) = %v, want %v", raw, got, want)
+		}
+	}
+	root := withCredentials(&http.Client{}, mustURL(t, "http://127.0.0.1:8080"), strings.Repeat("k", 40)).Transport.(*credentialTransport)
+	if !root.allowed(mustURL(t, "http://127.0.0.1:8080/anything")) || root.allowed(mustURL(t, "http://127.0.0.1/graphql")) {
+		t.Error("root base URL: wrong scope")
+	}
+}
+
+func mustURL(t *testing.T, raw string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestViewerCached(t *testing.T) {
+	srv := seeded(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	v1, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v2, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v1 != v2 {
+		t.Error("second Viewer returned another *User")
+	}
+	if n := srv.Requests("GetViewer"); n != 1 {
+		t.Errorf("server saw %d GetViewer requests, want 1", n)
+	}
+
+	bob := clientFor(t, srv, c, "bob@example.com")
+	bv, err := bob.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if deref(bv.Email) != "bob@example.com" {
+		t.Errorf("WithAPIKey client's viewer = %v, want bob", bv)
+	}
+	if n := srv.Requests("GetViewer"); n != 2 {
+		t.Errorf("server saw %d GetViewer requests, want 2 (a new client has its own cache)", n)
+	}
+	if bv.Client() != bob || v1.Client() != c {
+		t.Error("User.Client is not the client that fetched the user")
+	}
+	if bob.BaseURL() != c.BaseURL() {
+		t.Errorf("WithAPIKey changed the base URL")
+	}
+}
+
+func TestViewerErrors(t *testing.T) {
+	srv := newServer(t)
+	ctx := context.Background()
+
+	c := testClient(t, srv, func(cfg *Config) { cfg.APIKey = strings.Repeat("0", 40) })
+	_, err := c.Viewer(ctx)
+	e := asError(t, err, "viewer", CodeUnauthorized)
+	if e.Status != http.StatusUnauthorized || !errors.Is(err, ErrUnauthorized) {
+		t.Errorf("unknown key: %v, want HTTP 401 matching ErrUnauthorized", err)
+	}
+	if n := srv.Requests("GetViewer"); n != 1 {
+		t.Errorf("401 was retried: %d requests", n)
+	}
+
+	c = testClient(t, srv)
+	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null}}`})
+	_, err = c.Viewer(ctx)
+	e = asError(t, err, "viewer", CodeUnauthorized)
+	if !strings.Contains(e.Message, "did not recognize an account") {
+		t.Errorf("null viewer message = %q", e.Message)
+	}
+	if _, err := c.Viewer(ctx); err != nil { // a failure is not cached
+		t.Errorf("Viewer after a failure: %v", err)
+	}
+}
+
+func TestNewClientChecks(t *testing.T) {
+	key := strings.Repeat("a1", 20)
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string // substring of the error; "" = no error
+	}{
+		{"ok", Config{APIKey: key}, ""},
+		{"prefixed on-prem key", Config{APIKey: "local-" + key}, ""},
+		{"long key", Config{APIKey: strings.Repeat("x", 92)}, ""},
+		{"jwt", Config{APIKey: "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl"}, ""},
+		{"no key", Config{}, "is empty"},
+		{"short key", Config{APIKey: "abc123"}, "40+ characters, has 6"},
+		{"short after prefix", Config{APIKey: "local-" + key[:30]}, "40+ characters, has 30"},
+		{"bad characters", Config{APIKey: key + "!"}, "may only contain"},
+		{"white space", Config{APIKey: key + "\n"}, "white space"},
+		{"ftp", Config{APIKey: key, BaseURL: "ftp://example.com"}, "http:// or https://"},
+		{"no host", Config{APIKey: key, BaseURL: "http://"}, "no host"},
+		{"not a url", Config{APIKey: key, BaseURL: "http://a b:x"}, "not a url"},
+		{"userinfo", Config{APIKey: key, BaseURL: "https://u:p@example.com"}, "credentials"},
+		{"query", Config{APIKey: key, BaseURL: "https://example.com/?x=1"}, "query"},
+		{"wandb.ai without api", Config{APIKey: key, BaseURL: "https://wandb.ai"}, "did you mean https://api.wandb.ai?"},
+		{"wandb.ai over http", Config{APIKey: key, BaseURL: "http://api.wandb.ai"}, "https"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := NewClient(tc.cfg)
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("NewClient: %v", err)
+				}
+				return
+			}
+			if err == nil {
+				t.Fatalf("NewClient(%v) = %v, want an error containing %q", tc.cfg, c, tc.want)
+			}
+			asError(t, err, "config", CodeInvalidArgument)
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			if tc.cfg.APIKey != "" && strings.Contains(err.Error(), strings.TrimSpace(tc.cfg.APIKey)) {
+				t.Error("the error contains the key")
+			}
+		})
+	}
+}
+
+func TestBaseURLNormalised(t *testing.T) {
+	for in, want := range map[string]string{
+		"":                          "https://api.wandb.ai",
+		"https://api.wandb.ai/":     "https://api.wandb.ai",
+		" https://w.example.com// ": "https://w.example.com",
+		"http://127.0.0.1:8080/":    "http://127.0.0.1:8080",
+		"https://example.com/api/":  "https://example.com/api",
+		"https://acme.wandb.io":     "https://acme.wandb.io",
+	} {
+		c, err := NewClient(Config{BaseURL: in, APIKey: strings.Repeat("a", 40)})
+		if err != nil {
+			t.Errorf("NewClient(BaseURL %q): %v", in, err)
+			continue
+		}
+		if c.BaseURL() != want {
+			t.Errorf("BaseURL(%q) = %q, want %q", in, c.BaseURL(), want)
+		}
+	}
+}
+
+func TestWithAPIKeyChecksKey(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv)
+	_, err := c.WithAPIKey("short")
+	asError(t, err, "config", CodeInvalidArgument)
+}
+
+// TestNoKeyInStrings: the key never shows in String, %v, %+v, %#v or logs.
+func TestNoKeyInStrings(t *testing.T) {
+	srv := newServer(t)
+	var logs bytes.Buffer
+	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Logger.Info("config", "cfg", cfg)
+	jsonCfg, _ := json.Marshal(cfg.String())
+	for _, s := range []string{
+		c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c),
+		cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg),
+		logs.String(), string(jsonCfg),
+	} {
+		if strings.Contains(s, srv.AdminKey) || strings.Contains(s, basicCredentials(srv.AdminKey)) {
+			t.Errorf("a string shows the key")
+		}
+	}
+	if want := "<wandb.Client " + srv.URL + ">"; c.String() != want {
+		t.Errorf("String = %q, want %q", c.String(), want)
+	}
+	if !strings.Contains(cfg.String(), "APIKey: set") || !strings.Contains(Config{}.String(), "APIKey: unset") {
+		t.Errorf("Config.String = %q", cfg.String())
+	}
+}
+
+func TestDefaultHTTPClient(t *testing.T) {
+	mine := &http.Client{}
+	if defaultHTTPClient(mine) != mine {
+		t.Error("the caller's client was replaced")
+	}
+	tr, ok := defaultHTTPClient(nil).Transport.(*http.Transport)
+	if !ok {
+		t.Fatal("default transport is not an *http.Transport")
+	}
+	if tr.MaxIdleConnsPerHost < 64 || tr.DisableKeepAlives {
+		t.Errorf("default pool: MaxIdleConnsPerHost %d, keep-alive disabled %v", tr.MaxIdleConnsPerHost, tr.DisableKeepAlives)
+	}
+}

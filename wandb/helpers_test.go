@@ -1,0 +1,134 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// fastRetry keeps retry waits tiny so tests run quickly.
+var fastRetry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: time.Second}
+
+// newServer starts a wandbtest server, closed when the test ends.
+func newServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	srv := wandbtest.NewServer(opts...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// seeded returns a server holding alice, alicia and bob (alice with two keys).
+func seeded(t *testing.T) *wandbtest.Server {
+	t.Helper()
+	return newServer(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+		{Email: "alice@example.com", Username: "alice", Name: "Alice", Keys: []wandbtest.SeedKey{{Description: "laptop"}, {Description: "ci"}}, Teams: []string{"ml"}},
+		{Email: "alicia@example.org", Username: "alicia", Name: "Alicia"},
+		{Email: "bob@example.com", Username: "bob", Name: "Bob"},
+	}}))
+}
+
+// testClient returns a client for srv with the admin key, tiny retry waits
+// and any changes mod makes to the config.
+func testClient(t *testing.T, srv *wandbtest.Server, mods ...func(*Config)) *Client {
+	t.Helper()
+	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey, Retry: fastRetry}
+	for _, m := range mods {
+		m(&cfg)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatalf("NewClient: %v", err)
+	}
+	return c
+}
+
+// clientFor returns a client authenticating as the user with email (a
+// fresh key is minted for it).
+func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string) *Client {
+	t.Helper()
+	secret, err := srv.AddAPIKey(email, "test")
+	if err != nil {
+		t.Fatalf("AddAPIKey: %v", err)
+	}
+	c, err := admin.WithAPIKey(secret)
+	if err != nil {
+		t.Fatalf("WithAPIKey: %v", err)
+	}
+	return c
+}
+
+// asError asserts err is an *Error with the given code and op.
+func asError(t *testing.T, err error, op string, code Code) *Error {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("got no error, want code %s", code)
+	}
+	e, ok := err.(*Error)
+	if !ok {
+		t.Fatalf("error is %T (%v), want *wandb.Error", err, err)
+	}
+	if e.Code != code || e.Op != op {
+		t.Fatalf("error = %v (op %q, code %q), want op %q, code %q", e, e.Op, e.Code, op, code)
+	}
+	return e
+}
+
+// logBuffer is a concurrency-safe buffer for a slog handler.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// count returns the number of log lines containing s.
+func (b *logBuffer) count(s string) int {
+	n := 0
+	for _, line := range strings.Split(b.String(), "\n") {
+		if strings.Contains(line, s) {
+			n++
+		}
+	}
+	return n
+}
+
+// hookHandler calls fn for every record whose message is msg; it lets a
+// test act at a precise point (e.g. cancel while the client waits to retry).
+type hookHandler struct {
+	msg string
+	fn  func()
+}
+
+func (h hookHandler) Enabled(context.Context, slog.Level) bool { return true }
+func (h hookHandler) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == h.msg {
+		h.fn()
+	}
+	return nil
+}
+func (h hookHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h hookHandler) WithGroup(string) slog.Handler      { return h }
+
+func deref[T any](p *T) T {
+	var zero T
+	if p == nil {
+		return zero
+	}
+	return *p
+}
