@@ -90,14 +90,14 @@ func TestCredentialScope(t *testing.T) {
 	hc := withCredentials(&http.Client{}, mustURL(t, "https://wandb.example.com/api"), strings.Repeat("k", 40))
 	ct := hc.Transport.(*credentialTransport)
 	for raw, want := range map[string]bool{
-		"https://wandb.example.com/api/graphql":     true,
-		"https://WANDB.example.com:443/api/graphql": true,
-		"https://wandb.example.com/api":             true,
-		"http://wandb.example.com/api/graphql":      false,
+		"https://wandb.example.com/api/graphql":      true,
+		"https://WANDB.example.com:443/api/graphql":  true,
+		"https://wandb.example.com/api":              true,
+		"http://wandb.example.com/api/graphql":       false,
 		"https://wandb.example.com:8443/api/graphql": false,
-		"https://evil.example.com/api/graphql":      false,
-		"https://wandb.example.com/apix/graphql":    false,
-		"https://wandb.example.com/graphql":         false,
+		"https://evil.example.com/api/graphql":       false,
+		"https://wandb.example.com/apix/graphql":     false,
+		"https://wandb.example.com/graphql":          false,
 	} {
 		if got := ct.allowed(mustURL(t, raw)); got != want {
 			t.Errorf("allowed(%s) = %v, want %v", raw, got, want)
