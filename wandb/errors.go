@@ -42,15 +42,15 @@ const (
 // Sentinel errors, one per code that callers commonly branch on. They match
 // any [*Error] with the same code: errors.Is(err, wandb.ErrNotFound).
 var (
-	ErrNotFound        error = &Error{Code: CodeNotFound}
-	ErrUnauthorized    error = &Error{Code: CodeUnauthorized}
-	ErrForbidden       error = &Error{Code: CodeForbidden}
-	ErrConflict        error = &Error{Code: CodeConflict}
-	ErrRateLimited     error = &Error{Code: CodeRateLimited}
-	ErrUnavailable     error = &Error{Code: CodeUnavailable}
-	ErrInvalidArgument error = &Error{Code: CodeInvalidArgument}
-	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}
-	ErrInternal        error = &Error{Code: CodeInternal}
+	ErrNotFound        error = &Error{Code: CodeNotFound}        // no such user or key
+	ErrUnauthorized    error = &Error{Code: CodeUnauthorized}    // the key is missing, unknown or revoked
+	ErrForbidden       error = &Error{Code: CodeForbidden}       // the key may not do this
+	ErrConflict        error = &Error{Code: CodeConflict}        // it already exists
+	ErrRateLimited     error = &Error{Code: CodeRateLimited}     // too many requests, retries exhausted
+	ErrUnavailable     error = &Error{Code: CodeUnavailable}     // the server is down or overloaded
+	ErrInvalidArgument error = &Error{Code: CodeInvalidArgument} // a bad argument, caught locally or by the server
+	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}       // a lookup matched several users
+	ErrInternal        error = &Error{Code: CodeInternal}        // the server failed
 )
 
 // Error is the error every method of this package returns. It never holds

@@ -19,13 +19,13 @@ type APIKey struct {
 // not changed by this package after the User is returned; the key and team
 // lists are guarded by a mutex, so a User is safe for concurrent use.
 type User struct {
-	ID        string
-	Name      string
+	ID        string  // the GraphQL ID, base64("User:<n>") on W&B
+	Name      string  // the display name
 	Username  *string // nil where the server gave null (same for the other pointers)
-	Email     *string
-	Admin     *bool
-	Entity    *string
-	DeletedAt *string
+	Email     *string // the email address
+	Admin     *bool   // whether the user is an instance admin
+	Entity    *string // the user's default entity (usually the username)
+	DeletedAt *string // when the user was deleted, as the server formats it
 
 	client *Client
 	mu     sync.Mutex

@@ -1,0 +1,26 @@
+// Package wandb is a client for the user and API-key administration of a
+// Weights & Biases server (multi-tenant Cloud, Dedicated Cloud or
+// Self-Managed), speaking the same GraphQL as the official SDK's public API.
+//
+// A [Client] is one identity on one server: [NewClient] with a [Config],
+// usually from [ConfigFromEnv] (WANDB_API_KEY, WANDB_BASE_URL, netrc). It
+// finds users ([Client.Viewer], [Client.User], [Client.Users]), creates
+// them ([Client.CreateUser]), and manages a [User]'s keys
+// ([User.GenerateAPIKey], [User.DeleteAPIKey]).
+//
+// Where the SDK is lax, this package is strict: a lookup that matches
+// several users is an error listing them, not the first match; deleting a
+// key the server did not confirm is an error; a key is generated only for
+// the identity the server will issue it to; a mutation is never retried
+// once it may have taken effect; and the server's error text is kept.
+//
+// Every error is an [*Error] with a [Code]; match with errors.Is against
+// the sentinels ([ErrNotFound], ...) or errors.As. A key never appears in
+// an error, a log line or a String.
+//
+// Clients and Users are safe for concurrent use. The default HTTP client
+// keeps connections alive and pools enough of them for concurrent bulk
+// work.
+//
+// Package wandbtest provides a W&B-compatible server for tests.
+package wandb
