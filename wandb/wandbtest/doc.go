@@ -38,7 +38,8 @@
 //   - As the real backend gates first-party fields on the public client's
 //     User-Agent, selecting User.apiKeys without a User-Agent that starts with
 //     "W&B Public Client" yields the GraphQL error "relogin required" for that
-//     field (the rest of the data is kept).
+//     field (the rest of the data is kept). Use-Admin-Privileges is recorded
+//     (see LastRequest) but not required.
 //
 // The operation name of a request is read from its query text (the SDK sends
 // "operationName": ""), and is what FailNext, Requests and LastRequest match.

@@ -21,6 +21,9 @@ import (
 // maxBodyBytes bounds a request body; W&B's documents are a few KiB.
 const maxBodyBytes = 4 << 20
 
+// maxCachedOpNames bounds the cache of operation names by document.
+const maxCachedOpNames = 256
+
 // Handler is a W&B-compatible GraphQL server as an http.Handler: it serves
 // POST /graphql and answers 404 elsewhere. Create it with NewHandler; use
 // NewServer for one already listening on loopback. Its methods are safe for
@@ -43,6 +46,7 @@ type Handler struct {
 	counts   map[string]int
 	total    int
 	last     map[string]Request
+	opNames  map[string]string // operation name by query text
 	lastAny  Request
 	received bool
 }
@@ -51,7 +55,7 @@ type Handler struct {
 type Request struct {
 	Op        string         // operation name read from the query text ("" if none)
 	Header    http.Header    // request headers; Authorization's credentials are redacted
-	Variables map[string]any // the decoded "variables" object (nil if absent)
+	Variables map[string]any // the decoded "variables" object (nil if absent); do not modify
 	Query     string         // the GraphQL document as sent
 	Method    string         // HTTP method
 	Path      string         // URL path
@@ -72,6 +76,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		faults:    map[string][]Fault{},
 		counts:    map[string]int{},
 		last:      map[string]Request{},
+		opNames:   map[string]string{},
 	}
 	h.latency.Store(int64(o.latency))
 	loaded := false
@@ -120,11 +125,12 @@ func (h *Handler) ensureAdmin() error {
 	return nil
 }
 
-// AdminKey returns the secret of the admin's key minted by NewHandler. It is
-// "" when the handler restored its data from a state file in which the admin
-// still had a key: the file holds only the key's hash, so the secret exists
-// only where it was shown when it was minted. Call AddAPIKey(AdminEmail, ...)
-// to mint another.
+// AdminKey returns the secret of the admin key that NewHandler minted: on a
+// fresh start, and when the state file it restored left the admin without a
+// key. It is "" when the handler restored a state file in which the admin
+// still has a key: the file holds only the key's hash, so that secret exists
+// only where it was shown when it was minted (the admin's old key keeps
+// working). Call AddAPIKey(AdminEmail, ...) to mint another.
 func (h *Handler) AdminKey() string { return h.adminKey }
 
 // SetLatency changes the latency added to every request (see WithLatency).
@@ -370,7 +376,7 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request) (rec Request, bod
 			writeJSON(w, http.StatusBadRequest, gqlErrors("request body is not a JSON GraphQL request: "+err.Error()))
 		}
 	}
-	rec.Op = operationName(params.Query, params.OperationName)
+	rec.Op = h.operationName(params.Query, params.OperationName)
 	rec.Query = params.Query
 	rec.Variables = params.Variables
 	if caller = h.authenticate(r); caller != nil {
@@ -404,15 +410,27 @@ func (h *Handler) record(r Request) {
 
 // operationName returns the name of the operation the document runs: the
 // given name if any, else the first operation's name in the query text.
-func operationName(query, given string) string {
+// Names are cached by document, as clients send the same few documents.
+func (h *Handler) operationName(query, given string) string {
 	if given != "" {
 		return given
 	}
-	doc, err := parser.ParseQuery(&ast.Source{Input: query})
-	if err != nil || len(doc.Operations) == 0 {
-		return ""
+	h.mu.Lock()
+	name, ok := h.opNames[query]
+	h.mu.Unlock()
+	if ok {
+		return name
 	}
-	return doc.Operations[0].Name
+	if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil && len(doc.Operations) > 0 {
+		name = doc.Operations[0].Name
+	}
+	h.mu.Lock()
+	if len(h.opNames) >= maxCachedOpNames {
+		clear(h.opNames)
+	}
+	h.opNames[query] = name
+	h.mu.Unlock()
+	return name
 }
 
 // redact copies header, keeping only the scheme of Authorization.

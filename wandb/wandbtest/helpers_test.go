@@ -127,7 +127,7 @@ func decodeID(t *testing.T, id string) string {
 
 func ptr[T any](v T) *T { return &v }
 
-func newServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+func newServer(t testing.TB, opts ...wandbtest.Option) *wandbtest.Server {
 	t.Helper()
 	srv := wandbtest.NewServer(opts...)
 	t.Cleanup(srv.Close)

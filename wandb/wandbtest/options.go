@@ -11,9 +11,9 @@ type options struct {
 	stateFile string
 }
 
-// WithLatency adds a fixed latency d to every request: the handler waits d
-// before it does anything else, and stops waiting when the request's context
-// ends. The wait counts toward InFlight, so concurrency is observable on
+// WithLatency adds a fixed latency d to every request: the handler reads and
+// records the request (see Requests), then waits d before it answers, and
+// stops waiting, without answering, when the request's context ends. The wait counts toward InFlight, so concurrency is observable on
 // loopback. SetLatency changes it later.
 func WithLatency(d time.Duration) Option {
 	return func(o *options) { o.latency = d }

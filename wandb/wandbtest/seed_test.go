@@ -1,0 +1,160 @@
+package wandbtest_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// The repository's example seed, used by `wandb-lua --local --seed`.
+const exampleSeed = "../../testdata/seed.json"
+
+func TestExampleSeed(t *testing.T) {
+	seed, err := wandbtest.LoadSeed(exampleSeed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := newServer(t, wandbtest.WithSeed(seed))
+	users := srv.Users()
+	if len(users) != len(seed.Users)+1 {
+		t.Fatalf("%d users, want the admin and %d seeded", len(users), len(seed.Users))
+	}
+	for i, su := range seed.Users {
+		got := users[i+1]
+		if got.Email != su.Email || got.Name != su.Name || got.Admin != su.Admin || len(got.Keys) != len(su.Keys) {
+			t.Errorf("user %d = %+v, want %+v", i+1, got, su)
+		}
+		if diff := cmp.Diff(su.Teams, got.Teams, cmpEmptyNil); diff != "" {
+			t.Errorf("%s teams (-want +got):\n%s", su.Email, diff)
+		}
+		for j, k := range got.Keys {
+			if k.Description != su.Keys[j].Description || len(k.Name) != 20 {
+				t.Errorf("%s key %d = %+v", su.Email, j, k)
+			}
+		}
+	}
+	// Two users share "alice": what ambiguity tests need.
+	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey, "alice"))
+	if diff := cmp.Diff([]string{"alice@example.com", "alice.smith@example.com"}, got); diff != "" {
+		t.Errorf("users(alice) (-want +got):\n%s", diff)
+	}
+	// Seeded keys list through GraphQL as well.
+	var data struct {
+		Users struct{ Edges []struct{ Node userJSON } }
+	}
+	searchUsers(t, srv, srv.AdminKey, "alice@example.com").wantOK(t).decode(t, &data)
+	alice, _ := srv.UserByEmail("alice@example.com")
+	if diff := cmp.Diff([]string{alice.Keys[0].Name, alice.Keys[1].Name}, data.Users.Edges[0].Node.keyNames()); diff != "" {
+		t.Errorf("alice's listed keys (-want +got):\n%s", diff)
+	}
+}
+
+var cmpEmptyNil = cmp.Transformer("emptyNil", func(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+})
+
+func TestLoadSeedErrors(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"unknown-field.json": `{"users":[{"email":"a@example.com","mail":"x"}]}`,
+		"no-email.json":      `{"users":[{"name":"x"}]}`,
+		"not-json.json":      `users: []`,
+		"trailing.json":      `{"users":[]} {"users":[]}`,
+	} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := wandbtest.LoadSeed(p); err == nil || !strings.Contains(err.Error(), p) {
+			t.Errorf("LoadSeed(%s): err %v, want an error naming the file", name, err)
+		}
+	}
+	if _, err := wandbtest.LoadSeed(filepath.Join(dir, "missing.json")); err == nil {
+		t.Error("LoadSeed(missing): no error")
+	}
+}
+
+func TestSeedErrors(t *testing.T) {
+	for name, seed := range map[string]wandbtest.Seed{
+		"duplicate email":    {Users: []wandbtest.SeedUser{{Email: "a@example.com"}, {Email: "A@example.com"}}},
+		"admin again":        {Users: []wandbtest.SeedUser{{Email: wandbtest.AdminEmail}}},
+		"duplicate username": {Users: []wandbtest.SeedUser{{Email: "a@example.com", Username: "admin"}}},
+		"bad email":          {Users: []wandbtest.SeedUser{{Email: "nope"}}},
+		"empty team":         {Users: []wandbtest.SeedUser{{Email: "a@example.com", Teams: []string{" "}}}},
+	} {
+		if _, err := wandbtest.NewHandler(wandbtest.WithSeed(seed)); err == nil {
+			t.Errorf("%s: NewHandler succeeded", name)
+		}
+	}
+	defer func() {
+		if recover() == nil {
+			t.Error("NewServer with a bad seed did not panic")
+		}
+	}()
+	wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bad"}}}))
+}
+
+func TestSeedsApplyInOrder(t *testing.T) {
+	h, err := wandbtest.NewHandler(
+		wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "a@example.com"}}}),
+		wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "a@example.org"}}}),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, u := range h.Users() {
+		got = append(got, u.Username)
+	}
+	if diff := cmp.Diff([]string{"admin", "a", "a-2"}, got); diff != "" {
+		t.Errorf("usernames (-want +got):\n%s", diff)
+	}
+}
+
+func TestHelperErrors(t *testing.T) {
+	srv := newServer(t)
+	addUser(t, srv, "alice@example.com", false)
+	before := srv.Users()
+	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "ALICE@example.com"}); err == nil {
+		t.Error("AddUser of an existing email succeeded")
+	}
+	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "b@example.com", Username: "ALICE"}); err == nil {
+		t.Error("AddUser of an existing username succeeded")
+	}
+	if _, err := srv.AddAPIKey("nobody@example.com", "x"); err == nil {
+		t.Error("AddAPIKey for an unknown email succeeded")
+	}
+	if err := srv.AddTeam("ml", "alice@example.com", "nobody@example.com"); err == nil {
+		t.Error("AddTeam with an unknown member succeeded")
+	}
+	if err := srv.AddTeam(""); err == nil {
+		t.Error("AddTeam with an empty name succeeded")
+	}
+	if diff := cmp.Diff(before, srv.Users()); diff != "" {
+		t.Errorf("failed helpers changed the users (-before +after):\n%s", diff)
+	}
+	if _, ok := srv.UserByEmail("nobody@example.com"); ok {
+		t.Error("UserByEmail(unknown): ok")
+	}
+	info, err := srv.AddUser(wandbtest.SeedUser{Email: "Carol@Example.com", Username: "carol", Name: "Carol C", Admin: true,
+		Keys: []wandbtest.SeedKey{{Description: "one"}}, Teams: []string{"ops"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := wandbtest.UserInfo{ID: info.ID, Name: "Carol C", Username: "carol", Email: "Carol@Example.com", Admin: true,
+		Keys: []wandbtest.KeyInfo{{ID: info.Keys[0].ID, Name: info.Keys[0].Name, Description: "one"}}, Teams: []string{"ops"}}
+	if diff := cmp.Diff(want, info); diff != "" {
+		t.Errorf("AddUser (-want +got):\n%s", diff)
+	}
+	if got, _ := srv.UserByEmail("carol@example.com"); !cmp.Equal(info, got) {
+		t.Errorf("UserByEmail differs from AddUser's result")
+	}
+}
