@@ -23,6 +23,14 @@ func newServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	return srv
 }
 
+// newServerB is newServer for benchmarks.
+func newServerB(b *testing.B, opts ...wandbtest.Option) *wandbtest.Server {
+	b.Helper()
+	srv := wandbtest.NewServer(opts...)
+	b.Cleanup(srv.Close)
+	return srv
+}
+
 // seeded returns a server holding alice, alicia and bob (alice with two keys).
 func seeded(t *testing.T) *wandbtest.Server {
 	t.Helper()

@@ -1,0 +1,73 @@
+package wandb
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+)
+
+// BenchmarkGetViewer is one uncached viewer query round trip on loopback
+// (the client's work plus wandbtest's handler).
+func BenchmarkGetViewer(b *testing.B) {
+	srv := newServerB(b)
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := gql.GetViewer(ctx, c.gql("viewer")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkCreateUser is one createUser mutation round trip on loopback.
+func BenchmarkCreateUser(b *testing.B) {
+	srv := newServerB(b)
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		if _, err := c.CreateUser(ctx, fmt.Sprintf("bench%d@example.com", i), false); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkClientOnly measures the client's own share of a request: the
+// server is a static handler answering with a canned viewer.
+func BenchmarkClientOnly(b *testing.B) {
+	body := []byte(`{"data":{"viewer":{"id":"VXNlcjox","name":"admin","username":"admin","email":"admin@example.com",` +
+		`"admin":true,"flags":null,"entity":"admin","deletedAt":null,"apiKeys":{"edges":[{"node":{"id":"QXBpS2V5OjE=",` +
+		`"name":"0123456789abcdef0123","description":null}}]},"teams":{"edges":[]}}}}`)
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(body)
+	}))
+	defer hs.Close()
+	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: strings.Repeat("a", 40)})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := gql.GetViewer(ctx, c.gql("viewer")); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
