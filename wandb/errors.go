@@ -58,7 +58,7 @@ var (
 type Error struct {
 	Op         string   // the Lua-facing name of the call, e.g. "user", "create_user", "delete_api_key"
 	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
-	Status     int      // the HTTP status, 0 when there was no response
+	Status     int      // the HTTP status of the answer that failed (200 for GraphQL errors in a 200), 0 when there was none
 	Message    string   // the server's text where it gave one, else ours
 	Candidates []string // for CodeAmbiguous: the matching users, as User.String()
 	Err        error    // the cause, if any (context.Canceled, a net error, ...)
