@@ -150,7 +150,7 @@ func TestDeadline(t *testing.T) {
 // mutation is not (the server may have applied it).
 func TestAttemptTimeout(t *testing.T) {
 	srv := newServer(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.AttemptTimeout = 20 * time.Millisecond })
+	c := testClient(t, srv, func(cfg *Config) { cfg.AttemptTimeout = 500 * time.Millisecond })
 	ctx := context.Background()
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
 	if _, err := c.Viewer(ctx); err != nil {
