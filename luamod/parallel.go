@@ -1,7 +1,239 @@
 package luamod
 
-import lua "github.com/yuin/gopher-lua"
+import (
+	"fmt"
+	"strings"
 
-// installParallel adds wandb.parallel to the module table mod.
-// Placeholder until the scheduler lands (issue 4): it adds nothing yet.
-func installParallel(L *lua.LState, mod *lua.LTable) {}
+	lua "github.com/yuin/gopher-lua"
+)
+
+// wandb.parallel(items, fn [, opts]) runs fn(items[i], i) for i = 1..#items,
+// each call in its own coroutine, at most opts.concurrency at a time. When a
+// call makes a network request (netcall), its coroutine is suspended while
+// the request runs on a goroutine, so up to opts.concurrency requests are in
+// flight at once. It returns two arrays: the first result of each call, in
+// the order of items (nil where fn returned nothing or nil), and the failure
+// records (empty unless opts.on_error is "collect").
+//
+// Options:
+//   - concurrency: an integer from 1 to maxConcurrency, default 8.
+//   - on_error: "raise" (default) or "collect".
+//
+// Errors. With "raise", the first error raised by a call stops everything:
+// in-flight requests are cancelled and waited for, and parallel raises
+// "wandb.parallel: item <i>: <message>" if the error was a string, or else a
+// failure record (below) so that the original value (such as a wandb error)
+// stays reachable. With "collect", a failing item's slot holds its failure
+// record, the record is also appended to the second result, and the other
+// items go on. A failure record is a table { index = i, error = <the value
+// raised, unchanged> } whose tostring is "wandb.parallel: item <i>: <error>".
+// A coroutine.yield inside fn (outside a coroutine of the script's own) fails
+// its item. Cancelling the LState's context stops everything at once and
+// raises "wandb.parallel: <context error>".
+//
+// Calling parallel inside fn works, but the inner call runs to completion
+// before the outer item can go on: the outer items wait meanwhile.
+const (
+	defaultConcurrency = 8
+	maxConcurrency     = 256
+)
+
+// parallelName is the name argument errors use.
+const parallelName = "parallel"
+
+// failureTypeName names the metatable of failure records in the registry.
+const failureTypeName = "wandb.parallel.failure"
+
+// installParallel adds wandb.parallel to the module table mod and, the first
+// time in an LState family, installs the yieldable pcall and xpcall (see
+// installPCall).
+func installParallel(L *lua.LState, mod *lua.LTable) {
+	st := asyncStateOf(L)
+	if st == nil {
+		st = newAsyncState(L)
+		ud := L.NewUserData()
+		ud.Value = st
+		L.G.Registry.RawSetString(asyncStateKey, ud)
+		mt := L.NewTypeMetatable(failureTypeName)
+		mt.RawSetString("__tostring", L.NewFunction(failureToString))
+		installPCall(L, st)
+	}
+	mod.RawSetString("parallel", L.NewFunction(st.parallel))
+}
+
+// Lua sources of the trampolines. A coroutine's root frame must be a Lua
+// function that calls the user's function with a non-tail call: when a Go
+// function yields from the root frame, Resume reports the coroutine finished.
+const (
+	// itemTrampolineSrc runs one item after another in the same coroutine,
+	// so a scheduler creates about `concurrency` threads, not one per item.
+	// The scheduler always resumes the yield with exactly three values.
+	itemTrampolineSrc = `local yield, done = ...
+return function(fn, item, i)
+	while true do
+		local r = fn(item, i)
+		fn, item, i = yield(done, r)
+	end
+end`
+	// callTrampolineSrc runs the function of a yieldable pcall/xpcall and
+	// returns the count of its results first, since Resume turns "no
+	// results" into a single nil.
+	callTrampolineSrc = `local count = ...
+return function(f, ...)
+	return count(f(...))
+end`
+)
+
+func newAsyncState(L *lua.LState) *asyncState {
+	st := &asyncState{
+		marker:  L.NewUserData(),
+		done:    L.NewUserData(),
+		threads: make(map[*lua.LState]*task),
+	}
+	st.itemTrampoline = compileTrampoline(L, itemTrampolineSrc, L.NewFunction(yieldAll), st.done)
+	st.callTrampoline = compileTrampoline(L, callTrampolineSrc, L.NewFunction(countResults))
+	return st
+}
+
+// compileTrampoline compiles one of the constant sources above and calls it
+// with args to get the trampoline. A failure is a bug in this package.
+func compileTrampoline(L *lua.LState, src string, args ...lua.LValue) *lua.LFunction {
+	chunk, err := L.Load(strings.NewReader(src), "[wandb.parallel]")
+	if err != nil {
+		panic(fmt.Sprintf("luamod: compile trampoline: %v", err))
+	}
+	L.Push(chunk)
+	for _, a := range args {
+		L.Push(a)
+	}
+	L.Call(len(args), 1)
+	fn := L.CheckFunction(-1)
+	L.Pop(1)
+	return fn
+}
+
+// yieldAll yields all its arguments, as coroutine.yield does.
+func yieldAll(L *lua.LState) int { return -1 }
+
+// countResults returns its argument count followed by its arguments.
+func countResults(L *lua.LState) int {
+	n := L.GetTop()
+	L.Insert(lua.LNumber(n), 1)
+	return n + 1
+}
+
+// parallelOptions are the checked options of one wandb.parallel call.
+type parallelOptions struct {
+	concurrency int
+	collect     bool
+}
+
+// parallel is wandb.parallel.
+func (st *asyncState) parallel(L *lua.LState) int {
+	items, ok := L.Get(1).(*lua.LTable)
+	if !ok {
+		parallelArgError(L, 1, "table expected, got "+L.Get(1).Type().String())
+	}
+	fn, ok := L.Get(2).(*lua.LFunction)
+	if !ok {
+		parallelArgError(L, 2, "function expected, got "+L.Get(2).Type().String())
+	}
+	opts := checkParallelOptions(L, 3)
+
+	n := items.Len()
+	results := L.CreateTable(n, 0)
+	failures := L.NewTable()
+	if n > 0 {
+		s := newScheduler(st, L, fn, results, failures, opts)
+		defer s.close()
+		s.run(items, n)
+	}
+	L.Push(results)
+	L.Push(failures)
+	return 2
+}
+
+// checkParallelOptions reads the options table at stack index n.
+func checkParallelOptions(L *lua.LState, n int) parallelOptions {
+	opts := parallelOptions{concurrency: defaultConcurrency}
+	switch v := L.Get(n).(type) {
+	case *lua.LNilType:
+		return opts
+	case *lua.LTable:
+		v.ForEach(func(k, val lua.LValue) {
+			switch k.String() {
+			case "concurrency":
+				num, ok := val.(lua.LNumber)
+				if !ok {
+					parallelArgError(L, n, "concurrency must be a number, got "+val.Type().String())
+				}
+				c := int(num)
+				if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
+					parallelArgError(L, n, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
+				}
+				opts.concurrency = c
+			case "on_error":
+				switch val {
+				case lua.LString("raise"):
+					opts.collect = false
+				case lua.LString("collect"):
+					opts.collect = true
+				default:
+					parallelArgError(L, n, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
+				}
+			default:
+				parallelArgError(L, n, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error")`)
+			}
+		})
+		return opts
+	default:
+		parallelArgError(L, n, "table expected, got "+v.Type().String())
+		return opts
+	}
+}
+
+// quoteLua shows a Lua value in an error message: strings quoted, other
+// values by type.
+func quoteLua(v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return fmt.Sprintf("%q", string(s))
+	}
+	if n, ok := v.(lua.LNumber); ok {
+		return n.String()
+	}
+	return v.Type().String()
+}
+
+// parallelArgError raises Lua's standard argument error, naming the function
+// explicitly rather than by its call site.
+func parallelArgError(L *lua.LState, n int, msg string) {
+	L.RaiseError("bad argument #%d to '%s' (%s)", n, parallelName, msg)
+}
+
+// failureRecord builds the failure record of item i.
+func failureRecord(L *lua.LState, i int, errValue lua.LValue) *lua.LTable {
+	rec := L.CreateTable(0, 2)
+	rec.RawSetString("index", lua.LNumber(i))
+	rec.RawSetString("error", errValue)
+	L.SetMetatable(rec, L.GetTypeMetatable(failureTypeName))
+	return rec
+}
+
+// failureToString is the __tostring of failure records.
+func failureToString(L *lua.LState) int {
+	rec := L.CheckTable(1)
+	L.Push(lua.LString(failureMessage(L, rec.RawGetString("index"), rec.RawGetString("error"))))
+	return 1
+}
+
+func failureMessage(L *lua.LState, index, errValue lua.LValue) string {
+	return fmt.Sprintf("wandb.parallel: item %s: %s", index, L.ToStringMeta(errValue))
+}
+
+// errorObject returns the Lua value raised in a failed coroutine.
+func errorObject(err error) lua.LValue {
+	if ae, ok := err.(*lua.ApiError); ok {
+		return ae.Object
+	}
+	return lua.LString(err.Error())
+}
