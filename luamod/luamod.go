@@ -58,6 +58,7 @@ func Loader(c *wandb.Client) lua.LGFunction {
 			mod.RawSetString(name, rt.wrap(L, L.NewFunction(moduleFunc(name, c, f))))
 		}
 		mod.RawSetString("api", L.NewFunction(newAPIFunc(c)))
+		mod.RawSetString("write_private", L.NewFunction(writePrivate))
 		mod.RawSetString("version", lua.LString(wandb.Version))
 		installParallel(L, mod)
 		L.Push(mod)

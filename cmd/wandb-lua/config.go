@@ -1,0 +1,89 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"strings"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// newClient returns the client the script's module uses and a function
+// that releases what it needs (the --local server).
+//
+// Without --local the configuration is read as the SDK reads it
+// (WANDB_API_KEY, WANDB_BASE_URL, netrc); --base-url overrides
+// WANDB_BASE_URL and --api-key-file the key. With --local it is an
+// in-process wandbtest server seeded with its admin (and --seed), and the
+// client authenticates as that admin.
+func newClient(o *options, std stdio) (*wandb.Client, func(), error) {
+	if o.local {
+		var opts []wandbtest.Option
+		if o.seed != "" {
+			seed, err := wandbtest.LoadSeed(o.seed)
+			if err != nil {
+				return nil, nil, usagef("--seed: %v", err)
+			}
+			opts = append(opts, wandbtest.WithSeed(seed))
+		}
+		if o.latency > 0 {
+			opts = append(opts, wandbtest.WithLatency(o.latency))
+		}
+		h, err := wandbtest.NewHandler(opts...)
+		if err != nil {
+			return nil, nil, usagef("--local: %v", err)
+		}
+		srv, err := listen("127.0.0.1:0", h)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--local: %w", err)
+		}
+		c, err := wandb.NewClient(wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()})
+		if err != nil {
+			srv.close()
+			return nil, nil, fmt.Errorf("--local: %w", err)
+		}
+		return c, srv.close, nil
+	}
+
+	cfg, err := loadConfig(o.baseURL, o.keyFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	c, err := wandb.NewClient(cfg)
+	if err != nil {
+		return nil, nil, usagef("%v", err)
+	}
+	return c, func() {}, nil
+}
+
+// loadConfig reads the configuration as the SDK does, with --base-url in
+// place of WANDB_BASE_URL and --api-key-file in place of WANDB_API_KEY and
+// netrc.
+func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
+	if baseURL == "" {
+		baseURL = os.Getenv("WANDB_BASE_URL")
+	}
+	if keyFile != "" {
+		b, err := os.ReadFile(keyFile)
+		if err != nil {
+			return wandb.Config{}, usagef("--api-key-file: %v", err)
+		}
+		key := strings.TrimSpace(string(b))
+		if key == "" {
+			return wandb.Config{}, usagef("--api-key-file %s is empty", keyFile)
+		}
+		return wandb.Config{BaseURL: baseURL, APIKey: key}, nil
+	}
+	// ConfigFromEnv reads the base URL only from the environment, and the
+	// netrc entry must be the one for --base-url's host, so the override
+	// goes into this process's environment before it reads it.
+	if err := os.Setenv("WANDB_BASE_URL", baseURL); err != nil {
+		return wandb.Config{}, err
+	}
+	cfg, err := wandb.ConfigFromEnv()
+	if err != nil {
+		return wandb.Config{}, usagef("%v", err)
+	}
+	return cfg, nil
+}

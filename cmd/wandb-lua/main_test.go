@@ -1,0 +1,408 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// The binary is tested as a process: TestMain builds it once, and each
+// test runs it with a controlled environment and checks its stdout,
+// stderr and exit code.
+
+// binary is the path of the wandb-lua built by TestMain.
+var binary string
+
+// repoRoot is the repository's top directory (tests run in cmd/wandb-lua).
+var repoRoot = filepath.Join("..", "..")
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "wandb-lua-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	binary = filepath.Join(dir, "wandb-lua")
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "building wandb-lua:", err)
+		os.RemoveAll(dir)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// result is the outcome of a run of the binary.
+type result struct {
+	stdout, stderr string
+	code           int
+}
+
+// cmd prepares a run of the binary in the repository root with a clean
+// environment: no WANDB_* variables, HOME in a temporary directory (so no
+// ~/.netrc is found), plus env.
+func cmd(t *testing.T, env []string, args ...string) *exec.Cmd {
+	t.Helper()
+	c := exec.Command(binary, args...)
+	c.Dir = repoRoot
+	c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	return c
+}
+
+// runBinary runs the binary to completion with stdin as its input.
+func runBinary(t *testing.T, env []string, stdin string, args ...string) result {
+	t.Helper()
+	c := cmd(t, env, args...)
+	c.Stdin = strings.NewReader(stdin)
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	err := c.Run()
+	var ee *exec.ExitError
+	code := 0
+	if errors.As(err, &ee) {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatalf("running wandb-lua %v: %v", args, err)
+	}
+	return result{stdout: out.String(), stderr: errb.String(), code: code}
+}
+
+// serverEnv returns the environment that points the binary at srv as the
+// admin.
+func serverEnv(srv *wandbtest.Server) []string {
+	return []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + srv.AdminKey}
+}
+
+func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	seed, err := wandbtest.LoadSeed(filepath.Join(repoRoot, "testdata", "seed.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := wandbtest.NewServer(append([]wandbtest.Option{wandbtest.WithSeed(seed)}, opts...)...)
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// check compares a run's exit code and output with the expectations:
+// stdout exactly (unless nil), stderr containing each of wantErr.
+func check(t *testing.T, r result, code int, stdout *string, wantErr ...string) {
+	t.Helper()
+	if r.code != code {
+		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+	}
+	if stdout != nil && r.stdout != *stdout {
+		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, *stdout)
+	}
+	for _, w := range wantErr {
+		if !strings.Contains(r.stderr, w) {
+			t.Errorf("stderr does not contain %q:\n%s", w, r.stderr)
+		}
+	}
+}
+
+func ptr(s string) *string { return &s }
+
+func TestHelpAndVersion(t *testing.T) {
+	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}, {"serve", "--help"}} {
+		check(t, runBinary(t, nil, "", args...), 0, ptr(usage))
+	}
+	check(t, runBinary(t, nil, "", "--version"), 0, ptr("wandb-lua 0.1.0\n"))
+}
+
+func TestUsageErrors(t *testing.T) {
+	srv := newSeededServer(t)
+	tests := []struct {
+		name string
+		env  []string
+		args []string
+		want string
+	}{
+		{"no script", nil, nil, "no script: give a script file, - for stdin, or -e 'chunk'"},
+		{"missing script", nil, []string{"--local", "no/such/script.lua"}, "cannot read script no/such/script.lua: no such file or directory"},
+		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "flag provided but not defined: -verbose"},
+		{"flag without value", nil, []string{"--timeout"}, "flag needs an argument: -timeout"},
+		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, `invalid value "soon" for flag -timeout`},
+		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
+		{"local and key file", nil, []string{"--local", "--api-key-file", "k", "-e", "x=1"}, "--local uses the local server's admin key: drop --api-key-file"},
+		{"seed without local", nil, []string{"--seed", "testdata/seed.json", "-e", "x=1"}, "--seed needs --local"},
+		{"latency without local", nil, []string{"--latency", "5ms", "-e", "x=1"}, "--latency needs --local"},
+		{"bad seed", nil, []string{"--local", "--seed", "no/such/seed.json", "-e", "x=1"}, "--seed: wandbtest: load seed"},
+		{"no key", nil, []string{"-e", "x=1"}, "no api key for https://api.wandb.ai"},
+		{"bad base url", []string{"WANDB_API_KEY=" + srv.AdminKey}, []string{"--base-url", "ftp://example.com", "-e", "x=1"}, "must start with http:// or https://"},
+		{"missing key file", nil, []string{"--api-key-file", "no/such/key", "-e", "x=1"}, "--api-key-file: open no/such/key: no such file or directory"},
+		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: flag provided but not defined: -port"},
+		{"serve extra argument", nil, []string{"serve", "x"}, `serve: unexpected argument "x"`},
+		{"serve bad address", nil, []string{"serve", "--addr", "256.0.0.1:99999"}, "serve: listen tcp"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := runBinary(t, tt.env, "", tt.args...)
+			check(t, r, 2, ptr(""), "wandb-lua: ", tt.want, "Run 'wandb-lua --help' for usage.")
+		})
+	}
+	if n := srv.Requests(""); n != 0 {
+		t.Errorf("usage errors sent %d requests", n)
+	}
+}
+
+func TestEmptyKeyFile(t *testing.T) {
+	keyFile := filepath.Join(t.TempDir(), "key")
+	if err := os.WriteFile(keyFile, []byte("\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, nil, "", "--api-key-file", keyFile, "-e", "x=1"), 2, ptr(""), "is empty")
+}
+
+// writeScript writes a script into a temporary directory and returns its path.
+func writeScript(t *testing.T, name, src string) string {
+	t.Helper()
+	p := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestSyntaxError(t *testing.T) {
+	p := writeScript(t, "bad.lua", "print('fine')\nlocal x = = 1\n")
+	check(t, runBinary(t, nil, "", "--local", p), 1, ptr(""), "wandb-lua: "+p+":2: syntax error near '='")
+	p = writeScript(t, "open.lua", "local t = {\n")
+	check(t, runBinary(t, nil, "", "--local", p), 1, ptr(""), "wandb-lua: "+p+": syntax error at end of file")
+	check(t, runBinary(t, nil, "", "--local", "-e", "x = = 1"), 1, ptr(""), "wandb-lua: (command line):1: syntax error near '='")
+}
+
+func TestScriptErrorIsKeyFree(t *testing.T) {
+	srv := newSeededServer(t)
+	p := writeScript(t, "fail.lua", "local wandb = require('wandb')\nlocal function f()\n  assert(wandb.user('nobody@example.com'))\nend\nf()\n")
+	r := runBinary(t, serverEnv(srv), "", p)
+	check(t, r, 1, ptr(""),
+		`wandb-lua: wandb: user: no user matches "nobody@example.com"`,
+		"stack traceback:",
+		p+":3: in function 'f'",
+		p+":5: in main chunk")
+	if strings.Contains(r.stderr, srv.AdminKey) {
+		t.Error("stderr contains the API key")
+	}
+
+	p = writeScript(t, "raise.lua", "error('plain failure')\n")
+	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""), "wandb-lua: "+p+":1: plain failure\nstack traceback:")
+	p = writeScript(t, "table.lua", "error(setmetatable({}, {__tostring = function() return 'custom error' end}))\n")
+	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""), "wandb-lua: custom error\n")
+}
+
+func TestArgsShebangStdinAndChunks(t *testing.T) {
+	srv := newSeededServer(t)
+	p := writeScript(t, "args.lua", "#!/usr/bin/env wandb-lua\nprint(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)\nprint(arg[-1], arg[-2], arg[-3])\nerror('line 4')\n")
+	r := runBinary(t, serverEnv(srv), "", "--timeout", "1m", p, "one", "--two")
+	check(t, r, 1, ptr(p+"\tone\t--two\t2\t2\tone\t--two\n1m\t--timeout\twandb-lua\n"), p+":4: line 4")
+
+	r = runBinary(t, serverEnv(srv), "print('from stdin', arg[0], arg[1])\nprint((assert(require('wandb').viewer())))\n", "-", "x")
+	check(t, r, 0, ptr("from stdin\t-\tx\n<User admin@example.com>\n"))
+
+	r = runBinary(t, serverEnv(srv), "", "-e", "n = 1", "-e", "n = n * 10", "-e", "print(n)")
+	check(t, r, 0, ptr("10\n"))
+
+	p = writeScript(t, "after.lua", "print('script sees', n)\n")
+	r = runBinary(t, serverEnv(srv), "", "-e", "n = 42", p)
+	check(t, r, 0, ptr("script sees\t42\n"))
+}
+
+func TestConfiguration(t *testing.T) {
+	srv := newSeededServer(t)
+	bobKey, err := srv.AddAPIKey("bob@example.com", "config test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const who = "print(assert(require('wandb').viewer()).email)"
+
+	t.Run("environment", func(t *testing.T) {
+		check(t, runBinary(t, serverEnv(srv), "", "-e", who), 0, ptr("admin@example.com\n"))
+	})
+	t.Run("base url flag overrides the environment", func(t *testing.T) {
+		env := []string{"WANDB_BASE_URL=http://127.0.0.1:1", "WANDB_API_KEY=" + srv.AdminKey}
+		check(t, runBinary(t, env, "", "--base-url", srv.URL, "-e", who), 0, ptr("admin@example.com\n"))
+	})
+	t.Run("key file", func(t *testing.T) {
+		keyFile := filepath.Join(t.TempDir(), "key")
+		if err := os.WriteFile(keyFile, []byte(bobKey+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		env := []string{"WANDB_API_KEY=" + srv.AdminKey} // the file wins
+		check(t, runBinary(t, env, "", "--base-url", srv.URL, "--api-key-file", keyFile, "-e", who), 0, ptr("bob@example.com\n"))
+	})
+	t.Run("netrc for the base url flag's host", func(t *testing.T) {
+		netrc := filepath.Join(t.TempDir(), "netrc")
+		host := strings.TrimPrefix(srv.URL, "http://")
+		text := fmt.Sprintf("machine api.wandb.ai\n  login user\n  password %s\nmachine %s\n  login user\n  password %s\n", strings.Repeat("f", 40), host, bobKey)
+		if err := os.WriteFile(netrc, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		check(t, runBinary(t, []string{"NETRC=" + netrc}, "", "--base-url", srv.URL, "-e", who), 0, ptr("bob@example.com\n"))
+	})
+	t.Run("local", func(t *testing.T) {
+		check(t, runBinary(t, nil, "", "--local", "-e", who), 0, ptr("admin@example.com\n"))
+		check(t, runBinary(t, nil, "", "--local", "--seed", "testdata/seed.json", "--latency", "1ms", "-e", "print(#assert(require('wandb').users()))"), 0, ptr("6\n"))
+	})
+}
+
+func TestTimeout(t *testing.T) {
+	srv := newSeededServer(t)
+	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
+	r := runBinary(t, serverEnv(srv), "", "--timeout", "200ms", "-e", "require('wandb').viewer()")
+	check(t, r, 1, ptr(""), "wandb-lua: the run took longer than --timeout 200ms and was stopped")
+}
+
+// waitFor polls cond until it holds; the test's own deadline bounds it.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		if t.Context().Err() != nil {
+			t.Fatalf("gave up waiting for %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func TestInterruptCancelsRequest(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT on windows")
+	}
+	srv := newSeededServer(t)
+	srv.FailNext("SearchUsers", wandbtest.Fault{Delay: time.Hour})
+	c := cmd(t, serverEnv(srv), "-e", "local u, err = require('wandb').user('alice') print('not reached', u, err)")
+	var out, errb bytes.Buffer
+	c.Stdout, c.Stderr = &out, &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the request to reach the server", func() bool { return srv.InFlight() == 1 })
+	if err := c.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
+		t.Errorf("exit: %v, want code 130", err)
+	}
+	if out.String() != "" {
+		t.Errorf("stdout %q, want nothing: the script must stop at the interrupted call", out.String())
+	}
+	if !strings.Contains(errb.String(), "wandb-lua: interrupted") {
+		t.Errorf("stderr %q does not say interrupted", errb.String())
+	}
+	waitFor(t, "the server to see the request end", func() bool { return srv.InFlight() == 0 })
+}
+
+// startServe starts "wandb-lua serve" with args and returns its URL and
+// admin key, and a function that interrupts it and returns its exit code.
+func startServe(t *testing.T, args ...string) (url, key string, stop func() int) {
+	t.Helper()
+	c := cmd(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	for (url == "" || key == "") && sc.Scan() {
+		line := sc.Text()
+		if v, ok := strings.CutPrefix(line, "WANDB_BASE_URL="); ok {
+			url = v
+		}
+		if v, ok := strings.CutPrefix(line, "WANDB_API_KEY="); ok {
+			key = v
+		}
+	}
+	if url == "" || key == "" {
+		c.Process.Kill()
+		c.Wait()
+		t.Fatalf("serve did not print its URL and key; stderr:\n%s", errb.String())
+	}
+	go io.Copy(io.Discard, stdout)
+	stopped := false
+	stop = func() int {
+		if stopped {
+			return -1
+		}
+		stopped = true
+		c.Process.Signal(syscall.SIGINT)
+		err := c.Wait()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		return 0
+	}
+	t.Cleanup(func() { stop() })
+	return url, key, stop
+}
+
+func TestServe(t *testing.T) {
+	url, key, stop := startServe(t, "--seed", "testdata/seed.json", "--latency", "1ms")
+	if !strings.HasPrefix(url, "http://127.0.0.1:") {
+		t.Errorf("URL %q is not on loopback", url)
+	}
+	env := []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}
+	r := runBinary(t, env, "", "scripts/examples/key_audit.lua", "alice")
+	check(t, r, 0, ptr("2 users matching \"alice\"\n  alice.smith@example.com       1 key\n  alice@example.com             2 keys\n3 keys in all\n"))
+	if code := stop(); code != 0 {
+		t.Errorf("serve exited with %d after Ctrl-C, want 0", code)
+	}
+}
+
+func TestServeStateSurvivesRestart(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	url, key, stop := startServe(t, "--state", state)
+	env := []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}
+	check(t, runBinary(t, env, "", "-e", "assert(require('wandb').create_user('kept@example.com'))"), 0, ptr(""))
+	if code := stop(); code != 0 {
+		t.Fatalf("serve exited with %d", code)
+	}
+	b, err := os.ReadFile(state)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(b, []byte(key)) {
+		t.Error("the state file contains the admin key")
+	}
+
+	url, key2, _ := startServe(t, "--state", state)
+	if key2 == key {
+		t.Error("serve printed the old admin key after a restart; the state file cannot hold it")
+	}
+	env = []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}
+	check(t, runBinary(t, env, "", "-e", "print(assert(require('wandb').user('kept@example.com')).email)"), 0, ptr("kept@example.com\n"))
+}
+
+// TestLocalIsFreshEachRun checks that --local's server lives and dies
+// with the process: the next run gets a fresh one.
+func TestLocalIsFreshEachRun(t *testing.T) {
+	const create = "print(assert(require('wandb').create_user('once@example.com')).email)"
+	for i := 0; i < 2; i++ {
+		check(t, runBinary(t, nil, "", "--local", "-e", create), 0, ptr("once@example.com\n"))
+	}
+}

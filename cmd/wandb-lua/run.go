@@ -1,0 +1,329 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/wandb-lua/wandb-lua/luamod"
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// Exit codes.
+const (
+	exitOK          = 0
+	exitError       = 1 // the script raised an error
+	exitUsage       = 2 // usage or configuration error
+	exitInterrupted = 130
+)
+
+// stdio is where the program reads and writes. Lua's print and io library
+// use the process's own stdout, which is what out is outside tests.
+type stdio struct {
+	in       io.Reader
+	out, err io.Writer
+}
+
+// usageError is a mistake in the command line or the configuration: the
+// message says what to fix, and the exit code is 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// options are the parsed command line of a script run.
+type options struct {
+	chunks     []string // -e, in order
+	baseURL    string
+	keyFile    string
+	local      bool
+	seed       string
+	latency    time.Duration
+	timeout    time.Duration
+	version    bool
+	help       bool
+	script     string   // "" with only -e; "-" for stdin
+	scriptArgs []string // after the script
+	before     []string // the arguments before the script, for arg[-n]
+}
+
+// chunkFlag collects repeated -e options.
+type chunkFlag struct{ chunks *[]string }
+
+func (c chunkFlag) String() string     { return "" }
+func (c chunkFlag) Set(v string) error { *c.chunks = append(*c.chunks, v); return nil }
+
+// parseArgs parses the command line of a script run.
+func parseArgs(args []string) (*options, error) {
+	o := &options{}
+	fs := flag.NewFlagSet("wandb-lua", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Var(chunkFlag{&o.chunks}, "e", "")
+	fs.StringVar(&o.baseURL, "base-url", "", "")
+	fs.StringVar(&o.keyFile, "api-key-file", "", "")
+	fs.BoolVar(&o.local, "local", false, "")
+	fs.StringVar(&o.seed, "seed", "", "")
+	fs.DurationVar(&o.latency, "latency", 0, "")
+	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.BoolVar(&o.version, "version", false, "")
+	fs.BoolVar(&o.help, "help", false, "")
+	fs.BoolVar(&o.help, "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return nil, usagef("%v", err)
+	}
+	if o.help || o.version {
+		return o, nil
+	}
+	rest := fs.Args()
+	o.before = args[:len(args)-len(rest)]
+	if len(rest) > 0 {
+		o.script, o.scriptArgs = rest[0], rest[1:]
+	}
+	switch {
+	case o.script == "" && len(o.chunks) == 0:
+		return nil, usagef("no script: give a script file, - for stdin, or -e 'chunk'")
+	case o.local && o.baseURL != "":
+		return nil, usagef("--local runs its own server: drop --base-url")
+	case o.local && o.keyFile != "":
+		return nil, usagef("--local uses the local server's admin key: drop --api-key-file")
+	case !o.local && o.seed != "":
+		return nil, usagef("--seed needs --local (or use: wandb-lua serve --seed FILE)")
+	case !o.local && o.latency != 0:
+		return nil, usagef("--latency needs --local (or use: wandb-lua serve --latency D)")
+	case o.timeout < 0:
+		return nil, usagef("--timeout must not be negative")
+	}
+	return o, nil
+}
+
+// run runs the program with the command-line arguments args (without the
+// program name) and returns the exit code.
+func run(ctx context.Context, args []string, std stdio) int {
+	if len(args) > 0 && args[0] == "serve" {
+		return report(std, serve(ctx, args[1:], std))
+	}
+	o, err := parseArgs(args)
+	if err != nil {
+		return report(std, err)
+	}
+	switch {
+	case o.help:
+		fmt.Fprint(std.out, usage)
+		return exitOK
+	case o.version:
+		fmt.Fprintf(std.out, "wandb-lua %s\n", wandb.Version)
+		return exitOK
+	}
+	return report(std, runScript(ctx, o, std))
+}
+
+// report prints err, if any, and returns the exit code for it.
+func report(std stdio, err error) int {
+	var ue *usageError
+	var se *scriptError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(std.err, "wandb-lua: %s\nRun 'wandb-lua --help' for usage.\n", ue.msg)
+		return exitUsage
+	case errors.Is(err, errInterrupted):
+		fmt.Fprintln(std.err, "wandb-lua: interrupted")
+		return exitInterrupted
+	case errors.As(err, &se):
+		fmt.Fprintf(std.err, "wandb-lua: %s\n", se.msg)
+		return exitError
+	}
+	fmt.Fprintf(std.err, "wandb-lua: %v\n", err)
+	return exitError
+}
+
+// scriptError is an error raised by the script (or a syntax error in it),
+// formatted for the terminal; the exit code is 1.
+type scriptError struct{ msg string }
+
+func (e *scriptError) Error() string { return e.msg }
+
+var errInterrupted = errors.New("interrupted")
+
+// runScript sets up the client and the Lua state and runs the -e chunks
+// and the script.
+func runScript(ctx context.Context, o *options, std stdio) error {
+	// Read and compile everything first: a missing file or a syntax error
+	// is reported before any request is sent.
+	type chunk struct {
+		name string
+		src  []byte
+	}
+	var chunks []chunk
+	for _, c := range o.chunks {
+		chunks = append(chunks, chunk{"(command line)", []byte(c)})
+	}
+	if o.script != "" {
+		src, name, err := readScript(o.script, std.in)
+		if err != nil {
+			return err
+		}
+		chunks = append(chunks, chunk{name, src})
+	}
+
+	client, closeServer, err := newClient(o, std)
+	if err != nil {
+		return err
+	}
+	defer closeServer()
+
+	if o.timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
+	L := newState(client)
+	defer L.Close()
+	L.SetGlobal("arg", argTable(L, o))
+
+	fns := make([]*lua.LFunction, len(chunks))
+	for i, c := range chunks {
+		fn, err := L.Load(bytes.NewReader(c.src), c.name)
+		if err != nil {
+			return &scriptError{msg: syntaxMessage(c.name, err)}
+		}
+		fns[i] = fn
+	}
+	L.SetContext(ctx)
+	for i, fn := range fns {
+		L.Push(fn)
+		if i == len(fns)-1 && o.script != "" {
+			for _, a := range o.scriptArgs {
+				L.Push(lua.LString(a)) // the script's ... as in lua
+			}
+			err = L.PCall(len(o.scriptArgs), lua.MultRet, nil)
+		} else {
+			err = L.PCall(0, lua.MultRet, nil)
+		}
+		if err != nil {
+			return runError(ctx, o, L, err)
+		}
+	}
+	return nil
+}
+
+// newState returns a Lua state with the standard libraries and the wandb
+// module preloaded. A small initial registry and an auto-growing call
+// stack keep each coroutine of wandb.parallel cheap.
+func newState(c *wandb.Client) *lua.LState {
+	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
+	L.PreloadModule("wandb", luamod.Loader(c))
+	return L
+}
+
+// runError turns an error from running a chunk into the error to report.
+func runError(ctx context.Context, o *options, L *lua.LState, err error) error {
+	switch {
+	case errors.Is(ctx.Err(), context.Canceled):
+		return errInterrupted
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped", o.timeout)}
+	}
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) {
+		return &scriptError{msg: err.Error()}
+	}
+	msg := describe(L, ae.Object)
+	if ae.StackTrace != "" {
+		msg += "\n" + ae.StackTrace
+	}
+	return &scriptError{msg: msg}
+}
+
+// describe returns the error value v as the script would print it: error
+// values of the wandb module (and tables with __tostring) through their
+// __tostring.
+func describe(L *lua.LState, v lua.LValue) string {
+	if s, ok := v.(lua.LString); ok {
+		return string(s)
+	}
+	L.SetContext(context.Background()) // the run's context may be done
+	tostring := L.NewFunction(func(L *lua.LState) int {
+		L.Push(L.ToStringMeta(L.Get(1)))
+		return 1
+	})
+	if err := L.CallByParam(lua.P{Fn: tostring, NRet: 1, Protect: true}, v); err != nil {
+		return v.String()
+	}
+	defer L.Pop(1)
+	return L.Get(-1).String()
+}
+
+// readScript reads the script at path ("-" for stdin) and blanks a first
+// line starting with "#" (a #! line), keeping the line count.
+func readScript(path string, stdin io.Reader) (src []byte, name string, err error) {
+	if path == "-" {
+		src, err = io.ReadAll(stdin)
+		name = "stdin"
+	} else {
+		src, err = os.ReadFile(path)
+		name = path
+	}
+	if err != nil {
+		var pe *os.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return nil, "", usagef("cannot read script %s: %v", path, err)
+	}
+	if bytes.HasPrefix(src, []byte("#")) {
+		if i := bytes.IndexByte(src, '\n'); i >= 0 {
+			src = src[i:]
+		} else {
+			src = nil
+		}
+	}
+	return src, name, nil
+}
+
+// syntaxMessage formats a compile error as Lua does: "file:line: message".
+func syntaxMessage(name string, err error) string {
+	var ae *lua.ApiError
+	if errors.As(err, &ae) && ae.Cause != nil {
+		err = ae.Cause
+	}
+	var pe *parse.Error
+	if errors.As(err, &pe) {
+		if pe.Pos.Line == parse.EOF {
+			return fmt.Sprintf("%s: %s at end of file", name, strings.TrimSpace(pe.Message))
+		}
+		return fmt.Sprintf("%s:%d: %s near '%s'", name, pe.Pos.Line, strings.TrimSpace(pe.Message), pe.Token)
+	}
+	return fmt.Sprintf("%s: %s", name, strings.TrimSpace(err.Error()))
+}
+
+// argTable builds the global arg as the standalone lua sets it: arg[0] is
+// the script, arg[1..n] its arguments, and arg[-n..-1] the program and the
+// options before the script.
+func argTable(L *lua.LState, o *options) *lua.LTable {
+	t := L.NewTable()
+	pre := append([]string{"wandb-lua"}, o.before...)
+	for i, a := range pre {
+		t.RawSetInt(i-len(pre), lua.LString(a))
+	}
+	if o.script != "" {
+		t.RawSetInt(0, lua.LString(o.script))
+		for i, a := range o.scriptArgs {
+			t.RawSetInt(i+1, lua.LString(a))
+		}
+	}
+	return t
+}

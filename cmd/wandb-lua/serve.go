@@ -1,0 +1,125 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// serve runs "wandb-lua serve": a wandbtest server standing alone until
+// ctx ends (Ctrl-C), printing its URL and an admin key.
+func serve(ctx context.Context, args []string, std stdio) error {
+	fs := flag.NewFlagSet("wandb-lua serve", flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	addr := fs.String("addr", "127.0.0.1:8080", "")
+	seedFile := fs.String("seed", "", "")
+	stateFile := fs.String("state", "", "")
+	latency := fs.Duration("latency", 0, "")
+	help := fs.Bool("help", false, "")
+	fs.BoolVar(help, "h", false, "")
+	if err := fs.Parse(args); err != nil {
+		return usagef("serve: %v", err)
+	}
+	if *help {
+		fmt.Fprint(std.out, usage)
+		return nil
+	}
+	if fs.NArg() > 0 {
+		return usagef("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if *latency < 0 {
+		return usagef("serve: --latency must not be negative")
+	}
+
+	var opts []wandbtest.Option
+	if *seedFile != "" {
+		seed, err := wandbtest.LoadSeed(*seedFile)
+		if err != nil {
+			return usagef("serve: --seed: %v", err)
+		}
+		opts = append(opts, wandbtest.WithSeed(seed))
+	}
+	if *stateFile != "" {
+		opts = append(opts, wandbtest.WithStateFile(*stateFile))
+	}
+	if *latency > 0 {
+		opts = append(opts, wandbtest.WithLatency(*latency))
+	}
+	h, err := wandbtest.NewHandler(opts...)
+	if err != nil {
+		return usagef("serve: %v", err)
+	}
+	key := h.AdminKey()
+	if key == "" {
+		// Restored from --state, which keeps only hashes of secrets: mint
+		// a fresh admin key for this run.
+		if key, err = h.AddAPIKey(wandbtest.AdminEmail, "wandb-lua serve"); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+	}
+	srv, err := listen(*addr, h)
+	if err != nil {
+		return usagef("serve: %v", err)
+	}
+	defer srv.close()
+	if !isLoopback(srv.ln.Addr()) {
+		fmt.Fprintf(std.err, "wandb-lua serve: warning: listening on %s, reachable from other machines, without TLS\n", srv.ln.Addr())
+	}
+	fmt.Fprintf(std.out, "wandb-lua serve: a W&B-compatible test server; Ctrl-C stops it\n")
+	fmt.Fprintf(std.out, "WANDB_BASE_URL=%s\n", srv.url)
+	fmt.Fprintf(std.out, "WANDB_API_KEY=%s\n", key)
+
+	select {
+	case <-ctx.Done():
+		return nil
+	case err := <-srv.done:
+		return fmt.Errorf("serve: %w", err)
+	}
+}
+
+// server is an HTTP server on a listener.
+type server struct {
+	ln   net.Listener
+	url  string
+	srv  *http.Server
+	done chan error // receives the error that ended Serve
+}
+
+// listen starts serving h on addr.
+func listen(addr string, h http.Handler) (*server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	s := &server{
+		ln:   ln,
+		url:  "http://" + ln.Addr().String(),
+		srv:  &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second},
+		done: make(chan error, 1),
+	}
+	go func() {
+		if err := s.srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			s.done <- err
+		}
+	}()
+	return s, nil
+}
+
+// close stops the server, ending requests in flight (their contexts end,
+// so waits such as --latency stop at once).
+func (s *server) close() {
+	_ = s.srv.Close()
+}
+
+// isLoopback reports whether a is a loopback address.
+func isLoopback(a net.Addr) bool {
+	tcp, ok := a.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
+}

@@ -1,0 +1,39 @@
+package main
+
+// usage is the --help text. README.md shows it verbatim (a test keeps the
+// two identical).
+const usage = `wandb-lua runs Lua scripts that manage W&B users and API keys.
+
+Usage:
+  wandb-lua [options] script.lua [args...]   run a script (- reads it from stdin)
+  wandb-lua [options] -e 'chunk'             run a string of Lua
+  wandb-lua serve [serve options]            run a W&B-compatible test server
+
+Options:
+  -e chunk             run chunk before the script (may be repeated)
+  --base-url URL       the W&B server (default: $WANDB_BASE_URL, else https://api.wandb.ai)
+  --api-key-file PATH  read the API key from PATH (default: $WANDB_API_KEY, else netrc)
+  --local              run against an in-process test server, as its admin
+  --seed FILE          with --local: add the users, keys and teams in FILE (JSON)
+  --latency DURATION   with --local: delay every request by DURATION
+  --timeout DURATION   stop the run after DURATION (e.g. 30s, 10m)
+  --version            print the version
+  -h, --help           print this help
+
+Serve options:
+  --addr HOST:PORT     where to listen (default 127.0.0.1:8080, loopback only)
+  --seed FILE          add the users, keys and teams in FILE (JSON)
+  --state FILE         keep the server's data in FILE across restarts
+  --latency DURATION   delay every request by DURATION (e.g. 50ms)
+
+A key is never taken on the command line. Scripts find their arguments in
+the global table arg (arg[0] is the script) and load the module with
+require("wandb").
+
+Example:
+  wandb-lua --local scripts/examples/quickstart.lua
+  wandb-lua --local --seed testdata/seed.json scripts/examples/key_audit.lua example.com
+
+Exit status: 0 success, 1 the script raised an error, 2 usage or
+configuration error, 130 interrupted (Ctrl-C).
+`

@@ -1,0 +1,32 @@
+#!/usr/bin/env wandb-lua
+-- Key audit: every user whose username or email contains QUERY (all users
+-- without one), with how many API keys each has. Needs an admin key.
+--
+--   wandb-lua scripts/examples/key_audit.lua [QUERY]
+local wandb = require("wandb")
+
+local query = arg[1] or ""
+local users = assert(wandb.users(query))
+table.sort(users, function(a, b) return tostring(a) < tostring(b) end)
+
+if query == "" then
+  print(string.format("%d users", #users))
+else
+  print(string.format("%d users matching %q", #users, query))
+end
+
+local total, without = 0, {}
+for _, u in ipairs(users) do
+  local n = #u.api_keys
+  total = total + n
+  if n == 0 then
+    without[#without + 1] = u.email or u.username or u.id
+  end
+  print(string.format("  %-28s %2d key%s%s", u.email or u.username or u.id, n, n == 1 and "" or "s",
+    u.admin and "  (admin)" or ""))
+end
+
+print(string.format("%d keys in all", total))
+if #without > 0 then
+  print("without keys: " .. table.concat(without, ", "))
+end

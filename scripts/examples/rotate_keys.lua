@@ -1,0 +1,42 @@
+#!/usr/bin/env wandb-lua
+-- Key rotation for the identity running the script: generate a new API
+-- key, write its secret to FILE (created with mode 0600; nothing else ever
+-- shows the secret), check that it works, then delete every older key.
+-- Afterwards, use the key in FILE: the one this run started with is gone.
+--
+--   wandb-lua scripts/examples/rotate_keys.lua FILE
+local wandb = require("wandb")
+
+local path = arg[1]
+if not path or path == "" then
+  error("usage: rotate_keys.lua FILE (where to write the new key)", 0)
+end
+
+local me = assert(wandb.viewer())
+local old = me.api_keys
+print(string.format("rotating the keys of %s: %d old key%s", tostring(me), #old, #old == 1 and "" or "s"))
+
+local secret = assert(me:generate_api_key("rotate_keys.lua"))
+assert(wandb.write_private(path, secret .. "\n"))
+print("new key written to " .. path)
+
+-- Delete the old keys as the new key: that proves the new key works, and
+-- the deletions do not depend on the key being deleted.
+local fresh = assert(wandb.api{ api_key = secret })
+local me_again = assert(fresh:viewer())
+assert(me_again == me, "the new key belongs to someone else")
+
+local failed = 0
+for _, name in ipairs(old) do
+  local ok, err = me_again:delete_api_key(name)
+  if ok then
+    print("  deleted old key " .. name)
+  else
+    failed = failed + 1
+    print("  FAILED to delete " .. name .. ": " .. tostring(err))
+  end
+end
+print(string.format("%d old key%s deleted, %d failed", #old - failed, #old - failed == 1 and "" or "s", failed))
+if failed > 0 then
+  error(string.format("%d old key(s) could not be deleted", failed), 0)
+end
