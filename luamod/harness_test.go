@@ -76,9 +76,12 @@ func newState(t *testing.T, c *wandb.Client) (*lua.LState, *bytes.Buffer) {
 //	test.server_user(email)       the server's record of a user, or nil:
 //	                              {id, email, username, name, admin, keys = {names}, teams}
 //	test.fail_next(op, status, body)  answers the next request of op with status and body
+//	test.temp_dir                 a directory for the script's files
+//	test.file_mode(path)          a file's mode, e.g. "-rw-------"
 func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 	lib := L.NewTable()
 	lib.RawSetString("base_url", lua.LString(srv.URL))
+	lib.RawSetString("temp_dir", lua.LString(t.TempDir()))
 	L.SetFuncs(lib, map[string]lua.LGFunction{
 		"key_for": func(L *lua.LState) int {
 			secret, err := srv.AddAPIKey(L.CheckString(1), "lua test")
@@ -111,6 +114,14 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 			u.RawSetString("keys", keys)
 			u.RawSetString("teams", stringArray(L, info.Teams))
 			L.Push(u)
+			return 1
+		},
+		"file_mode": func(L *lua.LState) int {
+			fi, err := os.Stat(L.CheckString(1))
+			if err != nil {
+				L.RaiseError("file_mode: %v", err)
+			}
+			L.Push(lua.LString(fi.Mode().String()))
 			return 1
 		},
 		"fail_next": func(L *lua.LState) int {
