@@ -19,11 +19,10 @@ import lua "github.com/yuin/gopher-lua"
 //     belongs to the same item; the scheduler passes suspensions through it,
 //     and the results (true, ... or false, err) are handed back exactly as
 //     the builtin returns them. Differences there: coroutine.running() inside
-//     the protected function returns that coroutine; an error has no
-//     traceback, and error(msg, 2) raised directly by the protected function
-//     points into the scheduler's trampoline; xpcall's handler runs after the
-//     failing function has unwound, so debug.traceback in it does not show
-//     the failing frames.
+//     the protected function returns that coroutine; a traceback taken in it
+//     ends at the trampoline, not at the caller of pcall; xpcall's handler
+//     runs after the failing function has unwound, so debug.traceback in it
+//     does not show the failing frames.
 //
 // A script that saved the builtin before require("wandb") (local pcall =
 // pcall) keeps it, and its network calls under it simply block. Nothing is
