@@ -221,11 +221,16 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 }
 
 // newState returns a Lua state with the standard libraries and the wandb
-// module preloaded. A small initial registry and an auto-growing call
-// stack keep each coroutine of wandb.parallel cheap.
+// module loaded, so that require("wandb") returns it and assert passes
+// error values through from the first line of a script on, even in
+// assert(require("wandb").viewer()). A small initial registry and an
+// auto-growing call stack keep each coroutine of wandb.parallel cheap.
 func newState(c *wandb.Client) *lua.LState {
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
 	L.PreloadModule("wandb", luamod.Loader(c))
+	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 0, Protect: true}, lua.LString("wandb")); err != nil {
+		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
+	}
 	return L
 }
 

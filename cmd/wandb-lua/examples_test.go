@@ -1,0 +1,182 @@
+package main
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// The example scripts in scripts/examples, run by the binary against
+// wandbtest, with their output compared to golden files in
+// testdata/golden (go test ./cmd/wandb-lua -run TestExample -update
+// rewrites them) and the server's state checked afterwards.
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/golden")
+
+var (
+	// keyNameRE matches a key name as wandbtest mints them (the first 20
+	// hex characters of a secret), which differ on every run.
+	keyNameRE = regexp.MustCompile(`\b[0-9a-f]{20}\b`)
+	// secretRE matches anything shaped like a wandbtest secret.
+	secretRE = regexp.MustCompile(`[0-9a-f]{40}`)
+)
+
+// golden compares out, with key names replaced by "<key name>" and each
+// replace pair applied, to testdata/golden/name.txt.
+func golden(t *testing.T, name, out string, replace ...string) {
+	t.Helper()
+	if secretRE.MatchString(out) {
+		t.Errorf("%s: the output contains a secret-shaped string", name)
+		return
+	}
+	got := keyNameRE.ReplaceAllString(out, "<key name>")
+	got = strings.NewReplacer(replace...).Replace(got)
+	path := filepath.Join(repoRoot, "testdata", "golden", name+".txt")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run with -update to create it)", err)
+	}
+	if diff := cmp.Diff(string(want), got); diff != "" {
+		t.Errorf("%s output differs from %s (-want +got):\n%s", name, path, diff)
+	}
+}
+
+// runOK runs the binary and fails the test unless it exits 0.
+func runOK(t *testing.T, env []string, args ...string) string {
+	t.Helper()
+	r := runBinary(t, env, "", args...)
+	if r.code != 0 {
+		t.Fatalf("wandb-lua %s: exit code %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+	}
+	return r.stdout
+}
+
+// keyEnv returns the environment that points the binary at srv as the
+// user with the given email, with a newly minted key.
+func keyEnv(t *testing.T, srv *wandbtest.Server, email string) []string {
+	t.Helper()
+	key, err := srv.AddAPIKey(email, "examples test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + key}
+}
+
+func TestExampleQuickstart(t *testing.T) {
+	// Exactly the README's first command (with the built binary for "go run ./cmd/wandb-lua").
+	golden(t, "quickstart_local", runOK(t, nil, "--local", "scripts/examples/quickstart.lua"))
+
+	srv := newSeededServer(t)
+	golden(t, "quickstart_alice_smith", runOK(t, keyEnv(t, srv, "alice.smith@example.com"), "scripts/examples/quickstart.lua"))
+}
+
+func TestExampleOnboard(t *testing.T) {
+	srv := newSeededServer(t)
+	golden(t, "onboard", runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/users.csv"))
+	for _, u := range []struct {
+		email string
+		admin bool
+	}{{"erin@example.com", false}, {"frank@example.com", true}, {"grace@example.org", false}, {"heidi@example.com", true}} {
+		info, ok := srv.UserByEmail(u.email)
+		if !ok {
+			t.Errorf("%s was not created", u.email)
+		} else if info.Admin != u.admin {
+			t.Errorf("%s: admin %v, want %v", u.email, info.Admin, u.admin)
+		}
+	}
+	creations := srv.Requests("CreateUserFromAdmin")
+
+	// Again, with another concurrency: everything exists now, in the same order.
+	golden(t, "onboard_again", runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/users.csv", "--concurrency", "2"))
+	if got := srv.Requests("CreateUserFromAdmin") - creations; got != 6 {
+		t.Errorf("the second run sent %d creations, want 6 (one per row)", got)
+	}
+
+	r := runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", "no/such.csv")
+	check(t, r, 1, ptr(""), "no/such.csv: no such file or directory")
+	r = runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua")
+	check(t, r, 1, ptr(""), "usage: onboard.lua FILE.csv [--concurrency N]")
+}
+
+func TestExampleKeyAudit(t *testing.T) {
+	srv := newSeededServer(t)
+	golden(t, "key_audit", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua", "example.com"))
+	golden(t, "key_audit_all", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua"))
+	if n := srv.Requests(""); n != 2 {
+		t.Errorf("two audits sent %d requests, want 2", n)
+	}
+}
+
+func TestExampleOffboard(t *testing.T) {
+	srv := newSeededServer(t)
+	golden(t, "offboard", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
+	if info, _ := srv.UserByEmail("alice@example.com"); len(info.Keys) != 0 {
+		t.Errorf("alice has %d keys left, want 0", len(info.Keys))
+	}
+	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 {
+		t.Errorf("alice.smith has %d keys, want 1 (untouched)", len(info.Keys))
+	}
+
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "admin"), 1, ptr(""),
+		"wandb-lua: refusing to delete the keys of <User admin@example.com>: that is the key running this script")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 1, ptr(""),
+		`wandb-lua: wandb: user: no user matches "nobody@example.com"`)
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER")
+	if info, _ := srv.UserByEmail("admin@example.com"); len(info.Keys) != 1 {
+		t.Errorf("admin has %d keys, want 1", len(info.Keys))
+	}
+}
+
+func TestExampleRotateKeys(t *testing.T) {
+	srv := newSeededServer(t)
+	env := keyEnv(t, srv, "bob@example.com") // bob: the seeded key and this one
+	oldKey := strings.TrimPrefix(env[1], "WANDB_API_KEY=")
+	dir := t.TempDir()
+	path := filepath.Join(dir, "new.key")
+
+	r := runBinary(t, env, "", "scripts/examples/rotate_keys.lua", path)
+	if r.code != 0 {
+		t.Fatalf("exit code %d\nstderr:\n%s", r.code, r.stderr)
+	}
+	golden(t, "rotate_keys", r.stdout, dir, "$TMP")
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret := strings.TrimSpace(string(b))
+	if !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(secret) {
+		t.Fatal("the file does not hold a 40-hex-character key")
+	}
+	if strings.Contains(r.stdout, secret) || strings.Contains(r.stderr, secret) {
+		t.Error("the new secret was printed")
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file mode %v (%v), want 0600", fi.Mode(), err)
+	}
+	info, _ := srv.UserByEmail("bob@example.com")
+	if len(info.Keys) != 1 || info.Keys[0].Name != secret[:20] {
+		t.Errorf("bob has %d keys after rotation, want only the new one", len(info.Keys))
+	}
+
+	// The new key works; the old one is gone.
+	const who = "print(assert(require('wandb').viewer()).email)"
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + secret}, "", "-e", who), 0, ptr("bob@example.com\n"))
+	r = runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + oldKey}, "", "-e", who)
+	check(t, r, 1, ptr(""), "unauthorized")
+
+	check(t, runBinary(t, env, "", "scripts/examples/rotate_keys.lua"), 1, ptr(""), "usage: rotate_keys.lua FILE")
+}
