@@ -28,11 +28,11 @@ type gatedServer struct {
 	URL   string
 	conns atomic.Int64
 
-	mu      sync.Mutex
-	inside  int // requests in serve now
-	maxIn   int // most requests in serve at once
-	n       int
-	open    chan struct{}
+	mu     sync.Mutex
+	inside int // requests in serve now
+	maxIn  int // most requests in serve at once
+	n      int
+	open   chan struct{}
 }
 
 func newGatedServer(t *testing.T, n int, opts ...wandbtest.Option) *gatedServer {
