@@ -132,11 +132,11 @@ type parallelOptions struct {
 func (st *asyncState) parallel(L *lua.LState) int {
 	items, ok := L.Get(1).(*lua.LTable)
 	if !ok {
-		parallelArgError(L, 1, "table expected, got "+L.Get(1).Type().String())
+		argError(L, 1, parallelName, "table expected, got "+typeName(L, 1))
 	}
 	fn, ok := L.Get(2).(*lua.LFunction)
 	if !ok {
-		parallelArgError(L, 2, "function expected, got "+L.Get(2).Type().String())
+		argError(L, 2, parallelName, "function expected, got "+typeName(L, 2))
 	}
 	opts := checkParallelOptions(L, 3)
 
@@ -165,11 +165,11 @@ func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 			case "concurrency":
 				num, ok := val.(lua.LNumber)
 				if !ok {
-					parallelArgError(L, n, "concurrency must be a number, got "+val.Type().String())
+					argError(L, n, parallelName, "concurrency must be a number, got "+val.Type().String())
 				}
 				c := int(num)
 				if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
-					parallelArgError(L, n, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
+					argError(L, n, parallelName, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
 				}
 				opts.concurrency = c
 			case "on_error":
@@ -179,15 +179,15 @@ func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 				case lua.LString("collect"):
 					opts.collect = true
 				default:
-					parallelArgError(L, n, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
+					argError(L, n, parallelName, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
 				}
 			default:
-				parallelArgError(L, n, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error")`)
+				argError(L, n, parallelName, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error")`)
 			}
 		})
 		return opts
 	default:
-		parallelArgError(L, n, "table expected, got "+v.Type().String())
+		argError(L, n, parallelName, "table expected, got "+typeName(L, n))
 		return opts
 	}
 }
@@ -202,12 +202,6 @@ func quoteLua(v lua.LValue) string {
 		return n.String()
 	}
 	return v.Type().String()
-}
-
-// parallelArgError raises Lua's standard argument error, naming the function
-// explicitly rather than by its call site.
-func parallelArgError(L *lua.LState, n int, msg string) {
-	L.RaiseError("bad argument #%d to '%s' (%s)", n, parallelName, msg)
 }
 
 // failureRecord builds the failure record of item i.

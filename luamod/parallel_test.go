@@ -94,9 +94,10 @@ func TestParallelBadArguments(t *testing.T) {
 		call string
 		want string
 	}{
-		{`wandb.parallel()`, "bad argument #1 to 'parallel' (table expected, got nil)"},
+		{`wandb.parallel()`, "bad argument #1 to 'parallel' (table expected, got no value)"},
+		{`wandb.parallel(nil, print)`, "bad argument #1 to 'parallel' (table expected, got nil)"},
 		{`wandb.parallel("x", print)`, "bad argument #1 to 'parallel' (table expected, got string)"},
-		{`wandb.parallel({})`, "bad argument #2 to 'parallel' (function expected, got nil)"},
+		{`wandb.parallel({})`, "bad argument #2 to 'parallel' (function expected, got no value)"},
 		{`wandb.parallel({}, {})`, "bad argument #2 to 'parallel' (function expected, got table)"},
 		{`wandb.parallel({}, print, 8)`, "bad argument #3 to 'parallel' (table expected, got number)"},
 		{`wandb.parallel({}, print, { concurrency = 0 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got 0)"},
