@@ -1,0 +1,171 @@
+package main
+
+import (
+	"bufio"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// README.md cannot go stale: every command in its ```sh blocks is run
+// here or by .ci/run, and its copy of the --help text is the real one.
+//
+// Commands of the form "[VAR=value ...] go run ./cmd/wandb-lua ARGS" run
+// with the test's binary in the repository root against a wandbtest
+// server that stands in for "your W&B server", with these substitutions:
+//
+//	https://wandb.example.com   the test server's URL
+//	admin.key                   a file holding the test server's admin key
+//	new.key, wandb-state.json   files in a temporary directory
+//
+// and with NETRC pointing at the README's own netrc example (its machine
+// and password substituted the same way). "serve" commands listen on a
+// free loopback port, are used by a script, and are stopped with Ctrl-C.
+// The other commands must be lines of .ci/run.
+
+// readmeBlocks returns the lines of README.md's fenced blocks whose info
+// string is lang.
+func readmeBlocks(t *testing.T, lang string) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var blocks [][]string
+	var cur []string
+	in := false
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case !in && strings.HasPrefix(line, "```"+lang) && strings.TrimSpace(line) == "```"+lang:
+			in, cur = true, []string{}
+		case in && strings.TrimSpace(line) == "```":
+			in = false
+			blocks = append(blocks, cur)
+		case in:
+			cur = append(cur, line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return blocks
+}
+
+// ciLines returns the lines of .ci/run, trimmed.
+func ciLines(t *testing.T) map[string]bool {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(repoRoot, ".ci", "run"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := map[string]bool{}
+	for _, l := range strings.Split(string(b), "\n") {
+		lines[strings.TrimSpace(l)] = true
+	}
+	return lines
+}
+
+func TestREADMEShowsTheRealHelp(t *testing.T) {
+	want := strings.Split(strings.TrimSuffix(usage, "\n"), "\n")
+	for _, b := range readmeBlocks(t, "text") {
+		if strings.Join(b, "\n") == strings.Join(want, "\n") {
+			return
+		}
+	}
+	t.Error("README.md has no ```text block equal to the --help text (cmd/wandb-lua/usage.go)")
+}
+
+const (
+	quickstartCommand = "go run ./cmd/wandb-lua --local scripts/examples/quickstart.lua"
+	testCommand       = "go test -race ./..."
+	runPrefix         = "go run ./cmd/wandb-lua"
+)
+
+var envAssignment = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
+
+func TestREADMECommandsRun(t *testing.T) {
+	ci := ciLines(t)
+	srv := newSeededServer(t)
+	dir := t.TempDir()
+	host := strings.TrimPrefix(srv.URL, "http://")
+	replacer := strings.NewReplacer(
+		"https://wandb.example.com", srv.URL,
+		"admin.key", filepath.Join(dir, "admin.key"),
+		"new.key", filepath.Join(dir, "new.key"),
+		"wandb-state.json", filepath.Join(dir, "wandb-state.json"),
+	)
+	if err := os.WriteFile(filepath.Join(dir, "admin.key"), []byte(srv.AdminKey+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	// The README's netrc example, for this server.
+	netrc := ""
+	for _, b := range readmeBlocks(t, "text") {
+		if len(b) > 0 && strings.HasPrefix(b[0], "machine wandb.example.com") {
+			netrc = strings.NewReplacer("wandb.example.com", host, "<your API key>", srv.AdminKey).Replace(strings.Join(b, "\n") + "\n")
+		}
+	}
+	if netrc == "" {
+		t.Fatal("README.md has no netrc example (a ```text block starting with \"machine wandb.example.com\")")
+	}
+	netrcPath := filepath.Join(dir, "netrc")
+	if err := os.WriteFile(netrcPath, []byte(netrc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+
+	seen := map[string]bool{}
+	for _, block := range readmeBlocks(t, "sh") {
+		for _, line := range block {
+			line = strings.TrimSpace(line)
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			seen[line] = true
+			if line == testCommand || line == quickstartCommand {
+				if !ci[line] {
+					t.Errorf(".ci/run does not run the README's command %q", line)
+				}
+			}
+			if line == testCommand {
+				continue
+			}
+			words := strings.Fields(replacer.Replace(line))
+			env := []string{"NETRC=" + netrcPath}
+			for len(words) > 0 && envAssignment.MatchString(words[0]) {
+				env = append(env, words[0])
+				words = words[1:]
+			}
+			rest, ok := strings.CutPrefix(strings.Join(words, " "), runPrefix)
+			if !ok || strings.ContainsAny(line, `'"$`+"`") {
+				t.Errorf("README command %q is not run by any test: add it to .ci/run or teach this test to run it", line)
+				continue
+			}
+			args := strings.Fields(rest)
+			t.Run(line, func(t *testing.T) {
+				if len(args) > 0 && args[0] == "serve" {
+					url, key, stop := startServe(t, args[1:]...)
+					check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}, "", "-e", "assert(require('wandb').viewer())"), 0, ptr(""))
+					if code := stop(); code != 0 {
+						t.Errorf("exit code %d after Ctrl-C, want 0", code)
+					}
+					return
+				}
+				r := runBinary(t, env, "", args...)
+				check(t, r, 0, nil)
+				if r.stderr != "" {
+					t.Errorf("stderr:\n%s", r.stderr)
+				}
+			})
+		}
+	}
+	for _, must := range []string{quickstartCommand, testCommand} {
+		if !seen[must] {
+			t.Errorf("README.md does not show %q in a ```sh block", must)
+		}
+	}
+}
