@@ -41,18 +41,16 @@ func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
 // registerAPIType creates the metatable of api objects; methods holds the
 // shims of their methods.
 func registerAPIType(L *lua.LState, methods *lua.LTable) {
-	mt := L.NewTypeMetatable(apiTypeName)
-	mt.RawSetString("__index", L.NewClosure(apiIndex, methods))
-	L.SetFuncs(mt, map[string]lua.LGFunction{
-		"__newindex": readOnly(apiTypeName),
+	registerType(L, apiTypeName, apiIndex, methods, map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
-			c, _ := toClient(L.Get(1))
-			L.Push(lua.LString(c.String()))
+			if c, ok := toClient(L.Get(1)); ok {
+				L.Push(lua.LString(c.String()))
+			} else {
+				L.Push(lua.LString("<wandb.api ???>"))
+			}
 			return 1
 		},
-		"__concat": concat,
 	})
-	mt.RawSetString("__metatable", lua.LString(apiTypeName))
 }
 
 // toClient returns the *wandb.Client in v, if v is an api object.

@@ -58,17 +58,12 @@ func checkError(L *lua.LState) *wandb.Error {
 
 // registerErrorType creates the metatable of error values.
 func registerErrorType(L *lua.LState) {
-	mt := L.NewTypeMetatable(errorTypeName)
-	L.SetFuncs(mt, map[string]lua.LGFunction{
-		"__index":    errorIndex,
-		"__newindex": readOnly(errorTypeName),
+	registerType(L, errorTypeName, errorIndex, L.NewTable(), map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
 			L.Push(lua.LString(checkError(L).Error()))
 			return 1
 		},
-		"__concat": concat,
 	})
-	mt.RawSetString("__metatable", lua.LString(errorTypeName))
 }
 
 // errorIndex reads the fields of an error value: code, message, status

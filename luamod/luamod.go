@@ -18,7 +18,10 @@
 // with the fields id, name, username, email, admin, entity, deleted_at
 // (nil where the server gave null), api_keys and teams (a fresh array on
 // each read), user_api, and the methods generate_api_key([description])
-// and delete_api_key(name). README.md has the whole reference.
+// and delete_api_key(name). wandb.parallel(items, fn, opts) runs fn over
+// items with requests in flight at once (see parallel.go), and
+// wandb.write_private(path, text) writes a file only its owner can read,
+// for secrets. README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
 // found) returns nil, err (false, err for delete_api_key). err is a
@@ -30,7 +33,10 @@
 // Loading the module also makes the LState's global assert pass a
 // message that is not a string through unchanged, as Lua 5.2 does, so
 // that assert(wandb.user(x)) raises err itself rather than complaining
-// about its type.
+// about its type. It takes effect when require("wandb") runs: a host that
+// wants it from a script's first expression on (as in
+// assert(require("wandb").viewer())) requires the module before running
+// the script, as wandb-lua does.
 //
 // Every request uses the LState's context (L.Context()), so a deadline or
 // a cancellation set with L.SetContext stops a request in flight. The
@@ -171,6 +177,20 @@ func installAssert(L *lua.LState) {
 		}
 		return 0
 	}))
+}
+
+// registerType creates the metatable of the module's userdata type name:
+// index reads fields (with methods, the table of method shims, as its
+// upvalue), writes are refused, .. concatenates as tostring would, and
+// getmetatable returns name, so scripts cannot change the shared
+// metatable. meta adds the type's other metamethods.
+func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua.LTable, meta map[string]lua.LGFunction) {
+	mt := L.NewTypeMetatable(name)
+	mt.RawSetString("__index", L.NewClosure(index, methods))
+	mt.RawSetString("__newindex", L.NewFunction(readOnly(name)))
+	mt.RawSetString("__concat", L.NewFunction(concat))
+	L.SetFuncs(mt, meta)
+	mt.RawSetString("__metatable", lua.LString(name))
 }
 
 // key returns argument 2 of an __index metamethod when it is a string, or

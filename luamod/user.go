@@ -44,10 +44,7 @@ func checkSelfUser(L *lua.LState, fname string) *wandb.User {
 // registerUserType creates the metatable of User values; methods holds
 // the shims of the User methods.
 func registerUserType(L *lua.LState, methods *lua.LTable) {
-	mt := L.NewTypeMetatable(userTypeName)
-	mt.RawSetString("__index", L.NewClosure(userIndex, methods))
-	L.SetFuncs(mt, map[string]lua.LGFunction{
-		"__newindex": readOnly(userTypeName),
+	registerType(L, userTypeName, userIndex, methods, map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
 			u, _ := toUser(L.Get(1))
 			if u == nil {
@@ -64,9 +61,7 @@ func registerUserType(L *lua.LState, methods *lua.LTable) {
 			L.Push(lua.LBool(okA && okB && a.ID == b.ID))
 			return 1
 		},
-		"__concat": concat,
 	})
-	mt.RawSetString("__metatable", lua.LString(userTypeName))
 }
 
 // userIndex reads a field of a User. Each read of api_keys or teams

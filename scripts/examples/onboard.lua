@@ -52,13 +52,10 @@ end
 local truthy = { ["true"] = true, yes = true, ["1"] = true }
 
 local rows = read_csv(path)
-local parallel = wandb.parallel or function(items, fn) -- builds without wandb.parallel run one at a time
-  local results = {}
-  for i, item in ipairs(items) do results[i] = fn(item, i) end
-  return results
-end
 
-local results = parallel(rows, function(row)
+-- Each call runs in its own coroutine; while one waits for the server,
+-- the others go on. The results come back in the order of rows.
+local results = wandb.parallel(rows, function(row)
   if not row.email or row.email == "" then
     return { email = "(line " .. row.line .. ")", status = "failed", detail = "no email" }
   end
