@@ -27,7 +27,7 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 	if st := asyncStateOf(L); st != nil {
 		if t := st.innermost(L); t != nil {
-			if yieldSafe() {
+			if st.yieldSafe() {
 				return t.sched.suspend(L, t, op)
 			}
 			st.blocked++
@@ -68,6 +68,9 @@ type asyncState struct {
 	// coroutine of its own: our pcall and xpcall, and coroutine.yield.
 	suspendable map[*lua.LFunction]bool
 
+	// frames caches yieldSafe's classification of return addresses.
+	frames map[uintptr]frameKind
+
 	// suspended and blocked count network calls made inside scheduled
 	// coroutines that suspended, or had to block because a yield was not
 	// safe at their call site. Tests read them to pin each gopher-lua trap.
@@ -103,6 +106,22 @@ const (
 	glThreadRun       = "github.com/yuin/gopher-lua.threadRun"
 )
 
+// frameKind classifies a program counter for yieldSafe.
+type frameKind uint8
+
+const (
+	otherFrame frameKind = iota + 1
+	vmLoopFrame
+	threadRunFrame
+)
+
+// yieldWindows are how many Go frames above its caller yieldSafe inspects:
+// the first is enough in the common case (netcall, the primitive,
+// callGFunction, the opcode function, mainLoop, threadRun), and unwinding
+// the stack is what the check costs; the second is tried when threadRun is
+// not within the first. A yield is refused if it is not within either.
+var yieldWindows = [...]int{8, 32}
+
 // yieldSafe reports whether the Go function that calls it may yield its
 // coroutine. gopher-lua raises nothing when a Go function yields from a VM
 // loop nested inside another (pcall, xpcall, metamethods, generic-for
@@ -113,23 +132,47 @@ const (
 // which is where Resume entered the coroutine. This depends on gopher-lua's
 // internal function names (v1.1.2); the trap tests fail if they change, and
 // until they are fixed every call blocks, which is slow but correct.
-func yieldSafe() bool {
-	var pcs [64]uintptr
-	n := runtime.Callers(3, pcs[:])
-	frames := runtime.CallersFrames(pcs[:n])
-	loops := 0
-	for {
-		fr, more := frames.Next()
-		switch fr.Function {
-		case glMainLoop, glMainLoopWithCtx:
-			loops++
-		case glThreadRun:
-			return loops == 1
-		}
-		if !more {
-			return false
+//
+// Those functions are never inlined (mainLoop is called through a function
+// value, threadRun recovers panics), so each return address maps to one
+// function, and the classification is cached per program counter.
+func (st *asyncState) yieldSafe() bool {
+	var buf [32]uintptr
+	for _, w := range yieldWindows {
+		n := runtime.Callers(3, buf[:w])
+		if safe, found := st.scanFrames(buf[:n]); found || n < w {
+			return safe
 		}
 	}
+	return false
+}
+
+// scanFrames looks for threadRun in pcs, innermost first, and reports
+// whether exactly one VM loop came before it.
+func (st *asyncState) scanFrames(pcs []uintptr) (safe, found bool) {
+	loops := 0
+	for _, pc := range pcs {
+		kind := st.frames[pc]
+		if kind == 0 {
+			kind = otherFrame
+			if f := runtime.FuncForPC(pc - 1); f != nil {
+				switch f.Name() {
+				case glMainLoop, glMainLoopWithCtx:
+					kind = vmLoopFrame
+				case glThreadRun:
+					kind = threadRunFrame
+				}
+			}
+			st.frames[pc] = kind
+		}
+		switch kind {
+		case vmLoopFrame:
+			loops++
+		case threadRunFrame:
+			return loops == 1, true
+		}
+	}
+	return false, false
 }
 
 // nretPath is the reflect field path of LState.currentFrame.NRet, or nil if

@@ -89,6 +89,7 @@ func newAsyncState(L *lua.LState) *asyncState {
 		marker:  L.NewUserData(),
 		done:    L.NewUserData(),
 		threads: make(map[*lua.LState]*task),
+		frames:  make(map[uintptr]frameKind),
 	}
 	st.itemTrampoline = compileTrampoline(L, itemTrampolineSrc, L.NewFunction(yieldAll), st.done)
 	st.callTrampoline = compileTrampoline(L, callTrampolineSrc, L.NewFunction(countResults))

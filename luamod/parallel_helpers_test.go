@@ -22,7 +22,7 @@ import (
 //	fetch(v)    the Lua shim over __fetch, as the module's functions are
 //	builtin_pcall, builtin_xpcall: gopher-lua's, saved before installation
 type asyncHarness struct {
-	t  *testing.T
+	t  testing.TB
 	L  *lua.LState
 	st *asyncState
 
@@ -42,7 +42,7 @@ type asyncHarness struct {
 // ops concurrently makes a barrier test fail rather than hang.
 const harnessTimeout = 30 * time.Second
 
-func newAsyncHarness(t *testing.T, opts ...lua.Options) *asyncHarness {
+func newAsyncHarness(t testing.TB, opts ...lua.Options) *asyncHarness {
 	t.Helper()
 	L := lua.NewState(opts...)
 	t.Cleanup(L.Close)

@@ -84,7 +84,7 @@ func (st *asyncState) xpcall(L *lua.LState) int {
 // safe here, and the call site's result count is known.
 func (st *asyncState) protectable(L *lua.LState) (*task, int, bool) {
 	t := st.innermost(L)
-	if t == nil || !yieldSafe() {
+	if t == nil || !st.yieldSafe() {
 		return nil, 0, false
 	}
 	nret, ok := callerNRet(L)
