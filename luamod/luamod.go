@@ -248,7 +248,7 @@ func concatPart(L *lua.LState, v lua.LValue) string {
 func typeNameOf(v lua.LValue) string {
 	if ud, ok := v.(*lua.LUserData); ok {
 		switch ud.Value.(type) {
-		case *wandb.User:
+		case *userValue:
 			return userTypeName
 		case *wandb.Client:
 			return apiTypeName

@@ -15,19 +15,56 @@ const userTypeName = "wandb.User"
 // userFields lists the readable fields of a User for error messages.
 const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, generate_api_key, delete_api_key"
 
-// newUser returns the Lua value for u: a userdata whose Value is u.
+// userValue is the Value of a User userdata: the user and the Lua values
+// of its string fields, boxed on first read and kept, so reading a field
+// again allocates nothing here.
+type userValue struct {
+	u     *wandb.User
+	boxed [numBoxed]lua.LValue
+}
+
+// Indexes into userValue.boxed.
+const (
+	boxedID = iota
+	boxedName
+	boxedUsername
+	boxedEmail
+	boxedEntity
+	boxedDeletedAt
+	numBoxed
+)
+
+// field returns the boxed Lua value of string field i, s its value.
+func (v *userValue) field(i int, s *string) lua.LValue {
+	if b := v.boxed[i]; b != nil {
+		return b
+	}
+	b := optStringValue(s)
+	v.boxed[i] = b
+	return b
+}
+
+// newUser returns the Lua value for u.
 func newUser(L *lua.LState, u *wandb.User) lua.LValue {
 	ud := L.NewUserData()
-	ud.Value = u
+	ud.Value = &userValue{u: u}
 	L.SetMetatable(ud, L.GetTypeMetatable(userTypeName))
 	return ud
 }
 
 // toUser returns the *wandb.User in v, if v is a User value.
 func toUser(v lua.LValue) (*wandb.User, bool) {
+	uv, ok := toUserValue(v)
+	if !ok {
+		return nil, false
+	}
+	return uv.u, true
+}
+
+func toUserValue(v lua.LValue) (*userValue, bool) {
 	if ud, ok := v.(*lua.LUserData); ok {
-		u, ok := ud.Value.(*wandb.User)
-		return u, ok && u != nil
+		uv, ok := ud.Value.(*userValue)
+		return uv, ok && uv.u != nil
 	}
 	return nil, false
 }
@@ -67,19 +104,20 @@ func registerUserType(L *lua.LState, methods *lua.LTable) {
 // userIndex reads a field of a User. Each read of api_keys or teams
 // returns a fresh table, so a script may modify it freely.
 func userIndex(L *lua.LState) int {
-	u, ok := toUser(L.Get(1))
+	uv, ok := toUserValue(L.Get(1))
 	if !ok {
 		raise(L, userTypeName+" expected, got "+typeName(L, 1))
 	}
+	u := uv.u
 	switch k := key(L); k {
 	case "id":
-		L.Push(lua.LString(u.ID))
+		L.Push(uv.field(boxedID, &u.ID))
 	case "name":
-		L.Push(lua.LString(u.Name))
+		L.Push(uv.field(boxedName, &u.Name))
 	case "username":
-		L.Push(optStringValue(u.Username))
+		L.Push(uv.field(boxedUsername, u.Username))
 	case "email":
-		L.Push(optStringValue(u.Email))
+		L.Push(uv.field(boxedEmail, u.Email))
 	case "admin":
 		if u.Admin == nil {
 			L.Push(lua.LNil)
@@ -87,9 +125,9 @@ func userIndex(L *lua.LState) int {
 			L.Push(lua.LBool(*u.Admin))
 		}
 	case "entity":
-		L.Push(optStringValue(u.Entity))
+		L.Push(uv.field(boxedEntity, u.Entity))
 	case "deleted_at":
-		L.Push(optStringValue(u.DeletedAt))
+		L.Push(uv.field(boxedDeletedAt, u.DeletedAt))
 	case "api_keys":
 		keys := u.APIKeys()
 		t := L.CreateTable(len(keys), 0)
