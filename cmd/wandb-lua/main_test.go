@@ -287,30 +287,37 @@ func TestInterruptCancelsRequest(t *testing.T) {
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT on windows")
 	}
-	srv := newSeededServer(t)
-	srv.FailNext("SearchUsers", wandbtest.Fault{Delay: time.Hour})
-	c := cmd(t, serverEnv(srv), "-e", "local u, err = require('wandb').user('alice') print('not reached', u, err)")
-	var out, errb bytes.Buffer
-	c.Stdout, c.Stderr = &out, &errb
-	if err := c.Start(); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		sig  os.Signal
+		code int
+	}{{os.Interrupt, 130}, {syscall.SIGTERM, 143}} {
+		t.Run(tt.sig.String(), func(t *testing.T) {
+			srv := newSeededServer(t)
+			srv.FailNext("SearchUsers", wandbtest.Fault{Delay: time.Hour})
+			c := cmd(t, serverEnv(srv), "-e", "local u, err = require('wandb').user('alice') print('not reached', u, err)")
+			var out, errb bytes.Buffer
+			c.Stdout, c.Stderr = &out, &errb
+			if err := c.Start(); err != nil {
+				t.Fatal(err)
+			}
+			waitFor(t, "the request to reach the server", func() bool { return srv.InFlight() == 1 })
+			if err := c.Process.Signal(tt.sig); err != nil {
+				t.Fatal(err)
+			}
+			err := c.Wait()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.ExitCode() != tt.code {
+				t.Errorf("exit: %v, want code %d", err, tt.code)
+			}
+			if out.String() != "" {
+				t.Errorf("stdout %q, want nothing: the script must stop at the interrupted call", out.String())
+			}
+			if !strings.Contains(errb.String(), "wandb-lua: interrupted") {
+				t.Errorf("stderr %q does not say interrupted", errb.String())
+			}
+			waitFor(t, "the server to see the request end", func() bool { return srv.InFlight() == 0 })
+		})
 	}
-	waitFor(t, "the request to reach the server", func() bool { return srv.InFlight() == 1 })
-	if err := c.Process.Signal(os.Interrupt); err != nil {
-		t.Fatal(err)
-	}
-	err := c.Wait()
-	var ee *exec.ExitError
-	if !errors.As(err, &ee) || ee.ExitCode() != 130 {
-		t.Errorf("exit: %v, want code 130", err)
-	}
-	if out.String() != "" {
-		t.Errorf("stdout %q, want nothing: the script must stop at the interrupted call", out.String())
-	}
-	if !strings.Contains(errb.String(), "wandb-lua: interrupted") {
-		t.Errorf("stderr %q does not say interrupted", errb.String())
-	}
-	waitFor(t, "the server to see the request end", func() bool { return srv.InFlight() == 0 })
 }
 
 // startServe starts "wandb-lua serve" with args and returns its URL and
