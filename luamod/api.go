@@ -50,6 +50,13 @@ func registerAPIType(L *lua.LState, methods *lua.LTable) {
 			}
 			return 1
 		},
+		// Two values for the same client (e.g. two reads of u.user_api) are equal.
+		"__eq": func(L *lua.LState) int {
+			a, okA := toClient(L.Get(1))
+			b, okB := toClient(L.Get(2))
+			L.Push(lua.LBool(okA && okB && a == b))
+			return 1
+		},
 	})
 }
 
