@@ -176,10 +176,29 @@ func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 // (and connection pool) that authenticates with key instead. The new
 // client has its own viewer cache. The key's format is checked.
 func (c *Client) WithAPIKey(key string) (*Client, error) {
-	if err := checkAPIKey(key, "WithAPIKey"); err != nil {
+	if err := checkAPIKey(key, ""); err != nil {
 		return nil, err
 	}
 	cfg := c.cfg
+	cfg.APIKey = key
+	return newClient(cfg, c.inner)
+}
+
+// WithServer returns a client for another server, baseURL ("" means
+// https://api.wandb.ai), that authenticates with key and keeps c's other
+// settings: HTTP client and connection pool, User-Agent, logger, retry
+// policy and limits. The key is sent only to baseURL, never to c's server.
+// It has its own viewer cache.
+func (c *Client) WithServer(baseURL, key string) (*Client, error) {
+	base, err := normalizeBaseURL(baseURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkAPIKey(key, ""); err != nil {
+		return nil, err
+	}
+	cfg := c.cfg
+	cfg.BaseURL = base
 	cfg.APIKey = key
 	return newClient(cfg, c.inner)
 }

@@ -13,6 +13,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -252,7 +253,47 @@ func TestWithAPIKeyChecksKey(t *testing.T) {
 	srv := newServer(t)
 	c := testClient(t, srv)
 	_, err := c.WithAPIKey("short")
-	asError(t, err, "config", CodeInvalidArgument)
+	e := asError(t, err, "config", CodeInvalidArgument)
+	if e.Message != "api key: must have 40+ characters, has 5" {
+		t.Errorf("message = %q, want one that names no Go method", e.Message)
+	}
+}
+
+// TestWithServer: a client for another server keeps the settings (here the
+// User-Agent token and the retry policy) and sends its key only there.
+func TestWithServer(t *testing.T) {
+	first, second := newServer(t), newServer(t)
+	c, err := NewClient(Config{BaseURL: first.URL, APIKey: first.AdminKey, UserAgent: "probe/1",
+		Retry: RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := c.WithServer(second.URL+"/", second.AdminKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if other.BaseURL() != second.URL {
+		t.Errorf("BaseURL = %q, want %q", other.BaseURL(), second.URL)
+	}
+	second.FailNext("GetViewer", wandbtest.Fault{Status: http.StatusServiceUnavailable})
+	if _, err := other.Viewer(context.Background()); err != nil {
+		t.Fatalf("Viewer on the second server: %v", err)
+	}
+	if n := second.Requests("GetViewer"); n != 2 {
+		t.Errorf("second server saw %d GetViewer requests, want 2 (the retry policy was not kept)", n)
+	}
+	if req, _ := second.LastRequest("GetViewer"); !strings.HasSuffix(req.Header.Get("User-Agent"), " probe/1") {
+		t.Errorf("User-Agent = %q, want the parent's extra token", req.Header.Get("User-Agent"))
+	}
+	if n := first.Requests(""); n != 0 {
+		t.Errorf("first server saw %d requests, want none", n)
+	}
+	if _, err := c.WithServer("ftp://example.com", second.AdminKey); err == nil {
+		t.Error("WithServer accepted an ftp:// URL")
+	}
+	if _, err := c.WithServer(second.URL, "short"); err == nil {
+		t.Error("WithServer accepted a malformed key")
+	}
 }
 
 // TestNoKeyInStrings: the key never shows in String, %v, %+v, %#v or logs.

@@ -20,8 +20,16 @@ import (
 // default entry. Without a key it returns an error naming the places it
 // looked. The key's format is checked as the SDK checks it.
 func ConfigFromEnv() (Config, error) {
+	return ConfigFromEnvFor(os.Getenv("WANDB_BASE_URL"))
+}
+
+// ConfigFromEnvFor is [ConfigFromEnv] for the server baseURL instead of
+// WANDB_BASE_URL ("" means https://api.wandb.ai): the key comes from
+// WANDB_API_KEY or from the netrc entry for baseURL's host[:port]. A host
+// program uses it when a flag such as --base-url overrides the environment.
+func ConfigFromEnvFor(baseURL string) (Config, error) {
 	var cfg Config
-	base, err := normalizeBaseURL(os.Getenv("WANDB_BASE_URL"))
+	base, err := normalizeBaseURL(baseURL)
 	if err != nil {
 		return cfg, err
 	}
@@ -110,11 +118,15 @@ var (
 )
 
 // checkAPIKey applies the SDK's key format check (wandb/sdk/lib/wbauth/
-// validation.py). source names where the key came from; the key itself
-// never appears in the error.
+// validation.py). source names where the key came from ("" when the caller
+// passed it directly); the key itself never appears in the error.
 func checkAPIKey(key, source string) error {
 	bad := func(msg string) error {
-		return &Error{Op: "config", Code: CodeInvalidArgument, Message: "api key from " + source + ": " + msg}
+		prefix := "api key: "
+		if source != "" {
+			prefix = "api key from " + source + ": "
+		}
+		return &Error{Op: "config", Code: CodeInvalidArgument, Message: prefix + msg}
 	}
 	if key == "" {
 		return bad("is empty")

@@ -171,3 +171,22 @@ func TestParseNetrcErrors(t *testing.T) {
 		t.Errorf("parseNetrc with CRLF, escapes and comment = %+v, %v", entries, err)
 	}
 }
+
+// TestConfigFromEnvFor: the given base URL replaces WANDB_BASE_URL, also
+// when choosing the netrc entry.
+func TestConfigFromEnvFor(t *testing.T) {
+	home := isolateEnv(t)
+	t.Setenv("WANDB_BASE_URL", "https://env.example.com")
+	writeFile(t, filepath.Join(home, ".netrc"),
+		"machine env.example.com password "+otherKey+"\nmachine flag.example.com:8443 password "+netrcKey+"\n")
+	cfg, err := ConfigFromEnvFor("https://flag.example.com:8443/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.BaseURL != "https://flag.example.com:8443" || cfg.APIKey != netrcKey {
+		t.Errorf("got %v with the key of another entry or none, want https://flag.example.com:8443 and its netrc key", cfg)
+	}
+	if _, err := ConfigFromEnvFor("flag.example.com"); err == nil {
+		t.Error("a base URL without a scheme was accepted")
+	}
+}
