@@ -220,19 +220,16 @@ func newAPIFunc(def *wandb.Client) lua.LGFunction {
 	}
 }
 
-// clientFor returns a client for key on base ("" = def's server). On
-// def's server it derives the client from def, keeping its settings and
-// connection pool.
+// clientFor returns a client for key on base ("" = def's server). With a
+// module client def, the new client is derived from it, so it keeps def's
+// settings (HTTP client and pool, retries, logger) on either server.
 func clientFor(def *wandb.Client, base, key string) (*wandb.Client, error) {
-	if def != nil && base == "" {
+	switch {
+	case def == nil:
+		return wandb.NewClient(wandb.Config{BaseURL: base, APIKey: key})
+	case base == "":
 		return def.WithAPIKey(key)
+	default:
+		return def.WithServer(base, key)
 	}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: base, APIKey: key})
-	if err != nil {
-		return nil, err
-	}
-	if def != nil && c.BaseURL() == def.BaseURL() {
-		return def.WithAPIKey(key)
-	}
-	return c, nil
 }

@@ -75,13 +75,7 @@ func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
 		}
 		return wandb.Config{BaseURL: baseURL, APIKey: key}, nil
 	}
-	// ConfigFromEnv reads the base URL only from the environment, and the
-	// netrc entry must be the one for --base-url's host, so the override
-	// goes into this process's environment before it reads it.
-	if err := os.Setenv("WANDB_BASE_URL", baseURL); err != nil {
-		return wandb.Config{}, err
-	}
-	cfg, err := wandb.ConfigFromEnv()
+	cfg, err := wandb.ConfigFromEnvFor(baseURL)
 	if err != nil {
 		return wandb.Config{}, usagef("%v", err)
 	}
