@@ -304,7 +304,7 @@ func startServe(b *testing.B, bin string, args ...string) (url, key string) {
 		_ = cmd.Wait()
 	})
 	sc := bufio.NewScanner(stdout)
-	for sc.Scan() && (url == "" || key == "") {
+	for (url == "" || key == "") && sc.Scan() {
 		if v, ok := strings.CutPrefix(sc.Text(), "WANDB_BASE_URL="); ok {
 			url = v
 		}
