@@ -2,9 +2,14 @@ package luamod
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -132,6 +137,82 @@ func BenchmarkParallelOverhead(b *testing.B) {
 			})
 		}
 	}
+}
+
+// BenchmarkRoundTrip is one request on loopback with no added latency:
+// "lua" from a Lua script through the module, the client and wandbtest;
+// "raw-http" the same request (body and headers as the client sent them)
+// with a bare keep-alive http.Client, so lua − raw-http is the share of the
+// module and the client; "handler" wandbtest's handler alone (no network).
+// wandb's BenchmarkGetViewer, BenchmarkCreateUser and BenchmarkClientOnly
+// measure the Go client alone.
+func BenchmarkRoundTrip(b *testing.B) {
+	srv := wandbtest.NewServer()
+	b.Cleanup(srv.Close)
+	L := benchState(b, srv.URL, srv.AdminKey)
+	var n atomic.Int64
+	L.SetGlobal("next_email", L.NewFunction(func(L *lua.LState) int {
+		L.Push(lua.LString(fmt.Sprintf("rt%d@example.com", n.Add(1))))
+		return 1
+	}))
+	if err := L.DoString(`assert(wandb.user("admin@example.com")) assert(wandb.create_user(next_email()))`); err != nil {
+		b.Fatal(err) // requests to replay
+	}
+	sameVars := func(map[string]any) {}
+	newEmail := func(vars map[string]any) { vars["email"] = fmt.Sprintf("rt%d@example.com", n.Add(1)) }
+	hc := &http.Client{}
+	b.Cleanup(hc.CloseIdleConnections)
+
+	// replay sends the last request of op again, through the handler alone
+	// or over HTTP.
+	replay := func(b *testing.B, op string, vary func(map[string]any), overHTTP bool) {
+		last, ok := srv.LastRequest(op)
+		if !ok {
+			b.Fatalf("no %s request to replay", op)
+		}
+		b.ReportAllocs()
+		for b.Loop() {
+			vars := maps.Clone(last.Variables)
+			vary(vars)
+			body, err := json.Marshal(map[string]any{"query": last.Query, "variables": vars, "operationName": ""})
+			if err != nil {
+				b.Fatal(err)
+			}
+			var code int
+			if overHTTP {
+				req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+				if err != nil {
+					b.Fatal(err)
+				}
+				req.Header = last.Header.Clone()
+				req.SetBasicAuth("api", srv.AdminKey)
+				resp, err := hc.Do(req)
+				if err != nil {
+					b.Fatal(err)
+				}
+				_, _ = io.Copy(io.Discard, resp.Body)
+				_ = resp.Body.Close()
+				code = resp.StatusCode
+			} else {
+				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
+				req.Header = last.Header.Clone()
+				req.SetBasicAuth("api", srv.AdminKey)
+				w := httptest.NewRecorder()
+				srv.ServeHTTP(w, req)
+				code = w.Code
+			}
+			if code != http.StatusOK {
+				b.Fatalf("%s: HTTP %d", op, code)
+			}
+		}
+	}
+	// user() before any create_user: its search scans every user.
+	b.Run("lua/user", func(b *testing.B) { runLoop(b, L, lua.LNil, `assert(wandb.user("admin@example.com"))`) })
+	b.Run("raw-http/user", func(b *testing.B) { replay(b, "SearchUsers", sameVars, true) })
+	b.Run("handler/user", func(b *testing.B) { replay(b, "SearchUsers", sameVars, false) })
+	b.Run("lua/create_user", func(b *testing.B) { runLoop(b, L, lua.LNil, `assert(wandb.create_user(next_email()))`) })
+	b.Run("raw-http/create_user", func(b *testing.B) { replay(b, "CreateUserFromAdmin", newEmail, true) })
+	b.Run("handler/create_user", func(b *testing.B) { replay(b, "CreateUserFromAdmin", newEmail, false) })
 }
 
 // bulkUsers is the number of users each bulk iteration creates.
