@@ -15,8 +15,10 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 
 // netcall runs op, the network part of the Lua function being called, and
 // returns its two results to Lua. op must not touch L or any Lua value: it may
-// run on another goroutine. Every Lua API function that sends a request goes
-// through netcall, and nothing else suspends a coroutine on I/O.
+// run on another goroutine. It must return soon after ctx is done: when
+// wandb.parallel stops early it cancels ctx and waits for every op it started.
+// Every Lua API function that sends a request goes through netcall, and
+// nothing else suspends a coroutine on I/O.
 //
 // Inside a coroutine run by wandb.parallel, at a point where gopher-lua can
 // yield safely, netcall starts op on a goroutine with the scheduler's context

@@ -215,6 +215,47 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("handler/create_user", func(b *testing.B) { replay(b, "CreateUserFromAdmin", newEmail, false) })
 }
 
+// BenchmarkParallelThread is the memory of one coroutine, which each item
+// running at once needs (the scheduler reuses them for the next items): one
+// iteration is a parallel call over 64 items at concurrency 64. Threads take
+// the main LState's Options, so they are the embedder's to choose.
+func BenchmarkParallelThread(b *testing.B) {
+	const n = 64
+	for _, o := range []struct {
+		name string
+		opts lua.Options
+	}{
+		{"default-options", lua.Options{}},
+		{"small-registry", lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true}},
+	} {
+		b.Run(o.name, func(b *testing.B) {
+			h := newAsyncHarness(b, o.opts)
+			fn, err := h.L.LoadString(fmt.Sprintf(`local items = {} for i = 1, %d do items[i] = i end
+				return function() wandb.parallel(items, function(x) return fetch(x) end, { concurrency = %d }) end`, n, n))
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := h.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}); err != nil {
+				b.Fatal(err)
+			}
+			run := h.L.Get(-1)
+			h.L.Pop(1)
+			var ms runtime.MemStats
+			runtime.ReadMemStats(&ms)
+			before := ms.TotalAlloc
+			b.ResetTimer()
+			for range b.N {
+				if err := h.L.CallByParam(lua.P{Fn: run, Protect: true}); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			runtime.ReadMemStats(&ms)
+			b.ReportMetric(float64(ms.TotalAlloc-before)/float64(b.N)/n/1024, "KiB/thread")
+		})
+	}
+}
+
 // bulkUsers is the number of users each bulk iteration creates.
 const bulkUsers = 1000
 
