@@ -22,29 +22,11 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/wandb"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // Benchmarks for BENCHMARKS.md. They run only with -bench; see that file for
 // the commands. Nothing here runs under a plain "go test".
-
-// benchState returns an LState with the module loaded as global wandb for a
-// client of url (the client's default settings).
-func benchState(b *testing.B, url, key string) *lua.LState {
-	b.Helper()
-	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key})
-	if err != nil {
-		b.Fatal(err)
-	}
-	L := lua.NewState()
-	b.Cleanup(L.Close)
-	L.PreloadModule("wandb", Loader(c))
-	if err := L.DoString(`wandb = require("wandb")`); err != nil {
-		b.Fatal(err)
-	}
-	return L
-}
 
 // runLoop compiles body into function(u, n) for i = 1, n do <body> end end
 // and calls it once with b.N, timing only the loop.
@@ -66,7 +48,7 @@ func runLoop(b *testing.B, L *lua.LState, u lua.LValue, body string) {
 func BenchmarkUserField(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L := benchState(b, srv.URL, srv.AdminKey)
+	L := newModuleState(b, srv.URL, srv.AdminKey)
 	if err := L.DoString(`me = assert(wandb.viewer())`); err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +131,7 @@ func BenchmarkParallelOverhead(b *testing.B) {
 func BenchmarkRoundTrip(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L := benchState(b, srv.URL, srv.AdminKey)
+	L := newModuleState(b, srv.URL, srv.AdminKey)
 	var n atomic.Int64
 	L.SetGlobal("next_email", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(fmt.Sprintf("rt%d@example.com", n.Add(1))))
@@ -270,7 +252,7 @@ const bulkLatency = 20 * time.Millisecond
 func BenchmarkBulkCreateUsers(b *testing.B) {
 	srv := wandbtest.NewServer(wandbtest.WithLatency(bulkLatency))
 	b.Cleanup(srv.Close)
-	L := benchState(b, srv.URL, srv.AdminKey)
+	L := newModuleState(b, srv.URL, srv.AdminKey)
 	var run atomic.Int64 // a fresh e-mail prefix per iteration
 
 	script := func(conc int) string {
@@ -368,7 +350,7 @@ func BenchmarkUsers10k(b *testing.B) {
 		b.Fatal(err)
 	}
 	url, key := startServe(b, bin, "--addr", "127.0.0.1:0", "--seed", seedFile)
-	L := benchState(b, url, key)
+	L := newModuleState(b, url, key)
 	fn, err := L.LoadString(`held = assert(wandb.users("user")) assert(#held == ` + fmt.Sprint(usersSeed) + `)`)
 	if err != nil {
 		b.Fatal(err)

@@ -91,29 +91,34 @@ func (g *gatedServer) maxInside() int {
 
 // newModuleState returns an LState with the module loaded as global wandb,
 // for a client of url authenticated with key (the client's default HTTP
-// client), with a context bounding the test.
-func newModuleState(t *testing.T, url, key string) *lua.LState {
-	t.Helper()
+// client). It sets no context: see withTimeout.
+func newModuleState(tb testing.TB, url, key string) *lua.LState {
+	tb.Helper()
 	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	L := lua.NewState()
-	t.Cleanup(L.Close)
+	tb.Cleanup(L.Close)
+	L.PreloadModule("wandb", Loader(c))
+	if err := L.DoString(`wandb = require("wandb")`); err != nil {
+		tb.Fatal(err)
+	}
+	return L
+}
+
+// withTimeout gives L a context that bounds the test.
+func withTimeout(t *testing.T, L *lua.LState) *lua.LState {
 	ctx, cancel := context.WithTimeout(context.Background(), harnessTimeout)
 	t.Cleanup(cancel)
 	L.SetContext(ctx)
-	L.PreloadModule("wandb", Loader(c))
-	if err := L.DoString(`wandb = require("wandb")`); err != nil {
-		t.Fatal(err)
-	}
 	return L
 }
 
 func TestParallelCreatesUsersConcurrentlyOverHTTP(t *testing.T) {
 	const n, conc = 40, 8
 	g := newGatedServer(t, conc) // the first conc requests wait for each other
-	L := newModuleState(t, g.URL, g.AdminKey())
+	L := withTimeout(t, newModuleState(t, g.URL, g.AdminKey()))
 	err := L.DoString(`
 		local emails = {}
 		for i = 1, ` + itoa(n) + ` do emails[i] = "user" .. i .. "@example.com" end
@@ -154,7 +159,7 @@ func TestParallelWandbErrorOverHTTP(t *testing.T) {
 	if _, err := g.AddUser(wandbtest.SeedUser{Email: "taken@example.com"}); err != nil {
 		t.Fatal(err)
 	}
-	L := newModuleState(t, g.URL, g.AdminKey())
+	L := withTimeout(t, newModuleState(t, g.URL, g.AdminKey()))
 	err := L.DoString(`
 		local emails = { "a@example.com", "taken@example.com", "b@example.com" }
 		-- collect: the slot holds the record; the wandb error is reachable
@@ -184,7 +189,7 @@ func TestParallelWandbErrorOverHTTP(t *testing.T) {
 
 func TestParallelCancelStopsRequestsInFlight(t *testing.T) {
 	g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
-	L := newModuleState(t, g.URL, g.AdminKey())
+	L := withTimeout(t, newModuleState(t, g.URL, g.AdminKey()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	L.SetContext(ctx)
@@ -206,7 +211,7 @@ func TestParallelCancelStopsRequestsInFlight(t *testing.T) {
 
 func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
 	g := newGatedServer(t, 1)
-	L := newModuleState(t, g.URL, g.AdminKey())
+	L := withTimeout(t, newModuleState(t, g.URL, g.AdminKey()))
 	err := L.DoString(`
 		local me = assert(wandb.viewer())
 		local co = coroutine.create(function() return assert(wandb.user(me.email)) end)
