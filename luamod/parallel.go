@@ -7,32 +7,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// wandb.parallel(items, fn [, opts]) runs fn(items[i], i) for i = 1..#items,
-// each call in its own coroutine, at most opts.concurrency at a time. When a
-// call makes a network request (netcall), its coroutine is suspended while
-// the request runs on a goroutine, so up to opts.concurrency requests are in
-// flight at once. It returns two arrays: the first result of each call, in
-// the order of items (nil where fn returned nothing or nil), and the failure
-// records (empty unless opts.on_error is "collect").
-//
-// Options:
-//   - concurrency: an integer from 1 to maxConcurrency, default 8.
-//   - on_error: "raise" (default) or "collect".
-//
-// Errors. With "raise", the first error raised by a call stops everything:
-// in-flight requests are cancelled and waited for, and parallel raises
-// "wandb.parallel: item <i>: <message>" if the error was a string, or else a
-// failure record (below) so that the original value (such as a wandb error)
-// stays reachable. With "collect", a failing item's slot holds its failure
-// record, the record is also appended to the second result, and the other
-// items go on. A failure record is a table { index = i, error = <the value
-// raised, unchanged> } whose tostring is "wandb.parallel: item <i>: <error>".
-// A coroutine.yield inside fn (outside a coroutine of the script's own) fails
-// its item. Cancelling the LState's context stops everything at once and
-// raises "wandb.parallel: <context error>".
-//
-// Calling parallel inside fn works, but the inner call runs to completion
-// before the outer item can go on: the outer items wait meanwhile.
+// Limits of opts.concurrency.
 const (
 	defaultConcurrency = 8
 	maxConcurrency     = 256
@@ -129,7 +104,39 @@ type parallelOptions struct {
 	collect     bool
 }
 
-// parallel is wandb.parallel.
+// parallel is wandb.parallel(items, fn [, opts]). It runs fn(items[i], i)
+// for i = 1..#items, each call in a coroutine, at most opts.concurrency at a
+// time. When a call makes a network request (netcall), its coroutine is
+// suspended while the request runs on a goroutine, so up to
+// opts.concurrency requests are in flight at once. It returns two arrays:
+// the first result of each call, in the order of items (nil where fn
+// returned nothing or nil), and the failure records in the order of items
+// (empty unless opts.on_error is "collect").
+//
+// Network calls inside the global pcall and xpcall stay concurrent (see
+// installPCall). Inside metamethods, generic-for iterator functions,
+// table.sort and string.gsub callbacks, require'd chunks and a script's own
+// coroutines they block (see yieldSafe): correct, but the other items wait.
+// A coroutine is reused for the next item once its call has returned.
+//
+// Options:
+//   - concurrency: an integer from 1 to maxConcurrency, default 8.
+//   - on_error: "raise" (default) or "collect".
+//
+// Errors. With "raise", the first error raised by a call stops everything:
+// in-flight requests are cancelled and waited for, and parallel raises
+// "wandb.parallel: item <i>: <message>" if the error was a string, or else a
+// failure record (below) so that the original value (such as a wandb error)
+// stays reachable. With "collect", a failing item's slot holds its failure
+// record, the record is also appended to the second result, and the other
+// items go on. A failure record is a table { index = i, error = <the value
+// raised, unchanged> } whose tostring is "wandb.parallel: item <i>: <error>".
+// A coroutine.yield inside fn (outside a coroutine of the script's own) fails
+// its item. Cancelling the LState's context stops everything at once and
+// raises "wandb.parallel: <context error>".
+//
+// Calling parallel inside fn works, but the inner call runs to completion
+// before the outer item can go on: the outer items wait meanwhile.
 func (st *asyncState) parallel(L *lua.LState) int {
 	items, ok := L.Get(1).(*lua.LTable)
 	if !ok {
