@@ -38,6 +38,11 @@
 // assert(require("wandb").viewer())) requires the module before running
 // the script, as wandb-lua does.
 //
+// Loading the module also replaces the global pcall and xpcall with
+// versions that behave exactly like the builtins outside wandb.parallel
+// and, inside it, let a protected network call suspend its coroutine
+// instead of blocking the other items (see pcall.go).
+//
 // Every request uses the LState's context (L.Context()), so a deadline or
 // a cancellation set with L.SetContext stops a request in flight. The
 // module keeps no global state: metatables live in each LState's registry,
