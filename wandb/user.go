@@ -99,7 +99,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 	if v.ID != u.ID {
 		return "", c.redactError(&Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
 			"the server issues keys to the identity the client authenticates as (%s), not to %s; "+
-				"use a client with that user's key (Client.WithAPIKey) and call GenerateAPIKey on its Viewer", v, u)})
+				"authenticate as that user (Go: Client.WithAPIKey; Lua: wandb.api{api_key = ...}) and generate the key on its own viewer", v, u)})
 	}
 	var desc *string
 	if description != "" {

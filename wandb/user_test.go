@@ -197,7 +197,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 	}
 	secret, err := alice.GenerateAPIKey(ctx, "onboarding")
 	e := asError(t, err, "generate_api_key", CodeInvalidArgument)
-	if secret != "" || !strings.Contains(e.Message, "WithAPIKey") || !strings.Contains(e.Message, "<User alice@example.com>") {
+	if secret != "" || !strings.Contains(e.Message, "WithAPIKey") || !strings.Contains(e.Message, "wandb.api{") || !strings.Contains(e.Message, "<User alice@example.com>") {
 		t.Errorf("error = %v, want an explanation", err)
 	}
 	if n := srv.Requests("GenerateApiKey"); n != 0 {
