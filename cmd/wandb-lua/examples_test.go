@@ -135,6 +135,15 @@ func TestExampleOffboard(t *testing.T) {
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 1, ptr(""),
 		`wandb-lua: wandb: user: no user matches "nobody@example.com"`)
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER")
+	// A partial match is refused: offboarding deletes keys, so only the exact user will do.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "smith"), 1, ptr(""),
+		`wandb-lua: "smith" only partly matches <User alice.smith@example.com>: give the exact email or username`)
+	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 {
+		t.Errorf("alice.smith has %d keys after a partial match, want 1 (untouched)", len(info.Keys))
+	}
+	// Username and case-insensitive email are exact matches.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "CAROL"), 0, nil)
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "Bob@Example.com"), 0, nil)
 	if info, _ := srv.UserByEmail("admin@example.com"); len(info.Keys) != 1 {
 		t.Errorf("admin has %d keys, want 1", len(info.Keys))
 	}
@@ -179,4 +188,34 @@ func TestExampleRotateKeys(t *testing.T) {
 	check(t, r, 1, ptr(""), "unauthorized")
 
 	check(t, runBinary(t, env, "", "scripts/examples/rotate_keys.lua"), 1, ptr(""), "usage: rotate_keys.lua FILE")
+}
+
+// TestEveryExampleIsTestedAndListed checks that each script in
+// scripts/examples is run by a test in this file and listed in README.md,
+// so a new example cannot ship untested or undocumented.
+func TestEveryExampleIsTestedAndListed(t *testing.T) {
+	scripts, err := filepath.Glob(filepath.Join(repoRoot, "scripts", "examples", "*.lua"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(scripts) < 5 {
+		t.Fatalf("found %d example scripts, want at least 5", len(scripts))
+	}
+	tests, err := os.ReadFile("examples_test.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range scripts {
+		name := filepath.Base(s)
+		if !strings.Contains(string(tests), `"scripts/examples/`+name+`"`) {
+			t.Errorf("no test in examples_test.go runs scripts/examples/%s", name)
+		}
+		if !strings.Contains(string(readme), "`"+name) {
+			t.Errorf("README.md's table of examples does not list %s", name)
+		}
+	}
 }

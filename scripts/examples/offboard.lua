@@ -11,6 +11,12 @@ if not who or who == "" then
 end
 
 local u = assert(wandb.user(who))
+-- wandb.user also accepts a single partial match ("smith" finds
+-- alice.smith@example.com); deleting keys needs the exact user.
+local function same(a, b) return a ~= nil and a:lower() == b:lower() end
+if not (same(u.email, who) or same(u.username, who)) then
+  error(string.format("%q only partly matches %s: give the exact email or username", who, tostring(u)), 0)
+end
 local me = assert(wandb.viewer())
 if u == me then
   error("refusing to delete the keys of " .. tostring(me) .. ": that is the key running this script", 0)
