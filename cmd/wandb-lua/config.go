@@ -52,6 +52,10 @@ func newClient(o *options, std stdio) (*wandb.Client, func(), error) {
 	}
 	c, err := wandb.NewClient(cfg)
 	if err != nil {
+		if o.keyFile != "" {
+			// The client calls the key's source "config"; name the file.
+			return nil, nil, usagef("--api-key-file %s: %v", o.keyFile, err)
+		}
 		return nil, nil, usagef("%v", err)
 	}
 	return c, func() {}, nil

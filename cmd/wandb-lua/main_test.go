@@ -140,6 +140,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no script", nil, nil, "no script: give a script file, - for stdin, or -e 'chunk'"},
 		{"missing script", nil, []string{"--local", "no/such/script.lua"}, "cannot read script no/such/script.lua: no such file or directory"},
 		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "flag provided but not defined: -verbose"},
+		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey, "-e", "x=1"}, "flag provided but not defined: -api-key"},
 		{"flag without value", nil, []string{"--timeout"}, "flag needs an argument: -timeout"},
 		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, `invalid value "soon" for flag -timeout`},
 		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
@@ -158,6 +159,9 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runBinary(t, tt.env, "", tt.args...)
 			check(t, r, 2, ptr(""), "wandb-lua: ", tt.want, "Run 'wandb-lua --help' for usage.")
+			if strings.Contains(r.stderr, srv.AdminKey) {
+				t.Error("stderr contains the API key")
+			}
 		})
 	}
 	if n := srv.Requests(""); n != 0 {
@@ -165,12 +169,25 @@ func TestUsageErrors(t *testing.T) {
 	}
 }
 
-func TestEmptyKeyFile(t *testing.T) {
-	keyFile := filepath.Join(t.TempDir(), "key")
-	if err := os.WriteFile(keyFile, []byte("\n"), 0o600); err != nil {
-		t.Fatal(err)
+func TestBadKeyFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tt := range []struct{ name, content, want string }{
+		{"empty", "\n", "is empty"},
+		{"short", strings.Repeat("b", 39) + "\n", "must have 40+ characters, has 39"},
+		{"two lines", strings.Repeat("d", 40) + "\nsecond line\n", "may only contain"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			keyFile := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(keyFile, []byte(tt.content), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			r := runBinary(t, nil, "", "--api-key-file", keyFile, "-e", "x=1")
+			check(t, r, 2, ptr(""), "wandb-lua: --api-key-file "+keyFile, tt.want)
+			if key := strings.TrimSpace(tt.content); key != "" && strings.Contains(r.stderr, key) {
+				t.Error("stderr contains the key")
+			}
+		})
 	}
-	check(t, runBinary(t, nil, "", "--api-key-file", keyFile, "-e", "x=1"), 2, ptr(""), "is empty")
 }
 
 // writeScript writes a script into a temporary directory and returns its path.
