@@ -13,12 +13,17 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
+// defaultServeAddr is where serve listens without --addr: loopback only,
+// so a test server with a printed admin key is not reachable from other
+// machines unless asked for.
+const defaultServeAddr = "127.0.0.1:8080"
+
 // serve runs "wandb-lua serve": a wandbtest server standing alone until
 // ctx ends (Ctrl-C), printing its URL and an admin key.
 func serve(ctx context.Context, args []string, std stdio) error {
 	fs := flag.NewFlagSet("wandb-lua serve", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	addr := fs.String("addr", "127.0.0.1:8080", "")
+	addr := fs.String("addr", defaultServeAddr, "")
 	seedFile := fs.String("seed", "", "")
 	stateFile := fs.String("state", "", "")
 	latency := fs.Duration("latency", 0, "")
