@@ -263,16 +263,36 @@ func TestSetupOncePerState(t *testing.T) {
 	}
 	L, out := newState(t, newClient(t, srv, srv.AdminKey))
 	L.PreloadModule("wandb_bob", Loader(newClient(t, srv, bobKey)))
+	if err := L.DoString(`a = require("wandb")`); err != nil {
+		t.Fatal(err)
+	}
+	// getmetatable returns the type name to scripts, so compare in Go: the
+	// second load must reuse the metatables, not rebuild their handlers.
+	handlers := func() []lua.LValue {
+		var hs []lua.LValue
+		for _, typ := range []string{userTypeName, apiTypeName, errorTypeName} {
+			mt, ok := L.GetTypeMetatable(typ).(*lua.LTable)
+			if !ok {
+				t.Fatalf("no metatable %s", typ)
+			}
+			hs = append(hs, mt, mt.RawGetString("__index"), mt.RawGetString("__tostring"))
+		}
+		return hs
+	}
+	before := handlers()
 	if err := L.DoString(`
-		local a = require("wandb")
-		local mt = getmetatable(assert(a.viewer()))
 		local b = require("wandb_bob")
-		print(assert(a.viewer()).email, assert(b.viewer()).email, mt == getmetatable(assert(b.viewer())))
+		print(assert(a.viewer()).email, assert(b.viewer()).email, assert(a.user("bob")) == assert(b.viewer()))
 	`); err != nil {
 		t.Fatal(err)
 	}
 	if got, want := out.String(), "admin@example.com\tbob@example.com\ttrue\n"; got != want {
 		t.Errorf("printed %q, want %q", got, want)
+	}
+	for i, h := range handlers() {
+		if h != before[i] {
+			t.Errorf("loading the module a second time replaced metatable entry %d (%v)", i, h)
+		}
 	}
 }
 

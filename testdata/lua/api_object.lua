@@ -33,9 +33,18 @@ ok(not tostring(err2):find(key, 1, true), "error shows no key")
 local short, err3 = wandb.api{ api_key = "too-short" }
 eq(short, nil, "malformed key")
 is_err(err3, "invalid_argument", nil)
+ok(not tostring(err3):find("too-short", 1, true), "a short key is not in the error")
+
+local bad_chars = string.rep("c", 40) .. "!"
+local odd, err5 = wandb.api{ api_key = bad_chars }
+eq(odd, nil, "key with a bad character")
+is_err(err5, "invalid_argument", nil)
+ok(not tostring(err5):find(string.rep("c", 20), 1, true), "a malformed key is not in the error")
+ok(not err5.message:find(string.rep("c", 20), 1, true), "a malformed key is not in err.message")
 
 -- A well-formed key the server does not know: the request is refused.
 local stranger = assert(wandb.api{ api_key = string.rep("a", 40) })
 local me, err4 = stranger:viewer()
 eq(me, nil, "viewer with an unknown key")
 is_err(err4, "unauthorized", 401)
+ok(not tostring(err4):find(string.rep("a", 20), 1, true), "the unauthorized error shows no key")
