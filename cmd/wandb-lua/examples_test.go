@@ -118,6 +118,10 @@ func TestExampleKeyAudit(t *testing.T) {
 	if n := srv.Requests(""); n != 2 {
 		t.Errorf("two audits sent %d requests, want 2", n)
 	}
+	// One user with one key: singular words.
+	if got, want := runOK(t, nil, "--local", "scripts/examples/key_audit.lua"), "1 user\n  admin@example.com             1 key  (admin)\n1 key in all\n"; got != want {
+		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", got, want)
+	}
 }
 
 func TestExampleOffboard(t *testing.T) {

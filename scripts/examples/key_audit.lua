@@ -5,14 +5,16 @@
 --   wandb-lua scripts/examples/key_audit.lua [QUERY]
 local wandb = require("wandb")
 
+local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
+
 local query = arg[1] or ""
 local users = assert(wandb.users(query))
 table.sort(users, function(a, b) return tostring(a) < tostring(b) end)
 
 if query == "" then
-  print(string.format("%d users", #users))
+  print(plural(#users, "user"))
 else
-  print(string.format("%d users matching %q", #users, query))
+  print(string.format("%s matching %q", plural(#users, "user"), query))
 end
 
 local total, without = 0, {}
@@ -26,7 +28,7 @@ for _, u in ipairs(users) do
     u.admin and "  (admin)" or ""))
 end
 
-print(string.format("%d keys in all", total))
+print(plural(total, "key") .. " in all")
 if #without > 0 then
   print("without keys: " .. table.concat(without, ", "))
 end
