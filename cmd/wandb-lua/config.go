@@ -81,7 +81,8 @@ func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
 	}
 	cfg, err := wandb.ConfigFromEnvFor(baseURL)
 	if err != nil {
-		return wandb.Config{}, usagef("%v", err)
+		// The package names the SDK's places; the binary also has a flag.
+		return wandb.Config{}, usagef("%v; or pass --api-key-file PATH (--local runs against a built-in test server)", err)
 	}
 	return cfg, nil
 }

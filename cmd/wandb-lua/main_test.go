@@ -148,7 +148,7 @@ func TestUsageErrors(t *testing.T) {
 		{"seed without local", nil, []string{"--seed", "testdata/seed.json", "-e", "x=1"}, "--seed needs --local"},
 		{"latency without local", nil, []string{"--latency", "5ms", "-e", "x=1"}, "--latency needs --local"},
 		{"bad seed", nil, []string{"--local", "--seed", "no/such/seed.json", "-e", "x=1"}, "--seed: wandbtest: load seed"},
-		{"no key", nil, []string{"-e", "x=1"}, "no api key for https://api.wandb.ai"},
+		{"no key", nil, []string{"-e", "x=1"}, "(machine api.wandb.ai, password <key>); or pass --api-key-file PATH (--local runs against a built-in test server)"},
 		{"bad base url", []string{"WANDB_API_KEY=" + srv.AdminKey}, []string{"--base-url", "ftp://example.com", "-e", "x=1"}, "must start with http:// or https://"},
 		{"missing key file", nil, []string{"--api-key-file", "no/such/key", "-e", "x=1"}, "--api-key-file: open no/such/key: no such file or directory"},
 		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: flag provided but not defined: -port"},
