@@ -31,8 +31,9 @@ type Config struct {
 	// BaseURL + "/graphql".
 	BaseURL string
 	// APIKey is the secret key the client authenticates with (required). It
-	// is sent only to BaseURL's scheme and host:port.
-	APIKey string
+	// is sent only to BaseURL's scheme and host:port, and encoding/json
+	// leaves it out, so a Config logged inside another value stays keyless.
+	APIKey string `json:"-"`
 	// HTTPClient sends the requests; nil means a tuned default that keeps
 	// connections alive with up to 64 idle connections per host. Its
 	// Timeout, if set, applies as well as AttemptTimeout.

@@ -306,7 +306,13 @@ func TestNoKeyInStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.Logger.Info("config", "cfg", cfg)
-	jsonCfg, _ := json.Marshal(cfg.String())
+	// The JSON handler marshals a Config nested in another value with
+	// encoding/json, not LogValue.
+	cfg.Logger.Info("nested", "settings", struct{ Wandb Config }{cfg})
+	jsonCfg, err := json.Marshal(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, s := range []string{
 		c.String(), fmt.Sprintf("%v %+v %#v %s", c, c, c, c),
 		cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg),

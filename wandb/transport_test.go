@@ -257,11 +257,18 @@ func TestBackoff(t *testing.T) {
 	c := &Client{retry: RetryPolicy{MaxAttempts: 10, MinWait: 100 * time.Millisecond, MaxWait: time.Second, MaxRetryAfter: time.Minute}}
 	for attempt, base := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond,
 		4: 800 * time.Millisecond, 5: time.Second, 40: time.Second} {
+		seen := map[time.Duration]bool{}
 		for range 20 {
 			got, ok := c.backoff(attempt, attemptResult{})
 			if !ok || got < base || got > base+base/4 {
 				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, got, base, base+base/4)
 			}
+			seen[got] = true
+		}
+		// Jitter spreads the waits (over 25ms or more of nanoseconds), so
+		// clients that failed together do not retry together.
+		if len(seen) < 2 {
+			t.Errorf("backoff(%d): 20 waits all equal, want jitter", attempt)
 		}
 	}
 	if got, ok := c.backoff(1, attemptResult{header: http.Header{"Retry-After": {"30"}}}); !ok || got != 30*time.Second {

@@ -319,3 +319,50 @@ func TestGenerateAPIKeyNullResult(t *testing.T) {
 		t.Error("a short secret would be listed")
 	}
 }
+
+// TestMutationPartialData: a mutation's answer that carries data and GraphQL
+// errors returns both. For GenerateAPIKey this matters most: the server
+// shows a secret only once, so dropping it on an error would lose the key.
+func TestMutationPartialData(t *testing.T) {
+	srv := seeded(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const minted = "0123456789abcdef0123456789abcdef01234567"
+	srv.FailNext("GenerateApiKey", wandbtest.Fault{Body: `{"data":{"result":{"apiKey":{"id":"QXBpS2V5Ojk5","name":"` + minted +
+		`","description":"ci"}}},"errors":[{"message":"audit log unavailable","path":["result","apiKey","description"]}]}`})
+	secret, err := me.GenerateAPIKey(ctx, "ci")
+	if e := asError(t, err, "generate_api_key", CodeInternal); e.Status != 200 || !strings.Contains(e.Message, "audit log unavailable") {
+		t.Errorf("error = %v, want the server's GraphQL error in a 200", e)
+	}
+	if secret != minted {
+		t.Error("the secret minted alongside an error was not returned")
+	}
+	keys := me.APIKeys()
+	if last := keys[len(keys)-1]; last.ID != "QXBpS2V5Ojk5" || last.Name != minted[:20] {
+		t.Errorf("last key = {%s %s}, want the minted key under its listed name", last.ID, last.Name)
+	}
+
+	alice, err := c.User(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := alice.APIKeys()[0].Name
+	srv.FailNext("DeleteApiKey", wandbtest.Fault{Body: `{"data":{"result":{"success":true}},"errors":[{"message":"audit log unavailable"}]}`})
+	err = alice.DeleteAPIKey(ctx, name)
+	asError(t, err, "delete_api_key", CodeInternal)
+	if len(alice.APIKeys()) != 1 {
+		t.Errorf("alice lists %d keys, want 1: a confirmed deletion removes the key even with an error", len(alice.APIKeys()))
+	}
+
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Body: `{"data":{"result":{"user":{"id":"VXNlcjo5","name":"dave",` +
+		`"username":"dave","email":"dave@example.com","admin":false}}},"errors":[{"message":"welcome email not sent","path":["result"]}]}`})
+	u, err := c.CreateUser(ctx, "dave@example.com", false)
+	asError(t, err, "create_user", CodeInternal)
+	if u == nil || u.ID != "VXNlcjo5" || deref(u.Email) != "dave@example.com" {
+		t.Errorf("CreateUser with a GraphQL error = %v, want the created user as well", u)
+	}
+}

@@ -32,7 +32,7 @@ func TestUserLookup(t *testing.T) {
 	}{
 		{"alice@example.com", "alice@example.com"},
 		{"ALICE@EXAMPLE.COM", "alice@example.com"},
-		{"alice", "alice@example.com"}, // exact username beats the substring match of alicia
+		{"alice", "alice@example.com"},
 		{"Alicia", "alicia@example.org"},
 		{"alici", "alicia@example.org"}, // no exact match, one result
 		{"bob", "bob@example.com"},
@@ -75,6 +75,36 @@ func TestUserLookup(t *testing.T) {
 	req, _ := srv.LastRequest("SearchUsers")
 	if req.Variables["query"] != "alice" {
 		t.Errorf("query variable = %v, want the string searched for", req.Variables["query"])
+	}
+}
+
+// TestUserExactMatchWins: among several substring matches, the user whose
+// username or email equals the query, ignoring case, is the answer.
+func TestUserExactMatchWins(t *testing.T) {
+	srv := newServer(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+		{Email: "ann@example.com", Username: "ann"},
+		{Email: "joann@example.com", Username: "joann"},
+		{Email: "dan@corp.example", Username: "Danny"},
+		{Email: "danny.b@corp.example", Username: "dannyb"},
+	}}))
+	c := testClient(t, srv)
+	for _, tc := range []struct {
+		query string
+		want  string // email of the user found
+	}{
+		{"ANN", "ann@example.com"},             // username, other case; joann matches too
+		{"Ann@Example.COM", "ann@example.com"}, // email, other case; joann@example.com contains it
+		{"danny", "dan@corp.example"},          // username "Danny"; danny.b@ and dannyb match too
+		{"DANNY.B@corp.example", "danny.b@corp.example"},
+	} {
+		u, err := c.User(context.Background(), tc.query)
+		if err != nil {
+			t.Errorf("User(%q): %v", tc.query, err)
+			continue
+		}
+		if deref(u.Email) != tc.want {
+			t.Errorf("User(%q) = %v, want %s", tc.query, u, tc.want)
+		}
 	}
 }
 

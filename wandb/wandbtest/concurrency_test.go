@@ -63,7 +63,7 @@ func exercise(srv *wandbtest.Server, email, team string) error {
 			return err
 		}
 		if r.Status != http.StatusOK || len(r.Errors) > 0 {
-			return fmt.Errorf("%s for %s: HTTP %d %s", query[:20], email, r.Status, r.Body)
+			return fmt.Errorf("%s for %s: HTTP %d %s", query[:20], email, r.Status, r.shown())
 		}
 		if into == nil {
 			return nil

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"regexp"
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -99,11 +100,20 @@ func opOf(c call) string {
 	return c.query
 }
 
+// secretPattern matches a wandbtest secret (40 lower-case hex characters).
+var secretPattern = regexp.MustCompile(`[0-9a-f]{40}`)
+
+// shown is the body for a failure message: a generateApiKey answer holds a
+// secret, and a secret never goes into a test's output.
+func (r result) shown() string {
+	return secretPattern.ReplaceAllString(string(r.Body), "[secret]")
+}
+
 // decode unmarshals the answer's data into v.
 func (r result) decode(t *testing.T, v any) {
 	t.Helper()
 	if err := json.Unmarshal(r.Data, v); err != nil {
-		t.Fatalf("decode data: %v; body %s", err, r.Body)
+		t.Fatalf("decode data: %v; body %s", err, r.shown())
 	}
 }
 
@@ -111,7 +121,7 @@ func (r result) decode(t *testing.T, v any) {
 func (r result) wantOK(t *testing.T) result {
 	t.Helper()
 	if r.Status != http.StatusOK || len(r.Errors) > 0 {
-		t.Fatalf("got HTTP %d, errors %v; want 200 without errors; body %s", r.Status, r.Errors, r.Body)
+		t.Fatalf("got HTTP %d, errors %v; want 200 without errors; body %s", r.Status, r.Errors, r.shown())
 	}
 	return r
 }
