@@ -70,6 +70,10 @@ type asyncState struct {
 	// coroutine of its own: our pcall and xpcall, and coroutine.yield.
 	suspendable map[*lua.LFunction]bool
 
+	// stopped is a context that is already done, for the coroutines
+	// forget drops that have no context of their own.
+	stopped context.Context
+
 	// frames caches yieldSafe's classification of return addresses.
 	frames map[uintptr]frameKind
 

@@ -1,6 +1,7 @@
 package luamod
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -66,6 +67,9 @@ func newAsyncState(L *lua.LState) *asyncState {
 		threads: make(map[*lua.LState]*task),
 		frames:  make(map[uintptr]frameKind),
 	}
+	stopped, stop := context.WithCancel(context.Background())
+	stop()
+	st.stopped = stopped
 	st.itemTrampoline = compileTrampoline(L, itemTrampolineSrc, L.NewFunction(yieldAll), st.done)
 	st.callTrampoline = compileTrampoline(L, callTrampolineSrc, L.NewFunction(countResults))
 	return st
@@ -119,6 +123,9 @@ type parallelOptions struct {
 // coroutines they block (see yieldSafe): correct, but the other items wait.
 // A coroutine is reused for the next item once its call has returned.
 //
+// items must be an array: keys 1..n and no others (no holes, no named
+// keys), or parallel raises an argument error; {} returns two empty arrays.
+//
 // Options:
 //   - concurrency: an integer from 1 to maxConcurrency, default 8.
 //   - on_error: "raise" (default) or "collect".
@@ -146,9 +153,9 @@ func (st *asyncState) parallel(L *lua.LState) int {
 	if !ok {
 		argError(L, 2, parallelName, "function expected, got "+typeName(L, 2))
 	}
+	n := checkItems(L, items)
 	opts := checkParallelOptions(L, 3)
 
-	n := items.Len()
 	results := L.CreateTable(n, 0)
 	failures := L.NewTable()
 	if n > 0 {
@@ -159,6 +166,39 @@ func (st *asyncState) parallel(L *lua.LState) int {
 	L.Push(results)
 	L.Push(failures)
 	return 2
+}
+
+// checkItems returns the length of items and raises an argument error
+// unless its keys are exactly 1..n. The length operator alone would let a
+// hole ({"a", nil, "c"}, or a row deleted with items[i] = nil) or a table
+// keyed by name ({alice = ...}) pass: fn would be called with nil, or not
+// at all, and the script would never know.
+func checkItems(L *lua.LState, items *lua.LTable) int {
+	count, last := 0, 0
+	var bad lua.LValue
+	items.ForEach(func(k, _ lua.LValue) {
+		count++
+		num, ok := k.(lua.LNumber)
+		i := int(num)
+		switch {
+		case bad != nil:
+		case !ok || lua.LNumber(i) != num || i < 1:
+			bad = k
+		default:
+			last = max(last, i)
+		}
+	})
+	if bad != nil {
+		argError(L, 1, parallelName, "array expected, got a table with the key "+quoteLua(bad))
+	}
+	if last > count {
+		hole := 1
+		for items.RawGetInt(hole) != lua.LNil {
+			hole++
+		}
+		argError(L, 1, parallelName, fmt.Sprintf("array expected, got a table with a hole: item %d is nil but item %d is not", hole, last))
+	}
+	return count
 }
 
 // checkParallelOptions reads the options table at stack index n.

@@ -156,13 +156,19 @@ func (h *asyncHarness) setHold() (release func()) {
 }
 
 // run runs chunk under a context with harnessTimeout and returns its error.
+// Reaching the timeout fails the test: something waited that the
+// scheduler should have cancelled or run, and the timeout alone ended it.
 func (h *asyncHarness) run(chunk string) error {
 	h.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), harnessTimeout)
 	defer cancel()
 	h.L.SetContext(ctx)
 	defer h.L.RemoveContext()
-	return h.L.DoString(chunk)
+	err := h.L.DoString(chunk)
+	if ctx.Err() != nil {
+		h.t.Errorf("the script ran into the harness timeout (%v): an op or the scheduler waited for nothing", harnessTimeout)
+	}
+	return err
 }
 
 // mustRun runs chunk and fails the test on error.

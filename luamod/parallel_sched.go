@@ -283,10 +283,18 @@ func (s *scheduler) discard(t *task) {
 	t.levels = nil
 }
 
+// forget unregisters a coroutine and cancels its context. A script may
+// still hold it (coroutine.running() saved inside fn) and resume it after
+// parallel is over: with its context done, that resume fails with "context
+// canceled" instead of running fn's code or a trampoline with whatever
+// values the script passed. A coroutine made without a context (the state
+// that called parallel has none) gets the scheduler's cancelled one.
 func (s *scheduler) forget(lv *level) {
 	delete(s.st.threads, lv.th)
 	if lv.cancel != nil {
 		lv.cancel()
+	} else {
+		lv.th.SetContext(s.st.stopped)
 	}
 }
 

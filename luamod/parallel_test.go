@@ -73,11 +73,26 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 			// scheduler really overlaps them, and max shows it never
 			// overlaps more.
 			h.setBarrier(tc.wantMax)
+			// active counts, on the Lua side, the items between the start
+			// of fn and the end of its request. All of it runs on the one
+			// Lua goroutine, so peak is exact, whereas the ops' own count
+			// (h.max) may miss an extra op that starts as others finish.
 			h.mustRun(`
-				local r = wandb.parallel(` + items(tc.n) + `, function(x) return fetch(x) * 2 end, ` + tc.opts + `)
+				local active = 0
+				peak = 0
+				local r = wandb.parallel(` + items(tc.n) + `, function(x)
+					active = active + 1
+					peak = math.max(peak, active)
+					local v = fetch(x)
+					active = active - 1
+					return v * 2
+				end, ` + tc.opts + `)
 				assert(#r == ` + fmt.Sprint(tc.n) + `)
 				for i = 1, #r do assert(r[i] == 2 * i, "result " .. i) end
 			`)
+			if got := h.global("peak"); got != fmt.Sprint(tc.wantMax) {
+				t.Errorf("items running at once = %s, want %d", got, tc.wantMax)
+			}
 			if got := h.max.Load(); got != int64(tc.wantMax) {
 				t.Errorf("max ops in flight = %d, want %d", got, tc.wantMax)
 			}
@@ -99,6 +114,15 @@ func TestParallelBadArguments(t *testing.T) {
 		{`wandb.parallel("x", print)`, "bad argument #1 to 'parallel' (table expected, got string)"},
 		{`wandb.parallel({})`, "bad argument #2 to 'parallel' (function expected, got no value)"},
 		{`wandb.parallel({}, {})`, "bad argument #2 to 'parallel' (function expected, got table)"},
+		{`wandb.parallel({1, 2}, "fetch")`, "bad argument #2 to 'parallel' (function expected, got string)"},
+		{`wandb.parallel({1, nil, 3}, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
+		{`wandb.parallel({nil, nil, 3}, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 1 is nil but item 3 is not)"},
+		{`local t = {1, 2, 3, 4} t[2] = nil wandb.parallel(t, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 4 is not)"},
+		{`local t = {} t[1] = 1 t[3] = 3 wandb.parallel(t, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
+		{`wandb.parallel({ alice = "a@x.io" }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "alice")`},
+		{`wandb.parallel({ 1, 2, n = 2 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "n")`},
+		{`wandb.parallel({ 1, [2.5] = 2 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 2.5)`},
+		{`wandb.parallel({ [0] = 0, 1 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 0)`},
 		{`wandb.parallel({}, print, 8)`, "bad argument #3 to 'parallel' (table expected, got number)"},
 		{`wandb.parallel({}, print, { concurrency = 0 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got 0)"},
 		{`wandb.parallel({}, print, { concurrency = -3 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got -3)"},
@@ -135,6 +159,10 @@ func TestParallelEmptyItemsAndMissingResults(t *testing.T) {
 		local r, f = wandb.parallel({}, error)
 		assert(type(r) == "table" and next(r) == nil, "empty results")
 		assert(type(f) == "table" and next(f) == nil, "empty failures")
+		-- an array whose items were stored in any order is fine
+		local t = {} t[3] = 3 t[2] = 2 t[1] = 1
+		local r = wandb.parallel(t, function(x, i) return fetch(x) + i end, { on_error = "raise" })
+		assert(#r == 3 and r[1] == 2 and r[2] == 4 and r[3] == 6, "out-of-order array")
 		local r = wandb.parallel({1, 2, 3}, function(x)
 			fetch(x)
 			if x == 2 then return end
@@ -387,5 +415,50 @@ func TestNetcallBlocksOutsideParallel(t *testing.T) {
 	`)
 	if got, want := h.global("out"), "7 nil true 42 dead"; got != want {
 		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestParallelCoroutinesCannotBeResumedAfterwards(t *testing.T) {
+	// A script can save an item's coroutine (coroutine.running()) and resume
+	// it once parallel is over. That must neither run the item trampoline
+	// with the script's values nor go on with fn after a failure: the
+	// coroutines' contexts are cancelled, so the resume fails.
+	for _, withContext := range []bool{true, false} {
+		t.Run(fmt.Sprintf("state has a context: %v", withContext), func(t *testing.T) {
+			h := newAsyncHarness(t)
+			run := h.run
+			if !withContext {
+				run = h.L.DoString
+			}
+			err := run(`
+				cos, ran = {}, 0
+				-- parked after its item returned
+				wandb.parallel({1, 2}, function(x) fetch(x) cos[#cos + 1] = coroutine.running() end)
+				-- waiting for a request when another item failed
+				pcall(wandb.parallel, {1, 2}, function(x)
+					if x == 2 then error("boom") end
+					cos[#cos + 1] = coroutine.running()
+					fetch(x)
+					ran = ran + 1
+				end, { concurrency = 2 })
+				assert(#cos == 3, "coroutines saved: " .. #cos)
+				for i, co in ipairs(cos) do
+					local ok, err = coroutine.resume(co, function() ran = ran + 100 end, 1, 1)
+					assert(not ok, "coroutine " .. i .. " resumed")
+					assert(tostring(err):find("context canceled", 1, true), "coroutine " .. i .. ": " .. tostring(err))
+				end
+				assert(ran == 0, "code ran after parallel: " .. ran)
+			`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cos := h.L.GetGlobal("cos").(*lua.LTable)
+			for i := 1; i <= cos.Len(); i++ {
+				if th, ok := cos.RawGetInt(i).(*lua.LState); !ok || th.Context() == nil || th.Context().Err() == nil {
+					t.Errorf("coroutine %d: its context is not done", i)
+				}
+			}
+			h.assertClean()
+		})
 	}
 }

@@ -2,9 +2,11 @@ package luamod
 
 import (
 	"context"
+	"fmt"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -50,6 +52,7 @@ func newGatedServer(t *testing.T, n int, opts ...wandbtest.Option) *gatedServer 
 	}
 	srv.Start()
 	t.Cleanup(func() {
+		g.rearm(0) // let held requests through, so Close does not wait for them
 		srv.CloseClientConnections()
 		srv.Close()
 	})
@@ -61,12 +64,9 @@ func (g *gatedServer) serve(w http.ResponseWriter, r *http.Request) {
 	g.mu.Lock()
 	g.inside++
 	g.maxIn = max(g.maxIn, g.inside)
+	open := g.open
 	if g.inside >= g.n {
-		select {
-		case <-g.open:
-		default:
-			close(g.open)
-		}
+		g.openGate()
 	}
 	g.mu.Unlock()
 	defer func() {
@@ -75,11 +75,32 @@ func (g *gatedServer) serve(w http.ResponseWriter, r *http.Request) {
 		g.mu.Unlock()
 	}()
 	select {
-	case <-g.open:
+	case <-open:
 	case <-r.Context().Done():
 		return
 	}
 	g.Handler.ServeHTTP(w, r)
+}
+
+// openGate lets the requests held at the gate through. g.mu is held.
+func (g *gatedServer) openGate() {
+	select {
+	case <-g.open:
+	default:
+		close(g.open)
+	}
+}
+
+// rearm lets the requests held now through and closes the gate again: from
+// now on, requests wait until n are held at once (n <= 1: no wait).
+func (g *gatedServer) rearm(n int) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.openGate()
+	g.n, g.maxIn, g.open = n, 0, make(chan struct{})
+	if n <= 0 {
+		g.openGate()
+	}
 }
 
 // maxInside returns the most requests the server held at once.
@@ -226,3 +247,132 @@ func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
 }
 
 func itoa(i int) string { return lua.LNumber(i).String() }
+
+func TestEveryNetworkFunctionSuspendsInsideParallel(t *testing.T) {
+	// Each function and method of the Lua API that sends a request, called
+	// by four items at concurrency 4: the server's gate lets the requests
+	// through only once all four wait in it, so a call that blocked instead
+	// of suspending would never get an answer (the test would end at its
+	// timeout), and the counters say how each call went.
+	const conc = 4
+	cases := []struct{ name, fn, want string }{
+		{"wandb.viewer", `return assert(wandb.viewer()).email`, "admin@example.com"},
+		{"wandb.user", `return assert(wandb.user("u" .. x .. "@example.com")).email`, "u?@example.com"},
+		{"wandb.users", `return #assert(wandb.users("u" .. x .. "@"))`, "1"},
+		{"wandb.create_user", `return assert(wandb.create_user("new" .. x .. "@example.com")).email`, "new?@example.com"},
+		{"api:viewer", `return assert(api():viewer()).email`, "admin@example.com"},
+		{"api:user", `return assert(api():user("u" .. x .. "@example.com")).email`, "u?@example.com"},
+		{"api:users", `return #assert(api():users("u" .. x .. "@"))`, "1"},
+		{"api:create_user", `return assert(api():create_user("new" .. x .. "@example.com")).email`, "new?@example.com"},
+		{"u:generate_api_key", `return #assert(me:generate_api_key("k" .. x))`, "40"},
+		{"u:delete_api_key", `return assert(me:delete_api_key(names[x]))`, "true"},
+	}
+	// Every network function of the module is in the table above.
+	var names []string
+	for _, c := range cases {
+		names = append(names, c.name)
+	}
+	for name := range clientFuncs() {
+		for _, want := range []string{"wandb." + name, "api:" + name} {
+			if !slices.Contains(names, want) {
+				t.Errorf("%s is not tested here", want)
+			}
+		}
+	}
+	for name := range userMethods() {
+		if !slices.Contains(names, "u:"+name) {
+			t.Errorf("u:%s is not tested here", name)
+		}
+	}
+
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			g := newGatedServer(t, 1) // open for the set-up
+			for i := 1; i <= conc; i++ {
+				if _, err := g.AddUser(wandbtest.SeedUser{Email: fmt.Sprintf("u%d@example.com", i)}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			L := newModuleState(t, g.URL, g.AdminKey())
+			// A call that blocks waits at the gate until this ends it.
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			L.SetContext(ctx)
+			L.SetGlobal("key", lua.LString(g.AdminKey()))
+			// A client caches its viewer: the set-up leaves the module's
+			// client alone, and api() makes a fresh one for each call.
+			if err := L.DoString(`
+				function api() return assert(wandb.api{ api_key = key }) end
+				me = assert(api():viewer())
+				names = {}
+				for i = 1, ` + itoa(conc) + ` do
+					local secret = assert(me:generate_api_key("old" .. i))
+					names[i] = secret:sub(1, #secret - 20)
+				end
+			`); err != nil {
+				t.Fatal(err)
+			}
+			st := asyncStateOf(L)
+			st.suspended, st.blocked = 0, 0
+			g.rearm(conc)
+			err := L.DoString(`
+				local r = wandb.parallel({1, 2, 3, 4}, function(x) ` + tc.fn + ` end, { concurrency = ` + itoa(conc) + ` })
+				for i = 1, 4 do r[i] = tostring(r[i]) end
+				out = table.concat(r, ",")
+			`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var want []string
+			for i := 1; i <= conc; i++ {
+				want = append(want, strings.ReplaceAll(tc.want, "?", itoa(i)))
+			}
+			if got := L.GetGlobal("out").String(); got != strings.Join(want, ",") {
+				t.Errorf("results = %q, want %q", got, strings.Join(want, ","))
+			}
+			if st.suspended != conc || st.blocked != 0 {
+				t.Errorf("suspended %d, blocked %d: want all %d calls to suspend", st.suspended, st.blocked, conc)
+			}
+			if got := g.maxInside(); got != conc {
+				t.Errorf("server held at most %d requests at once, want %d", got, conc)
+			}
+		})
+	}
+}
+
+func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
+	// Item 4 fails while the requests of items 1 to 3 wait in the server
+	// (for an hour): parallel must cancel them, wait for them and raise at
+	// once. The watchdog only bounds a broken run.
+	g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
+	L := newModuleState(t, g.URL, g.AdminKey())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	watchdog := time.AfterFunc(harnessTimeout, cancel)
+	defer watchdog.Stop()
+	L.SetContext(ctx)
+	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
+		for g.InFlight() < L.CheckInt(1) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		return 0
+	}))
+	err := L.DoString(`
+		wandb.parallel({ 1, 2, 3, 4 }, function(x)
+			if x == 4 then
+				wait_in_server(3)
+				error("boom")
+			end
+			return assert(wandb.create_user("u" .. x .. "@example.com"))
+		end, { concurrency = 4 })
+	`)
+	if ctx.Err() != nil {
+		t.Fatalf("the watchdog fired: parallel did not cancel the requests in flight (err = %v)", err)
+	}
+	if err == nil || !strings.HasPrefix(err.Error(), "wandb.parallel: item 4: <string>:5: boom") {
+		t.Fatalf("error = %v, want item 4's", err)
+	}
+	if got := g.Requests(""); got != 3 {
+		t.Errorf("server got %d requests, want 3", got)
+	}
+}
