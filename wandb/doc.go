@@ -22,5 +22,6 @@
 // keeps connections alive and pools enough of them for concurrent bulk
 // work.
 //
-// Package wandbtest provides a W&B-compatible server for tests.
+// Tests and local runs can use [github.com/wandb-lua/wandb-lua/wandb/wandbtest],
+// a W&B-compatible server on loopback.
 package wandb

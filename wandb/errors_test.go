@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
 	"testing"
 
@@ -196,5 +195,3 @@ func TestExcerpt(t *testing.T) {
 		t.Errorf("excerpt of empty HTML = %q", got)
 	}
 }
-
-var _ = http.StatusOK
