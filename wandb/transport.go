@@ -226,6 +226,14 @@ func isDialError(err error) bool {
 // (as go-retryablehttp's default policy).
 var permanentTransportError = regexp.MustCompile(`stopped after \d+ redirects|unsupported protocol scheme|invalid header|certificate|x509`)
 
+// hostNotFound reports whether err says the base URL's host name does not
+// exist, usually a typo in the URL: retrying would only make the user wait
+// for the whole backoff schedule before seeing it.
+func hostNotFound(err error) bool {
+	var dns *net.DNSError
+	return errors.As(err, &dns) && dns.IsNotFound
+}
+
 // retryable decides whether a failed attempt may be retried, and why.
 // Queries are retried on transport errors, 408, 429 and 5xx except 501. A
 // mutation is retried only where it surely did not take effect: 429, a
@@ -235,7 +243,7 @@ func retryable(mutation bool, r attemptResult) (why string, ok bool) {
 		return "", false
 	}
 	if r.err != nil {
-		if permanentTransportError.MatchString(r.err.Error()) {
+		if permanentTransportError.MatchString(r.err.Error()) || hostNotFound(r.err) {
 			return "", false
 		}
 		switch {

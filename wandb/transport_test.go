@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -194,6 +195,27 @@ func TestConnectionRefused(t *testing.T) {
 	}
 	if n := logs.count("reason=\"could not connect\""); n != 3 {
 		t.Errorf("%d retries logged, want 3", n)
+	}
+}
+
+// TestUnknownHostNotRetried: a host name that does not resolve (a typo in
+// the base URL) fails at once instead of after the whole backoff schedule.
+// The dialer stands in for a resolver, so the test needs no DNS.
+func TestUnknownHostNotRetried(t *testing.T) {
+	var dials atomic.Int32
+	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "wandb.exmaple.com", IsNotFound: true}}
+	}}
+	c, err := NewClient(Config{BaseURL: "https://wandb.exmaple.com", APIKey: strings.Repeat("a", 40), Retry: fastRetry,
+		HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Viewer(context.Background())
+	asError(t, err, "viewer", CodeTransport)
+	if n := dials.Load(); n != 1 {
+		t.Errorf("%d attempts, want 1: an unknown host is not retried", n)
 	}
 }
 
