@@ -62,6 +62,8 @@ func TestErrorBodies(t *testing.T) {
 			CodeBadResponse, 200, `response has no data: {"ok":true}`},
 		{"200 with error", wandbtest.Fault{Body: `{"error":"maintenance"}`},
 			CodeInternal, 200, "maintenance"},
+		{"200 with data and error", wandbtest.Fault{Body: `{"data":{"viewer":null},"error":"read-only maintenance window"}`},
+			CodeInternal, 200, "read-only maintenance window"},
 		{"200 with mistyped data", wandbtest.Fault{Body: `{"data":{"viewer":{"id":7}}}`},
 			CodeBadResponse, 200, ""},
 		{"redirect not followed", wandbtest.Fault{Status: 304},

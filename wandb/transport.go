@@ -409,7 +409,9 @@ func (c *Client) decode(op string, r attemptResult, resp *graphql.Response) *Err
 		resp.Errors = list
 		return &Error{Op: op, Code: graphQLCode(list), Status: r.status, Message: joinGraphQLErrors(list)}
 	}
-	if msg := backendMessage(w); msg != "" && (len(w.Data) == 0 || bytes.Equal(w.Data, []byte("null"))) {
+	// A backend error beside data is still an error: its text must reach
+	// the caller, with whatever data came (as for GraphQL errors).
+	if msg := backendMessage(w); msg != "" {
 		return &Error{Op: op, Code: CodeInternal, Status: r.status, Message: msg}
 	}
 	if len(w.Data) == 0 {
