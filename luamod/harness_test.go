@@ -3,8 +3,10 @@ package luamod
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -24,6 +26,11 @@ import (
 const luaTestDir = "../testdata/lua"
 
 // newSeededServer starts a wandbtest server with testdata/seed.json.
+
+// secretShaped matches a wandbtest secret (40 hex characters), which a
+// failure message must not print.
+var secretShaped = regexp.MustCompile(`[0-9a-f]{40}`)
+
 func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	t.Helper()
 	seed, err := wandbtest.LoadSeed("../testdata/seed.json")
@@ -167,7 +174,9 @@ func TestLuaScripts(t *testing.T) {
 			srv := newSeededServer(t)
 			out, err := runLuaFile(t, srv, script)
 			if err != nil {
-				t.Errorf("%s failed:\n%v\noutput:\n%s", script, err, out)
+				// The scripts handle secrets: mask anything shaped like one.
+				t.Errorf("%s failed:\n%s\noutput:\n%s", script,
+					secretShaped.ReplaceAllString(fmt.Sprint(err), "[secret]"), secretShaped.ReplaceAllString(out, "[secret]"))
 			}
 		})
 	}

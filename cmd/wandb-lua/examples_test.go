@@ -59,7 +59,7 @@ func runOK(t *testing.T, env []string, args ...string) string {
 	t.Helper()
 	r := runBinary(t, env, "", args...)
 	if r.code != 0 {
-		t.Fatalf("wandb-lua %s: exit code %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, r.stdout, r.stderr)
+		t.Fatalf("wandb-lua %s: exit code %d\nstdout:\n%s\nstderr:\n%s", strings.Join(args, " "), r.code, masked(r.stdout), masked(r.stderr))
 	}
 	return r.stdout
 }
@@ -162,7 +162,7 @@ func TestExampleRotateKeys(t *testing.T) {
 
 	r := runBinary(t, env, "", "scripts/examples/rotate_keys.lua", path)
 	if r.code != 0 {
-		t.Fatalf("exit code %d\nstderr:\n%s", r.code, r.stderr)
+		t.Fatalf("exit code %d\nstderr:\n%s", r.code, masked(r.stderr))
 	}
 	golden(t, "rotate_keys", r.stdout, dir, "$TMP")
 

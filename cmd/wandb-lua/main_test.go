@@ -103,19 +103,23 @@ func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	return srv
 }
 
+// masked returns a process's output for a failure message, with anything
+// shaped like a secret replaced: a failing test must not print a key.
+func masked(out string) string { return secretRE.ReplaceAllString(out, "[secret]") }
+
 // check compares a run's exit code and output with the expectations:
 // stdout exactly (unless nil), stderr containing each of wantErr.
 func check(t *testing.T, r result, code int, stdout *string, wantErr ...string) {
 	t.Helper()
 	if r.code != code {
-		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, r.stdout, r.stderr)
+		t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", r.code, code, masked(r.stdout), masked(r.stderr))
 	}
 	if stdout != nil && r.stdout != *stdout {
-		t.Errorf("stdout:\n%s\nwant:\n%s", r.stdout, *stdout)
+		t.Errorf("stdout:\n%s\nwant:\n%s", masked(r.stdout), *stdout)
 	}
 	for _, w := range wantErr {
 		if !strings.Contains(r.stderr, w) {
-			t.Errorf("stderr does not contain %q:\n%s", w, r.stderr)
+			t.Errorf("stderr does not contain %q:\n%s", w, masked(r.stderr))
 		}
 	}
 }
@@ -327,10 +331,10 @@ func TestInterruptCancelsRequest(t *testing.T) {
 				t.Errorf("exit: %v, want code %d", err, tt.code)
 			}
 			if out.String() != "" {
-				t.Errorf("stdout %q, want nothing: the script must stop at the interrupted call", out.String())
+				t.Errorf("stdout %q, want nothing: the script must stop at the interrupted call", masked(out.String()))
 			}
 			if !strings.Contains(errb.String(), "wandb-lua: interrupted") {
-				t.Errorf("stderr %q does not say interrupted", errb.String())
+				t.Errorf("stderr %q does not say interrupted", masked(errb.String()))
 			}
 			waitFor(t, "the server to see the request end", func() bool { return srv.InFlight() == 0 })
 		})
@@ -364,7 +368,7 @@ func startServe(t *testing.T, args ...string) (url, key string, stop func() int)
 	if url == "" || key == "" {
 		c.Process.Kill()
 		c.Wait()
-		t.Fatalf("serve did not print its URL and key; stderr:\n%s", errb.String())
+		t.Fatalf("serve did not print its URL and key; stderr:\n%s", masked(errb.String()))
 	}
 	go io.Copy(io.Discard, stdout)
 	stopped := false

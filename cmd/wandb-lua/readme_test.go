@@ -158,7 +158,7 @@ func TestREADMECommandsRun(t *testing.T) {
 				r := runBinary(t, env, "", args...)
 				check(t, r, 0, nil)
 				if r.stderr != "" {
-					t.Errorf("stderr:\n%s", r.stderr)
+					t.Errorf("stderr:\n%s", masked(r.stderr))
 				}
 			})
 		}

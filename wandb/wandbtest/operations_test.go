@@ -1,6 +1,7 @@
 package wandbtest_test
 
 import (
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -44,11 +45,18 @@ type keyJSON struct {
 	Description *string `json:"description"`
 }
 
+// keyNames returns the listed key names. They reach failure messages, so a
+// name longer than a key ID (20 characters), which might be a secret, is
+// masked.
 func (u userJSON) keyNames() []string {
 	out := []string{}
 	if u.APIKeys != nil {
 		for _, e := range u.APIKeys.Edges {
-			out = append(out, e.Node.Name)
+			name := e.Node.Name
+			if len(name) > 20 {
+				name = fmt.Sprintf("[secret-shaped, %d chars]", len(name))
+			}
+			out = append(out, name)
 		}
 	}
 	return out
