@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/wandb-lua/wandb-lua/wandb/internal/atomicfile"
 )
 
 // stateVersion is the format of state files; loading another fails.
@@ -178,46 +179,9 @@ func (h *Handler) persist() error {
 	if err != nil {
 		return fmt.Errorf("wandbtest: save state: %w", err)
 	}
-	if err := writeFileAtomic(h.stateFile, b); err != nil {
+	if err := atomicfile.Write(h.stateFile, b, 0o600); err != nil {
 		return fmt.Errorf("wandbtest: save state: %w", err)
 	}
 	h.savedGen = gen
-	return nil
-}
-
-// writeFileAtomic replaces path with data so that a reader or a crash sees
-// either the old file or the new one: temp file in the same directory, fsync,
-// rename, fsync of the directory.
-func writeFileAtomic(path string, data []byte) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			_ = f.Close()
-			_ = os.Remove(f.Name())
-		}
-	}()
-	if err = f.Chmod(0o600); err != nil {
-		return err
-	}
-	if _, err = f.Write(data); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		_ = d.Sync() // best effort: not every platform syncs directories
-		_ = d.Close()
-	}
 	return nil
 }

@@ -1,0 +1,75 @@
+// Package atomicfile replaces files atomically. It is the one file writer
+// of the module: wandb.WritePrivateFile (wandb.write_private in Lua) and
+// wandbtest's state file use it.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Write replaces the file at path with data, with exactly the permissions
+// perm (whatever the umask), so that a reader or a crash sees either the old
+// file or the new one, never a part: it writes a temporary file in the same
+// directory, created with mode 0600 so that no one else can read it even for
+// a moment, sets perm, syncs it, renames it over path and syncs the
+// directory. On failure the temporary file is removed and path is left as
+// it was. Errors name path, not the temporary file.
+func Write(path string, data []byte, perm fs.FileMode) (err error) {
+	if path == "" {
+		return errors.New("write: empty path")
+	}
+	defer func() {
+		if err != nil {
+			var pe *fs.PathError
+			var le *os.LinkError
+			switch {
+			case errors.As(err, &pe):
+				err = pe.Err
+			case errors.As(err, &le):
+				err = le.Err
+			}
+			err = fmt.Errorf("write %s: %w", path, err)
+		}
+	}()
+	dir := filepath.Dir(path)
+	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*") // mode 0600
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}()
+	if err = f.Chmod(perm); err != nil {
+		return err
+	}
+	if _, err = f.Write(data); err != nil {
+		return err
+	}
+	if err = f.Sync(); err != nil {
+		return err
+	}
+	if err = f.Close(); err != nil {
+		return err
+	}
+	if err = os.Rename(f.Name(), path); err != nil {
+		return err
+	}
+	syncDir(dir)
+	return nil
+}
+
+// syncDir makes a rename in dir durable. Some platforms cannot open or
+// sync a directory; the rename has happened, so that is not an error.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		_ = d.Close()
+	}
+}
