@@ -1,7 +1,6 @@
 package luamod
 
 import (
-	"context"
 	"fmt"
 	"sort"
 
@@ -14,22 +13,6 @@ import (
 // in messages and the registry key of their metatable.
 const apiTypeName = "wandb.api"
 
-// clientFunc is the body of a function that both the module (for its
-// default client) and api objects (as a method) offer. first is the stack
-// index of the first argument after the receiver.
-type clientFunc func(L *lua.LState, c *wandb.Client, first int) int
-
-// clientFuncs returns the network functions of the module and of api
-// objects, by name.
-func clientFuncs() map[string]clientFunc {
-	return map[string]clientFunc{
-		"viewer":      viewer,
-		"user":        user,
-		"users":       users,
-		"create_user": createUser,
-	}
-}
-
 // newAPI returns the Lua value for c: a userdata whose Value is c.
 func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
 	ud := L.NewUserData()
@@ -38,8 +21,7 @@ func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
 	return ud
 }
 
-// registerAPIType creates the metatable of api objects; methods holds the
-// shims of their methods.
+// registerAPIType creates the metatable of api objects with their methods.
 func registerAPIType(L *lua.LState, methods *lua.LTable) {
 	registerType(L, apiTypeName, apiIndex, methods, map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
@@ -80,7 +62,7 @@ func apiIndex(L *lua.LState) int {
 		L.Push(lua.LString(c.BaseURL()))
 		return 1
 	}
-	m := L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+	m := method(L, k)
 	if m == lua.LNil {
 		noField(L, apiTypeName, "base_url, viewer, user, users, create_user")
 	}
@@ -88,87 +70,16 @@ func apiIndex(L *lua.LState) int {
 	return 1
 }
 
-// apiMethod returns the primitive of api method name.
+// apiMethod returns api method name: it checks and removes the receiver,
+// then runs f with the api object's client.
 func apiMethod(name string, f clientFunc) lua.LGFunction {
 	return func(L *lua.LState) int {
 		c, ok := toClient(L.Get(1))
 		if !ok {
 			badSelf(L, apiTypeName, "api", name, "create one with wandb.api{api_key = ..., base_url = ...}")
 		}
-		return f(L, c, 2)
-	}
-}
-
-// moduleFunc returns the primitive of module function name, bound to the
-// module's client c.
-func moduleFunc(name string, c *wandb.Client, f clientFunc) lua.LGFunction {
-	return func(L *lua.LState) int {
-		if c == nil {
-			raise(L, fmt.Sprintf("wandb.%s: the module has no default client; use wandb.api{api_key = ..., base_url = ...}:%s(...)", name, name))
-		}
-		return f(L, c, 1)
-	}
-}
-
-// viewer is viewer(): the User the key belongs to, or nil, err.
-func viewer(L *lua.LState, c *wandb.Client, first int) int {
-	return netcall(L, func(ctx context.Context) result {
-		u, err := c.Viewer(ctx)
-		return userResult("viewer", u, err)
-	})
-}
-
-// user is user(username_or_email): one User, or nil, err.
-func user(L *lua.LState, c *wandb.Client, first int) int {
-	const op = "user"
-	x := checkString(L, first, 1, op)
-	return netcall(L, func(ctx context.Context) result {
-		u, err := c.User(ctx, x)
-		return userResult(op, u, err)
-	})
-}
-
-// users is users([query]): an array of Users (all users when query is nil
-// or ""), or nil, err.
-func users(L *lua.LState, c *wandb.Client, first int) int {
-	const op = "users"
-	q := optString(L, first, 1, op, "")
-	return netcall(L, func(ctx context.Context) result {
-		list, err := c.Users(ctx, q)
-		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if err != nil {
-				return lua.LNil, newError(L, op, err)
-			}
-			t := L.CreateTable(len(list), 0)
-			for _, u := range list {
-				t.Append(newUser(L, u))
-			}
-			return t, lua.LNil
-		}
-	})
-}
-
-// createUser is create_user(email[, admin]): the new User, or nil, err.
-func createUser(L *lua.LState, c *wandb.Client, first int) int {
-	const op = "create_user"
-	email := checkString(L, first, 1, op)
-	admin := optBool(L, first+1, 2, op, false)
-	return netcall(L, func(ctx context.Context) result {
-		u, err := c.CreateUser(ctx, email, admin)
-		return userResult(op, u, err)
-	})
-}
-
-// userResult converts the outcome of a call that returns one User.
-func userResult(op string, u *wandb.User, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err == nil && u == nil {
-			err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
-		}
-		if err != nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newUser(L, u), lua.LNil
+		L.Remove(1)
+		return f(L, c)
 	}
 }
 

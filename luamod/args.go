@@ -6,89 +6,73 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// Argument checking. gopher-lua's own ArgError names the function by its
-// call site, which for a network function is the shim ("prim"), and adds
-// the shim's position. These helpers name the public function explicitly
-// and report the position in the script that made the call, so a mistake
-// reads as in standard Lua:
+// Argument checking. gopher-lua's own ArgError names the function by the
+// variable it was called through and leaves the name unquoted; these
+// helpers name the public function and read as in standard Lua:
 //
 //	script.lua:3: bad argument #1 to 'user' (string expected, got nil)
+//
+// Argument n is at stack index n: a method removes its receiver first (see
+// apiMethod and the User methods), which numbers the arguments after it from
+// 1, as Lua does for calls with ":".
 
 // argError raises "<pos> bad argument #n to 'fname' (msg)".
 func argError(L *lua.LState, n int, fname, msg string) {
 	raise(L, fmt.Sprintf("bad argument #%d to '%s' (%s)", n, fname, msg))
 }
 
-// raise raises msg prefixed with the position of the nearest Lua frame
-// that is neither a Go function nor one of the module's shims.
+// raise raises msg prefixed with the position of the innermost Lua
+// function on the stack (gopher-lua skips the Go frames), as error(msg)
+// does in the script's code.
 func raise(L *lua.LState, msg string) {
-	L.Error(lua.LString(scriptPosition(L)+msg), 0)
+	L.RaiseError("%s", msg)
 }
 
-// scriptPosition returns "source:line: " of the innermost frame that
-// belongs to the script, or "" when there is none.
-func scriptPosition(L *lua.LState) string {
-	for level := 0; ; level++ {
-		dbg, ok := L.GetStack(level)
-		if !ok {
-			return ""
-		}
-		if _, err := L.GetInfo("Sl", dbg, lua.LNil); err != nil {
-			return ""
-		}
-		if dbg.What == "G" || dbg.Source == shimSource || dbg.CurrentLine <= 0 {
-			continue
-		}
-		return fmt.Sprintf("%s:%d: ", dbg.Source, dbg.CurrentLine)
-	}
-}
-
-// typeName names the type of argument idx as Lua's messages do ("no
-// value" for a missing argument), and the module's userdata by their type
-// names, e.g. "wandb.User".
-func typeName(L *lua.LState, idx int) string {
-	if idx > L.GetTop() {
+// typeName names the type of argument n as Lua's messages do ("no value"
+// for a missing argument), and the module's values by their type names,
+// e.g. "wandb.User".
+func typeName(L *lua.LState, n int) string {
+	if n > L.GetTop() {
 		return "no value"
 	}
-	v := L.Get(idx)
+	v := L.Get(n)
 	if name := typeNameOf(v); name != "" {
 		return name
 	}
 	return v.Type().String()
 }
 
-// checkString returns argument idx, which must be a string; n is the
-// argument's number in messages and fname the public function name.
-// Numbers are not converted: an email or a key name given as a number is
-// a mistake.
-func checkString(L *lua.LState, idx, n int, fname string) string {
-	if s, ok := L.Get(idx).(lua.LString); ok {
+// checkString returns argument n, which must be a string; fname is the
+// public function's name. Numbers are not converted: an email or a key
+// name given as a number is a mistake.
+func checkString(L *lua.LState, n int, fname string) string {
+	if s, ok := L.Get(n).(lua.LString); ok {
 		return string(s)
 	}
-	argError(L, n, fname, "string expected, got "+typeName(L, idx))
+	argError(L, n, fname, "string expected, got "+typeName(L, n))
 	return ""
 }
 
 // optString is checkString for an optional argument: nil or absent gives
 // def.
-func optString(L *lua.LState, idx, n int, fname, def string) string {
-	if L.Get(idx) == lua.LNil {
+func optString(L *lua.LState, n int, fname, def string) string {
+	if L.Get(n) == lua.LNil {
 		return def
 	}
-	return checkString(L, idx, n, fname)
+	return checkString(L, n, fname)
 }
 
-// optBool returns optional boolean argument idx: nil or absent gives def;
+// optBool returns optional boolean argument n: nil or absent gives def;
 // anything but a boolean is an error (Lua's truthiness would turn a typo
 // such as "false" into true).
-func optBool(L *lua.LState, idx, n int, fname string, def bool) bool {
-	switch v := L.Get(idx).(type) {
+func optBool(L *lua.LState, n int, fname string, def bool) bool {
+	switch v := L.Get(n).(type) {
 	case lua.LBool:
 		return bool(v)
 	case *lua.LNilType:
 		return def
 	}
-	argError(L, n, fname, "boolean expected, got "+typeName(L, idx))
+	argError(L, n, fname, "boolean expected, got "+typeName(L, n))
 	return def
 }
 

@@ -1,7 +1,6 @@
 package luamod
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -10,11 +9,7 @@ import (
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"runtime"
-	"runtime/metrics"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -48,7 +43,7 @@ func runLoop(b *testing.B, L *lua.LState, u lua.LValue, body string) {
 func BenchmarkUserField(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L := newModuleState(b, srv.URL, srv.AdminKey)
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
 	if err := L.DoString(`me = assert(wandb.viewer())`); err != nil {
 		b.Fatal(err)
 	}
@@ -73,47 +68,65 @@ func BenchmarkUserField(b *testing.B) {
 	}
 }
 
-// BenchmarkParallelOverhead is the scheduler's own cost per item, with ops
-// that return at once (no network): one suspension and resume per item.
+// echoState returns a module state (no client) with the global fetch(v): a
+// network function whose op returns v at once, so that a benchmark
+// measures the module's own cost of a call, not a request's.
+func echoState(b *testing.B, opts lua.Options) *lua.LState {
+	L, _ := newState(b, nil, opts)
+	L.SetGlobal("fetch", L.NewFunction(func(L *lua.LState) int {
+		v := L.Get(1)
+		return netcall(L, func(context.Context) result {
+			return func(*lua.LState) (lua.LValue, lua.LValue) { return v, lua.LNil }
+		})
+	}))
+	return L
+}
+
+// benchOptions are the LState options the benchmarks compare: gopher-lua's
+// defaults, and the small registry wandb-lua uses.
+var benchOptions = []struct {
+	name string
+	opts lua.Options
+}{
+	{"default-options", lua.Options{}},
+	{"small-registry", lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true}},
+}
+
+// BenchmarkParallelOverhead is wandb.parallel's own cost per item, with
+// network calls that return at once: one handoff of the lock per item.
 // "blocking" is the same call in the main chunk, for comparison.
 func BenchmarkParallelOverhead(b *testing.B) {
-	for _, o := range []struct {
-		name string
-		opts lua.Options
-	}{
-		{"default-options", lua.Options{}},
-		{"small-registry", lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true}},
-	} {
+	for _, o := range benchOptions {
 		b.Run(o.name+"/blocking", func(b *testing.B) {
-			h := newAsyncHarness(b, o.opts)
-			fn, err := h.L.LoadString(`local n = ... for i = 1, n do local v = fetch(i) end`)
+			L := echoState(b, o.opts)
+			fn, err := L.LoadString(`local n = ... for i = 1, n do local v = fetch(i) end`)
 			if err != nil {
 				b.Fatal(err)
 			}
 			b.ReportAllocs()
 			b.ResetTimer()
-			if err := h.L.CallByParam(lua.P{Fn: fn, Protect: true}, lua.LNumber(b.N)); err != nil {
+			if err := L.CallByParam(lua.P{Fn: fn, Protect: true}, lua.LNumber(b.N)); err != nil {
 				b.Fatal(err)
 			}
 		})
 		for _, conc := range []int{16, 256} {
 			b.Run(fmt.Sprintf("%s/parallel-c%d", o.name, conc), func(b *testing.B) {
-				h := newAsyncHarness(b, o.opts)
-				fn, err := h.L.LoadString(`local n, c = ...
+				L := echoState(b, o.opts)
+				fn, err := L.LoadString(`local n, c = ...
 					local items = {} for i = 1, n do items[i] = i end
 					collectgarbage()
 					return function() wandb.parallel(items, function(x) return fetch(x) end, { concurrency = c }) end`)
 				if err != nil {
 					b.Fatal(err)
 				}
-				if err := h.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, lua.LNumber(b.N), lua.LNumber(conc)); err != nil {
+				if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}, lua.LNumber(b.N), lua.LNumber(conc)); err != nil {
 					b.Fatal(err)
 				}
-				run := h.L.Get(-1)
-				h.L.Pop(1)
+				run := L.Get(-1)
+				L.Pop(1)
 				b.ReportAllocs()
 				b.ResetTimer()
-				if err := h.L.CallByParam(lua.P{Fn: run, Protect: true}); err != nil {
+				if err := L.CallByParam(lua.P{Fn: run, Protect: true}); err != nil {
 					b.Fatal(err)
 				}
 			})
@@ -131,7 +144,7 @@ func BenchmarkParallelOverhead(b *testing.B) {
 func BenchmarkRoundTrip(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L := newModuleState(b, srv.URL, srv.AdminKey)
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
 	var n atomic.Int64
 	L.SetGlobal("next_email", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(fmt.Sprintf("rt%d@example.com", n.Add(1))))
@@ -197,37 +210,31 @@ func BenchmarkRoundTrip(b *testing.B) {
 	b.Run("handler/create_user", func(b *testing.B) { replay(b, "CreateUserFromAdmin", newEmail, false) })
 }
 
-// BenchmarkParallelThread is the memory of one coroutine, which each item
-// running at once needs (the scheduler reuses them for the next items): one
-// iteration is a parallel call over 64 items at concurrency 64. Threads take
-// the main LState's Options, so they are the embedder's to choose.
+// BenchmarkParallelThread is the memory of one worker's thread, which each
+// item running at once needs (a worker runs item after item in it): one
+// iteration is a parallel call over 64 items at concurrency 64. Threads
+// take the main LState's Options, so they are the embedder's to choose.
 func BenchmarkParallelThread(b *testing.B) {
 	const n = 64
-	for _, o := range []struct {
-		name string
-		opts lua.Options
-	}{
-		{"default-options", lua.Options{}},
-		{"small-registry", lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true}},
-	} {
+	for _, o := range benchOptions {
 		b.Run(o.name, func(b *testing.B) {
-			h := newAsyncHarness(b, o.opts)
-			fn, err := h.L.LoadString(fmt.Sprintf(`local items = {} for i = 1, %d do items[i] = i end
+			L := echoState(b, o.opts)
+			fn, err := L.LoadString(fmt.Sprintf(`local items = {} for i = 1, %d do items[i] = i end
 				return function() wandb.parallel(items, function(x) return fetch(x) end, { concurrency = %d }) end`, n, n))
 			if err != nil {
 				b.Fatal(err)
 			}
-			if err := h.L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}); err != nil {
+			if err := L.CallByParam(lua.P{Fn: fn, NRet: 1, Protect: true}); err != nil {
 				b.Fatal(err)
 			}
-			run := h.L.Get(-1)
-			h.L.Pop(1)
+			run := L.Get(-1)
+			L.Pop(1)
 			var ms runtime.MemStats
 			runtime.ReadMemStats(&ms)
 			before := ms.TotalAlloc
 			b.ResetTimer()
 			for range b.N {
-				if err := h.L.CallByParam(lua.P{Fn: run, Protect: true}); err != nil {
+				if err := L.CallByParam(lua.P{Fn: run, Protect: true}); err != nil {
 					b.Fatal(err)
 				}
 			}
@@ -235,6 +242,30 @@ func BenchmarkParallelThread(b *testing.B) {
 			runtime.ReadMemStats(&ms)
 			b.ReportMetric(float64(ms.TotalAlloc-before)/float64(b.N)/n/1024, "KiB/thread")
 		})
+	}
+}
+
+// BenchmarkParallelIndexLatency is a script whose 16 items each make a
+// request from inside an __index metamethod, against a server that adds
+// 200 ms to every request, at concurrency 16: one iteration is the whole
+// parallel call, which takes about 200 ms when the requests overlap and
+// 3.2 s when they block each other.
+func BenchmarkParallelIndexLatency(b *testing.B) {
+	srv := wandbtest.NewServer(wandbtest.WithLatency(200 * time.Millisecond))
+	b.Cleanup(srv.Close)
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
+	fn, err := L.LoadString(`
+		local items = {} for i = 1, 16 do items[i] = i end
+		local lazy = setmetatable({}, { __index = function(_, k) return assert(wandb.user("admin@example.com")).email .. k end })
+		local r = wandb.parallel(items, function(i) return lazy[i] end, { concurrency = 16 })
+		assert(#r == 16)`)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if err := L.CallByParam(lua.P{Fn: fn, Protect: true}); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
@@ -252,7 +283,7 @@ const bulkLatency = 20 * time.Millisecond
 func BenchmarkBulkCreateUsers(b *testing.B) {
 	srv := wandbtest.NewServer(wandbtest.WithLatency(bulkLatency))
 	b.Cleanup(srv.Close)
-	L := newModuleState(b, srv.URL, srv.AdminKey)
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
 	var run atomic.Int64 // a fresh e-mail prefix per iteration
 
 	script := func(conc int) string {
@@ -288,174 +319,5 @@ func BenchmarkBulkCreateUsers(b *testing.B) {
 	b.Run("sequential", func(b *testing.B) { bench(b, 0) })
 	for _, conc := range []int{1, 2, 4, 8, 16, 32} {
 		b.Run(fmt.Sprintf("parallel-c%d", conc), func(b *testing.B) { bench(b, conc) })
-	}
-}
-
-// buildBinary builds cmd/wandb-lua into a temporary directory.
-func buildBinary(b *testing.B) string {
-	b.Helper()
-	bin := filepath.Join(b.TempDir(), "wandb-lua")
-	cmd := exec.Command("go", "build", "-o", bin, "../cmd/wandb-lua")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-// BenchmarkStartup is the wall time of `wandb-lua -e 'return'` (a process
-// that starts, sets up the module and runs an empty chunk) and reports the
-// binary's size.
-func BenchmarkStartup(b *testing.B) {
-	bin := buildBinary(b)
-	fi, err := os.Stat(bin)
-	if err != nil {
-		b.Fatal(err)
-	}
-	env := append(os.Environ(), "WANDB_API_KEY="+strings.Repeat("0", 40), "WANDB_BASE_URL=http://127.0.0.1:9")
-	b.Run("exec", func(b *testing.B) {
-		for b.Loop() {
-			cmd := exec.Command(bin, "-e", "return")
-			cmd.Env = env
-			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("%v: %s", err, out)
-			}
-		}
-		b.ReportMetric(float64(fi.Size())/(1<<20), "binary-MiB")
-	})
-}
-
-// usersSeed is the number of users BenchmarkUsers10k lists.
-const usersSeed = 10000
-
-// BenchmarkUsers10k is one users() call that returns 10,000 users, which the
-// script then holds. The server runs in another process (wandb-lua serve),
-// so the heap measured is the client's and Lua's alone: peak-heap-MiB is the
-// highest heap occupancy sampled during the call over the heap before it,
-// retained-KiB/user what the held array costs after a GC.
-func BenchmarkUsers10k(b *testing.B) {
-	bin := buildBinary(b)
-	seed := wandbtest.Seed{}
-	for i := range usersSeed {
-		seed.Users = append(seed.Users, wandbtest.SeedUser{
-			Email: fmt.Sprintf("user%05d@example.com", i), Username: fmt.Sprintf("user%05d", i),
-			Name: fmt.Sprintf("User %d", i), Teams: []string{"team-a"},
-		})
-	}
-	seedFile := filepath.Join(b.TempDir(), "seed.json")
-	data, err := json.Marshal(seed)
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := os.WriteFile(seedFile, data, 0o600); err != nil {
-		b.Fatal(err)
-	}
-	url, key := startServe(b, bin, "--addr", "127.0.0.1:0", "--seed", seedFile)
-	L := newModuleState(b, url, key)
-	fn, err := L.LoadString(`held = assert(wandb.users("user")) assert(#held == ` + fmt.Sprint(usersSeed) + `)`)
-	if err != nil {
-		b.Fatal(err)
-	}
-
-	var peak, retained, allocated float64
-	b.ReportAllocs()
-	b.ResetTimer()
-	for range b.N {
-		b.StopTimer()
-		L.SetGlobal("held", lua.LNil)
-		runtime.GC()
-		before := heapBytes()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		allocBefore := ms.TotalAlloc
-		stop := sampleHeap()
-		b.StartTimer()
-
-		if err := L.CallByParam(lua.P{Fn: fn, Protect: true}); err != nil {
-			b.Fatal(err)
-		}
-
-		b.StopTimer()
-		top := stop()
-		runtime.ReadMemStats(&ms)
-		allocated += float64(ms.TotalAlloc - allocBefore)
-		runtime.GC()
-		peak += float64(max(top, heapBytes()) - before)
-		retained += float64(heapBytes() - before)
-		b.StartTimer()
-	}
-	n := float64(b.N)
-	b.ReportMetric(peak/n/(1<<20), "peak-heap-MiB")
-	b.ReportMetric(retained/n/(1<<20), "retained-MiB")
-	b.ReportMetric(retained/n/usersSeed/1024, "retained-KiB/user")
-	b.ReportMetric(allocated/n/(1<<20), "allocated-MiB")
-}
-
-// startServe runs `wandb-lua serve args...` until the benchmark ends and
-// returns the URL and admin key it prints.
-func startServe(b *testing.B, bin string, args ...string) (url, key string) {
-	b.Helper()
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, append([]string{"serve"}, args...)...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		b.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
-	})
-	sc := bufio.NewScanner(stdout)
-	for (url == "" || key == "") && sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "WANDB_BASE_URL="); ok {
-			url = v
-		}
-		if v, ok := strings.CutPrefix(sc.Text(), "WANDB_API_KEY="); ok {
-			key = v
-		}
-	}
-	if url == "" || key == "" {
-		b.Fatal("wandb-lua serve did not print its URL and key")
-	}
-	go func() { _, _ = bufio.NewReader(stdout).WriteTo(devNull{}) }()
-	return url, key
-}
-
-type devNull struct{}
-
-func (devNull) Write(p []byte) (int, error) { return len(p), nil }
-
-// heapBytes is the heap's current occupancy: live objects and those not yet
-// swept.
-func heapBytes() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/objects:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// sampleHeap samples heapBytes every 100µs until the returned function is
-// called, which returns the highest value seen.
-func sampleHeap() (stop func() uint64) {
-	done := make(chan struct{})
-	result := make(chan uint64)
-	go func() {
-		var top uint64
-		t := time.NewTicker(100 * time.Microsecond)
-		defer t.Stop()
-		for {
-			top = max(top, heapBytes())
-			select {
-			case <-done:
-				result <- max(top, heapBytes())
-				return
-			case <-t.C:
-			}
-		}
-	}()
-	return func() uint64 {
-		close(done)
-		return <-result
 	}
 }

@@ -3,6 +3,7 @@ package luamod
 import (
 	"context"
 	"errors"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -98,4 +99,115 @@ func errorIndex(L *lua.LState) int {
 		noField(L, errorTypeName, "code, message, status, op, candidates")
 	}
 	return 1
+}
+
+// ScriptError is a failure of Lua code run with the module loaded, as a Go
+// program can use it: see [WrapError].
+type ScriptError struct {
+	// Value is the raised value as the script's tostring shows it, e.g.
+	// `wandb: user: no user matches "x"`, or for wandb.parallel
+	// "wandb.parallel: item 3: wandb: create_user: ... (HTTP 409)".
+	Value string
+	// Item is the index of the wandb.parallel item whose failure was raised
+	// (the outermost call's, when calls are nested), or 0.
+	Item int
+	// Err is the wandb error raised, directly or by a wandb.parallel item,
+	// or nil when the script raised something else.
+	Err *wandb.Error
+	// Traceback is the Lua traceback of the failure, or "". For a failure of
+	// a wandb.parallel item it is the item's traceback, followed by the
+	// traceback of the parallel call under "wandb.parallel called from:".
+	Traceback string
+	// Lua is gopher-lua's error, as L.DoString returned it.
+	Lua *lua.ApiError
+}
+
+// Error returns Value, followed by " [<code>]" when a wandb error was
+// raised, and the traceback on the next lines, e.g.
+//
+//	wandb.parallel: item 2: wandb: create_user: user with email bob@example.com already exists (HTTP 409) [conflict]
+//	stack traceback: ...
+func (e *ScriptError) Error() string {
+	msg := e.Value
+	if e.Err != nil {
+		msg += " [" + string(e.Err.Code) + "]"
+	}
+	if e.Traceback != "" {
+		msg += "\n" + e.Traceback
+	}
+	return msg
+}
+
+// Unwrap returns the wandb error, if any, and gopher-lua's error, so that
+// errors.As finds either and errors.Is(err, wandb.ErrNotFound) works.
+func (e *ScriptError) Unwrap() []error {
+	if e.Err != nil {
+		return []error{e.Err, e.Lua}
+	}
+	return []error{e.Lua}
+}
+
+// WrapError turns err, as returned by L.DoString, L.DoFile, L.PCall or
+// L.CallByParam with Protect in a state where the module is loaded, into an
+// error a Go program can print and inspect:
+//
+//	if err := L.DoString(script); err != nil {
+//		err = luamod.WrapError(L, err)
+//		var we *wandb.Error
+//		if errors.As(err, &we) { ... we.Code ... }
+//	}
+//
+// A runtime error (a *lua.ApiError) becomes a *ScriptError; other errors,
+// such as syntax errors, and nil are returned unchanged. A raised value
+// other than the module's own is shown with its __tostring metamethod,
+// called through L in protected mode with no context, so after the script
+// has ended; with a nil L, or when __tostring fails, with gopher-lua's
+// String.
+func WrapError(L *lua.LState, err error) error {
+	var ae *lua.ApiError
+	if !errors.As(err, &ae) || ae.Type == lua.ApiErrorSyntax || ae.Type == lua.ApiErrorFile {
+		return err
+	}
+	se := &ScriptError{Value: describe(L, ae.Object), Err: wandbErrorIn(ae.Object), Traceback: ae.StackTrace, Lua: ae}
+	if rec, ok := ae.Object.(*lua.LTable); ok && isFailureRecord(rec) {
+		if i, ok := rec.RawGetString("index").(lua.LNumber); ok {
+			se.Item = int(i)
+		}
+		// Where the item failed comes first, then where parallel was called.
+		if tb, ok := rec.RawGetString("traceback").(lua.LString); ok && tb != "" {
+			se.Traceback = strings.TrimSpace(string(tb)) + "\n" + strings.Replace(se.Traceback, "stack traceback:", "wandb.parallel called from:", 1)
+		}
+	}
+	return se
+}
+
+// describe returns v as tostring shows it.
+func describe(L *lua.LState, v lua.LValue) string {
+	switch x := v.(type) {
+	case lua.LString:
+		return string(x)
+	case *lua.LUserData:
+		if we, ok := x.Value.(*wandb.Error); ok {
+			return we.Error()
+		}
+	}
+	if L == nil || L.GetMetaField(v, "__tostring") == lua.LNil {
+		return v.String()
+	}
+	saved := L.Context()
+	L.RemoveContext() // the run's context may be done
+	defer func() {
+		if saved != nil {
+			L.SetContext(saved)
+		}
+	}()
+	tostring := L.NewFunction(func(L *lua.LState) int {
+		L.Push(L.ToStringMeta(L.Get(1)))
+		return 1
+	})
+	if err := L.CallByParam(lua.P{Fn: tostring, NRet: 1, Protect: true}, v); err != nil {
+		return v.String()
+	}
+	defer L.Pop(1)
+	return L.Get(-1).String()
 }

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
+
+	lua "github.com/yuin/gopher-lua"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
@@ -39,5 +42,115 @@ func TestToWandbError(t *testing.T) {
 				t.Errorf("the result %v does not match the cause %v", got, tt.err)
 			}
 		})
+	}
+}
+
+func TestWrapError(t *testing.T) {
+	srv := newSeededServer(t)
+	for _, tc := range []struct {
+		name      string
+		script    string
+		first     string // the first line of Error()
+		item      int
+		code      wandb.Code // "" when no wandb error is raised
+		traceback []string   // lines the traceback contains
+	}{
+		{
+			name:      "wandb error",
+			script:    `assert(wandb.user("nobody@example.com"))`,
+			first:     `wandb: user: no user matches "nobody@example.com" [not_found]`,
+			code:      wandb.CodeNotFound,
+			traceback: []string{"stack traceback:", "<string>:1: in main chunk"},
+		},
+		{
+			name: "parallel item's wandb error",
+			script: `wandb.parallel({ "new@example.com", "bob@example.com" }, function(email)
+				return assert(wandb.create_user(email))
+			end, { concurrency = 1 })`,
+			first:     "wandb.parallel: item 2: wandb: create_user: user with email bob@example.com already exists (HTTP 409) [conflict]",
+			item:      2,
+			code:      wandb.CodeConflict,
+			traceback: []string{"<string>:2: in ", "wandb.parallel called from:", "<string>:1: in main chunk"},
+		},
+		{
+			name:   "parallel item's string",
+			script: `wandb.parallel({ 1, 2, 3 }, function(x) if x == 3 then error("boom") end end)`,
+			first:  "wandb.parallel: item 3: <string>:1: boom",
+			item:   3,
+		},
+		{
+			name: "nested parallel",
+			script: `wandb.parallel({ 1, 2 }, function(x)
+				if x == 2 then wandb.parallel({ "bob@example.com" }, function(e) return assert(wandb.create_user(e)) end) end
+			end)`,
+			first: "wandb.parallel: item 2: wandb.parallel: item 1: wandb: create_user: user with email bob@example.com already exists (HTTP 409) [conflict]",
+			item:  2,
+			code:  wandb.CodeConflict,
+		},
+		{
+			name:   "table with __tostring",
+			script: `error(setmetatable({}, { __tostring = function() return "custom failure" end }))`,
+			first:  "custom failure",
+		},
+		{
+			name:   "plain error",
+			script: `error("plain")`,
+			first:  "<string>:1: plain",
+		},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
+			err := WrapError(L, L.DoString(tc.script))
+			var se *ScriptError
+			if !errors.As(err, &se) {
+				t.Fatalf("WrapError = %#v, want a *ScriptError", err)
+			}
+			first, rest, _ := strings.Cut(err.Error(), "\n")
+			if first != tc.first {
+				t.Errorf("first line = %q, want %q", first, tc.first)
+			}
+			for _, want := range tc.traceback {
+				if !strings.Contains(rest, want) {
+					t.Errorf("traceback %q does not contain %q", rest, want)
+				}
+			}
+			if se.Item != tc.item {
+				t.Errorf("Item = %d, want %d", se.Item, tc.item)
+			}
+			var we *wandb.Error
+			switch {
+			case tc.code == "" && errors.As(err, &we):
+				t.Errorf("errors.As found %v, want no wandb error", we)
+			case tc.code != "" && (!errors.As(err, &we) || we.Code != tc.code):
+				t.Errorf("errors.As found %v, want a wandb error with code %s", we, tc.code)
+			case tc.code != "" && !errors.Is(err, &wandb.Error{Code: tc.code}):
+				t.Errorf("errors.Is does not match code %s", tc.code)
+			}
+			var ae *lua.ApiError
+			if !errors.As(err, &ae) || ae != se.Lua {
+				t.Error("errors.As does not find gopher-lua's error")
+			}
+		})
+	}
+}
+
+func TestWrapErrorLeavesOtherErrors(t *testing.T) {
+	L, _ := newState(t, nil)
+	if WrapError(L, nil) != nil {
+		t.Error("WrapError(nil) is not nil")
+	}
+	syntax := L.DoString(`local x = `)
+	if got := WrapError(L, syntax); got != syntax {
+		t.Errorf("a syntax error became %#v", got)
+	}
+	plain := errors.New("not from Lua")
+	if got := WrapError(L, plain); got != plain {
+		t.Errorf("a Go error became %#v", got)
+	}
+	// Without an LState, values other than the module's show as gopher-lua
+	// shows them.
+	err := L.DoString(`error(setmetatable({}, { __tostring = function() return "custom" end }))`)
+	if got := WrapError(nil, err).Error(); !strings.HasPrefix(got, "table: 0x") {
+		t.Errorf("WrapError(nil, ...) = %q", got)
 	}
 }

@@ -2,6 +2,7 @@ package luamod_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log"
 	"time"
@@ -43,17 +44,52 @@ func Example() {
 		assert(wandb.user("nobody@example.com")) -- raises err itself
 	`)
 
-	// A raised error value reaches Go as the *wandb.Error.
-	if ae, ok := err.(*lua.ApiError); ok {
-		if ud, ok := ae.Object.(*lua.LUserData); ok {
-			if we, ok := ud.Value.(*wandb.Error); ok {
-				fmt.Println("script failed:", we.Code, we.Op)
-			}
-		}
+	// WrapError makes the raised error value printable and reachable.
+	err = luamod.WrapError(L, err)
+	var we *wandb.Error
+	if errors.As(err, &we) {
+		fmt.Println("script failed:", we.Code, we.Op)
 	}
 	// Output:
 	// <User admin@example.com>	true
 	// bob	0
 	// nil	not_found
 	// script failed: not_found user
+}
+
+// Bulk work with wandb.parallel, and what a Go program sees when an item
+// fails.
+func ExampleWrapError() {
+	srv := wandbtest.NewServer()
+	defer srv.Close()
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	if err != nil {
+		log.Fatal(err)
+	}
+	L := lua.NewState()
+	defer L.Close()
+	L.PreloadModule("wandb", luamod.Loader(client))
+
+	err = L.DoString(`
+		local wandb = require("wandb")
+		local emails = { "a@example.com", "b@example.com", "a@example.com" }
+		-- "collect": failures are returned, the other items go on
+		local created, failures = wandb.parallel(emails, function(email)
+			return assert(wandb.create_user(email)).username
+		end, { concurrency = 1, on_error = "collect" })
+		print(created[1], created[2], failures[1].index, failures[1].code)
+		-- "raise" (the default): the first failure stops the run
+		wandb.parallel(emails, function(email)
+			return assert(wandb.create_user(email))
+		end, { concurrency = 1 })
+	`)
+	var se *luamod.ScriptError
+	if errors.As(luamod.WrapError(L, err), &se) {
+		fmt.Println("item", se.Item, "failed:", se.Err.Code)
+		fmt.Println(se.Value)
+	}
+	// Output:
+	// a	b	3	conflict
+	// item 1 failed: conflict
+	// wandb.parallel: item 1: wandb: create_user: user with email a@example.com already exists (HTTP 409)
 }

@@ -25,12 +25,11 @@ import (
 
 const luaTestDir = "../testdata/lua"
 
-// newSeededServer starts a wandbtest server with testdata/seed.json.
-
 // secretShaped matches a wandbtest secret (40 hex characters), which a
 // failure message must not print.
 var secretShaped = regexp.MustCompile(`[0-9a-f]{40}`)
 
+// newSeededServer starts a wandbtest server with testdata/seed.json.
 func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	t.Helper()
 	seed, err := wandbtest.LoadSeed("../testdata/seed.json")
@@ -42,24 +41,29 @@ func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	return srv
 }
 
-// newClient returns a client for srv authenticating with key. It does not
-// retry, so that faults injected by a test reach the script at once.
-func newClient(t *testing.T, srv *wandbtest.Server, key string) *wandb.Client {
-	t.Helper()
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}})
+// newClient returns a client for the server at url authenticating with
+// key. It does not retry, so that faults injected by a test reach the
+// script at once.
+func newClient(tb testing.TB, url, key string) *wandb.Client {
+	tb.Helper()
+	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}})
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	return c
 }
 
-// newState returns an LState with the module preloaded for c, whose print
-// writes to the returned buffer.
-func newState(t *testing.T, c *wandb.Client) (*lua.LState, *bytes.Buffer) {
-	t.Helper()
-	L := lua.NewState()
-	t.Cleanup(L.Close)
+// newState returns an LState with the module preloaded for c and loaded as
+// the global wandb, whose print writes to the returned buffer; opts are the
+// LState's options. Every test of this package builds its state here.
+func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState, *bytes.Buffer) {
+	tb.Helper()
+	L := lua.NewState(opts...)
+	tb.Cleanup(L.Close)
 	L.PreloadModule("wandb", Loader(c))
+	if err := L.DoString(`wandb = require("wandb")`); err != nil {
+		tb.Fatal(err)
+	}
 	out := new(bytes.Buffer)
 	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
 		for i := 1; i <= L.GetTop(); i++ {
@@ -143,7 +147,7 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 // srv as the admin, and returns the script's error and printed output.
 func runLuaFile(t *testing.T, srv *wandbtest.Server, script string) (string, error) {
 	t.Helper()
-	L, out := newState(t, newClient(t, srv, srv.AdminKey))
+	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey))
 	installTestLib(t, L, srv)
 	if err := L.DoFile(filepath.Join(luaTestDir, "_helpers.lua")); err != nil {
 		t.Fatalf("helpers: %v", err)
@@ -235,8 +239,8 @@ func TestTwoStatesDoNotMix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	LA, outA := newState(t, newClient(t, srvA, srvA.AdminKey))
-	LB, outB := newState(t, newClient(t, srvB, bobKey))
+	LA, outA := newState(t, newClient(t, srvA.URL, srvA.AdminKey))
+	LB, outB := newState(t, newClient(t, srvB.URL, bobKey))
 	const script = `local wandb = require("wandb") print(assert(wandb.viewer()).email)`
 	for i := 0; i < 2; i++ {
 		if err := LA.DoString(script); err != nil {
@@ -270,8 +274,8 @@ func TestSetupOncePerState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	L, out := newState(t, newClient(t, srv, srv.AdminKey))
-	L.PreloadModule("wandb_bob", Loader(newClient(t, srv, bobKey)))
+	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey))
+	L.PreloadModule("wandb_bob", Loader(newClient(t, srv.URL, bobKey)))
 	if err := L.DoString(`a = require("wandb")`); err != nil {
 		t.Fatal(err)
 	}
@@ -333,7 +337,7 @@ func TestNilClient(t *testing.T) {
 func TestContextCancelStopsRequest(t *testing.T) {
 	srv := newSeededServer(t)
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: 1 << 62}) // until cancelled
-	L, _ := newState(t, newClient(t, srv, srv.AdminKey))
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	L.SetContext(ctx)
@@ -354,7 +358,7 @@ func TestContextCancelStopsRequest(t *testing.T) {
 // raised by a script is the *wandb.Error in the ApiError's object.
 func TestErrorValueIsGoError(t *testing.T) {
 	srv := newSeededServer(t)
-	L, _ := newState(t, newClient(t, srv, srv.AdminKey))
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
 	err := L.DoString(`local wandb = require("wandb") assert(wandb.user("nobody@example.com"))`)
 	ae, ok := err.(*lua.ApiError)
 	if !ok {

@@ -3,7 +3,8 @@ package luamod
 import (
 	"context"
 	"fmt"
-	"strings"
+	"slices"
+	"sync"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -17,111 +18,26 @@ const (
 // parallelName is the name argument errors use.
 const parallelName = "parallel"
 
-// failureTypeName names the metatable of failure records in the registry.
-const failureTypeName = "wandb.parallel.failure"
-
-// installParallel adds wandb.parallel to the module table mod and, the first
-// time in an LState family, installs the yieldable pcall and xpcall (see
-// installPCall).
-func installParallel(L *lua.LState, mod *lua.LTable) {
-	st := asyncStateOf(L)
-	if st == nil {
-		st = newAsyncState(L)
-		ud := L.NewUserData()
-		ud.Value = st
-		L.G.Registry.RawSetString(asyncStateKey, ud)
-		mt := L.NewTypeMetatable(failureTypeName)
-		mt.RawSetString("__tostring", L.NewFunction(failureToString))
-		installPCall(L, st)
-	}
-	mod.RawSetString("parallel", L.NewFunction(st.parallel))
-}
-
-// Lua sources of the trampolines. A coroutine's root frame must be a Lua
-// function that calls the user's function with a non-tail call: when a Go
-// function yields from the root frame, Resume reports the coroutine finished.
-const (
-	// itemTrampolineSrc runs one item after another in the same coroutine,
-	// so a scheduler creates about `concurrency` threads, not one per item.
-	// The scheduler always resumes the yield with exactly three values.
-	itemTrampolineSrc = `local yield, done = ...
-return function(fn, item, i)
-	while true do
-		local r = fn(item, i)
-		fn, item, i = yield(done, r)
-	end
-end`
-	// callTrampolineSrc runs the function of a yieldable pcall/xpcall and
-	// returns the count of its results first, since Resume turns "no
-	// results" into a single nil.
-	callTrampolineSrc = `local count = ...
-return function(f, ...)
-	return count(f(...))
-end`
-)
-
-func newAsyncState(L *lua.LState) *asyncState {
-	st := &asyncState{
-		marker:  L.NewUserData(),
-		done:    L.NewUserData(),
-		threads: make(map[*lua.LState]*task),
-		frames:  make(map[uintptr]frameKind),
-	}
-	stopped, stop := context.WithCancel(context.Background())
-	stop()
-	st.stopped = stopped
-	st.itemTrampoline = compileTrampoline(L, itemTrampolineSrc, L.NewFunction(yieldAll), st.done)
-	st.callTrampoline = compileTrampoline(L, callTrampolineSrc, L.NewFunction(countResults))
-	return st
-}
-
-// compileTrampoline compiles one of the constant sources above and calls it
-// with args to get the trampoline. A failure is a bug in this package.
-func compileTrampoline(L *lua.LState, src string, args ...lua.LValue) *lua.LFunction {
-	chunk, err := L.Load(strings.NewReader(src), "[wandb.parallel]")
-	if err != nil {
-		panic(fmt.Sprintf("luamod: compile trampoline: %v", err))
-	}
-	L.Push(chunk)
-	for _, a := range args {
-		L.Push(a)
-	}
-	L.Call(len(args), 1)
-	fn := L.CheckFunction(-1)
-	L.Pop(1)
-	return fn
-}
-
-// yieldAll yields all its arguments, as coroutine.yield does.
-func yieldAll(L *lua.LState) int { return -1 }
-
-// countResults returns its argument count followed by its arguments.
-func countResults(L *lua.LState) int {
-	n := L.GetTop()
-	L.Insert(lua.LNumber(n), 1)
-	return n + 1
-}
-
 // parallelOptions are the checked options of one wandb.parallel call.
 type parallelOptions struct {
 	concurrency int
 	collect     bool
 }
 
-// parallel is wandb.parallel(items, fn [, opts]). It runs fn(items[i], i)
-// for i = 1..#items, each call in a coroutine, at most opts.concurrency at a
-// time. When a call makes a network request (netcall), its coroutine is
-// suspended while the request runs on a goroutine, so up to
-// opts.concurrency requests are in flight at once. It returns two arrays:
-// the first result of each call, in the order of items (nil where fn
-// returned nothing or nil), and the failure records in the order of items
-// (empty unless opts.on_error is "collect").
+// parallel is wandb.parallel(items, fn [, opts]). It calls fn(items[i], i)
+// for i = 1..#items on up to opts.concurrency workers, each a goroutine with
+// a thread of its own, and returns two arrays: the first result of each
+// call, in the order of items (nil where fn returned nothing or nil), and
+// the failure records in the order of items (empty unless opts.on_error is
+// "collect").
 //
-// Network calls inside the global pcall and xpcall stay concurrent (see
-// installPCall). Inside metamethods, generic-for iterator functions,
-// table.sort and string.gsub callbacks, require'd chunks and a script's own
-// coroutines they block (see yieldSafe): correct, but the other items wait.
-// A coroutine is reused for the next item once its call has returned.
+// Items start in order: a worker takes the next item when its previous one
+// is done. A worker runs Lua only while holding the family's mutex and
+// releases it during its requests (netcall), so up to opts.concurrency
+// requests are in flight at once, wherever in fn's code they are made:
+// inside pcall, metamethods, iterators, callbacks, require'd modules, the
+// script's own coroutines or a nested parallel call (whose own workers add
+// up to its own concurrency while the outer item waits for it).
 //
 // items must be an array: keys 1..n and no others (no holes, no named
 // keys), or parallel raises an argument error; {} returns two empty arrays.
@@ -131,20 +47,18 @@ type parallelOptions struct {
 //   - on_error: "raise" (default) or "collect".
 //
 // Errors. With "raise", the first error raised by a call stops everything:
-// in-flight requests are cancelled and waited for, and parallel raises
-// "wandb.parallel: item <i>: <message>" if the error was a string, or else a
-// failure record (below) so that the original value (such as a wandb error)
-// stays reachable. With "collect", a failing item's slot holds its failure
-// record, the record is also appended to the second result, and the other
-// items go on. A failure record is a table { index = i, error = <the value
-// raised, unchanged> } whose tostring is "wandb.parallel: item <i>: <error>".
-// A coroutine.yield inside fn (outside a coroutine of the script's own) fails
-// its item. Cancelling the LState's context stops everything at once and
-// raises "wandb.parallel: <context error>".
+// requests in flight are cancelled and waited for, no further item starts,
+// and parallel raises that item's failure record (see newFailureRecord). With
+// "collect", a failing item's slot holds its failure record, the record is
+// also appended to the second result, and the other items go on. When the
+// state's context is cancelled or its deadline passes, every item stops and
+// parallel raises "wandb.parallel: <context error>".
 //
-// Calling parallel inside fn works, but the inner call runs to completion
-// before the outer item can go on: the outer items wait meanwhile.
-func (st *asyncState) parallel(L *lua.LState) int {
+// A thread that runs fn is not a coroutine: coroutine.yield in fn (outside
+// a coroutine of the script's own) raises "can not yield from outside of a
+// coroutine" in that item, and coroutine.resume of coroutine.running() from
+// fn fails with "can not resume a dead thread".
+func (f *family) parallel(L *lua.LState) int {
 	items, ok := L.Get(1).(*lua.LTable)
 	if !ok {
 		argError(L, 1, parallelName, "table expected, got "+typeName(L, 1))
@@ -156,16 +70,132 @@ func (st *asyncState) parallel(L *lua.LState) int {
 	n := checkItems(L, items)
 	opts := checkParallelOptions(L, 3)
 
-	results := L.CreateTable(n, 0)
-	failures := L.NewTable()
-	if n > 0 {
-		s := newScheduler(st, L, fn, results, failures, opts)
-		defer s.close()
-		s.run(items, n)
+	parent := L.Context()
+	if parent == nil {
+		parent = context.Background()
 	}
-	L.Push(results)
+	if err := parent.Err(); err != nil {
+		raise(L, "wandb.parallel: "+err.Error())
+	}
+	r := &run{f: f, fn: fn, items: items, n: n, collect: opts.collect, next: 1,
+		results: L.CreateTable(n, 0)}
+	if n > 0 {
+		r.ctx, r.cancel = context.WithCancel(parent)
+		defer r.cancel()
+		f.runWorkers(L, r, min(opts.concurrency, n))
+		if err := parent.Err(); err != nil {
+			raise(L, "wandb.parallel: "+err.Error())
+		}
+		if r.first != nil {
+			L.Error(r.first, 0)
+		}
+	}
+	failures := L.CreateTable(len(r.failed), 0)
+	slices.Sort(r.failed)
+	for _, i := range r.failed {
+		failures.Append(r.results.RawGetInt(i))
+	}
+	L.Push(r.results)
 	L.Push(failures)
 	return 2
+}
+
+// run is the state of one wandb.parallel call. Its fields are read and
+// written only with the family's mutex held.
+type run struct {
+	f       *family
+	fn      *lua.LFunction
+	items   *lua.LTable
+	n       int
+	collect bool
+
+	// ctx is the context of the workers' threads, so of their requests;
+	// cancel stops them after the first error ("raise") and when parallel
+	// returns.
+	ctx    context.Context
+	cancel context.CancelFunc
+
+	next    int         // the next item to start, 1-based
+	results *lua.LTable // the first result of each item, or its failure record
+	first   *lua.LTable // "raise": the first failure record
+	failed  []int       // "collect": the items that failed
+}
+
+// runWorkers runs the items of r on workers goroutines and returns when all
+// are done. L is the thread that called parallel; it holds the mutex on
+// return, as on entry, unless no parallel call was in progress before.
+func (f *family) runWorkers(L *lua.LState, r *run, workers int) {
+	threads := make([]*lua.LState, workers)
+	for i := range threads {
+		th, cancel := L.NewThread()
+		if cancel != nil {
+			cancel() // the context NewThread derived from L's; r.ctx replaces it
+		}
+		th.SetContext(r.ctx)
+		// Nothing may resume a worker's thread as a coroutine (a script
+		// could get it from coroutine.running()): it runs on its own
+		// goroutine. gopher-lua refuses to resume a dead thread and does
+		// not look at Dead otherwise.
+		th.Dead = true
+		threads[i] = th
+	}
+	outermost := f.active == 0
+	if outermost {
+		f.mu.Lock()
+	}
+	f.active++
+	current := L.G.CurrentThread
+	var wg sync.WaitGroup
+	for _, th := range threads {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r.work(th)
+		}()
+	}
+	f.mu.Unlock()
+	wg.Wait()
+	f.mu.Lock()
+	L.G.CurrentThread = current
+	f.active--
+	if outermost {
+		f.mu.Unlock()
+	}
+}
+
+// work is one worker: it takes the next item until there is none left or
+// the run is stopped.
+func (r *run) work(th *lua.LState) {
+	r.f.mu.Lock()
+	defer r.f.mu.Unlock()
+	for r.next <= r.n && r.first == nil && r.ctx.Err() == nil {
+		i := r.next
+		r.next++
+		th.G.CurrentThread = th
+		if err := th.CallByParam(lua.P{Fn: r.fn, NRet: 1, Protect: true}, r.items.RawGetInt(i), lua.LNumber(i)); err != nil {
+			r.fail(th, i, err)
+			continue
+		}
+		r.results.RawSetInt(i, th.Get(-1))
+		th.Pop(1)
+	}
+}
+
+// fail records the failure of item i: the first one stops the run
+// ("raise"), or each one takes the item's slot ("collect"). Failures after
+// the first in "raise" mode are the cancellation's doing and are dropped.
+func (r *run) fail(th *lua.LState, i int, err error) {
+	if r.first != nil {
+		return
+	}
+	rec := newFailureRecord(th, i, err)
+	if !r.collect {
+		r.first = rec
+		r.cancel()
+		return
+	}
+	r.results.RawSetInt(i, rec)
+	r.failed = append(r.failed, i)
 }
 
 // checkItems returns the length of items and raises an argument error
@@ -250,32 +280,4 @@ func quoteLua(v lua.LValue) string {
 		return n.String()
 	}
 	return v.Type().String()
-}
-
-// failureRecord builds the failure record of item i.
-func failureRecord(L *lua.LState, i int, errValue lua.LValue) *lua.LTable {
-	rec := L.CreateTable(0, 2)
-	rec.RawSetString("index", lua.LNumber(i))
-	rec.RawSetString("error", errValue)
-	L.SetMetatable(rec, L.GetTypeMetatable(failureTypeName))
-	return rec
-}
-
-// failureToString is the __tostring of failure records.
-func failureToString(L *lua.LState) int {
-	rec := L.CheckTable(1)
-	L.Push(lua.LString(failureMessage(L, rec.RawGetString("index"), rec.RawGetString("error"))))
-	return 1
-}
-
-func failureMessage(L *lua.LState, index, errValue lua.LValue) string {
-	return fmt.Sprintf("wandb.parallel: item %s: %s", index, L.ToStringMeta(errValue))
-}
-
-// errorObject returns the Lua value raised in a failed coroutine.
-func errorObject(err error) lua.LValue {
-	if ae, ok := err.(*lua.ApiError); ok {
-		return ae.Object
-	}
-	return lua.LString(err.Error())
 }

@@ -3,55 +3,66 @@ package luamod
 import (
 	"context"
 	"fmt"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
+
+// The contract of wandb.parallel, over real HTTP: the module's network
+// functions against a wandbtest handler on loopback (see gatedServer).
 
 // items returns Lua source for the array {1, 2, ..., n}.
 func items(n int) string {
 	s := make([]string, n)
 	for i := range s {
-		s[i] = fmt.Sprint(i + 1)
+		s[i] = strconv.Itoa(i + 1)
 	}
 	return "{" + strings.Join(s, ", ") + "}"
 }
 
 func TestParallelResultsInOrderOfItemsNotOfCompletion(t *testing.T) {
-	h := newAsyncHarness(t)
-	// __after(i, n): item i's op returns only once item i+1's op has returned,
-	// so the ops complete in reverse order.
+	// Item i's request is answered only once item i+1's has been: the
+	// requests complete in reverse order.
 	const n = 6
-	finished := make([]chan struct{}, n+2)
-	for i := range finished {
-		finished[i] = make(chan struct{})
+	g := newGatedServer(t, n)
+	addUsers(t, g, n)
+	done := make([]chan struct{}, n+2)
+	for i := range done {
+		done[i] = make(chan struct{})
 	}
-	close(finished[n+1])
-	h.L.SetGlobal("__after", h.L.NewFunction(func(L *lua.LState) int {
-		i := L.CheckInt(1)
-		return netcall(L, func(ctx context.Context) result {
-			defer close(finished[i])
-			select {
-			case <-finished[i+1]:
-			case <-ctx.Done():
-			}
-			return func(*lua.LState) (lua.LValue, lua.LValue) { return lua.LNumber(i * 10), lua.LNil }
-		})
-	}))
-	h.mustRun(`
+	close(done[n+1])
+	var completed []int
+	email := regexp.MustCompile(`u(\d+)@example\.com`)
+	g.setAround(func(body []byte, serve func()) {
+		i, _ := strconv.Atoi(string(email.FindSubmatch(body)[1]))
+		<-done[i+1]
+		serve()
+		completed = append(completed, i) // serialised by the done chain
+		close(done[i])
+	})
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
 		local r = wandb.parallel(` + items(n) + `, function(x, i)
 			assert(x == i)
-			local v = __after(i)
-			return "item" .. i .. "=" .. v
-		end, { concurrency = ` + fmt.Sprint(n) + ` })
+			return assert(wandb.user("u" .. i .. "@example.com")).email
+		end, { concurrency = ` + itoa(n) + ` })
 		out = table.concat(r, " ")
-	`)
-	want := "item1=10 item2=20 item3=30 item4=40 item5=50 item6=60"
-	if got := h.global("out"); got != want {
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := fmt.Sprint(completed), "[6 5 4 3 2 1]"; got != want {
+		t.Fatalf("requests completed in the order %s, want %s", got, want)
+	}
+	want := "u1@example.com u2@example.com u3@example.com u4@example.com u5@example.com u6@example.com"
+	if got := L.GetGlobal("out").String(); got != want {
 		t.Errorf("results = %q, want %q", got, want)
 	}
-	h.assertClean()
 }
 
 func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
@@ -68,39 +79,73 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 		{"maximum", 300, "{ concurrency = 256 }", 256},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newAsyncHarness(t)
-			// Ops wait until wantMax run at once: this finishes only if the
-			// scheduler really overlaps them, and max shows it never
-			// overlaps more.
-			h.setBarrier(tc.wantMax)
+			// The first wantMax requests wait for each other, so this
+			// finishes only if they overlap; maxInside shows that no more
+			// ever did.
+			g := newGatedServer(t, tc.wantMax)
+			L, _ := gatedState(t, g)
 			// active counts, on the Lua side, the items between the start
-			// of fn and the end of its request. All of it runs on the one
-			// Lua goroutine, so peak is exact, whereas the ops' own count
-			// (h.max) may miss an extra op that starts as others finish.
-			h.mustRun(`
+			// of fn and the end of its request.
+			if err := L.DoString(`
 				local active = 0
 				peak = 0
 				local r = wandb.parallel(` + items(tc.n) + `, function(x)
 					active = active + 1
 					peak = math.max(peak, active)
-					local v = fetch(x)
+					local list = assert(wandb.users("nobody" .. x))
 					active = active - 1
-					return v * 2
+					return #list + x
 				end, ` + tc.opts + `)
-				assert(#r == ` + fmt.Sprint(tc.n) + `)
-				for i = 1, #r do assert(r[i] == 2 * i, "result " .. i) end
-			`)
-			if got := h.global("peak"); got != fmt.Sprint(tc.wantMax) {
+				assert(#r == ` + itoa(tc.n) + `)
+				for i = 1, #r do assert(r[i] == i, "result " .. i) end
+			`); err != nil {
+				t.Fatal(err)
+			}
+			if got := L.GetGlobal("peak").String(); got != itoa(tc.wantMax) {
 				t.Errorf("items running at once = %s, want %d", got, tc.wantMax)
 			}
-			if got := h.max.Load(); got != int64(tc.wantMax) {
-				t.Errorf("max ops in flight = %d, want %d", got, tc.wantMax)
+			if got := g.maxInside(); got != tc.wantMax {
+				t.Errorf("requests in flight at once = %d, want %d", got, tc.wantMax)
 			}
-			if got := h.started.Load(); got != int64(tc.n) {
-				t.Errorf("ops started = %d, want %d", got, tc.n)
+			if got := g.Requests("SearchUsers"); got != tc.n {
+				t.Errorf("requests = %d, want %d", got, tc.n)
 			}
-			h.assertClean()
 		})
+	}
+}
+
+func TestParallelCreatesUsersConcurrentlyOverHTTP(t *testing.T) {
+	const n, conc = 40, 8
+	g := newGatedServer(t, conc) // the first conc requests wait for each other
+	L, _ := gatedState(t, g)
+	err := L.DoString(`
+		local emails = {}
+		for i = 1, ` + itoa(n) + ` do emails[i] = "user" .. i .. "@example.com" end
+		local r = wandb.parallel(emails, function(email, i)
+			local u = assert(wandb.create_user(email))
+			local ok, again = pcall(function() return assert(wandb.user(u.email)) end)
+			assert(ok and again == u, "lookup after create")
+			return u.email
+		end, { concurrency = ` + itoa(conc) + ` })
+		for i = 1, #emails do assert(r[i] == emails[i], "result " .. i) end
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := g.maxInside(); got != conc {
+		t.Errorf("server held at most %d requests at once, want %d", got, conc)
+	}
+	if got := g.Requests(""); got != 2*n {
+		t.Errorf("server got %d requests, want %d", got, 2*n)
+	}
+	// Connections are kept alive and reused: at most one per worker.
+	if got := g.conns.Load(); got > conc {
+		t.Errorf("%d TCP connections for %d requests at concurrency %d: connections are not reused", got, 2*n, conc)
+	}
+	for i := 1; i <= n; i++ {
+		if _, ok := g.UserByEmail("user" + itoa(i) + "@example.com"); !ok {
+			t.Errorf("user%d was not created", i)
+		}
 	}
 }
 
@@ -114,15 +159,15 @@ func TestParallelBadArguments(t *testing.T) {
 		{`wandb.parallel("x", print)`, "bad argument #1 to 'parallel' (table expected, got string)"},
 		{`wandb.parallel({})`, "bad argument #2 to 'parallel' (function expected, got no value)"},
 		{`wandb.parallel({}, {})`, "bad argument #2 to 'parallel' (function expected, got table)"},
-		{`wandb.parallel({1, 2}, "fetch")`, "bad argument #2 to 'parallel' (function expected, got string)"},
-		{`wandb.parallel({1, nil, 3}, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
-		{`wandb.parallel({nil, nil, 3}, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 1 is nil but item 3 is not)"},
-		{`local t = {1, 2, 3, 4} t[2] = nil wandb.parallel(t, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 4 is not)"},
-		{`local t = {} t[1] = 1 t[3] = 3 wandb.parallel(t, fetch)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
-		{`wandb.parallel({ alice = "a@x.io" }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "alice")`},
-		{`wandb.parallel({ 1, 2, n = 2 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "n")`},
-		{`wandb.parallel({ 1, [2.5] = 2 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 2.5)`},
-		{`wandb.parallel({ [0] = 0, 1 }, fetch)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 0)`},
+		{`wandb.parallel({1, 2}, "f")`, "bad argument #2 to 'parallel' (function expected, got string)"},
+		{`wandb.parallel({1, nil, 3}, f)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
+		{`wandb.parallel({nil, nil, 3}, f)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 1 is nil but item 3 is not)"},
+		{`local t = {1, 2, 3, 4} t[2] = nil wandb.parallel(t, f)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 4 is not)"},
+		{`local t = {} t[1] = 1 t[3] = 3 wandb.parallel(t, f)`, "bad argument #1 to 'parallel' (array expected, got a table with a hole: item 2 is nil but item 3 is not)"},
+		{`wandb.parallel({ alice = "a@x.io" }, f)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "alice")`},
+		{`wandb.parallel({ 1, 2, n = 2 }, f)`, `bad argument #1 to 'parallel' (array expected, got a table with the key "n")`},
+		{`wandb.parallel({ 1, [2.5] = 2 }, f)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 2.5)`},
+		{`wandb.parallel({ [0] = 0, 1 }, f)`, `bad argument #1 to 'parallel' (array expected, got a table with the key 0)`},
 		{`wandb.parallel({}, print, 8)`, "bad argument #3 to 'parallel' (table expected, got number)"},
 		{`wandb.parallel({}, print, { concurrency = 0 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got 0)"},
 		{`wandb.parallel({}, print, { concurrency = -3 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got -3)"},
@@ -136,329 +181,351 @@ func TestParallelBadArguments(t *testing.T) {
 		{`local p = wandb.parallel; p({}, print, { concurrency = 0 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got 0)"},
 	} {
 		t.Run(tc.call, func(t *testing.T) {
-			h := newAsyncHarness(t)
-			h.mustRun(`ok, err = pcall(function() ` + tc.call + ` end)`)
-			if h.global("ok") != "false" {
+			L, _ := newState(t, nil)
+			if err := L.DoString(`
+				called = 0
+				function f() called = called + 1 end
+				ok, err = pcall(function() ` + tc.call + ` end)`); err != nil {
+				t.Fatal(err)
+			}
+			if L.GetGlobal("ok") != lua.LFalse {
 				t.Fatalf("%s did not raise", tc.call)
 			}
 			// The message is prefixed with the caller's position, as for
 			// every argument error.
-			if got := h.global("err"); !strings.HasPrefix(got, "<string>:1: ") || strings.TrimPrefix(got, "<string>:1: ") != tc.want {
+			if got := L.GetGlobal("err").String(); got != "<string>:4: "+tc.want {
 				t.Errorf("error = %q, want %q after the position", got, tc.want)
 			}
-			if h.started.Load() != 0 {
-				t.Errorf("ops started despite the bad argument")
+			if L.GetGlobal("called").String() != "0" {
+				t.Error("fn was called despite the bad argument")
 			}
 		})
 	}
 }
 
 func TestParallelEmptyItemsAndMissingResults(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
+	g := newGatedServer(t, 1)
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
 		local r, f = wandb.parallel({}, error)
 		assert(type(r) == "table" and next(r) == nil, "empty results")
 		assert(type(f) == "table" and next(f) == nil, "empty failures")
 		-- an array whose items were stored in any order is fine
 		local t = {} t[3] = 3 t[2] = 2 t[1] = 1
-		local r = wandb.parallel(t, function(x, i) return fetch(x) + i end, { on_error = "raise" })
+		local r = wandb.parallel(t, function(x, i) return #assert(wandb.users("nobody")) + x + i end, { on_error = "raise" })
 		assert(#r == 3 and r[1] == 2 and r[2] == 4 and r[3] == 6, "out-of-order array")
-		local r = wandb.parallel({1, 2, 3}, function(x)
-			fetch(x)
+		local r, f = wandb.parallel({1, 2, 3}, function(x)
+			assert(wandb.user("admin@example.com"))
 			if x == 2 then return end
 			if x == 3 then return nil, "ignored" end
 			return x, "only the first result is kept"
 		end)
+		assert(next(f) == nil, "no failures")
 		out = tostring(r[1]) .. " " .. tostring(r[2]) .. " " .. tostring(r[3])
-	`)
-	if got, want := h.global("out"), "1 nil nil"; got != want {
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := L.GetGlobal("out").String(), "1 nil nil"; got != want {
 		t.Errorf("results = %q, want %q", got, want)
 	}
-	h.assertClean()
+	if got := g.Requests(""); got != 6 {
+		t.Errorf("requests = %d, want 6", got)
+	}
 }
 
-func TestParallelErrorStopsEverything(t *testing.T) {
-	h := newAsyncHarness(t)
-	release := h.setHold() // ops never finish unless cancelled
-	defer release()
-	err := h.run(`
-		wandb.parallel(` + items(10) + `, function(x)
-			if x == 3 then error("boom on " .. x) end
-			return fetch(x)
+func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
+	// Item 4 fails while the requests of items 1 to 3 wait in the server
+	// (for an hour): parallel must cancel them, wait for them and raise at
+	// once, and start no further item. The gate's timeout only bounds a
+	// broken run.
+	g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
+	L, ctx := gatedState(t, g)
+	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
+		for g.InFlight() < L.CheckInt(1) && ctx.Err() == nil {
+			time.Sleep(time.Millisecond)
+		}
+		return 0
+	}))
+	err := L.DoString(`
+		started = 0
+		wandb.parallel({ 1, 2, 3, 4, 5, 6 }, function(x)
+			started = started + 1
+			if x == 4 then
+				wait_in_server(3)
+				error("boom")
+			end
+			return assert(wandb.create_user("u" .. x .. "@example.com"))
 		end, { concurrency = 4 })
-		reached = true
 	`)
-	want := "wandb.parallel: item 3: <string>:3: boom on 3"
-	if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
-		t.Fatalf("error = %v, want %q", err, want)
+	if ctx.Err() != nil {
+		t.Fatalf("the test's timeout ended the run: parallel did not cancel the requests in flight (err = %v)", err)
 	}
-	if h.L.GetGlobal("reached") != lua.LNil {
-		t.Error("the script went on after the error")
+	if err == nil {
+		t.Fatal("parallel did not raise")
 	}
-	// Items 1 and 2 were waiting for their ops: cancelled and waited for.
-	if got := h.started.Load(); got != 2 {
-		t.Errorf("ops started = %d, want 2 (item 3 fails before more start)", got)
+	if got, want := WrapError(L, err).Error(), "wandb.parallel: item 4: <string>:7: boom\n"; !strings.HasPrefix(got, want) {
+		t.Fatalf("error = %q, want item 4's (%q)", got, want)
 	}
-	h.assertClean()
+	if got := g.Requests(""); got != 3 {
+		t.Errorf("server got %d requests, want 3", got)
+	}
+	if got := L.GetGlobal("started").String(); got != "4" {
+		t.Errorf("%s items started, want 4 (none after the failure)", got)
+	}
+	for i := 1; i <= 3; i++ {
+		if _, ok := g.UserByEmail("u" + itoa(i) + "@example.com"); ok {
+			t.Errorf("u%d was created: its request was not cancelled", i)
+		}
+	}
+	// The module is usable again: the failure left no lock held.
+	g.SetLatency(0)
+	if err := L.DoString(`assert(#wandb.parallel({1, 2}, function(x) return assert(wandb.user("admin@example.com")) end) == 2)`); err != nil {
+		t.Fatalf("parallel after a failed parallel: %v", err)
+	}
 }
 
-func TestParallelErrorAfterARequest(t *testing.T) {
-	h := newAsyncHarness(t)
-	err := h.run(`
-		wandb.parallel(` + items(6) + `, function(x)
-			local v = must(x == 5 and "fail:server said no" or x)
-			return v
-		end, { concurrency = 2 })
-	`)
-	want := "wandb.parallel: item 5: <string>:3: server said no"
-	if err == nil || !strings.HasPrefix(err.Error(), want+"\n") {
-		t.Fatalf("error = %v, want %q", err, want)
+func TestParallelFailureRecords(t *testing.T) {
+	g := newGatedServer(t, 1)
+	if _, err := g.AddUser(wandbtest.SeedUser{Email: "taken@example.com"}); err != nil {
+		t.Fatal(err)
 	}
-	h.assertClean()
-}
-
-func TestParallelErrorValueStaysReachable(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
-		local E = setmetatable({ code = "not_found" }, { __tostring = function(e) return "E(" .. e.code .. ")" end })
-		local ok, err = pcall(wandb.parallel, {1, 2, 3}, function(x)
-			fetch(x)
-			if x == 2 then error(E) end
-			return x
-		end)
-		assert(not ok)
-		assert(type(err) == "table", "a non-string error is wrapped in a table")
-		assert(err.index == 2, "index")
-		assert(err.error == E, "the original value, unchanged")
-		msg = tostring(err)
-	`)
-	if got, want := h.global("msg"), "wandb.parallel: item 2: E(not_found)"; got != want {
-		t.Errorf("tostring(err) = %q, want %q", got, want)
-	}
-	h.assertClean()
-}
-
-func TestParallelCollectErrors(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
-		local E = {}
-		local r, failures = wandb.parallel(` + items(7) + `, function(x)
-			local v = must(x)
-			if x == 2 then error("two", 0) end
-			if x == 5 then error(E) end
-			if x == 6 then coroutine.yield() end
-			return v * 10
-		end, { concurrency = 3, on_error = "collect" })
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
+		local E = setmetatable({}, { __tostring = function() return "E!" end })
+		local r, failures = wandb.parallel({ "a@example.com", "taken@example.com", "b@example.com", "boom", "E" }, function(email)
+			if email == "boom" then error("boom", 0) end
+			if email == "E" then error(E) end
+			return assert(wandb.create_user(email)).email
+		end, { on_error = "collect", concurrency = 2 })
 		assert(#failures == 3, "failures: " .. #failures)
-		assert(failures[1].index == 2 and failures[1].error == "two")
-		assert(failures[2].index == 5 and failures[2].error == E)
-		assert(failures[3].index == 6)
-		assert(r[2] == failures[1] and r[5] == failures[2] and r[6] == failures[3], "records in the slots")
-		out = r[1] .. " " .. tostring(r[2]) .. " " .. r[3] .. " " .. r[4] .. " " .. r[7]
-		stray = tostring(r[6])
-	`)
-	if got, want := h.global("out"), "10 wandb.parallel: item 2: two 30 40 70"; got != want {
-		t.Errorf("results = %q, want %q", got, want)
-	}
-	if got := h.global("stray"); !strings.Contains(got, "item 6: coroutine.yield called inside wandb.parallel") {
-		t.Errorf("stray yield record = %q", got)
-	}
-	h.assertClean()
-}
+		assert(r[1] == "a@example.com" and r[3] == "b@example.com", "results")
+		assert(r[2] == failures[1] and r[4] == failures[2] and r[5] == failures[3], "records in the slots")
+		-- one obvious way to read the code
+		codes = failures[1].code .. "," .. failures[2].code .. "," .. failures[3].code
+		local f = failures[1]
+		assert(f.index == 2)
+		assert(f.error.code == "conflict" and f.error.status == 409, "the wandb error, unchanged")
+		assert(failures[2].error == "boom" and failures[3].error == E, "raised values, unchanged")
+		assert(f.traceback:find("stack traceback", 1, true), "traceback: " .. f.traceback)
+		shown = tostring(f)
+		concatenated = "failed: " .. failures[2]
+		shownE = tostring(failures[3])
 
-func TestParallelContextCancelsEverything(t *testing.T) {
-	for _, tc := range []struct {
-		name string
-		stop func(cancel context.CancelFunc)
-		want string
-	}{
-		{"cancel", func(cancel context.CancelFunc) { cancel() }, "wandb.parallel: context canceled"},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			h := newAsyncHarness(t)
-			release := h.setHold()
-			defer release()
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
-			h.L.SetContext(ctx)
-			go func() {
-				for range 4 {
-					<-h.startc
-				}
-				tc.stop(cancel)
-			}()
-			err := h.L.DoString(`wandb.parallel(` + items(10) + `, function(x) return fetch(x) end, { concurrency = 4 })`)
-			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
-				t.Fatalf("error = %v, want %q", err, tc.want)
-			}
-			if got := h.started.Load(); got != 4 {
-				t.Errorf("ops started = %d, want 4", got)
-			}
-			h.assertClean()
-		})
+		-- raise: the first failure's record is raised
+		local ok, e = pcall(wandb.parallel, { "c@example.com", "taken@example.com" }, function(email)
+			return assert(wandb.create_user(email)).email
+		end, { concurrency = 1 })
+		assert(not ok and e.index == 2 and e.code == "conflict" and e.error.code == "conflict", "raised record")
+		assert(getmetatable(e) == "wandb.parallel.failure", "records' metatable is protected")
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := L.GetGlobal("codes").String(), "conflict,script,script"; got != want {
+		t.Errorf("codes = %q, want %q", got, want)
+	}
+	if got, want := L.GetGlobal("shown").String(), "wandb.parallel: item 2: wandb: create_user: user with email taken@example.com already exists (HTTP 409)"; got != want {
+		t.Errorf("tostring(record) = %q, want %q", got, want)
+	}
+	if got, want := L.GetGlobal("concatenated").String(), "failed: wandb.parallel: item 4: boom"; got != want {
+		t.Errorf("concatenation = %q, want %q", got, want)
+	}
+	if got, want := L.GetGlobal("shownE").String(), "wandb.parallel: item 5: E!"; got != want {
+		t.Errorf("tostring(record of a table) = %q, want %q", got, want)
 	}
 }
 
-func TestParallelContextCancelWhileLuaRuns(t *testing.T) {
-	// Cancelled while an item runs Lua code (not waiting): the item's
-	// coroutine fails with the context error, reported as a cancellation.
-	h := newAsyncHarness(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	h.L.SetContext(ctx)
-	h.L.SetGlobal("cancel", h.L.NewFunction(func(*lua.LState) int { cancel(); return 0 }))
-	err := h.L.DoString(`wandb.parallel({1}, function(x) fetch(x) cancel() while true do end end)`)
-	if err == nil || !strings.HasPrefix(err.Error(), "wandb.parallel: context canceled") {
-		t.Fatalf("error = %v", err)
-	}
-	h.assertClean()
+func TestParallelContextCancel(t *testing.T) {
+	t.Run("requests in flight", func(t *testing.T) {
+		g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
+		L, _ := gatedState(t, g)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		L.SetContext(ctx)
+		go func() {
+			// Cancel once four requests wait in the server.
+			for g.InFlight() < 4 {
+				time.Sleep(time.Millisecond)
+			}
+			cancel()
+		}()
+		done := make(chan error, 1)
+		go func() {
+			done <- L.DoString(`wandb.parallel({ "a@x.io", "b@x.io", "c@x.io", "d@x.io", "e@x.io" }, function(e) return wandb.create_user(e) end, { concurrency = 4, on_error = "collect" })`)
+		}()
+		var err error
+		select {
+		case err = <-done:
+		case <-time.After(gateTimeout):
+			t.Fatal("the cancellation did not stop parallel")
+		}
+		if err == nil || !strings.HasPrefix(err.Error(), "<string>:1: wandb.parallel: context canceled") {
+			t.Fatalf("error = %v, want the cancellation", err)
+		}
+		if got := g.Requests(""); got != 4 {
+			t.Errorf("server got %d requests, want 4 (the fifth item never started)", got)
+		}
+	})
+	t.Run("Lua running", func(t *testing.T) {
+		// Cancelled while items run Lua code, not waiting for a request:
+		// their threads stop at the next instruction. (Item 2 runs while
+		// item 1 waits for its request; item 1 loops once it has its answer.)
+		g := newGatedServer(t, 1)
+		L, _ := gatedState(t, g)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		L.SetContext(ctx)
+		L.SetGlobal("cancel", L.NewFunction(func(*lua.LState) int { cancel(); return 0 }))
+		err := L.DoString(`wandb.parallel({1, 2}, function(x) if x == 1 then assert(wandb.user("admin@example.com")) else cancel() end while true do end end)`)
+		if err == nil || !strings.Contains(err.Error(), "context canceled") {
+			t.Fatalf("error = %v", err)
+		}
+	})
+	t.Run("deadline", func(t *testing.T) {
+		g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
+		L, _ := gatedState(t, g)
+		ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+		defer cancel()
+		L.SetContext(ctx)
+		err := L.DoString(`wandb.parallel({1, 2}, function(x) return wandb.user("admin@example.com") end)`)
+		if err == nil || !strings.Contains(err.Error(), "wandb.parallel: context deadline exceeded") {
+			t.Fatalf("error = %v, want the deadline", err)
+		}
+	})
 }
 
-func TestParallelStrayYieldFailsTheItem(t *testing.T) {
-	for name, body := range map[string]string{
-		"in fn":                  `fetch(x) coroutine.yield("hi")`,
-		"fn is coroutine.yield":  ``,
-		"in pcall":               `local ok, e = pcall(function() fetch(x) coroutine.yield() end) return "caught: " .. tostring(e)`,
-		"in pcall before fetch":  `local ok, e = pcall(coroutine.yield) return "caught: " .. tostring(e)`,
-		"in nested pcall":        `pcall(pcall, function() fetch(x) coroutine.yield() end)`,
-		"in xpcall handler":      `xpcall(function() fetch(x) error("e") end, function(m) coroutine.yield() end)`,
-		"in pcall, not waiting ": `pcall(function() coroutine.yield() end)`,
-	} {
-		t.Run(name, func(t *testing.T) {
-			h := newAsyncHarness(t)
-			fn := `function(x) ` + body + ` end`
-			if body == "" {
-				fn = `coroutine.yield`
-			}
-			err := h.run(`wandb.parallel({1}, ` + fn + `)`)
-			want := "wandb.parallel: item 1: coroutine.yield called inside wandb.parallel"
-			if err == nil || !strings.HasPrefix(err.Error(), want) {
-				t.Fatalf("error = %v, want %q", err, want)
-			}
-			h.assertClean()
-		})
-	}
-}
-
-func TestParallelScriptCoroutinesInsideFnStillWork(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
-		local r = wandb.parallel({1, 2, 3}, function(x)
-			local gen = coroutine.wrap(function()
-				for i = 1, 3 do coroutine.yield(fetch(x * i)) end
-			end)
-			return gen() + gen() + gen()
+func TestParallelThreadsAreNotCoroutines(t *testing.T) {
+	g := newGatedServer(t, 1)
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
+		-- a stray yield fails its item with Lua's own message
+		local ok, e = pcall(wandb.parallel, {1}, function(x) assert(wandb.user("admin@example.com")) coroutine.yield("hi") end)
+		assert(not ok and e.code == "script", "stray yield raised")
+		stray = tostring(e.error)
+		local r = wandb.parallel({1}, function() return select(2, pcall(coroutine.yield)) end)
+		caught = r[1]
+		-- the coroutines of the script's own still yield
+		local r = wandb.parallel({1, 2}, function(x)
+			local gen = coroutine.wrap(function() for i = 1, 2 do coroutine.yield(assert(wandb.users("u")) and i * x) end end)
+			return gen() + gen()
 		end)
-		out = table.concat(r, ",")
-	`)
-	if got, want := h.global("out"), "6,12,18"; got != want {
-		t.Errorf("results = %q, want %q", got, want)
+		assert(r[1] == 3 and r[2] == 6, "script coroutines")
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
 	}
-	// fetch inside the script's own coroutine blocks: it is not the
-	// scheduler's to suspend.
-	if s, b := h.counters(); s != 0 || b != 0 {
-		t.Errorf("suspended %d, blocked %d; want 0, 0 (calls in unmanaged coroutines are not counted)", s, b)
+	// A worker's thread cannot be resumed, during parallel or after. Both
+	// items save their threads before either request is answered.
+	g.rearm(2)
+	if err := L.DoString(`
+		saved = {}
+		local r = wandb.parallel({1, 2}, function(x)
+			saved[x] = coroutine.running()
+			assert(wandb.user("admin@example.com"))
+			local ok, e = coroutine.resume(saved[3 - x])
+			return tostring(ok) .. " " .. e
+		end, { concurrency = 2 })
+		during = r[1]
+		local ok, e = coroutine.resume(saved[1])
+		after = tostring(ok) .. " " .. e
+	`); err != nil {
+		t.Fatal(err)
 	}
-	h.assertClean()
+	for name, want := range map[string]string{
+		"stray":  "can not yield from outside of a coroutine",
+		"caught": "can not yield from outside of a coroutine",
+		"during": "false can not resume a dead thread",
+		"after":  "false can not resume a dead thread",
+	} {
+		if got := L.GetGlobal(name).String(); !strings.HasSuffix(got, want) {
+			t.Errorf("%s = %q, want it to end with %q", name, got, want)
+		}
+	}
 }
 
-func TestParallelNested(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
-		local r = wandb.parallel({1, 2, 3}, function(x)
-			local inner = wandb.parallel({x, x * 10}, function(y) return fetch(y) + 1 end, { concurrency = 2 })
-			return inner[1] + inner[2]
-		end, { concurrency = 3 })
-		out = table.concat(r, ",")
-	`)
-	if got, want := h.global("out"), "13,24,35"; got != want {
-		t.Errorf("results = %q, want %q", got, want)
-	}
-	h.assertClean()
-}
-
-func TestParallelReusesCoroutines(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
+func TestParallelUsesConcurrencyThreads(t *testing.T) {
+	g := newGatedServer(t, 1)
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
 		local seen, distinct = {}, 0
 		wandb.parallel(` + items(50) + `, function(x)
-			fetch(x)
-			local co = tostring(coroutine.running())
-			if not seen[co] then seen[co], distinct = true, distinct + 1 end
+			assert(wandb.user("admin@example.com"))
+			local th = tostring(coroutine.running())
+			if not seen[th] then seen[th], distinct = true, distinct + 1 end
 		end, { concurrency = 4 })
 		n = distinct
-	`)
-	if got := h.global("n"); got != "4" {
-		t.Errorf("50 items at concurrency 4 ran in %s coroutines, want 4", got)
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got := L.GetGlobal("n").String(); got != "4" {
+		t.Errorf("50 items at concurrency 4 ran in %s threads, want 4", got)
 	}
 }
 
-func TestParallelOpPanicIsRaisedOnTheLuaSide(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.L.SetGlobal("__panic", h.L.NewFunction(func(L *lua.LState) int {
+func TestParallelKeepsTheRunningCoroutine(t *testing.T) {
+	// Four items, each in a coroutine of its own, wait for their requests
+	// at once: while one waits the others run, and coroutine.running() and
+	// coroutine.status must still tell each its own after the request.
+	g := newGatedServer(t, 4)
+	L, _ := gatedState(t, g)
+	if err := L.DoString(`
+		local r = wandb.parallel({1, 2, 3, 4}, function(x)
+			local me = coroutine.running()
+			local co
+			co = coroutine.create(function()
+				assert(wandb.user("admin@example.com"))
+				return coroutine.running() == co and coroutine.status(co) == "running"
+			end)
+			local ok, same = coroutine.resume(co)
+			assert(ok, same)
+			return same and coroutine.running() == me and coroutine.status(co) == "dead"
+		end, { concurrency = 4 })
+		out = tostring(r[1] and r[2] and r[3] and r[4])
+		main = tostring(coroutine.running())
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got := L.GetGlobal("out").String(); got != "true" {
+		t.Errorf("coroutine.running() or status was wrong after a request inside parallel")
+	}
+	if got := L.GetGlobal("main").String(); got != "nil" {
+		t.Errorf("coroutine.running() in the main chunk after parallel = %s, want nil", got)
+	}
+	if got := g.maxInside(); got != 4 {
+		t.Errorf("requests in flight at once = %d, want 4", got)
+	}
+}
+
+func TestParallelOpPanicIsRaisedWithTheLockHeld(t *testing.T) {
+	// An op that panics while the lock is released must not unwind past
+	// netcall: the panic is raised in Lua, in the item, and the next
+	// parallel call still works.
+	L, _ := newState(t, nil)
+	L.SetGlobal("explode", L.NewFunction(func(L *lua.LState) int {
 		return netcall(L, func(context.Context) result { panic("op exploded") })
 	}))
-	err := h.run(`wandb.parallel({1}, function() local a, b = __panic() return a end)`)
-	if err == nil || !strings.Contains(err.Error(), "op exploded") {
+	err := L.DoString(`wandb.parallel({1, 2}, function() local a, b = explode() return a end)`)
+	if err == nil || !strings.Contains(WrapError(L, err).Error(), "op exploded") {
 		t.Fatalf("error = %v, want the op's panic", err)
 	}
-	h.assertClean()
-}
-
-func TestNetcallBlocksOutsideParallel(t *testing.T) {
-	h := newAsyncHarness(t)
-	h.mustRun(`
-		local a, b = fetch(7)
-		local co = coroutine.create(function(x) local v = fetch(x) return v + 1 end)
-		local ok, v = coroutine.resume(co, 41)
-		out = tostring(a) .. " " .. tostring(b) .. " " .. tostring(ok) .. " " .. tostring(v) .. " " .. coroutine.status(co)
-	`)
-	if got, want := h.global("out"), "7 nil true 42 dead"; got != want {
-		t.Errorf("got %q, want %q", got, want)
+	if err := L.DoString(`local ok = pcall(wandb.parallel, {1}, explode) assert(not ok) assert(wandb.parallel({1}, tostring)[1] == "1")`); err != nil {
+		t.Fatalf("parallel after a panic: %v", err)
 	}
 }
 
-func TestParallelCoroutinesCannotBeResumedAfterwards(t *testing.T) {
-	// A script can save an item's coroutine (coroutine.running()) and resume
-	// it once parallel is over. That must neither run the item trampoline
-	// with the script's values nor go on with fn after a failure: the
-	// coroutines' contexts are cancelled, so the resume fails.
-	for _, withContext := range []bool{true, false} {
-		t.Run(fmt.Sprintf("state has a context: %v", withContext), func(t *testing.T) {
-			h := newAsyncHarness(t)
-			run := h.run
-			if !withContext {
-				run = h.L.DoString
-			}
-			err := run(`
-				cos, ran = {}, 0
-				-- parked after its item returned
-				wandb.parallel({1, 2}, function(x) fetch(x) cos[#cos + 1] = coroutine.running() end)
-				-- waiting for a request when another item failed
-				pcall(wandb.parallel, {1, 2}, function(x)
-					if x == 2 then error("boom") end
-					cos[#cos + 1] = coroutine.running()
-					fetch(x)
-					ran = ran + 1
-				end, { concurrency = 2 })
-				assert(#cos == 3, "coroutines saved: " .. #cos)
-				for i, co in ipairs(cos) do
-					local ok, err = coroutine.resume(co, function() ran = ran + 100 end, 1, 1)
-					assert(not ok, "coroutine " .. i .. " resumed")
-					assert(tostring(err):find("context canceled", 1, true), "coroutine " .. i .. ": " .. tostring(err))
-				end
-				assert(ran == 0, "code ran after parallel: " .. ran)
-			`)
-			if err != nil {
-				t.Fatal(err)
-			}
-			cos := h.L.GetGlobal("cos").(*lua.LTable)
-			for i := 1; i <= cos.Len(); i++ {
-				if th, ok := cos.RawGetInt(i).(*lua.LState); !ok || th.Context() == nil || th.Context().Err() == nil {
-					t.Errorf("coroutine %d: its context is not done", i)
-				}
-			}
-			h.assertClean()
-		})
+func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
+	g := newGatedServer(t, 1)
+	L, _ := gatedState(t, g)
+	err := L.DoString(`
+		local me = assert(wandb.viewer())
+		local co = coroutine.create(function() return assert(wandb.user(me.email)) end)
+		local ok, u = coroutine.resume(co)
+		assert(ok and u == me and coroutine.status(co) == "dead")
+		local ok2, u2 = pcall(wandb.user, me.email)
+		assert(ok2 and u2 == me)
+	`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f := familyOf(L); f.active != 0 {
+		t.Errorf("active = %d after the script, want 0", f.active)
 	}
 }

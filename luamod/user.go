@@ -69,17 +69,19 @@ func toUserValue(v lua.LValue) (*userValue, bool) {
 	return nil, false
 }
 
-// checkSelfUser returns argument 1 of User method fname.
+// checkSelfUser returns the receiver of User method fname and removes it
+// from the stack, so the method's arguments start at index 1.
 func checkSelfUser(L *lua.LState, fname string) *wandb.User {
 	u, ok := toUser(L.Get(1))
 	if !ok {
 		badSelf(L, userTypeName, "u", fname, "get one from wandb.user, wandb.users, wandb.viewer or wandb.create_user")
 	}
+	L.Remove(1)
 	return u
 }
 
-// registerUserType creates the metatable of User values; methods holds
-// the shims of the User methods.
+// registerUserType creates the metatable of User values with their
+// methods.
 func registerUserType(L *lua.LState, methods *lua.LTable) {
 	registerType(L, userTypeName, userIndex, methods, map[string]lua.LGFunction{
 		"__tostring": func(L *lua.LState) int {
@@ -144,7 +146,7 @@ func userIndex(L *lua.LState) int {
 			L.Push(newAPI(L, u.Client()))
 		}
 	default:
-		m := L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+		m := method(L, k)
 		if m == lua.LNil {
 			noField(L, userTypeName, userFields)
 		}
@@ -153,8 +155,7 @@ func userIndex(L *lua.LState) int {
 	return 1
 }
 
-// userMethods returns the network primitives of User methods; each is
-// exposed through a method shim.
+// userMethods returns the User methods, by name.
 func userMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"generate_api_key": userGenerateAPIKey,
@@ -167,7 +168,7 @@ func userMethods() map[string]lua.LGFunction {
 func userGenerateAPIKey(L *lua.LState) int {
 	const op = "generate_api_key"
 	u := checkSelfUser(L, op)
-	desc := optString(L, 2, 1, op, "")
+	desc := optString(L, 1, op, "")
 	return netcall(L, func(ctx context.Context) result {
 		secret, err := u.GenerateAPIKey(ctx, desc)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
@@ -183,7 +184,7 @@ func userGenerateAPIKey(L *lua.LState) int {
 func userDeleteAPIKey(L *lua.LState) int {
 	const op = "delete_api_key"
 	u := checkSelfUser(L, op)
-	name := checkString(L, 2, 1, op)
+	name := checkString(L, 1, op)
 	return netcall(L, func(ctx context.Context) result {
 		err := u.DeleteAPIKey(ctx, name)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {

@@ -242,34 +242,15 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error) error {
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped", o.timeout)}
 	}
-	var ae *lua.ApiError
-	if !errors.As(err, &ae) {
+	var se *luamod.ScriptError
+	if !errors.As(luamod.WrapError(L, err), &se) {
 		return &scriptError{msg: err.Error()}
 	}
-	msg := describe(L, ae.Object)
-	if ae.StackTrace != "" {
-		msg += "\n" + ae.StackTrace
+	msg := se.Value
+	if se.Traceback != "" {
+		msg += "\n" + se.Traceback
 	}
 	return &scriptError{msg: msg}
-}
-
-// describe returns the error value v as the script would print it: error
-// values of the wandb module (and tables with __tostring) through their
-// __tostring.
-func describe(L *lua.LState, v lua.LValue) string {
-	if s, ok := v.(lua.LString); ok {
-		return string(s)
-	}
-	L.SetContext(context.Background()) // the run's context may be done
-	tostring := L.NewFunction(func(L *lua.LState) int {
-		L.Push(L.ToStringMeta(L.Get(1)))
-		return 1
-	})
-	if err := L.CallByParam(lua.P{Fn: tostring, NRet: 1, Protect: true}, v); err != nil {
-		return v.String()
-	}
-	defer L.Pop(1)
-	return L.Get(-1).String()
 }
 
 // readScript reads the script at path ("-" for stdin) and blanks a first

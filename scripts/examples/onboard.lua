@@ -53,7 +53,7 @@ local truthy = { ["true"] = true, yes = true, ["1"] = true }
 
 local rows = read_csv(path)
 
--- Each call runs in its own coroutine; while one waits for the server,
+-- Each call runs on its own thread; while one waits for the server,
 -- the others go on. The results come back in the order of rows.
 local results = wandb.parallel(rows, function(row)
   if not row.email or row.email == "" then

@@ -35,7 +35,7 @@ raises([[bad argument #1 to 'api' (unknown field "apikey"; the fields are api_ke
 -- User methods called with "." instead of ":".
 raises("bad argument #1 to 'generate_api_key' (wandb.User expected, got string; use u:generate_api_key(...) not u.generate_api_key(...))",
   function() me.generate_api_key("ci") end)
-raises("bad argument #1 to 'generate_api_key' (wandb.User expected, got nil; use u:generate_api_key(...) not u.generate_api_key(...))",
+raises("bad argument #1 to 'generate_api_key' (wandb.User expected, got no value; use u:generate_api_key(...) not u.generate_api_key(...))",
   function() me.generate_api_key() end)
 raises("bad argument #1 to 'delete_api_key' (wandb.User expected, got string; use u:delete_api_key(...) not u.delete_api_key(...))",
   function() me.delete_api_key(me.api_keys[1]) end)
@@ -57,7 +57,7 @@ raises("bad argument #1 to 'generate_api_key' (string expected, got number)", fu
 raises("bad argument #1 to 'generate_api_key' (string expected, got table)", function() me:generate_api_key({}) end)
 
 -- api methods called with "." or with bad arguments.
-raises("bad argument #1 to 'viewer' (wandb.api expected, got nil; use api:viewer(...) not api.viewer(...))", function() api.viewer() end)
+raises("bad argument #1 to 'viewer' (wandb.api expected, got no value; use api:viewer(...) not api.viewer(...))", function() api.viewer() end)
 raises("bad argument #1 to 'user' (wandb.api expected, got string; use api:user(...) not api.user(...))", function() api.user("alice") end)
 raises("bad argument #1 to 'users' (wandb.api expected, got table; a plain table is not a wandb.api: create one with wandb.api{api_key = ..., base_url = ...})",
   function() api.users({}) end)

@@ -1,0 +1,63 @@
+// Package luamod is the Lua module "wandb" for gopher-lua: W&B user and
+// API-key administration from Lua scripts, on top of package wandb.
+//
+// Register it in an LState with the gopher-lua idiom:
+//
+//	L.PreloadModule("wandb", luamod.Loader(client))
+//
+// and a script uses it as
+//
+//	local wandb = require("wandb")
+//	local me = assert(wandb.viewer())
+//	print(me.email, #me.api_keys)
+//
+// [Loader] builds the module table: the network functions viewer, user,
+// users and create_user use the client given to Loader; wandb.api{api_key
+// = ..., base_url = ...} returns an api object for another identity, with
+// the same functions as methods; wandb.parallel runs a function over an
+// array with requests in flight at once; wandb.write_private writes a file
+// only its owner can read, for secrets. Users are read-only userdata with
+// fields (id, name, username, email, admin, entity, deleted_at, api_keys,
+// teams, user_api) and the methods generate_api_key and delete_api_key.
+// README.md has the whole reference.
+//
+// A failure a script should handle (the network, the server, a user not
+// found) returns nil, err (false, err for delete_api_key). err is a
+// userdata with the fields code, message, status, op and candidates;
+// tostring(err) gives one line and error(err) raises it unchanged. A
+// programming mistake (a wrong argument type, a method called with "."
+// instead of ":") raises at once, in Lua's standard wording.
+//
+// Loading the module makes the LState's global assert pass a message that
+// is not a string through unchanged, as Lua 5.2 does, so that
+// assert(wandb.user(x)) raises err itself: gopher-lua's assert would
+// instead fail with "bad argument #2 to assert (string expected, got
+// userdata)" and hide the error. It takes effect when require("wandb")
+// runs. The module changes no other global.
+//
+// # Concurrency
+//
+// wandb.parallel runs each item on its own goroutine, in its own thread
+// (L.NewThread), and hands one mutex per LState family between them: Lua
+// runs only while holding it, and a network call releases it for the time
+// of its request, which touches no Lua value. So a request made anywhere
+// in an item's code (inside pcall, a metamethod, an iterator, a callback of
+// table.sort, a required module, a coroutine of the script's own, or a
+// nested wandb.parallel) overlaps with the other items' requests, while
+// the Lua code itself never runs on two goroutines at once, as gopher-lua
+// requires. Outside wandb.parallel the functions simply block.
+//
+// # Errors reaching Go
+//
+// gopher-lua's *lua.ApiError shows a raised value with its String method,
+// which for the module's error values and wandb.parallel's failure records
+// is only "userdata: 0x…" or "table: 0x…", and it has no Unwrap. Pass the
+// error of L.DoString, L.DoFile or a protected call to [WrapError] to get a
+// [ScriptError] that prints as the script would see it and from which
+// errors.As extracts the *wandb.Error.
+//
+// Every request uses the LState's context (L.Context()), so a deadline or
+// a cancellation set with L.SetContext stops a request in flight. The
+// module keeps no global state: metatables live in each LState's registry,
+// and two LStates with two clients share nothing.
+package luamod

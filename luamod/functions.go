@@ -1,0 +1,120 @@
+package luamod
+
+import (
+	"context"
+	"fmt"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// The module's functions. viewer, user, users and create_user exist twice:
+// as wandb.<name>, for the client given to Loader, and as api:<name>, for
+// an api object's client (see apiMethod).
+
+// clientFunc is the body of a function that both the module and api
+// objects offer. Its arguments start at stack index 1: an api method
+// removes its receiver before calling it.
+type clientFunc func(L *lua.LState, c *wandb.Client) int
+
+// clientFuncs returns the network functions of the module and of api
+// objects, by name.
+func clientFuncs() map[string]clientFunc {
+	return map[string]clientFunc{
+		"viewer":      viewer,
+		"user":        user,
+		"users":       users,
+		"create_user": createUser,
+	}
+}
+
+// moduleFunc returns module function name, bound to the module's client c.
+func moduleFunc(name string, c *wandb.Client, f clientFunc) lua.LGFunction {
+	return func(L *lua.LState) int {
+		if c == nil {
+			raise(L, fmt.Sprintf("wandb.%s: the module has no default client; use wandb.api{api_key = ..., base_url = ...}:%s(...)", name, name))
+		}
+		return f(L, c)
+	}
+}
+
+// viewer is viewer(): the User the key belongs to, or nil, err.
+func viewer(L *lua.LState, c *wandb.Client) int {
+	return netcall(L, func(ctx context.Context) result {
+		u, err := c.Viewer(ctx)
+		return userResult("viewer", u, err)
+	})
+}
+
+// user is user(username_or_email): one User, or nil, err.
+func user(L *lua.LState, c *wandb.Client) int {
+	const op = "user"
+	x := checkString(L, 1, op)
+	return netcall(L, func(ctx context.Context) result {
+		u, err := c.User(ctx, x)
+		return userResult(op, u, err)
+	})
+}
+
+// users is users([query]): an array of Users (all users when query is nil
+// or ""), or nil, err.
+func users(L *lua.LState, c *wandb.Client) int {
+	const op = "users"
+	q := optString(L, 1, op, "")
+	return netcall(L, func(ctx context.Context) result {
+		list, err := c.Users(ctx, q)
+		return func(L *lua.LState) (lua.LValue, lua.LValue) {
+			if err != nil {
+				return lua.LNil, newError(L, op, err)
+			}
+			t := L.CreateTable(len(list), 0)
+			for _, u := range list {
+				t.Append(newUser(L, u))
+			}
+			return t, lua.LNil
+		}
+	})
+}
+
+// createUser is create_user(email[, admin]): the new User, or nil, err.
+func createUser(L *lua.LState, c *wandb.Client) int {
+	const op = "create_user"
+	email := checkString(L, 1, op)
+	admin := optBool(L, 2, op, false)
+	return netcall(L, func(ctx context.Context) result {
+		u, err := c.CreateUser(ctx, email, admin)
+		return userResult(op, u, err)
+	})
+}
+
+// userResult converts the outcome of a call that returns one User.
+func userResult(op string, u *wandb.User, err error) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if err == nil && u == nil {
+			err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
+		}
+		if err != nil {
+			return lua.LNil, newError(L, op, err)
+		}
+		return newUser(L, u), lua.LNil
+	}
+}
+
+// writePrivate is wandb.write_private(path, text): it writes text to the
+// file at path, readable by its owner only (mode 0600) and replaced
+// atomically (see wandb.WritePrivateFile), and returns true, or nil and a
+// message as Lua's io functions do. Scripts use it for new API keys, which
+// io.open would create readable by everyone the umask allows.
+func writePrivate(L *lua.LState) int {
+	const op = "write_private"
+	path := checkString(L, 1, op)
+	text := checkString(L, 2, op)
+	if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
+		L.Push(lua.LNil)
+		L.Push(lua.LString(op + ": " + err.Error()))
+		return 2
+	}
+	L.Push(lua.LTrue)
+	return 1
+}

@@ -1,0 +1,111 @@
+package luamod
+
+import (
+	"fmt"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// What the module's userdata types (User, api, Error) have in common.
+
+// registerType creates the metatable of the module's userdata type name:
+// index reads fields (with methods, the table of its methods, as its
+// upvalue), writes are refused, .. concatenates as tostring would, and
+// getmetatable returns name, so scripts cannot change the shared
+// metatable. meta adds the type's other metamethods.
+func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua.LTable, meta map[string]lua.LGFunction) {
+	mt := L.NewTypeMetatable(name)
+	mt.RawSetString("__index", L.NewClosure(index, methods))
+	mt.RawSetString("__newindex", L.NewFunction(readOnly(name)))
+	mt.RawSetString("__concat", L.NewFunction(concat))
+	L.SetFuncs(mt, meta)
+	mt.RawSetString("__metatable", lua.LString(name))
+}
+
+// key returns argument 2 of an __index metamethod when it is a string, or
+// "" (which names no field).
+func key(L *lua.LState) string {
+	s, _ := L.Get(2).(lua.LString)
+	return string(s)
+}
+
+// method returns the method k from the methods table of an __index
+// metamethod (its upvalue 1), or nil.
+func method(L *lua.LState, k string) lua.LValue {
+	return L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+}
+
+// noField raises the error for reading a field a value does not have. A
+// typo such as u.emial must not silently read nil in an admin script.
+func noField(L *lua.LState, typ, fields string) {
+	raise(L, fmt.Sprintf("%s has no field %s (it has %s)", typ, quoteKey(L.Get(2)), fields))
+}
+
+func quoteKey(k lua.LValue) string {
+	if s, ok := k.(lua.LString); ok {
+		return "'" + string(s) + "'"
+	}
+	return k.String()
+}
+
+// readOnly returns a __newindex metamethod that refuses every write.
+func readOnly(typ string) lua.LGFunction {
+	return func(L *lua.LState) int {
+		raise(L, fmt.Sprintf("%s is read-only (cannot set field %s)", typ, quoteKey(L.Get(2))))
+		return 0
+	}
+}
+
+// concat is the __concat metamethod of the module's values: both operands
+// are converted as tostring would, so "user " .. u and "failed: " .. err
+// work.
+func concat(L *lua.LState) int {
+	a, b := L.Get(1), L.Get(2)
+	L.Push(lua.LString(concatPart(L, a) + concatPart(L, b)))
+	return 1
+}
+
+func concatPart(L *lua.LState, v lua.LValue) string {
+	switch v.(type) {
+	case lua.LString, lua.LNumber:
+		return v.String()
+	case *lua.LUserData, *lua.LTable:
+		if typeNameOf(v) != "" {
+			return L.ToStringMeta(v).String()
+		}
+	}
+	raise(L, "attempt to concatenate a "+v.Type().String()+" value")
+	return ""
+}
+
+// typeNameOf returns the module type name of v, or "" if v is not one of
+// the module's values.
+func typeNameOf(v lua.LValue) string {
+	switch v := v.(type) {
+	case *lua.LUserData:
+		switch v.Value.(type) {
+		case *userValue:
+			return userTypeName
+		case *wandb.Client:
+			return apiTypeName
+		case *wandb.Error:
+			return errorTypeName
+		}
+	case *lua.LTable:
+		if isFailureRecord(v) {
+			return failureTypeName
+		}
+	}
+	return ""
+}
+
+// stringArray returns a new Lua array of ss.
+func stringArray(L *lua.LState, ss []string) *lua.LTable {
+	t := L.CreateTable(len(ss), 0)
+	for _, s := range ss {
+		t.Append(lua.LString(s))
+	}
+	return t
+}

@@ -1,0 +1,84 @@
+package luamod
+
+import (
+	"context"
+	"sync"
+
+	lua "github.com/yuin/gopher-lua"
+)
+
+// The invariant behind wandb.parallel, which every change to this file and
+// to parallel.go must keep:
+//
+//   - Lua runs only while holding its family's mutex (family.mu) whenever
+//     more than one goroutine may run it, that is while a wandb.parallel call
+//     is in progress (family.active > 0).
+//   - netcall is the only place that releases it around I/O, and
+//     wandb.parallel the only other place (while it waits for its workers).
+//     Both take it back before they touch a Lua value again, and restore
+//     L.G.CurrentThread, which the goroutine that ran meanwhile changed.
+//   - An op passed to netcall never touches L or any Lua value: it runs
+//     while another goroutine runs Lua.
+//
+// gopher-lua documents an LState as unsafe for concurrent use. The mutex
+// makes sure it never is used concurrently, only by several goroutines in
+// turn, with the mutex giving the happens-before edges between them. No Lua
+// value crosses to a goroutine that does not hold the mutex.
+
+// family is what the module keeps per LState family (an LState and the
+// threads made from it share one registry; see setup).
+type family struct {
+	mu sync.Mutex
+	// active counts the wandb.parallel calls in progress. It is read and
+	// written only by the goroutine running Lua: while it is 0 that
+	// goroutine is the only one and does not take mu; from the start of
+	// the outermost parallel call to its end, every goroutine that runs Lua
+	// holds mu.
+	active int
+}
+
+// result turns the outcome of a network operation into the two values a
+// network function returns to Lua: (value, nil) on success, (nil or false,
+// err) on failure. It runs with the lock held, on the goroutine that called
+// netcall.
+type result func(L *lua.LState) (lua.LValue, lua.LValue)
+
+// netcall runs op, the network part of the Lua function being called, with
+// L's context, and returns op's two values to Lua. Inside wandb.parallel it
+// releases the family's mutex while op runs, so that the other items' Lua
+// code and requests go on meanwhile; outside it simply runs op. op must not
+// touch L or any Lua value, and must return soon after ctx is done. Every
+// Lua function of the module that sends a request goes through netcall.
+func netcall(L *lua.LState, op func(ctx context.Context) result) int {
+	ctx := L.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	var res result
+	if f := familyOf(L); f != nil && f.active > 0 {
+		current := L.G.CurrentThread
+		f.mu.Unlock()
+		res = runOp(ctx, op)
+		f.mu.Lock()
+		L.G.CurrentThread = current
+	} else {
+		res = op(ctx)
+	}
+	a, b := res(L)
+	L.Push(a)
+	L.Push(b)
+	return 2
+}
+
+// runOp runs op with the lock released. A panic in op must not unwind
+// through netcall without the lock: it is caught here and raised again
+// when the result is converted, with the lock held, as it would have been
+// had op run there.
+func runOp(ctx context.Context, op func(ctx context.Context) result) (res result) {
+	defer func() {
+		if r := recover(); r != nil {
+			res = func(*lua.LState) (lua.LValue, lua.LValue) { panic(r) }
+		}
+	}()
+	return op(ctx)
+}
