@@ -60,7 +60,7 @@ type result struct {
 // cmd prepares a run of the binary in the repository root with a clean
 // environment: no WANDB_* variables, HOME in a temporary directory (so no
 // ~/.netrc is found), plus env.
-func cmd(t *testing.T, env []string, args ...string) *exec.Cmd {
+func cmd(t testing.TB, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	c := exec.Command(binary, args...)
 	c.Dir = repoRoot
@@ -343,7 +343,7 @@ func TestInterruptCancelsRequest(t *testing.T) {
 
 // startServe starts "wandb-lua serve" with args and returns its URL and
 // admin key, and a function that interrupts it and returns its exit code.
-func startServe(t *testing.T, args ...string) (url, key string, stop func() int) {
+func startServe(t testing.TB, args ...string) (url, key string, stop func() int) {
 	t.Helper()
 	c := cmd(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := c.StdoutPipe()
