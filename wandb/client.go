@@ -52,43 +52,6 @@ type Config struct {
 	AttemptTimeout time.Duration
 }
 
-// RetryPolicy bounds how a request is retried. Zero fields take the value
-// from [DefaultRetryPolicy]; MaxAttempts 1 disables retries.
-type RetryPolicy struct {
-	MaxAttempts   int           // attempts in total, the first included
-	MinWait       time.Duration // wait before the first retry; doubled for each further one
-	MaxWait       time.Duration // cap on the computed wait (before up to 25% jitter)
-	MaxRetryAfter time.Duration // longest Retry-After the client will wait; a longer one ends the retries
-}
-
-// DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
-// 6 attempts, waits from 1s doubling up to 30s (plus up to 25% jitter), and
-// Retry-After honoured up to 60s.
-func DefaultRetryPolicy() RetryPolicy {
-	return RetryPolicy{MaxAttempts: 6, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: time.Minute}
-}
-
-// withDefaults fills zero fields from DefaultRetryPolicy.
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy()
-	if p.MaxAttempts <= 0 {
-		p.MaxAttempts = d.MaxAttempts
-	}
-	if p.MinWait <= 0 {
-		p.MinWait = d.MinWait
-	}
-	if p.MaxWait <= 0 {
-		p.MaxWait = d.MaxWait
-	}
-	if p.MaxWait < p.MinWait {
-		p.MaxWait = p.MinWait
-	}
-	if p.MaxRetryAfter <= 0 {
-		p.MaxRetryAfter = d.MaxRetryAfter
-	}
-	return p
-}
-
 // Client talks to one W&B server as one identity. It is safe for
 // concurrent use by multiple goroutines.
 type Client struct {
@@ -102,7 +65,7 @@ type Client struct {
 	retry     RetryPolicy
 	maxBody   int64
 	timeout   time.Duration
-	redact    []string // strings that must never leave the client: the key and its Basic credentials
+	redactor  // removes the key and its Basic credentials from errors and logs
 
 	mu     sync.Mutex
 	viewer *User // cached after the first successful Viewer
@@ -126,7 +89,7 @@ func NewClient(cfg Config) (*Client, error) {
 func newClient(cfg Config, hc *http.Client) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
-		return nil, &Error{Op: "config", Code: CodeInvalidArgument, Message: "base url: not a url"}
+		return nil, configError("base url: not a url")
 	}
 	c := &Client{
 		cfg:       cfg,
@@ -137,7 +100,7 @@ func newClient(cfg Config, hc *http.Client) (*Client, error) {
 		retry:     cfg.Retry.withDefaults(),
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
-		redact:    []string{basicCredentials(cfg.APIKey), cfg.APIKey},
+		redactor:  newRedactor(cfg.APIKey),
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent

@@ -8,116 +8,12 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
-	"net/http/httptest"
-	"net/url"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
-
-func TestBasicCredentials(t *testing.T) {
-	// The value the SDK's own test expects (core/internal/api/credentials_test.go).
-	if got, want := basicCredentials("test-api-key"), "YXBpOnRlc3QtYXBpLWtleQ=="; got != want {
-		t.Errorf("basicCredentials = %q, want %q", got, want)
-	}
-}
-
-func TestHeaders(t *testing.T) {
-	srv := newServer(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.UserAgent = "admin-bot/2" })
-	v, err := c.Viewer(context.Background())
-	if err != nil {
-		t.Fatalf("Viewer: %v", err)
-	}
-	if deref(v.Email) != wandbtest.AdminEmail {
-		t.Errorf("viewer = %v, want the admin", v)
-	}
-	req, ok := srv.LastRequest("GetViewer")
-	if !ok {
-		t.Fatal("server saw no GetViewer request")
-	}
-	for name, want := range map[string]string{
-		"User-Agent":           "W&B Public Client wandb-lua/" + Version + " admin-bot/2",
-		"Use-Admin-Privileges": "true",
-		"Content-Type":         "application/json",
-		"Authorization":        "Basic [redacted]", // the server redacts what it records
-	} {
-		if got := req.Header.Get(name); got != want {
-			t.Errorf("header %s = %q, want %q", name, got, want)
-		}
-	}
-	if req.Caller != wandbtest.AdminEmail {
-		t.Errorf("server authenticated %q, want the admin", req.Caller)
-	}
-}
-
-// TestCredentialsOnlyToBaseURL: a redirect to another host:port gets no
-// Authorization header.
-func TestCredentialsOnlyToBaseURL(t *testing.T) {
-	var elsewhereAuth, frontAuth atomic.Value
-	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		elsewhereAuth.Store(r.Header.Get("Authorization"))
-		w.WriteHeader(http.StatusUnauthorized)
-		_, _ = w.Write([]byte(`{"errors":[{"message":"who are you"}]}`))
-	}))
-	defer elsewhere.Close()
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		frontAuth.Store(r.Header.Get("Authorization"))
-		http.Redirect(w, r, elsewhere.URL+"/graphql", http.StatusTemporaryRedirect)
-	}))
-	defer front.Close()
-
-	c, err := NewClient(Config{BaseURL: front.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.Viewer(context.Background())
-	e := asError(t, err, "viewer", CodeUnauthorized)
-	if e.Message != "who are you" {
-		t.Errorf("message = %q, want the server's text", e.Message)
-	}
-	if got, _ := frontAuth.Load().(string); !strings.HasPrefix(got, "Basic ") {
-		t.Errorf("the base URL got no Basic credentials")
-	}
-	if got, _ := elsewhereAuth.Load().(string); got != "" {
-		t.Errorf("the redirect target got an Authorization header")
-	}
-}
-
-func TestCredentialScope(t *testing.T) {
-	hc := withCredentials(&http.Client{}, mustURL(t, "https://wandb.example.com/api"), strings.Repeat("k", 40))
-	ct := hc.Transport.(*credentialTransport)
-	for raw, want := range map[string]bool{
-		"https://wandb.example.com/api/graphql":      true,
-		"https://WANDB.example.com:443/api/graphql":  true,
-		"https://wandb.example.com/api":              true,
-		"http://wandb.example.com/api/graphql":       false,
-		"https://wandb.example.com:8443/api/graphql": false,
-		"https://evil.example.com/api/graphql":       false,
-		"https://wandb.example.com/apix/graphql":     false,
-		"https://wandb.example.com/graphql":          false,
-	} {
-		if got := ct.allowed(mustURL(t, raw)); got != want {
-			t.Errorf("allowed(%s) = %v, want %v", raw, got, want)
-		}
-	}
-	root := withCredentials(&http.Client{}, mustURL(t, "http://127.0.0.1:8080"), strings.Repeat("k", 40)).Transport.(*credentialTransport)
-	if !root.allowed(mustURL(t, "http://127.0.0.1:8080/anything")) || root.allowed(mustURL(t, "http://127.0.0.1/graphql")) {
-		t.Error("root base URL: wrong scope")
-	}
-}
-
-func mustURL(t *testing.T, raw string) *url.URL {
-	t.Helper()
-	u, err := url.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
 
 func TestViewerCached(t *testing.T) {
 	srv := seeded(t)

@@ -93,6 +93,64 @@ func (e *Error) Is(target error) bool {
 	return ok && t.Code != "" && t.Code == e.Code
 }
 
+// redactor removes secrets from what leaves the package. A Client's holds
+// its key and the key's Basic credentials; the zero value, for errors made
+// before there is a key, removes nothing.
+type redactor struct {
+	secrets []string
+}
+
+// newRedactor returns the redactor for key.
+func newRedactor(key string) redactor {
+	if key == "" {
+		return redactor{}
+	}
+	return redactor{secrets: []string{basicCredentials(key), key}}
+}
+
+// redact replaces every secret in s with "[redacted]".
+func (r redactor) redact(s string) string {
+	for _, secret := range r.secrets {
+		s = strings.ReplaceAll(s, secret, "[redacted]")
+	}
+	return s
+}
+
+// newError is the one constructor of the errors this package returns: it
+// removes every secret from e's Message and Candidates, since a server may
+// echo what it was sent and a caller may pass a key where an email
+// belongs. Outside this file an Error literal appears only as its
+// argument, which a test checks.
+func (r redactor) newError(e Error) *Error {
+	e.Message = r.redact(e.Message)
+	if e.Candidates != nil {
+		cands := make([]string, len(e.Candidates))
+		for i, c := range e.Candidates {
+			cands[i] = r.redact(c)
+		}
+		e.Candidates = cands
+	}
+	return &e
+}
+
+// configError is the error for a bad configuration: a key, base URL or
+// netrc file the client cannot use.
+func configError(format string, args ...any) *Error {
+	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
+}
+
+// renamed returns err as an *Error for op, its message prefixed; the cause
+// chain is kept.
+func (r redactor) renamed(err error, op, prefix string) *Error {
+	e, ok := err.(*Error)
+	if !ok {
+		return r.newError(Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err})
+	}
+	cp := *e
+	cp.Op, cp.Message = op, prefix+e.Message
+	return r.newError(cp)
+}
+
 // oneLine collapses runs of white space (newlines included) into one space.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")

@@ -4,120 +4,192 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"log/slog"
+	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-const nginx502 = `<html>
-<head><title>502 Bad Gateway</title><style>body { color: red }</style></head>
-<body>
-<center><h1>502 Bad Gateway</h1></center>
-<hr><center>nginx/1.25.3</center>
-<script>var x = "<b>";</script>
-</body>
-</html>`
+// TestNoErrorPathLeaksTheKey builds every kind of error the package
+// returns with the key (or its Basic credentials) in the inputs or in what
+// the server sends back, and checks that no error text, field, cause or
+// log line shows it.
+func TestNoErrorPathLeaksTheKey(t *testing.T) {
+	srv := newServer(t)
+	key := srv.AdminKey
+	basic := basicCredentials(key)
+	ctx := context.Background()
+	var logs logBuffer
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	// Users whose emails hold the key: their String() does too.
+	for _, domain := range []string{"a.example", "b.example"} {
+		if _, err := srv.AddUser(wandbtest.SeedUser{Email: key + "@" + domain}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	echo := func(op string, f wandbtest.Fault, times int) {
+		for range times {
+			srv.FailNext(op, f)
+		}
+	}
+	keyed, err := c.User(ctx, key+"@a.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tooLong := http.Header{"Retry-After": {"3600"}}
+	soon := http.Header{"Retry-After": {"0.2"}}
 
-// TestErrorBodies: every body shape the facts list keeps the server's text.
-func TestErrorBodies(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		fault   wandbtest.Fault
-		code    Code
-		status  int
-		message string // exact Error.Message
+		name string
+		run  func() error
 	}{
-		{"graphql errors in a 200", wandbtest.Fault{Body: `{"data":{"viewer":null},"errors":[{"message":"user is deactivated","extensions":{"code":"FORBIDDEN"}}]}`},
-			CodeForbidden, 200, "user is deactivated"},
-		{"several graphql errors", wandbtest.Fault{Body: `{"errors":[{"message":"a not found"},{"message":"b"}]}`},
-			CodeNotFound, 200, "a not found; b"},
-		{"errors with a status", wandbtest.Fault{Status: 409, Body: `{"errors":["taken", {"message":"really"}]}`},
-			CodeConflict, 409, "taken; really"},
-		{"error string", wandbtest.Fault{Status: 400, Body: `{"error":"bad input: email"}`},
-			CodeInvalidArgument, 400, "bad input: email"},
-		{"error object", wandbtest.Fault{Status: 403, Body: `{"error":{"message":"not in this org"}}`},
-			CodeForbidden, 403, "not in this org"},
-		{"message field", wandbtest.Fault{Status: 404, Body: `{"message":"no route"}`},
-			CodeNotFound, 404, "no route"},
-		{"odd error value", wandbtest.Fault{Status: 422, Body: `{"error": 42}`},
-			CodeInvalidArgument, 422, "42"},
-		{"other JSON", wandbtest.Fault{Status: 401, Body: "{\"detail\": \"expired\"}"},
-			CodeUnauthorized, 401, `{"detail":"expired"}`},
-		{"HTML 502", wandbtest.Fault{Status: 502, Body: nginx502},
-			CodeUnavailable, 502, "502 Bad Gateway 502 Bad Gateway nginx/1.25.3"},
-		{"plain text", wandbtest.Fault{Status: 504, Body: "upstream timed out\r\n"},
-			CodeUnavailable, 504, "upstream timed out"},
-		{"empty body", wandbtest.Fault{Status: 500},
-			CodeInternal, 500, "internal server error (empty response body)"},
-		{"unknown status, empty body", wandbtest.Fault{Status: 599},
-			CodeInternal, 599, "unexpected response (empty response body)"},
-		{"501", wandbtest.Fault{Status: 501, Body: `{"error":"not here"}`},
-			CodeInternal, 501, "not here"},
-		{"empty 200", wandbtest.Fault{Status: 200},
-			CodeBadResponse, 200, "empty response body"},
-		{"HTML 200", wandbtest.Fault{Body: "<html><body>Sign in &amp; continue</body></html>"},
-			CodeBadResponse, 200, "response is not a JSON object: Sign in & continue"},
-		{"200 without data", wandbtest.Fault{Body: `{"ok":true}`},
-			CodeBadResponse, 200, `response has no data: {"ok":true}`},
-		{"200 with error", wandbtest.Fault{Body: `{"error":"maintenance"}`},
-			CodeInternal, 200, "maintenance"},
-		{"200 with data and error", wandbtest.Fault{Body: `{"data":{"viewer":null},"error":"read-only maintenance window"}`},
-			CodeInternal, 200, "read-only maintenance window"},
-		{"200 with mistyped data", wandbtest.Fault{Body: `{"data":{"viewer":{"id":7}}}`},
-			CodeBadResponse, 200, ""},
-		{"redirect not followed", wandbtest.Fault{Status: 304},
-			CodeBadResponse, 304, "not modified (empty response body)"},
+		{"4xx GraphQL errors echo the key", func() error {
+			echo("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"bad key ` + key + `"}]}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"4xx backend error echoes the credentials", func() error {
+			echo("SearchUsers", wandbtest.Fault{Status: 403, Body: `{"error":"Basic ` + basic + ` refused"}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"5xx HTML page, retries exhausted", func() error {
+			echo("SearchUsers", wandbtest.Fault{Status: 502, Body: "<html><body>upstream " + key + "</body></html>"}, fastRetry.MaxAttempts)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"200 with GraphQL errors", func() error {
+			echo("SearchUsers", wandbtest.Fault{Body: `{"data":null,"errors":[{"message":"` + key + `","path":["users"]}]}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"200 with a backend error beside data", func() error {
+			echo("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":null},"error":{"message":"` + key + `"}}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"200 that is not JSON", func() error {
+			echo("SearchUsers", wandbtest.Fault{Body: "oops " + key}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"200 whose data does not match", func() error {
+			echo("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":"` + key + `"}}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"connection dropped during a mutation", func() error {
+			echo("CreateUserFromAdmin", wandbtest.Fault{Drop: true}, 1)
+			_, err := c.CreateUser(ctx, "dropped@example.com", false)
+			return err
+		}},
+		{"Retry-After beyond the limit", func() error {
+			echo("SearchUsers", wandbtest.Fault{Status: 429, Header: tooLong, Body: `{"error":"` + key + `"}`}, 1)
+			_, err := c.Users(ctx, "x")
+			return err
+		}},
+		{"cancelled while waiting to retry", func() error {
+			echo("SearchUsers", wandbtest.Fault{Status: 503, Header: soon, Body: `{"error":"` + key + `"}`}, 1)
+			cctx, cancel := context.WithTimeout(ctx, 50*time.Millisecond)
+			defer cancel()
+			_, err := c.Users(cctx, "x")
+			return err
+		}},
+		{"lookup of a name in nobody's email", func() error {
+			_, err := c.User(ctx, "nobody-"+key)
+			return err
+		}},
+		{"ambiguous lookup with the key in the candidates", func() error {
+			// The query is part of the key; the candidates hold all of it.
+			_, err := c.User(ctx, key[:30])
+			return err
+		}},
+		{"the key as an email", func() error {
+			_, err := c.CreateUser(ctx, key, false)
+			return err
+		}},
+		{"conflict on an email holding the key", func() error {
+			_, err := c.CreateUser(ctx, key+"@a.example", false)
+			return err
+		}},
+		{"a key generated for another user", func() error {
+			_, err := keyed.GenerateAPIKey(ctx, key)
+			return err
+		}},
+		{"the viewer check fails with an echo", func() error {
+			other, err := c.WithAPIKey(key)
+			if err != nil {
+				return err
+			}
+			u, err := other.User(ctx, key+"@b.example")
+			if err != nil {
+				return err
+			}
+			echo("GetViewer", wandbtest.Fault{Status: 401, Body: `{"error":"` + key + `"}`}, 1)
+			_, err = u.GenerateAPIKey(ctx, "x")
+			return err
+		}},
+		{"delete a key named like the key", func() error {
+			return keyed.DeleteAPIKey(ctx, key)
+		}},
+		{"base URL with the key as password", func() error {
+			_, err := NewClient(Config{BaseURL: "https://api:" + key + "@wandb.example.com", APIKey: key})
+			return err
+		}},
+		{"base URL with the key as user", func() error {
+			_, err := c.WithServer("https://"+key+"@wandb.example.com", key)
+			return err
+		}},
+		{"key with white space", func() error {
+			_, err := NewClient(Config{APIKey: key + " "})
+			return err
+		}},
+		{"key too short", func() error {
+			_, err := c.WithAPIKey(key[:30])
+			return err
+		}},
+		{"key from the environment with a bad character", func() error {
+			t.Setenv("WANDB_API_KEY", key+"!")
+			_, err := ConfigFromEnv()
+			return err
+		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t)
-			c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
-			srv.FailNext("GetViewer", tc.fault)
-			_, err := c.Viewer(context.Background())
-			e := asError(t, err, "viewer", tc.code)
-			if e.Status != tc.status {
-				t.Errorf("status = %d, want %d", e.Status, tc.status)
+			err := tc.run()
+			if err == nil {
+				t.Fatal("no error")
 			}
-			if tc.message != "" && e.Message != tc.message {
-				t.Errorf("message = %q, want %q", e.Message, tc.message)
+			var texts []string
+			for e := err; e != nil; e = errors.Unwrap(e) {
+				texts = append(texts, e.Error(), fmt.Sprintf("%v|%+v|%#v|%s|%q", e, e, e, e, e))
 			}
-			if strings.Contains(e.Message, "invalid character") || strings.Contains(e.Message, "<") && tc.code != CodeBadResponse {
-				t.Errorf("message leaks a parse error or markup: %q", e.Message)
+			var we *Error
+			if !errors.As(err, &we) {
+				t.Fatalf("%T is not an *Error", err)
 			}
-			if strings.ContainsAny(err.Error(), "\r\n") {
-				t.Errorf("Error() is not one line: %q", err)
+			texts = append(texts, we.Message)
+			texts = append(texts, we.Candidates...)
+			for _, s := range texts {
+				if strings.Contains(s, key) || strings.Contains(s, basic) {
+					t.Fatalf("an error text shows the key (code %s, op %s)", we.Code, we.Op)
+				}
 			}
 		})
 	}
-}
-
-func TestResponseTooLarge(t *testing.T) {
-	srv := newServer(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.MaxResponseBytes = 64 })
-	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
-	_, err := c.Viewer(context.Background())
-	e := asError(t, err, "viewer", CodeBadResponse)
-	if !strings.Contains(e.Message, "exceeds 64 bytes") {
-		t.Errorf("message = %q", e.Message)
+	if out := logs.String(); strings.Contains(out, key) || strings.Contains(out, basic) {
+		t.Error("a log line shows the key")
 	}
-	if n := srv.Requests("GetViewer"); n != 1 {
-		t.Errorf("an oversized response was retried (%d attempts)", n)
-	}
-}
-
-// TestServerEchoesKey: a server that repeats the key in its message does
-// not get it into the error.
-func TestServerEchoesKey(t *testing.T) {
-	srv := newServer(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
-	srv.FailNext("GetViewer", wandbtest.Fault{Status: 401, Body: fmt.Sprintf(
-		`{"error":"key %s (%s) is revoked"}`, srv.AdminKey, basicCredentials(srv.AdminKey))})
-	_, err := c.Viewer(context.Background())
-	if err == nil || strings.Contains(err.Error(), srv.AdminKey) || strings.Contains(err.Error(), basicCredentials(srv.AdminKey)) {
-		t.Fatal("the error shows the key")
-	}
-	if !strings.Contains(err.Error(), "[redacted]") {
-		t.Errorf("error = %q, want the key replaced by [redacted]", err)
+	if logs.count("wandb request") == 0 {
+		t.Error("nothing was logged: the log check checked nothing")
 	}
 }
 
@@ -149,51 +221,53 @@ func TestErrorType(t *testing.T) {
 	}
 }
 
-func TestStatusCodes(t *testing.T) {
-	for status, want := range map[int]Code{
-		400: CodeInvalidArgument, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeInvalidArgument,
-		408: CodeTimeout, 409: CodeConflict, 410: CodeNotFound, 413: CodeInvalidArgument, 422: CodeInvalidArgument,
-		429: CodeRateLimited, 500: CodeInternal, 501: CodeInternal, 502: CodeUnavailable, 503: CodeUnavailable,
-		504: CodeUnavailable, 507: CodeInternal, 302: CodeBadResponse,
-	} {
-		if got := statusCode(status); got != want {
-			t.Errorf("statusCode(%d) = %s, want %s", status, got, want)
+// TestErrorsOnlyFromNewError keeps redaction structural: outside errors.go
+// (the sentinels and the constructor), every Error literal in the package
+// is the argument of a newError call, which redacts it.
+func TestErrorsOnlyFromNewError(t *testing.T) {
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fset := token.NewFileSet()
+	checked := 0
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") || name == "errors.go" {
+			continue
 		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var stack []ast.Node
+		ast.Inspect(f, func(n ast.Node) bool {
+			if n == nil {
+				stack = stack[:len(stack)-1]
+				return true
+			}
+			if lit, ok := n.(*ast.CompositeLit); ok {
+				if id, ok := lit.Type.(*ast.Ident); ok && id.Name == "Error" {
+					checked++
+					if !isNewErrorArg(stack[len(stack)-1], lit) {
+						t.Errorf("%s: an Error literal that is not the argument of newError", fset.Position(lit.Pos()))
+					}
+				}
+			}
+			stack = append(stack, n)
+			return true
+		})
+	}
+	if checked < 20 {
+		t.Errorf("found only %d Error literals: the check does not see them", checked)
 	}
 }
 
-func TestGraphQLCodes(t *testing.T) {
-	srv := newServer(t)
-	c := testClient(t, srv)
-	for body, want := range map[string]Code{
-		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`:           CodeUnauthorized,
-		`{"errors":[{"message":"x","extensions":{"code":"NOT_FOUND"}}]}`:                 CodeNotFound,
-		`{"errors":[{"message":"x","extensions":{"code":"ALREADY_EXISTS"}}]}`:            CodeConflict,
-		`{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`: CodeInvalidArgument,
-		`{"errors":[{"message":"x","extensions":{"code":"RATE_LIMITED"}}]}`:              CodeRateLimited,
-		`{"errors":[{"message":"x","extensions":{"code":"SOMETHING"}}]}`:                 CodeInternal,
-		`{"errors":[{"message":"relogin required"}]}`:                                    CodeUnauthorized,
-		`{"errors":[{"message":"permission denied"}]}`:                                   CodeForbidden,
-		`{"errors":[{"message":"user already exists"}]}`:                                 CodeConflict,
-		`{"errors":[{"message":"entity does not exist"}]}`:                               CodeNotFound,
-		`{"errors":[{"message":"oops"}]}`:                                                CodeInternal,
-		`{"errors":[7]}`:                                                                 CodeInternal,
-	} {
-		srv.FailNext("GetViewer", wandbtest.Fault{Body: body})
-		_, err := c.Viewer(context.Background())
-		asError(t, err, "viewer", want)
+// isNewErrorArg reports whether lit is the argument of a call x.newError(lit).
+func isNewErrorArg(parent ast.Node, lit *ast.CompositeLit) bool {
+	call, ok := parent.(*ast.CallExpr)
+	if !ok || len(call.Args) != 1 || call.Args[0] != lit {
+		return false
 	}
-}
-
-func TestExcerpt(t *testing.T) {
-	long := strings.Repeat("é", 300)
-	if got := excerpt([]byte(long)); !strings.HasSuffix(got, "…") || len([]rune(got)) != excerptRunes+1 {
-		t.Errorf("long excerpt has %d runes", len([]rune(got)))
-	}
-	if got := excerpt([]byte("\xff\x00ok")); got != "\uFFFD ok" {
-		t.Errorf("excerpt of bad bytes = %q", got)
-	}
-	if got := excerpt([]byte("<p></p>")); got != "(no readable text)" {
-		t.Errorf("excerpt of empty HTML = %q", got)
-	}
+	sel, ok := call.Fun.(*ast.SelectorExpr)
+	return ok && sel.Sel.Name == "newError"
 }

@@ -90,14 +90,14 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 	const op = "generate_api_key"
 	c := u.client
 	if c == nil {
-		return "", &Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"}
+		return "", redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
 	}
 	v, err := c.Viewer(ctx)
 	if err != nil {
-		return "", renamed(err, op, "cannot fetch the viewer to check whose key this would be: ")
+		return "", c.renamed(err, op, "cannot fetch the viewer to check whose key this would be: ")
 	}
 	if v.ID != u.ID {
-		return "", c.redactError(&Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
+		return "", c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
 			"the server issues keys to the identity the client authenticates as (%s), not to %s; "+
 				"authenticate as that user (Go: Client.WithAPIKey; Lua: wandb.api{api_key = ...}) and generate the key on its own viewer", v, u)})
 	}
@@ -110,7 +110,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 		if err != nil {
 			return "", err
 		}
-		return "", &Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"}
+		return "", c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"})
 	}
 	got := data.Result.ApiKey
 	k := APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
@@ -142,7 +142,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	const op = "delete_api_key"
 	c := u.client
 	if c == nil {
-		return &Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"}
+		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
 	}
 	k, found, loaded := u.findKey(name)
 	if !found {
@@ -150,7 +150,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 		if !loaded {
 			msg = fmt.Sprintf("the api keys of %s were not loaded; fetch the user with Client.User or Client.Viewer", u)
 		}
-		return c.redactError(&Error{Op: op, Code: CodeNotFound, Message: msg})
+		return c.newError(Error{Op: op, Code: CodeNotFound, Message: msg})
 	}
 	data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
 	if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
@@ -170,7 +170,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 			msg = "the server did not confirm the deletion (success: null)"
 		}
 	}
-	return &Error{Op: op, Code: CodeInternal, Status: 200, Message: msg}
+	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
 }
 
 func (u *User) findKey(name string) (k APIKey, found, loaded bool) {
@@ -219,16 +219,4 @@ func (u *User) String() string {
 		return fmt.Sprintf("<User %q>", u.Name)
 	}
 	return "<User ???>"
-}
-
-// renamed returns err as an *Error for op, its message prefixed; the
-// cause chain is kept.
-func renamed(err error, op, prefix string) error {
-	e, ok := err.(*Error)
-	if !ok {
-		return &Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err}
-	}
-	cp := *e
-	cp.Op, cp.Message = op, prefix+e.Message
-	return &cp
 }

@@ -379,3 +379,90 @@ func TestMutationPartialData(t *testing.T) {
 		t.Errorf("CreateUser with a GraphQL error = %v, want the created user as well", u)
 	}
 }
+
+func TestUserString(t *testing.T) {
+	s := func(v string) *string { return &v }
+	for _, tc := range []struct {
+		u    *User
+		want string
+	}{
+		{&User{Email: s("a@x.com"), Username: s("a"), ID: "id", Name: "A"}, "<User a@x.com>"},
+		{&User{Email: s(""), Username: s("a"), ID: "id", Name: "A"}, "<User a>"},
+		{&User{ID: "id", Name: "A"}, "<User id>"},
+		{&User{Name: "Ann O'Neil"}, `<User "Ann O'Neil">`},
+		{&User{}, "<User ???>"},
+		{nil, "<User ???>"},
+	} {
+		if got := tc.u.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// userView is every field a caller can read from a User.
+type userView struct {
+	ID, Name                           string
+	Username, Email, Entity, DeletedAt *string
+	Admin                              *bool
+	Keys                               []APIKey
+	Teams                              []string
+}
+
+func viewOf(u *User) userView {
+	return userView{ID: u.ID, Name: u.Name, Username: u.Username, Email: u.Email, Entity: u.Entity,
+		DeletedAt: u.DeletedAt, Admin: u.Admin, Keys: u.APIKeys(), Teams: u.Teams()}
+}
+
+// TestUserFields: every field of UserFragment reaches the User, and a null
+// stays nil.
+func TestUserFields(t *testing.T) {
+	srv := seeded(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	s := func(v string) *string { return &v }
+	b := func(v bool) *bool { return &v }
+	keysOf := func(email string) []APIKey {
+		info, _ := srv.UserByEmail(email)
+		out := []APIKey{}
+		for _, k := range info.Keys {
+			out = append(out, APIKey{ID: k.ID, Name: k.Name, Description: s(k.Description)})
+		}
+		return out
+	}
+	adminInfo, _ := srv.UserByEmail(wandbtest.AdminEmail)
+	aliceInfo, _ := srv.UserByEmail("alice@example.com")
+
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := userView{ID: adminInfo.ID, Name: "admin", Username: s("admin"), Email: s(wandbtest.AdminEmail),
+		Entity: s("admin"), Admin: b(true), Keys: keysOf(wandbtest.AdminEmail)}
+	if diff := cmp.Diff(want, viewOf(me)); diff != "" {
+		t.Errorf("viewer (-want +got):\n%s", diff)
+	}
+
+	alice, err := c.User(ctx, "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want = userView{ID: aliceInfo.ID, Name: "Alice", Username: s("alice"), Email: s("alice@example.com"),
+		Entity: s("alice"), Admin: b(false), Keys: keysOf("alice@example.com"), Teams: []string{"ml"}}
+	if diff := cmp.Diff(want, viewOf(alice)); diff != "" {
+		t.Errorf("alice (-want +got):\n%s", diff)
+	}
+
+	srv.FailNext("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":{"edges":[{"node":{"id":"VXNlcjo3","name":"gone",
+		"username":null,"email":null,"admin":null,"flags":"{}","entity":null,"deletedAt":"2026-01-02T03:04:05Z",
+		"apiKeys":{"edges":[{"node":{"id":"QXBpS2V5Ojk=","name":"0123456789abcdef0123","description":null}}]},
+		"teams":{"edges":[{"node":{"name":"ml"}}]}}}]}}}`})
+	users, err := c.Users(ctx, "gone")
+	if err != nil || len(users) != 1 {
+		t.Fatalf("Users = %v, %v; want one user", users, err)
+	}
+	want = userView{ID: "VXNlcjo3", Name: "gone", DeletedAt: s("2026-01-02T03:04:05Z"),
+		Keys: []APIKey{{ID: "QXBpS2V5Ojk=", Name: "0123456789abcdef0123"}}, Teams: []string{"ml"}}
+	if diff := cmp.Diff(want, viewOf(users[0])); diff != "" {
+		t.Errorf("deleted user with nulls (-want +got):\n%s", diff)
+	}
+}

@@ -3,13 +3,12 @@ package wandb
 import (
 	"context"
 	"fmt"
-	"net/mail"
 	"strings"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
-// Methods of Client that find and create users.
+// Methods of Client that find users.
 //
 // When the server answers with GraphQL errors alongside data (a field it
 // could not resolve, say), Viewer, Users and User return what they could
@@ -28,8 +27,8 @@ func (c *Client) Viewer(ctx context.Context) (*User, error) {
 		if err != nil {
 			return nil, err
 		}
-		return nil, &Error{Op: "viewer", Code: CodeUnauthorized,
-			Message: "the server did not recognize an account for the configured credentials"}
+		return nil, c.newError(Error{Op: "viewer", Code: CodeUnauthorized,
+			Message: "the server did not recognize an account for the configured credentials"})
 	}
 	u := newUser(c, &data.Viewer.UserFragment)
 	if err != nil {
@@ -92,7 +91,7 @@ const maxListedCandidates = 10
 func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error) {
 	const op = "user"
 	if strings.TrimSpace(usernameOrEmail) == "" {
-		return nil, &Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"}
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
 	if len(users) == 0 && err != nil {
@@ -114,7 +113,7 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error
 	case err != nil:
 		return nil, err // the server's error explains more than our verdict on partial data
 	case len(candidates) == 0:
-		return nil, c.redactError(&Error{Op: op, Code: CodeNotFound,
+		return nil, c.newError(Error{Op: op, Code: CodeNotFound,
 			Message: fmt.Sprintf("no user matches %q", usernameOrEmail)})
 	}
 	names := make([]string, len(candidates))
@@ -127,51 +126,9 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error
 		listed = listed[:maxListedCandidates]
 		more = fmt.Sprintf(" and %d more", len(names)-maxListedCandidates)
 	}
-	return nil, c.redactError(&Error{Op: op, Code: CodeAmbiguous, Candidates: names, Message: fmt.Sprintf(
+	return nil, c.newError(Error{Op: op, Code: CodeAmbiguous, Candidates: names, Message: fmt.Sprintf(
 		"%d users match %q: %s%s; give an exact username or email", len(names), usernameOrEmail,
 		strings.Join(listed, ", "), more)})
 }
 
 func eqFold(p *string, s string) bool { return p != nil && strings.EqualFold(*p, s) }
-
-// CreateUser creates a user with the given email, an instance admin when
-// admin is true. The email is checked before anything is sent (an invalid
-// one gives CodeInvalidArgument). An existing email gives an error with
-// code CodeConflict carrying the server's text. It needs an admin key. The
-// returned User has no key or team list loaded (the server's answer does
-// not include them).
-func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
-	const op = "create_user"
-	if err := checkEmail(email); err != nil {
-		return nil, c.redactError(&Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
-	}
-	data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
-	if data == nil || data.Result == nil || data.Result.User == nil {
-		if err != nil {
-			return nil, err
-		}
-		return nil, &Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email)}
-	}
-	f := data.Result.User.UserInfoFragment
-	return &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}, err
-}
-
-// checkEmail accepts a bare address such as "bob@example.com".
-func checkEmail(email string) error {
-	bad := func(why string) error { return fmt.Errorf("invalid email address %q: %s", email, why) }
-	if email == "" {
-		return fmt.Errorf("an email address is required")
-	}
-	if strings.TrimSpace(email) != email {
-		return bad("leading or trailing white space")
-	}
-	a, err := mail.ParseAddress(email)
-	if err != nil || a.Name != "" || a.Address != email {
-		return bad(`want a bare address such as "name@example.com"`)
-	}
-	local, domain, _ := strings.Cut(email, "@")
-	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return bad(`want a bare address such as "name@example.com"`)
-	}
-	return nil
-}

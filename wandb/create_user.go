@@ -1,0 +1,52 @@
+package wandb
+
+import (
+	"context"
+	"fmt"
+	"net/mail"
+	"strings"
+
+	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+)
+
+// CreateUser creates a user with the given email, an instance admin when
+// admin is true. The email is checked before anything is sent (an invalid
+// one gives CodeInvalidArgument). An existing email gives an error with
+// code CodeConflict carrying the server's text. It needs an admin key. The
+// returned User has no key or team list loaded (the server's answer does
+// not include them).
+func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
+	const op = "create_user"
+	if err := checkEmail(email); err != nil {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	}
+	data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
+	if data == nil || data.Result == nil || data.Result.User == nil {
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email)})
+	}
+	f := data.Result.User.UserInfoFragment
+	return &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}, err
+}
+
+// checkEmail accepts a bare address such as "bob@example.com".
+func checkEmail(email string) error {
+	bad := func(why string) error { return fmt.Errorf("invalid email address %q: %s", email, why) }
+	if email == "" {
+		return fmt.Errorf("an email address is required")
+	}
+	if strings.TrimSpace(email) != email {
+		return bad("leading or trailing white space")
+	}
+	a, err := mail.ParseAddress(email)
+	if err != nil || a.Name != "" || a.Address != email {
+		return bad(`want a bare address such as "name@example.com"`)
+	}
+	local, domain, _ := strings.Cut(email, "@")
+	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
+		return bad(`want a bare address such as "name@example.com"`)
+	}
+	return nil
+}

@@ -1,0 +1,269 @@
+package wandb
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"html"
+	"net/http"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/Khan/genqlient/graphql"
+	"github.com/vektah/gqlparser/v2/gqlerror"
+)
+
+// Reading responses: a 2xx answer's data and GraphQL errors, and an error
+// for every other answer, whatever its shape (GraphQL errors, a backend's
+// {"error": ...}, a proxy's HTML page).
+
+// failure turns a failed attempt (no 2xx answer) into an *Error.
+func (c *Client) failure(op string, r attemptResult) *Error {
+	switch {
+	case r.tooLarge:
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
+			"response body exceeds %d bytes (Config.MaxResponseBytes); it was cut off", c.maxBody)})
+	case r.err != nil && r.timedOut:
+		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
+			"no complete response within %s (Config.AttemptTimeout)", c.timeout)})
+	case r.err != nil:
+		msg := "cannot reach the server: " + r.err.Error()
+		if r.status != 0 {
+			msg = "cannot read the response: " + r.err.Error()
+		}
+		return c.newError(Error{Op: op, Code: CodeTransport, Status: r.status, Err: r.err, Message: msg})
+	}
+	code := statusCode(r.status)
+	msg := bodyMessage(r.body)
+	if msg == "" {
+		msg = strings.ToLower(http.StatusText(r.status))
+		if msg == "" {
+			msg = "unexpected response"
+		}
+		msg += " (empty response body)"
+	}
+	return c.newError(Error{Op: op, Code: code, Status: r.status, Message: msg})
+}
+
+// statusCode maps an HTTP status that is not 2xx to a Code.
+func statusCode(status int) Code {
+	switch status {
+	case http.StatusUnauthorized:
+		return CodeUnauthorized
+	case http.StatusForbidden:
+		return CodeForbidden
+	case http.StatusNotFound, http.StatusGone:
+		return CodeNotFound
+	case http.StatusConflict:
+		return CodeConflict
+	case http.StatusTooManyRequests:
+		return CodeRateLimited
+	case http.StatusRequestTimeout:
+		return CodeTimeout
+	case http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return CodeUnavailable
+	}
+	switch {
+	case status >= 500:
+		return CodeInternal
+	case status >= 400:
+		return CodeInvalidArgument
+	}
+	return CodeBadResponse
+}
+
+// wireResponse is a response body in any of the shapes W&B sends.
+type wireResponse struct {
+	Data       json.RawMessage   `json:"data"`
+	Errors     []json.RawMessage `json:"errors"`
+	Error      json.RawMessage   `json:"error"`
+	Message    json.RawMessage   `json:"message"`
+	Extensions map[string]any    `json:"extensions"`
+}
+
+// decode handles a 2xx answer: data goes into resp (partial data
+// included), GraphQL errors become an *Error.
+func (c *Client) decode(op string, r attemptResult, resp *graphql.Response) *Error {
+	if len(bytes.TrimSpace(r.body)) == 0 {
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "empty response body"})
+	}
+	var w wireResponse
+	if err := json.Unmarshal(r.body, &w); err != nil {
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "response is not a JSON object: " + excerpt(r.body)})
+	}
+	resp.Extensions = w.Extensions
+	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
+		if err := json.Unmarshal(w.Data, resp.Data); err != nil {
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Err: err,
+				Message: "response data does not match the operation: " + err.Error()})
+		}
+	}
+	list := parseGraphQLErrors(w.Errors)
+	if len(list) > 0 {
+		resp.Errors = list
+		return c.newError(Error{Op: op, Code: graphQLCode(list), Status: r.status, Message: joinGraphQLErrors(list)})
+	}
+	// A backend error beside data is still an error: its text must reach
+	// the caller, with whatever data came (as for GraphQL errors).
+	if msg := backendMessage(w); msg != "" {
+		return c.newError(Error{Op: op, Code: CodeInternal, Status: r.status, Message: msg})
+	}
+	if len(w.Data) == 0 {
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "response has no data: " + excerpt(r.body)})
+	}
+	return nil
+}
+
+// parseGraphQLErrors reads an "errors" list whose items are GraphQL error
+// objects or plain strings.
+func parseGraphQLErrors(raw []json.RawMessage) gqlerror.List {
+	var list gqlerror.List
+	for _, item := range raw {
+		var s string
+		if json.Unmarshal(item, &s) == nil {
+			list = append(list, &gqlerror.Error{Message: s})
+			continue
+		}
+		var e gqlerror.Error
+		if json.Unmarshal(item, &e) == nil {
+			list = append(list, &e)
+			continue
+		}
+		list = append(list, &gqlerror.Error{Message: excerpt(item)})
+	}
+	return list
+}
+
+// joinGraphQLErrors formats errors as one line: "message (at a.b[0].c)",
+// several joined with "; ".
+func joinGraphQLErrors(list gqlerror.List) string {
+	parts := make([]string, 0, len(list))
+	for _, e := range list {
+		m := strings.TrimSpace(e.Message)
+		if len(e.Path) > 0 {
+			m += " (at " + e.Path.String() + ")"
+		}
+		parts = append(parts, m)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// graphQLCode classifies GraphQL errors in a 200 by the first error's
+// extensions.code, else by its wording.
+func graphQLCode(list gqlerror.List) Code {
+	e := list[0]
+	if code, _ := e.Extensions["code"].(string); code != "" {
+		switch strings.ToUpper(code) {
+		case "UNAUTHENTICATED", "UNAUTHORIZED":
+			return CodeUnauthorized
+		case "FORBIDDEN", "PERMISSION_DENIED":
+			return CodeForbidden
+		case "NOT_FOUND":
+			return CodeNotFound
+		case "CONFLICT", "ALREADY_EXISTS":
+			return CodeConflict
+		case "BAD_USER_INPUT", "INVALID_ARGUMENT", "GRAPHQL_VALIDATION_FAILED", "GRAPHQL_PARSE_FAILED":
+			return CodeInvalidArgument
+		case "RATE_LIMITED":
+			return CodeRateLimited
+		}
+	}
+	m := strings.ToLower(e.Message)
+	switch {
+	case strings.Contains(m, "not found"), strings.Contains(m, "does not exist"), strings.Contains(m, "no such"):
+		return CodeNotFound
+	case strings.Contains(m, "relogin required"), strings.Contains(m, "unauthenticated"):
+		return CodeUnauthorized
+	case strings.Contains(m, "permission"), strings.Contains(m, "forbidden"), strings.Contains(m, "not allowed"),
+		strings.Contains(m, "not authorized"), strings.Contains(m, "admin"):
+		return CodeForbidden
+	case strings.Contains(m, "already exists"):
+		return CodeConflict
+	}
+	return CodeInternal
+}
+
+// bodyMessage extracts the server's text from an error body of any shape:
+// GraphQL errors, {"error": "..."}, {"error": {"message": ...}}, other JSON
+// (kept as a compact excerpt), or non-JSON such as a proxy's HTML page (a
+// cleaned excerpt). It returns "" only for an empty body.
+func bodyMessage(body []byte) string {
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ""
+	}
+	var w wireResponse
+	if err := json.Unmarshal(body, &w); err != nil {
+		return excerpt(body)
+	}
+	if list := parseGraphQLErrors(w.Errors); len(list) > 0 {
+		return joinGraphQLErrors(list)
+	}
+	if msg := backendMessage(w); msg != "" {
+		return msg
+	}
+	var compact bytes.Buffer
+	if json.Compact(&compact, body) == nil {
+		return excerpt(compact.Bytes())
+	}
+	return excerpt(body)
+}
+
+// backendMessage reads {"error": "msg"}, {"error": {"message": "msg"}} and
+// {"message": "msg"}.
+func backendMessage(w wireResponse) string {
+	var s string
+	if json.Unmarshal(w.Error, &s) == nil && s != "" {
+		return oneLine(s)
+	}
+	var obj struct {
+		Message string `json:"message"`
+	}
+	if json.Unmarshal(w.Error, &obj) == nil && obj.Message != "" {
+		return oneLine(obj.Message)
+	}
+	if json.Unmarshal(w.Message, &s) == nil && s != "" {
+		return oneLine(s)
+	}
+	if len(w.Error) > 0 && !bytes.Equal(w.Error, []byte("null")) {
+		return excerpt(w.Error)
+	}
+	return ""
+}
+
+const excerptRunes = 200
+
+var (
+	htmlDropBlocks = regexp.MustCompile(`(?is)<(script|style)\b.*?</(script|style)\s*>|<!--.*?-->`)
+	htmlTags       = regexp.MustCompile(`(?s)<[^>]*>`)
+)
+
+// excerpt returns a short, printable, one-line version of body: HTML is
+// reduced to its text, control characters dropped, and the result cut to
+// 200 characters.
+func excerpt(body []byte) string {
+	s := string(body)
+	if !utf8.ValidString(s) {
+		s = strings.ToValidUTF8(s, "\uFFFD")
+	}
+	if strings.Contains(s, "<") && strings.Contains(s, ">") {
+		s = htmlDropBlocks.ReplaceAllString(s, " ")
+		s = htmlTags.ReplaceAllString(s, " ")
+		s = html.UnescapeString(s)
+	}
+	s = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
+	s = oneLine(s)
+	if utf8.RuneCountInString(s) > excerptRunes {
+		s = string([]rune(s)[:excerptRunes]) + "…"
+	}
+	if s == "" {
+		s = "(no readable text)"
+	}
+	return s
+}

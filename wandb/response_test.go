@@ -1,0 +1,153 @@
+package wandb
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// TestErrorBodies: every body shape the facts list keeps the server's text.
+func TestErrorBodies(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		fault   wandbtest.Fault
+		code    Code
+		status  int
+		message string // exact Error.Message
+	}{
+		{"graphql errors in a 200", wandbtest.Fault{Body: `{"data":{"viewer":null},"errors":[{"message":"user is deactivated","extensions":{"code":"FORBIDDEN"}}]}`},
+			CodeForbidden, 200, "user is deactivated"},
+		{"several graphql errors", wandbtest.Fault{Body: `{"errors":[{"message":"a not found"},{"message":"b"}]}`},
+			CodeNotFound, 200, "a not found; b"},
+		{"errors with a status", wandbtest.Fault{Status: 409, Body: `{"errors":["taken", {"message":"really"}]}`},
+			CodeConflict, 409, "taken; really"},
+		{"error string", wandbtest.Fault{Status: 400, Body: `{"error":"bad input: email"}`},
+			CodeInvalidArgument, 400, "bad input: email"},
+		{"error object", wandbtest.Fault{Status: 403, Body: `{"error":{"message":"not in this org"}}`},
+			CodeForbidden, 403, "not in this org"},
+		{"message field", wandbtest.Fault{Status: 404, Body: `{"message":"no route"}`},
+			CodeNotFound, 404, "no route"},
+		{"odd error value", wandbtest.Fault{Status: 422, Body: `{"error": 42}`},
+			CodeInvalidArgument, 422, "42"},
+		{"other JSON", wandbtest.Fault{Status: 401, Body: "{\"detail\": \"expired\"}"},
+			CodeUnauthorized, 401, `{"detail":"expired"}`},
+		{"HTML 502", wandbtest.Fault{Status: 502, Body: nginx502},
+			CodeUnavailable, 502, "502 Bad Gateway 502 Bad Gateway nginx/1.25.3"},
+		{"plain text", wandbtest.Fault{Status: 504, Body: "upstream timed out\r\n"},
+			CodeUnavailable, 504, "upstream timed out"},
+		{"empty body", wandbtest.Fault{Status: 500},
+			CodeInternal, 500, "internal server error (empty response body)"},
+		{"unknown status, empty body", wandbtest.Fault{Status: 599},
+			CodeInternal, 599, "unexpected response (empty response body)"},
+		{"501", wandbtest.Fault{Status: 501, Body: `{"error":"not here"}`},
+			CodeInternal, 501, "not here"},
+		{"empty 200", wandbtest.Fault{Status: 200},
+			CodeBadResponse, 200, "empty response body"},
+		{"HTML 200", wandbtest.Fault{Body: "<html><body>Sign in &amp; continue</body></html>"},
+			CodeBadResponse, 200, "response is not a JSON object: Sign in & continue"},
+		{"200 without data", wandbtest.Fault{Body: `{"ok":true}`},
+			CodeBadResponse, 200, `response has no data: {"ok":true}`},
+		{"200 with error", wandbtest.Fault{Body: `{"error":"maintenance"}`},
+			CodeInternal, 200, "maintenance"},
+		{"200 with data and error", wandbtest.Fault{Body: `{"data":{"viewer":null},"error":"read-only maintenance window"}`},
+			CodeInternal, 200, "read-only maintenance window"},
+		{"200 with mistyped data", wandbtest.Fault{Body: `{"data":{"viewer":{"id":7}}}`},
+			CodeBadResponse, 200, ""},
+		{"redirect not followed", wandbtest.Fault{Status: 304},
+			CodeBadResponse, 304, "not modified (empty response body)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := newServer(t)
+			c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+			srv.FailNext("GetViewer", tc.fault)
+			_, err := c.Viewer(context.Background())
+			e := asError(t, err, "viewer", tc.code)
+			if e.Status != tc.status {
+				t.Errorf("status = %d, want %d", e.Status, tc.status)
+			}
+			if tc.message != "" && e.Message != tc.message {
+				t.Errorf("message = %q, want %q", e.Message, tc.message)
+			}
+			if strings.Contains(e.Message, "invalid character") || strings.Contains(e.Message, "<") && tc.code != CodeBadResponse {
+				t.Errorf("message leaks a parse error or markup: %q", e.Message)
+			}
+			if strings.ContainsAny(err.Error(), "\r\n") {
+				t.Errorf("Error() is not one line: %q", err)
+			}
+		})
+	}
+}
+
+func TestResponseTooLarge(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.MaxResponseBytes = 64 })
+	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
+	_, err := c.Viewer(context.Background())
+	e := asError(t, err, "viewer", CodeBadResponse)
+	if !strings.Contains(e.Message, "exceeds 64 bytes") {
+		t.Errorf("message = %q", e.Message)
+	}
+	if n := srv.Requests("GetViewer"); n != 1 {
+		t.Errorf("an oversized response was retried (%d attempts)", n)
+	}
+}
+
+func TestStatusCodes(t *testing.T) {
+	for status, want := range map[int]Code{
+		400: CodeInvalidArgument, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeInvalidArgument,
+		408: CodeTimeout, 409: CodeConflict, 410: CodeNotFound, 413: CodeInvalidArgument, 422: CodeInvalidArgument,
+		429: CodeRateLimited, 500: CodeInternal, 501: CodeInternal, 502: CodeUnavailable, 503: CodeUnavailable,
+		504: CodeUnavailable, 507: CodeInternal, 302: CodeBadResponse,
+	} {
+		if got := statusCode(status); got != want {
+			t.Errorf("statusCode(%d) = %s, want %s", status, got, want)
+		}
+	}
+}
+
+func TestGraphQLCodes(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv)
+	for body, want := range map[string]Code{
+		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`:           CodeUnauthorized,
+		`{"errors":[{"message":"x","extensions":{"code":"NOT_FOUND"}}]}`:                 CodeNotFound,
+		`{"errors":[{"message":"x","extensions":{"code":"ALREADY_EXISTS"}}]}`:            CodeConflict,
+		`{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`: CodeInvalidArgument,
+		`{"errors":[{"message":"x","extensions":{"code":"RATE_LIMITED"}}]}`:              CodeRateLimited,
+		`{"errors":[{"message":"x","extensions":{"code":"SOMETHING"}}]}`:                 CodeInternal,
+		`{"errors":[{"message":"relogin required"}]}`:                                    CodeUnauthorized,
+		`{"errors":[{"message":"permission denied"}]}`:                                   CodeForbidden,
+		`{"errors":[{"message":"user already exists"}]}`:                                 CodeConflict,
+		`{"errors":[{"message":"entity does not exist"}]}`:                               CodeNotFound,
+		`{"errors":[{"message":"oops"}]}`:                                                CodeInternal,
+		`{"errors":[7]}`:                                                                 CodeInternal,
+	} {
+		srv.FailNext("GetViewer", wandbtest.Fault{Body: body})
+		_, err := c.Viewer(context.Background())
+		asError(t, err, "viewer", want)
+	}
+}
+
+func TestExcerpt(t *testing.T) {
+	long := strings.Repeat("é", 300)
+	if got := excerpt([]byte(long)); !strings.HasSuffix(got, "…") || len([]rune(got)) != excerptRunes+1 {
+		t.Errorf("long excerpt has %d runes", len([]rune(got)))
+	}
+	if got := excerpt([]byte("\xff\x00ok")); got != "\uFFFD ok" {
+		t.Errorf("excerpt of bad bytes = %q", got)
+	}
+	if got := excerpt([]byte("<p></p>")); got != "(no readable text)" {
+		t.Errorf("excerpt of empty HTML = %q", got)
+	}
+}
+
+const nginx502 = `<html>
+<head><title>502 Bad Gateway</title><style>body { color: red }</style></head>
+<body>
+<center><h1>502 Bad Gateway</h1></center>
+<hr><center>nginx/1.25.3</center>
+<script>var x = "<b>";</script>
+</body>
+</html>`

@@ -1,0 +1,173 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/Khan/genqlient/graphql"
+)
+
+// Sending: the one place requests leave the client. send runs the attempt
+// loop (retry.go decides what is retried and how long to wait, response.go
+// reads what came back); attempt sends once with the per-attempt timeout.
+
+// gqlClient is the genqlient graphql.Client for one call of the public
+// API: op is the call's Lua-facing name, which every error carries.
+type gqlClient struct {
+	c  *Client
+	op string
+}
+
+// MakeRequest implements graphql.Client.
+func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
+	err := g.c.send(ctx, g.op, req, resp)
+	if err == nil {
+		return nil // not a typed nil
+	}
+	return err
+}
+
+// gql returns the graphql.Client for the call named op.
+func (c *Client) gql(op string) graphql.Client { return gqlClient{c: c, op: op} }
+
+// attemptResult is what one attempt produced.
+type attemptResult struct {
+	status   int
+	header   http.Header
+	body     []byte
+	err      error // the transport or body-read error, if any
+	notSent  bool  // the request surely never reached the server (it could not connect)
+	timedOut bool  // the per-attempt timeout passed
+	tooLarge bool  // the body exceeded maxBody; body holds its first maxBody bytes
+}
+
+// send runs req with retries and decodes the answer into resp. Every
+// error it returns is an *Error for op.
+func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp *graphql.Response) *Error {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "cannot encode the request", Err: err})
+	}
+	mutation := strings.HasPrefix(strings.TrimSpace(req.Query), "mutation")
+	p := c.retry
+	for attempt := 1; ; attempt++ {
+		if err := ctx.Err(); err != nil {
+			return c.ctxError(op, err, nil)
+		}
+		start := time.Now()
+		r := c.attempt(ctx, body)
+		c.logger.DebugContext(ctx, "wandb request",
+			"op", op, "operation", req.OpName, "attempt", attempt,
+			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
+		if r.err == nil && !r.tooLarge && r.status >= 200 && r.status < 300 {
+			if e := c.decode(op, r, resp); e != nil {
+				return e
+			}
+			return nil
+		}
+		if err := ctx.Err(); err != nil {
+			return c.ctxError(op, err, nil)
+		}
+		failure := c.failure(op, r)
+		why, retry := retryable(mutation, r)
+		if !retry {
+			return failure
+		}
+		if attempt >= p.MaxAttempts {
+			if attempt > 1 {
+				failure.Message += fmt.Sprintf(" (gave up after %d attempts)", attempt)
+			}
+			return failure
+		}
+		wait, ok := c.backoff(attempt, r)
+		if !ok {
+			failure.Message += fmt.Sprintf(" (the server asked to retry after %s, longer than the %s allowed by RetryPolicy.MaxRetryAfter)",
+				wait, p.MaxRetryAfter)
+			return failure
+		}
+		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
+			failure.Message += " (the deadline leaves no time for another attempt)"
+			return failure
+		}
+		c.logger.InfoContext(ctx, "wandb retry",
+			"op", op, "operation", req.OpName, "attempt", attempt, "reason", why, "wait", wait)
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return c.ctxError(op, ctx.Err(), failure)
+		case <-t.C:
+		}
+	}
+}
+
+// attempt sends body once and reads the answer, within the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, body []byte) attemptResult {
+	actx, cancel := context.WithTimeout(ctx, c.timeout)
+	defer cancel()
+	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	if err != nil {
+		return attemptResult{err: err, notSent: true}
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	hreq.Header.Set("Accept", "application/json")
+	hreq.Header.Set("User-Agent", c.userAgent)
+	hreq.Header.Set("Use-Admin-Privileges", "true")
+	hresp, err := c.http.Do(hreq)
+	if err != nil {
+		return attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx)}
+	}
+	defer hresp.Body.Close()
+	r := attemptResult{status: hresp.StatusCode, header: hresp.Header}
+	r.body, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
+	if err != nil {
+		r.err, r.timedOut = err, timedOut(ctx, actx)
+		return r
+	}
+	if int64(len(r.body)) > c.maxBody {
+		r.body, r.tooLarge = r.body[:c.maxBody], true
+	}
+	return r
+}
+
+// timedOut reports whether the attempt's own timeout (not the caller's) passed.
+func timedOut(parent, attempt context.Context) bool {
+	return parent.Err() == nil && errors.Is(attempt.Err(), context.DeadlineExceeded)
+}
+
+// isDialError reports whether err happened while connecting, so the
+// request never reached the server.
+func isDialError(err error) bool {
+	var op *net.OpError
+	return errors.As(err, &op) && op.Op == "dial"
+}
+
+// ctxError is the error for a cancelled or expired caller context; last is
+// the failure that was about to be retried, if any.
+func (c *Client) ctxError(op string, err error, last *Error) *Error {
+	code, msg, status := CodeCanceled, "canceled", 0
+	if errors.Is(err, context.DeadlineExceeded) {
+		code, msg = CodeTimeout, "deadline exceeded"
+	}
+	if last != nil {
+		msg += " while waiting to retry after: " + last.Message
+		status = last.Status
+	}
+	return c.newError(Error{Op: op, Code: code, Status: status, Message: msg, Err: err})
+}
+
+// redactErr is err's text without secrets, for a log line; "" for nil.
+func (c *Client) redactErr(err error) string {
+	if err == nil {
+		return ""
+	}
+	return c.redact(err.Error())
+}

@@ -1,0 +1,143 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// TestCancelDuringRetryWait cancels while the client waits out a long
+// Retry-After: the call returns at once with context.Canceled.
+func TestCancelDuringRetryWait(t *testing.T) {
+	srv := newServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Retry.MaxRetryAfter = 2 * time.Hour
+		cfg.Logger = slog.New(hookHandler{msg: "wandb retry", fn: cancel})
+	})
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"3600"}}, Body: `{"error":"maintenance"}`})
+	_, err := c.Viewer(ctx)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	e := asError(t, err, "viewer", CodeCanceled)
+	if !strings.Contains(e.Message, "maintenance") || e.Status != 503 {
+		t.Errorf("error = %v, want it to keep the server's last answer", e)
+	}
+	if n := srv.Requests("GetViewer"); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+}
+
+// TestCancelInFlight cancels while the server holds the request.
+func TestCancelInFlight(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv)
+	ctx, cancel := context.WithCancel(context.Background())
+	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.Viewer(ctx)
+		done <- err
+	}()
+	for srv.Requests("GetViewer") == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	err := <-done
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("error = %v, want context.Canceled", err)
+	}
+	asError(t, err, "viewer", CodeCanceled)
+
+	// An already cancelled context sends nothing.
+	before := srv.Requests("")
+	_, err = c.Users(ctx, "")
+	asError(t, err, "users", CodeCanceled)
+	if srv.Requests("") != before {
+		t.Error("a cancelled context sent a request")
+	}
+}
+
+func TestDeadline(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxRetryAfter = 3 * time.Hour })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
+	defer cancel()
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"7200"}}})
+	_, err := c.Viewer(ctx)
+	if e := asError(t, err, "viewer", CodeUnavailable); !strings.Contains(e.Message, "deadline leaves no time") {
+		t.Errorf("message = %q", e.Message)
+	}
+	if n := srv.Requests("GetViewer"); n != 1 {
+		t.Errorf("%d attempts, want 1", n)
+	}
+
+	expired, cancel2 := context.WithDeadline(context.Background(), time.Now().Add(-time.Second))
+	defer cancel2()
+	_, err = c.Viewer(expired)
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("error = %v, want context.DeadlineExceeded", err)
+	}
+	asError(t, err, "viewer", CodeTimeout)
+}
+
+// TestAttemptTimeout: a query is retried after its attempt timed out; a
+// mutation is not (the server may have applied it).
+func TestAttemptTimeout(t *testing.T) {
+	srv := newServer(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.AttemptTimeout = 500 * time.Millisecond })
+	ctx := context.Background()
+	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
+	if _, err := c.Viewer(ctx); err != nil {
+		t.Fatalf("Viewer after a timed-out attempt: %v", err)
+	}
+	if n := srv.Requests("GetViewer"); n != 2 {
+		t.Errorf("%d GetViewer attempts, want 2", n)
+	}
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
+	_, err := c.CreateUser(ctx, "slow@example.com", false)
+	if e := asError(t, err, "create_user", CodeTimeout); !strings.Contains(e.Message, "AttemptTimeout") {
+		t.Errorf("message = %q", e.Message)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 1 {
+		t.Errorf("%d CreateUserFromAdmin attempts, want 1", n)
+	}
+}
+
+// TestLogging: one debug line per attempt, one info line per retry, and
+// never the key.
+func TestLogging(t *testing.T) {
+	srv := newServer(t)
+	var logs logBuffer
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 502, Body: "key " + srv.AdminKey})
+	srv.FailNext("GetViewer", wandbtest.Fault{Drop: true})
+	if _, err := c.Viewer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	if strings.Contains(out, srv.AdminKey) || strings.Contains(out, basicCredentials(srv.AdminKey)) {
+		t.Error("the log shows the key")
+	}
+	if n := logs.count(`"msg":"wandb request"`); n != 3 {
+		t.Errorf("%d attempt lines, want 3:\n%s", n, out)
+	}
+	if n := logs.count(`"msg":"wandb retry"`); n != 2 {
+		t.Errorf("%d retry lines, want 2:\n%s", n, out)
+	}
+	for _, want := range []string{`"op":"viewer"`, `"operation":"GetViewer"`, `"status":502`, `"reason":"HTTP 502"`, `"reason":"transport error"`} {
+		if !strings.Contains(out, want) {
+			t.Errorf("log lacks %s:\n%s", want, out)
+		}
+	}
+}
