@@ -43,7 +43,7 @@ func runLoop(b *testing.B, L *lua.LState, u lua.LValue, body string) {
 func BenchmarkUserField(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey()))
 	if err := L.DoString(`me = assert(wandb.viewer())`); err != nil {
 		b.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func BenchmarkParallelOverhead(b *testing.B) {
 func BenchmarkRoundTrip(b *testing.B) {
 	srv := wandbtest.NewServer()
 	b.Cleanup(srv.Close)
-	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey()))
 	var n atomic.Int64
 	L.SetGlobal("next_email", L.NewFunction(func(L *lua.LState) int {
 		L.Push(lua.LString(fmt.Sprintf("rt%d@example.com", n.Add(1))))
@@ -180,7 +180,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 					b.Fatal(err)
 				}
 				req.Header = last.Header.Clone()
-				req.SetBasicAuth("api", srv.AdminKey)
+				req.SetBasicAuth("api", srv.AdminKey())
 				resp, err := hc.Do(req)
 				if err != nil {
 					b.Fatal(err)
@@ -191,7 +191,7 @@ func BenchmarkRoundTrip(b *testing.B) {
 			} else {
 				req := httptest.NewRequest(http.MethodPost, "/graphql", bytes.NewReader(body))
 				req.Header = last.Header.Clone()
-				req.SetBasicAuth("api", srv.AdminKey)
+				req.SetBasicAuth("api", srv.AdminKey())
 				w := httptest.NewRecorder()
 				srv.ServeHTTP(w, req)
 				code = w.Code
@@ -253,7 +253,7 @@ func BenchmarkParallelThread(b *testing.B) {
 func BenchmarkParallelIndexLatency(b *testing.B) {
 	srv := wandbtest.NewServer(wandbtest.WithLatency(200 * time.Millisecond))
 	b.Cleanup(srv.Close)
-	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey()))
 	fn, err := L.LoadString(`
 		local items = {} for i = 1, 16 do items[i] = i end
 		local lazy = setmetatable({}, { __index = function(_, k) return assert(wandb.user("admin@example.com")).email .. k end })
@@ -283,7 +283,7 @@ const bulkLatency = 20 * time.Millisecond
 func BenchmarkBulkCreateUsers(b *testing.B) {
 	srv := wandbtest.NewServer(wandbtest.WithLatency(bulkLatency))
 	b.Cleanup(srv.Close)
-	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey))
+	L, _ := newState(b, newClient(b, srv.URL, srv.AdminKey()))
 	var run atomic.Int64 // a fresh e-mail prefix per iteration
 
 	script := func(conc int) string {

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 func TestToWandbError(t *testing.T) {
@@ -46,7 +47,7 @@ func TestToWandbError(t *testing.T) {
 }
 
 func TestWrapError(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	for _, tc := range []struct {
 		name      string
 		script    string
@@ -99,7 +100,7 @@ func TestWrapError(t *testing.T) {
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
+			L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
 			err := WrapError(L, L.DoString(tc.script))
 			var se *ScriptError
 			if !errors.As(err, &se) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"runtime"
 	"strings"
 	"testing"
@@ -25,21 +24,8 @@ import (
 
 const luaTestDir = "../testdata/lua"
 
-// secretShaped matches a wandbtest secret (40 hex characters), which a
-// failure message must not print.
-var secretShaped = regexp.MustCompile(`[0-9a-f]{40}`)
-
-// newSeededServer starts a wandbtest server with testdata/seed.json.
-func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	seed, err := wandbtest.LoadSeed("../testdata/seed.json")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := wandbtest.NewServer(append([]wandbtest.Option{wandbtest.WithSeed(seed)}, opts...)...)
-	t.Cleanup(srv.Close)
-	return srv
-}
+// seedFile is the seed most tests start their server with.
+const seedFile = "../testdata/seed.json"
 
 // newClient returns a client for the server at url authenticating with
 // key. It does not retry, so that faults injected by a test reach the
@@ -147,7 +133,7 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 // srv as the admin, and returns the script's error and printed output.
 func runLuaFile(t *testing.T, srv *wandbtest.Server, script string) (string, error) {
 	t.Helper()
-	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey))
+	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey()))
 	installTestLib(t, L, srv)
 	if err := L.DoFile(filepath.Join(luaTestDir, "_helpers.lua")); err != nil {
 		t.Fatalf("helpers: %v", err)
@@ -175,12 +161,12 @@ func TestLuaScripts(t *testing.T) {
 		}
 		n++
 		t.Run(strings.TrimSuffix(name, ".lua"), func(t *testing.T) {
-			srv := newSeededServer(t)
+			srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 			out, err := runLuaFile(t, srv, script)
 			if err != nil {
 				// The scripts handle secrets: mask anything shaped like one.
 				t.Errorf("%s failed:\n%s\noutput:\n%s", script,
-					secretShaped.ReplaceAllString(fmt.Sprint(err), "[secret]"), secretShaped.ReplaceAllString(out, "[secret]"))
+					wandbtest.MaskSecrets(fmt.Sprint(err)), wandbtest.MaskSecrets(out))
 			}
 		})
 	}
@@ -193,7 +179,7 @@ func TestLuaScripts(t *testing.T) {
 // that the server received only the one viewer request the script needs
 // for a User value, and that its users and keys are as seeded.
 func TestBadInputLeavesServerUnchanged(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	before := srv.Users()
 	if _, err := runLuaFile(t, srv, filepath.Join(luaTestDir, "bad_arguments.lua")); err != nil {
 		t.Fatalf("bad_arguments.lua: %v", err)
@@ -216,7 +202,7 @@ func TestBadInputLeavesServerUnchanged(t *testing.T) {
 // TestLuaTestFailureNamesScriptAndLine checks the harness itself: a failing
 // assertion is reported with the script's file and line.
 func TestLuaTestFailureNamesScriptAndLine(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	script := filepath.Join(t.TempDir(), "failing.lua")
 	if err := os.WriteFile(script, []byte("local x = 1\neq(x, 2, \"x\")\n"), 0o644); err != nil {
 		t.Fatal(err)
@@ -233,13 +219,13 @@ func TestLuaTestFailureNamesScriptAndLine(t *testing.T) {
 // TestTwoStatesDoNotMix runs two LStates with two clients of two servers
 // side by side: each sees its own identity and server.
 func TestTwoStatesDoNotMix(t *testing.T) {
-	srvA := newSeededServer(t)
-	srvB := newSeededServer(t)
+	srvA := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	srvB := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srvB.AddAPIKey("bob@example.com", "two states")
 	if err != nil {
 		t.Fatal(err)
 	}
-	LA, outA := newState(t, newClient(t, srvA.URL, srvA.AdminKey))
+	LA, outA := newState(t, newClient(t, srvA.URL, srvA.AdminKey()))
 	LB, outB := newState(t, newClient(t, srvB.URL, bobKey))
 	const script = `local wandb = require("wandb") print(assert(wandb.viewer()).email)`
 	for i := 0; i < 2; i++ {
@@ -269,12 +255,12 @@ func TestTwoStatesDoNotMix(t *testing.T) {
 // clients under two names): the metatables are registered once and each
 // module uses its own client.
 func TestSetupOncePerState(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srv.AddAPIKey("bob@example.com", "setup once")
 	if err != nil {
 		t.Fatal(err)
 	}
-	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey))
+	L, out := newState(t, newClient(t, srv.URL, srv.AdminKey()))
 	L.PreloadModule("wandb_bob", Loader(newClient(t, srv.URL, bobKey)))
 	if err := L.DoString(`a = require("wandb")`); err != nil {
 		t.Fatal(err)
@@ -312,9 +298,9 @@ func TestSetupOncePerState(t *testing.T) {
 // TestNilClient: with no default client the module functions raise, and
 // api objects still work.
 func TestNilClient(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	L, out := newState(t, nil)
-	L.SetGlobal("KEY", lua.LString(srv.AdminKey))
+	L.SetGlobal("KEY", lua.LString(srv.AdminKey()))
 	L.SetGlobal("URL", lua.LString(srv.URL))
 	if err := L.DoString(`
 		local wandb = require("wandb")
@@ -335,9 +321,9 @@ func TestNilClient(t *testing.T) {
 // request is in flight: the request stops and the script ends with the
 // cancellation.
 func TestContextCancelStopsRequest(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: 1 << 62}) // until cancelled
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	L.SetContext(ctx)
@@ -357,8 +343,8 @@ func TestContextCancelStopsRequest(t *testing.T) {
 // TestErrorValueIsGoError checks what an embedder sees: an error value
 // raised by a script is the *wandb.Error in the ApiError's object.
 func TestErrorValueIsGoError(t *testing.T) {
-	srv := newSeededServer(t)
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey))
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
 	err := L.DoString(`local wandb = require("wandb") assert(wandb.user("nobody@example.com"))`)
 	ae, ok := err.(*lua.ApiError)
 	if !ok {

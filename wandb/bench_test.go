@@ -10,13 +10,14 @@ import (
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // BenchmarkGetViewer is one uncached viewer query round trip on loopback
 // (the client's work plus wandbtest's handler).
 func BenchmarkGetViewer(b *testing.B) {
-	srv := newServerB(b)
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	srv := wandbtest.Start(b)
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -31,8 +32,8 @@ func BenchmarkGetViewer(b *testing.B) {
 
 // BenchmarkCreateUser is one createUser mutation round trip on loopback.
 func BenchmarkCreateUser(b *testing.B) {
-	srv := newServerB(b)
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	srv := wandbtest.Start(b)
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
 	if err != nil {
 		b.Fatal(err)
 	}

@@ -54,7 +54,7 @@ func TestViewerCached(t *testing.T) {
 }
 
 func TestViewerErrors(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	ctx := context.Background()
 
 	c := testClient(t, srv, func(cfg *Config) { cfg.APIKey = strings.Repeat("0", 40) })
@@ -146,7 +146,7 @@ func TestBaseURLNormalised(t *testing.T) {
 }
 
 func TestWithAPIKeyChecksKey(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	_, err := c.WithAPIKey("short")
 	e := asError(t, err, "config", CodeInvalidArgument)
@@ -158,13 +158,13 @@ func TestWithAPIKeyChecksKey(t *testing.T) {
 // TestWithServer: a client for another server keeps the settings (here the
 // User-Agent token and the retry policy) and sends its key only there.
 func TestWithServer(t *testing.T) {
-	first, second := newServer(t), newServer(t)
-	c, err := NewClient(Config{BaseURL: first.URL, APIKey: first.AdminKey, UserAgent: "probe/1",
+	first, second := wandbtest.Start(t), wandbtest.Start(t)
+	c, err := NewClient(Config{BaseURL: first.URL, APIKey: first.AdminKey(), UserAgent: "probe/1",
 		Retry: RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	other, err := c.WithServer(second.URL+"/", second.AdminKey)
+	other, err := c.WithServer(second.URL+"/", second.AdminKey())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -184,7 +184,7 @@ func TestWithServer(t *testing.T) {
 	if n := first.Requests(""); n != 0 {
 		t.Errorf("first server saw %d requests, want none", n)
 	}
-	if _, err := c.WithServer("ftp://example.com", second.AdminKey); err == nil {
+	if _, err := c.WithServer("ftp://example.com", second.AdminKey()); err == nil {
 		t.Error("WithServer accepted an ftp:// URL")
 	}
 	if _, err := c.WithServer(second.URL, "short"); err == nil {
@@ -194,9 +194,9 @@ func TestWithServer(t *testing.T) {
 
 // TestNoKeyInStrings: the key never shows in String, %v, %+v, %#v or logs.
 func TestNoKeyInStrings(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	var logs bytes.Buffer
-	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey, Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -214,7 +214,7 @@ func TestNoKeyInStrings(t *testing.T) {
 		cfg.String(), fmt.Sprintf("%v %+v %#v %s", cfg, cfg, cfg, cfg),
 		logs.String(), string(jsonCfg),
 	} {
-		if strings.Contains(s, srv.AdminKey) || strings.Contains(s, basicCredentials(srv.AdminKey)) {
+		if strings.Contains(s, srv.AdminKey()) || strings.Contains(s, basicCredentials(srv.AdminKey())) {
 			t.Errorf("a string shows the key")
 		}
 	}

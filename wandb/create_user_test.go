@@ -45,7 +45,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserChecksEmail(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	for _, email := range []string{"", "bob", "bob@", "@example.com", "Bob <bob@example.com>", " bob@example.com",
 		"bob@example.com\n", "a b@example.com", "bob@.com", "bob@example.", "<bob@example.com>"} {
@@ -61,7 +61,7 @@ func TestCreateUserChecksEmail(t *testing.T) {
 }
 
 func TestCreateUserNullResult(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Body: `{"data":{"result":{"user":null}}}`})
 	_, err := c.CreateUser(context.Background(), "dave@example.com", false)

@@ -20,7 +20,7 @@ func TestBasicCredentials(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.UserAgent = "admin-bot/2" })
 	v, err := c.Viewer(context.Background())
 	if err != nil {

@@ -22,8 +22,8 @@ import (
 // the server sends back, and checks that no error text, field, cause or
 // log line shows it.
 func TestNoErrorPathLeaksTheKey(t *testing.T) {
-	srv := newServer(t)
-	key := srv.AdminKey
+	srv := wandbtest.Start(t)
+	key := srv.AdminKey()
 	basic := basicCredentials(key)
 	ctx := context.Background()
 	var logs logBuffer

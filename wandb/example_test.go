@@ -20,7 +20,7 @@ func Example() {
 	}}}))
 	defer srv.Close()
 
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func setenv(vars map[string]string) (restore func()) {
 func ExampleUser_GenerateAPIKey() {
 	srv := wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com"}}}))
 	defer srv.Close()
-	admin, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	admin, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -138,7 +138,7 @@ func ExampleUser_GenerateAPIKey() {
 func ExampleError() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -15,26 +15,10 @@ import (
 // fastRetry keeps retry waits tiny so tests run quickly.
 var fastRetry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: time.Second}
 
-// newServer starts a wandbtest server, closed when the test ends.
-func newServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	srv := wandbtest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
-}
-
-// newServerB is newServer for benchmarks.
-func newServerB(b *testing.B, opts ...wandbtest.Option) *wandbtest.Server {
-	b.Helper()
-	srv := wandbtest.NewServer(opts...)
-	b.Cleanup(srv.Close)
-	return srv
-}
-
 // seeded returns a server holding alice, alicia and bob (alice with two keys).
 func seeded(t *testing.T) *wandbtest.Server {
 	t.Helper()
-	return newServer(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+	return wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
 		{Email: "alice@example.com", Username: "alice", Name: "Alice", Keys: []wandbtest.SeedKey{{Description: "laptop"}, {Description: "ci"}}, Teams: []string{"ml"}},
 		{Email: "alicia@example.org", Username: "alicia", Name: "Alicia"},
 		{Email: "bob@example.com", Username: "bob", Name: "Bob"},
@@ -45,7 +29,7 @@ func seeded(t *testing.T) *wandbtest.Server {
 // and any changes mod makes to the config.
 func testClient(t *testing.T, srv *wandbtest.Server, mods ...func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey, Retry: fastRetry}
+	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), Retry: fastRetry}
 	for _, m := range mods {
 		m(&cfg)
 	}

@@ -81,7 +81,7 @@ func TestUserLookup(t *testing.T) {
 // TestUserExactMatchWins: among several substring matches, the user whose
 // username or email equals the query, ignoring case, is the answer.
 func TestUserExactMatchWins(t *testing.T) {
-	srv := newServer(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
 		{Email: "ann@example.com", Username: "ann"},
 		{Email: "joann@example.com", Username: "joann"},
 		{Email: "dan@corp.example", Username: "Danny"},
@@ -128,7 +128,7 @@ func TestUserAmbiguous(t *testing.T) {
 }
 
 func TestUserAmbiguousManyCandidates(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	for i := range 12 {
 		if _, err := srv.AddUser(wandbtest.SeedUser{Email: fmt.Sprintf("user%02d@corp.example", i)}); err != nil {
 			t.Fatal(err)
@@ -169,7 +169,7 @@ func userNode(id, email string, apiKeys string) string {
 }
 
 func TestUsersDeduplicatedAndNullNodes(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	keys := `{"edges":[{"node":{"id":"k1","name":"n1","description":null}},{"node":null}]}`
 	body := `{"data":{"users":{"edges":[` + userNode("VXNlcjox", "a@x.com", keys) + `,{"node":null},` +
@@ -239,7 +239,7 @@ func TestUsersNeedsAdmin(t *testing.T) {
 
 // TestUsersPartialData: a field error in a 200 keeps the users that came back.
 func TestUsersPartialData(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	body := `{"data":{"users":{"edges":[` + userNode("VXNlcjox", "a@x.com", "null") + `,` +
 		userNode("VXNlcjoy", "b@x.com", `{"edges":[]}`) + `]}},

@@ -59,7 +59,7 @@ func TestErrorBodies(t *testing.T) {
 			CodeBadResponse, 304, "not modified (empty response body)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t)
+			srv := wandbtest.Start(t)
 			c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
 			srv.FailNext("GetViewer", tc.fault)
 			_, err := c.Viewer(context.Background())
@@ -81,7 +81,7 @@ func TestErrorBodies(t *testing.T) {
 }
 
 func TestResponseTooLarge(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.MaxResponseBytes = 64 })
 	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
 	_, err := c.Viewer(context.Background())
@@ -108,7 +108,7 @@ func TestStatusCodes(t *testing.T) {
 }
 
 func TestGraphQLCodes(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	for body, want := range map[string]Code{
 		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`:           CodeUnauthorized,

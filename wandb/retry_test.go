@@ -36,7 +36,7 @@ func TestQueryRetries(t *testing.T) {
 		{"Retry-After over the cap ends the retries", []wandbtest.Fault{{Status: 429, Header: ra("3600")}}, 1, CodeRateLimited},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t)
+			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
 			srv.FailNext("GetViewer", tc.faults...)
 			_, err := c.Viewer(context.Background())
@@ -55,7 +55,7 @@ func TestQueryRetries(t *testing.T) {
 }
 
 func TestRetryMessages(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500},
 		wandbtest.Fault{Status: 500, Body: `{"error":"still broken"}`})
@@ -120,7 +120,7 @@ func TestUnknownHostNotRetried(t *testing.T) {
 }
 
 func TestUnsupportedRedirectNotRetried(t *testing.T) {
-	front := newServer(t) // any server; the redirect target is what matters
+	front := wandbtest.Start(t) // any server; the redirect target is what matters
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("stopped after 10 redirects") }}
 	redirector := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, front.URL+"/graphql", http.StatusTemporaryRedirect)

@@ -15,7 +15,7 @@ import (
 // TestCancelDuringRetryWait cancels while the client waits out a long
 // Retry-After: the call returns at once with context.Canceled.
 func TestCancelDuringRetryWait(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	c := testClient(t, srv, func(cfg *Config) {
@@ -38,7 +38,7 @@ func TestCancelDuringRetryWait(t *testing.T) {
 
 // TestCancelInFlight cancels while the server holds the request.
 func TestCancelInFlight(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx, cancel := context.WithCancel(context.Background())
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
@@ -67,7 +67,7 @@ func TestCancelInFlight(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxRetryAfter = 3 * time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
 	defer cancel()
@@ -92,7 +92,7 @@ func TestDeadline(t *testing.T) {
 // TestAttemptTimeout: a query is retried after its attempt timed out; a
 // mutation is not (the server may have applied it).
 func TestAttemptTimeout(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.AttemptTimeout = 500 * time.Millisecond })
 	ctx := context.Background()
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
@@ -115,18 +115,18 @@ func TestAttemptTimeout(t *testing.T) {
 // TestLogging: one debug line per attempt, one info line per retry, and
 // never the key.
 func TestLogging(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.Logger = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	})
-	srv.FailNext("GetViewer", wandbtest.Fault{Status: 502, Body: "key " + srv.AdminKey})
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 502, Body: "key " + srv.AdminKey()})
 	srv.FailNext("GetViewer", wandbtest.Fault{Drop: true})
 	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	out := logs.String()
-	if strings.Contains(out, srv.AdminKey) || strings.Contains(out, basicCredentials(srv.AdminKey)) {
+	if strings.Contains(out, srv.AdminKey()) || strings.Contains(out, basicCredentials(srv.AdminKey())) {
 		t.Error("the log shows the key")
 	}
 	if n := logs.count(`"msg":"wandb request"`); n != 3 {

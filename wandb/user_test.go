@@ -3,7 +3,6 @@ package wandb
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -15,23 +14,14 @@ import (
 )
 
 // keyNames returns the names of keys for comparisons whose diffs reach
-// failure messages: a name longer than a listed key ID (20 characters) is
-// secret-shaped, the very bug such a test looks for, and is masked.
+// failure messages: a name that is a whole secret, the very bug such a test
+// looks for, is masked.
 func keyNames(keys []APIKey) []string {
 	out := make([]string, len(keys))
 	for i, k := range keys {
-		out[i] = maskSecretShaped(k.Name)
+		out[i] = wandbtest.MaskSecrets(k.Name)
 	}
 	return out
-}
-
-// maskSecretShaped returns name, or a placeholder if it is too long to be
-// a listed key ID and might be a secret.
-func maskSecretShaped(name string) string {
-	if len(name) > 20 {
-		return fmt.Sprintf("[secret-shaped, %d chars]", len(name))
-	}
-	return name
 }
 
 func serverKeyNames(t *testing.T, srv *wandbtest.Server, email string) []string {
@@ -42,7 +32,7 @@ func serverKeyNames(t *testing.T, srv *wandbtest.Server, email string) []string 
 	}
 	out := make([]string, len(info.Keys))
 	for i, k := range info.Keys {
-		out[i] = maskSecretShaped(k.Name)
+		out[i] = wandbtest.MaskSecrets(k.Name)
 	}
 	return out
 }
@@ -171,7 +161,7 @@ func TestGenerateAPIKey(t *testing.T) {
 	last := keys[len(keys)-1]
 	if last.Name != secret[:20] || deref(last.Description) != "ci runner" || last.ID == "" {
 		t.Errorf("appended key = {%s %s %v}, want the listed name (secret minus 20 chars) and the description",
-			last.ID, maskSecretShaped(last.Name), deref(last.Description))
+			last.ID, wandbtest.MaskSecrets(last.Name), deref(last.Description))
 	}
 	if diff := cmp.Diff(serverKeyNames(t, srv, wandbtest.AdminEmail), keyNames(keys)); diff != "" {
 		t.Errorf("client's list vs server's (-server +client):\n%s", diff)
@@ -261,7 +251,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 // TestGenerateAPIKeyNotRetriedAfterSend: the connection drops after the
 // server minted the key; a retry would mint a second one.
 func TestGenerateAPIKeyNotRetriedAfterSend(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	me, err := c.Viewer(ctx)
@@ -300,7 +290,7 @@ func TestMutationRetries(t *testing.T) {
 		{"drop before apply not retried", wandbtest.Fault{Drop: true}, 1, CodeTransport},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			srv := newServer(t)
+			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
 			srv.FailNext("CreateUserFromAdmin", tc.fault)
 			_, err := c.CreateUser(context.Background(), "eve@example.com", false)
@@ -319,7 +309,7 @@ func TestMutationRetries(t *testing.T) {
 }
 
 func TestGenerateAPIKeyNullResult(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	me, err := c.Viewer(context.Background())
 	if err != nil {

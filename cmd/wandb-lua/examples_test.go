@@ -24,15 +24,13 @@ var (
 	// keyNameRE matches a key name as wandbtest mints them (the first 20
 	// hex characters of a secret), which differ on every run.
 	keyNameRE = regexp.MustCompile(`\b[0-9a-f]{20}\b`)
-	// secretRE matches anything shaped like a wandbtest secret.
-	secretRE = regexp.MustCompile(`[0-9a-f]{40}`)
 )
 
 // golden compares out, with key names replaced by "<key name>" and each
 // replace pair applied, to testdata/golden/name.txt.
 func golden(t *testing.T, name, out string, replace ...string) {
 	t.Helper()
-	if secretRE.MatchString(out) {
+	if masked(out) != out {
 		t.Errorf("%s: the output contains a secret-shaped string", name)
 		return
 	}
@@ -79,12 +77,12 @@ func TestExampleQuickstart(t *testing.T) {
 	// Exactly the README's first command (with the built binary for "go run ./cmd/wandb-lua").
 	golden(t, "quickstart_local", runOK(t, nil, "--local", "scripts/examples/quickstart.lua"))
 
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "quickstart_alice_smith", runOK(t, keyEnv(t, srv, "alice.smith@example.com"), "scripts/examples/quickstart.lua"))
 }
 
 func TestExampleOnboard(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "onboard", runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/users.csv"))
 	for _, u := range []struct {
 		email string
@@ -112,7 +110,7 @@ func TestExampleOnboard(t *testing.T) {
 }
 
 func TestExampleKeyAudit(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "key_audit", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua", "example.com"))
 	golden(t, "key_audit_all", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua"))
 	if n := srv.Requests(""); n != 2 {
@@ -125,7 +123,7 @@ func TestExampleKeyAudit(t *testing.T) {
 }
 
 func TestExampleOffboard(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "offboard", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
 	if info, _ := srv.UserByEmail("alice@example.com"); len(info.Keys) != 0 {
 		t.Errorf("alice has %d keys left, want 0", len(info.Keys))
@@ -154,7 +152,7 @@ func TestExampleOffboard(t *testing.T) {
 }
 
 func TestExampleRotateKeys(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	env := keyEnv(t, srv, "bob@example.com") // bob: the seeded key and this one
 	oldKey := strings.TrimPrefix(env[1], "WANDB_API_KEY=")
 	dir := t.TempDir()

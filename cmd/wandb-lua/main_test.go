@@ -28,6 +28,9 @@ var binary string
 // repoRoot is the repository's top directory (tests run in cmd/wandb-lua).
 var repoRoot = filepath.Join("..", "..")
 
+// seedFile is the seed the tests' servers and the README's examples use.
+var seedFile = filepath.Join(repoRoot, "testdata", "seed.json")
+
 func TestMain(m *testing.M) {
 	dir, err := os.MkdirTemp("", "wandb-lua-test-")
 	if err != nil {
@@ -89,23 +92,12 @@ func runBinary(t *testing.T, env []string, stdin string, args ...string) result 
 // serverEnv returns the environment that points the binary at srv as the
 // admin.
 func serverEnv(srv *wandbtest.Server) []string {
-	return []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + srv.AdminKey}
-}
-
-func newSeededServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	seed, err := wandbtest.LoadSeed(filepath.Join(repoRoot, "testdata", "seed.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := wandbtest.NewServer(append([]wandbtest.Option{wandbtest.WithSeed(seed)}, opts...)...)
-	t.Cleanup(srv.Close)
-	return srv
+	return []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + srv.AdminKey()}
 }
 
 // masked returns a process's output for a failure message, with anything
 // shaped like a secret replaced: a failing test must not print a key.
-func masked(out string) string { return secretRE.ReplaceAllString(out, "[secret]") }
+func masked(out string) string { return wandbtest.MaskSecrets(out) }
 
 // check compares a run's exit code and output with the expectations:
 // stdout exactly (unless nil), stderr containing each of wantErr.
@@ -134,7 +126,7 @@ func TestHelpAndVersion(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	tests := []struct {
 		name string
 		env  []string
@@ -144,7 +136,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no script", nil, nil, "no script: give a script file, - for stdin, or -e 'chunk'"},
 		{"missing script", nil, []string{"--local", "no/such/script.lua"}, "cannot read script no/such/script.lua: no such file or directory"},
 		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "flag provided but not defined: -verbose"},
-		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey, "-e", "x=1"}, "flag provided but not defined: -api-key"},
+		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey(), "-e", "x=1"}, "flag provided but not defined: -api-key"},
 		{"flag without value", nil, []string{"--timeout"}, "flag needs an argument: -timeout"},
 		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, `invalid value "soon" for flag -timeout`},
 		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
@@ -153,7 +145,7 @@ func TestUsageErrors(t *testing.T) {
 		{"latency without local", nil, []string{"--latency", "5ms", "-e", "x=1"}, "--latency needs --local"},
 		{"bad seed", nil, []string{"--local", "--seed", "no/such/seed.json", "-e", "x=1"}, "--seed: wandbtest: load seed"},
 		{"no key", nil, []string{"-e", "x=1"}, "(machine api.wandb.ai, password <key>); or pass --api-key-file PATH (--local runs against a built-in test server)"},
-		{"bad base url", []string{"WANDB_API_KEY=" + srv.AdminKey}, []string{"--base-url", "ftp://example.com", "-e", "x=1"}, "must start with http:// or https://"},
+		{"bad base url", []string{"WANDB_API_KEY=" + srv.AdminKey()}, []string{"--base-url", "ftp://example.com", "-e", "x=1"}, "must start with http:// or https://"},
 		{"missing key file", nil, []string{"--api-key-file", "no/such/key", "-e", "x=1"}, "--api-key-file: open no/such/key: no such file or directory"},
 		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: flag provided but not defined: -port"},
 		{"serve extra argument", nil, []string{"serve", "x"}, `serve: unexpected argument "x"`},
@@ -163,7 +155,7 @@ func TestUsageErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := runBinary(t, tt.env, "", tt.args...)
 			check(t, r, 2, ptr(""), "wandb-lua: ", tt.want, "Run 'wandb-lua --help' for usage.")
-			if strings.Contains(r.stderr, srv.AdminKey) {
+			if strings.Contains(r.stderr, srv.AdminKey()) {
 				t.Error("stderr contains the API key")
 			}
 		})
@@ -213,7 +205,7 @@ func TestSyntaxError(t *testing.T) {
 }
 
 func TestScriptErrorIsKeyFree(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "fail.lua", "local wandb = require('wandb')\nlocal function f()\n  assert(wandb.user('nobody@example.com'))\nend\nf()\n")
 	r := runBinary(t, serverEnv(srv), "", p)
 	check(t, r, 1, ptr(""),
@@ -221,7 +213,7 @@ func TestScriptErrorIsKeyFree(t *testing.T) {
 		"stack traceback:",
 		p+":3: in function 'f'",
 		p+":5: in main chunk")
-	if strings.Contains(r.stderr, srv.AdminKey) {
+	if strings.Contains(r.stderr, srv.AdminKey()) {
 		t.Error("stderr contains the API key")
 	}
 
@@ -232,7 +224,7 @@ func TestScriptErrorIsKeyFree(t *testing.T) {
 }
 
 func TestArgsShebangStdinAndChunks(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "args.lua", "#!/usr/bin/env wandb-lua\nprint(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)\nprint(arg[-1], arg[-2], arg[-3])\nerror('line 4')\n")
 	r := runBinary(t, serverEnv(srv), "", "--timeout", "1m", p, "one", "--two")
 	check(t, r, 1, ptr(p+"\tone\t--two\t2\t2\tone\t--two\n1m\t--timeout\twandb-lua\n"), p+":4: line 4")
@@ -249,7 +241,7 @@ func TestArgsShebangStdinAndChunks(t *testing.T) {
 }
 
 func TestConfiguration(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srv.AddAPIKey("bob@example.com", "config test")
 	if err != nil {
 		t.Fatal(err)
@@ -260,7 +252,7 @@ func TestConfiguration(t *testing.T) {
 		check(t, runBinary(t, serverEnv(srv), "", "-e", who), 0, ptr("admin@example.com\n"))
 	})
 	t.Run("base url flag overrides the environment", func(t *testing.T) {
-		env := []string{"WANDB_BASE_URL=http://127.0.0.1:1", "WANDB_API_KEY=" + srv.AdminKey}
+		env := []string{"WANDB_BASE_URL=http://127.0.0.1:1", "WANDB_API_KEY=" + srv.AdminKey()}
 		check(t, runBinary(t, env, "", "--base-url", srv.URL, "-e", who), 0, ptr("admin@example.com\n"))
 	})
 	t.Run("key file", func(t *testing.T) {
@@ -268,7 +260,7 @@ func TestConfiguration(t *testing.T) {
 		if err := os.WriteFile(keyFile, []byte(bobKey+"\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		env := []string{"WANDB_API_KEY=" + srv.AdminKey} // the file wins
+		env := []string{"WANDB_API_KEY=" + srv.AdminKey()} // the file wins
 		check(t, runBinary(t, env, "", "--base-url", srv.URL, "--api-key-file", keyFile, "-e", who), 0, ptr("bob@example.com\n"))
 	})
 	t.Run("netrc for the base url flag's host", func(t *testing.T) {
@@ -287,7 +279,7 @@ func TestConfiguration(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
 	r := runBinary(t, serverEnv(srv), "", "--timeout", "200ms", "-e", "require('wandb').viewer()")
 	check(t, r, 1, ptr(""), "wandb-lua: the run took longer than --timeout 200ms and was stopped")
@@ -313,7 +305,7 @@ func TestInterruptCancelsRequest(t *testing.T) {
 		code int
 	}{{os.Interrupt, 130}, {syscall.SIGTERM, 143}} {
 		t.Run(tt.sig.String(), func(t *testing.T) {
-			srv := newSeededServer(t)
+			srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 			srv.FailNext("SearchUsers", wandbtest.Fault{Delay: time.Hour})
 			c := cmd(t, serverEnv(srv), "-e", "local u, err = require('wandb').user('alice') print('not reached', u, err)")
 			var out, errb bytes.Buffer

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // README.md cannot go stale: every command in its ```sh blocks is run
@@ -90,7 +92,7 @@ var envAssignment = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
 
 func TestREADMECommandsRun(t *testing.T) {
 	ci := ciLines(t)
-	srv := newSeededServer(t)
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	dir := t.TempDir()
 	host := strings.TrimPrefix(srv.URL, "http://")
 	replacer := strings.NewReplacer(
@@ -99,7 +101,7 @@ func TestREADMECommandsRun(t *testing.T) {
 		"new.key", filepath.Join(dir, "new.key"),
 		"wandb-state.json", filepath.Join(dir, "wandb-state.json"),
 	)
-	if err := os.WriteFile(filepath.Join(dir, "admin.key"), []byte(srv.AdminKey+"\n"), 0o600); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "admin.key"), []byte(srv.AdminKey()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 
@@ -107,7 +109,7 @@ func TestREADMECommandsRun(t *testing.T) {
 	netrc := ""
 	for _, b := range readmeBlocks(t, "text") {
 		if len(b) > 0 && strings.HasPrefix(b[0], "machine wandb.example.com") {
-			netrc = strings.NewReplacer("wandb.example.com", host, "<your API key>", srv.AdminKey).Replace(strings.Join(b, "\n") + "\n")
+			netrc = strings.NewReplacer("wandb.example.com", host, "<your API key>", srv.AdminKey()).Replace(strings.Join(b, "\n") + "\n")
 		}
 	}
 	if netrc == "" {

@@ -17,7 +17,7 @@ import (
 // with the helpers called alongside; -race checks the locking, the counts
 // check that no change was lost.
 func TestConcurrentRequests(t *testing.T) {
-	srv := newServer(t, wandbtest.WithStateFile(filepath.Join(t.TempDir(), "state.json")))
+	srv := wandbtest.Start(t, wandbtest.WithStateFile(filepath.Join(t.TempDir(), "state.json")))
 	const workers, rounds = 8, 5
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -70,7 +70,7 @@ func exercise(srv *wandbtest.Server, email, team string) error {
 		}
 		return json.Unmarshal(r.Data, into)
 	}
-	if err := send(srv.AdminKey, gql.CreateUserFromAdmin_Operation, map[string]any{"email": email, "admin": false}, nil); err != nil {
+	if err := send(srv.AdminKey(), gql.CreateUserFromAdmin_Operation, map[string]any{"email": email, "admin": false}, nil); err != nil {
 		return err
 	}
 	key, err := srv.AddAPIKey(email, "helper")
@@ -92,7 +92,7 @@ func exercise(srv *wandbtest.Server, email, team string) error {
 	if err := send(k.Name, gql.DeleteApiKey_Operation, map[string]any{"id": k.ID}, nil); err != nil {
 		return err
 	}
-	if err := send(srv.AdminKey, gql.SearchUsers_Operation, map[string]any{"query": "user-"}, nil); err != nil {
+	if err := send(srv.AdminKey(), gql.SearchUsers_Operation, map[string]any{"query": "user-"}, nil); err != nil {
 		return err
 	}
 	if err := srv.AddTeam(team, email); err != nil {

@@ -6,7 +6,7 @@
 //
 //	srv := wandbtest.NewServer()
 //	defer srv.Close()
-//	// point a client at srv.URL with srv.AdminKey
+//	// point a client at srv.URL with srv.AdminKey()
 //
 // The server serves POST /graphql from the same schema the wandb client is
 // generated from (../schema.graphql), with gqlgen, so every document a client
@@ -45,7 +45,11 @@
 // "operationName": ""), and is what FailNext, Requests and LastRequest match.
 // Anything but /graphql is answered 404, anything but POST on /graphql 405.
 //
-// Tests make the server misbehave with FailNext, slow it with WithLatency, and
-// watch it with Requests, LastRequest, InFlight, MaxInFlight and UserByEmail.
-// A Handler is safe for concurrent use; two handlers share nothing.
+// Start is NewServer for a test: it fails the test instead of panicking and
+// closes the server when the test ends; WithSeedFile seeds it from a JSON
+// file such as the repository's testdata/seed.json. Tests make the server
+// misbehave with FailNext, slow it with WithLatency, and watch it with
+// Requests, LastRequest, InFlight, MaxInFlight and UserByEmail.
+// MaskSecrets hides the secrets the server mints in what a failing test
+// prints. A Handler is safe for concurrent use; two handlers share nothing.
 package wandbtest

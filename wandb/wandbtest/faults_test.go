@@ -28,7 +28,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestFaultAnswers(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer",
 		wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"7"}}, Body: `{"error":"down for maintenance"}`},
 		wandbtest.Fault{Status: 502, Body: "<html><body>Bad Gateway</body></html>"},
@@ -46,7 +46,7 @@ func TestFaultAnswers(t *testing.T) {
 		{429, `{"x":1}`, "text/plain"},
 	}
 	for i, w := range want {
-		r := post(t, srv, call{key: srv.AdminKey, query: gql.GetViewer_Operation})
+		r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation})
 		if r.Status != w.status || string(r.Body) != w.body || r.Header.Get("Content-Type") != w.ctype {
 			t.Errorf("fault %d: got %d %q (%s), want %d %q (%s)", i, r.Status, r.Body, r.Header.Get("Content-Type"), w.status, w.body, w.ctype)
 		}
@@ -54,14 +54,14 @@ func TestFaultAnswers(t *testing.T) {
 			t.Errorf("fault 0: Retry-After %q, want 7", r.Header.Get("Retry-After"))
 		}
 	}
-	viewer(t, srv, srv.AdminKey) // the queue is empty again
+	viewer(t, srv, srv.AdminKey()) // the queue is empty again
 	if got := srv.Requests("GetViewer"); got != 5 {
 		t.Errorf("Requests(GetViewer) = %d, want 5 (faulted ones count)", got)
 	}
 }
 
 func TestFaultQueues(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("", wandbtest.Fault{Status: 500, Body: "any-1"}, wandbtest.Fault{Status: 500, Body: "any-2"})
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "viewer-1"})
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "viewer-2"})
@@ -70,7 +70,7 @@ func TestFaultQueues(t *testing.T) {
 	}
 	var got []string
 	for _, q := range []string{gql.GetViewer_Operation, gql.SearchUsers_Operation, gql.GetViewer_Operation, gql.GetViewer_Operation, "{ viewer { id } }"} {
-		got = append(got, string(post(t, srv, call{key: srv.AdminKey, query: q}).Body))
+		got = append(got, string(post(t, srv, call{key: srv.AdminKey(), query: q}).Body))
 	}
 	if diff := cmp.Diff([]string{"viewer-1", "any-1", "viewer-2", "any-2"}, got[:4]); diff != "" {
 		t.Errorf("fault order (-want +got):\n%s", diff)
@@ -84,7 +84,7 @@ func TestFaultQueues(t *testing.T) {
 }
 
 func TestFaultAppliesBeforeAuthentication(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "boom"})
 	if r := post(t, srv, call{query: gql.GetViewer_Operation}); r.Status != 500 {
 		t.Errorf("faulted request without credentials: status %d, want 500", r.Status)
@@ -95,9 +95,9 @@ func TestFaultAppliesBeforeAuthentication(t *testing.T) {
 }
 
 func TestFaultDrop(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true})
-	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey, query: gql.CreateUserFromAdmin_Operation,
+	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
 		vars: map[string]any{"email": "alice@example.com", "admin": false}})
 	if err == nil {
 		t.Fatal("dropped request: no transport error")
@@ -108,13 +108,13 @@ func TestFaultDrop(t *testing.T) {
 	if got := srv.Requests("CreateUserFromAdmin"); got != 1 {
 		t.Errorf("Requests = %d, want 1", got)
 	}
-	createUser(t, srv, srv.AdminKey, "alice@example.com", false).wantOK(t)
+	createUser(t, srv, srv.AdminKey(), "alice@example.com", false).wantOK(t)
 }
 
 func TestFaultAfterApply(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Status: 504, Body: "gateway timeout"})
-	r := createUser(t, srv, srv.AdminKey, "alice@example.com", false)
+	r := createUser(t, srv, srv.AdminKey(), "alice@example.com", false)
 	if r.Status != 504 || string(r.Body) != "gateway timeout" {
 		t.Errorf("got %d %q, want 504 gateway timeout", r.Status, r.Body)
 	}
@@ -125,7 +125,7 @@ func TestFaultAfterApply(t *testing.T) {
 	// The case a client must never retry: the mutation took effect and the
 	// connection dropped.
 	srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Drop: true})
-	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey, query: gql.GenerateApiKey_Operation,
+	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey(), query: gql.GenerateApiKey_Operation,
 		vars: map[string]any{"description": "lost"}})
 	if err == nil {
 		t.Fatal("dropped request: no transport error")
@@ -137,18 +137,18 @@ func TestFaultAfterApply(t *testing.T) {
 }
 
 func TestFaultDelay(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	const d = 30 * time.Millisecond
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d})
 	start := time.Now()
-	viewer(t, srv, srv.AdminKey) // a delay-only fault answers normally
+	viewer(t, srv, srv.AdminKey()) // a delay-only fault answers normally
 	if el := time.Since(start); el < d {
 		t.Errorf("delayed request took %v, want at least %v", el, d)
 	}
 
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d, Status: 500})
 	start = time.Now()
-	if r := post(t, srv, call{key: srv.AdminKey, query: gql.GetViewer_Operation}); r.Status != 500 {
+	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation}); r.Status != 500 {
 		t.Errorf("status %d, want 500", r.Status)
 	}
 	if el := time.Since(start); el < d {
@@ -157,12 +157,12 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultDelayEndsWithRequestContext(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour, AfterApply: true, Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		_, err := postErr(ctx, srv, call{key: srv.AdminKey, query: gql.CreateUserFromAdmin_Operation,
+		_, err := postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
 			vars: map[string]any{"email": "alice@example.com", "admin": false}})
 		done <- err
 	}()
@@ -175,18 +175,18 @@ func TestFaultDelayEndsWithRequestContext(t *testing.T) {
 	if _, ok := srv.UserByEmail("alice@example.com"); ok {
 		t.Error("a request canceled during its fault delay ran the operation")
 	}
-	viewer(t, srv, srv.AdminKey)
+	viewer(t, srv, srv.AdminKey())
 }
 
 func TestRequestRecording(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	if _, ok := srv.LastRequest(""); ok {
 		t.Error("LastRequest(\"\") before any request: ok")
 	}
 	aliceKey := addUser(t, srv, "alice@example.com", false)
-	viewer(t, srv, srv.AdminKey)
+	viewer(t, srv, srv.AdminKey())
 	viewer(t, srv, aliceKey)
-	post(t, srv, call{key: srv.AdminKey, query: gql.SearchUsers_Operation, vars: map[string]any{"query": "ali"},
+	post(t, srv, call{key: srv.AdminKey(), query: gql.SearchUsers_Operation, vars: map[string]any{"query": "ali"},
 		header: map[string]string{"Use-Admin-Privileges": "true", "X-Wandb-Username": ""}}).wantOK(t)
 	post(t, srv, call{query: gql.GetViewer_Operation}) // 401
 
@@ -229,11 +229,11 @@ func TestRequestRecording(t *testing.T) {
 }
 
 func TestOperationName(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	doc := "# leading comment\nquery First { viewer { id } }\nquery Second { viewer { name } }"
-	post(t, srv, call{key: srv.AdminKey, query: doc, opName: "Second"}).wantOK(t)
-	post(t, srv, call{key: srv.AdminKey, query: "  # c\n  query\n  Spaced { viewer { id } }"}).wantOK(t)
-	post(t, srv, call{key: srv.AdminKey, query: "{ viewer { id } }"}).wantOK(t)
+	post(t, srv, call{key: srv.AdminKey(), query: doc, opName: "Second"}).wantOK(t)
+	post(t, srv, call{key: srv.AdminKey(), query: "  # c\n  query\n  Spaced { viewer { id } }"}).wantOK(t)
+	post(t, srv, call{key: srv.AdminKey(), query: "{ viewer { id } }"}).wantOK(t)
 	for op, want := range map[string]int{"Second": 1, "First": 0, "Spaced": 1, "": 3} {
 		if got := srv.Requests(op); got != want {
 			t.Errorf("Requests(%q) = %d, want %d", op, got, want)
@@ -246,30 +246,30 @@ func TestOperationName(t *testing.T) {
 
 func TestLatency(t *testing.T) {
 	const d = 40 * time.Millisecond
-	srv := newServer(t, wandbtest.WithLatency(d))
+	srv := wandbtest.Start(t, wandbtest.WithLatency(d))
 	for range 2 {
 		start := time.Now()
-		viewer(t, srv, srv.AdminKey)
+		viewer(t, srv, srv.AdminKey())
 		if el := time.Since(start); el < d {
 			t.Errorf("request took %v, want at least the latency %v", el, d)
 		}
 	}
 	srv.SetLatency(2 * d)
 	start := time.Now()
-	viewer(t, srv, srv.AdminKey)
+	viewer(t, srv, srv.AdminKey())
 	if el := time.Since(start); el < 2*d {
 		t.Errorf("request took %v, want at least the new latency %v", el, 2*d)
 	}
 }
 
 func TestInFlight(t *testing.T) {
-	srv := newServer(t, wandbtest.WithLatency(time.Hour))
+	srv := wandbtest.Start(t, wandbtest.WithLatency(time.Hour))
 	const n = 6
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for range n {
 		wg.Go(func() {
-			_, _ = postErr(ctx, srv, call{key: srv.AdminKey, query: gql.GetViewer_Operation})
+			_, _ = postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation})
 		})
 	}
 	waitFor(t, "all requests in flight", func() bool { return srv.InFlight() == n })
@@ -287,7 +287,7 @@ func TestInFlight(t *testing.T) {
 		t.Errorf("MaxInFlight after reset = %d, want 0", got)
 	}
 	srv.SetLatency(0)
-	viewer(t, srv, srv.AdminKey)
+	viewer(t, srv, srv.AdminKey())
 	if got := srv.MaxInFlight(); got != 1 {
 		t.Errorf("MaxInFlight after one request = %d, want 1", got)
 	}
@@ -301,7 +301,7 @@ func TestCloseEndsWaitingRequests(t *testing.T) {
 	srv := wandbtest.NewServer(wandbtest.WithLatency(time.Hour))
 	done := make(chan error, 1)
 	go func() {
-		_, err := postErr(context.Background(), srv, call{key: srv.AdminKey, query: gql.GetViewer_Operation})
+		_, err := postErr(context.Background(), srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation})
 		done <- err
 	}()
 	waitFor(t, "the request to be in flight", func() bool { return srv.InFlight() == 1 })

@@ -90,13 +90,18 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		return nil, err
 	}
 	if !loaded {
-		for _, s := range o.seeds {
+		for _, load := range o.seeds {
+			s, err := load()
+			if err != nil {
+				return nil, err
+			}
 			for _, u := range s.Users {
-				if _, err := h.addUser(u); err != nil {
+				if _, err := h.addSeedUser(u); err != nil {
 					return nil, fmt.Errorf("wandbtest: seed: %w", err)
 				}
 			}
 		}
+
 	}
 	h.gql = newGraphQL(h)
 	if err := h.persist(); err != nil {
@@ -114,7 +119,7 @@ func (h *Handler) ensureAdmin() error {
 	admin := s.byEmail[AdminEmail]
 	if admin == nil {
 		var err error
-		if admin, err = s.addUser(AdminEmail, AdminUsername, AdminUsername, true); err != nil {
+		if admin, err = s.insertUser(AdminEmail, AdminUsername, AdminUsername, true); err != nil {
 			return fmt.Errorf("wandbtest: add admin: %w", err)
 		}
 	}
@@ -124,157 +129,6 @@ func (h *Handler) ensureAdmin() error {
 	}
 	return nil
 }
-
-// AdminKey returns the secret of the admin key that NewHandler minted: on a
-// fresh start, and when the state file it restored left the admin without a
-// key. It is "" when the handler restored a state file in which the admin
-// still has a key: the file holds only the key's hash, so that secret exists
-// only where it was shown when it was minted (the admin's old key keeps
-// working). Call AddAPIKey(AdminEmail, ...) to mint another.
-func (h *Handler) AdminKey() string { return h.adminKey }
-
-// SetLatency changes the latency added to every request (see WithLatency).
-func (h *Handler) SetLatency(d time.Duration) { h.latency.Store(int64(d)) }
-
-// AddUser adds a user, mints its Keys and joins it to its Teams (creating
-// them). It fails when the email is not local@domain or when the email or the
-// username is taken (case-insensitively).
-func (h *Handler) AddUser(u SeedUser) (UserInfo, error) {
-	info, err := h.addUser(u)
-	if err != nil {
-		return UserInfo{}, fmt.Errorf("wandbtest: add user: %w", err)
-	}
-	return info, h.persist()
-}
-
-func (h *Handler) addUser(su SeedUser) (UserInfo, error) {
-	s := h.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, t := range su.Teams {
-		if strings.TrimSpace(t) == "" {
-			return UserInfo{}, fmt.Errorf("user %s: empty team name", su.Email)
-		}
-	}
-	u, err := s.addUser(su.Email, su.Username, su.Name, su.Admin)
-	if err != nil {
-		return UserInfo{}, err
-	}
-	for _, k := range su.Keys {
-		desc := k.Description
-		s.addKey(u, &desc)
-	}
-	for _, t := range su.Teams {
-		if err := s.joinTeam(t, u); err != nil {
-			return UserInfo{}, err
-		}
-	}
-	return u.info(), nil
-}
-
-// AddAPIKey mints a key for the user with the given email (case-insensitive)
-// and returns its secret, which the handler does not keep.
-func (h *Handler) AddAPIKey(email, description string) (secret string, err error) {
-	s := h.store
-	s.mu.Lock()
-	u, err := s.userByEmail(email)
-	if err == nil {
-		_, secret = s.addKey(u, &description)
-	}
-	s.mu.Unlock()
-	if err != nil {
-		return "", fmt.Errorf("wandbtest: add api key: %w", err)
-	}
-	return secret, h.persist()
-}
-
-// AddTeam creates the team if it does not exist and adds the users with the
-// given emails to it. Nothing changes when one of the emails names no user.
-func (h *Handler) AddTeam(team string, memberEmails ...string) error {
-	s := h.store
-	s.mu.Lock()
-	err := func() error {
-		members := make([]*user, 0, len(memberEmails))
-		for _, e := range memberEmails {
-			u, err := s.userByEmail(e)
-			if err != nil {
-				return err
-			}
-			members = append(members, u)
-		}
-		if err := s.joinTeam(team, nil); err != nil {
-			return err
-		}
-		for _, u := range members {
-			_ = s.joinTeam(team, u) // the name was checked above
-		}
-		return nil
-	}()
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("wandbtest: add team %q: %w", team, err)
-	}
-	return h.persist()
-}
-
-// UserByEmail returns a snapshot of the user with that email
-// (case-insensitive), or false.
-func (h *Handler) UserByEmail(email string) (UserInfo, bool) {
-	s := h.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, err := s.userByEmail(email)
-	if err != nil {
-		return UserInfo{}, false
-	}
-	return u.info(), true
-}
-
-// Users returns a snapshot of every user, in creation order.
-func (h *Handler) Users() []UserInfo {
-	s := h.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	out := make([]UserInfo, 0, len(s.users))
-	for _, u := range s.users {
-		out = append(out, u.info())
-	}
-	return out
-}
-
-// Requests returns how many requests the handler received for operation op,
-// faulted ones included; op "" counts every request, whatever its path.
-func (h *Handler) Requests(op string) int {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if op == "" {
-		return h.total
-	}
-	return h.counts[op]
-}
-
-// LastRequest returns the most recent request for operation op ("" = any
-// request), or false if there was none.
-func (h *Handler) LastRequest(op string) (Request, bool) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if op == "" {
-		return h.lastAny, h.received
-	}
-	r, ok := h.last[op]
-	return r, ok
-}
-
-// InFlight returns how many requests the handler is serving now, counting
-// from the moment ServeHTTP is entered (latency and fault delays included).
-func (h *Handler) InFlight() int { return int(h.inFlight.Load()) }
-
-// MaxInFlight returns the highest InFlight seen since the handler was created
-// or ResetMaxInFlight was last called.
-func (h *Handler) MaxInFlight() int { return int(h.maxInFlight.Load()) }
-
-// ResetMaxInFlight sets MaxInFlight to the current InFlight.
-func (h *Handler) ResetMaxInFlight() { h.maxInFlight.Store(h.inFlight.Load()) }
 
 func (h *Handler) enter() {
 	n := h.inFlight.Add(1)
@@ -321,9 +175,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	st := &reqState{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client")}
+	ex := &exchange{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client")}
 	buf := &bufferedResponse{header: http.Header{}}
-	r2 := r.WithContext(context.WithValue(r.Context(), reqStateKey{}, st))
+	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	h.gql.ServeHTTP(buf, r2)
 
@@ -331,9 +185,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		fault.write(w)
 		return
 	}
-	st.mu.Lock()
-	status, plain := st.status, st.plainError
-	st.mu.Unlock()
+	ex.mu.Lock()
+	status, plain := ex.status, ex.plainError
+	ex.mu.Unlock()
 	if plain != "" {
 		writeJSON(w, status, map[string]string{"error": plain})
 		return
@@ -516,9 +370,10 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 	_, _ = w.Write(b.body.Bytes())
 }
 
-// reqState carries the caller to the resolvers and the HTTP status they ask
-// for back to ServeHTTP.
-type reqState struct {
+// exchange is what ServeHTTP and the resolvers of one request share: the
+// caller, passed to the resolvers, and the HTTP status they ask for, passed
+// back.
+type exchange struct {
 	caller       *user
 	publicClient bool // the User-Agent starts with "W&B Public Client"
 
@@ -527,29 +382,29 @@ type reqState struct {
 	plainError string // non-empty: answer {"error": plainError} instead of GraphQL
 }
 
-type reqStateKey struct{}
+type exchangeKey struct{}
 
-func stateFrom(ctx context.Context) *reqState {
-	st, _ := ctx.Value(reqStateKey{}).(*reqState)
-	if st == nil {
+func exchangeFrom(ctx context.Context) *exchange {
+	ex, _ := ctx.Value(exchangeKey{}).(*exchange)
+	if ex == nil {
 		// ServeHTTP always sets it; a resolver run otherwise is a bug here.
-		panic(errors.New("wandbtest: resolver called without request state"))
+		panic(errors.New("wandbtest: resolver called outside ServeHTTP"))
 	}
-	return st
+	return ex
 }
 
 // fail makes the answer's status code status (the first call wins).
-func (st *reqState) fail(status int) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	if st.status == 0 {
-		st.status = status
+func (ex *exchange) fail(status int) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	if ex.status == 0 {
+		ex.status = status
 	}
 }
 
 // failPlain replaces the GraphQL answer with {"error": msg} and status.
-func (st *reqState) failPlain(status int, msg string) {
-	st.mu.Lock()
-	defer st.mu.Unlock()
-	st.status, st.plainError = status, msg
+func (ex *exchange) failPlain(status int, msg string) {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	ex.status, ex.plainError = status, msg
 }

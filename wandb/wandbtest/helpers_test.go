@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
-	"regexp"
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -100,13 +99,10 @@ func opOf(c call) string {
 	return c.query
 }
 
-// secretPattern matches a wandbtest secret (40 lower-case hex characters).
-var secretPattern = regexp.MustCompile(`[0-9a-f]{40}`)
-
 // shown is the body for a failure message: a generateApiKey answer holds a
 // secret, and a secret never goes into a test's output.
 func (r result) shown() string {
-	return secretPattern.ReplaceAllString(string(r.Body), "[secret]")
+	return wandbtest.MaskSecrets(string(r.Body))
 }
 
 // decode unmarshals the answer's data into v.
@@ -136,13 +132,6 @@ func decodeID(t *testing.T, id string) string {
 }
 
 func ptr[T any](v T) *T { return &v }
-
-func newServer(t testing.TB, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	srv := wandbtest.NewServer(opts...)
-	t.Cleanup(srv.Close)
-	return srv
-}
 
 // addUser adds a user with a key and returns the key's secret.
 func addUser(t *testing.T, srv *wandbtest.Server, email string, admin bool) string {

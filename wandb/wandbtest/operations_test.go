@@ -130,8 +130,8 @@ func deleteKey(t *testing.T, srv *wandbtest.Server, key, id string) result {
 }
 
 func TestViewerOfAdmin(t *testing.T) {
-	srv := newServer(t)
-	got := viewer(t, srv, srv.AdminKey)
+	srv := wandbtest.Start(t)
+	got := viewer(t, srv, srv.AdminKey())
 	info, ok := srv.UserByEmail(wandbtest.AdminEmail)
 	if !ok || len(info.Keys) != 1 {
 		t.Fatalf("UserByEmail(admin) = %+v, %v; want the admin with one key", info, ok)
@@ -158,7 +158,7 @@ func TestViewerOfAdmin(t *testing.T) {
 	if got := decodeID(t, got.ID); got != "User:1" {
 		t.Errorf("admin id decodes to %q, want User:1", got)
 	}
-	if !strings.HasPrefix(srv.AdminKey, info.Keys[0].Name) || len(srv.AdminKey) != 40 {
+	if !strings.HasPrefix(srv.AdminKey(), info.Keys[0].Name) || len(srv.AdminKey()) != 40 {
 		t.Error("admin key is not 40 characters starting with its listed name")
 	}
 	if !strings.HasPrefix(srv.URL, "http://127.0.0.1:") {
@@ -167,8 +167,8 @@ func TestViewerOfAdmin(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
-	srv := newServer(t)
-	admin := srv.AdminKey
+	srv := wandbtest.Start(t)
+	admin := srv.AdminKey()
 	info, _ := srv.UserByEmail(wandbtest.AdminEmail)
 	keyID := info.Keys[0].Name
 	tests := []struct {
@@ -209,7 +209,7 @@ func basic(user, pass string) string {
 }
 
 func TestUsersSearch(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	for _, e := range []string{"alice@example.com", "alice.smith@example.com", "Bob@Example.org"} {
 		addUser(t, srv, e, false)
 	}
@@ -229,7 +229,7 @@ func TestUsersSearch(t *testing.T) {
 		{nil, all},
 	}
 	for _, tt := range tests {
-		got := emailsOf(t, searchUsers(t, srv, srv.AdminKey, tt.query))
+		got := emailsOf(t, searchUsers(t, srv, srv.AdminKey(), tt.query))
 		if diff := cmp.Diff(tt.want, got); diff != "" {
 			t.Errorf("users(%v) (-want +got):\n%s", tt.query, diff)
 		}
@@ -237,18 +237,18 @@ func TestUsersSearch(t *testing.T) {
 }
 
 func TestUsersSearchMatchesUsername(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "x@example.com", Username: "Zed"}); err != nil {
 		t.Fatal(err)
 	}
-	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey, "zED"))
+	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey(), "zED"))
 	if diff := cmp.Diff([]string{"x@example.com"}, got); diff != "" {
 		t.Errorf("users(zED) (-want +got):\n%s", diff)
 	}
 }
 
 func TestAdminOnlyOperations(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	key := addUser(t, srv, "alice@example.com", false)
 	before := len(srv.Users())
 	for _, tt := range []struct {
@@ -277,11 +277,11 @@ func TestAdminOnlyOperations(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	var data struct {
 		Result *struct{ User *userJSON }
 	}
-	createUser(t, srv, srv.AdminKey, "Alice.Smith+ml@Example.com", false).wantOK(t).decode(t, &data)
+	createUser(t, srv, srv.AdminKey(), "Alice.Smith+ml@Example.com", false).wantOK(t).decode(t, &data)
 	got := *data.Result.User
 	want := userJSON{
 		ID: got.ID, Name: "Alice.Smith+ml", Username: ptr("alice.smith-ml"),
@@ -300,21 +300,21 @@ func TestCreateUser(t *testing.T) {
 	}
 
 	// The username is made unique; admin: true and null are honoured.
-	createUser(t, srv, srv.AdminKey, "alice.smith-ml@other.org", true).wantOK(t).decode(t, &data)
+	createUser(t, srv, srv.AdminKey(), "alice.smith-ml@other.org", true).wantOK(t).decode(t, &data)
 	if u := data.Result.User; *u.Username != "alice.smith-ml-2" || !*u.Admin {
 		t.Errorf("second user: username %q admin %v, want alice.smith-ml-2 true", *u.Username, *u.Admin)
 	}
-	createUser(t, srv, srv.AdminKey, "admin@other.org", nil).wantOK(t).decode(t, &data)
+	createUser(t, srv, srv.AdminKey(), "admin@other.org", nil).wantOK(t).decode(t, &data)
 	if u := data.Result.User; *u.Username != "admin-2" || *u.Admin {
 		t.Errorf("third user: username %q admin %v, want admin-2 false", *u.Username, *u.Admin)
 	}
 }
 
 func TestCreateUserConflict(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	n := len(srv.Users())
-	r := createUser(t, srv, srv.AdminKey, "ALICE@example.COM", false)
+	r := createUser(t, srv, srv.AdminKey(), "ALICE@example.COM", false)
 	if r.Status != http.StatusConflict {
 		t.Fatalf("status %d, want 409; body %s", r.Status, r.Body)
 	}
@@ -330,9 +330,9 @@ func TestCreateUserConflict(t *testing.T) {
 }
 
 func TestCreateUserInvalidEmail(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	for _, email := range []string{"", "no-at-sign", "@example.com", "a@", "a@b@c", "a b@example.com"} {
-		r := createUser(t, srv, srv.AdminKey, email, false)
+		r := createUser(t, srv, srv.AdminKey(), email, false)
 		if r.Status != http.StatusOK || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "invalid email") {
 			t.Errorf("createUser(%q): status %d errors %v, want 200 with an invalid email error", email, r.Status, r.Errors)
 		}
@@ -345,7 +345,7 @@ func TestCreateUserInvalidEmail(t *testing.T) {
 var secretRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 func TestGenerateAPIKey(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 
 	k := generateKey(t, srv, aliceKey, "ci runner")
@@ -391,7 +391,7 @@ func TestGenerateAPIKey(t *testing.T) {
 }
 
 func TestDeleteAPIKey(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	bobKey := addUser(t, srv, "bob@example.com", false)
 	extra := generateKey(t, srv, aliceKey, "extra")
@@ -424,14 +424,14 @@ func TestDeleteAPIKey(t *testing.T) {
 
 	// An admin may delete anyone's key.
 	alice, _ := srv.UserByEmail("alice@example.com")
-	deleteKey(t, srv, srv.AdminKey, alice.Keys[0].ID).wantOK(t)
+	deleteKey(t, srv, srv.AdminKey(), alice.Keys[0].ID).wantOK(t)
 	if r := post(t, srv, call{key: aliceKey, query: gql.GetViewer_Operation}); r.Status != http.StatusUnauthorized {
 		t.Errorf("key deleted by admin: status %d, want 401", r.Status)
 	}
 
 	// Unknown or malformed ids: a GraphQL error in a 200, result null.
 	for _, id := range []string{extra.ID, "QXBpS2V5Ojk5OQ==", "not base64!", alice.ID, "QXBpS2V5OjAx", ""} {
-		r := deleteKey(t, srv, srv.AdminKey, id)
+		r := deleteKey(t, srv, srv.AdminKey(), id)
 		r.decode(t, &data)
 		if r.Status != http.StatusOK || len(r.Errors) != 1 || r.Errors[0].Message != "api key not found" || data.Result != nil {
 			t.Errorf("delete %q: status %d errors %v result %+v, want 200, api key not found, null", id, r.Status, r.Errors, data.Result)
@@ -444,9 +444,9 @@ func TestDeleteAPIKey(t *testing.T) {
 }
 
 func TestAPIKeysNeedPublicClient(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	for _, ua := range []string{"wandb-core", "Go-http-client/1.1", "W&B Internal Client 0.1"} {
-		r := post(t, srv, call{key: srv.AdminKey, query: gql.GetViewer_Operation, userAgent: ua})
+		r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation, userAgent: ua})
 		if r.Status != http.StatusOK || len(r.Errors) != 1 || r.Errors[0].Message != "relogin required" {
 			t.Fatalf("UA %q: status %d errors %v, want 200 and relogin required", ua, r.Status, r.Errors)
 		}
@@ -460,12 +460,12 @@ func TestAPIKeysNeedPublicClient(t *testing.T) {
 		}
 	}
 	// Without apiKeys in the selection, any client is fine.
-	r := post(t, srv, call{key: srv.AdminKey, query: `query GetDefaultEntity { viewer { id entity } }`, userAgent: "wandb-core"})
+	r := post(t, srv, call{key: srv.AdminKey(), query: `query GetDefaultEntity { viewer { id entity } }`, userAgent: "wandb-core"})
 	r.wantOK(t)
 }
 
 func TestTeams(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "bob@example.com", Teams: []string{"zeta", "ml"}}); err != nil {
 		t.Fatal(err)
@@ -482,7 +482,7 @@ func TestTeams(t *testing.T) {
 	var data struct {
 		Users struct{ Edges []struct{ Node userJSON } }
 	}
-	searchUsers(t, srv, srv.AdminKey, "example.com").wantOK(t).decode(t, &data)
+	searchUsers(t, srv, srv.AdminKey(), "example.com").wantOK(t).decode(t, &data)
 	got := map[string][]string{}
 	for _, e := range data.Users.Edges {
 		got[*e.Node.Email] = e.Node.teamNames()
@@ -524,14 +524,14 @@ func mustKey(t *testing.T, srv *wandbtest.Server, email string) string {
 }
 
 func TestSchemaValidation(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	for _, q := range []string{
 		`query Bad { viewer { nope } }`,
 		`query Bad { users(query: 1) { edges { node { id } } } }`,
 		`mutation Bad { createUser(input: {}) { user { id } } }`,
 		`query Bad { viewer { id `,
 	} {
-		r := post(t, srv, call{key: srv.AdminKey, query: q})
+		r := post(t, srv, call{key: srv.AdminKey(), query: q})
 		if r.Status == http.StatusOK || len(r.Errors) == 0 {
 			t.Errorf("%s: status %d errors %v, want a non-200 with errors", q, r.Status, r.Errors)
 		}
@@ -545,7 +545,7 @@ func TestSchemaValidation(t *testing.T) {
 }
 
 func TestPathsAndMethods(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	c := srv.Client()
 	for _, tt := range []struct {
 		method, path string
@@ -559,7 +559,7 @@ func TestPathsAndMethods(t *testing.T) {
 	} {
 		req, _ := http.NewRequest(tt.method, srv.URL+tt.path, strings.NewReader("{}"))
 		req.Header.Set("Content-Type", "application/json")
-		req.SetBasicAuth("api", srv.AdminKey)
+		req.SetBasicAuth("api", srv.AdminKey())
 		resp, err := c.Do(req)
 		if err != nil {
 			t.Fatal(err)

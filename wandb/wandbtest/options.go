@@ -7,7 +7,7 @@ type Option func(*options)
 
 type options struct {
 	latency   time.Duration
-	seeds     []Seed
+	seeds     []func() (Seed, error) // in the order of the options
 	stateFile string
 }
 
@@ -24,7 +24,18 @@ func WithLatency(d time.Duration) Option {
 // applied when WithStateFile loads an existing state file: the state already
 // holds what the seed added when the file was first written.
 func WithSeed(s Seed) Option {
-	return func(o *options) { o.seeds = append(o.seeds, s) }
+	return func(o *options) {
+		o.seeds = append(o.seeds, func() (Seed, error) { return s, nil })
+	}
+}
+
+// WithSeedFile is WithSeed for the seed in a JSON file (see LoadSeed):
+// NewHandler fails when the file cannot be read or is not a valid seed.
+// Seeds apply in the order of the options.
+func WithSeedFile(path string) Option {
+	return func(o *options) {
+		o.seeds = append(o.seeds, func() (Seed, error) { return LoadSeed(path) })
+	}
 }
 
 // WithStateFile keeps the handler's data in the file at path: NewHandler loads
@@ -32,7 +43,7 @@ func WithSeed(s Seed) Option {
 // file in the same directory, fsynced, then renamed over path), so a crash
 // never leaves a broken file. The file holds users, teams and keys with the
 // SHA-256 of each secret, never a secret, so it holds no usable key. See
-// Handler.AdminKey for what that means for the admin key after a restart.
+// Handler.AdminKey() for what that means for the admin key after a restart.
 func WithStateFile(path string) Option {
 	return func(o *options) { o.stateFile = path }
 }

@@ -28,7 +28,7 @@ func newGraphQL(h *Handler) *handler.Server {
 // the public client's, as the W&B backend does.
 func gateFirstPartyFields(ctx context.Context, next graphql.Resolver) (any, error) {
 	fc := graphql.GetFieldContext(ctx)
-	if fc != nil && fc.Object == "User" && fc.Field.Name == "apiKeys" && !stateFrom(ctx).publicClient {
+	if fc != nil && fc.Object == "User" && fc.Field.Name == "apiKeys" && !exchangeFrom(ctx).publicClient {
 		return nil, errors.New("relogin required")
 	}
 	return next(ctx)
@@ -45,20 +45,20 @@ type mutationResolver struct{ *resolver }
 var errPermission = errors.New("permission denied: this operation needs an instance admin")
 
 func (q queryResolver) Viewer(ctx context.Context) (*graph.User, error) {
-	st := stateFrom(ctx)
+	ex := exchangeFrom(ctx)
 	s := q.h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return st.caller.model(), nil
+	return ex.caller.model(), nil
 }
 
 func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserConnection, error) {
-	st := stateFrom(ctx)
+	ex := exchangeFrom(ctx)
 	s := q.h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !st.caller.admin {
-		st.fail(http.StatusForbidden)
+	if !ex.caller.admin {
+		ex.fail(http.StatusForbidden)
 		return nil, errPermission
 	}
 	var qs string
@@ -73,15 +73,15 @@ func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserCon
 }
 
 func (m mutationResolver) CreateUser(ctx context.Context, in graph.CreateUserInput) (*graph.CreateUserPayload, error) {
-	st := stateFrom(ctx)
+	ex := exchangeFrom(ctx)
 	s := m.h.store
 	s.mu.Lock()
-	if !st.caller.admin {
+	if !ex.caller.admin {
 		s.mu.Unlock()
-		st.fail(http.StatusForbidden)
+		ex.fail(http.StatusForbidden)
 		return nil, errPermission
 	}
-	u, err := s.addUser(strings.TrimSpace(in.Email), "", "", in.Admin != nil && *in.Admin)
+	u, err := s.insertUser(strings.TrimSpace(in.Email), "", "", in.Admin != nil && *in.Admin)
 	var out *graph.User
 	if err == nil {
 		out = u.model()
@@ -89,20 +89,20 @@ func (m mutationResolver) CreateUser(ctx context.Context, in graph.CreateUserInp
 	s.mu.Unlock()
 	switch {
 	case errors.Is(err, errExists):
-		st.failPlain(http.StatusConflict, err.Error())
+		ex.failPlain(http.StatusConflict, err.Error())
 		return nil, err
 	case err != nil:
 		return nil, err
 	}
 	if err := m.h.persist(); err != nil {
-		st.fail(http.StatusInternalServerError)
+		ex.fail(http.StatusInternalServerError)
 		return nil, err
 	}
 	return &graph.CreateUserPayload{User: out}, nil
 }
 
 func (m mutationResolver) GenerateAPIKey(ctx context.Context, in graph.GenerateAPIKeyInput) (*graph.GenerateAPIKeyPayload, error) {
-	st := stateFrom(ctx)
+	ex := exchangeFrom(ctx)
 	s := m.h.store
 	s.mu.Lock()
 	var desc *string
@@ -110,18 +110,18 @@ func (m mutationResolver) GenerateAPIKey(ctx context.Context, in graph.GenerateA
 		d := *in.Description
 		desc = &d
 	}
-	k, secret := s.addKey(st.caller, desc)
+	k, secret := s.addKey(ex.caller, desc)
 	out := &graph.APIKey{ID: gqlID("ApiKey", k.id), Name: secret, Description: desc}
 	s.mu.Unlock()
 	if err := m.h.persist(); err != nil {
-		st.fail(http.StatusInternalServerError)
+		ex.fail(http.StatusInternalServerError)
 		return nil, err
 	}
 	return &graph.GenerateAPIKeyPayload{APIKey: out}, nil
 }
 
 func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKeyInput) (*graph.DeleteAPIKeyPayload, error) {
-	st := stateFrom(ctx)
+	ex := exchangeFrom(ctx)
 	s := m.h.store
 	s.mu.Lock()
 	var k *apiKey
@@ -132,8 +132,8 @@ func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKe
 	switch {
 	case k == nil:
 		err = errors.New("api key not found")
-	case k.owner != st.caller && !st.caller.admin:
-		st.fail(http.StatusForbidden)
+	case k.owner != ex.caller && !ex.caller.admin:
+		ex.fail(http.StatusForbidden)
 		err = errors.New("permission denied: the api key belongs to another user")
 	default:
 		s.deleteKey(k)
@@ -143,7 +143,7 @@ func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKe
 		return nil, err
 	}
 	if err := m.h.persist(); err != nil {
-		st.fail(http.StatusInternalServerError)
+		ex.fail(http.StatusInternalServerError)
 		return nil, err
 	}
 	ok := true

@@ -19,7 +19,7 @@ func TestExampleSeed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, wandbtest.WithSeed(seed))
+	srv := wandbtest.Start(t, wandbtest.WithSeed(seed))
 	users := srv.Users()
 	if len(users) != len(seed.Users)+1 {
 		t.Fatalf("%d users, want the admin and %d seeded", len(users), len(seed.Users))
@@ -39,7 +39,7 @@ func TestExampleSeed(t *testing.T) {
 		}
 	}
 	// Two users share "alice": what ambiguity tests need.
-	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey, "alice"))
+	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey(), "alice"))
 	if diff := cmp.Diff([]string{"alice@example.com", "alice.smith@example.com"}, got); diff != "" {
 		t.Errorf("users(alice) (-want +got):\n%s", diff)
 	}
@@ -47,7 +47,7 @@ func TestExampleSeed(t *testing.T) {
 	var data struct {
 		Users struct{ Edges []struct{ Node userJSON } }
 	}
-	searchUsers(t, srv, srv.AdminKey, "alice@example.com").wantOK(t).decode(t, &data)
+	searchUsers(t, srv, srv.AdminKey(), "alice@example.com").wantOK(t).decode(t, &data)
 	alice, _ := srv.UserByEmail("alice@example.com")
 	if diff := cmp.Diff([]string{alice.Keys[0].Name, alice.Keys[1].Name}, data.Users.Edges[0].Node.keyNames()); diff != "" {
 		t.Errorf("alice's listed keys (-want +got):\n%s", diff)
@@ -103,8 +103,13 @@ func TestSeedErrors(t *testing.T) {
 }
 
 func TestSeedsApplyInOrder(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "seed.json")
+	if err := os.WriteFile(file, []byte(`{"users": [{"email": "a@example.net"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	h, err := wandbtest.NewHandler(
 		wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "a@example.com"}}}),
+		wandbtest.WithSeedFile(file),
 		wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "a@example.org"}}}),
 	)
 	if err != nil {
@@ -112,15 +117,34 @@ func TestSeedsApplyInOrder(t *testing.T) {
 	}
 	var got []string
 	for _, u := range h.Users() {
-		got = append(got, u.Username)
+		got = append(got, u.Email)
 	}
-	if diff := cmp.Diff([]string{"admin", "a", "a-2"}, got); diff != "" {
-		t.Errorf("usernames (-want +got):\n%s", diff)
+	if diff := cmp.Diff([]string{"admin@example.com", "a@example.com", "a@example.net", "a@example.org"}, got); diff != "" {
+		t.Errorf("users (-want +got):\n%s", diff)
+	}
+}
+
+func TestWithSeedFileErrors(t *testing.T) {
+	missing := filepath.Join(t.TempDir(), "missing.json")
+	if _, err := wandbtest.NewHandler(wandbtest.WithSeedFile(missing)); err == nil || !strings.Contains(err.Error(), missing) {
+		t.Errorf("NewHandler with a missing seed file: %v", err)
+	}
+}
+
+func TestMaskSecrets(t *testing.T) {
+	srv := wandbtest.Start(t)
+	key, err := srv.AddAPIKey(wandbtest.AdminEmail, "mask")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := wandbtest.MaskSecrets("new key " + key + ", old " + srv.AdminKey() + " (id " + key[:20] + ")")
+	if want := "new key [secret], old [secret] (id " + key[:20] + ")"; got != want {
+		t.Errorf("MaskSecrets = %q, want %q", wandbtest.MaskSecrets(got), want)
 	}
 }
 
 func TestHelperErrors(t *testing.T) {
-	srv := newServer(t)
+	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	before := srv.Users()
 	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "ALICE@example.com"}); err == nil {

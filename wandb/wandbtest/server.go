@@ -3,18 +3,17 @@ package wandbtest
 import (
 	"net/http"
 	"net/http/httptest"
+	"testing"
 )
 
 // Server is a Handler listening on a loopback address, like an
-// httptest.Server: point a client at URL with AdminKey.
+// httptest.Server: point a client at URL with AdminKey().
 type Server struct {
 	*Handler
 
 	// URL is the base URL of the server, http://127.0.0.1:<port>, without a
 	// trailing slash; GraphQL is served at URL + "/graphql".
 	URL string
-	// AdminKey is the secret of the built-in admin's key (Handler.AdminKey).
-	AdminKey string
 
 	srv *httptest.Server
 }
@@ -28,7 +27,7 @@ func NewServer(opts ...Option) *Server {
 		panic(err)
 	}
 	srv := httptest.NewServer(h)
-	return &Server{Handler: h, URL: srv.URL, AdminKey: h.AdminKey(), srv: srv}
+	return &Server{Handler: h, URL: srv.URL, srv: srv}
 }
 
 // Close closes the server's connections, including those of requests that
@@ -42,3 +41,18 @@ func (s *Server) Close() {
 // Client returns an HTTP client configured for the server; Close closes its
 // idle connections.
 func (s *Server) Client() *http.Client { return s.srv.Client() }
+
+// Start is NewServer for a test or benchmark: it fails tb, rather than
+// panicking, when the server cannot be set up, and closes the server when
+// tb's test ends.
+func Start(tb testing.TB, opts ...Option) *Server {
+	tb.Helper()
+	h, err := NewHandler(opts...)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	srv := httptest.NewServer(h)
+	s := &Server{Handler: h, URL: srv.URL, srv: srv}
+	tb.Cleanup(s.Close)
+	return s
+}

@@ -20,7 +20,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	seed := wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com", Teams: []string{"ml"}, Keys: []wandbtest.SeedKey{{Description: "seeded"}}}}}
 
 	srv := wandbtest.NewServer(wandbtest.WithStateFile(path), wandbtest.WithSeed(seed))
-	adminKey := srv.AdminKey
+	adminKey := srv.AdminKey()
 	if adminKey == "" {
 		t.Fatal("fresh state: AdminKey is empty")
 	}
@@ -56,8 +56,8 @@ func TestStateSurvivesRestart(t *testing.T) {
 
 	// Restart: same data, same keys work; the seed is not applied again
 	// (bob would be a duplicate).
-	srv2 := newServer(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(seed))
-	if srv2.AdminKey != "" {
+	srv2 := wandbtest.Start(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(seed))
+	if srv2.AdminKey() != "" {
 		t.Error("restored state: AdminKey is set, want empty (the file has only hashes)")
 	}
 	if diff := cmp.Diff(before, srv2.Users()); diff != "" {
@@ -104,23 +104,23 @@ func TestStateMintsAdminKeyWhenNoneLeft(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "state.json")
 	srv := wandbtest.NewServer(wandbtest.WithStateFile(path))
 	admin, _ := srv.UserByEmail(wandbtest.AdminEmail)
-	deleteKey(t, srv, srv.AdminKey, admin.Keys[0].ID).wantOK(t)
+	deleteKey(t, srv, srv.AdminKey(), admin.Keys[0].ID).wantOK(t)
 	srv.Close()
 
-	srv2 := newServer(t, wandbtest.WithStateFile(path))
-	if srv2.AdminKey == "" {
+	srv2 := wandbtest.Start(t, wandbtest.WithStateFile(path))
+	if srv2.AdminKey() == "" {
 		t.Fatal("the admin had no key left, yet no new key was minted")
 	}
-	if got := viewer(t, srv2, srv2.AdminKey); *got.Email != wandbtest.AdminEmail {
+	if got := viewer(t, srv2, srv2.AdminKey()); *got.Email != wandbtest.AdminEmail {
 		t.Errorf("new admin key authenticates as %s", *got.Email)
 	}
 	// And that key survives the next restart.
 	srv2.Close()
-	srv3 := newServer(t, wandbtest.WithStateFile(path))
-	if srv3.AdminKey != "" {
+	srv3 := wandbtest.Start(t, wandbtest.WithStateFile(path))
+	if srv3.AdminKey() != "" {
 		t.Error("third start minted another admin key")
 	}
-	viewer(t, srv3, srv2.AdminKey)
+	viewer(t, srv3, srv2.AdminKey())
 }
 
 func TestStateWithoutAdmin(t *testing.T) {
@@ -130,8 +130,8 @@ func TestStateWithoutAdmin(t *testing.T) {
 	if err := os.WriteFile(path, []byte(state), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, wandbtest.WithStateFile(path))
-	if got := viewer(t, srv, srv.AdminKey); *got.Email != wandbtest.AdminEmail || decodeID(t, got.ID) != "User:3" {
+	srv := wandbtest.Start(t, wandbtest.WithStateFile(path))
+	if got := viewer(t, srv, srv.AdminKey()); *got.Email != wandbtest.AdminEmail || decodeID(t, got.ID) != "User:3" {
 		t.Errorf("admin added to a state without one: %s %s", *got.Email, decodeID(t, got.ID))
 	}
 }
@@ -191,20 +191,20 @@ func TestStateSaveFailure(t *testing.T) {
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)
 	}
-	srv := newServer(t, wandbtest.WithStateFile(filepath.Join(dir, "state.json")))
+	srv := wandbtest.Start(t, wandbtest.WithStateFile(filepath.Join(dir, "state.json")))
 	if err := os.RemoveAll(dir); err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range []result{
-		createUser(t, srv, srv.AdminKey, "alice@example.com", false),
-		post(t, srv, call{key: srv.AdminKey, query: gql.GenerateApiKey_Operation, vars: map[string]any{"description": "x"}}),
+		createUser(t, srv, srv.AdminKey(), "alice@example.com", false),
+		post(t, srv, call{key: srv.AdminKey(), query: gql.GenerateApiKey_Operation, vars: map[string]any{"description": "x"}}),
 	} {
 		if r.Status != http.StatusInternalServerError || len(r.Errors) != 1 || !strings.Contains(r.Errors[0].Message, "save state") {
 			t.Errorf("mutation with an unwritable state file: status %d errors %v, want 500 save state", r.Status, r.Errors)
 		}
 	}
 	admin, _ := srv.UserByEmail(wandbtest.AdminEmail)
-	if r := deleteKey(t, srv, srv.AdminKey, admin.Keys[1].ID); r.Status != http.StatusInternalServerError {
+	if r := deleteKey(t, srv, srv.AdminKey(), admin.Keys[1].ID); r.Status != http.StatusInternalServerError {
 		t.Errorf("deleteApiKey with an unwritable state file: status %d, want 500", r.Status)
 	}
 	if _, err := srv.AddAPIKey(wandbtest.AdminEmail, "x"); err == nil {

@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,9 +20,10 @@ const (
 	AdminUsername = "admin"
 )
 
-// keyIDLen is how many characters of a secret its listed name (key ID) keeps:
-// W&B lists a legacy key as "the key minus the last 20 characters".
-const secretLen, keyIDLen = 40, 20
+// secretLen is the length of a secret. hiddenLen is how many of its last
+// characters the key's listed name (its key ID) leaves out: W&B lists a
+// legacy key as "the key minus the last 20 characters".
+const secretLen, hiddenLen = 40, 20
 
 // Errors the store returns; the resolvers map them to HTTP statuses.
 var (
@@ -135,6 +137,17 @@ func newSecret() string {
 	return hex.EncodeToString(b[:])
 }
 
+// secretShaped matches what newSecret returns.
+var secretShaped = regexp.MustCompile(`[0-9a-f]{40}`)
+
+// MaskSecrets returns s with everything shaped like a secret this server
+// mints (40 lower-case hexadecimal characters) replaced by "[secret]". A
+// test passes what it prints on failure (a response body, a script's
+// output) through it, so that a failing test never shows a usable key.
+func MaskSecrets(s string) string {
+	return secretShaped.ReplaceAllString(s, "[secret]")
+}
+
 // splitEmail checks that email looks like local@domain and returns the parts.
 func splitEmail(email string) (local string, err error) {
 	local, domain, ok := strings.Cut(email, "@")
@@ -163,8 +176,8 @@ func (s *store) usernameFrom(local string) string {
 	return name
 }
 
-// addUser stores a user. username and name default from the email.
-func (s *store) addUser(email, username, name string, admin bool) (*user, error) {
+// insertUser stores a user. username and name default from the email.
+func (s *store) insertUser(email, username, name string, admin bool) (*user, error) {
 	local, err := splitEmail(email)
 	if err != nil {
 		return nil, err
@@ -203,7 +216,7 @@ func (s *store) addKey(u *user, description *string) (*apiKey, string) {
 	k := &apiKey{
 		id:          s.nextKey,
 		owner:       u,
-		name:        secret[:len(secret)-keyIDLen],
+		name:        secret[:len(secret)-hiddenLen],
 		description: description,
 		hash:        hashSecret(secret),
 	}
