@@ -8,8 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	lua "github.com/yuin/gopher-lua"
-
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -60,12 +58,7 @@ func TestUserTostringFallback(t *testing.T) {
 		{&wandb.User{Name: "Al Example"}, `<User "Al Example">`},
 		{&wandb.User{}, "<User ???>"},
 	}
-	L := lua.NewState()
-	defer L.Close()
-	L.PreloadModule("wandb", Loader(nil))
-	if err := L.DoString(`require("wandb")`); err != nil {
-		t.Fatal(err)
-	}
+	L, _ := newState(t, nil)
 	for _, tt := range tests {
 		if got := L.ToStringMeta(newUser(L, tt.u)).String(); got != tt.want {
 			t.Errorf("tostring = %s, want %s", got, tt.want)
