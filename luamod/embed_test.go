@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb"
+	lua "github.com/yuin/gopher-lua"
 )
 
 // TestImports checks the dependency rule of the embedding contract: the
@@ -36,11 +37,52 @@ func TestImports(t *testing.T) {
 			if path == "github.com/wandb-lua/wandb-lua/wandb" {
 				importsWandb = true
 			}
+			// wandb.parallel depends only on what gopher-lua documents:
+			// no reflection on its internals, no look at the Go stack.
+			if path == "reflect" || path == "runtime" || path == "unsafe" {
+				t.Errorf("%s imports %s", name, path)
+			}
 		}
 	}
 	if !importsWandb {
 		t.Error("no file of luamod imports package wandb")
 	}
+}
+
+// TestBuiltinsLeftAlone: loading the module replaces assert (see the
+// package doc) and no other global; pcall, xpcall and the coroutine
+// library stay gopher-lua's own.
+func TestBuiltinsLeftAlone(t *testing.T) {
+	L := lua.NewState()
+	defer L.Close()
+	before := map[string]lua.LValue{}
+	L.G.Global.ForEach(func(k, v lua.LValue) { before[k.String()] = v })
+	coroutine := L.GetGlobal("coroutine").(*lua.LTable)
+	coFuncs := map[string]lua.LValue{}
+	coroutine.ForEach(func(k, v lua.LValue) { coFuncs[k.String()] = v })
+	L.PreloadModule("wandb", Loader(nil))
+	if err := L.DoString(`require("wandb")`); err != nil {
+		t.Fatal(err)
+	}
+	L.G.Global.ForEach(func(k, v lua.LValue) {
+		name := k.String()
+		switch {
+		case name == "assert":
+			if v == before[name] {
+				t.Error("assert was not replaced")
+			}
+		case name == "package" || name == "_G" || name == "_LOADED":
+		case before[name] == nil:
+			t.Errorf("the module added the global %s", name)
+		case v != before[name]:
+			t.Errorf("the module replaced the global %s", name)
+		}
+	})
+	coroutine.ForEach(func(k, v lua.LValue) {
+		if coFuncs[k.String()] != v {
+			t.Errorf("the module replaced coroutine.%s", k)
+		}
+	})
 }
 
 // TestUserTostringFallback checks tostring(u) for users without an email,

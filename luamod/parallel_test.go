@@ -85,11 +85,14 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 			g := newGatedServer(t, tc.wantMax)
 			L, _ := gatedState(t, g)
 			// active counts, on the Lua side, the items between the start
-			// of fn and the end of its request.
+			// of fn and the end of its request; started records the order
+			// in which items start.
 			if err := L.DoString(`
 				local active = 0
 				peak = 0
+				local started = {}
 				local r = wandb.parallel(` + items(tc.n) + `, function(x)
+					started[#started + 1] = x
 					active = active + 1
 					peak = math.max(peak, active)
 					local list = assert(wandb.users("nobody" .. x))
@@ -98,6 +101,7 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 				end, ` + tc.opts + `)
 				assert(#r == ` + itoa(tc.n) + `)
 				for i = 1, #r do assert(r[i] == i, "result " .. i) end
+				for i = 1, #started do assert(started[i] == i, "item " .. started[i] .. " started " .. i .. "th") end
 			`); err != nil {
 				t.Fatal(err)
 			}
