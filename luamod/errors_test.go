@@ -36,7 +36,7 @@ func TestToWandbError(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := toWandbError("user", tt.err)
-			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(wandb.Error{}, "Err")); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmpopts.IgnoreFields(wandb.Error{}, "Err"), cmpopts.IgnoreUnexported(wandb.Error{})); diff != "" {
 				t.Errorf("toWandbError (-want +got):\n%s", diff)
 			}
 			if !errors.Is(got, tt.err) && got != tt.err && !errors.Is(tt.err, got) {

@@ -6,13 +6,22 @@
 // usually from [ConfigFromEnv] (WANDB_API_KEY, WANDB_BASE_URL, netrc). It
 // finds users ([Client.Viewer], [Client.User], [Client.Users]), creates
 // them ([Client.CreateUser]), and manages a [User]'s keys
-// ([User.GenerateAPIKey], [User.DeleteAPIKey]).
+// ([User.GenerateAPIKey], [User.DeleteAPIKey]). Teams ([Client.Team],
+// [Client.CreateTeam]) have members ([Team.Members]), invitations
+// ([Team.Invite] with [ByEmail] or [ByUsername]) and service accounts
+// ([Team.CreateServiceAccount]); [Member.Delete] removes a member or an
+// invite.
 //
 // Where the SDK is lax, this package is strict: a lookup that matches
 // several users is an error listing them, not the first match; deleting a
-// key the server did not confirm is an error; a key is generated only for
-// the identity the server will issue it to; a mutation is never retried
-// once it may have taken effect; and the server's error text is kept.
+// key or a member the server did not confirm is an error; a key is
+// generated only for the identity the server will issue it to; a missing
+// team is ErrNotFound and a failed team creation its own error; an invite
+// says whether it names an email or a username; a new service account is
+// found by its ID, not its position. A mutation is never retried once it
+// may have taken effect, unless the server's state shows it did not (team
+// creation, invites and removals are checked that way when an answer is
+// lost); and the server's error text is kept.
 //
 // Every error is an [*Error] with a [Code]; match with errors.Is against
 // the sentinels ([ErrNotFound], ...) or errors.As. A key never appears in

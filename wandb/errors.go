@@ -62,6 +62,11 @@ type Error struct {
 	Message    string   // the server's text where it gave one, else ours
 	Candidates []string // for CodeAmbiguous: the matching users, as User.String()
 	Err        error    // the cause, if any (context.Canceled, a net error, ...)
+
+	// unsure is set on the failure of a mutation that may have taken effect
+	// (the request reached the server and no answer said it was refused),
+	// so that the caller can look at the server's state before reporting.
+	unsure bool
 }
 
 // Error returns one line: "wandb: <op>: <message> (HTTP <status>)".

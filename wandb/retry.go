@@ -138,3 +138,18 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 	}
 	return 0, false
 }
+
+// mayHaveApplied reports whether a failed attempt of a mutation may have
+// taken effect: the request reached the server, and the answer is not one
+// that says it was refused (a 4xx, 429 or 503 with Retry-After included).
+func mayHaveApplied(r attemptResult) bool {
+	switch {
+	case r.err != nil:
+		return !r.notSent
+	case r.tooLarge:
+		return true
+	case r.status == http.StatusServiceUnavailable && len(r.header.Values("Retry-After")) > 0:
+		return false
+	}
+	return r.status >= 500
+}

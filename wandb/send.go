@@ -69,14 +69,20 @@ func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
 		if r.err == nil && !r.tooLarge && r.status >= 200 && r.status < 300 {
 			if e := c.decode(op, r, resp); e != nil {
+				// The server answered 2xx: it applied the mutation, whatever
+				// the body failed to say.
+				e.unsure = mutation && e.Code == CodeBadResponse
 				return e
 			}
 			return nil
 		}
 		if err := ctx.Err(); err != nil {
-			return c.ctxError(op, err, nil)
+			e := c.ctxError(op, err, nil)
+			e.unsure = mutation && r.err != nil && !r.notSent
+			return e
 		}
 		failure := c.failure(op, r)
+		failure.unsure = mutation && mayHaveApplied(r)
 		why, retry := retryable(mutation, r)
 		if !retry {
 			return failure

@@ -57,6 +57,44 @@ func (h *Handler) addSeedUser(su SeedUser) (UserInfo, error) {
 	return u.info(), nil
 }
 
+// applySeed adds the users and then the teams of sd.
+func (h *Handler) applySeed(sd Seed) error {
+	for _, u := range sd.Users {
+		if _, err := h.addSeedUser(u); err != nil {
+			return err
+		}
+	}
+	s := h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, st := range sd.Teams {
+		if err := s.joinTeam(st.Name, nil); err != nil {
+			return err
+		}
+		t := s.teamByName[st.Name]
+		for _, email := range st.Admins {
+			u, err := s.userByEmail(email)
+			if err != nil {
+				return fmt.Errorf("team %s: %w", st.Name, err)
+			}
+			if m := t.member(u); m != nil {
+				m.admin = true
+			} else {
+				s.addMember(t, u, true)
+			}
+		}
+		for _, email := range st.Invites {
+			if _, err := splitEmail(email); err != nil {
+				return fmt.Errorf("team %s: %w", st.Name, err)
+			}
+			if _, err := s.invite(t, s.byEmail[strings.ToLower(email)], email, false); err != nil {
+				return fmt.Errorf("team %s: %w", st.Name, err)
+			}
+		}
+	}
+	return nil
+}
+
 // AddAPIKey mints a key for the user with the given email (case-insensitive)
 // and returns its secret, which the handler does not keep.
 func (h *Handler) AddAPIKey(email, description string) (secret string, err error) {
@@ -74,7 +112,8 @@ func (h *Handler) AddAPIKey(email, description string) (secret string, err error
 }
 
 // AddTeam creates the team if it does not exist and adds the users with the
-// given emails to it. Nothing changes when one of the emails names no user.
+// given emails to it as members (not team admins). Nothing changes when one
+// of the emails names no user.
 func (h *Handler) AddTeam(team string, memberEmails ...string) error {
 	s := h.store
 	s.mu.Lock()
@@ -160,3 +199,46 @@ func (h *Handler) MaxInFlight() int { return int(h.maxInFlight.Load()) }
 
 // ResetMaxInFlight sets MaxInFlight to the current InFlight.
 func (h *Handler) ResetMaxInFlight() { h.maxInFlight.Store(h.inFlight.Load()) }
+
+// Team returns a snapshot of the team with that name, or false.
+func (h *Handler) Team(name string) (TeamInfo, bool) {
+	s := h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.teamByName[name]
+	if t == nil {
+		return TeamInfo{}, false
+	}
+	return t.info(), true
+}
+
+// AcceptInvite accepts the pending invite to team of the user with that
+// email, as the user would in the W&B app: the user becomes a member (a
+// team admin if invited as one). It fails when there is no such invite, or
+// no user with that email yet.
+func (h *Handler) AcceptInvite(team, email string) error {
+	s := h.store
+	s.mu.Lock()
+	err := func() error {
+		t, err := s.teamByEntityName(team)
+		if err != nil {
+			return err
+		}
+		u, err := s.userByEmail(email)
+		if err != nil {
+			return err
+		}
+		for _, inv := range t.invites {
+			if inv.user == u {
+				s.addMember(t, u, inv.admin)
+				return nil
+			}
+		}
+		return fmt.Errorf("%w: %s has no pending invite to %s", errNoMember, email, team)
+	}()
+	s.mu.Unlock()
+	if err != nil {
+		return fmt.Errorf("wandbtest: accept invite: %w", err)
+	}
+	return h.persist()
+}

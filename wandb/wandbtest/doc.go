@@ -35,6 +35,29 @@
 //     non-owner non-admin gets HTTP 403 with a GraphQL error; an id that names
 //     no key gets a GraphQL error in an HTTP 200 with a null result.
 //   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
+//   - entity(name) is the team with that name, a user's own entity (isTeam
+//     false, no members) for a username, or null. A team's members are its
+//     members in the order they joined (member id: the user's ID), then its
+//     pending invites in the order they were sent (member id:
+//     base64("Invite:<n>"), pending true, username null for an address no
+//     user has). accountType is USER, or SERVICE for a service account.
+//     apiKey is always null: the server keeps no secret.
+//   - createTeam makes the caller, or teamAdminUserName (which only an
+//     instance admin may name), the team's admin and first member. Team
+//     names share the namespace of usernames: a taken name is HTTP 409. A
+//     name must be 1 to 64 of a-z, 0-9, '.', '_', '-'.
+//   - createInvite (team admins and instance admins, else 403) invites a user
+//     by username (404 for an unknown one) or an address, which may belong
+//     to no user yet; someone already a member or invited gets 409. Invites
+//     stay pending: AcceptInvite plays the user accepting one, and a user
+//     created for an invited address is linked to the invite.
+//   - deleteInvite(id, entityName) withdraws an invite or removes a member
+//     (team admins, instance admins, or a member leaving); an id the team
+//     does not list is a GraphQL error with HTTP 404 and a null result.
+//   - createServiceAccount (team admins and instance admins) adds a user with
+//     no email, the description as its name, a username "<team>-service"
+//     (-2, -3, ...) and an API key, as a member of the team. User.teams
+//     lists a user's teams (not its pending invites).
 //   - As the real backend gates first-party fields on the public client's
 //     User-Agent, selecting User.apiKeys without a User-Agent that starts with
 //     "W&B Public Client" yields the GraphQL error "relogin required" for that

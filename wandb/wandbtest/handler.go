@@ -95,10 +95,8 @@ func NewHandler(opts ...Option) (*Handler, error) {
 			if err != nil {
 				return nil, err
 			}
-			for _, u := range s.Users {
-				if _, err := h.addSeedUser(u); err != nil {
-					return nil, fmt.Errorf("wandbtest: seed: %w", err)
-				}
+			if err := h.applySeed(s); err != nil {
+				return nil, fmt.Errorf("wandbtest: seed: %w", err)
 			}
 		}
 

@@ -1,7 +1,6 @@
 package wandbtest_test
 
 import (
-	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -46,17 +45,12 @@ type keyJSON struct {
 }
 
 // keyNames returns the listed key names. They reach failure messages, so a
-// name longer than a key ID (20 characters), which might be a secret, is
-// masked.
+// name that is a whole secret is masked.
 func (u userJSON) keyNames() []string {
 	out := []string{}
 	if u.APIKeys != nil {
 		for _, e := range u.APIKeys.Edges {
-			name := e.Node.Name
-			if len(name) > 20 {
-				name = fmt.Sprintf("[secret-shaped, %d chars]", len(name))
-			}
-			out = append(out, name)
+			out = append(out, wandbtest.MaskSecrets(e.Node.Name))
 		}
 	}
 	return out

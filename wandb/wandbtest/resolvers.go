@@ -153,7 +153,11 @@ func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKe
 // model returns the GraphQL view of u; s.mu must be held.
 func (u *user) model() *graph.User {
 	admin := u.admin
-	username, email, entity := u.username, u.email, u.username
+	username, entity := u.username, u.username
+	var email *string
+	if u.email != "" {
+		email = &u.email
+	}
 	keys := &graph.APIKeyConnection{Edges: make([]*graph.APIKeyEdge, 0, len(u.keys))}
 	for _, k := range u.keys {
 		keys.Edges = append(keys.Edges, &graph.APIKeyEdge{Node: &graph.APIKey{
@@ -164,16 +168,13 @@ func (u *user) model() *graph.User {
 	}
 	teams := &graph.EntityConnection{Edges: make([]*graph.EntityEdge, 0, len(u.teams))}
 	for _, t := range u.teams {
-		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: &graph.Entity{
-			ID:   gqlID("Entity", t.id),
-			Name: t.name,
-		}})
+		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(false)})
 	}
 	return &graph.User{
 		ID:       gqlID("User", u.id),
 		Name:     u.name,
 		Username: &username,
-		Email:    &email,
+		Email:    email,
 		Admin:    &admin,
 		Entity:   &entity,
 		APIKeys:  keys,

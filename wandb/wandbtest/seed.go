@@ -11,9 +11,20 @@ import (
 // JSON file with LoadSeed:
 //
 //	{"users": [{"email": "alice@example.com", "teams": ["ml"],
-//	            "keys": [{"description": "laptop"}]}]}
+//	            "keys": [{"description": "laptop"}]}],
+//	 "teams": [{"name": "ml", "admins": ["alice@example.com"]}]}
+//
+// Users are added first, then teams.
 type Seed struct {
 	Users []SeedUser `json:"users"`
+	Teams []SeedTeam `json:"teams,omitempty"`
+}
+
+// SeedTeam is a team to add, or to complete when a user's Teams created it.
+type SeedTeam struct {
+	Name    string   `json:"name"`
+	Admins  []string `json:"admins,omitempty"`  // emails of users to make team admins (members if they were not)
+	Invites []string `json:"invites,omitempty"` // emails to invite (pending), of users or not
 }
 
 // SeedUser is a user to add. Only Email is required: Username defaults to one
@@ -53,6 +64,11 @@ func LoadSeed(path string) (Seed, error) {
 	for i, u := range s.Users {
 		if u.Email == "" {
 			return Seed{}, fmt.Errorf("wandbtest: load seed %s: user %d has no email", path, i+1)
+		}
+	}
+	for i, t := range s.Teams {
+		if t.Name == "" {
+			return Seed{}, fmt.Errorf("wandbtest: load seed %s: team %d has no name", path, i+1)
 		}
 	}
 	return s, nil

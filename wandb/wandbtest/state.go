@@ -9,21 +9,25 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/atomicfile"
 )
 
-// stateVersion is the format of state files; loading another fails.
-const stateVersion = 1
+// stateVersion is the format of the state files NewHandler writes. It
+// reads version 1 too (before team admins, invites and service accounts):
+// its team members are plain members.
+const stateVersion = 2
 
 // stateFile is what WithStateFile persists: enough to restart, no secrets.
 type stateFile struct {
-	Version  int         `json:"version"`
-	NextUser int         `json:"next_user"`
-	NextKey  int         `json:"next_key"`
-	NextTeam int         `json:"next_team"`
-	Users    []stateUser `json:"users"`
-	Teams    []stateTeam `json:"teams"`
+	Version    int         `json:"version"`
+	NextUser   int         `json:"next_user"`
+	NextKey    int         `json:"next_key"`
+	NextTeam   int         `json:"next_team"`
+	NextInvite int         `json:"next_invite,omitempty"`
+	Users      []stateUser `json:"users"`
+	Teams      []stateTeam `json:"teams"`
 }
 
 type stateUser struct {
@@ -32,6 +36,7 @@ type stateUser struct {
 	Username string     `json:"username"`
 	Name     string     `json:"name"`
 	Admin    bool       `json:"admin,omitempty"`
+	Service  bool       `json:"service,omitempty"` // a service account, without an email
 	Keys     []stateKey `json:"keys"`
 }
 
@@ -43,23 +48,34 @@ type stateKey struct {
 }
 
 type stateTeam struct {
+	ID      int           `json:"id"`
+	Name    string        `json:"name"`
+	Members []int         `json:"members"`          // user IDs, in the order they joined
+	Admins  []int         `json:"admins,omitempty"` // the members who are team admins
+	Invites []stateInvite `json:"invites,omitempty"`
+}
+
+type stateInvite struct {
 	ID      int    `json:"id"`
-	Name    string `json:"name"`
-	Members []int  `json:"members"` // user IDs
+	Email   string `json:"email"`
+	User    int    `json:"user,omitempty"` // the invited user's ID; 0 for an address no user has
+	Admin   bool   `json:"admin,omitempty"`
+	Created string `json:"created"` // RFC 3339
 }
 
 // snapshot encodes the store; s.mu must be held.
 func (s *store) snapshot() ([]byte, error) {
 	sf := stateFile{
-		Version:  stateVersion,
-		NextUser: s.nextUser,
-		NextKey:  s.nextKey,
-		NextTeam: s.nextTeam,
-		Users:    make([]stateUser, 0, len(s.users)),
-		Teams:    make([]stateTeam, 0, len(s.teams)),
+		Version:    stateVersion,
+		NextUser:   s.nextUser,
+		NextKey:    s.nextKey,
+		NextTeam:   s.nextTeam,
+		NextInvite: s.nextInvite,
+		Users:      make([]stateUser, 0, len(s.users)),
+		Teams:      make([]stateTeam, 0, len(s.teams)),
 	}
 	for _, u := range s.users {
-		su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Keys: []stateKey{}}
+		su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service, Keys: []stateKey{}}
 		for _, k := range u.keys {
 			su.Keys = append(su.Keys, stateKey{ID: k.id, Name: k.name, Description: k.description, SHA256: k.hash})
 		}
@@ -68,7 +84,17 @@ func (s *store) snapshot() ([]byte, error) {
 	for _, t := range s.teams {
 		st := stateTeam{ID: t.id, Name: t.name, Members: []int{}}
 		for _, m := range t.members {
-			st.Members = append(st.Members, m.id)
+			st.Members = append(st.Members, m.user.id)
+			if m.admin {
+				st.Admins = append(st.Admins, m.user.id)
+			}
+		}
+		for _, inv := range t.invites {
+			si := stateInvite{ID: inv.id, Email: inv.email, Admin: inv.admin, Created: inv.created.Format(time.RFC3339Nano)}
+			if inv.user != nil {
+				si.User = inv.user.id
+			}
+			st.Invites = append(st.Invites, si)
 		}
 		sf.Teams = append(sf.Teams, st)
 	}
@@ -87,24 +113,32 @@ func (s *store) restore(b []byte) error {
 	if err := dec.Decode(&sf); err != nil {
 		return err
 	}
-	if sf.Version != stateVersion {
-		return fmt.Errorf("unsupported version %d (want %d)", sf.Version, stateVersion)
+	if sf.Version != 1 && sf.Version != stateVersion {
+		return fmt.Errorf("unsupported version %d (want 1 or %d)", sf.Version, stateVersion)
+	}
+	if sf.Version == 1 {
+		sf.NextInvite = 1
 	}
 	byID := map[int]*user{}
 	for _, su := range sf.Users {
 		if su.ID <= 0 || su.ID >= sf.NextUser || byID[su.ID] != nil {
 			return fmt.Errorf("user %s: bad or duplicate id %d", su.Email, su.ID)
 		}
-		if _, err := splitEmail(su.Email); err != nil {
+		if su.Service != (su.Email == "") {
+			return fmt.Errorf("user %d: a service account has no email, and only a service account", su.ID)
+		}
+		if _, err := splitEmail(su.Email); err != nil && !su.Service {
 			return err
 		}
-		if su.Username == "" || s.byEmail[strings.ToLower(su.Email)] != nil || s.byUsername[strings.ToLower(su.Username)] != nil {
+		if su.Username == "" || (!su.Service && s.byEmail[strings.ToLower(su.Email)] != nil) || s.byUsername[strings.ToLower(su.Username)] != nil {
 			return fmt.Errorf("user %s: empty or duplicate email or username", su.Email)
 		}
-		u := &user{id: su.ID, name: su.Name, username: su.Username, email: su.Email, admin: su.Admin}
+		u := &user{id: su.ID, name: su.Name, username: su.Username, email: su.Email, admin: su.Admin, service: su.Service}
 		byID[u.id] = u
 		s.users = append(s.users, u)
-		s.byEmail[strings.ToLower(u.email)] = u
+		if !u.service {
+			s.byEmail[strings.ToLower(u.email)] = u
+		}
 		s.byUsername[strings.ToLower(u.username)] = u
 		for _, sk := range su.Keys {
 			if sk.ID <= 0 || sk.ID >= sf.NextKey || s.keys[sk.ID] != nil || len(sk.SHA256) != 64 || s.keyByHash[sk.SHA256] != nil {
@@ -123,18 +157,30 @@ func (s *store) restore(b []byte) error {
 		s.teamByName[t.name] = t
 		for _, id := range st.Members {
 			u := byID[id]
-			if u == nil || slices.Contains(t.members, u) {
+			if u == nil || t.member(u) != nil {
 				return fmt.Errorf("team %q: bad or duplicate member %d", st.Name, id)
 			}
-			t.members = append(t.members, u)
+			t.members = append(t.members, &membership{user: u, admin: slices.Contains(st.Admins, id)})
 			u.teams = append(u.teams, t)
+		}
+		for _, id := range st.Admins {
+			if u := byID[id]; u == nil || t.member(u) == nil {
+				return fmt.Errorf("team %q: admin %d is not a member", st.Name, id)
+			}
+		}
+		for _, si := range st.Invites {
+			created, err := time.Parse(time.RFC3339Nano, si.Created)
+			if si.ID <= 0 || si.ID >= sf.NextInvite || err != nil || (si.User != 0 && byID[si.User] == nil) {
+				return fmt.Errorf("team %q: bad invite %d", st.Name, si.ID)
+			}
+			t.invites = append(t.invites, &invite{id: si.ID, team: t, email: si.Email, user: byID[si.User], admin: si.Admin, created: created})
 		}
 	}
 	slices.SortFunc(s.teams, func(a, b *team) int { return a.id - b.id })
 	for _, u := range s.users {
 		slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	}
-	s.nextUser, s.nextKey, s.nextTeam = sf.NextUser, sf.NextKey, sf.NextTeam
+	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = sf.NextUser, sf.NextKey, sf.NextTeam, sf.NextInvite
 	return nil
 }
 

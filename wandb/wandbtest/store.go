@@ -37,10 +37,11 @@ type UserInfo struct {
 	ID       string    // base64("User:<n>")
 	Name     string    // display name
 	Username string    // unique, also the user's entity
-	Email    string    // as given when the user was added
+	Email    string    // as given when the user was added; "" for a service account
 	Admin    bool      // an instance admin
+	Service  bool      // a service account (created by createServiceAccount)
 	Keys     []KeyInfo // in creation order
-	Teams    []string  // team names, in the order the teams were created
+	Teams    []string  // the teams it is a member of, in the order the teams were created
 }
 
 // KeyInfo is a snapshot of a stored API key. The secret itself is never kept.
@@ -54,10 +55,11 @@ type user struct {
 	id       int
 	name     string
 	username string
-	email    string
+	email    string // "" for a service account
 	admin    bool
+	service  bool      // a service account
 	keys     []*apiKey // creation order
-	teams    []*team   // creation order of the teams
+	teams    []*team   // the teams it is a member of, in creation order of the teams
 }
 
 type apiKey struct {
@@ -68,19 +70,13 @@ type apiKey struct {
 	hash        string  // hex SHA-256 of the secret
 }
 
-type team struct {
-	id      int
-	name    string
-	members []*user
-}
-
 // store is the server's data. Every method expects mu to be held by the caller
 // unless its name says otherwise; nothing in it blocks or does I/O.
 type store struct {
 	mu sync.Mutex
 
-	nextUser, nextKey, nextTeam int
-	gen                         uint64 // bumped on every change, for saving
+	nextUser, nextKey, nextTeam, nextInvite int
+	gen                                     uint64 // bumped on every change, for saving
 
 	users      []*user          // creation order
 	byEmail    map[string]*user // lower-cased email
@@ -96,6 +92,7 @@ func newStore() *store {
 		nextUser:   1,
 		nextKey:    1,
 		nextTeam:   1,
+		nextInvite: 1,
 		byEmail:    map[string]*user{},
 		byUsername: map[string]*user{},
 		keys:       map[int]*apiKey{},
@@ -198,6 +195,7 @@ func (s *store) insertUser(email, username, name string, admin bool) (*user, err
 	s.users = append(s.users, u)
 	s.byEmail[strings.ToLower(email)] = u
 	s.byUsername[strings.ToLower(username)] = u
+	s.linkInvites(u)
 	s.gen++
 	return u, nil
 }
@@ -247,29 +245,6 @@ func (s *store) userBySecret(secret string) *user {
 	return nil
 }
 
-// joinTeam creates the team if needed and makes u a member.
-func (s *store) joinTeam(name string, u *user) error {
-	if strings.TrimSpace(name) == "" {
-		return errors.New("empty team name")
-	}
-	t := s.teamByName[name]
-	if t == nil {
-		t = &team{id: s.nextTeam, name: name}
-		s.nextTeam++
-		s.teams = append(s.teams, t)
-		s.teamByName[name] = t
-		s.gen++
-	}
-	if u == nil || slices.Contains(t.members, u) {
-		return nil
-	}
-	t.members = append(t.members, u)
-	u.teams = append(u.teams, t)
-	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
-	s.gen++
-	return nil
-}
-
 // search lists the users whose username or email contains q, ignoring case.
 func (s *store) search(q string) []*user {
 	q = strings.ToLower(q)
@@ -289,6 +264,7 @@ func (u *user) info() UserInfo {
 		Username: u.username,
 		Email:    u.email,
 		Admin:    u.admin,
+		Service:  u.service,
 		Keys:     []KeyInfo{},
 		Teams:    []string{},
 	}

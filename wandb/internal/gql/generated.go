@@ -26,6 +26,136 @@ func (v *ApiKeyFragment) GetName() string { return v.Name }
 // GetDescription returns ApiKeyFragment.Description, and is useful for accessing the field via an interface.
 func (v *ApiKeyFragment) GetDescription() *string { return v.Description }
 
+// CreateInviteResponse is returned by CreateInvite on success.
+type CreateInviteResponse struct {
+	// Invites a user, by email or username, to a team (team admins and instance admins).
+	Result *CreateInviteResultCreateInvitePayload `json:"result"`
+}
+
+// GetResult returns CreateInviteResponse.Result, and is useful for accessing the field via an interface.
+func (v *CreateInviteResponse) GetResult() *CreateInviteResultCreateInvitePayload { return v.Result }
+
+// CreateInviteResultCreateInvitePayload includes the requested fields of the GraphQL type CreateInvitePayload.
+type CreateInviteResultCreateInvitePayload struct {
+	Invite *CreateInviteResultCreateInvitePayloadInvite `json:"invite"`
+}
+
+// GetInvite returns CreateInviteResultCreateInvitePayload.Invite, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayload) GetInvite() *CreateInviteResultCreateInvitePayloadInvite {
+	return v.Invite
+}
+
+// CreateInviteResultCreateInvitePayloadInvite includes the requested fields of the GraphQL type Invite.
+type CreateInviteResultCreateInvitePayloadInvite struct {
+	Id        string                                             `json:"id"`
+	Name      string                                             `json:"name"`
+	Email     *string                                            `json:"email"`
+	CreatedAt *string                                            `json:"createdAt"`
+	ToUser    *CreateInviteResultCreateInvitePayloadInviteToUser `json:"toUser"`
+}
+
+// GetId returns CreateInviteResultCreateInvitePayloadInvite.Id, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInvite) GetId() string { return v.Id }
+
+// GetName returns CreateInviteResultCreateInvitePayloadInvite.Name, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInvite) GetName() string { return v.Name }
+
+// GetEmail returns CreateInviteResultCreateInvitePayloadInvite.Email, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInvite) GetEmail() *string { return v.Email }
+
+// GetCreatedAt returns CreateInviteResultCreateInvitePayloadInvite.CreatedAt, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInvite) GetCreatedAt() *string { return v.CreatedAt }
+
+// GetToUser returns CreateInviteResultCreateInvitePayloadInvite.ToUser, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInvite) GetToUser() *CreateInviteResultCreateInvitePayloadInviteToUser {
+	return v.ToUser
+}
+
+// CreateInviteResultCreateInvitePayloadInviteToUser includes the requested fields of the GraphQL type User.
+type CreateInviteResultCreateInvitePayloadInviteToUser struct {
+	Name string `json:"name"`
+}
+
+// GetName returns CreateInviteResultCreateInvitePayloadInviteToUser.Name, and is useful for accessing the field via an interface.
+func (v *CreateInviteResultCreateInvitePayloadInviteToUser) GetName() string { return v.Name }
+
+// CreateServiceAccountResponse is returned by CreateServiceAccount on success.
+type CreateServiceAccountResponse struct {
+	// Creates a service account (a user with its own API key) as a member of a team.
+	Result *CreateServiceAccountResultCreateServiceAccountPayload `json:"result"`
+}
+
+// GetResult returns CreateServiceAccountResponse.Result, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountResponse) GetResult() *CreateServiceAccountResultCreateServiceAccountPayload {
+	return v.Result
+}
+
+// CreateServiceAccountResultCreateServiceAccountPayload includes the requested fields of the GraphQL type CreateServiceAccountPayload.
+type CreateServiceAccountResultCreateServiceAccountPayload struct {
+	User *CreateServiceAccountResultCreateServiceAccountPayloadUser `json:"user"`
+}
+
+// GetUser returns CreateServiceAccountResultCreateServiceAccountPayload.User, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountResultCreateServiceAccountPayload) GetUser() *CreateServiceAccountResultCreateServiceAccountPayloadUser {
+	return v.User
+}
+
+// CreateServiceAccountResultCreateServiceAccountPayloadUser includes the requested fields of the GraphQL type User.
+type CreateServiceAccountResultCreateServiceAccountPayloadUser struct {
+	Id string `json:"id"`
+}
+
+// GetId returns CreateServiceAccountResultCreateServiceAccountPayloadUser.Id, and is useful for accessing the field via an interface.
+func (v *CreateServiceAccountResultCreateServiceAccountPayloadUser) GetId() string { return v.Id }
+
+// CreateTeamResponse is returned by CreateTeam on success.
+type CreateTeamResponse struct {
+	// Creates a team whose admin is teamAdminUserName, or the caller when it is null.
+	Result *CreateTeamResultCreateTeamPayload `json:"result"`
+}
+
+// GetResult returns CreateTeamResponse.Result, and is useful for accessing the field via an interface.
+func (v *CreateTeamResponse) GetResult() *CreateTeamResultCreateTeamPayload { return v.Result }
+
+// CreateTeamResultCreateTeamPayload includes the requested fields of the GraphQL type CreateTeamPayload.
+type CreateTeamResultCreateTeamPayload struct {
+	Entity *CreateTeamResultCreateTeamPayloadEntity `json:"entity"`
+}
+
+// GetEntity returns CreateTeamResultCreateTeamPayload.Entity, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayload) GetEntity() *CreateTeamResultCreateTeamPayloadEntity {
+	return v.Entity
+}
+
+// CreateTeamResultCreateTeamPayloadEntity includes the requested fields of the GraphQL type Entity.
+// The GraphQL type's documentation follows.
+//
+// A user or a team. User.teams lists the teams a user belongs to.
+type CreateTeamResultCreateTeamPayloadEntity struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+	// Whether the name is free to take (false for an existing entity).
+	Available *bool   `json:"available"`
+	PhotoUrl  *string `json:"photoUrl"`
+	// A JSON object encoded as a string.
+	Limits *string `json:"limits"`
+}
+
+// GetId returns CreateTeamResultCreateTeamPayloadEntity.Id, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayloadEntity) GetId() string { return v.Id }
+
+// GetName returns CreateTeamResultCreateTeamPayloadEntity.Name, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayloadEntity) GetName() string { return v.Name }
+
+// GetAvailable returns CreateTeamResultCreateTeamPayloadEntity.Available, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayloadEntity) GetAvailable() *bool { return v.Available }
+
+// GetPhotoUrl returns CreateTeamResultCreateTeamPayloadEntity.PhotoUrl, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayloadEntity) GetPhotoUrl() *string { return v.PhotoUrl }
+
+// GetLimits returns CreateTeamResultCreateTeamPayloadEntity.Limits, and is useful for accessing the field via an interface.
+func (v *CreateTeamResultCreateTeamPayloadEntity) GetLimits() *string { return v.Limits }
+
 // CreateUserFromAdminResponse is returned by CreateUserFromAdmin on success.
 type CreateUserFromAdminResponse struct {
 	// Creates a user (admins only). The SDK aliases the payload as result.
@@ -148,6 +278,23 @@ type DeleteApiKeyResultDeleteApiKeyPayload struct {
 // GetSuccess returns DeleteApiKeyResultDeleteApiKeyPayload.Success, and is useful for accessing the field via an interface.
 func (v *DeleteApiKeyResultDeleteApiKeyPayload) GetSuccess() *bool { return v.Success }
 
+// DeleteInviteResponse is returned by DeleteInvite on success.
+type DeleteInviteResponse struct {
+	// Removes an invite, or a member, of a team: id is the member's id as the team lists it.
+	Result *DeleteInviteResultDeleteInvitePayload `json:"result"`
+}
+
+// GetResult returns DeleteInviteResponse.Result, and is useful for accessing the field via an interface.
+func (v *DeleteInviteResponse) GetResult() *DeleteInviteResultDeleteInvitePayload { return v.Result }
+
+// DeleteInviteResultDeleteInvitePayload includes the requested fields of the GraphQL type DeleteInvitePayload.
+type DeleteInviteResultDeleteInvitePayload struct {
+	Success *bool `json:"success"`
+}
+
+// GetSuccess returns DeleteInviteResultDeleteInvitePayload.Success, and is useful for accessing the field via an interface.
+func (v *DeleteInviteResultDeleteInvitePayload) GetSuccess() *bool { return v.Success }
+
 // GenerateApiKeyResponse is returned by GenerateApiKey on success.
 type GenerateApiKeyResponse struct {
 	// Issues a new API key to the caller. The payload's apiKey.name is the full secret, shown once.
@@ -236,6 +383,126 @@ func (v *GenerateApiKeyResultGenerateApiKeyPayloadApiKey) __premarshalJSON() (*_
 	retval.Description = v.ApiKeyFragment.Description
 	return &retval, nil
 }
+
+// GetTeamEntityEntity includes the requested fields of the GraphQL type Entity.
+// The GraphQL type's documentation follows.
+//
+// A user or a team. User.teams lists the teams a user belongs to.
+type GetTeamEntityEntity struct {
+	Id   string `json:"id"`
+	Name string `json:"name"`
+	// Whether the name is free to take (false for an existing entity).
+	Available         *bool   `json:"available"`
+	PhotoUrl          *string `json:"photoUrl"`
+	ReadOnly          *bool   `json:"readOnly"`
+	ReadOnlyAdmin     bool    `json:"readOnlyAdmin"`
+	IsTeam            bool    `json:"isTeam"`
+	EntityType        *string `json:"entityType"`
+	PrivateOnly       bool    `json:"privateOnly"`
+	StorageBytes      int64   `json:"storageBytes"`
+	CodeSavingEnabled bool    `json:"codeSavingEnabled"`
+	DefaultAccess     string  `json:"defaultAccess"`
+	IsPaid            *bool   `json:"isPaid"`
+	// The team's members and pending invites; empty for a user's entity.
+	Members []GetTeamEntityEntityMembersMember `json:"members"`
+}
+
+// GetId returns GetTeamEntityEntity.Id, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetId() string { return v.Id }
+
+// GetName returns GetTeamEntityEntity.Name, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetName() string { return v.Name }
+
+// GetAvailable returns GetTeamEntityEntity.Available, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetAvailable() *bool { return v.Available }
+
+// GetPhotoUrl returns GetTeamEntityEntity.PhotoUrl, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetPhotoUrl() *string { return v.PhotoUrl }
+
+// GetReadOnly returns GetTeamEntityEntity.ReadOnly, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetReadOnly() *bool { return v.ReadOnly }
+
+// GetReadOnlyAdmin returns GetTeamEntityEntity.ReadOnlyAdmin, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetReadOnlyAdmin() bool { return v.ReadOnlyAdmin }
+
+// GetIsTeam returns GetTeamEntityEntity.IsTeam, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetIsTeam() bool { return v.IsTeam }
+
+// GetEntityType returns GetTeamEntityEntity.EntityType, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetEntityType() *string { return v.EntityType }
+
+// GetPrivateOnly returns GetTeamEntityEntity.PrivateOnly, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetPrivateOnly() bool { return v.PrivateOnly }
+
+// GetStorageBytes returns GetTeamEntityEntity.StorageBytes, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetStorageBytes() int64 { return v.StorageBytes }
+
+// GetCodeSavingEnabled returns GetTeamEntityEntity.CodeSavingEnabled, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetCodeSavingEnabled() bool { return v.CodeSavingEnabled }
+
+// GetDefaultAccess returns GetTeamEntityEntity.DefaultAccess, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetDefaultAccess() string { return v.DefaultAccess }
+
+// GetIsPaid returns GetTeamEntityEntity.IsPaid, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetIsPaid() *bool { return v.IsPaid }
+
+// GetMembers returns GetTeamEntityEntity.Members, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntity) GetMembers() []GetTeamEntityEntityMembersMember { return v.Members }
+
+// GetTeamEntityEntityMembersMember includes the requested fields of the GraphQL type Member.
+// The GraphQL type's documentation follows.
+//
+// A member of a team, or a pending invite to it.
+type GetTeamEntityEntityMembersMember struct {
+	// The member's user ID, or the invite's ID for a pending invite: what deleteInvite takes.
+	Id       *string `json:"id"`
+	Admin    *bool   `json:"admin"`
+	Pending  *bool   `json:"pending"`
+	Email    *string `json:"email"`
+	Username *string `json:"username"`
+	Name     string  `json:"name"`
+	PhotoUrl *string `json:"photoUrl"`
+	// USER or SERVICE (a service account).
+	AccountType *string `json:"accountType"`
+	// Selected by the SDK. Servers that hash keys do not return a secret here.
+	ApiKey *string `json:"apiKey"`
+}
+
+// GetId returns GetTeamEntityEntityMembersMember.Id, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetId() *string { return v.Id }
+
+// GetAdmin returns GetTeamEntityEntityMembersMember.Admin, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetAdmin() *bool { return v.Admin }
+
+// GetPending returns GetTeamEntityEntityMembersMember.Pending, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetPending() *bool { return v.Pending }
+
+// GetEmail returns GetTeamEntityEntityMembersMember.Email, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetEmail() *string { return v.Email }
+
+// GetUsername returns GetTeamEntityEntityMembersMember.Username, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetUsername() *string { return v.Username }
+
+// GetName returns GetTeamEntityEntityMembersMember.Name, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetName() string { return v.Name }
+
+// GetPhotoUrl returns GetTeamEntityEntityMembersMember.PhotoUrl, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetPhotoUrl() *string { return v.PhotoUrl }
+
+// GetAccountType returns GetTeamEntityEntityMembersMember.AccountType, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetAccountType() *string { return v.AccountType }
+
+// GetApiKey returns GetTeamEntityEntityMembersMember.ApiKey, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityEntityMembersMember) GetApiKey() *string { return v.ApiKey }
+
+// GetTeamEntityResponse is returned by GetTeamEntity on success.
+type GetTeamEntityResponse struct {
+	// The entity (a team, or a user's own entity) with that name; null when there is none.
+	Entity *GetTeamEntityEntity `json:"entity"`
+}
+
+// GetEntity returns GetTeamEntityResponse.Entity, and is useful for accessing the field via an interface.
+func (v *GetTeamEntityResponse) GetEntity() *GetTeamEntityEntity { return v.Entity }
 
 // GetViewerResponse is returned by GetViewer on success.
 type GetViewerResponse struct {
@@ -701,6 +968,50 @@ func (v *UserInfoFragment) GetEmail() *string { return v.Email }
 // GetAdmin returns UserInfoFragment.Admin, and is useful for accessing the field via an interface.
 func (v *UserInfoFragment) GetAdmin() *bool { return v.Admin }
 
+// __CreateInviteInput is used internally by genqlient
+type __CreateInviteInput struct {
+	Entity   string  `json:"entity"`
+	Email    *string `json:"email"`
+	Username *string `json:"username"`
+	Admin    *bool   `json:"admin"`
+}
+
+// GetEntity returns __CreateInviteInput.Entity, and is useful for accessing the field via an interface.
+func (v *__CreateInviteInput) GetEntity() string { return v.Entity }
+
+// GetEmail returns __CreateInviteInput.Email, and is useful for accessing the field via an interface.
+func (v *__CreateInviteInput) GetEmail() *string { return v.Email }
+
+// GetUsername returns __CreateInviteInput.Username, and is useful for accessing the field via an interface.
+func (v *__CreateInviteInput) GetUsername() *string { return v.Username }
+
+// GetAdmin returns __CreateInviteInput.Admin, and is useful for accessing the field via an interface.
+func (v *__CreateInviteInput) GetAdmin() *bool { return v.Admin }
+
+// __CreateServiceAccountInput is used internally by genqlient
+type __CreateServiceAccountInput struct {
+	Entity      string `json:"entity"`
+	Description string `json:"description"`
+}
+
+// GetEntity returns __CreateServiceAccountInput.Entity, and is useful for accessing the field via an interface.
+func (v *__CreateServiceAccountInput) GetEntity() string { return v.Entity }
+
+// GetDescription returns __CreateServiceAccountInput.Description, and is useful for accessing the field via an interface.
+func (v *__CreateServiceAccountInput) GetDescription() string { return v.Description }
+
+// __CreateTeamInput is used internally by genqlient
+type __CreateTeamInput struct {
+	TeamName          string  `json:"teamName"`
+	TeamAdminUserName *string `json:"teamAdminUserName"`
+}
+
+// GetTeamName returns __CreateTeamInput.TeamName, and is useful for accessing the field via an interface.
+func (v *__CreateTeamInput) GetTeamName() string { return v.TeamName }
+
+// GetTeamAdminUserName returns __CreateTeamInput.TeamAdminUserName, and is useful for accessing the field via an interface.
+func (v *__CreateTeamInput) GetTeamAdminUserName() *string { return v.TeamAdminUserName }
+
 // __CreateUserFromAdminInput is used internally by genqlient
 type __CreateUserFromAdminInput struct {
 	Email string `json:"email"`
@@ -721,6 +1032,18 @@ type __DeleteApiKeyInput struct {
 // GetId returns __DeleteApiKeyInput.Id, and is useful for accessing the field via an interface.
 func (v *__DeleteApiKeyInput) GetId() string { return v.Id }
 
+// __DeleteInviteInput is used internally by genqlient
+type __DeleteInviteInput struct {
+	Id     *string `json:"id"`
+	Entity *string `json:"entity"`
+}
+
+// GetId returns __DeleteInviteInput.Id, and is useful for accessing the field via an interface.
+func (v *__DeleteInviteInput) GetId() *string { return v.Id }
+
+// GetEntity returns __DeleteInviteInput.Entity, and is useful for accessing the field via an interface.
+func (v *__DeleteInviteInput) GetEntity() *string { return v.Entity }
+
 // __GenerateApiKeyInput is used internally by genqlient
 type __GenerateApiKeyInput struct {
 	Description *string `json:"description"`
@@ -729,6 +1052,14 @@ type __GenerateApiKeyInput struct {
 // GetDescription returns __GenerateApiKeyInput.Description, and is useful for accessing the field via an interface.
 func (v *__GenerateApiKeyInput) GetDescription() *string { return v.Description }
 
+// __GetTeamEntityInput is used internally by genqlient
+type __GetTeamEntityInput struct {
+	Name string `json:"name"`
+}
+
+// GetName returns __GetTeamEntityInput.Name, and is useful for accessing the field via an interface.
+func (v *__GetTeamEntityInput) GetName() string { return v.Name }
+
 // __SearchUsersInput is used internally by genqlient
 type __SearchUsersInput struct {
 	Query *string `json:"query"`
@@ -736,6 +1067,134 @@ type __SearchUsersInput struct {
 
 // GetQuery returns __SearchUsersInput.Query, and is useful for accessing the field via an interface.
 func (v *__SearchUsersInput) GetQuery() *string { return v.Query }
+
+// The mutation executed by CreateInvite.
+const CreateInvite_Operation = `
+mutation CreateInvite ($entity: String!, $email: String, $username: String, $admin: Boolean) {
+	result: createInvite(input: {entityName:$entity,email:$email,username:$username,admin:$admin}) {
+		invite {
+			id
+			name
+			email
+			createdAt
+			toUser {
+				name
+			}
+		}
+	}
+}
+`
+
+func CreateInvite(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	entity string,
+	email *string,
+	username *string,
+	admin *bool,
+) (data_ *CreateInviteResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateInvite",
+		Query:  CreateInvite_Operation,
+		Variables: &__CreateInviteInput{
+			Entity:   entity,
+			Email:    email,
+			Username: username,
+			Admin:    admin,
+		},
+	}
+
+	data_ = &CreateInviteResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateServiceAccount.
+const CreateServiceAccount_Operation = `
+mutation CreateServiceAccount ($entity: String!, $description: String!) {
+	result: createServiceAccount(input: {description:$description,entityName:$entity}) {
+		user {
+			id
+		}
+	}
+}
+`
+
+func CreateServiceAccount(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	entity string,
+	description string,
+) (data_ *CreateServiceAccountResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateServiceAccount",
+		Query:  CreateServiceAccount_Operation,
+		Variables: &__CreateServiceAccountInput{
+			Entity:      entity,
+			Description: description,
+		},
+	}
+
+	data_ = &CreateServiceAccountResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The mutation executed by CreateTeam.
+const CreateTeam_Operation = `
+mutation CreateTeam ($teamName: String!, $teamAdminUserName: String) {
+	result: createTeam(input: {teamName:$teamName,teamAdminUserName:$teamAdminUserName}) {
+		entity {
+			id
+			name
+			available
+			photoUrl
+			limits
+		}
+	}
+}
+`
+
+func CreateTeam(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	teamName string,
+	teamAdminUserName *string,
+) (data_ *CreateTeamResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "CreateTeam",
+		Query:  CreateTeam_Operation,
+		Variables: &__CreateTeamInput{
+			TeamName:          teamName,
+			TeamAdminUserName: teamAdminUserName,
+		},
+	}
+
+	data_ = &CreateTeamResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
 
 // The mutation executed by CreateUserFromAdmin.
 const CreateUserFromAdmin_Operation = `
@@ -816,6 +1275,42 @@ func DeleteApiKey(
 	return data_, err_
 }
 
+// The mutation executed by DeleteInvite.
+const DeleteInvite_Operation = `
+mutation DeleteInvite ($id: String, $entity: String) {
+	result: deleteInvite(input: {id:$id,entityName:$entity}) {
+		success
+	}
+}
+`
+
+func DeleteInvite(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	id *string,
+	entity *string,
+) (data_ *DeleteInviteResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "DeleteInvite",
+		Query:  DeleteInvite_Operation,
+		Variables: &__DeleteInviteInput{
+			Id:     id,
+			Entity: entity,
+		},
+	}
+
+	data_ = &DeleteInviteResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
 // The mutation executed by GenerateApiKey.
 const GenerateApiKey_Operation = `
 mutation GenerateApiKey ($description: String) {
@@ -846,6 +1341,63 @@ func GenerateApiKey(
 	}
 
 	data_ = &GenerateApiKeyResponse{}
+	resp_ := &graphql.Response{Data: data_}
+
+	err_ = client_.MakeRequest(
+		ctx_,
+		req_,
+		resp_,
+	)
+
+	return data_, err_
+}
+
+// The query executed by GetTeamEntity.
+const GetTeamEntity_Operation = `
+query GetTeamEntity ($name: String!) {
+	entity(name: $name) {
+		id
+		name
+		available
+		photoUrl
+		readOnly
+		readOnlyAdmin
+		isTeam
+		entityType
+		privateOnly
+		storageBytes
+		codeSavingEnabled
+		defaultAccess
+		isPaid
+		members {
+			id
+			admin
+			pending
+			email
+			username
+			name
+			photoUrl
+			accountType
+			apiKey
+		}
+	}
+}
+`
+
+func GetTeamEntity(
+	ctx_ context.Context,
+	client_ graphql.Client,
+	name string,
+) (data_ *GetTeamEntityResponse, err_ error) {
+	req_ := &graphql.Request{
+		OpName: "GetTeamEntity",
+		Query:  GetTeamEntity_Operation,
+		Variables: &__GetTeamEntityInput{
+			Name: name,
+		},
+	}
+
+	data_ = &GetTeamEntityResponse{}
 	resp_ := &graphql.Response{Data: data_}
 
 	err_ = client_.MakeRequest(

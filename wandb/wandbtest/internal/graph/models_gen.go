@@ -17,6 +17,35 @@ type APIKeyEdge struct {
 	Node *APIKey `json:"node,omitempty"`
 }
 
+type CreateInviteInput struct {
+	EntityName string  `json:"entityName"`
+	Email      *string `json:"email,omitempty"`
+	Username   *string `json:"username,omitempty"`
+	Admin      *bool   `json:"admin,omitempty"`
+}
+
+type CreateInvitePayload struct {
+	Invite *Invite `json:"invite,omitempty"`
+}
+
+type CreateServiceAccountInput struct {
+	Description string `json:"description"`
+	EntityName  string `json:"entityName"`
+}
+
+type CreateServiceAccountPayload struct {
+	User *User `json:"user,omitempty"`
+}
+
+type CreateTeamInput struct {
+	TeamName          string  `json:"teamName"`
+	TeamAdminUserName *string `json:"teamAdminUserName,omitempty"`
+}
+
+type CreateTeamPayload struct {
+	Entity *Entity `json:"entity,omitempty"`
+}
+
 type CreateUserInput struct {
 	Email string `json:"email"`
 	Admin *bool  `json:"admin,omitempty"`
@@ -34,10 +63,35 @@ type DeleteAPIKeyPayload struct {
 	Success *bool `json:"success,omitempty"`
 }
 
+type DeleteInviteInput struct {
+	ID         *string `json:"id,omitempty"`
+	EntityName *string `json:"entityName,omitempty"`
+}
+
+type DeleteInvitePayload struct {
+	Success *bool `json:"success,omitempty"`
+}
+
 // A user or a team. User.teams lists the teams a user belongs to.
 type Entity struct {
 	ID   string `json:"id"`
 	Name string `json:"name"`
+	// Whether the name is free to take (false for an existing entity).
+	Available         *bool   `json:"available,omitempty"`
+	PhotoURL          *string `json:"photoUrl,omitempty"`
+	ReadOnly          *bool   `json:"readOnly,omitempty"`
+	ReadOnlyAdmin     bool    `json:"readOnlyAdmin"`
+	IsTeam            bool    `json:"isTeam"`
+	EntityType        *string `json:"entityType,omitempty"`
+	PrivateOnly       bool    `json:"privateOnly"`
+	StorageBytes      int64   `json:"storageBytes"`
+	CodeSavingEnabled bool    `json:"codeSavingEnabled"`
+	DefaultAccess     string  `json:"defaultAccess"`
+	IsPaid            *bool   `json:"isPaid,omitempty"`
+	// A JSON object encoded as a string.
+	Limits *string `json:"limits,omitempty"`
+	// The team's members and pending invites; empty for a user's entity.
+	Members []*Member `json:"members"`
 }
 
 type EntityConnection struct {
@@ -54,6 +108,30 @@ type GenerateAPIKeyInput struct {
 
 type GenerateAPIKeyPayload struct {
 	APIKey *APIKey `json:"apiKey,omitempty"`
+}
+
+type Invite struct {
+	ID        string  `json:"id"`
+	Name      string  `json:"name"`
+	Email     *string `json:"email,omitempty"`
+	CreatedAt *string `json:"createdAt,omitempty"`
+	ToUser    *User   `json:"toUser,omitempty"`
+}
+
+// A member of a team, or a pending invite to it.
+type Member struct {
+	// The member's user ID, or the invite's ID for a pending invite: what deleteInvite takes.
+	ID       *string `json:"id,omitempty"`
+	Admin    *bool   `json:"admin,omitempty"`
+	Pending  *bool   `json:"pending,omitempty"`
+	Email    *string `json:"email,omitempty"`
+	Username *string `json:"username,omitempty"`
+	Name     string  `json:"name"`
+	PhotoURL *string `json:"photoUrl,omitempty"`
+	// USER or SERVICE (a service account).
+	AccountType *string `json:"accountType,omitempty"`
+	// Selected by the SDK. Servers that hash keys do not return a secret here.
+	APIKey *string `json:"apiKey,omitempty"`
 }
 
 type Mutation struct {

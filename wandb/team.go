@@ -1,0 +1,410 @@
+package wandb
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+)
+
+// Team is a W&B team (an entity with members) as the server last
+// described it: [Client.Team] and [Client.CreateTeam] return one, and
+// [Team.Reload] fetches it again. ID and Name never change; Info and
+// Members return what the last load saw. A Team is safe for concurrent
+// use.
+type Team struct {
+	ID   string // the entity's GraphQL ID
+	Name string // the team's (entity's) name
+
+	client  *Client
+	mu      sync.Mutex
+	info    TeamInfo
+	members []*Member
+}
+
+// TeamInfo is what the server says of a team besides its name and members:
+// the fields of the SDK's GetTeamEntity. Pointers are nil where the server
+// gave null.
+type TeamInfo struct {
+	Available         *bool   // whether the name is free to take
+	PhotoURL          *string // the team's picture
+	ReadOnly          *bool   // the team is read-only
+	ReadOnlyAdmin     bool    // read-only for its admins
+	EntityType        *string // as the server names the kind of entity
+	PrivateOnly       bool    // projects can only be private
+	StorageBytes      int64   // storage the team uses
+	CodeSavingEnabled bool    // code saving is on by default
+	DefaultAccess     string  // the default access of new projects
+	IsPaid            *bool   // the team is on a paid plan
+}
+
+// Member is a member of a team, or a pending invite to it, as the team
+// listed it. Its fields are not changed after it is returned.
+type Member struct {
+	// ID is what Delete sends: on W&B the member's user ID, or the invite's
+	// ID for a pending invite. "" when the server gave null.
+	ID          string
+	Name        string  // the display name; for an invite to an address, as the server names it
+	Username    *string // nil for an invite to an address no user has
+	Email       *string // nil for a service account
+	Admin       *bool   // a team admin (or invited as one)
+	Pending     *bool   // an invite not accepted yet
+	AccountType *string // "USER", or "SERVICE" for a service account
+
+	team *Team
+}
+
+// Invitee says whom [Team.Invite] invites: a user by username
+// ([ByUsername]) or an address ([ByEmail]), which may or may not belong to
+// a user yet. The zero Invitee names nobody.
+type Invitee struct {
+	email, username string
+}
+
+// ByEmail is the invitee with that email address.
+func ByEmail(email string) Invitee { return Invitee{email: email} }
+
+// ByUsername is the user with that username.
+func ByUsername(username string) Invitee { return Invitee{username: username} }
+
+// String returns "email a@example.com" or "username alice".
+func (i Invitee) String() string {
+	if i.username != "" {
+		return "username " + i.username
+	}
+	return "email " + i.email
+}
+
+// matches reports whether m is the member or invite of i.
+func (i Invitee) matches(m *Member) bool {
+	if i.username != "" {
+		return eqFold(m.Username, i.username)
+	}
+	return eqFold(m.Email, i.email)
+}
+
+// Team returns the team with that name and its members. A name that no
+// entity has, or that is a user's own entity, gives an error matching
+// ErrNotFound (the SDK raises KeyError('members')).
+func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
+	const op = "team"
+	if strings.TrimSpace(name) == "" {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
+	}
+	t := &Team{Name: name, client: c}
+	if err := t.load(ctx, op); err != nil {
+		return nil, err
+	}
+	return t, nil
+}
+
+// load fetches t and replaces its ID, info and members; op names the call
+// in errors.
+func (t *Team) load(ctx context.Context, op string) error {
+	c := t.client
+	data, err := gql.GetTeamEntity(ctx, c.gql(op), t.Name)
+	switch {
+	case err != nil:
+		return err
+	case data == nil || data.Entity == nil:
+		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("no team named %q", t.Name)})
+	case !data.Entity.IsTeam:
+		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%q is a user's entity, not a team", t.Name)})
+	}
+	e := data.Entity
+	members := make([]*Member, 0, len(e.Members))
+	for _, gm := range e.Members {
+		// gm.ApiKey, which the SDK selects, is dropped: on servers that
+		// still fill it in it is a secret.
+		m := &Member{Name: gm.Name, Username: gm.Username, Email: gm.Email, Admin: gm.Admin,
+			Pending: gm.Pending, AccountType: gm.AccountType, team: t}
+		if gm.Id != nil {
+			m.ID = *gm.Id
+		}
+		members = append(members, m)
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.ID = e.Id
+	t.info = TeamInfo{Available: e.Available, PhotoURL: e.PhotoUrl, ReadOnly: e.ReadOnly, ReadOnlyAdmin: e.ReadOnlyAdmin,
+		EntityType: e.EntityType, PrivateOnly: e.PrivateOnly, StorageBytes: e.StorageBytes,
+		CodeSavingEnabled: e.CodeSavingEnabled, DefaultAccess: e.DefaultAccess, IsPaid: e.IsPaid}
+	t.members = members
+	return nil
+}
+
+// Reload fetches the team again: Info and Members then return the
+// server's current view. A team deleted meanwhile gives an error matching
+// ErrNotFound.
+func (t *Team) Reload(ctx context.Context) error {
+	if t.client == nil {
+		return redactor{}.newError(Error{Op: "reload_team", Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+	}
+	return t.load(ctx, "reload_team")
+}
+
+// Info returns what the last load saw of the team besides its members.
+func (t *Team) Info() TeamInfo {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.info
+}
+
+// Members returns a copy of the team's members and pending invites, in the
+// server's order.
+func (t *Team) Members() []*Member {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return append([]*Member(nil), t.members...)
+}
+
+// Client returns the client (the identity) the team was fetched with.
+func (t *Team) Client() *Client { return t.client }
+
+// String returns "<Team name>", as the SDK prints a team.
+func (t *Team) String() string { return "<Team " + t.Name + ">" }
+
+// CreateTeam creates the team name with the user adminUsername as its admin
+// ("" means the caller, as the SDK sends null) and returns it, loaded. The
+// mutation's own error is returned (the SDK swallows it): a name that is
+// taken gives an error matching ErrConflict. When the answer is lost after
+// the request reached the server, the team is looked up: if it exists with
+// the intended admin as a team admin, the call succeeds; if it does not, the
+// mutation is sent once more.
+func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*Team, error) {
+	const op = "create_team"
+	if strings.TrimSpace(name) == "" {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
+	}
+	var admin *string
+	if adminUsername != "" {
+		admin = &adminUsername
+	}
+	t := &Team{Name: name, client: c}
+	err := c.settle(ctx, op, func() error {
+		data, err := gql.CreateTeam(ctx, c.gql(op), name, admin)
+		if err == nil && (data == nil || data.Result == nil || data.Result.Entity == nil) {
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no team for %q", name)})
+		}
+		return err
+	}, func() (bool, error) {
+		want := adminUsername
+		if want == "" {
+			v, err := c.Viewer(ctx)
+			if err != nil {
+				return false, err
+			}
+			want = deref(v.Username)
+		}
+		if err := t.load(ctx, op); err != nil {
+			if isNotFound(err) {
+				return false, nil
+			}
+			return false, err
+		}
+		for _, m := range t.Members() {
+			if eqFold(m.Username, want) && deref(m.Admin) {
+				return true, nil
+			}
+		}
+		return false, c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf("team %q exists, but %s is not its admin: it was not created by this call", name, want)})
+	})
+	if err != nil {
+		return nil, err
+	}
+	if t.ID == "" { // not loaded by a check
+		if err := t.load(ctx, op); err != nil {
+			return nil, c.renamed(err, op, "the team was created, but loading it failed: ")
+		}
+	}
+	return t, nil
+}
+
+// Invite invites who to the team, as a team admin when admin is true, and
+// returns the invitation as a pending Member, which is also added to
+// Members. Inviting an address that no user has yet is allowed (W&B mails
+// an invitation); an unknown username gives an error matching ErrNotFound,
+// someone already invited or a member ErrConflict, and a caller who is
+// neither an instance admin nor a team admin ErrForbidden. When the answer
+// is lost after the request reached the server, the team is reloaded: if
+// who is now among its members, that member is returned; if not, the
+// invite is sent once more.
+func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, error) {
+	const op = "invite"
+	c := t.client
+	switch {
+	case c == nil:
+		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+	case who.email == "" && who.username == "":
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "nobody to invite: use ByEmail or ByUsername"})
+	case who.email != "":
+		if err := checkEmail(who.email); err != nil {
+			return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+		}
+	}
+	var email, username *string
+	if who.email != "" {
+		email = &who.email
+	} else {
+		username = &who.username
+	}
+	var got *Member
+	err := c.settle(ctx, op, func() error {
+		data, err := gql.CreateInvite(ctx, c.gql(op), t.Name, email, username, &admin)
+		if err != nil {
+			return err
+		}
+		if data == nil || data.Result == nil || data.Result.Invite == nil {
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no invite for %s", who)})
+		}
+		inv := data.Result.Invite
+		got = &Member{ID: inv.Id, Name: inv.Name, Email: inv.Email, Username: username, Admin: &admin,
+			Pending: ptrTo(true), AccountType: ptrTo("USER"), team: t}
+		t.mu.Lock()
+		t.members = append(t.members, got)
+		t.mu.Unlock()
+		return nil
+	}, func() (bool, error) {
+		if err := t.load(ctx, op); err != nil {
+			return false, err
+		}
+		for _, m := range t.Members() {
+			if who.matches(m) {
+				got = m
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return got, nil
+}
+
+// CreateServiceAccount creates a service account (a user with an API key of
+// its own) described by description as a member of the team, and returns
+// it: the member whose ID is the user ID the server returned (not the last
+// member, as the SDK assumes). It reloads the team. The mutation is never
+// sent twice: when its answer is lost, the reloaded team is searched for
+// the one new service account with that description, and without exactly
+// one the error says so.
+func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
+	const op = "create_service_account"
+	c := t.client
+	if c == nil {
+		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+	}
+	if strings.TrimSpace(description) == "" {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a description is required"})
+	}
+	before := map[string]bool{}
+	for _, m := range t.Members() {
+		before[m.ID] = true
+	}
+	data, err := gql.CreateServiceAccount(ctx, c.gql(op), t.Name, description)
+	if err != nil {
+		if !isUnsure(err) {
+			return nil, err
+		}
+		if lerr := t.load(ctx, op); lerr != nil {
+			return nil, unsettled(c, err, "the service account may have been created: reload the team to check", lerr)
+		}
+		var found []*Member
+		for _, m := range t.Members() {
+			if !before[m.ID] && deref(m.AccountType) == "SERVICE" && m.Name == description {
+				found = append(found, m)
+			}
+		}
+		if len(found) != 1 {
+			return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team: check it before trying again", len(found), description), nil)
+		}
+		return found[0], nil
+	}
+	if data == nil || data.Result == nil || data.Result.User == nil {
+		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no service account"})
+	}
+	id := data.Result.User.Id
+	if err := t.load(ctx, op); err != nil {
+		return nil, c.renamed(err, op, fmt.Sprintf("the service account %s was created, but reloading the team failed: ", id))
+	}
+	for _, m := range t.Members() {
+		if m.ID == id {
+			return m, nil
+		}
+	}
+	return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the new service account %s is not among the team's members", id)})
+}
+
+// Team returns the team m was listed in.
+func (m *Member) Team() *Team { return m.team }
+
+// Delete removes the member, or withdraws the invite, from its team (the
+// SDK's DeleteInvite with the member's ID). A server that does not confirm
+// (success false or null) gives an error; a member gone already gives an
+// error matching ErrNotFound. When the answer is lost after the request
+// reached the server, the team is reloaded: if the member is gone, the call
+// succeeds. On success the member leaves its team's Members.
+func (m *Member) Delete(ctx context.Context) error {
+	const op = "delete_member"
+	t := m.team
+	if t == nil || t.client == nil {
+		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the member was not listed by a team"})
+	}
+	c := t.client
+	if m.ID == "" {
+		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has no id to delete it by", m)})
+	}
+	return c.settle(ctx, op, func() error {
+		data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
+		if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+			t.mu.Lock()
+			t.members = deleteMember(t.members, m.ID)
+			t.mu.Unlock()
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		msg := "the server did not confirm the deletion (result: null)"
+		if data != nil && data.Result != nil {
+			msg = "the server did not delete the member (success: false)"
+			if data.Result.Success == nil {
+				msg = "the server did not confirm the deletion (success: null)"
+			}
+		}
+		return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+	}, func() (bool, error) {
+		if err := t.load(ctx, op); err != nil {
+			return false, err
+		}
+		for _, o := range t.Members() {
+			if o.ID == m.ID {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
+}
+
+// String returns "<Member name (ACCOUNT_TYPE)>", as the SDK prints a member
+// ("None" for a null account type).
+func (m *Member) String() string {
+	at := "None"
+	if m.AccountType != nil {
+		at = *m.AccountType
+	}
+	return fmt.Sprintf("<Member %s (%s)>", m.Name, at)
+}
+
+func deleteMember(ms []*Member, id string) []*Member {
+	out := make([]*Member, 0, len(ms))
+	for _, m := range ms {
+		if m.ID != id {
+			out = append(out, m)
+		}
+	}
+	return out
+}

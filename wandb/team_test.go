@@ -1,0 +1,504 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// teamServer returns a server holding alice (admin of team ml, which has
+// bob as a plain member and a pending invite to carol) and bob, carol and
+// dave, none of them instance admins.
+func teamServer(t *testing.T) *wandbtest.Server {
+	t.Helper()
+	return wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
+			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
+			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
+			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
+		},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []string{"carol@example.com"}}},
+	}))
+}
+
+// memberView is a Member as plain values, for comparisons.
+type memberView struct {
+	Name, Username, Email, AccountType string
+	Admin, Pending                     bool
+}
+
+func viewMembers(ms []*Member) []memberView {
+	out := []memberView{}
+	for _, m := range ms {
+		out = append(out, memberView{Name: m.Name, Username: deref(m.Username), Email: deref(m.Email),
+			AccountType: deref(m.AccountType), Admin: deref(m.Admin), Pending: deref(m.Pending)})
+	}
+	return out
+}
+
+// serverIDs returns the member IDs the server lists for team, by email
+// (service accounts by name).
+func serverIDs(t *testing.T, srv *wandbtest.Server, team string) map[string]string {
+	t.Helper()
+	info, ok := srv.Team(team)
+	if !ok {
+		t.Fatalf("no team %s on the server", team)
+	}
+	ids := map[string]string{}
+	for _, m := range info.Members {
+		key := m.Email
+		if key == "" {
+			key = m.Name
+		}
+		ids[key] = m.ID
+	}
+	return ids
+}
+
+func TestTeam(t *testing.T) {
+	srv := teamServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, _ := srv.Team("ml")
+	if team.ID != info.ID || team.Name != "ml" || team.String() != "<Team ml>" || team.Client() != c {
+		t.Errorf("team = %+v (%s)", team, team)
+	}
+	want := []memberView{
+		{Name: "Alice", Username: "alice", Email: "alice@example.com", AccountType: "USER", Admin: true},
+		{Name: "Bob", Username: "bob", Email: "bob@example.com", AccountType: "USER"},
+		{Name: "Carol", Username: "carol", Email: "carol@example.com", AccountType: "USER", Pending: true},
+	}
+	if diff := cmp.Diff(want, viewMembers(team.Members())); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	ids := serverIDs(t, srv, "ml")
+	for _, m := range team.Members() {
+		if m.ID != ids[deref(m.Email)] || m.Team() != team {
+			t.Errorf("member %s: ID %q, server's %q", m, m.ID, ids[deref(m.Email)])
+		}
+	}
+	if got := team.Members()[0].String(); got != "<Member Alice (USER)>" {
+		t.Errorf("member String = %q", got)
+	}
+	if got := (&Member{Name: "x"}).String(); got != "<Member x (None)>" {
+		t.Errorf("member String without account type = %q", got)
+	}
+	if i := team.Info(); !i.CodeSavingEnabled || i.DefaultAccess == "" || i.EntityType == nil || i.Available == nil || *i.Available {
+		t.Errorf("info = %+v", i)
+	}
+	// Members returns a copy.
+	team.Members()[0] = nil
+	if team.Members()[0] == nil {
+		t.Error("Members shares its slice")
+	}
+
+	for name, code := range map[string]Code{"nope": CodeNotFound, "alice": CodeNotFound, " ": CodeInvalidArgument} {
+		n := srv.Requests("GetTeamEntity")
+		_, err := c.Team(ctx, name)
+		asError(t, err, "team", code)
+		if name == "alice" && !strings.Contains(err.Error(), "a user's entity") {
+			t.Errorf("Team(alice): %v", err)
+		}
+		if code == CodeInvalidArgument && srv.Requests("GetTeamEntity") != n {
+			t.Error("an empty name was sent")
+		}
+	}
+}
+
+func TestReload(t *testing.T) {
+	srv := teamServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AcceptInvite("ml", "carol@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.AddTeam("ml", "dave@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	if len(team.Members()) != 3 {
+		t.Fatal("the team changed before Reload")
+	}
+	if err := team.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, m := range viewMembers(team.Members()) {
+		got = append(got, m.Username+map[bool]string{true: "(pending)"}[m.Pending])
+	}
+	if diff := cmp.Diff([]string{"alice", "bob", "carol", "dave"}, got); diff != "" {
+		t.Errorf("members after Reload (-want +got):\n%s", diff)
+	}
+	asError(t, (&Team{Name: "ml"}).Reload(ctx), "reload_team", CodeInvalidArgument)
+}
+
+func TestCreateTeam(t *testing.T) {
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	alice := clientFor(t, srv, admin, "alice@example.com")
+	ctx := context.Background()
+
+	team, err := alice.CreateTeam(ctx, "vision", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]memberView{{Name: "Alice", Username: "alice", Email: "alice@example.com", AccountType: "USER", Admin: true}},
+		viewMembers(team.Members())); diff != "" {
+		t.Errorf("members (-want +got):\n%s", diff)
+	}
+	if req, _ := srv.LastRequest("CreateTeam"); req.Variables["teamAdminUserName"] != nil || req.Variables["teamName"] != "vision" {
+		t.Errorf("CreateTeam variables = %v, want teamAdminUserName null", req.Variables)
+	}
+	team, err = admin.CreateTeam(ctx, "audio", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms := team.Members(); len(ms) != 1 || deref(ms[0].Username) != "bob" || !deref(ms[0].Admin) {
+		t.Errorf("audio's members = %v", viewMembers(ms))
+	}
+
+	// The mutation's own errors, without a follow-up load.
+	for _, tc := range []struct {
+		c          *Client
+		name, whom string
+		code       Code
+	}{
+		{alice, "ml", "", CodeConflict},
+		{alice, "bob", "", CodeConflict},
+		{alice, "other", "bob", CodeForbidden},
+		{admin, "other", "nobody", CodeNotFound},
+		{admin, "Not Valid", "", CodeInvalidArgument},
+	} {
+		loads := srv.Requests("GetTeamEntity")
+		_, err := tc.c.CreateTeam(ctx, tc.name, tc.whom)
+		asError(t, err, "create_team", tc.code)
+		if srv.Requests("GetTeamEntity") != loads {
+			t.Errorf("CreateTeam(%s, %s): the failure was followed by a load", tc.name, tc.whom)
+		}
+	}
+	n := srv.Requests("CreateTeam")
+	_, err = admin.CreateTeam(ctx, "", "")
+	asError(t, err, "create_team", CodeInvalidArgument)
+	if srv.Requests("CreateTeam") != n {
+		t.Error("an empty team name was sent")
+	}
+}
+
+func TestInvite(t *testing.T) {
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	alice := clientFor(t, srv, admin, "alice@example.com")
+	ctx := context.Background()
+	team, err := alice.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	dave, err := team.Invite(ctx, ByUsername("dave"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ext, err := team.Invite(ctx, ByEmail("erin@example.org"), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := serverIDs(t, srv, "ml")
+	if dave.ID != ids["dave@example.com"] || !deref(dave.Pending) || !deref(dave.Admin) || deref(dave.Username) != "dave" ||
+		deref(dave.Email) != "dave@example.com" || dave.Team() != team {
+		t.Errorf("dave's invite = %+v", viewMembers([]*Member{dave}))
+	}
+	if ext.ID != ids["erin@example.org"] || !deref(ext.Pending) || ext.Username != nil {
+		t.Errorf("erin's invite = %+v", viewMembers([]*Member{ext}))
+	}
+	// The SDK's variables: the entity, admin, and email or username.
+	req, _ := srv.LastRequest("CreateInvite")
+	if diff := cmp.Diff(map[string]any{"entity": "ml", "email": "erin@example.org", "username": nil, "admin": false}, req.Variables); diff != "" {
+		t.Errorf("variables (-want +got):\n%s", diff)
+	}
+	if ms := team.Members(); len(ms) != 5 || ms[3] != dave || ms[4] != ext {
+		t.Errorf("the invites were not added to Members: %v", viewMembers(ms))
+	}
+
+	bob := clientFor(t, srv, admin, "bob@example.com")
+	bobsTeam, err := bob.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		team *Team
+		who  Invitee
+		code Code
+	}{
+		{team, ByUsername("nobody"), CodeNotFound},
+		{team, ByUsername("dave"), CodeConflict},
+		{team, ByEmail("CAROL@example.com"), CodeConflict},
+		{team, ByUsername("bob"), CodeConflict},
+		{bobsTeam, ByEmail("x@example.com"), CodeForbidden},
+	} {
+		_, err := tc.team.Invite(ctx, tc.who, false)
+		asError(t, err, "invite", tc.code)
+	}
+	n := srv.Requests("CreateInvite")
+	for _, who := range []Invitee{{}, ByEmail("not an email"), ByEmail("Erin <erin@example.org>")} {
+		_, err := team.Invite(ctx, who, false)
+		asError(t, err, "invite", CodeInvalidArgument)
+	}
+	if srv.Requests("CreateInvite") != n {
+		t.Error("an invalid invitee was sent")
+	}
+	if ByEmail("a@b.c").String() != "email a@b.c" || ByUsername("al").String() != "username al" {
+		t.Error("Invitee.String")
+	}
+}
+
+func TestCreateServiceAccount(t *testing.T) {
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	alice := clientFor(t, srv, admin, "alice@example.com")
+	ctx := context.Background()
+	team, err := alice.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sa, err := team.CreateServiceAccount(ctx, "CI bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := serverIDs(t, srv, "ml")
+	if sa.ID != ids["CI bot"] || sa.Name != "CI bot" || deref(sa.AccountType) != "SERVICE" || sa.Email != nil {
+		t.Errorf("service account = %+v (id %s), server's id %s", viewMembers([]*Member{sa}), sa.ID, ids["CI bot"])
+	}
+	// The team lists pending invites after its members: the new account is
+	// not its last member, which the SDK would have returned.
+	ms := team.Members()
+	if last := ms[len(ms)-1]; last == sa || !deref(last.Pending) {
+		t.Errorf("the last member is %s: the test does not tell position from ID", last)
+	}
+	if u, _ := srv.UserByEmail("carol@example.com"); len(u.Teams) != 0 {
+		t.Error("carol is a member")
+	}
+
+	bob := clientFor(t, srv, admin, "bob@example.com")
+	bobsTeam, err := bob.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bobsTeam.CreateServiceAccount(ctx, "x")
+	asError(t, err, "create_service_account", CodeForbidden)
+	_, err = team.CreateServiceAccount(ctx, " ")
+	asError(t, err, "create_service_account", CodeInvalidArgument)
+	// A server whose team does not list the new account.
+	srv.FailNext("GetTeamEntity", wandbtest.Fault{Body: `{"data":{"entity":{"id":"RW50aXR5OjE=","name":"ml","readOnlyAdmin":false,"isTeam":true,` +
+		`"privateOnly":false,"storageBytes":0,"codeSavingEnabled":true,"defaultAccess":"MEMBERS","members":[]}}}`})
+	_, err = team.CreateServiceAccount(ctx, "ghost")
+	asError(t, err, "create_service_account", CodeBadResponse)
+}
+
+func TestMemberDelete(t *testing.T) {
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	alice := clientFor(t, srv, admin, "alice@example.com")
+	ctx := context.Background()
+	team, err := alice.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms := team.Members()
+	bob, carol := ms[1], ms[2]
+	if err := carol.Delete(ctx); err != nil { // a pending invite
+		t.Fatal(err)
+	}
+	req, _ := srv.LastRequest("DeleteInvite")
+	if diff := cmp.Diff(map[string]any{"id": carol.ID, "entity": "ml"}, req.Variables); diff != "" {
+		t.Errorf("DeleteInvite variables (-want +got):\n%s", diff)
+	}
+	if err := bob.Delete(ctx); err != nil { // a member
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"alice@example.com"}, emailsOfMembers(team.Members())); diff != "" {
+		t.Errorf("Members after deleting (-want +got):\n%s", diff)
+	}
+	if info, _ := srv.Team("ml"); len(info.Members) != 1 {
+		t.Errorf("server's members = %+v", info.Members)
+	}
+	if u, _ := srv.UserByEmail("bob@example.com"); len(u.Teams) != 0 {
+		t.Errorf("bob's teams = %v", u.Teams)
+	}
+
+	asError(t, bob.Delete(ctx), "delete_member", CodeNotFound)
+	for _, body := range []string{`{"data":{"result":{"success":false}}}`, `{"data":{"result":{"success":null}}}`, `{"data":{"result":null}}`} {
+		srv.FailNext("DeleteInvite", wandbtest.Fault{Body: body})
+		e := asError(t, team.Members()[0].Delete(ctx), "delete_member", CodeInternal)
+		if !strings.Contains(e.Message, "did not") {
+			t.Errorf("%s: %v", body, e)
+		}
+	}
+	asError(t, (&Member{Name: "x", team: team}).Delete(ctx), "delete_member", CodeInvalidArgument)
+	asError(t, (&Member{ID: "x"}).Delete(ctx), "delete_member", CodeInvalidArgument)
+}
+
+func emailsOfMembers(ms []*Member) []string {
+	out := []string{}
+	for _, m := range ms {
+		out = append(out, deref(m.Email))
+	}
+	return out
+}
+
+// TestTeamOutcomesAfterLostAnswers: the answer to a mutation is lost after
+// the request reached the server (the connection drops, before or after
+// the server applied it). The call looks at the team to find out and ends
+// in the true outcome, sending a mutation again only when it did not take
+// effect.
+func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
+	ctx := context.Background()
+	for _, applied := range []bool{true, false} {
+		name := map[bool]string{true: "applied", false: "not applied"}[applied]
+		t.Run(name, func(t *testing.T) {
+			srv := teamServer(t)
+			c := testClient(t, srv)
+			lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
+			wantSent := map[bool]int{true: 1, false: 2}[applied]
+
+			lose("CreateTeam")
+			team, err := c.CreateTeam(ctx, "vision", "alice")
+			if err != nil {
+				t.Fatalf("CreateTeam: %v", err)
+			}
+			if got := srv.Requests("CreateTeam"); got != wantSent {
+				t.Errorf("CreateTeam sent %d times, want %d", got, wantSent)
+			}
+
+			lose("CreateInvite")
+			inv, err := team.Invite(ctx, ByUsername("dave"), false)
+			if err != nil {
+				t.Fatalf("Invite: %v", err)
+			}
+			if got := srv.Requests("CreateInvite"); got != wantSent {
+				t.Errorf("CreateInvite sent %d times, want %d", got, wantSent)
+			}
+			if inv.ID != serverIDs(t, srv, "vision")["dave@example.com"] {
+				t.Errorf("the invite returned is not the server's")
+			}
+
+			lose("DeleteInvite")
+			if err := inv.Delete(ctx); err != nil {
+				t.Fatalf("Delete: %v", err)
+			}
+			if got := srv.Requests("DeleteInvite"); got != wantSent {
+				t.Errorf("DeleteInvite sent %d times, want %d", got, wantSent)
+			}
+			if info, _ := srv.Team("vision"); len(info.Members) != 1 {
+				t.Errorf("vision's members = %+v", info.Members)
+			}
+
+			// A service account is never created twice: found when applied,
+			// an error when not.
+			lose("CreateServiceAccount")
+			sa, err := team.CreateServiceAccount(ctx, "CI")
+			if got := srv.Requests("CreateServiceAccount"); got != 1 {
+				t.Errorf("CreateServiceAccount sent %d times", got)
+			}
+			if applied {
+				if err != nil || sa.ID != serverIDs(t, srv, "vision")["CI"] {
+					t.Errorf("CreateServiceAccount = %v, %v", sa, err)
+				}
+			} else {
+				e := asError(t, err, "create_service_account", CodeTransport)
+				if !strings.Contains(e.Message, "0 new service accounts") {
+					t.Errorf("error = %v", e)
+				}
+			}
+		})
+	}
+
+	t.Run("check fails", func(t *testing.T) {
+		srv := teamServer(t)
+		c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+		team, err := c.Team(ctx, "ml")
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
+		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
+		_, err = team.Invite(ctx, ByUsername("dave"), false)
+		e := asError(t, err, "invite", CodeTransport)
+		if !strings.Contains(e.Message, "may have been applied, and checking failed") {
+			t.Errorf("error = %v", e)
+		}
+		srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true, AfterApply: true})
+		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
+		_, err = team.CreateServiceAccount(ctx, "CI")
+		e = asError(t, err, "create_service_account", CodeTransport)
+		if !strings.Contains(e.Message, "may have been created") {
+			t.Errorf("error = %v", e)
+		}
+	})
+
+	t.Run("someone else's team", func(t *testing.T) {
+		// The answer is lost and the team exists, but not with the admin
+		// asked for: it was there before, and the call reports a conflict.
+		srv := teamServer(t)
+		c := testClient(t, srv)
+		srv.FailNext("CreateTeam", wandbtest.Fault{Drop: true})
+		_, err := c.CreateTeam(ctx, "ml", "dave")
+		e := asError(t, err, "create_team", CodeConflict)
+		if !strings.Contains(e.Message, "not its admin") {
+			t.Errorf("error = %v", e)
+		}
+	})
+}
+
+func TestTeamConcurrentUse(t *testing.T) {
+	srv := teamServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	errs := make(chan error, 32)
+	for i := range 8 {
+		wg.Go(func() {
+			if _, err := team.Invite(ctx, ByEmail("user"+string(rune('a'+i))+"@example.org"), false); err != nil {
+				errs <- err
+			}
+		})
+		wg.Go(func() {
+			if err := team.Reload(ctx); err != nil {
+				errs <- err
+			}
+			_ = team.Members()
+			_ = team.Info()
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Error(err)
+	}
+	if err := team.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(team.Members()); n != 11 {
+		t.Errorf("%d members after 8 invites, want 11", n)
+	}
+	if !errors.Is(func() error { _, err := c.Team(ctx, "nope"); return err }(), ErrNotFound) {
+		t.Error("errors.Is(ErrNotFound) on a missing team")
+	}
+}

@@ -1,0 +1,238 @@
+package wandbtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest/internal/graph"
+)
+
+// The team operations of the SDK's teams.py: entity (GetTeamEntity),
+// createTeam, createInvite, deleteInvite and createServiceAccount.
+
+// teamStatus is the HTTP status for an error of a team operation.
+func teamStatus(err error) int {
+	switch {
+	case errors.Is(err, errNoTeam), errors.Is(err, errNoUser), errors.Is(err, errNoMember):
+		return http.StatusNotFound
+	case errors.Is(err, errExists):
+		return http.StatusConflict
+	case errors.Is(err, errNotTeamHead), errors.Is(err, errPermission):
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// teamMutation runs change with the store locked and, when it succeeds,
+// saves the state; a failure sets the answer's status from its error.
+func (m mutationResolver) teamMutation(ctx context.Context, change func(s *store, caller *user) error) error {
+	ex := exchangeFrom(ctx)
+	s := m.h.store
+	s.mu.Lock()
+	err := change(s, ex.caller)
+	s.mu.Unlock()
+	if err != nil {
+		ex.fail(teamStatus(err))
+		return err
+	}
+	if err := m.h.persist(); err != nil {
+		ex.fail(http.StatusInternalServerError)
+		return err
+	}
+	return nil
+}
+
+func (q queryResolver) Entity(ctx context.Context, name string) (*graph.Entity, error) {
+	s := q.h.store
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if t := s.teamByName[name]; t != nil {
+		return t.model(true), nil
+	}
+	if u := s.byUsername[strings.ToLower(name)]; u != nil {
+		return u.entityModel(), nil
+	}
+	return nil, nil
+}
+
+func (m mutationResolver) CreateTeam(ctx context.Context, in graph.CreateTeamInput) (*graph.CreateTeamPayload, error) {
+	var out *graph.Entity
+	err := m.teamMutation(ctx, func(s *store, caller *user) error {
+		admin := caller
+		if in.TeamAdminUserName != nil {
+			u := s.byUsername[strings.ToLower(*in.TeamAdminUserName)]
+			switch {
+			case u == nil:
+				return fmt.Errorf("%w with username %s", errNoUser, *in.TeamAdminUserName)
+			case u != caller && !caller.admin:
+				return fmt.Errorf("%w: only an instance admin may make someone else a team's admin", errPermission)
+			}
+			admin = u
+		}
+		t, err := s.createTeam(in.TeamName, admin)
+		if err == nil {
+			out = t.model(false)
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &graph.CreateTeamPayload{Entity: out}, nil
+}
+
+func (m mutationResolver) CreateInvite(ctx context.Context, in graph.CreateInviteInput) (*graph.CreateInvitePayload, error) {
+	var out *graph.Invite
+	err := m.teamMutation(ctx, func(s *store, caller *user) error {
+		t, err := s.teamByEntityName(in.EntityName)
+		if err != nil {
+			return err
+		}
+		if !t.canManage(caller) {
+			return errNotTeamHead
+		}
+		email, username := deref(in.Email), deref(in.Username)
+		var u *user
+		switch {
+		case (email == "") == (username == ""):
+			return errors.New("invalid invite: give either an email or a username")
+		case username != "":
+			if u = s.byUsername[strings.ToLower(username)]; u == nil {
+				return fmt.Errorf("%w with username %s", errNoUser, username)
+			}
+		default:
+			if _, err := splitEmail(email); err != nil {
+				return err
+			}
+			u = s.byEmail[strings.ToLower(email)]
+		}
+		inv, err := s.invite(t, u, email, in.Admin != nil && *in.Admin)
+		if err == nil {
+			out = inv.model()
+		}
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &graph.CreateInvitePayload{Invite: out}, nil
+}
+
+func (m mutationResolver) DeleteInvite(ctx context.Context, in graph.DeleteInviteInput) (*graph.DeleteInvitePayload, error) {
+	err := m.teamMutation(ctx, func(s *store, caller *user) error {
+		if in.EntityName == nil || in.ID == nil {
+			return errors.New("invalid deleteInvite: give the member's id and the team's entityName")
+		}
+		t, err := s.teamByEntityName(*in.EntityName)
+		if err != nil {
+			return err
+		}
+		leaving := t.member(caller) != nil && *in.ID == gqlID("User", caller.id)
+		if !t.canManage(caller) && !leaving {
+			return errNotTeamHead
+		}
+		return s.deleteMember(t, *in.ID)
+	})
+	if err != nil {
+		return nil, err
+	}
+	ok := true
+	return &graph.DeleteInvitePayload{Success: &ok}, nil
+}
+
+func (m mutationResolver) CreateServiceAccount(ctx context.Context, in graph.CreateServiceAccountInput) (*graph.CreateServiceAccountPayload, error) {
+	var out *graph.User
+	err := m.teamMutation(ctx, func(s *store, caller *user) error {
+		t, err := s.teamByEntityName(in.EntityName)
+		if err != nil {
+			return err
+		}
+		if !t.canManage(caller) {
+			return errNotTeamHead
+		}
+		if strings.TrimSpace(in.Description) == "" {
+			return errors.New("invalid service account: the description is empty")
+		}
+		out = s.addServiceAccount(t, in.Description).model()
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &graph.CreateServiceAccountPayload{User: out}, nil
+}
+
+// model returns the GraphQL view of t, with its members if withMembers.
+func (t *team) model(withMembers bool) *graph.Entity {
+	e := &graph.Entity{
+		ID:                gqlID("Entity", t.id),
+		Name:              t.name,
+		Available:         ptr(false),
+		IsTeam:            true,
+		EntityType:        ptr("team"),
+		CodeSavingEnabled: true,
+		DefaultAccess:     "MEMBERS",
+		Members:           []*graph.Member{},
+	}
+	if !withMembers {
+		return e
+	}
+	for _, mi := range t.info().Members {
+		gm := &graph.Member{
+			ID:          ptr(mi.ID),
+			Admin:       ptr(mi.Admin),
+			Pending:     ptr(mi.Pending),
+			Name:        mi.Name,
+			AccountType: ptr(mi.AccountType),
+		}
+		if mi.Email != "" {
+			gm.Email = ptr(mi.Email)
+		}
+		if mi.Username != "" {
+			gm.Username = ptr(mi.Username)
+		}
+		e.Members = append(e.Members, gm)
+	}
+	return e
+}
+
+// entityModel returns the GraphQL view of u's own entity: not a team, no
+// members.
+func (u *user) entityModel() *graph.Entity {
+	return &graph.Entity{
+		ID:            gqlID("UserEntity", u.id),
+		Name:          u.username,
+		Available:     ptr(false),
+		EntityType:    ptr("user"),
+		DefaultAccess: "USER",
+		Members:       []*graph.Member{},
+	}
+}
+
+// model returns the GraphQL view of inv.
+func (inv *invite) model() *graph.Invite {
+	out := &graph.Invite{
+		ID:        gqlID("Invite", inv.id),
+		Name:      inv.email,
+		Email:     ptr(inv.email),
+		CreatedAt: ptr(inv.created.Format(time.RFC3339)),
+	}
+	if inv.user != nil {
+		out.Name = inv.user.name
+		out.ToUser = inv.user.model()
+	}
+	return out
+}
+
+func ptr[T any](v T) *T { return &v }
+
+func deref(p *string) string {
+	if p == nil {
+		return ""
+	}
+	return *p
+}
