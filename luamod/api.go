@@ -64,7 +64,7 @@ func apiIndex(L *lua.LState) int {
 	}
 	m := method(L, k)
 	if m == lua.LNil {
-		noField(L, apiTypeName, "base_url, viewer, user, users, create_user")
+		noField(L, apiTypeName, "base_url, viewer, user, users, create_user, team, create_team")
 	}
 	L.Push(m)
 	return 1

@@ -12,17 +12,21 @@
 //	print(me.email, #me.api_keys)
 //
 // [Loader] builds the module table: the network functions viewer, user,
-// users and create_user use the client given to Loader; wandb.api{api_key
-// = ..., base_url = ...} returns an api object for another identity, with
-// the same functions as methods; wandb.parallel runs a function over an
-// array with requests in flight at once; wandb.write_private writes a file
-// only its owner can read, for secrets. Users are read-only userdata with
-// fields (id, name, username, email, admin, entity, deleted_at, api_keys,
-// teams, user_api) and the methods generate_api_key and delete_api_key.
-// README.md has the whole reference.
+// users, create_user, team and create_team use the client given to Loader;
+// wandb.api{api_key = ..., base_url = ...} returns an api object for
+// another identity, with the same functions as methods; wandb.parallel
+// runs a function over an array with requests in flight at once;
+// wandb.write_private writes a file only its owner can read, for secrets.
+// Users are read-only userdata with fields (id, name, username, email,
+// admin, entity, deleted_at, api_keys, teams, user_api) and the methods
+// generate_api_key and delete_api_key. Teams have a name, an id, members
+// and the methods reload, invite and create_service_account; Members have
+// id, name, username, email, admin, pending, account_type and team, and the
+// method delete. README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
-// found) returns nil, err (false, err for delete_api_key). err is a
+// found) returns nil, err (false, err for the methods that return true on
+// success: delete_api_key, reload, delete). err is a
 // userdata with the fields code, message, status, op and candidates;
 // tostring(err) gives one line and error(err) raises it unchanged. A
 // programming mistake (a wrong argument type, a method called with "."

@@ -9,7 +9,8 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
-// The module's functions. viewer, user, users and create_user exist twice:
+// The module's functions. viewer, user, users, create_user, team and
+// create_team exist twice:
 // as wandb.<name>, for the client given to Loader, and as api:<name>, for
 // an api object's client (see apiMethod).
 
@@ -26,6 +27,8 @@ func clientFuncs() map[string]clientFunc {
 		"user":        user,
 		"users":       users,
 		"create_user": createUser,
+		"team":        team,
+		"create_team": createTeam,
 	}
 }
 

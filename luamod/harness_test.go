@@ -72,6 +72,9 @@ func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState,
 //	test.requests([op])           requests the server received (for op, or all)
 //	test.server_user(email)       the server's record of a user, or nil:
 //	                              {id, email, username, name, admin, keys = {names}, teams}
+//	test.server_team(name)        the server's record of a team, or nil:
+//	                              {id, name, members = {{id, name, username, email, admin, pending, account_type}}}
+//	test.accept_invite(team, email)  the invited user accepts
 //	test.fail_next(op, status, body)  answers the next request of op with status and body
 //	test.temp_dir                 a directory for the script's files
 //	test.file_mode(path)          a file's mode, e.g. "-rw-------"
@@ -120,6 +123,37 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 			}
 			L.Push(lua.LString(fi.Mode().String()))
 			return 1
+		},
+		"server_team": func(L *lua.LState) int {
+			info, ok := srv.Team(L.CheckString(1))
+			if !ok {
+				L.Push(lua.LNil)
+				return 1
+			}
+			t := L.NewTable()
+			t.RawSetString("id", lua.LString(info.ID))
+			t.RawSetString("name", lua.LString(info.Name))
+			ms := L.NewTable()
+			for _, m := range info.Members {
+				mt := L.NewTable()
+				mt.RawSetString("id", lua.LString(m.ID))
+				mt.RawSetString("name", lua.LString(m.Name))
+				mt.RawSetString("username", lua.LString(m.Username))
+				mt.RawSetString("email", lua.LString(m.Email))
+				mt.RawSetString("admin", lua.LBool(m.Admin))
+				mt.RawSetString("pending", lua.LBool(m.Pending))
+				mt.RawSetString("account_type", lua.LString(m.AccountType))
+				ms.Append(mt)
+			}
+			t.RawSetString("members", ms)
+			L.Push(t)
+			return 1
+		},
+		"accept_invite": func(L *lua.LState) int {
+			if err := srv.AcceptInvite(L.CheckString(1), L.CheckString(2)); err != nil {
+				L.RaiseError("accept_invite: %v", err)
+			}
+			return 0
 		},
 		"fail_next": func(L *lua.LState) int {
 			srv.FailNext(L.CheckString(1), wandbtest.Fault{Status: L.CheckInt(2), Body: L.OptString(3, "")})

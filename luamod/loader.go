@@ -48,6 +48,7 @@ func setup(L *lua.LState) *family {
 		apiM.RawSetString(name, L.NewFunction(apiMethod(name, fn)))
 	}
 	registerAPIType(L, apiM)
+	registerTeamTypes(L)
 	registerErrorType(L)
 	registerFailureType(L)
 	installAssert(L)

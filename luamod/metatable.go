@@ -92,6 +92,10 @@ func typeNameOf(v lua.LValue) string {
 			return apiTypeName
 		case *wandb.Error:
 			return errorTypeName
+		case *wandb.Team:
+			return teamTypeName
+		case *wandb.Member:
+			return memberTypeName
 		}
 	case *lua.LTable:
 		if isFailureRecord(v) {

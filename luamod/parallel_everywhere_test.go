@@ -26,6 +26,14 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"api:create_user", `return assert(api():create_user("new" .. x .. "@example.com")).email`, "new?@example.com"},
 		{"u:generate_api_key", `return #assert(me:generate_api_key("k" .. x))`, "40"},
 		{"u:delete_api_key", `return assert(me:delete_api_key(names[x]))`, "true"},
+		{"wandb.team", `return assert(wandb.team("t" .. x)).name`, "t?"},
+		{"wandb.create_team", `return assert(wandb.create_team("new" .. x)).name`, "new?"},
+		{"api:team", `return assert(api():team("t" .. x)).name`, "t?"},
+		{"api:create_team", `return assert(api():create_team("new" .. x)).name`, "new?"},
+		{"t:reload", `return assert(teams[x]:reload())`, "true"},
+		{"t:invite", `return assert(teams[x]:invite("u" .. x .. "@example.com")).email`, "u?@example.com"},
+		{"t:create_service_account", `return assert(teams[x]:create_service_account("bot" .. x)).name`, "bot?"},
+		{"m:delete", `return assert(invites[x]:delete())`, "true"},
 	}
 	// Every network function of the module is in the table above.
 	var names []string
@@ -39,9 +47,11 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			}
 		}
 	}
-	for name := range userMethods() {
-		if !slices.Contains(names, "u:"+name) {
-			t.Errorf("u:%s is not tested here", name)
+	for prefix, methods := range map[string]map[string]lua.LGFunction{"u:": userMethods(), "t:": teamMethods(), "m:": memberMethods()} {
+		for name := range methods {
+			if !slices.Contains(names, prefix+name) {
+				t.Errorf("%s%s is not tested here", prefix, name)
+			}
 		}
 	}
 
@@ -56,10 +66,12 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			if err := L.DoString(`
 				function api() return assert(wandb.api{ api_key = key }) end
 				me = assert(api():viewer())
-				names = {}
+				names, teams, invites = {}, {}, {}
 				for i = 1, ` + itoa(conc) + ` do
 					local secret = assert(me:generate_api_key("old" .. i))
 					names[i] = secret:sub(1, #secret - 20)
+					teams[i] = assert(wandb.create_team("t" .. i))
+					invites[i] = assert(teams[i]:invite("x" .. i .. "@example.org"))
 				end
 			`); err != nil {
 				t.Fatal(err)

@@ -121,11 +121,7 @@ func userIndex(L *lua.LState) int {
 	case "email":
 		L.Push(uv.field(boxedEmail, u.Email))
 	case "admin":
-		if u.Admin == nil {
-			L.Push(lua.LNil)
-		} else {
-			L.Push(lua.LBool(*u.Admin))
-		}
+		L.Push(optBoolValue(u.Admin))
 	case "entity":
 		L.Push(uv.field(boxedEntity, u.Entity))
 	case "deleted_at":
@@ -186,13 +182,7 @@ func userDeleteAPIKey(L *lua.LState) int {
 	u := checkSelfUser(L, op)
 	name := checkString(L, 1, op)
 	return netcall(L, func(ctx context.Context) result {
-		err := u.DeleteAPIKey(ctx, name)
-		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if err != nil {
-				return lua.LFalse, newError(L, op, err)
-			}
-			return lua.LTrue, lua.LNil
-		}
+		return okResult(op, u.DeleteAPIKey(ctx, name))
 	})
 }
 

@@ -2,9 +2,11 @@ package main
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -107,6 +109,52 @@ func TestExampleOnboard(t *testing.T) {
 	check(t, r, 1, ptr(""), "no/such.csv: no such file or directory")
 	r = runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua")
 	check(t, r, 1, ptr(""), "usage: onboard.lua FILE.csv [--concurrency N]")
+}
+
+func TestExampleTeamOnboard(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	golden(t, "team_onboard", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv"))
+	vision, ok := srv.Team("vision")
+	if !ok {
+		t.Fatal("team vision was not created")
+	}
+	var got []string
+	for _, m := range vision.Members {
+		got = append(got, fmt.Sprintf("%s admin=%v pending=%v", m.Email, m.Admin, m.Pending))
+	}
+	// The invites were sent concurrently: their order is the server's.
+	slices.Sort(got)
+	want := []string{"admin@example.com admin=true pending=false", "bob@example.com admin=false pending=true", "erin@example.com admin=true pending=true"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("vision's members (-want +got):\n%s", diff)
+	}
+	if _, ok := srv.UserByEmail("frank@example.org"); !ok {
+		t.Error("frank was not created")
+	}
+	sent := srv.Requests("CreateInvite")
+
+	// Again, one at a time: everything is there now.
+	golden(t, "team_onboard_again", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv", "--concurrency", "1"))
+	if got := srv.Requests("CreateInvite") - sent; got != 6 {
+		t.Errorf("the second run sent %d invites, want 6 (one per row)", got)
+	}
+
+	// A bad row stops the script before anything is sent.
+	bad := filepath.Join(t.TempDir(), "bad.csv")
+	if err := os.WriteFile(bad, []byte("email,team,role\nx@example.com,ml-research,owner\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	before := srv.Requests("")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/team_onboard.lua", bad), 1, ptr(""),
+		bad+`:2: role must be admin, member or empty, not "owner"`)
+	if err := os.WriteFile(bad, []byte("email,team\nx@example.com,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/team_onboard.lua", bad), 1, ptr(""), bad+":2: each row needs an email and a team")
+	if n := srv.Requests(""); n != before {
+		t.Errorf("bad files sent %d requests", n-before)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/team_onboard.lua"), 1, ptr(""), "usage: team_onboard.lua FILE.csv [--concurrency N]")
 }
 
 func TestExampleKeyAudit(t *testing.T) {

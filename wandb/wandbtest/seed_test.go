@@ -38,6 +38,21 @@ func TestExampleSeed(t *testing.T) {
 			}
 		}
 	}
+	// Teams, with their admins and a pending invite.
+	if diff := cmp.Diff([]string{
+		"alice|alice@example.com|Alice Example|yes|no|USER",
+		"alice.smith|alice.smith@example.com|Alice Smith|no|no|USER",
+		"dave|dave@example.com|Dave NoKeys|no|yes|USER",
+	}, members(t, srv, "ml-research")); diff != "" {
+		t.Errorf("ml-research (-want +got):\n%s", diff)
+	}
+	if diff := cmp.Diff([]string{
+		"alice.smith|alice.smith@example.com|Alice Smith|no|no|USER",
+		"bob|bob@example.com|Bob Builder|no|no|USER",
+		"carol|carol@example.org|Carol Ops|yes|no|USER",
+	}, members(t, srv, "platform")); diff != "" {
+		t.Errorf("platform (-want +got):\n%s", diff)
+	}
 	// Two users share "alice": what ambiguity tests need.
 	got := emailsOf(t, searchUsers(t, srv, srv.AdminKey(), "alice"))
 	if diff := cmp.Diff([]string{"alice@example.com", "alice.smith@example.com"}, got); diff != "" {

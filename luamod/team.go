@@ -1,0 +1,337 @@
+package luamod
+
+import (
+	"context"
+	"strings"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// Teams and their members as Lua sees them: wandb.team(name) and
+// wandb.create_team(name[, admin_username]) (and the same api methods)
+// return a Team; t.members is an array of Members.
+
+// Type names of Team and Member values in messages, and the registry keys of
+// their metatables.
+const (
+	teamTypeName   = "wandb.Team"
+	memberTypeName = "wandb.Member"
+)
+
+// Fields of Teams and Members, for error messages.
+const (
+	teamFields   = "name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account"
+	memberFields = "id, name, username, email, admin, pending, account_type, team, delete"
+)
+
+// team is team(name): the Team, or nil, err.
+func team(L *lua.LState, c *wandb.Client) int {
+	const op = "team"
+	name := checkString(L, 1, op)
+	return netcall(L, func(ctx context.Context) result {
+		t, err := c.Team(ctx, name)
+		return teamResult(op, t, err)
+	})
+}
+
+// createTeam is create_team(name[, admin_username]): the new Team, or nil,
+// err.
+func createTeam(L *lua.LState, c *wandb.Client) int {
+	const op = "create_team"
+	name := checkString(L, 1, op)
+	admin := optString(L, 2, op, "")
+	return netcall(L, func(ctx context.Context) result {
+		t, err := c.CreateTeam(ctx, name, admin)
+		return teamResult(op, t, err)
+	})
+}
+
+func teamResult(op string, t *wandb.Team, err error) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if err != nil {
+			return lua.LNil, newError(L, op, err)
+		}
+		return newTeam(L, t), lua.LNil
+	}
+}
+
+// newTeam returns the Lua value for t.
+func newTeam(L *lua.LState, t *wandb.Team) lua.LValue {
+	ud := L.NewUserData()
+	ud.Value = t
+	L.SetMetatable(ud, L.GetTypeMetatable(teamTypeName))
+	return ud
+}
+
+// newMember returns the Lua value for m.
+func newMember(L *lua.LState, m *wandb.Member) lua.LValue {
+	ud := L.NewUserData()
+	ud.Value = m
+	L.SetMetatable(ud, L.GetTypeMetatable(memberTypeName))
+	return ud
+}
+
+func toTeam(v lua.LValue) (*wandb.Team, bool) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		t, ok := ud.Value.(*wandb.Team)
+		return t, ok && t != nil
+	}
+	return nil, false
+}
+
+func toMember(v lua.LValue) (*wandb.Member, bool) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		m, ok := ud.Value.(*wandb.Member)
+		return m, ok && m != nil
+	}
+	return nil, false
+}
+
+// teamMethods returns the Team methods, by name.
+func teamMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"reload":                 teamReload,
+		"invite":                 teamInvite,
+		"create_service_account": teamCreateServiceAccount,
+	}
+}
+
+// memberMethods returns the Member methods, by name.
+func memberMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{"delete": memberDelete}
+}
+
+// registerTeamTypes creates the metatables of Teams and Members.
+func registerTeamTypes(L *lua.LState) {
+	teamM := L.NewTable()
+	L.SetFuncs(teamM, teamMethods())
+	registerType(L, teamTypeName, teamIndex, teamM, map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
+			t, ok := toTeam(L.Get(1))
+			if !ok {
+				L.Push(lua.LString("<Team ???>"))
+				return 1
+			}
+			L.Push(lua.LString(t.String()))
+			return 1
+		},
+		// Two values for the same team are equal, whichever call fetched them.
+		"__eq": func(L *lua.LState) int {
+			a, okA := toTeam(L.Get(1))
+			b, okB := toTeam(L.Get(2))
+			L.Push(lua.LBool(okA && okB && a.ID == b.ID))
+			return 1
+		},
+	})
+	memberM := L.NewTable()
+	L.SetFuncs(memberM, memberMethods())
+	registerType(L, memberTypeName, memberIndex, memberM, map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
+			m, ok := toMember(L.Get(1))
+			if !ok {
+				L.Push(lua.LString("<Member ???>"))
+				return 1
+			}
+			L.Push(lua.LString(m.String()))
+			return 1
+		},
+		// Two values for the same member of the same team are equal.
+		"__eq": func(L *lua.LState) int {
+			a, okA := toMember(L.Get(1))
+			b, okB := toMember(L.Get(2))
+			L.Push(lua.LBool(okA && okB && a.ID != "" && a.ID == b.ID && a.Team().ID == b.Team().ID))
+			return 1
+		},
+	})
+}
+
+// teamIndex reads a field of a Team. Each read of members returns a fresh
+// array of the members the last load saw.
+func teamIndex(L *lua.LState) int {
+	t, ok := toTeam(L.Get(1))
+	if !ok {
+		raise(L, teamTypeName+" expected, got "+typeName(L, 1))
+	}
+	switch k := key(L); k {
+	case "name":
+		L.Push(lua.LString(t.Name))
+	case "id":
+		L.Push(lua.LString(t.ID))
+	case "members":
+		ms := t.Members()
+		arr := L.CreateTable(len(ms), 0)
+		for _, m := range ms {
+			arr.Append(newMember(L, m))
+		}
+		L.Push(arr)
+	case "read_only", "read_only_admin", "private_only", "default_access", "storage_bytes", "entity_type", "is_paid", "code_saving_enabled":
+		L.Push(teamInfoField(t.Info(), k))
+	default:
+		m := method(L, k)
+		if m == lua.LNil {
+			noField(L, teamTypeName, teamFields)
+		}
+		L.Push(m)
+	}
+	return 1
+}
+
+// teamInfoField returns field k of info, nil where the server gave null.
+func teamInfoField(info wandb.TeamInfo, k string) lua.LValue {
+	switch k {
+	case "read_only":
+		return optBoolValue(info.ReadOnly)
+	case "read_only_admin":
+		return lua.LBool(info.ReadOnlyAdmin)
+	case "private_only":
+		return lua.LBool(info.PrivateOnly)
+	case "default_access":
+		return lua.LString(info.DefaultAccess)
+	case "storage_bytes":
+		return lua.LNumber(info.StorageBytes)
+	case "entity_type":
+		return optStringValue(info.EntityType)
+	case "is_paid":
+		return optBoolValue(info.IsPaid)
+	default: // code_saving_enabled
+		return lua.LBool(info.CodeSavingEnabled)
+	}
+}
+
+// memberIndex reads a field of a Member.
+func memberIndex(L *lua.LState) int {
+	m, ok := toMember(L.Get(1))
+	if !ok {
+		raise(L, memberTypeName+" expected, got "+typeName(L, 1))
+	}
+	switch k := key(L); k {
+	case "id":
+		L.Push(lua.LString(m.ID))
+	case "name":
+		L.Push(lua.LString(m.Name))
+	case "username":
+		L.Push(optStringValue(m.Username))
+	case "email":
+		L.Push(optStringValue(m.Email))
+	case "admin":
+		L.Push(optBoolValue(m.Admin))
+	case "pending":
+		L.Push(optBoolValue(m.Pending))
+	case "account_type":
+		L.Push(optStringValue(m.AccountType))
+	case "team":
+		L.Push(newTeam(L, m.Team()))
+	default:
+		fn := method(L, k)
+		if fn == lua.LNil {
+			noField(L, memberTypeName, memberFields)
+		}
+		L.Push(fn)
+	}
+	return 1
+}
+
+// checkSelfTeam returns the receiver of Team method fname and removes it
+// from the stack, so the method's arguments start at index 1.
+func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
+	t, ok := toTeam(L.Get(1))
+	if !ok {
+		badSelf(L, teamTypeName, "t", fname, "get one from wandb.team or wandb.create_team")
+	}
+	L.Remove(1)
+	return t
+}
+
+// teamReload is t:reload(): true, or false, err.
+func teamReload(L *lua.LState) int {
+	const op = "reload_team"
+	t := checkSelfTeam(L, "reload")
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, t.Reload(ctx))
+	})
+}
+
+// teamInvite is t:invite(user_or_email[, admin]): the invitation as a
+// pending Member, or nil, err. A string with "@" is an email address,
+// another string a username (as in the SDK); a User is invited by its
+// username.
+func teamInvite(L *lua.LState) int {
+	const op = "invite"
+	t := checkSelfTeam(L, op)
+	var who wandb.Invitee
+	switch v := L.Get(1).(type) {
+	case lua.LString:
+		if s := string(v); strings.Contains(s, "@") {
+			who = wandb.ByEmail(s)
+		} else {
+			who = wandb.ByUsername(s)
+		}
+	default:
+		u, ok := toUser(v)
+		if !ok {
+			argError(L, 1, op, "string or wandb.User expected, got "+typeName(L, 1))
+		}
+		if u.Username != nil {
+			who = wandb.ByUsername(*u.Username)
+		}
+	}
+	admin := optBool(L, 2, op, false)
+	return netcall(L, func(ctx context.Context) result {
+		m, err := t.Invite(ctx, who, admin)
+		return memberResult(op, m, err)
+	})
+}
+
+// teamCreateServiceAccount is t:create_service_account(description): the
+// new service account as a Member, or nil, err.
+func teamCreateServiceAccount(L *lua.LState) int {
+	const op = "create_service_account"
+	t := checkSelfTeam(L, op)
+	desc := checkString(L, 1, op)
+	return netcall(L, func(ctx context.Context) result {
+		m, err := t.CreateServiceAccount(ctx, desc)
+		return memberResult(op, m, err)
+	})
+}
+
+func memberResult(op string, m *wandb.Member, err error) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if err != nil {
+			return lua.LNil, newError(L, op, err)
+		}
+		return newMember(L, m), lua.LNil
+	}
+}
+
+// memberDelete is m:delete(): true, or false, err.
+func memberDelete(L *lua.LState) int {
+	const op = "delete_member"
+	m, ok := toMember(L.Get(1))
+	if !ok {
+		badSelf(L, memberTypeName, "m", "delete", "get one from t.members, t:invite or t:create_service_account")
+	}
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, m.Delete(ctx))
+	})
+}
+
+// okResult converts the outcome of a call that returns only an error:
+// true, or false, err.
+func okResult(op string, err error) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if err != nil {
+			return lua.LFalse, newError(L, op, err)
+		}
+		return lua.LTrue, lua.LNil
+	}
+}
+
+// optBoolValue converts a nullable boolean field: nil gives Lua nil.
+func optBoolValue(b *bool) lua.LValue {
+	if b == nil {
+		return lua.LNil
+	}
+	return lua.LBool(*b)
+}
