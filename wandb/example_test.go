@@ -153,3 +153,47 @@ func ExampleError() {
 	// conflict 409 true
 	// wandb: create_user: invalid email address "not an email": want a bare address such as "name@example.com"
 }
+
+// Onboarding into a team: create it (the caller becomes its admin), invite
+// a user by username and an address by email, add a service account, and
+// withdraw an invite.
+func ExampleTeam_Invite() {
+	srv := wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com"}}}))
+	defer srv.Close()
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	team, err := client.CreateTeam(ctx, "vision", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	bob, err := team.Invite(ctx, wandb.ByUsername("bob"), true)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := team.Invite(ctx, wandb.ByEmail("erin@example.org"), false); err != nil {
+		log.Fatal(err)
+	}
+	bot, err := team.CreateServiceAccount(ctx, "CI bot")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(bot, *bot.Pending)
+	if err := bob.Delete(ctx); err != nil {
+		log.Fatal(err)
+	}
+	for _, m := range team.Members() {
+		fmt.Println(m, m.Email != nil, *m.Pending)
+	}
+	_, err = team.Invite(ctx, wandb.ByUsername("nobody"), false)
+	fmt.Println("nobody:", errors.Is(err, wandb.ErrNotFound))
+	// Output:
+	// <Member CI bot (SERVICE)> false
+	// <Member admin (USER)> true false
+	// <Member CI bot (SERVICE)> false false
+	// <Member erin@example.org (USER)> true true
+	// nobody: true
+}
