@@ -50,6 +50,14 @@ type Config struct {
 	MaxResponseBytes int64
 	// AttemptTimeout bounds each attempt, the response body included; 0 means 30s.
 	AttemptTimeout time.Duration
+	// SCIMBaseURL is where the server's SCIM API is (user lifecycle, see
+	// User.Deactivate); "" means BaseURL + "/scim". Deployments differ:
+	// ConfigFromEnv reads it from WANDB_SCIM_BASE_URL. The key is sent to
+	// it as SCIMAuth says.
+	SCIMBaseURL string
+	// SCIMAuth is how SCIM requests authenticate: SCIMAuthBasic (the
+	// default, "") or SCIMAuthBearer. ConfigFromEnv reads WANDB_SCIM_AUTH.
+	SCIMAuth SCIMAuth
 }
 
 // Client talks to one W&B server as one identity. It is safe for
@@ -58,6 +66,7 @@ type Client struct {
 	cfg       Config       // normalised; cfg.HTTPClient is the caller's (or nil)
 	base      *url.URL     // parsed cfg.BaseURL
 	endpoint  string       // cfg.BaseURL + "/graphql"
+	scimBase  string       // cfg.SCIMBaseURL, or cfg.BaseURL + "/scim"
 	inner     *http.Client // the caller's client or the default; shared by WithAPIKey clients
 	http      *http.Client // inner with the credential layer added
 	userAgent string
@@ -67,8 +76,9 @@ type Client struct {
 	timeout   time.Duration
 	redactor  // removes the key and its Basic credentials from errors and logs
 
-	mu     sync.Mutex
-	viewer *User // cached after the first successful Viewer
+	mu       sync.Mutex
+	viewer   *User  // cached after the first successful Viewer
+	scimAuth string // the SCIM Authorization header, once known (see scimCredentials)
 }
 
 // NewClient checks cfg and returns a client. It sends nothing.
@@ -81,6 +91,9 @@ func NewClient(cfg Config) (*Client, error) {
 	if err := checkAPIKey(cfg.APIKey, "config"); err != nil {
 		return nil, err
 	}
+	if err := checkSCIM(&cfg); err != nil {
+		return nil, err
+	}
 	return newClient(cfg, defaultHTTPClient(cfg.HTTPClient))
 }
 
@@ -91,10 +104,19 @@ func newClient(cfg Config, hc *http.Client) (*Client, error) {
 	if err != nil {
 		return nil, configError("base url: not a url")
 	}
+	scimBase := cfg.SCIMBaseURL
+	if scimBase == "" {
+		scimBase = cfg.BaseURL + "/scim"
+	}
+	su, err := url.Parse(scimBase)
+	if err != nil {
+		return nil, configError("scim base url: not a url")
+	}
 	c := &Client{
 		cfg:       cfg,
 		base:      u,
 		endpoint:  cfg.BaseURL + "/graphql",
+		scimBase:  scimBase,
 		userAgent: "W&B Public Client wandb-lua/" + Version,
 		logger:    cfg.Logger,
 		retry:     cfg.Retry.withDefaults(),
@@ -115,7 +137,10 @@ func newClient(cfg Config, hc *http.Client) (*Client, error) {
 		c.timeout = defaultAttemptTimeout
 	}
 	c.inner = hc
-	c.http = withCredentials(hc, c.base, cfg.APIKey)
+	graphQLAuth := "Basic " + basicCredentials(cfg.APIKey)
+	c.http = withCredentials(hc,
+		newScope(su, c.scimCredentials),
+		newScope(u, func() string { return graphQLAuth }))
 	return c, nil
 }
 
@@ -151,8 +176,9 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 // WithServer returns a client for another server, baseURL ("" means
 // https://api.wandb.ai), that authenticates with key and keeps c's other
 // settings: HTTP client and connection pool, User-Agent, logger, retry
-// policy and limits. The key is sent only to baseURL, never to c's server.
-// It has its own viewer cache.
+// policy, limits and SCIM authentication. The key is sent only to baseURL,
+// never to c's server; the SCIM API is the new server's, at baseURL +
+// "/scim". It has its own viewer cache.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	base, err := normalizeBaseURL(baseURL)
 	if err != nil {
@@ -164,6 +190,7 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.BaseURL = base
 	cfg.APIKey = key
+	cfg.SCIMBaseURL = ""
 	return newClient(cfg, c.inner)
 }
 

@@ -16,6 +16,10 @@ import (
 // of the entry whose machine is the base URL's host[:port], or of the
 // default entry. Without a key it returns an error naming the places it
 // looked. The key's format is checked as the SDK checks it.
+//
+// Two settings the SDK does not have configure SCIM (user lifecycle):
+// WANDB_SCIM_BASE_URL (default: the base URL + "/scim") and WANDB_SCIM_AUTH
+// ("basic", the default, or "bearer"); see Config.
 func ConfigFromEnv() (Config, error) {
 	return ConfigFromEnvFor(os.Getenv("WANDB_BASE_URL"))
 }
@@ -31,6 +35,11 @@ func ConfigFromEnvFor(baseURL string) (Config, error) {
 		return cfg, err
 	}
 	cfg.BaseURL = base
+	cfg.SCIMBaseURL = os.Getenv("WANDB_SCIM_BASE_URL")
+	cfg.SCIMAuth = SCIMAuth(os.Getenv("WANDB_SCIM_AUTH"))
+	if err := checkSCIM(&cfg); err != nil {
+		return cfg, err
+	}
 
 	if key := os.Getenv("WANDB_API_KEY"); key != "" {
 		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {

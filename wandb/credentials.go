@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// The credential layer: an http.RoundTripper that adds the key, as HTTP
-// Basic auth, to requests for the configured server and to no others.
+// The credential layer: an http.RoundTripper that adds the key to requests
+// for the configured server, as HTTP Basic auth with the user "api" for
+// GraphQL and as W&B documents it for SCIM (see scim.go), and to no others.
 
 // basicCredentials returns the Basic credentials W&B expects: user "api",
 // password the key.
@@ -17,50 +18,63 @@ func basicCredentials(key string) string {
 	return base64.StdEncoding.EncodeToString([]byte("api:" + key))
 }
 
-// withCredentials returns a copy of hc whose transport adds the key, as
-// HTTP Basic auth, to requests for base's scheme, host:port and path, and
-// to no others (a redirect elsewhere gets no credentials).
-func withCredentials(hc *http.Client, base *url.URL, key string) *http.Client {
+// withCredentials returns a copy of hc whose transport adds credentials to
+// requests for the scopes (the first that matches) and to no others: a
+// redirect elsewhere gets no credentials.
+func withCredentials(hc *http.Client, scopes ...scope) *http.Client {
 	next := hc.Transport
 	if next == nil {
 		next = http.DefaultTransport
 	}
 	copied := *hc
-	copied.Transport = &credentialTransport{
-		next:   next,
-		scheme: base.Scheme,
-		host:   hostPort(base),
-		path:   strings.TrimRight(base.Path, "/"),
-		auth:   "Basic " + basicCredentials(key),
-	}
+	copied.Transport = &credentialTransport{next: next, scopes: scopes}
 	return &copied
+}
+
+// A scope is a URL prefix (scheme, host:port, path) and the Authorization
+// header for requests under it.
+type scope struct {
+	scheme string
+	host   string // host:port, port made explicit, host lower-case
+	path   string // without trailing "/", "" for the root
+	// auth returns the header value, or "" to send none (the SCIM
+	// credentials before the viewer's username is known).
+	auth func() string
+}
+
+// newScope returns the scope of the URL prefix u.
+func newScope(u *url.URL, auth func() string) scope {
+	return scope{scheme: u.Scheme, host: hostPort(u), path: strings.TrimRight(u.Path, "/"), auth: auth}
+}
+
+func (s scope) contains(u *url.URL) bool {
+	if u.Scheme != s.scheme || hostPort(u) != s.host {
+		return false
+	}
+	return s.path == "" || u.Path == s.path || strings.HasPrefix(u.Path, s.path+"/")
 }
 
 // credentialTransport is the credential layer (cf. the SDK's
 // httplayers.LimitTo around its credential provider).
 type credentialTransport struct {
 	next   http.RoundTripper
-	scheme string
-	host   string // host:port, port made explicit, host lower-case
-	path   string // base path without trailing "/", "" for the root
-	auth   string // "Basic ..."
+	scopes []scope // the most specific first
 }
 
-// RoundTrip adds the credentials when req goes to the base URL.
+// RoundTrip replaces any Authorization header by the credentials of the
+// scope req falls in, if any.
 func (t *credentialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Del("Authorization")
-	if t.allowed(req.URL) {
-		r.Header.Set("Authorization", t.auth)
+	for _, s := range t.scopes {
+		if s.contains(req.URL) {
+			if auth := s.auth(); auth != "" {
+				r.Header.Set("Authorization", auth)
+			}
+			break
+		}
 	}
 	return t.next.RoundTrip(r)
-}
-
-func (t *credentialTransport) allowed(u *url.URL) bool {
-	if u.Scheme != t.scheme || hostPort(u) != t.host {
-		return false
-	}
-	return t.path == "" || u.Path == t.path || strings.HasPrefix(u.Path, t.path+"/")
 }
 
 // hostPort returns u's lower-case host with an explicit port.

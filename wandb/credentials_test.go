@@ -82,24 +82,40 @@ func TestCredentialsOnlyToBaseURL(t *testing.T) {
 }
 
 func TestCredentialScope(t *testing.T) {
-	hc := withCredentials(&http.Client{}, mustURL(t, "https://wandb.example.com/api"), strings.Repeat("k", 40))
-	ct := hc.Transport.(*credentialTransport)
-	for raw, want := range map[string]bool{
-		"https://wandb.example.com/api/graphql":      true,
-		"https://WANDB.example.com:443/api/graphql":  true,
-		"https://wandb.example.com/api":              true,
-		"http://wandb.example.com/api/graphql":       false,
-		"https://wandb.example.com:8443/api/graphql": false,
-		"https://evil.example.com/api/graphql":       false,
-		"https://wandb.example.com/apix/graphql":     false,
-		"https://wandb.example.com/graphql":          false,
+	auth := func(h string) func() string { return func() string { return h } }
+	scopeOf := func(raw string, h string) scope { return newScope(mustURL(t, raw), auth(h)) }
+	ct := withCredentials(&http.Client{},
+		scopeOf("https://wandb.example.com/api/scim", "scim"),
+		scopeOf("https://wandb.example.com/api", "graphql"),
+		scopeOf("https://scim.example.com/v2", "elsewhere"),
+	).Transport.(*credentialTransport)
+	for raw, want := range map[string]string{
+		"https://wandb.example.com/api/graphql":      "graphql",
+		"https://WANDB.example.com:443/api/graphql":  "graphql",
+		"https://wandb.example.com/api":              "graphql",
+		"https://wandb.example.com/api/scim/Users":   "scim",
+		"https://wandb.example.com/api/scimx":        "graphql",
+		"https://scim.example.com/v2/Users":          "elsewhere",
+		"http://wandb.example.com/api/graphql":       "",
+		"https://wandb.example.com:8443/api/graphql": "",
+		"https://evil.example.com/api/graphql":       "",
+		"https://wandb.example.com/apix/graphql":     "",
+		"https://wandb.example.com/graphql":          "",
+		"https://scim.example.com/Users":             "",
 	} {
-		if got := ct.allowed(mustURL(t, raw)); got != want {
-			t.Errorf("allowed(%s) = %v, want %v", raw, got, want)
+		got := ""
+		for _, s := range ct.scopes {
+			if s.contains(mustURL(t, raw)) {
+				got = s.auth()
+				break
+			}
+		}
+		if got != want {
+			t.Errorf("credentials for %s = %q, want %q", raw, got, want)
 		}
 	}
-	root := withCredentials(&http.Client{}, mustURL(t, "http://127.0.0.1:8080"), strings.Repeat("k", 40)).Transport.(*credentialTransport)
-	if !root.allowed(mustURL(t, "http://127.0.0.1:8080/anything")) || root.allowed(mustURL(t, "http://127.0.0.1/graphql")) {
+	root := scopeOf("http://127.0.0.1:8080", "x")
+	if !root.contains(mustURL(t, "http://127.0.0.1:8080/anything")) || root.contains(mustURL(t, "http://127.0.0.1/graphql")) {
 		t.Error("root base URL: wrong scope")
 	}
 }

@@ -10,7 +10,11 @@
 // [Client.CreateTeam]) have members ([Team.Members]), invitations
 // ([Team.Invite] with [ByEmail] or [ByUsername]) and service accounts
 // ([Team.CreateServiceAccount]); [Member.Delete] removes a member or an
-// invite.
+// invite. A user's lifecycle goes through W&B's SCIM API: [User.Deactivate],
+// [User.Reactivate], [User.Delete], [User.SetRole], [User.SetTeamRole],
+// [User.Status], and [Team.AddMember], [Team.RemoveMember]; the only
+// active instance admin is never deactivated, deleted or demoted
+// ([ErrLastAdmin]).
 //
 // Where the SDK is lax, this package is strict: a lookup that matches
 // several users is an error listing them, not the first match; deleting a

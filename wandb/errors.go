@@ -2,7 +2,9 @@ package wandb
 
 import (
 	"fmt"
+	"slices"
 	"strings"
+	"sync"
 )
 
 // Code classifies an [Error]. Codes are stable lower-case strings, so a
@@ -37,6 +39,9 @@ const (
 	CodeTransport Code = "transport"
 	// CodeBadResponse: the server answered with something that is not a usable GraphQL response.
 	CodeBadResponse Code = "bad_response"
+	// CodeLastAdmin: refused before anything was sent: the call would deactivate,
+	// delete or demote the only active instance admin.
+	CodeLastAdmin Code = "last_admin"
 )
 
 // Sentinel errors, one per code that callers commonly branch on. They match
@@ -51,6 +56,7 @@ var (
 	ErrInvalidArgument error = &Error{Code: CodeInvalidArgument} // a bad argument, caught locally or by the server
 	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}       // a lookup matched several users
 	ErrInternal        error = &Error{Code: CodeInternal}        // the server failed
+	ErrLastAdmin       error = &Error{Code: CodeLastAdmin}       // the only active instance admin would be lost
 )
 
 // Error is the error every method of this package returns. It never holds
@@ -99,9 +105,16 @@ func (e *Error) Is(target error) bool {
 }
 
 // redactor removes secrets from what leaves the package. A Client's holds
-// its key and the key's Basic credentials; the zero value, for errors made
-// before there is a key, removes nothing.
+// its key and the key's credential headers; the zero value, for errors made
+// before there is a key, removes nothing. Copies share one set of secrets.
 type redactor struct {
+	set *secretSet
+}
+
+// secretSet is the secrets of one key. Secrets are added, never removed:
+// the SCIM credentials join once the viewer's username is known.
+type secretSet struct {
+	mu      sync.Mutex
 	secrets []string
 }
 
@@ -110,12 +123,30 @@ func newRedactor(key string) redactor {
 	if key == "" {
 		return redactor{}
 	}
-	return redactor{secrets: []string{basicCredentials(key), key}}
+	return redactor{set: &secretSet{secrets: []string{basicCredentials(key), key}}}
+}
+
+// add makes r remove secret too.
+func (r redactor) add(secret string) {
+	if r.set == nil || secret == "" {
+		return
+	}
+	r.set.mu.Lock()
+	defer r.set.mu.Unlock()
+	if !slices.Contains(r.set.secrets, secret) {
+		r.set.secrets = append(r.set.secrets, secret)
+	}
 }
 
 // redact replaces every secret in s with "[redacted]".
 func (r redactor) redact(s string) string {
-	for _, secret := range r.secrets {
+	if r.set == nil {
+		return s
+	}
+	r.set.mu.Lock()
+	secrets := r.set.secrets
+	r.set.mu.Unlock()
+	for _, secret := range secrets {
 		s = strings.ReplaceAll(s, secret, "[redacted]")
 	}
 	return s

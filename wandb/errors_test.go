@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"go/ast"
@@ -25,6 +26,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 	srv := wandbtest.Start(t)
 	key := srv.AdminKey()
 	basic := basicCredentials(key)
+	scimBasic := base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername + ":" + key))
 	ctx := context.Background()
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) {
@@ -104,6 +106,24 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			_, err := c.Users(cctx, "x")
 			return err
 		}},
+		{"SCIM error echoes the SCIM credentials", func() error {
+			me, err := c.Viewer(ctx)
+			if err != nil {
+				return err
+			}
+			echo("SCIMListUsers", wandbtest.Fault{Status: 400, Body: `{"detail":"Basic ` + scimBasic + ` rejected","status":"400"}`}, 1)
+			_, err = me.Status(ctx)
+			return err
+		}},
+		{"SCIM error echoes the key as a bearer token", func() error {
+			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: key, SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
+			if err != nil {
+				return err
+			}
+			echo("SCIMListUsers", wandbtest.Fault{Status: 401, Body: `{"detail":"Bearer ` + key + ` rejected"}`}, 1)
+			_, err = (&User{ID: "x", Email: ptrTo("a@example.com"), client: bearer}).Status(ctx)
+			return err
+		}},
 		{"lookup of a name in nobody's email", func() error {
 			_, err := c.User(ctx, "nobody-"+key)
 			return err
@@ -179,13 +199,13 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			texts = append(texts, we.Message)
 			texts = append(texts, we.Candidates...)
 			for _, s := range texts {
-				if strings.Contains(s, key) || strings.Contains(s, basic) {
+				if strings.Contains(s, key) || strings.Contains(s, basic) || strings.Contains(s, scimBasic) {
 					t.Fatalf("an error text shows the key (code %s, op %s)", we.Code, we.Op)
 				}
 			}
 		})
 	}
-	if out := logs.String(); strings.Contains(out, key) || strings.Contains(out, basic) {
+	if out := logs.String(); strings.Contains(out, key) || strings.Contains(out, basic) || strings.Contains(out, scimBasic) {
 		t.Error("a log line shows the key")
 	}
 	if logs.count("wandb request") == 0 {

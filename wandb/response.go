@@ -56,7 +56,7 @@ func statusCode(status int) Code {
 		return CodeForbidden
 	case http.StatusNotFound, http.StatusGone:
 		return CodeNotFound
-	case http.StatusConflict:
+	case http.StatusConflict, http.StatusPreconditionFailed:
 		return CodeConflict
 	case http.StatusTooManyRequests:
 		return CodeRateLimited
@@ -80,6 +80,7 @@ type wireResponse struct {
 	Errors     []json.RawMessage `json:"errors"`
 	Error      json.RawMessage   `json:"error"`
 	Message    json.RawMessage   `json:"message"`
+	Detail     json.RawMessage   `json:"detail"` // SCIM errors
 	Extensions map[string]any    `json:"extensions"`
 }
 
@@ -210,8 +211,8 @@ func bodyMessage(body []byte) string {
 	return excerpt(body)
 }
 
-// backendMessage reads {"error": "msg"}, {"error": {"message": "msg"}} and
-// {"message": "msg"}.
+// backendMessage reads {"error": "msg"}, {"error": {"message": "msg"}},
+// {"message": "msg"} and SCIM's {"detail": "msg"}.
 func backendMessage(w wireResponse) string {
 	var s string
 	if json.Unmarshal(w.Error, &s) == nil && s != "" {
@@ -224,6 +225,9 @@ func backendMessage(w wireResponse) string {
 		return oneLine(obj.Message)
 	}
 	if json.Unmarshal(w.Message, &s) == nil && s != "" {
+		return oneLine(s)
+	}
+	if json.Unmarshal(w.Detail, &s) == nil && s != "" {
 		return oneLine(s)
 	}
 	if len(w.Error) > 0 && !bytes.Equal(w.Error, []byte("null")) {

@@ -15,9 +15,10 @@ import (
 	"github.com/Khan/genqlient/graphql"
 )
 
-// Sending: the one place requests leave the client. send runs the attempt
-// loop (retry.go decides what is retried and how long to wait, response.go
-// reads what came back); attempt sends once with the per-attempt timeout.
+// Sending: the one place requests leave the client, GraphQL (MakeRequest)
+// and SCIM (scimDo) alike. send runs the attempt loop (retry.go decides what
+// is retried and how long to wait, response.go reads what came back);
+// attempt sends once with the per-attempt timeout.
 
 // gqlClient is the genqlient graphql.Client for one call of the public
 // API: op is the call's Lua-facing name, which every error carries.
@@ -28,11 +29,35 @@ type gqlClient struct {
 
 // MakeRequest implements graphql.Client.
 func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *graphql.Response) error {
-	err := g.c.send(ctx, g.op, req, resp)
-	if err == nil {
-		return nil // not a typed nil
+	c := g.c
+	body, err := json.Marshal(req)
+	if err != nil {
+		return c.newError(Error{Op: g.op, Code: CodeInvalidArgument, Message: "cannot encode the request", Err: err})
 	}
-	return err
+	r := request{
+		op:          g.op,
+		name:        req.OpName,
+		method:      http.MethodPost,
+		url:         c.endpoint,
+		body:        body,
+		contentType: "application/json",
+		mutation:    strings.HasPrefix(strings.TrimSpace(req.Query), "mutation"),
+	}
+	if e := c.send(ctx, r, func(a attemptResult) *Error { return c.decode(g.op, a, resp) }); e != nil {
+		return e
+	}
+	return nil // not a typed nil
+}
+
+// request is one request the client sends, with retries.
+type request struct {
+	op          string // the Lua-facing name of the call, which every error carries
+	name        string // the operation, for log lines: "GetViewer", "PATCH /Users"
+	method      string
+	url         string
+	body        []byte // nil for none
+	contentType string // of the body, and what is accepted in return
+	mutation    bool   // it changes the server's state: retried only where it surely did not take effect
 }
 
 // gql returns the graphql.Client for the call named op.
@@ -49,26 +74,22 @@ type attemptResult struct {
 	tooLarge bool  // the body exceeded maxBody; body holds its first maxBody bytes
 }
 
-// send runs req with retries and decodes the answer into resp. Every
-// error it returns is an *Error for op.
-func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp *graphql.Response) *Error {
-	body, err := json.Marshal(req)
-	if err != nil {
-		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "cannot encode the request", Err: err})
-	}
-	mutation := strings.HasPrefix(strings.TrimSpace(req.Query), "mutation")
+// send sends req with retries and hands a 2xx answer to decode. Every
+// error it returns is an *Error for req.op.
+func (c *Client) send(ctx context.Context, req request, decode func(attemptResult) *Error) *Error {
+	op, mutation := req.op, req.mutation
 	p := c.retry
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, nil)
 		}
 		start := time.Now()
-		r := c.attempt(ctx, body)
+		r := c.attempt(ctx, req)
 		c.logger.DebugContext(ctx, "wandb request",
-			"op", op, "operation", req.OpName, "attempt", attempt,
+			"op", op, "operation", req.name, "attempt", attempt,
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
 		if r.err == nil && !r.tooLarge && r.status >= 200 && r.status < 300 {
-			if e := c.decode(op, r, resp); e != nil {
+			if e := decode(r); e != nil {
 				// The server answered 2xx: it applied the mutation, whatever
 				// the body failed to say.
 				e.unsure = mutation && e.Code == CodeBadResponse
@@ -104,7 +125,7 @@ func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp
 			return failure
 		}
 		c.logger.InfoContext(ctx, "wandb retry",
-			"op", op, "operation", req.OpName, "attempt", attempt, "reason", why, "wait", wait)
+			"op", op, "operation", req.name, "attempt", attempt, "reason", why, "wait", wait)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -115,16 +136,22 @@ func (c *Client) send(ctx context.Context, op string, req *graphql.Request, resp
 	}
 }
 
-// attempt sends body once and reads the answer, within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, body []byte) attemptResult {
+// attempt sends req once and reads the answer, within the per-attempt timeout.
+func (c *Client) attempt(ctx context.Context, req request) attemptResult {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
-	hreq, err := http.NewRequestWithContext(actx, http.MethodPost, c.endpoint, bytes.NewReader(body))
+	var body io.Reader
+	if req.body != nil {
+		body = bytes.NewReader(req.body)
+	}
+	hreq, err := http.NewRequestWithContext(actx, req.method, req.url, body)
 	if err != nil {
 		return attemptResult{err: err, notSent: true}
 	}
-	hreq.Header.Set("Content-Type", "application/json")
-	hreq.Header.Set("Accept", "application/json")
+	if req.body != nil {
+		hreq.Header.Set("Content-Type", req.contentType)
+	}
+	hreq.Header.Set("Accept", req.contentType)
 	hreq.Header.Set("User-Agent", c.userAgent)
 	hreq.Header.Set("Use-Admin-Privileges", "true")
 	hresp, err := c.http.Do(hreq)

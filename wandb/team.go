@@ -22,6 +22,7 @@ type Team struct {
 	mu      sync.Mutex
 	info    TeamInfo
 	members []*Member
+	scimID  string // the team's SCIM Group id, once looked up
 }
 
 // TeamInfo is what the server says of a team besides its name and members:

@@ -32,6 +32,7 @@ type User struct {
 	loaded bool // the server listed the keys (false for CreateUser results and null apiKeys)
 	keys   []APIKey
 	teams  []string
+	scimID string // the user's SCIM id, once looked up
 }
 
 // newUser converts the generated UserFragment.
@@ -136,8 +137,10 @@ func listedKeyName(secret string) string {
 // DeleteAPIKey deletes the key of u whose Name is name (as listed by
 // APIKeys; a secret is not a name). A name not in u's list gives an error
 // matching ErrNotFound without a request; a server that does not confirm
-// the deletion (success false or null) gives an error. On success the key
-// leaves u's list.
+// the deletion (success false or null) gives an error. When the answer is
+// lost after the request reached the server, u is fetched again: if the
+// key is gone the call succeeds, if not the deletion is sent once more. On
+// success the key leaves u's list.
 func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	const op = "delete_api_key"
 	c := u.client
@@ -152,25 +155,72 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 		}
 		return c.newError(Error{Op: op, Code: CodeNotFound, Message: msg})
 	}
-	data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-	if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+	removed := func() {
 		u.removeKey(k.ID)
 		if v := c.cachedViewer(); v != nil && v != u && v.ID == u.ID {
 			v.removeKey(k.ID)
 		}
-		return err
 	}
+	return c.settle(ctx, op, func() error {
+		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+		if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+			removed()
+			return err
+		}
+		if err != nil {
+			return err
+		}
+		msg := "the server did not confirm the deletion (result: null)"
+		if data != nil && data.Result != nil {
+			msg = "the server did not delete the key (success: false)"
+			if data.Result.Success == nil {
+				msg = "the server did not confirm the deletion (success: null)"
+			}
+		}
+		return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+	}, func() (bool, error) {
+		now, err := u.refetch(ctx, op)
+		if err != nil {
+			return false, err
+		}
+		for _, o := range now.APIKeys() {
+			if o.ID == k.ID {
+				return false, nil
+			}
+		}
+		removed()
+		return true, nil
+	})
+}
+
+// refetch fetches u again, with its keys: as the viewer when u is the
+// client's own identity, else by search (an admin's view).
+func (u *User) refetch(ctx context.Context, op string) (*User, error) {
+	c := u.client
+	if v := c.cachedViewer(); v != nil && v.ID == u.ID {
+		data, err := gql.GetViewer(ctx, c.gql(op))
+		if err != nil {
+			return nil, err
+		}
+		if data == nil || data.Viewer == nil {
+			return nil, c.newError(Error{Op: op, Code: CodeUnauthorized, Message: "the server did not recognize an account for the configured credentials"})
+		}
+		return newUser(c, &data.Viewer.UserFragment), nil
+	}
+	query := deref(u.Email)
+	if query == "" {
+		query = deref(u.Username)
+	}
+	users, err := c.searchUsers(ctx, op, query)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	msg := "the server did not confirm the deletion (result: null)"
-	if data != nil && data.Result != nil {
-		msg = "the server did not delete the key (success: false)"
-		if data.Result.Success == nil {
-			msg = "the server did not confirm the deletion (success: null)"
+	for _, o := range users {
+		if o.ID == u.ID {
+			return o, nil
 		}
 	}
-	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+	return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%s is no longer listed", u)})
 }
 
 func (u *User) findKey(name string) (k APIKey, found, loaded bool) {

@@ -456,3 +456,47 @@ func TestUserFields(t *testing.T) {
 		t.Errorf("deleted user with nulls (-want +got):\n%s", diff)
 	}
 }
+
+// TestDeleteAPIKeyAfterLostAnswer: the answer to a deletion is lost after
+// the request reached the server; the key is looked for again, and the
+// deletion is sent once more only if the key is still there.
+func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
+	ctx := context.Background()
+	for _, applied := range []bool{true, false} {
+		srv := seeded(t)
+		c := testClient(t, srv)
+		alice, err := c.User(ctx, "alice@example.com")
+		if err != nil {
+			t.Fatal(err)
+		}
+		name := alice.APIKeys()[0].Name
+		srv.FailNext("DeleteApiKey", wandbtest.Fault{Drop: true, AfterApply: applied})
+		if err := alice.DeleteAPIKey(ctx, name); err != nil {
+			t.Fatalf("applied %v: %v", applied, err)
+		}
+		if want := map[bool]int{true: 1, false: 2}[applied]; srv.Requests("DeleteApiKey") != want {
+			t.Errorf("applied %v: DeleteApiKey sent %d times, want %d", applied, srv.Requests("DeleteApiKey"), want)
+		}
+		if got := serverKeyNames(t, srv, "alice@example.com"); len(got) != 1 || len(alice.APIKeys()) != 1 {
+			t.Errorf("applied %v: keys left %v (client %v)", applied, got, keyNames(alice.APIKeys()))
+		}
+	}
+	// The viewer's own key: looked for as the viewer.
+	srv := seeded(t)
+	c := testClient(t, srv)
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := me.GenerateAPIKey(ctx, "temp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("DeleteApiKey", wandbtest.Fault{Drop: true, AfterApply: true})
+	if err := me.DeleteAPIKey(ctx, listedKeyName(secret)); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Requests("GetViewer"); n != 2 {
+		t.Errorf("GetViewer sent %d times, want 2 (the check)", n)
+	}
+}

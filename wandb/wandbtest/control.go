@@ -78,7 +78,8 @@ func (h *Handler) applySeed(sd Seed) error {
 				return fmt.Errorf("team %s: %w", st.Name, err)
 			}
 			if m := t.member(u); m != nil {
-				m.admin = true
+				m.role = roleAdmin
+				s.gen++
 			} else {
 				s.addMember(t, u, true)
 			}

@@ -58,6 +58,37 @@
 //     no email, the description as its name, a username "<team>-service"
 //     (-2, -3, ...) and an API key, as a member of the team. User.teams
 //     lists a user's teams (not its pending invites).
+//   - The SCIM API is served under /scim/ (and /scim/v2/, which W&B's docs
+//     also show): Users (GET, list, POST, PATCH, DELETE) and Groups (GET,
+//     list, POST, PUT, PATCH) with W&B's shapes: emails as one object with
+//     capitalised keys, members with capitalised keys and null when there are
+//     none, ListResponse with Resources, errors as the SCIM Error message with
+//     a string status, application/scim+json. It shares the store with
+//     GraphQL: a deactivated user cannot authenticate anywhere (401); a
+//     deleted one is gone, keys and memberships included; organizationRole
+//     sets User.admin; Group membership is User.teams. Requests authenticate
+//     with Basic "<username>:<key>" or Bearer "<key>" and need an instance
+//     admin (403). FailNext, Requests and LastRequest name them SCIMListUsers,
+//     SCIMGetUser, SCIMCreateUser, SCIMPatchUser, SCIMDeleteUser,
+//     SCIMListGroups, SCIMGetGroup, SCIMCreateGroup, SCIMReplaceGroup,
+//     SCIMPatchGroup; Request.Body holds their body. The default is Dedicated
+//     Cloud and Self-Managed; WithMultiTenant gives Multi-tenant Cloud's
+//     differences (deactivation removes the user, reactivation is 400 with
+//     W&B's documented body, no email or displayName updates, no modelsSeat
+//     or weaveRole).
+//   - Where W&B's SCIM documentation is silent, wandbtest chooses: SCIM ids
+//     are "scim-u<n>" and "scim-t<n>", unlike GraphQL IDs, so that a client
+//     cannot confuse them; filters are `attr eq "value"` on userName,
+//     emails.value (case-insensitive) and displayName (exact), anything else
+//     400; no pagination (every match, at most 9999); a PATCH with more than
+//     one operation is 400; organizationRole and teamRoles appear on every
+//     User; the viewer organisation role is reported as member with viewer
+//     seats and team roles; deactivated users stay listed (active false) on
+//     Dedicated Cloud; removing a group member who is not one changes
+//     nothing; the legacy group removal with a value list removes only the
+//     listed members; deleting a Group is 405; ETags (W/"<n>") are on Users,
+//     and If-Match is honoured on PATCH (412); the server does not refuse to
+//     remove the last admin (the docs only warn), so clients must guard it.
 //   - As the real backend gates first-party fields on the public client's
 //     User-Agent, selecting User.apiKeys without a User-Agent that starts with
 //     "W&B Public Client" yields the GraphQL error "relogin required" for that

@@ -29,10 +29,11 @@ const maxCachedOpNames = 256
 // NewServer for one already listening on loopback. Its methods are safe for
 // concurrent use, also while it serves requests.
 type Handler struct {
-	store     *store
-	gql       *handler.Server
-	stateFile string
-	adminKey  string // set by NewHandler, never changed
+	store       *store
+	gql         *handler.Server
+	stateFile   string
+	adminKey    string // set by NewHandler, never changed
+	multiTenant bool   // WithMultiTenant
 
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
@@ -59,6 +60,7 @@ type Request struct {
 	Query     string         // the GraphQL document as sent
 	Method    string         // HTTP method
 	Path      string         // URL path
+	Body      string         // a SCIM request's body ("" for GraphQL: see Query and Variables)
 	Caller    string         // email of the user the credentials named, "" if none
 }
 
@@ -71,12 +73,13 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		opt(&o)
 	}
 	h := &Handler{
-		store:     newStore(),
-		stateFile: o.stateFile,
-		faults:    map[string][]Fault{},
-		counts:    map[string]int{},
-		last:      map[string]Request{},
-		opNames:   map[string]string{},
+		store:       newStore(),
+		stateFile:   o.stateFile,
+		multiTenant: o.multiTenant,
+		faults:      map[string][]Fault{},
+		counts:      map[string]int{},
+		last:        map[string]Request{},
+		opNames:     map[string]string{},
 	}
 	h.latency.Store(int64(o.latency))
 	loaded := false
@@ -138,7 +141,8 @@ func (h *Handler) enter() {
 	}
 }
 
-// ServeHTTP serves POST /graphql. In order, it: reads the request (path,
+// ServeHTTP serves POST /graphql and the SCIM API under /scim/ (see
+// serveSCIMRequest). For GraphQL, in order, it: reads the request (path,
 // method, body, operation name) and records it; waits the latency; answers
 // 404 for another path, 405 for another method, 400 for a body that is not
 // a JSON GraphQL request; applies a queued fault for the operation;
@@ -146,6 +150,10 @@ func (h *Handler) enter() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.enter()
 	defer h.inFlight.Add(-1)
+	if op, resource, id := scimOp(r.Method, r.URL.Path); op != "" {
+		h.serveSCIMRequest(w, r, op, resource, id)
+		return
+	}
 	rec, body, caller, reject := h.read(w, r)
 	h.record(rec)
 	if !sleep(r.Context(), time.Duration(h.latency.Load())) {
@@ -192,6 +200,53 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if status != 0 && buf.status() == http.StatusOK {
 		buf.code = status
+	}
+	buf.copyTo(w)
+}
+
+// serveSCIMRequest serves a SCIM request as ServeHTTP serves GraphQL:
+// record, latency, fault, then authentication (401 unless Basic with the
+// caller's username and key, or Bearer with the key; 403 unless an
+// instance admin) and the operation.
+func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, resource, id string) {
+	body, berr := readSCIMBody(w, r)
+	caller := h.scimCaller(r)
+	rec := Request{Op: op, Method: r.Method, Path: r.URL.Path, Header: redact(r.Header), Body: string(body)}
+	if caller != nil {
+		rec.Caller = caller.email
+	}
+	h.record(rec)
+	if !sleep(r.Context(), time.Duration(h.latency.Load())) {
+		return
+	}
+	if berr != nil {
+		writeSCIMError(w, berr)
+		return
+	}
+	fault, faulted := h.takeFault(op)
+	if faulted {
+		if !sleep(r.Context(), fault.Delay) {
+			return
+		}
+		if !fault.AfterApply && !fault.delayOnly() {
+			fault.write(w)
+			return
+		}
+	}
+	switch {
+	case caller == nil:
+		w.Header().Set("WWW-Authenticate", `Basic realm="wandb"`)
+		writeSCIMError(w, scimErr(http.StatusUnauthorized, "unauthorized: send Basic auth with your username and API key, or Bearer with the key"))
+		return
+	case !caller.admin:
+		writeSCIMError(w, scimErr(http.StatusForbidden, "permission denied: the SCIM API needs an instance admin"))
+		return
+	}
+	buf := &bufferedResponse{header: http.Header{}}
+	h.serveSCIM(buf, r, body, resource, id)
+	if faulted && fault.AfterApply && !fault.delayOnly() {
+		fault.write(w)
+		return
 	}
 	buf.copyTo(w)
 }

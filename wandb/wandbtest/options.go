@@ -6,9 +6,10 @@ import "time"
 type Option func(*options)
 
 type options struct {
-	latency   time.Duration
-	seeds     []func() (Seed, error) // in the order of the options
-	stateFile string
+	multiTenant bool
+	latency     time.Duration
+	seeds       []func() (Seed, error) // in the order of the options
+	stateFile   string
 }
 
 // WithLatency adds a fixed latency d to every request: the handler reads and
@@ -27,6 +28,14 @@ func WithSeed(s Seed) Option {
 	return func(o *options) {
 		o.seeds = append(o.seeds, func() (Seed, error) { return s, nil })
 	}
+}
+
+// WithMultiTenant makes the SCIM API behave as on W&B's Multi-tenant Cloud
+// instead of Dedicated Cloud and Self-Managed (the default): deactivating a
+// user removes it from the organisation, reactivation is refused with HTTP
+// 400, and updating a user's email or display name is not supported.
+func WithMultiTenant() Option {
+	return func(o *options) { o.multiTenant = true }
 }
 
 // WithSeedFile is WithSeed for the seed in a JSON file (see LoadSeed):

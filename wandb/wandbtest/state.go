@@ -36,7 +36,9 @@ type stateUser struct {
 	Username string     `json:"username"`
 	Name     string     `json:"name"`
 	Admin    bool       `json:"admin,omitempty"`
-	Service  bool       `json:"service,omitempty"` // a service account, without an email
+	Service  bool       `json:"service,omitempty"`  // a service account, without an email
+	Inactive bool       `json:"inactive,omitempty"` // deactivated
+	Viewer   bool       `json:"viewer,omitempty"`   // the deprecated viewer organisation role
 	Keys     []stateKey `json:"keys"`
 }
 
@@ -50,8 +52,9 @@ type stateKey struct {
 type stateTeam struct {
 	ID      int           `json:"id"`
 	Name    string        `json:"name"`
-	Members []int         `json:"members"`          // user IDs, in the order they joined
-	Admins  []int         `json:"admins,omitempty"` // the members who are team admins
+	Members []int         `json:"members"`           // user IDs, in the order they joined
+	Admins  []int         `json:"admins,omitempty"`  // the members who are team admins
+	Viewers []int         `json:"viewers,omitempty"` // the members with the team role viewer
 	Invites []stateInvite `json:"invites,omitempty"`
 }
 
@@ -75,7 +78,8 @@ func (s *store) snapshot() ([]byte, error) {
 		Teams:      make([]stateTeam, 0, len(s.teams)),
 	}
 	for _, u := range s.users {
-		su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service, Keys: []stateKey{}}
+		su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service,
+			Inactive: u.inactive, Viewer: u.viewer, Keys: []stateKey{}}
 		for _, k := range u.keys {
 			su.Keys = append(su.Keys, stateKey{ID: k.id, Name: k.name, Description: k.description, SHA256: k.hash})
 		}
@@ -85,8 +89,11 @@ func (s *store) snapshot() ([]byte, error) {
 		st := stateTeam{ID: t.id, Name: t.name, Members: []int{}}
 		for _, m := range t.members {
 			st.Members = append(st.Members, m.user.id)
-			if m.admin {
+			switch m.role {
+			case roleAdmin:
 				st.Admins = append(st.Admins, m.user.id)
+			case roleViewer:
+				st.Viewers = append(st.Viewers, m.user.id)
 			}
 		}
 		for _, inv := range t.invites {
@@ -133,7 +140,9 @@ func (s *store) restore(b []byte) error {
 		if su.Username == "" || (!su.Service && s.byEmail[strings.ToLower(su.Email)] != nil) || s.byUsername[strings.ToLower(su.Username)] != nil {
 			return fmt.Errorf("user %s: empty or duplicate email or username", su.Email)
 		}
-		u := &user{id: su.ID, name: su.Name, username: su.Username, email: su.Email, admin: su.Admin, service: su.Service}
+		now := time.Now().UTC()
+		u := &user{id: su.ID, name: su.Name, username: su.Username, email: su.Email, admin: su.Admin, service: su.Service,
+			inactive: su.Inactive, viewer: su.Viewer, created: now, modified: now}
 		byID[u.id] = u
 		s.users = append(s.users, u)
 		if !u.service {
@@ -160,12 +169,19 @@ func (s *store) restore(b []byte) error {
 			if u == nil || t.member(u) != nil {
 				return fmt.Errorf("team %q: bad or duplicate member %d", st.Name, id)
 			}
-			t.members = append(t.members, &membership{user: u, admin: slices.Contains(st.Admins, id)})
+			role := roleMember
+			switch {
+			case slices.Contains(st.Admins, id):
+				role = roleAdmin
+			case slices.Contains(st.Viewers, id):
+				role = roleViewer
+			}
+			t.members = append(t.members, &membership{user: u, role: role})
 			u.teams = append(u.teams, t)
 		}
-		for _, id := range st.Admins {
+		for _, id := range append(slices.Clone(st.Admins), st.Viewers...) {
 			if u := byID[id]; u == nil || t.member(u) == nil {
-				return fmt.Errorf("team %q: admin %d is not a member", st.Name, id)
+				return fmt.Errorf("team %q: admin or viewer %d is not a member", st.Name, id)
 			}
 		}
 		for _, si := range st.Invites {

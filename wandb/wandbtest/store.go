@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // AdminEmail and AdminUsername name the instance admin every Handler has.
@@ -40,6 +41,8 @@ type UserInfo struct {
 	Email    string    // as given when the user was added; "" for a service account
 	Admin    bool      // an instance admin
 	Service  bool      // a service account (created by createServiceAccount)
+	Inactive bool      // deactivated (SCIM): cannot authenticate
+	Viewer   bool      // given the deprecated viewer organisation role (SCIM)
 	Keys     []KeyInfo // in creation order
 	Teams    []string  // the teams it is a member of, in the order the teams were created
 }
@@ -60,6 +63,15 @@ type user struct {
 	service  bool      // a service account
 	keys     []*apiKey // creation order
 	teams    []*team   // the teams it is a member of, in creation order of the teams
+
+	// Kept for SCIM (see scim.go).
+	inactive   bool      // deactivated: cannot authenticate
+	viewer     bool      // given W&B's deprecated viewer organisation role (seats and team roles viewer)
+	created    time.Time // when the user was added
+	modified   time.Time // the last SCIM-visible change
+	version    int       // bumped with modified: the ETag
+	lastActive time.Time // the last authenticated request; zero if none
+	activeDays int       // the days (UTC) with an authenticated request
 }
 
 type apiKey struct {
@@ -190,7 +202,8 @@ func (s *store) insertUser(email, username, name string, admin bool) (*user, err
 	if name == "" {
 		name = local
 	}
-	u := &user{id: s.nextUser, name: name, username: username, email: email, admin: admin}
+	now := time.Now().UTC()
+	u := &user{id: s.nextUser, name: name, username: username, email: email, admin: admin, created: now, modified: now}
 	s.nextUser++
 	s.users = append(s.users, u)
 	s.byEmail[strings.ToLower(email)] = u
@@ -237,12 +250,50 @@ func (s *store) deleteKey(k *apiKey) {
 	s.gen++
 }
 
-// userBySecret is the authentication lookup.
-func (s *store) userBySecret(secret string) *user {
-	if k := s.keyByHash[hashSecret(secret)]; k != nil {
-		return k.owner
+// deleteUser removes u with its keys, memberships and invites.
+func (s *store) deleteUser(u *user) {
+	for _, k := range slices.Clone(u.keys) {
+		s.deleteKey(k)
 	}
-	return nil
+	for _, t := range s.teams {
+		if t.member(u) != nil {
+			s.removeMember(t, u)
+		}
+		for _, inv := range slices.Clone(t.invites) {
+			if inv.user == u {
+				s.dropInvite(inv)
+			}
+		}
+	}
+	s.users = slices.DeleteFunc(s.users, func(o *user) bool { return o == u })
+	if u.email != "" {
+		delete(s.byEmail, strings.ToLower(u.email))
+	}
+	delete(s.byUsername, strings.ToLower(u.username))
+	s.gen++
+}
+
+// userBySecret is the authentication lookup: the active user whose key
+// secret is, or nil. It counts the request as the user's activity.
+func (s *store) userBySecret(secret string) *user {
+	k := s.keyByHash[hashSecret(secret)]
+	if k == nil || k.owner.inactive {
+		return nil
+	}
+	u := k.owner
+	now := time.Now().UTC()
+	if u.lastActive.IsZero() || u.lastActive.Format(time.DateOnly) != now.Format(time.DateOnly) {
+		u.activeDays++
+	}
+	u.lastActive = now
+	return u
+}
+
+// touch records a SCIM-visible change of u.
+func (s *store) touch(u *user) {
+	u.modified = time.Now().UTC()
+	u.version++
+	s.gen++
 }
 
 // search lists the users whose username or email contains q, ignoring case.
@@ -265,6 +316,8 @@ func (u *user) info() UserInfo {
 		Email:    u.email,
 		Admin:    u.admin,
 		Service:  u.service,
+		Inactive: u.inactive,
+		Viewer:   u.viewer,
 		Keys:     []KeyInfo{},
 		Teams:    []string{},
 	}

@@ -22,8 +22,23 @@ type team struct {
 }
 
 type membership struct {
-	user  *user
-	admin bool // a team admin
+	user *user
+	role string // roleAdmin (a team admin), roleMember or roleViewer
+}
+
+// Team roles (and, roleAdmin and roleMember, organisation roles).
+const (
+	roleAdmin  = "admin"
+	roleMember = "member"
+	roleViewer = "viewer"
+)
+
+// teamRole returns the role of a member who is, or is not, a team admin.
+func teamRole(admin bool) string {
+	if admin {
+		return roleAdmin
+	}
+	return roleMember
 }
 
 // An invite is pending until accepted: to an existing user (user set), or
@@ -98,7 +113,7 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 			break
 		}
 	}
-	t.members = append(t.members, &membership{user: u, admin: admin})
+	t.members = append(t.members, &membership{user: u, role: teamRole(admin)})
 	u.teams = append(u.teams, t)
 	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	s.gen++
@@ -121,7 +136,7 @@ func (t *team) canManage(u *user) bool {
 		return true
 	}
 	m := t.member(u)
-	return m != nil && m.admin
+	return m != nil && m.role == roleAdmin
 }
 
 // teamByEntityName returns the team named name, or errNoTeam.
@@ -197,7 +212,8 @@ func (s *store) addServiceAccount(t *team, description string) *user {
 	for i := 2; s.byUsername[username] != nil || s.teamByName[username] != nil; i++ {
 		username = base + "-" + strconv.Itoa(i)
 	}
-	u := &user{id: s.nextUser, name: description, username: username, service: true}
+	now := time.Now().UTC()
+	u := &user{id: s.nextUser, name: description, username: username, service: true, created: now, modified: now}
 	s.nextUser++
 	s.users = append(s.users, u)
 	s.byUsername[username] = u
@@ -234,6 +250,7 @@ type MemberInfo struct {
 	Username    string // "" for an invite to an address no user has
 	Email       string // "" for a service account
 	Admin       bool   // a team admin, or invited as one
+	Role        string // the team role: "admin", "member" or "viewer" ("" for an invite)
 	Pending     bool   // an invite, not yet accepted
 	AccountType string // "USER" or "SERVICE"
 }
@@ -246,7 +263,7 @@ func (t *team) info() TeamInfo {
 			accountType = "SERVICE"
 		}
 		ti.Members = append(ti.Members, MemberInfo{ID: gqlID("User", m.user.id), Name: m.user.name,
-			Username: m.user.username, Email: m.user.email, Admin: m.admin, AccountType: accountType})
+			Username: m.user.username, Email: m.user.email, Admin: m.role == roleAdmin, Role: m.role, AccountType: accountType})
 	}
 	for _, inv := range t.invites {
 		mi := MemberInfo{ID: gqlID("Invite", inv.id), Name: inv.email, Email: inv.email, Admin: inv.admin,

@@ -1,0 +1,303 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// A user's lifecycle over SCIM: deactivate, reactivate, delete, roles and
+// status. Each method finds the user's SCIM record by email (else
+// username) with the documented eq filters, once per User: the GraphQL ID
+// is not assumed to be the SCIM id.
+
+// Organisation roles SetRole accepts. RoleViewer is deprecated in W&B but
+// still accepted: the organisation role becomes member, and the user's
+// Models seat, Weave role, team and project roles become viewer.
+const (
+	RoleAdmin  = "admin"
+	RoleMember = "member"
+	RoleViewer = "viewer"
+)
+
+// scimRecord returns u's SCIM record, looking it up the first time: by
+// email if u has one, else by username. A user the SCIM API does not list
+// (not in the organisation, deleted, or a service account) gives an error
+// matching ErrNotFound. The lookup checks the answer itself, so a server
+// that ignored the filter cannot make it act on someone else.
+func (u *User) scimRecord(ctx context.Context, op string) (*scimUser, error) {
+	c := u.client
+	if c == nil {
+		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
+	}
+	u.mu.Lock()
+	id := u.scimID
+	u.mu.Unlock()
+	if id != "" {
+		var su scimUser
+		err := c.scimDo(ctx, op, http.MethodGet, "/Users/"+id, nil, nil, &su)
+		if !isNotFound(err) {
+			return &su, err
+		}
+		// Gone under that id: deleted, or removed and added again with a
+		// new one (Multi-tenant). Look it up afresh.
+		u.forget()
+	}
+	attr, value := "emails.value", deref(u.Email)
+	match := func(su *scimUser) bool { return su.hasEmail(value) }
+	if value == "" {
+		attr, value = "userName", deref(u.Username)
+		match = func(su *scimUser) bool { return strings.EqualFold(su.UserName, value) }
+	}
+	if value == "" {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has neither an email nor a username to find it by in SCIM", u)})
+	}
+	var list scimList[scimUser]
+	if err := c.scimDo(ctx, op, http.MethodGet, "/Users", eqFilter(attr, value), nil, &list); err != nil {
+		return nil, err
+	}
+	var found []*scimUser
+	for i := range list.Resources {
+		if match(&list.Resources[i]) {
+			found = append(found, &list.Resources[i])
+		}
+	}
+	switch len(found) {
+	case 0:
+		return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("SCIM lists no user with %s %q (not in the organisation, deleted, or a service account)", attr, value)})
+	case 1:
+	default:
+		return nil, c.newError(Error{Op: op, Code: CodeAmbiguous, Message: fmt.Sprintf("SCIM lists %d users with %s %q", len(found), attr, value)})
+	}
+	u.mu.Lock()
+	u.scimID = found[0].ID
+	u.mu.Unlock()
+	return found[0], nil
+}
+
+// scimGet fetches u's SCIM record again by its id (for the checks after a
+// lost answer); a record that is gone gives ErrNotFound.
+func (u *User) scimGet(ctx context.Context, op, id string) (*scimUser, error) {
+	var su scimUser
+	if err := u.client.scimDo(ctx, op, http.MethodGet, "/Users/"+id, nil, nil, &su); err != nil {
+		return nil, err
+	}
+	return &su, nil
+}
+
+// forget drops u's cached SCIM id (after deletion).
+func (u *User) forget() {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	u.scimID = ""
+}
+
+// Status returns u's standing in the organisation: active, organisation
+// role, days active and last activity.
+func (u *User) Status(ctx context.Context) (UserStatus, error) {
+	su, err := u.scimRecord(ctx, "status")
+	if err != nil {
+		return UserStatus{}, err
+	}
+	return su.status(), nil
+}
+
+// Deactivate deactivates u: a deactivated user can no longer sign in or
+// use an API key. On Multi-tenant Cloud deactivation removes the user from
+// the organisation (add them again to undo it). Deactivating the only
+// active instance admin is refused before anything is sent (CodeLastAdmin).
+// Deactivating a user who is inactive already succeeds.
+func (u *User) Deactivate(ctx context.Context) error {
+	return u.setActive(ctx, "deactivate", false)
+}
+
+// Reactivate reactivates a deactivated user. Dedicated Cloud and
+// Self-Managed only: Multi-tenant Cloud answers 400 (CodeInvalidArgument,
+// with the server's explanation), since deactivation removed the user
+// there.
+func (u *User) Reactivate(ctx context.Context) error {
+	return u.setActive(ctx, "reactivate", true)
+}
+
+func (u *User) setActive(ctx context.Context, op string, active bool) error {
+	su, err := u.scimRecord(ctx, op)
+	if err != nil {
+		return err
+	}
+	if !active {
+		if err := u.guardLastAdmin(ctx, op, su); err != nil {
+			return err
+		}
+	}
+	c := u.client
+	err = c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), nil)
+	}, func() (bool, error) {
+		now, err := u.scimGet(ctx, op, su.ID)
+		switch {
+		case !active && isNotFound(err): // Multi-tenant: removed from the organisation
+			return true, nil
+		case err != nil:
+			return false, err
+		}
+		return now.Active != nil && *now.Active == active, nil
+	})
+	if err != nil && active {
+		var e *Error
+		if errors.As(err, &e) && e.Code == CodeInvalidArgument && e.Status == http.StatusBadRequest {
+			return c.renamed(err, op, "reactivation refused (on Multi-tenant Cloud deactivation removes the user from the organisation: add them again instead): ")
+		}
+	}
+	return err
+}
+
+// Delete deletes u for good (SCIM DELETE): the account, its keys and its
+// memberships. Deleting the only active instance admin is refused before
+// anything is sent (CodeLastAdmin). Service accounts cannot be deleted this
+// way: remove them from their team.
+func (u *User) Delete(ctx context.Context) error {
+	const op = "delete_user"
+	su, err := u.scimRecord(ctx, op)
+	if err != nil {
+		return err
+	}
+	if err := u.guardLastAdmin(ctx, op, su); err != nil {
+		return err
+	}
+	c := u.client
+	err = c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil)
+	}, func() (bool, error) {
+		_, err := u.scimGet(ctx, op, su.ID)
+		if isNotFound(err) {
+			return true, nil
+		}
+		return false, err
+	})
+	if err == nil {
+		u.forget()
+	}
+	return err
+}
+
+// SetRole sets u's organisation role: RoleAdmin, RoleMember or RoleViewer
+// (case-insensitive; anything else is CodeInvalidArgument, before anything
+// is sent). Demoting the only active instance admin is refused before
+// anything is sent (CodeLastAdmin). u's fields are not changed: fetch the
+// user again to see the new Admin.
+func (u *User) SetRole(ctx context.Context, role string) error {
+	const op = "set_role"
+	role = strings.ToLower(role)
+	if role != RoleAdmin && role != RoleMember && role != RoleViewer {
+		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument,
+			Message: fmt.Sprintf("unknown organisation role %q: want %q, %q or %q", role, RoleAdmin, RoleMember, RoleViewer)})
+	}
+	su, err := u.scimRecord(ctx, op)
+	if err != nil {
+		return err
+	}
+	if role != RoleAdmin {
+		if err := u.guardLastAdmin(ctx, op, su); err != nil {
+			return err
+		}
+	}
+	c := u.client
+	return c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), nil)
+	}, func() (bool, error) {
+		now, err := u.scimGet(ctx, op, su.ID)
+		if err != nil {
+			return false, err
+		}
+		got := strings.ToLower(deref(now.OrganizationRole))
+		// viewer is recorded as the member organisation role.
+		return got == role || (role == RoleViewer && got == RoleMember), nil
+	})
+}
+
+// SetTeamRole sets u's role in the team: "admin", "member", "viewer" or the
+// name of a custom role (custom names are case-sensitive). u must be a
+// member of the team; an unknown role is the server's CodeInvalidArgument.
+func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
+	const op = "set_team_role"
+	if strings.TrimSpace(team) == "" || strings.TrimSpace(role) == "" {
+		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team and a role are required"})
+	}
+	su, err := u.scimRecord(ctx, op)
+	if err != nil {
+		return err
+	}
+	c := u.client
+	return c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
+			patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), nil)
+	}, func() (bool, error) {
+		now, err := u.scimGet(ctx, op, su.ID)
+		if err != nil {
+			return false, err
+		}
+		for _, tr := range now.TeamRoles {
+			if tr.TeamName == team && (tr.RoleName == role || strings.EqualFold(tr.RoleName, role) && isPredefinedRole(role)) {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}
+
+// isPredefinedRole reports whether role is one of W&B's own team roles,
+// whose names are case-insensitive.
+func isPredefinedRole(role string) bool {
+	switch strings.ToLower(role) {
+	case RoleAdmin, RoleMember, RoleViewer:
+		return true
+	}
+	return false
+}
+
+// clientOrZero returns the redactor of u's client, or the zero redactor.
+func (u *User) clientOrZero() redactor {
+	if u.client == nil {
+		return redactor{}
+	}
+	return u.client.redactor
+}
+
+// guardLastAdmin refuses (CodeLastAdmin) to act on su, about to lose its
+// instance admin rights or its account, when it is an active instance
+// admin and no other active instance admin exists. It lists the users
+// (GraphQL, for their admin flags) and looks the other admins up in SCIM
+// until it finds one who is active.
+func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) error {
+	c := u.client
+	admin := deref(u.Admin)
+	if su.OrganizationRole != nil {
+		admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)
+	}
+	if !admin || !su.status().Active {
+		return nil
+	}
+	all, err := c.Users(ctx, "")
+	if err != nil {
+		return c.renamed(err, op, "cannot list the users to check that another instance admin remains: ")
+	}
+	for _, other := range all {
+		if other.ID == u.ID || !deref(other.Admin) {
+			continue
+		}
+		rec, err := other.scimRecord(ctx, op)
+		switch {
+		case isNotFound(err):
+			continue
+		case err != nil:
+			return c.renamed(err, op, "cannot check that another instance admin remains: ")
+		case rec.status().Active && (rec.OrganizationRole == nil || strings.EqualFold(*rec.OrganizationRole, RoleAdmin)):
+			return nil
+		}
+	}
+	verb := map[string]string{"deactivate": "deactivate", "delete_user": "delete", "set_role": "demote"}[op]
+	return c.newError(Error{Op: op, Code: CodeLastAdmin, Message: fmt.Sprintf(
+		"refusing to %s %s: they are the only active instance admin, and without one nobody could administer the organisation; make another user an admin first", verb, u)})
+}

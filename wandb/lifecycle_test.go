@@ -1,0 +1,587 @@
+package wandb
+
+import (
+	"context"
+	"encoding/base64"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// The user lifecycle over SCIM, against wandbtest's SCIM API (Dedicated
+// Cloud and Self-Managed by default, Multi-tenant with WithMultiTenant).
+
+// lifecycleServer is teamServer (alice admin of team ml, bob a member,
+// carol invited, dave) with more options.
+func lifecycleServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	return wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
+			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
+			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
+			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
+		},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []string{"carol@example.com"}}},
+	})}, opts...)...)
+}
+
+func mustUser(t *testing.T, c *Client, who string) *User {
+	t.Helper()
+	u, err := c.User(context.Background(), who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
+}
+
+func TestSCIMAuthenticationAndBase(t *testing.T) {
+	ctx := context.Background()
+	t.Run("basic with the viewer's username, fetched once", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		c := testClient(t, srv)
+		bob := mustUser(t, c, "bob")
+		for range 3 {
+			if _, err := bob.Status(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if n := srv.Requests("GetViewer"); n != 1 {
+			t.Errorf("GetViewer sent %d times, want once", n)
+		}
+		req, _ := srv.LastRequest("SCIMGetUser")
+		if req.Path != "/scim/Users/"+scimIDOf(t, srv, "bob@example.com") || req.Header.Get("Authorization") != "Basic [redacted]" ||
+			req.Header.Get("Content-Type") != "" || req.Header.Get("Accept") != "application/scim+json" {
+			t.Errorf("request = %s %s, headers %v", req.Method, req.Path, req.Header)
+		}
+		// The lookup used the documented filter, by email.
+		req, _ = srv.LastRequest("SCIMListUsers")
+		if req.Path != "/scim/Users" {
+			t.Errorf("lookup path %s", req.Path)
+		}
+	})
+	t.Run("bearer, at an overridden base path", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		c := testClient(t, srv, func(cfg *Config) {
+			cfg.SCIMAuth = "Bearer"
+			cfg.SCIMBaseURL = srv.URL + "/scim/v2/"
+		})
+		if _, err := mustUser(t, c, "bob").Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+		req, _ := srv.LastRequest("SCIMListUsers")
+		if req.Path != "/scim/v2/Users" || req.Header.Get("Authorization") != "Bearer [redacted]" {
+			t.Errorf("request %s with %q", req.Path, req.Header.Get("Authorization"))
+		}
+		if n := srv.Requests("GetViewer"); n != 0 {
+			t.Errorf("bearer fetched the viewer %d times", n)
+		}
+	})
+	t.Run("from the environment", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		isolateEnv(t)
+		t.Setenv("WANDB_API_KEY", srv.AdminKey())
+		t.Setenv("WANDB_BASE_URL", srv.URL)
+		t.Setenv("WANDB_SCIM_BASE_URL", srv.URL+"/scim/v2")
+		t.Setenv("WANDB_SCIM_AUTH", "bearer")
+		cfg, err := ConfigFromEnv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.SCIMBaseURL != srv.URL+"/scim/v2" || cfg.SCIMAuth != SCIMAuthBearer {
+			t.Errorf("config = %q, %q", cfg.SCIMBaseURL, cfg.SCIMAuth)
+		}
+		t.Setenv("WANDB_SCIM_AUTH", "token")
+		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim auth") {
+			t.Errorf("a bad WANDB_SCIM_AUTH: %v", err)
+		}
+		t.Setenv("WANDB_SCIM_AUTH", "")
+		t.Setenv("WANDB_SCIM_BASE_URL", "ftp://x")
+		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim base url") {
+			t.Errorf("a bad WANDB_SCIM_BASE_URL: %v", err)
+		}
+	})
+	t.Run("a wrong username is refused", func(t *testing.T) {
+		// What the server checks: Basic needs the key's own username.
+		srv := lifecycleServer(t)
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/scim/Users", nil)
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("api:"+srv.AdminKey())))
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusUnauthorized {
+			t.Errorf("Basic api:<key> on SCIM: HTTP %d, want 401", resp.StatusCode)
+		}
+	})
+	t.Run("credentials go only to the configured SCIM base", func(t *testing.T) {
+		var got string
+		elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			got = r.Header.Get("Authorization")
+			w.WriteHeader(http.StatusNotFound)
+		}))
+		defer elsewhere.Close()
+		srv := lifecycleServer(t)
+		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, elsewhere.URL+"/Users", http.StatusTemporaryRedirect)
+		}))
+		defer front.Close()
+		c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = front.URL + "/scim" })
+		_, err := mustUser(t, c, "bob").Status(ctx)
+		asError(t, err, "status", CodeNotFound)
+		if got != "" {
+			t.Error("the redirect target got the SCIM credentials")
+		}
+	})
+	t.Run("not an admin", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		admin := testClient(t, srv)
+		bob := clientFor(t, srv, admin, "bob@example.com")
+		me, err := bob.Viewer(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = me.Status(ctx)
+		asError(t, err, "status", CodeForbidden)
+	})
+}
+
+// scimIDOf returns the SCIM id the server gives the user with email.
+func scimIDOf(t *testing.T, srv *wandbtest.Server, email string) string {
+	t.Helper()
+	info, ok := srv.UserByEmail(email)
+	if !ok {
+		t.Fatalf("no user %s", email)
+	}
+	return "scim-u" + strings.TrimPrefix(decodeGQLID(t, info.ID), "User:")
+}
+
+func decodeGQLID(t *testing.T, id string) string {
+	t.Helper()
+	b, err := base64.StdEncoding.DecodeString(id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestSCIMLookup(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	bob := mustUser(t, c, "bob")
+	if _, err := bob.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := srv.LastRequest("SCIMListUsers")
+	if !strings.Contains(req.Header.Get("Accept"), "scim") {
+		t.Errorf("accept %q", req.Header.Get("Accept"))
+	}
+
+	// By username when the user has no email.
+	noEmail := &User{ID: "x", Username: ptrTo("dave"), client: c}
+	if _, err := noEmail.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// Nothing to find it by, nobody found.
+	_, err := (&User{ID: "y", client: c}).Status(ctx)
+	asError(t, err, "status", CodeInvalidArgument)
+	_, err = (&User{ID: "z", Email: ptrTo("nobody@example.com"), client: c}).Status(ctx)
+	asError(t, err, "status", CodeNotFound)
+
+	// A server that ignores the filter: the answer is checked.
+	all := `{"Resources":[{"id":"scim-u1","userName":"admin","emails":{"Value":"admin@example.com"}},` +
+		`{"id":"scim-u4","userName":"carol","emails":[{"value":"carol@example.com","primary":true}]}]}`
+	srv.FailNext("SCIMListUsers", wandbtest.Fault{Body: all})
+	carol := mustUser(t, c, "carol")
+	if _, err := carol.Status(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := carol.Status(ctx); err != nil { // by the id found
+		t.Fatal(err)
+	}
+	if req, _ := srv.LastRequest("SCIMGetUser"); req.Path != "/scim/Users/"+scimIDOf(t, srv, "carol@example.com") {
+		t.Errorf("carol's record was read at %s", req.Path)
+	}
+	srv.FailNext("SCIMListUsers", wandbtest.Fault{Body: strings.Replace(all, `"admin@example.com"`, `"dave@example.com"`, 1) +
+		``})
+	srv.FailNext("SCIMListUsers", wandbtest.Fault{Body: `{"Resources":[{"id":"a","emails":{"Value":"dave@example.com"}},{"id":"b","emails":{"Value":"DAVE@example.com"}}]}`})
+	dave := mustUser(t, c, "dave")
+	if _, err := dave.Status(ctx); err != nil { // the first answer names dave once
+		t.Fatal(err)
+	}
+	dave2 := mustUser(t, c, "dave")
+	_, err = dave2.Status(ctx)
+	asError(t, err, "status", CodeAmbiguous)
+}
+
+func TestDeactivateAndReactivate(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	bobKey, err := srv.AddAPIKey("bob@example.com", "own")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asBob, err := c.WithAPIKey(bobKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := mustUser(t, c, "bob")
+	if err := bob.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := srv.UserByEmail("bob@example.com"); !info.Inactive {
+		t.Error("bob is active on the server")
+	}
+	req, _ := srv.LastRequest("SCIMPatchUser")
+	if want := `{"Operations":[{"op":"replace","value":{"active":false}}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`; req.Body != want {
+		t.Errorf("PATCH body = %s, want %s", req.Body, want)
+	}
+	if st, err := bob.Status(ctx); err != nil || st.Active {
+		t.Errorf("status after deactivation = %+v, %v", st, err)
+	}
+	_, err = asBob.Viewer(ctx)
+	asError(t, err, "viewer", CodeUnauthorized)
+	// Deactivating again succeeds; a deactivated user is still listed.
+	if err := bob.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.User(ctx, "bob@example.com"); err != nil {
+		t.Errorf("a deactivated user is not listed: %v", err)
+	}
+	if err := bob.Reactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if me, err := asBob.Viewer(ctx); err != nil || deref(me.Username) != "bob" {
+		t.Errorf("bob after reactivation: %v, %v", me, err)
+	}
+}
+
+func TestMultiTenantLifecycle(t *testing.T) {
+	srv := lifecycleServer(t, wandbtest.WithMultiTenant())
+	c := testClient(t, srv)
+	ctx := context.Background()
+	bob := mustUser(t, c, "bob")
+	if err := bob.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.UserByEmail("bob@example.com"); ok {
+		t.Error("Multi-tenant deactivation left bob in the organisation")
+	}
+	_, err := c.User(ctx, "bob@example.com")
+	asError(t, err, "user", CodeNotFound)
+	e := asError(t, bob.Reactivate(ctx), "reactivate", CodeNotFound)
+	if !strings.Contains(e.Message, "not in the organisation") {
+		t.Errorf("reactivating a removed user: %v", e)
+	}
+
+	dave := mustUser(t, c, "dave")
+	if _, err := dave.Status(ctx); err != nil { // look dave up while he is there
+		t.Fatal(err)
+	}
+	e = asError(t, dave.Reactivate(ctx), "reactivate", CodeInvalidArgument)
+	for _, want := range []string{"User reactivation operations are not supported in SaaS Cloud", "add them again", "(HTTP 400)"} {
+		if !strings.Contains(e.Error(), want) {
+			t.Errorf("error %q does not say %q", e, want)
+		}
+	}
+}
+
+func TestDeleteUser(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	bob := mustUser(t, c, "bob")
+	if err := bob.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.UserByEmail("bob@example.com"); ok {
+		t.Error("bob is still on the server")
+	}
+	if info, _ := srv.Team("ml"); len(info.Members) != 2 {
+		t.Errorf("ml's members after deleting bob: %+v", info.Members)
+	}
+	if users, err := c.Users(ctx, "bob"); err != nil || len(users) != 0 {
+		t.Errorf("SearchUsers still finds bob: %v, %v", users, err)
+	}
+	asError(t, bob.Delete(ctx), "delete_user", CodeNotFound)
+	if n := srv.Requests("SCIMDeleteUser"); n != 1 {
+		t.Errorf("DELETE sent %d times", n)
+	}
+}
+
+func TestSetRole(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	bob := mustUser(t, c, "bob")
+	for _, tc := range []struct {
+		role          string
+		admin, viewer bool
+		status        string
+	}{
+		{"ADMIN", true, false, "admin"},
+		{"member", false, false, "member"},
+		{"viewer", false, true, "member"},
+		{"admin", true, false, "admin"},
+	} {
+		if err := bob.SetRole(ctx, tc.role); err != nil {
+			t.Fatalf("SetRole(%s): %v", tc.role, err)
+		}
+		info, _ := srv.UserByEmail("bob@example.com")
+		if info.Admin != tc.admin || info.Viewer != tc.viewer {
+			t.Errorf("after SetRole(%s): admin %v, viewer %v", tc.role, info.Admin, info.Viewer)
+		}
+		if again := mustUser(t, c, "bob"); deref(again.Admin) != tc.admin {
+			t.Errorf("after SetRole(%s): GraphQL admin %v", tc.role, deref(again.Admin))
+		}
+		if st, _ := bob.Status(ctx); st.Role != tc.status {
+			t.Errorf("after SetRole(%s): status role %q, want %q", tc.role, st.Role, tc.status)
+		}
+	}
+	n := srv.Requests("")
+	asError(t, bob.SetRole(ctx, "owner"), "set_role", CodeInvalidArgument)
+	if srv.Requests("") != n {
+		t.Error("an unknown role was sent")
+	}
+	// The viewer role makes the user's team roles viewer, as W&B documents.
+	if err := bob.SetRole(ctx, "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	if info, _ := srv.Team("ml"); info.Members[1].Role != "viewer" {
+		t.Errorf("bob's team role after the viewer organisation role: %q", info.Members[1].Role)
+	}
+}
+
+func TestTeamMembershipOverSCIM(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dave, bob := mustUser(t, c, "dave"), mustUser(t, c, "bob")
+	if err := team.AddMember(ctx, dave, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := srv.UserByEmail("dave@example.com")
+	if !cmp.Equal(info.Teams, []string{"ml"}) {
+		t.Errorf("dave's teams = %v", info.Teams)
+	}
+	if mi := memberInfo(t, srv, "ml", "dave@example.com"); !mi.Admin {
+		t.Errorf("dave's membership = %+v, want team admin", mi)
+	}
+	req, _ := srv.LastRequest("SCIMPatchGroup")
+	if want := `{"Operations":[{"op":"add","path":"members","value":[{"value":"` + scimIDOf(t, srv, "dave@example.com") + `"}]}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`; req.Body != want {
+		t.Errorf("add body = %s\nwant %s", req.Body, want)
+	}
+	// Adding again succeeds.
+	if err := team.AddMember(ctx, dave, ""); err != nil {
+		t.Fatal(err)
+	}
+
+	if err := team.SetRole(ctx, bob, "viewer"); err != nil {
+		t.Fatal(err)
+	}
+	if mi := memberInfo(t, srv, "ml", "bob@example.com"); mi.Role != "viewer" {
+		t.Errorf("bob's role = %q", mi.Role)
+	}
+	asError(t, team.SetRole(ctx, bob, "owner"), "set_team_role", CodeInvalidArgument)
+	asError(t, team.SetRole(ctx, mustUser(t, c, "carol"), "admin"), "set_team_role", CodeNotFound)
+	asError(t, team.SetRole(ctx, bob, ""), "set_team_role", CodeInvalidArgument)
+
+	if err := team.RemoveMember(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	req, _ = srv.LastRequest("SCIMPatchGroup")
+	if want := `{"Operations":[{"op":"remove","path":"members[value eq \"` + scimIDOf(t, srv, "bob@example.com") + `\"]"}],"schemas":["urn:ietf:params:scim:api:messages:2.0:PatchOp"]}`; req.Body != want {
+		t.Errorf("remove body = %s\nwant %s", req.Body, want)
+	}
+	if info, _ := srv.UserByEmail("bob@example.com"); len(info.Teams) != 0 {
+		t.Errorf("bob's teams = %v", info.Teams)
+	}
+	n := srv.Requests("SCIMPatchGroup")
+	asError(t, team.RemoveMember(ctx, bob), "remove_member", CodeNotFound)
+	if srv.Requests("SCIMPatchGroup") != n {
+		t.Error("removing a non-member sent a PATCH")
+	}
+	// An unknown role after the add: dave stays a member, the error says so.
+	e := asError(t, team.AddMember(ctx, bob, "owner"), "add_member", CodeInvalidArgument)
+	if !strings.Contains(e.Message, "was added to ml as a member") {
+		t.Errorf("error = %v", e)
+	}
+	ghost, err := c.CreateTeam(ctx, "ghost", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("SCIMListGroups", wandbtest.Fault{Body: `{"Resources":[]}`})
+	asError(t, ghost.AddMember(ctx, dave, ""), "add_member", CodeNotFound)
+}
+
+func memberInfo(t *testing.T, srv *wandbtest.Server, team, email string) wandbtest.MemberInfo {
+	t.Helper()
+	info, _ := srv.Team(team)
+	for _, m := range info.Members {
+		if m.Email == email {
+			return m
+		}
+	}
+	t.Fatalf("%s is not listed in %s", email, team)
+	return wandbtest.MemberInfo{}
+}
+
+func TestStatus(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	dave := mustUser(t, c, "dave")
+	st, err := dave.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !st.Active || st.Role != "member" || st.LastActiveAt != nil || st.DaysActive == nil || *st.DaysActive != 0 {
+		t.Errorf("dave, never active: %+v", st)
+	}
+	daveKey, err := srv.AddAPIKey("dave@example.com", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	asDave, err := c.WithAPIKey(daveKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := asDave.Viewer(ctx); err != nil {
+		t.Fatal(err)
+	}
+	st, err = dave.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.LastActiveAt == nil || time.Since(*st.LastActiveAt) > time.Minute || *st.DaysActive != 1 {
+		t.Errorf("dave after a request: %+v", st)
+	}
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := me.Status(ctx); st.Role != "admin" {
+		t.Errorf("admin's role = %q", st.Role)
+	}
+}
+
+func TestLastAdminGuard(t *testing.T) {
+	ctx := context.Background()
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := func() {
+		t.Helper()
+		before := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMDeleteUser")
+		for name, err := range map[string]error{
+			"deactivate": me.Deactivate(ctx), "delete_user": me.Delete(ctx), "set_role": me.SetRole(ctx, "member"),
+		} {
+			e := asError(t, err, name, CodeLastAdmin)
+			if !strings.Contains(e.Message, "only active instance admin") || !strings.Contains(e.Message, "admin@example.com") {
+				t.Errorf("%s: %v", name, e)
+			}
+		}
+		if n := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMDeleteUser"); n != before {
+			t.Error("a refused change was sent")
+		}
+	}
+	refused()
+	// Another admin who is inactive does not count.
+	bob := mustUser(t, c, "bob")
+	if err := bob.SetRole(ctx, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	bob = mustUser(t, c, "bob")
+	if err := bob.Deactivate(ctx); err != nil { // two admins: allowed
+		t.Fatal(err)
+	}
+	refused()
+	if err := bob.Reactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := me.SetRole(ctx, "member"); err != nil { // bob is active now
+		t.Fatal(err)
+	}
+	asBob := clientFor(t, srv, c, "bob@example.com")
+	if err := mustUser(t, asBob, "admin").SetRole(ctx, "admin"); err != nil { // promoting needs no guard
+		t.Fatal(err)
+	}
+	// A non-admin is not guarded.
+	if err := mustUser(t, c, "dave").Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// A failure to list is a refusal with its cause.
+	bob = mustUser(t, c, "bob")
+	srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"nope"}]}`})
+	e := asError(t, bob.Deactivate(ctx), "deactivate", CodeInvalidArgument)
+	if !strings.Contains(e.Message, "cannot list the users to check that another instance admin remains") {
+		t.Errorf("error = %v", e)
+	}
+}
+
+// TestLifecycleOutcomesAfterLostAnswers: each SCIM change whose answer is
+// lost after the request reached the server ends in its true outcome.
+func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
+	ctx := context.Background()
+	for _, applied := range []bool{true, false} {
+		t.Run(map[bool]string{true: "applied", false: "not applied"}[applied], func(t *testing.T) {
+			srv := lifecycleServer(t)
+			c := testClient(t, srv)
+			want := map[bool]int{true: 1, false: 2}[applied]
+			lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
+			sent := func(op string, before int) {
+				t.Helper()
+				if n := srv.Requests(op) - before; n != want {
+					t.Errorf("%s sent %d times, want %d", op, n, want)
+				}
+			}
+			bob, dave := mustUser(t, c, "bob"), mustUser(t, c, "dave")
+			team, err := c.Team(ctx, "ml")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, step := range []struct {
+				op  string
+				run func() error
+			}{
+				{"SCIMPatchUser", func() error { return bob.Deactivate(ctx) }},
+				{"SCIMPatchUser", func() error { return bob.Reactivate(ctx) }},
+				{"SCIMPatchUser", func() error { return bob.SetRole(ctx, "admin") }},
+				{"SCIMPatchUser", func() error { return bob.SetTeamRole(ctx, "ml", "viewer") }},
+				{"SCIMPatchGroup", func() error { return team.AddMember(ctx, dave, "") }},
+				{"SCIMPatchGroup", func() error { return team.RemoveMember(ctx, dave) }},
+				{"SCIMDeleteUser", func() error { return dave.Delete(ctx) }},
+			} {
+				before := srv.Requests(step.op)
+				lose(step.op)
+				if err := step.run(); err != nil {
+					t.Fatalf("after %s: %v", step.op, err)
+				}
+				sent(step.op, before)
+			}
+			info, _ := srv.UserByEmail("bob@example.com")
+			if info.Inactive || !info.Admin || memberInfo(t, srv, "ml", "bob@example.com").Role != "viewer" {
+				t.Errorf("bob = %+v", info)
+			}
+			if _, ok := srv.UserByEmail("dave@example.com"); ok {
+				t.Error("dave was not deleted")
+			}
+		})
+	}
+}

@@ -1,0 +1,261 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+)
+
+// W&B's SCIM API (/scim/Users, /scim/Groups): its base URL, how requests
+// authenticate, how they are sent (through the same transport as GraphQL:
+// credentials only to the configured server, retries, redaction, context)
+// and the resources as W&B returns them, which depart from RFC 7643 in
+// places (emails as one object with capitalised keys, for one).
+
+// SCIMAuth says how SCIM requests authenticate.
+type SCIMAuth string
+
+const (
+	// SCIMAuthBasic is HTTP Basic with the viewer's username and the key,
+	// base64("<username>:<key>") (an empty username for an organisation
+	// service account), as W&B documents it for every deployment. The
+	// viewer is fetched once to learn the username. The default.
+	SCIMAuthBasic SCIMAuth = "basic"
+	// SCIMAuthBearer is "Authorization: Bearer <key>": Multi-tenant Cloud,
+	// and Dedicated Cloud and Self-Managed from v0.79.0.
+	SCIMAuthBearer SCIMAuth = "bearer"
+)
+
+// scimContentType is what SCIM requests send and accept.
+const scimContentType = "application/scim+json"
+
+// URNs of the SCIM messages the client sends.
+const patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
+
+// checkSCIM normalises the SCIM settings of cfg: the base URL as BaseURL
+// is checked, the authentication "" as basic.
+func checkSCIM(cfg *Config) error {
+	switch SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))) {
+	case "", SCIMAuthBasic:
+		cfg.SCIMAuth = SCIMAuthBasic
+	case SCIMAuthBearer:
+		cfg.SCIMAuth = SCIMAuthBearer
+	default:
+		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
+	}
+	if cfg.SCIMBaseURL == "" {
+		return nil
+	}
+	base, err := normalizeBaseURL(cfg.SCIMBaseURL)
+	if err != nil {
+		return configError("scim %s", err.(*Error).Message) // normalizeBaseURL returns *Error
+	}
+	cfg.SCIMBaseURL = base
+	return nil
+}
+
+// scimCredentials returns the Authorization header of SCIM requests:
+// Bearer <key>, or Basic once scimReady has learnt the viewer's username;
+// "" before that.
+func (c *Client) scimCredentials() string {
+	if c.cfg.SCIMAuth == SCIMAuthBearer {
+		return "Bearer " + c.cfg.APIKey
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.scimAuth
+}
+
+// scimReady makes SCIM requests able to authenticate: with Basic, it
+// fetches the viewer (cached) for its username.
+func (c *Client) scimReady(ctx context.Context, op string) error {
+	if c.cfg.SCIMAuth == SCIMAuthBearer || c.scimCredentials() != "" {
+		return nil
+	}
+	v, err := c.Viewer(ctx)
+	if err != nil {
+		return c.renamed(err, op, "cannot fetch the viewer, whose username SCIM's Basic authentication needs: ")
+	}
+	creds := base64.StdEncoding.EncodeToString([]byte(deref(v.Username) + ":" + c.cfg.APIKey))
+	c.redactor.add(creds)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.scimAuth = "Basic " + creds
+	return nil
+}
+
+// scimDo sends one SCIM request: method on path (under the SCIM base URL,
+// e.g. "/Users/abc") with query and, unless nil, body as JSON, and decodes
+// a 2xx answer's JSON into out (unless nil or the answer is empty).
+func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+	if err := c.scimReady(ctx, op); err != nil {
+		return err
+	}
+	u := c.scimBase + path
+	if len(query) > 0 {
+		u += "?" + query.Encode()
+	}
+	r := request{op: op, name: method + " " + scimPathName(path), method: method, url: u,
+		contentType: scimContentType, mutation: method != http.MethodGet}
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "cannot encode the request", Err: err})
+		}
+		r.body = b
+	}
+	if e := c.send(ctx, r, func(a attemptResult) *Error {
+		if out == nil || len(bytes.TrimSpace(a.body)) == 0 {
+			return nil
+		}
+		if err := json.Unmarshal(a.body, out); err != nil {
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Status: a.status, Err: err,
+				Message: "the SCIM answer is not what was expected: " + excerpt(a.body)})
+		}
+		return nil
+	}); e != nil {
+		return e
+	}
+	return nil
+}
+
+// scimPathName is path for log lines, without the resource's id.
+func scimPathName(path string) string {
+	parts := strings.SplitN(strings.TrimPrefix(path, "/"), "/", 2)
+	if len(parts) == 2 {
+		return "/" + parts[0] + "/{id}"
+	}
+	return path
+}
+
+// eqFilter is the SCIM filter `attr eq "value"`.
+func eqFilter(attr, value string) url.Values {
+	return url.Values{"filter": {fmt.Sprintf(`%s eq "%s"`, attr, strings.ReplaceAll(value, `"`, `\"`))}}
+}
+
+// patchOp is a SCIM PatchOp with one operation: W&B applies one per
+// request.
+func patchOp(op, path string, value any) map[string]any {
+	operation := map[string]any{"op": op}
+	if path != "" {
+		operation["path"] = path
+	}
+	if value != nil {
+		operation["value"] = value
+	}
+	return map[string]any{"schemas": []string{patchOpURN}, "Operations": []any{operation}}
+}
+
+// scimList is a SCIM ListResponse.
+type scimList[T any] struct {
+	Resources    []T `json:"Resources"`
+	TotalResults int `json:"totalResults"`
+}
+
+// scimUser is a SCIM User as W&B returns it. Keys match case-insensitively
+// (encoding/json), which covers W&B's capitalised emails object.
+type scimUser struct {
+	ID               string         `json:"id"`
+	UserName         string         `json:"userName"`
+	DisplayName      string         `json:"displayName"`
+	Active           *bool          `json:"active"`
+	Emails           scimEmails     `json:"emails"`
+	OrganizationRole *string        `json:"organizationRole"`
+	TeamRoles        []scimTeamRole `json:"teamRoles"`
+	DaysActive       *int           `json:"daysActive"`
+	LastActiveAt     *string        `json:"lastActiveAt"`
+}
+
+// scimTeamRole is one of a user's team roles.
+type scimTeamRole struct {
+	TeamName string `json:"teamName"`
+	RoleName string `json:"roleName"`
+}
+
+// scimEmails reads emails as W&B sends it, one object ({"Value": ...}),
+// or as RFC 7643 does, an array of objects.
+type scimEmails []string
+
+// UnmarshalJSON implements json.Unmarshaler.
+func (e *scimEmails) UnmarshalJSON(b []byte) error {
+	type email struct {
+		Value string `json:"value"`
+	}
+	var one email
+	if err := json.Unmarshal(b, &one); err == nil {
+		if one.Value != "" {
+			*e = scimEmails{one.Value}
+		}
+		return nil
+	}
+	var many []email
+	if err := json.Unmarshal(b, &many); err != nil {
+		return err
+	}
+	for _, m := range many {
+		if m.Value != "" {
+			*e = append(*e, m.Value)
+		}
+	}
+	return nil
+}
+
+// scimGroup is a SCIM Group (a W&B team). members may be null.
+type scimGroup struct {
+	ID          string       `json:"id"`
+	DisplayName string       `json:"displayName"`
+	Members     []scimMember `json:"members"`
+}
+
+// scimMember is a member of a SCIM Group: Value is the user's SCIM id (or
+// the email it was added by).
+type scimMember struct {
+	Value   string `json:"value"`
+	Display string `json:"display"`
+}
+
+// has reports whether g lists su.
+func (g *scimGroup) has(su *scimUser) bool {
+	for _, m := range g.Members {
+		if m.Value == su.ID || (m.Value != "" && su.hasEmail(m.Value)) {
+			return true
+		}
+	}
+	return false
+}
+
+// hasEmail reports whether email is one of su's addresses.
+func (su *scimUser) hasEmail(email string) bool {
+	for _, e := range su.Emails {
+		if strings.EqualFold(e, email) {
+			return true
+		}
+	}
+	return false
+}
+
+// UserStatus is a user's standing in the organisation as W&B's SCIM API
+// reports it ([User.Status]).
+type UserStatus struct {
+	Active       bool       // false once deactivated
+	Role         string     // the organisation role ("admin", "member", ...); "" when the server does not say
+	DaysActive   *int       // nil when the server does not say
+	LastActiveAt *time.Time // nil for a user never active, or when the server does not say
+}
+
+// status converts su.
+func (su *scimUser) status() UserStatus {
+	st := UserStatus{Active: su.Active == nil || *su.Active, Role: strings.ToLower(deref(su.OrganizationRole)), DaysActive: su.DaysActive}
+	if su.LastActiveAt != nil {
+		if t, err := time.Parse(time.RFC3339, *su.LastActiveAt); err == nil {
+			st.LastActiveAt = &t
+		}
+	}
+	return st
+}

@@ -1,0 +1,120 @@
+package wandb
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"strings"
+)
+
+// Team membership over SCIM Groups (a W&B team is a SCIM Group): add a
+// user, remove one, set one's role. W&B applies one operation per PATCH,
+// so each change is its own request.
+
+// scimGroup returns the team's SCIM Group, looking it up by displayName
+// the first time.
+func (t *Team) scimGroup(ctx context.Context, op string) (*scimGroup, error) {
+	c := t.client
+	t.mu.Lock()
+	id := t.scimID
+	t.mu.Unlock()
+	if id != "" {
+		var g scimGroup
+		if err := c.scimDo(ctx, op, http.MethodGet, "/Groups/"+id, nil, nil, &g); err != nil {
+			return nil, err
+		}
+		return &g, nil
+	}
+	var list scimList[scimGroup]
+	if err := c.scimDo(ctx, op, http.MethodGet, "/Groups", eqFilter("displayName", t.Name), nil, &list); err != nil {
+		return nil, err
+	}
+	for i := range list.Resources {
+		if g := &list.Resources[i]; g.DisplayName == t.Name {
+			t.mu.Lock()
+			t.scimID = g.ID
+			t.mu.Unlock()
+			return g, nil
+		}
+	}
+	return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("SCIM lists no group (team) named %q", t.Name)})
+}
+
+// AddMember adds u to the team (a SCIM Group PATCH), as a plain member, and
+// then, when role is neither "" nor "member", sets u's team role (a
+// second request; see User.SetTeamRole): if that fails, u stays a plain
+// member and the error says so. Adding a member again succeeds. The team's
+// Members are not reloaded.
+func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
+	const op = "add_member"
+	g, su, err := t.groupAndUser(ctx, op, u)
+	if err != nil {
+		return err
+	}
+	c := t.client
+	err = c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
+			patchOp("add", "members", []map[string]string{{"value": su.ID}}), nil)
+	}, t.groupCheck(ctx, op, su, true))
+	if err != nil || role == "" || strings.EqualFold(role, RoleMember) {
+		return err
+	}
+	if err := u.SetTeamRole(ctx, t.Name, role); err != nil {
+		return c.renamed(err, op, fmt.Sprintf("%s was added to %s as a member, but setting the role %q failed: ", u, t.Name, role))
+	}
+	return nil
+}
+
+// RemoveMember removes u from the team (a SCIM Group PATCH with the
+// filter path members[value eq "<id>"]). A user who is not a member gives
+// an error matching ErrNotFound, without a PATCH. The team's Members are
+// not reloaded.
+func (t *Team) RemoveMember(ctx context.Context, u *User) error {
+	const op = "remove_member"
+	g, su, err := t.groupAndUser(ctx, op, u)
+	if err != nil {
+		return err
+	}
+	c := t.client
+	if !g.has(su) {
+		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%s is not a member of %s", u, t.Name)})
+	}
+	return c.settle(ctx, op, func() error {
+		return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
+			patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil), nil)
+	}, t.groupCheck(ctx, op, su, false))
+}
+
+// SetRole sets u's role in the team: "admin", "member", "viewer" or a
+// custom role's name (see User.SetTeamRole).
+func (t *Team) SetRole(ctx context.Context, u *User, role string) error {
+	return u.SetTeamRole(ctx, t.Name, role)
+}
+
+// groupAndUser returns the team's SCIM Group and u's SCIM record.
+func (t *Team) groupAndUser(ctx context.Context, op string, u *User) (*scimGroup, *scimUser, error) {
+	if t.client == nil {
+		return nil, nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+	}
+	su, err := u.scimRecord(ctx, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	g, err := t.scimGroup(ctx, op)
+	if err != nil {
+		return nil, nil, err
+	}
+	return g, su, nil
+}
+
+// groupCheck returns the check, after a lost answer, that su is (member
+// true) or is not a member of the team's group.
+func (t *Team) groupCheck(ctx context.Context, op string, su *scimUser, member bool) func() (bool, error) {
+	return func() (bool, error) {
+		g, err := t.scimGroup(ctx, op)
+		if err != nil {
+			return false, err
+		}
+		return g.has(su) == member, nil
+	}
+}
