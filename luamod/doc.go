@@ -19,14 +19,16 @@
 // wandb.write_private writes a file only its owner can read, for secrets.
 // Users are read-only userdata with fields (id, name, username, email,
 // admin, entity, deleted_at, api_keys, teams, user_api) and the methods
-// generate_api_key and delete_api_key. Teams have a name, an id, members
-// and the methods reload, invite and create_service_account; Members have
-// id, name, username, email, admin, pending, account_type and team, and the
-// method delete. README.md has the whole reference.
+// generate_api_key, delete_api_key and, over W&B's SCIM API, status,
+// deactivate, reactivate, delete and set_role. Teams have a name, an id,
+// members and the methods reload, invite, create_service_account,
+// add_member, remove_member and set_role; Members have id, name, username,
+// email, admin, pending, account_type and team, and the method delete.
+// README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
 // found) returns nil, err (false, err for the methods that return true on
-// success: delete_api_key, reload, delete). err is a
+// success: delete_api_key, reload, delete, deactivate, ...). err is a
 // userdata with the fields code, message, status, op and candidates;
 // tostring(err) gives one line and error(err) raises it unchanged. A
 // programming mistake (a wrong argument type, a method called with "."

@@ -71,9 +71,9 @@ func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState,
 //	test.key_for(email)           mints a key for a user and returns its secret
 //	test.requests([op])           requests the server received (for op, or all)
 //	test.server_user(email)       the server's record of a user, or nil:
-//	                              {id, email, username, name, admin, keys = {names}, teams}
+//	                              {id, email, username, name, admin, inactive, viewer, keys = {names}, teams}
 //	test.server_team(name)        the server's record of a team, or nil:
-//	                              {id, name, members = {{id, name, username, email, admin, pending, account_type}}}
+//	                              {id, name, members = {{id, name, username, email, admin, role, pending, account_type}}}
 //	test.accept_invite(team, email)  the invited user accepts
 //	test.fail_next(op, status, body)  answers the next request of op with status and body
 //	test.temp_dir                 a directory for the script's files
@@ -107,6 +107,8 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 			u.RawSetString("username", lua.LString(info.Username))
 			u.RawSetString("name", lua.LString(info.Name))
 			u.RawSetString("admin", lua.LBool(info.Admin))
+			u.RawSetString("inactive", lua.LBool(info.Inactive))
+			u.RawSetString("viewer", lua.LBool(info.Viewer))
 			keys := L.NewTable()
 			for _, k := range info.Keys {
 				keys.Append(lua.LString(k.Name))
@@ -141,6 +143,7 @@ func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 				mt.RawSetString("username", lua.LString(m.Username))
 				mt.RawSetString("email", lua.LString(m.Email))
 				mt.RawSetString("admin", lua.LBool(m.Admin))
+				mt.RawSetString("role", lua.LString(m.Role))
 				mt.RawSetString("pending", lua.LBool(m.Pending))
 				mt.RawSetString("account_type", lua.LString(m.AccountType))
 				ms.Append(mt)

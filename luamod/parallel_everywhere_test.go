@@ -31,9 +31,17 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"api:team", `return assert(api():team("t" .. x)).name`, "t?"},
 		{"api:create_team", `return assert(api():create_team("new" .. x)).name`, "new?"},
 		{"t:reload", `return assert(teams[x]:reload())`, "true"},
-		{"t:invite", `return assert(teams[x]:invite("u" .. x .. "@example.com")).email`, "u?@example.com"},
+		{"t:invite", `return assert(teams[x]:invite("y" .. x .. "@example.org")).email`, "y?@example.org"},
 		{"t:create_service_account", `return assert(teams[x]:create_service_account("bot" .. x)).name`, "bot?"},
 		{"m:delete", `return assert(invites[x]:delete())`, "true"},
+		{"u:deactivate", `return assert(users[x]:deactivate())`, "true"},
+		{"u:reactivate", `return assert(users[x]:reactivate())`, "true"},
+		{"u:delete", `return assert(users[x]:delete())`, "true"},
+		{"u:set_role", `return assert(users[x]:set_role("member"))`, "true"},
+		{"u:status", `return assert(users[x]:status()).role`, "member"},
+		{"t:add_member", `return assert(teams[x]:add_member(users[x]))`, "true"},
+		{"t:remove_member", `return assert(teams[x]:remove_member(users[x]))`, "true"},
+		{"t:set_role", `return assert(teams[x]:set_role(users[x], "admin"))`, "true"},
 	}
 	// Every network function of the module is in the table above.
 	var names []string
@@ -66,12 +74,15 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			if err := L.DoString(`
 				function api() return assert(wandb.api{ api_key = key }) end
 				me = assert(api():viewer())
-				names, teams, invites = {}, {}, {}
+				names, teams, invites, users = {}, {}, {}, {}
 				for i = 1, ` + itoa(conc) + ` do
 					local secret = assert(me:generate_api_key("old" .. i))
 					names[i] = secret:sub(1, #secret - 20)
 					teams[i] = assert(wandb.create_team("t" .. i))
 					invites[i] = assert(teams[i]:invite("x" .. i .. "@example.org"))
+					-- through another client: the module's must not cache its viewer
+					users[i] = assert(api():user("u" .. i .. "@example.com"))
+					assert(api():team("t" .. i):add_member(users[i]))
 				end
 			`); err != nil {
 				t.Fatal(err)

@@ -22,7 +22,8 @@ const (
 
 // Fields of Teams and Members, for error messages.
 const (
-	teamFields   = "name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account"
+	teamFields = "name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, " +
+		"reload, invite, create_service_account, add_member, remove_member, set_role"
 	memberFields = "id, name, username, email, admin, pending, account_type, team, delete"
 )
 
@@ -95,6 +96,9 @@ func teamMethods() map[string]lua.LGFunction {
 		"reload":                 teamReload,
 		"invite":                 teamInvite,
 		"create_service_account": teamCreateServiceAccount,
+		"add_member":             teamAddMember,
+		"remove_member":          teamRemoveMember,
+		"set_role":               teamSetRole,
 	}
 }
 
@@ -334,4 +338,46 @@ func optBoolValue(b *bool) lua.LValue {
 		return lua.LNil
 	}
 	return lua.LBool(*b)
+}
+
+// checkUserArg returns argument n of Team method fname, which must be a
+// User.
+func checkUserArg(L *lua.LState, n int, fname string) *wandb.User {
+	u, ok := toUser(L.Get(n))
+	if !ok {
+		argError(L, n, fname, userTypeName+" expected, got "+typeName(L, n))
+	}
+	return u
+}
+
+// teamAddMember is t:add_member(user[, role]): true, or false, err.
+func teamAddMember(L *lua.LState) int {
+	const op = "add_member"
+	t := checkSelfTeam(L, op)
+	u := checkUserArg(L, 1, op)
+	role := optString(L, 2, op, "")
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, t.AddMember(ctx, u, role))
+	})
+}
+
+// teamRemoveMember is t:remove_member(user): true, or false, err.
+func teamRemoveMember(L *lua.LState) int {
+	const op = "remove_member"
+	t := checkSelfTeam(L, op)
+	u := checkUserArg(L, 1, op)
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, t.RemoveMember(ctx, u))
+	})
+}
+
+// teamSetRole is t:set_role(user, role): true, or false, err.
+func teamSetRole(L *lua.LState) int {
+	const op = "set_role"
+	t := checkSelfTeam(L, op)
+	u := checkUserArg(L, 1, op)
+	role := checkString(L, 2, op)
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, t.SetRole(ctx, u, role))
+	})
 }

@@ -2,6 +2,7 @@ package luamod
 
 import (
 	"context"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -13,7 +14,8 @@ import (
 const userTypeName = "wandb.User"
 
 // userFields lists the readable fields of a User for error messages.
-const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, generate_api_key, delete_api_key"
+const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, generate_api_key, delete_api_key, " +
+	"deactivate, reactivate, delete, set_role, status"
 
 // userValue is the Value of a User userdata: the user and the Lua values
 // of its string fields, boxed on first read and kept, so reading a field
@@ -156,6 +158,11 @@ func userMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"generate_api_key": userGenerateAPIKey,
 		"delete_api_key":   userDeleteAPIKey,
+		"deactivate":       userChange("deactivate", (*wandb.User).Deactivate),
+		"reactivate":       userChange("reactivate", (*wandb.User).Reactivate),
+		"delete":           userChange("delete", (*wandb.User).Delete),
+		"set_role":         userSetRole,
+		"status":           userStatus,
 	}
 }
 
@@ -192,4 +199,52 @@ func optStringValue(s *string) lua.LValue {
 		return lua.LNil
 	}
 	return lua.LString(*s)
+}
+
+// userChange returns the User method fname (u:deactivate(), ...), which
+// calls change: true, or false, err.
+func userChange(fname string, change func(*wandb.User, context.Context) error) lua.LGFunction {
+	return func(L *lua.LState) int {
+		u := checkSelfUser(L, fname)
+		return netcall(L, func(ctx context.Context) result {
+			return okResult(fname, change(u, ctx))
+		})
+	}
+}
+
+// userSetRole is u:set_role(role): true, or false, err.
+func userSetRole(L *lua.LState) int {
+	const op = "set_role"
+	u := checkSelfUser(L, op)
+	role := checkString(L, 1, op)
+	return netcall(L, func(ctx context.Context) result {
+		return okResult(op, u.SetRole(ctx, role))
+	})
+}
+
+// userStatus is u:status(): {active, role, days_active, last_active_at},
+// or nil, err. A field the server did not report is nil.
+func userStatus(L *lua.LState) int {
+	const op = "status"
+	u := checkSelfUser(L, op)
+	return netcall(L, func(ctx context.Context) result {
+		st, err := u.Status(ctx)
+		return func(L *lua.LState) (lua.LValue, lua.LValue) {
+			if err != nil {
+				return lua.LNil, newError(L, op, err)
+			}
+			t := L.CreateTable(0, 4)
+			t.RawSetString("active", lua.LBool(st.Active))
+			if st.Role != "" {
+				t.RawSetString("role", lua.LString(st.Role))
+			}
+			if st.DaysActive != nil {
+				t.RawSetString("days_active", lua.LNumber(*st.DaysActive))
+			}
+			if st.LastActiveAt != nil {
+				t.RawSetString("last_active_at", lua.LString(st.LastActiveAt.Format(time.RFC3339)))
+			}
+			return t, lua.LNil
+		}
+	})
 }

@@ -197,3 +197,48 @@ func ExampleTeam_Invite() {
 	// <Member erin@example.org (USER)> true true
 	// nobody: true
 }
+
+// Offboarding over W&B's SCIM API: deactivate a user, take them out of a
+// team, and see the result. The only active instance admin is never
+// deactivated.
+func ExampleUser_Deactivate() {
+	srv := wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{{Email: "bob@example.com", Teams: []string{"ml"}}},
+	}))
+	defer srv.Close()
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	bob, err := client.User(ctx, "bob@example.com")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := bob.Deactivate(ctx); err != nil {
+		log.Fatal(err)
+	}
+	team, err := client.Team(ctx, "ml")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := team.RemoveMember(ctx, bob); err != nil {
+		log.Fatal(err)
+	}
+	st, err := bob.Status(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("bob active:", st.Active, "role:", st.Role)
+
+	me, err := client.Viewer(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	err = me.Deactivate(ctx)
+	fmt.Println("last admin refused:", errors.Is(err, wandb.ErrLastAdmin))
+	// Output:
+	// bob active: false role: member
+	// last admin refused: true
+}

@@ -172,30 +172,81 @@ func TestExampleKeyAudit(t *testing.T) {
 
 func TestExampleOffboard(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	// The dry run changes nothing.
+	golden(t, "offboard_dry_run", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com", "--dry-run"))
+	for _, op := range []string{"SCIMPatchUser", "SCIMPatchGroup", "DeleteApiKey"} {
+		if n := srv.Requests(op); n != 0 {
+			t.Errorf("the dry run sent %d %s", n, op)
+		}
+	}
 	golden(t, "offboard", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
-	if info, _ := srv.UserByEmail("alice@example.com"); len(info.Keys) != 0 {
-		t.Errorf("alice has %d keys left, want 0", len(info.Keys))
+	info, _ := srv.UserByEmail("alice@example.com")
+	if !info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 0 {
+		t.Errorf("alice after offboarding: inactive %v, %d keys, teams %v", info.Inactive, len(info.Keys), info.Teams)
 	}
-	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 {
-		t.Errorf("alice.smith has %d keys, want 1 (untouched)", len(info.Keys))
+	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive || len(info.Teams) != 2 {
+		t.Errorf("alice.smith was touched: %+v", info)
 	}
+	// Again: the user is inactive already, has no key and no team left.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice"), 0,
+		ptr("Offboarding <User alice@example.com>: deactivate, revoke 0 API keys, leave 0 teams\n  done    deactivate\n1 step done, 0 failed\n"))
 
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "admin"), 1, ptr(""),
-		"wandb-lua: refusing to delete the keys of <User admin@example.com>: that is the key running this script")
+		"wandb-lua: refusing to offboard <User admin@example.com>: that is the key running this script")
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 1, ptr(""),
 		`wandb-lua: wandb: user: no user matches "nobody@example.com"`)
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER")
-	// A partial match is refused: offboarding deletes keys, so only the exact user will do.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER [--dry-run]")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "bob", "--dryrun"), 1, ptr(""), "usage: offboard.lua USER [--dry-run]")
+	// A partial match is refused: offboarding needs the exact user.
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "smith"), 1, ptr(""),
 		`wandb-lua: "smith" only partly matches <User alice.smith@example.com>: give the exact email or username`)
-	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 {
-		t.Errorf("alice.smith has %d keys after a partial match, want 1 (untouched)", len(info.Keys))
+	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive {
+		t.Errorf("alice.smith after a partial match: %+v", info)
 	}
 	// Username and case-insensitive email are exact matches.
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "CAROL"), 0, nil)
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "Bob@Example.com"), 0, nil)
-	if info, _ := srv.UserByEmail("admin@example.com"); len(info.Keys) != 1 {
-		t.Errorf("admin has %d keys, want 1", len(info.Keys))
+	if info, _ := srv.UserByEmail("bob@example.com"); !info.Inactive || len(info.Keys) != 0 {
+		t.Errorf("bob after offboarding: %+v", info)
+	}
+}
+
+// TestExampleOffboardThroughAnOutage: answers lost after the server applied
+// a change, and a step that keeps failing. Each step ends in its true
+// outcome; the failed step is reported, and a second run finishes the job.
+func TestExampleOffboardThroughAnOutage(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	// Deactivation applied, its answer lost; the second key's deletion too.
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Drop: true, AfterApply: true})
+	srv.FailNext("DeleteApiKey", wandbtest.Fault{}, wandbtest.Fault{Drop: true, AfterApply: true})
+	// Removing alice from her team fails twice, before the server applies it.
+	down := wandbtest.Fault{Status: 503, Body: "<html><body>upstream down</body></html>"}
+	srv.FailNext("SCIMPatchGroup", down, down)
+	r := runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com")
+	check(t, r, 1, nil, "1 step of <User alice@example.com> failed (remove from team ml-research): run the script again to finish")
+	want := []string{"  done    deactivate", "  FAILED  remove from team ml-research: wandb: remove_member: upstream down (HTTP 503)", "3 steps done, 1 failed"}
+	for _, line := range want {
+		if !strings.Contains(r.stdout, line+"\n") {
+			t.Errorf("stdout lacks %q:\n%s", line, masked(r.stdout))
+		}
+	}
+	if n := strings.Count(r.stdout, "  done    revoke key "); n != 2 {
+		t.Errorf("%d keys reported revoked, want 2:\n%s", n, masked(r.stdout))
+	}
+	info, _ := srv.UserByEmail("alice@example.com")
+	if !info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 1 {
+		t.Errorf("alice after the outage: %+v", info)
+	}
+	if n := srv.Requests("SCIMPatchUser"); n != 1 {
+		t.Errorf("deactivation sent %d times, want 1 (its lost answer was checked)", n)
+	}
+	if n := srv.Requests("DeleteApiKey"); n != 2 {
+		t.Errorf("key deletions sent %d times, want 2", n)
+	}
+	// After the outage, the second run does what is left.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com"), 0,
+		ptr("Offboarding <User alice@example.com>: deactivate, revoke 0 API keys, leave 1 team\n  done    deactivate\n  done    remove from team ml-research\n2 steps done, 0 failed\n"))
+	if info, _ := srv.UserByEmail("alice@example.com"); len(info.Teams) != 0 {
+		t.Errorf("alice's teams after the second run: %v", info.Teams)
 	}
 }
 

@@ -1,42 +1,72 @@
 #!/usr/bin/env wandb-lua
--- Offboarding: delete every API key of one user, found by exact email or
--- username. Needs an admin key. Refuses to lock out the identity running it.
+-- Offboarding one user, found by exact email or username: deactivate the
+-- account, revoke every API key, and remove the user from every team, then
+-- print what was done. Each step is safe to repeat, so after a failure
+-- (an outage, say) running the script again finishes the job. With
+-- --dry-run nothing is changed: the script prints what it would do.
+-- Needs an admin key. Refuses to offboard the identity running it.
 --
---   wandb-lua scripts/examples/offboard.lua USER
+--   wandb-lua scripts/examples/offboard.lua USER [--dry-run]
 local wandb = require("wandb")
 
-local who = arg[1]
-if not who or who == "" then
-  error("usage: offboard.lua USER (an email or username)", 0)
+local who, flag = arg[1], arg[2]
+if not who or who == "" or (flag ~= nil and flag ~= "--dry-run") then
+  error("usage: offboard.lua USER [--dry-run] (USER: an email or username)", 0)
 end
+local dry_run = flag == "--dry-run"
 
 local u = assert(wandb.user(who))
 -- wandb.user also accepts a single partial match ("smith" finds
--- alice.smith@example.com); deleting keys needs the exact user.
+-- alice.smith@example.com); offboarding needs the exact user.
 local function same(a, b) return a ~= nil and a:lower() == b:lower() end
 if not (same(u.email, who) or same(u.username, who)) then
   error(string.format("%q only partly matches %s: give the exact email or username", who, tostring(u)), 0)
 end
 local me = assert(wandb.viewer())
 if u == me then
-  error("refusing to delete the keys of " .. tostring(me) .. ": that is the key running this script", 0)
+  error("refusing to offboard " .. tostring(me) .. ": that is the key running this script", 0)
 end
 
-local keys = u.api_keys
-print(string.format("%s has %d API key%s", tostring(u), #keys, #keys == 1 and "" or "s"))
-
-local failed = 0
+-- The plan: one step per change, each a function returning true or
+-- false, err.
+local steps = { { what = "deactivate", run = function() return u:deactivate() end } }
+local keys, teams = u.api_keys, u.teams
 for _, name in ipairs(keys) do
-  local ok, err = u:delete_api_key(name)
-  if ok then
-    print("  deleted " .. name)
+  steps[#steps + 1] = { what = "revoke key " .. name, run = function() return u:delete_api_key(name) end }
+end
+for _, name in ipairs(teams) do
+  steps[#steps + 1] = { what = "remove from team " .. name, run = function()
+    local t, err = wandb.team(name)
+    if not t then return false, err end
+    return t:remove_member(u)
+  end }
+end
+
+local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
+print(string.format("Offboarding %s%s: deactivate, revoke %s, leave %s", tostring(u),
+  dry_run and " (dry run: nothing is changed)" or "", plural(#keys, "API key"), plural(#teams, "team")))
+
+local failed = {}
+for _, step in ipairs(steps) do
+  if dry_run then
+    print("  would   " .. step.what)
   else
-    failed = failed + 1
-    print("  FAILED  " .. name .. ": " .. tostring(err))
+    local ok, err = step.run()
+    if ok then
+      print("  done    " .. step.what)
+    else
+      failed[#failed + 1] = step.what
+      print("  FAILED  " .. step.what .. ": " .. tostring(err))
+    end
   end
 end
 
-print(string.format("%d deleted, %d failed, %d left", #keys - failed, failed, #u.api_keys))
-if failed > 0 then
-  error(string.format("%d key(s) could not be deleted", failed), 0)
+if dry_run then
+  print(string.format("dry run: %s planned, nothing changed", plural(#steps, "step")))
+  return
+end
+print(string.format("%s done, %d failed", plural(#steps - #failed, "step"), #failed))
+if #failed > 0 then
+  error(string.format("%s of %s failed (%s): run the script again to finish",
+    plural(#failed, "step"), tostring(u), table.concat(failed, "; ")), 0)
 end

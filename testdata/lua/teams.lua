@@ -113,7 +113,7 @@ eq(bob_team.members[1].username, "bob", "api:create_team")
 
 -- Read-only values, fields that do not exist, bad arguments.
 raises("wandb.Team is read-only (cannot set field 'name')", function() t.name = "x" end)
-raises("wandb.Team has no field 'nmae' (it has name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account)",
+raises("wandb.Team has no field 'nmae' (it has name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account, add_member, remove_member, set_role)",
   function() return t.nmae end)
 raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, team, delete)",
   function() return sa.emial end)
