@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -58,6 +59,20 @@ type Config struct {
 	// SCIMAuth is how SCIM requests authenticate: SCIMAuthBasic (the
 	// default, "") or SCIMAuthBearer. ConfigFromEnv reads WANDB_SCIM_AUTH.
 	SCIMAuth SCIMAuth
+
+	// DryRun sends no change (no GraphQL mutation, no SCIM change): each
+	// is planned instead, a line to DryRunOutput, and returns a simulated
+	// success (see Client.Change). Queries are sent as usual.
+	DryRun bool
+	// DryRunOutput receives the plan lines of a dry run; nil discards them.
+	DryRunOutput io.Writer `json:"-"`
+	// ReadOnly refuses every change before anything is sent, with an error
+	// matching ErrReadOnly.
+	ReadOnly bool
+	// OnChange, if set, is called with the record of every change the
+	// client attempts (dry-run and refused ones included) before the call
+	// returns: AuditLog.Record writes an audit log.
+	OnChange func(ChangeRecord) `json:"-"`
 }
 
 // Client talks to one W&B server as one identity. It is safe for
@@ -163,14 +178,32 @@ func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
 // WithAPIKey returns a client for the same server with the same settings
 // (and connection pool) that authenticates with key instead. The new
-// client has its own viewer cache. The key's format is checked.
+// client has its own viewer cache. The key's format is checked. On a
+// dry-run client, DryRunKey gives a client of the same identity.
 func (c *Client) WithAPIKey(key string) (*Client, error) {
+	if c.cfg.DryRun && key == DryRunKey {
+		// The key a dry run pretended to generate stands for its owner,
+		// the viewer: the client's own identity.
+		return newClient(c.cfg, c.inner)
+	}
 	if err := checkAPIKey(key, ""); err != nil {
 		return nil, err
 	}
 	cfg := c.cfg
 	cfg.APIKey = key
 	return newClient(cfg, c.inner)
+}
+
+// WithReadOnly returns a client like c (same server, identity, settings
+// and connection pool) that refuses every change (Config.ReadOnly).
+func (c *Client) WithReadOnly() *Client {
+	cfg := c.cfg
+	cfg.ReadOnly = true
+	ro, err := newClient(cfg, c.inner)
+	if err != nil { // c's configuration was checked when c was made
+		panic(fmt.Sprintf("wandb: WithReadOnly: %v", err))
+	}
+	return ro
 }
 
 // WithServer returns a client for another server, baseURL ("" means

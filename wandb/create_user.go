@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/mail"
 	"strings"
@@ -14,21 +15,37 @@ import (
 // one gives CodeInvalidArgument). An existing email gives an error with
 // code CodeConflict carrying the server's text. It needs an admin key. The
 // returned User has no key or team list loaded (the server's answer does
-// not include them).
+// not include them). Under Config.DryRun it sends nothing and returns a
+// User with DryRun set, the email and admin given and the ID
+// "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
 	const op = "create_user"
 	if err := checkEmail(email); err != nil {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
 	}
-	data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
-	if data == nil || data.Result == nil || data.Result.User == nil {
-		if err != nil {
-			return nil, err
+	var u *User
+	var partial error // the server's error beside the user it created
+	err := c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
+		data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
+		if data == nil || data.Result == nil || data.Result.User == nil {
+			if err != nil {
+				return err
+			}
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email)})
 		}
-		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email)})
+		f := data.Result.User.UserInfoFragment
+		u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}
+		partial = err
+		return nil
+	})
+	if errors.Is(err, errDryRun) {
+		local, _, _ := strings.Cut(email, "@")
+		return &User{ID: "dry-run:" + email, Name: local, Email: &email, Admin: &admin, DryRun: true, client: c}, nil
 	}
-	f := data.Result.User.UserInfoFragment
-	return &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}, err
+	if err != nil {
+		return nil, err
+	}
+	return u, partial
 }
 
 // checkEmail accepts a bare address such as "bob@example.com".

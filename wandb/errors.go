@@ -42,6 +42,8 @@ const (
 	// CodeLastAdmin: refused before anything was sent: the call would deactivate,
 	// delete or demote the only active instance admin.
 	CodeLastAdmin Code = "last_admin"
+	// CodeReadOnly: refused before anything was sent: the client is read-only (Config.ReadOnly).
+	CodeReadOnly Code = "read_only"
 )
 
 // Sentinel errors, one per code that callers commonly branch on. They match
@@ -57,6 +59,7 @@ var (
 	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}       // a lookup matched several users
 	ErrInternal        error = &Error{Code: CodeInternal}        // the server failed
 	ErrLastAdmin       error = &Error{Code: CodeLastAdmin}       // the only active instance admin would be lost
+	ErrReadOnly        error = &Error{Code: CodeReadOnly}        // a change refused by Config.ReadOnly
 )
 
 // Error is the error every method of this package returns. It never holds

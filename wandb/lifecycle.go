@@ -97,6 +97,13 @@ func (u *User) forget() {
 // Status returns u's standing in the organisation: active, organisation
 // role, days active and last activity.
 func (u *User) Status(ctx context.Context) (UserStatus, error) {
+	if u.DryRun { // simulated by a dry run: the server does not know it
+		role := RoleMember
+		if deref(u.Admin) {
+			role = RoleAdmin
+		}
+		return UserStatus{Active: true, Role: role}, nil
+	}
 	su, err := u.scimRecord(ctx, "status")
 	if err != nil {
 		return UserStatus{}, err
@@ -122,6 +129,9 @@ func (u *User) Reactivate(ctx context.Context) error {
 }
 
 func (u *User) setActive(ctx context.Context, op string, active bool) error {
+	if u.DryRun {
+		return u.simulated(ctx, op, "")
+	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
 		return err
@@ -132,18 +142,23 @@ func (u *User) setActive(ctx context.Context, op string, active bool) error {
 		}
 	}
 	c := u.client
-	err = c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), nil)
-	}, func() (bool, error) {
-		now, err := u.scimGet(ctx, op, su.ID)
-		switch {
-		case !active && isNotFound(err): // Multi-tenant: removed from the organisation
-			return true, nil
-		case err != nil:
-			return false, err
-		}
-		return now.Active != nil && *now.Active == active, nil
+	err = c.change(ctx, op, userTarget(u), "", func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), nil)
+		}, func() (bool, error) {
+			now, err := u.scimGet(ctx, op, su.ID)
+			switch {
+			case !active && isNotFound(err): // Multi-tenant: removed from the organisation
+				return true, nil
+			case err != nil:
+				return false, err
+			}
+			return now.Active != nil && *now.Active == active, nil
+		})
 	})
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
 	if err != nil && active {
 		var e *Error
 		if errors.As(err, &e) && e.Code == CodeInvalidArgument && e.Status == http.StatusBadRequest {
@@ -159,6 +174,9 @@ func (u *User) setActive(ctx context.Context, op string, active bool) error {
 // way: remove them from their team.
 func (u *User) Delete(ctx context.Context) error {
 	const op = "delete_user"
+	if u.DryRun {
+		return u.simulated(ctx, op, "")
+	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
 		return err
@@ -167,16 +185,21 @@ func (u *User) Delete(ctx context.Context) error {
 		return err
 	}
 	c := u.client
-	err = c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil)
-	}, func() (bool, error) {
-		_, err := u.scimGet(ctx, op, su.ID)
-		if isNotFound(err) {
-			return true, nil
-		}
-		return false, err
+	err = c.change(ctx, op, userTarget(u), "", func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil)
+		}, func() (bool, error) {
+			_, err := u.scimGet(ctx, op, su.ID)
+			if isNotFound(err) {
+				return true, nil
+			}
+			return false, err
+		})
 	})
-	if err == nil {
+	switch {
+	case errors.Is(err, errDryRun):
+		return nil
+	case err == nil:
 		u.forget()
 	}
 	return err
@@ -194,6 +217,9 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument,
 			Message: fmt.Sprintf("unknown organisation role %q: want %q, %q or %q", role, RoleAdmin, RoleMember, RoleViewer)})
 	}
+	if u.DryRun {
+		return u.simulated(ctx, op, "role="+role)
+	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
 		return err
@@ -204,16 +230,18 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		}
 	}
 	c := u.client
-	return c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), nil)
-	}, func() (bool, error) {
-		now, err := u.scimGet(ctx, op, su.ID)
-		if err != nil {
-			return false, err
-		}
-		got := strings.ToLower(deref(now.OrganizationRole))
-		// viewer is recorded as the member organisation role.
-		return got == role || (role == RoleViewer && got == RoleMember), nil
+	return c.changed(ctx, op, userTarget(u), "role="+role, func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), nil)
+		}, func() (bool, error) {
+			now, err := u.scimGet(ctx, op, su.ID)
+			if err != nil {
+				return false, err
+			}
+			got := strings.ToLower(deref(now.OrganizationRole))
+			// viewer is recorded as the member organisation role.
+			return got == role || (role == RoleViewer && got == RoleMember), nil
+		})
 	})
 }
 
@@ -225,25 +253,39 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 	if strings.TrimSpace(team) == "" || strings.TrimSpace(role) == "" {
 		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team and a role are required"})
 	}
+	details := fmt.Sprintf("team=%s role=%s", team, role)
+	if u.DryRun {
+		return u.simulated(ctx, op, details)
+	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
 		return err
 	}
 	c := u.client
-	return c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
-			patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), nil)
-	}, func() (bool, error) {
-		now, err := u.scimGet(ctx, op, su.ID)
-		if err != nil {
-			return false, err
-		}
-		for _, tr := range now.TeamRoles {
-			if tr.TeamName == team && (tr.RoleName == role || strings.EqualFold(tr.RoleName, role) && isPredefinedRole(role)) {
-				return true, nil
+	return c.changed(ctx, op, userTarget(u), details, func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
+				patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), nil)
+		}, func() (bool, error) {
+			now, err := u.scimGet(ctx, op, su.ID)
+			if err != nil {
+				return false, err
 			}
-		}
-		return false, nil
+			for _, tr := range now.TeamRoles {
+				if tr.TeamName == team && (tr.RoleName == role || strings.EqualFold(tr.RoleName, role) && isPredefinedRole(role)) {
+					return true, nil
+				}
+			}
+			return false, nil
+		})
+	})
+}
+
+// simulated plans op on u, a User simulated by a dry run (only a dry-run
+// client makes one): the server does not know it, so nothing is looked up.
+func (u *User) simulated(ctx context.Context, op, details string) error {
+	return u.client.changed(ctx, op, userTarget(u), details, func() error {
+		return u.client.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s was simulated by a dry run", u)})
 	})
 }
 

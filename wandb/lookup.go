@@ -78,20 +78,41 @@ func (c *Client) searchUsers(ctx context.Context, op, query string) ([]*User, er
 	return users, err
 }
 
+// LookupOption changes how Client.User matches.
+type LookupOption func(*lookup)
+
+type lookup struct {
+	exact bool
+}
+
+// Exact makes Client.User accept only a user whose username or email is
+// exactly the one given (case-insensitively): no substring match, however
+// alone. Scripts that change or delete something should use it.
+func Exact() LookupOption { return func(l *lookup) { l.exact = true } }
+
 // maxListedCandidates bounds how many candidates an ambiguous lookup's
 // message names (Error.Candidates holds them all).
 const maxListedCandidates = 10
 
 // User returns the one user whose username or email is usernameOrEmail
-// (compared case-insensitively), or else the only user the server's
-// substring search returns. Several candidates give an error with code
-// CodeAmbiguous whose Candidates list them (the SDK would silently pick
-// the first); none gives an error matching ErrNotFound, never a nil user
-// with a nil error. It needs an admin key.
-func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error) {
+// (compared case-insensitively), or else, unless the option Exact is
+// given, the only user the server's substring search returns. Several
+// candidates give an error with code CodeAmbiguous whose Candidates list
+// them (the SDK would silently pick the first); none gives an error
+// matching ErrNotFound, never a nil user with a nil error. Leading or
+// trailing white space is CodeInvalidArgument, before anything is sent. It
+// needs an admin key.
+func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...LookupOption) (*User, error) {
 	const op = "user"
-	if strings.TrimSpace(usernameOrEmail) == "" {
+	var l lookup
+	for _, o := range opts {
+		o(&l)
+	}
+	switch {
+	case strings.TrimSpace(usernameOrEmail) == "":
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})
+	case strings.TrimSpace(usernameOrEmail) != usernameOrEmail:
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("invalid username or email %q: leading or trailing white space", usernameOrEmail)})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
 	if len(users) == 0 && err != nil {
@@ -104,7 +125,7 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error
 		}
 	}
 	candidates := users
-	if len(exact) > 0 {
+	if len(exact) > 0 || l.exact {
 		candidates = exact
 	}
 	switch {
@@ -112,6 +133,17 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string) (*User, error
 		return candidates[0], err
 	case err != nil:
 		return nil, err // the server's error explains more than our verdict on partial data
+	case len(candidates) == 0 && len(users) > 0: // Exact, and only partial matches
+		partly := make([]string, 0, 3)
+		for _, u := range users[:min(3, len(users))] {
+			partly = append(partly, u.String())
+		}
+		verb := "partly match"
+		if len(users) == 1 {
+			verb = "partly matches"
+		}
+		return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf(
+			"no user's username or email is exactly %q; %d %s: %s", usernameOrEmail, len(users), verb, strings.Join(partly, ", "))})
 	case len(candidates) == 0:
 		return nil, c.newError(Error{Op: op, Code: CodeNotFound,
 			Message: fmt.Sprintf("no user matches %q", usernameOrEmail)})

@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"sync"
@@ -15,8 +16,9 @@ import (
 // Members return what the last load saw. A Team is safe for concurrent
 // use.
 type Team struct {
-	ID   string // the entity's GraphQL ID
-	Name string // the team's (entity's) name
+	ID     string // the entity's GraphQL ID
+	Name   string // the team's (entity's) name
+	DryRun bool   // simulated: created under Config.DryRun, not by the server
 
 	client  *Client
 	mu      sync.Mutex
@@ -53,6 +55,7 @@ type Member struct {
 	Admin       *bool   // a team admin (or invited as one)
 	Pending     *bool   // an invite not accepted yet
 	AccountType *string // "USER", or "SERVICE" for a service account
+	DryRun      bool    // simulated: returned by a change under Config.DryRun, not by the server
 
 	team *Team
 }
@@ -76,6 +79,14 @@ func (i Invitee) String() string {
 		return "username " + i.username
 	}
 	return "email " + i.email
+}
+
+// target names i in plans and change records: the email or the username.
+func (i Invitee) target() string {
+	if i.username != "" {
+		return i.username
+	}
+	return i.email
 }
 
 // matches reports whether m is the member or invite of i.
@@ -143,6 +154,9 @@ func (t *Team) Reload(ctx context.Context) error {
 	if t.client == nil {
 		return redactor{}.newError(Error{Op: "reload_team", Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
 	}
+	if t.DryRun {
+		return nil // simulated: there is nothing to fetch
+	}
 	return t.load(ctx, "reload_team")
 }
 
@@ -184,34 +198,43 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 		admin = &adminUsername
 	}
 	t := &Team{Name: name, client: c}
-	err := c.settle(ctx, op, func() error {
-		data, err := gql.CreateTeam(ctx, c.gql(op), name, admin)
-		if err == nil && (data == nil || data.Result == nil || data.Result.Entity == nil) {
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no team for %q", name)})
-		}
-		return err
-	}, func() (bool, error) {
-		want := adminUsername
-		if want == "" {
-			v, err := c.Viewer(ctx)
-			if err != nil {
+	details := "admin=you"
+	if adminUsername != "" {
+		details = "admin=" + adminUsername
+	}
+	err := c.change(ctx, op, name, details, func() error {
+		return c.settle(ctx, op, func() error {
+			data, err := gql.CreateTeam(ctx, c.gql(op), name, admin)
+			if err == nil && (data == nil || data.Result == nil || data.Result.Entity == nil) {
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no team for %q", name)})
+			}
+			return err
+		}, func() (bool, error) {
+			want := adminUsername
+			if want == "" {
+				v, err := c.Viewer(ctx)
+				if err != nil {
+					return false, err
+				}
+				want = deref(v.Username)
+			}
+			if err := t.load(ctx, op); err != nil {
+				if isNotFound(err) {
+					return false, nil
+				}
 				return false, err
 			}
-			want = deref(v.Username)
-		}
-		if err := t.load(ctx, op); err != nil {
-			if isNotFound(err) {
-				return false, nil
+			for _, m := range t.Members() {
+				if eqFold(m.Username, want) && deref(m.Admin) {
+					return true, nil
+				}
 			}
-			return false, err
-		}
-		for _, m := range t.Members() {
-			if eqFold(m.Username, want) && deref(m.Admin) {
-				return true, nil
-			}
-		}
-		return false, c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf("team %q exists, but %s is not its admin: it was not created by this call", name, want)})
+			return false, c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf("team %q exists, but %s is not its admin: it was not created by this call", name, want)})
+		})
 	})
+	if errors.Is(err, errDryRun) {
+		return &Team{ID: "dry-run:" + name, Name: name, DryRun: true, client: c}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -252,33 +275,39 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 		username = &who.username
 	}
 	var got *Member
-	err := c.settle(ctx, op, func() error {
-		data, err := gql.CreateInvite(ctx, c.gql(op), t.Name, email, username, &admin)
-		if err != nil {
-			return err
-		}
-		if data == nil || data.Result == nil || data.Result.Invite == nil {
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no invite for %s", who)})
-		}
-		inv := data.Result.Invite
-		got = &Member{ID: inv.Id, Name: inv.Name, Email: inv.Email, Username: username, Admin: &admin,
-			Pending: ptrTo(true), AccountType: ptrTo("USER"), team: t}
-		t.mu.Lock()
-		t.members = append(t.members, got)
-		t.mu.Unlock()
-		return nil
-	}, func() (bool, error) {
-		if err := t.load(ctx, op); err != nil {
-			return false, err
-		}
-		for _, m := range t.Members() {
-			if who.matches(m) {
-				got = m
-				return true, nil
+	err := c.change(ctx, op, who.target(), fmt.Sprintf("to team %s admin=%v", t.Name, admin), func() error {
+		return c.settle(ctx, op, func() error {
+			data, err := gql.CreateInvite(ctx, c.gql(op), t.Name, email, username, &admin)
+			if err != nil {
+				return err
 			}
-		}
-		return false, nil
+			if data == nil || data.Result == nil || data.Result.Invite == nil {
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no invite for %s", who)})
+			}
+			inv := data.Result.Invite
+			got = &Member{ID: inv.Id, Name: inv.Name, Email: inv.Email, Username: username, Admin: &admin,
+				Pending: ptrTo(true), AccountType: ptrTo("USER"), team: t}
+			t.mu.Lock()
+			t.members = append(t.members, got)
+			t.mu.Unlock()
+			return nil
+		}, func() (bool, error) {
+			if err := t.load(ctx, op); err != nil {
+				return false, err
+			}
+			for _, m := range t.Members() {
+				if who.matches(m) {
+					got = m
+					return true, nil
+				}
+			}
+			return false, nil
+		})
 	})
+	if errors.Is(err, errDryRun) {
+		return &Member{ID: "dry-run:" + who.target(), Name: who.target(), Email: email, Username: username, Admin: &admin,
+			Pending: ptrTo(true), AccountType: ptrTo("USER"), DryRun: true, team: t}, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -301,6 +330,21 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 	if strings.TrimSpace(description) == "" {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a description is required"})
 	}
+	var sa *Member
+	err := c.change(ctx, op, t.Name, fmt.Sprintf("description=%q", description), func() error {
+		var err error
+		sa, err = t.createServiceAccount(ctx, op, description)
+		return err
+	})
+	if errors.Is(err, errDryRun) {
+		return &Member{ID: "dry-run:service-account", Name: description, Admin: ptrTo(false), Pending: ptrTo(false),
+			AccountType: ptrTo("SERVICE"), DryRun: true, team: t}, nil
+	}
+	return sa, err
+}
+
+func (t *Team) createServiceAccount(ctx context.Context, op, description string) (*Member, error) {
+	c := t.client
 	before := map[string]bool{}
 	for _, m := range t.Members() {
 		before[m.ID] = true
@@ -358,36 +402,59 @@ func (m *Member) Delete(ctx context.Context) error {
 	if m.ID == "" {
 		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has no id to delete it by", m)})
 	}
-	return c.settle(ctx, op, func() error {
-		data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
-		if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
-			t.mu.Lock()
-			t.members = deleteMember(t.members, m.ID)
-			t.mu.Unlock()
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		msg := "the server did not confirm the deletion (result: null)"
-		if data != nil && data.Result != nil {
-			msg = "the server did not delete the member (success: false)"
-			if data.Result.Success == nil {
-				msg = "the server did not confirm the deletion (success: null)"
+	var partial error // the server's error beside its confirmation
+	err := c.change(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
+		return c.settle(ctx, op, func() error {
+			data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
+			if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+				t.mu.Lock()
+				t.members = deleteMember(t.members, m.ID)
+				t.mu.Unlock()
+				partial = err
+				return nil
 			}
-		}
-		return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
-	}, func() (bool, error) {
-		if err := t.load(ctx, op); err != nil {
-			return false, err
-		}
-		for _, o := range t.Members() {
-			if o.ID == m.ID {
-				return false, nil
+			if err != nil {
+				return err
 			}
-		}
-		return true, nil
+			msg := "the server did not confirm the deletion (result: null)"
+			if data != nil && data.Result != nil {
+				msg = "the server did not delete the member (success: false)"
+				if data.Result.Success == nil {
+					msg = "the server did not confirm the deletion (success: null)"
+				}
+			}
+			return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+		}, func() (bool, error) {
+			if err := t.load(ctx, op); err != nil {
+				return false, err
+			}
+			for _, o := range t.Members() {
+				if o.ID == m.ID {
+					return false, nil
+				}
+			}
+			return true, nil
+		})
 	})
+	switch {
+	case errors.Is(err, errDryRun):
+		return nil
+	case err != nil:
+		return err
+	}
+	return partial
+}
+
+// memberTarget names m in plans and change records: its email, else its
+// username, else its name.
+func memberTarget(m *Member) string {
+	switch {
+	case deref(m.Email) != "":
+		return *m.Email
+	case deref(m.Username) != "":
+		return *m.Username
+	}
+	return m.Name
 }
 
 // String returns "<Member name (ACCOUNT_TYPE)>", as the SDK prints a member

@@ -47,15 +47,24 @@ func (t *Team) scimGroup(ctx context.Context, op string) (*scimGroup, error) {
 // Members are not reloaded.
 func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 	const op = "add_member"
+	details := "team=" + t.Name
+	if role != "" {
+		details += " role=" + role
+	}
+	if t.DryRun || u.DryRun {
+		return u.simulated(ctx, op, details)
+	}
 	g, su, err := t.groupAndUser(ctx, op, u)
 	if err != nil {
 		return err
 	}
 	c := t.client
-	err = c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
-			patchOp("add", "members", []map[string]string{{"value": su.ID}}), nil)
-	}, t.groupCheck(ctx, op, su, true))
+	err = c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
+				patchOp("add", "members", []map[string]string{{"value": su.ID}}), nil)
+		}, t.groupCheck(ctx, op, su, true))
+	})
 	if err != nil || role == "" || strings.EqualFold(role, RoleMember) {
 		return err
 	}
@@ -71,6 +80,9 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 // not reloaded.
 func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	const op = "remove_member"
+	if t.DryRun || u.DryRun {
+		return u.simulated(ctx, op, "team="+t.Name)
+	}
 	g, su, err := t.groupAndUser(ctx, op, u)
 	if err != nil {
 		return err
@@ -79,10 +91,12 @@ func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	if !g.has(su) {
 		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%s is not a member of %s", u, t.Name)})
 	}
-	return c.settle(ctx, op, func() error {
-		return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
-			patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil), nil)
-	}, t.groupCheck(ctx, op, su, false))
+	return c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
+		return c.settle(ctx, op, func() error {
+			return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
+				patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil), nil)
+		}, t.groupCheck(ctx, op, su, false))
+	})
 }
 
 // SetRole sets u's role in the team: "admin", "member", "viewer" or a

@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -26,6 +27,7 @@ type User struct {
 	Admin     *bool   // whether the user is an instance admin
 	Entity    *string // the user's default entity (usually the username)
 	DeletedAt *string // when the user was deleted, as the server formats it
+	DryRun    bool    // simulated: returned by a change under Config.DryRun, not by the server
 
 	client *Client
 	mu     sync.Mutex
@@ -103,26 +105,51 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 				"authenticate as that user (Go: Client.WithAPIKey; Lua: wandb.api{api_key = ...}) and generate the key on its own viewer", v, u)})
 	}
 	var desc *string
+	details := ""
 	if description != "" {
 		desc = &description
+		details = fmt.Sprintf("description=%q", description)
 	}
-	data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
-	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
-		if err != nil {
-			return "", err
+	var partial error // the server's error beside the key it minted
+	err = c.change(ctx, op, userTarget(u), details, func() error {
+		data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
+		if data == nil || data.Result == nil || data.Result.ApiKey == nil {
+			if err != nil {
+				return err
+			}
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"})
 		}
-		return "", c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"})
+		got := data.Result.ApiKey
+		k := APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
+		if k.Description == nil {
+			k.Description = desc
+		}
+		u.addKey(k)
+		if v != u {
+			v.addKey(k) // keep the cached viewer in step with the server
+		}
+		secret, partial = got.Name, err
+		return nil
+	})
+	switch {
+	case errors.Is(err, errDryRun):
+		return DryRunKey, nil
+	case err != nil:
+		return "", err
 	}
-	got := data.Result.ApiKey
-	k := APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
-	if k.Description == nil {
-		k.Description = desc
+	return secret, partial
+}
+
+// userTarget names u in plans and change records: its email, else its
+// username, else its ID.
+func userTarget(u *User) string {
+	switch {
+	case deref(u.Email) != "":
+		return *u.Email
+	case deref(u.Username) != "":
+		return *u.Username
 	}
-	u.addKey(k)
-	if v != u {
-		v.addKey(k) // keep the cached viewer in step with the server
-	}
-	return got.Name, err
+	return u.ID
 }
 
 // listedKeyName is the name the server lists a key under after creation:
@@ -161,36 +188,47 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 			v.removeKey(k.ID)
 		}
 	}
-	return c.settle(ctx, op, func() error {
-		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-		if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+	var partial error // the server's error beside its confirmation
+	err := c.change(ctx, op, name, "of "+userTarget(u), func() error {
+		return c.settle(ctx, op, func() error {
+			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+			if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+				removed()
+				partial = err
+				return nil
+			}
+			if err != nil {
+				return err
+			}
+			msg := "the server did not confirm the deletion (result: null)"
+			if data != nil && data.Result != nil {
+				msg = "the server did not delete the key (success: false)"
+				if data.Result.Success == nil {
+					msg = "the server did not confirm the deletion (success: null)"
+				}
+			}
+			return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+		}, func() (bool, error) {
+			now, err := u.refetch(ctx, op)
+			if err != nil {
+				return false, err
+			}
+			for _, o := range now.APIKeys() {
+				if o.ID == k.ID {
+					return false, nil
+				}
+			}
 			removed()
-			return err
-		}
-		if err != nil {
-			return err
-		}
-		msg := "the server did not confirm the deletion (result: null)"
-		if data != nil && data.Result != nil {
-			msg = "the server did not delete the key (success: false)"
-			if data.Result.Success == nil {
-				msg = "the server did not confirm the deletion (success: null)"
-			}
-		}
-		return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
-	}, func() (bool, error) {
-		now, err := u.refetch(ctx, op)
-		if err != nil {
-			return false, err
-		}
-		for _, o := range now.APIKeys() {
-			if o.ID == k.ID {
-				return false, nil
-			}
-		}
-		removed()
-		return true, nil
+			return true, nil
+		})
 	})
+	switch {
+	case errors.Is(err, errDryRun):
+		return nil
+	case err != nil:
+		return err
+	}
+	return partial
 }
 
 // refetch fetches u again, with its keys: as the viewer when u is the

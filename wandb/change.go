@@ -1,0 +1,209 @@
+package wandb
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Changes: every mutation the client can send (GraphQL or SCIM) goes
+// through Client.Change, the one place where dry runs, read-only mode and
+// the record of changes (Config.OnChange, AuditLog) are decided.
+
+// Outcome is how a change ended.
+type Outcome string
+
+// The outcomes of a change.
+const (
+	OutcomeOK      Outcome = "ok"      // applied
+	OutcomeFailed  Outcome = "failed"  // not applied; ChangeRecord.Code says why
+	OutcomeUnknown Outcome = "unknown" // it may have been applied, and the server could not tell
+	OutcomeDryRun  Outcome = "dry_run" // not sent: Config.DryRun
+)
+
+// ChangeRecord is one change the client attempted, as Config.OnChange and
+// the audit log see it. It never holds a secret.
+type ChangeRecord struct {
+	Time    time.Time `json:"time"`              // when the change ended, UTC
+	Actor   string    `json:"actor"`             // who made it: the viewer's username, else email ("" if unknown)
+	Op      string    `json:"op"`                // the call, e.g. "create_user", "delete_api_key"
+	Target  string    `json:"target"`            // what it changed: an email, a key name, a team...
+	Details string    `json:"details,omitempty"` // more of what was asked, e.g. "admin=false"
+	Outcome Outcome   `json:"outcome"`
+	Code    Code      `json:"code,omitempty"` // the error's code for OutcomeFailed and OutcomeUnknown
+}
+
+// DryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
+// secret: not a valid key, and plainly not one. A dry-run client given it
+// (WithAPIKey, wandb.api{api_key = ...}) stands for the key's owner, the
+// viewer, so that a script rotating keys runs on.
+const DryRunKey = "(dry run: no key was generated)"
+
+// errDryRun is what Change returns when it did not run a change because
+// of a dry run; callers then return their simulated result.
+var errDryRun = errors.New("dry run")
+
+// Change runs do, a change of the server's state named op on target (with
+// details), under the client's safety settings:
+//
+//   - Config.ReadOnly: do does not run; the error matches ErrReadOnly.
+//   - Config.DryRun: do does not run; the plan line "dry-run: <op> <target>
+//     <details>" goes to Config.DryRunOutput and Change returns nil.
+//   - otherwise do runs, and its error is returned.
+//
+// Either way Config.OnChange gets the record of the change before Change
+// returns. Every mutation of this package goes through it; a program can
+// route changes of its own (a file it writes, say) through it to have them
+// planned, refused and audited the same way. It reports whether do ran.
+func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
+	ran = !c.cfg.ReadOnly && !c.cfg.DryRun
+	err = c.change(ctx, op, target, details, do)
+	if errors.Is(err, errDryRun) {
+		err = nil
+	}
+	return ran, err
+}
+
+// DryRun reports whether the client plans changes instead of sending them
+// (Config.DryRun).
+func (c *Client) DryRun() bool { return c.cfg.DryRun }
+
+// change is Change for this package's mutations: a dry run returns
+// errDryRun, so that the caller can build its simulated result.
+func (c *Client) change(ctx context.Context, op, target, details string, do func() error) error {
+	rec := ChangeRecord{Op: op, Target: target, Details: details}
+	var err error
+	switch {
+	case c.cfg.ReadOnly:
+		err = c.newError(Error{Op: op, Code: CodeReadOnly, Message: fmt.Sprintf("read-only mode: %s of %s was not sent", op, target)})
+	case c.cfg.DryRun:
+		line := strings.TrimSpace("dry-run: " + op + " " + target + " " + details)
+		if w := c.cfg.DryRunOutput; w != nil {
+			fmt.Fprintln(w, line)
+		}
+		rec.Outcome = OutcomeDryRun
+		err = errDryRun
+	default:
+		err = do()
+	}
+	if c.cfg.OnChange != nil {
+		switch {
+		case rec.Outcome == OutcomeDryRun:
+		case err == nil:
+			rec.Outcome = OutcomeOK
+		case isUnsure(err):
+			rec.Outcome, rec.Code = OutcomeUnknown, codeOf(err)
+		default:
+			rec.Outcome, rec.Code = OutcomeFailed, codeOf(err)
+		}
+		rec.Actor = c.actor(ctx)
+		rec.Time = time.Now().UTC()
+		c.cfg.OnChange(rec)
+	}
+	return err
+}
+
+// changed is change for calls whose only result is their error: a dry run
+// is a success.
+func (c *Client) changed(ctx context.Context, op, target, details string, do func() error) error {
+	err := c.change(ctx, op, target, details, do)
+	if errors.Is(err, errDryRun) {
+		return nil
+	}
+	return err
+}
+
+// actor names the viewer for change records, fetching it if needed (a
+// query, sent even in a dry run); "" when it cannot be fetched.
+func (c *Client) actor(ctx context.Context) string {
+	v := c.cachedViewer()
+	if v == nil {
+		// The record is written even when ctx was cancelled mid-change.
+		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+		defer cancel()
+		var err error
+		if v, err = c.Viewer(vctx); err != nil {
+			return ""
+		}
+	}
+	if s := deref(v.Username); s != "" {
+		return s
+	}
+	return deref(v.Email)
+}
+
+// codeOf returns err's Code, or CodeInternal.
+func codeOf(err error) Code {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return CodeInternal
+}
+
+// AuditLog writes change records as JSON lines, one per change, each
+// written before the change's call returns (so an interrupted or crashed
+// run leaves a complete record), and counts them by outcome. It is safe for
+// concurrent use. Use its Record method as Config.OnChange.
+type AuditLog struct {
+	mu     sync.Mutex
+	w      io.Writer
+	err    error // the first write error
+	counts map[Outcome]int
+}
+
+// NewAuditLog returns an audit log writing to w; nil w only counts.
+func NewAuditLog(w io.Writer) *AuditLog {
+	return &AuditLog{w: w, counts: map[Outcome]int{}}
+}
+
+// OpenAuditLog opens the file at path for appending, creating it readable
+// by its owner only (mode 0600), and returns an audit log writing to it
+// and the file, which the caller closes.
+func OpenAuditLog(path string) (*AuditLog, *os.File, error) {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	return NewAuditLog(f), f, nil
+}
+
+// Record writes r as one JSON line and counts it. A write error is kept
+// (see Err) and the record is still counted.
+func (a *AuditLog) Record(r ChangeRecord) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.counts[r.Outcome]++
+	if a.w == nil || a.err != nil {
+		return
+	}
+	b, err := json.Marshal(r)
+	if err == nil {
+		_, err = a.w.Write(append(b, '\n'))
+	}
+	a.err = err
+}
+
+// Counts returns how many changes ended with each outcome.
+func (a *AuditLog) Counts() map[Outcome]int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	out := make(map[Outcome]int, len(a.counts))
+	for k, v := range a.counts {
+		out[k] = v
+	}
+	return out
+}
+
+// Err returns the first error writing a record, if any.
+func (a *AuditLog) Err() error {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.err
+}

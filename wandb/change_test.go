@@ -1,0 +1,344 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// Dry runs, read-only mode and the record of changes: every change goes
+// through Client.Change.
+
+// everyChange runs every change this package can make, against the
+// lifecycle server's users and team, in the order of everyOp, and passes
+// each change's op and error to check.
+func everyChange(t *testing.T, c *Client, check func(op string, err error)) {
+	t.Helper()
+	ctx := context.Background()
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bob := mustUser(t, c, "bob")
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateUser(ctx, "new@example.com", true)
+	check("create_user", err)
+	_, err = me.GenerateAPIKey(ctx, "ci")
+	check("generate_api_key", err)
+	check("delete_api_key", me.DeleteAPIKey(ctx, me.APIKeys()[0].Name))
+	_, err = c.CreateTeam(ctx, "vision", "")
+	check("create_team", err)
+	_, err = team.Invite(ctx, ByEmail("erin@example.org"), false)
+	check("invite", err)
+	_, err = team.CreateServiceAccount(ctx, "bot")
+	check("create_service_account", err)
+	check("delete_member", team.Members()[2].Delete(ctx)) // carol's invite
+	check("deactivate", bob.Deactivate(ctx))
+	check("reactivate", bob.Reactivate(ctx))
+	check("set_role", bob.SetRole(ctx, "admin"))
+	check("set_team_role", bob.SetTeamRole(ctx, "ml", "viewer"))
+	check("add_member", team.AddMember(ctx, mustUser(t, c, "dave"), ""))
+	check("remove_member", team.RemoveMember(ctx, bob))
+	check("delete_user", mustUser(t, c, "carol").Delete(ctx))
+}
+
+// everyOp is the ops everyChange runs, in order.
+var everyOp = []string{"create_user", "generate_api_key", "delete_api_key", "create_team", "invite", "create_service_account",
+	"delete_member", "deactivate", "reactivate", "set_role", "set_team_role", "add_member", "remove_member", "delete_user"}
+
+// mutations counts the mutating requests srv received.
+func mutations(srv *wandbtest.Server) int {
+	n := 0
+	for _, op := range []string{"CreateUserFromAdmin", "GenerateApiKey", "DeleteApiKey", "CreateTeam", "CreateInvite",
+		"DeleteInvite", "CreateServiceAccount", "SCIMPatchUser", "SCIMDeleteUser", "SCIMPatchGroup"} {
+		n += srv.Requests(op)
+	}
+	return n
+}
+
+func TestDryRun(t *testing.T) {
+	srv := lifecycleServer(t)
+	var plan bytes.Buffer
+	var records []ChangeRecord
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.DryRun, cfg.DryRunOutput = true, &plan
+		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
+	})
+	before := srv.Users()
+	var ops []string
+	everyChange(t, c, func(op string, err error) {
+		ops = append(ops, op)
+		if err != nil {
+			t.Errorf("%s in a dry run: %v", op, err)
+		}
+	})
+	if diff := cmp.Diff(everyOp, ops); diff != "" {
+		t.Fatalf("ops (-want +got):\n%s", diff)
+	}
+	if n := mutations(srv); n != 0 {
+		t.Errorf("a dry run sent %d mutations", n)
+	}
+	if diff := cmp.Diff(before, srv.Users()); diff != "" {
+		t.Errorf("the server changed (-before +after):\n%s", diff)
+	}
+	lines := strings.Split(strings.TrimSuffix(plan.String(), "\n"), "\n")
+	if len(lines) != len(everyOp) {
+		t.Fatalf("%d plan lines for %d changes:\n%s", len(lines), len(everyOp), plan.String())
+	}
+	for i, op := range everyOp {
+		if !strings.HasPrefix(lines[i], "dry-run: "+op+" ") {
+			t.Errorf("plan line %d = %q, want it to plan %s", i+1, lines[i], op)
+		}
+		if records[i].Op != op || records[i].Outcome != OutcomeDryRun || records[i].Actor != "admin" {
+			t.Errorf("record %d = %+v", i+1, records[i])
+		}
+	}
+	if lines[0] != "dry-run: create_user new@example.com admin=true" {
+		t.Errorf("plan line 1 = %q", lines[0])
+	}
+}
+
+func TestDryRunResults(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.DryRun = true })
+	ctx := context.Background()
+	u, err := c.CreateUser(ctx, "new@example.com", true)
+	if err != nil || !u.DryRun || deref(u.Email) != "new@example.com" || !deref(u.Admin) || u.ID != "dry-run:new@example.com" {
+		t.Errorf("simulated user = %+v, %v", u, err)
+	}
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := me.GenerateAPIKey(ctx, "")
+	if err != nil || secret != DryRunKey || checkAPIKey(secret, "") == nil {
+		t.Errorf("simulated key = %q, %v: must not pass for a key", secret, err)
+	}
+	// The simulated key stands for the viewer.
+	same, err := c.WithAPIKey(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v, err := same.Viewer(ctx); err != nil || v.ID != me.ID {
+		t.Errorf("the dry-run key's client is %v, %v", v, err)
+	}
+	if _, err := testClient(t, srv).WithAPIKey(DryRunKey); err == nil {
+		t.Error("a client not in a dry run accepted the dry-run key")
+	}
+	team, err := c.CreateTeam(ctx, "vision", "")
+	if err != nil || !team.DryRun || team.Name != "vision" {
+		t.Errorf("simulated team = %+v, %v", team, err)
+	}
+	// Changes on simulated objects are planned without asking the server.
+	n := srv.Requests("")
+	m, err := team.Invite(ctx, ByUsername("bob"), true)
+	if err != nil || !m.DryRun || !deref(m.Pending) || deref(m.Username) != "bob" {
+		t.Errorf("simulated invite = %+v, %v", m, err)
+	}
+	sa, err := team.CreateServiceAccount(ctx, "bot")
+	if err != nil || !sa.DryRun || deref(sa.AccountType) != "SERVICE" {
+		t.Errorf("simulated service account = %+v, %v", sa, err)
+	}
+	for name, err := range map[string]error{
+		"reload": team.Reload(ctx), "delete": m.Delete(ctx), "add": team.AddMember(ctx, u, "admin"),
+		"remove": team.RemoveMember(ctx, u), "deactivate": u.Deactivate(ctx), "set_role": u.SetRole(ctx, "member"),
+		"set_team_role": u.SetTeamRole(ctx, "vision", "admin"), "delete_user": u.Delete(ctx),
+	} {
+		if err != nil {
+			t.Errorf("%s on a simulated object: %v", name, err)
+		}
+	}
+	if st, err := u.Status(ctx); err != nil || !st.Active || st.Role != "admin" {
+		t.Errorf("status of a simulated user = %+v, %v", st, err)
+	}
+	if got := srv.Requests(""); got != n {
+		t.Errorf("%d requests for simulated objects", got-n)
+	}
+	// The guard still applies in a dry run: the plan is what a real run does.
+	asError(t, me.Deactivate(ctx), "deactivate", CodeLastAdmin)
+}
+
+func TestReadOnly(t *testing.T) {
+	srv := lifecycleServer(t)
+	var records []ChangeRecord
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.ReadOnly = true
+		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
+	})
+	var ops []string
+	everyChange(t, c, func(op string, err error) {
+		ops = append(ops, op)
+		if e := asError(t, err, op, CodeReadOnly); !errors.Is(e, ErrReadOnly) || !strings.Contains(e.Message, "read-only mode") {
+			t.Errorf("%s: %v", op, e)
+		}
+	})
+	if n := mutations(srv); n != 0 {
+		t.Errorf("read-only mode sent %d mutations", n)
+	}
+	if len(records) != len(everyOp) || records[0].Outcome != OutcomeFailed || records[0].Code != CodeReadOnly {
+		t.Errorf("records = %+v", records)
+	}
+	// A client made read-only from a writable one.
+	rw := testClient(t, srv)
+	_, err := rw.WithReadOnly().CreateUser(context.Background(), "x@example.com", false)
+	asError(t, err, "create_user", CodeReadOnly)
+	if _, err := rw.CreateUser(context.Background(), "x@example.com", false); err != nil {
+		t.Errorf("the original client became read-only: %v", err)
+	}
+}
+
+func TestChangeRecords(t *testing.T) {
+	srv := lifecycleServer(t)
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, f, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange = log.Record; cfg.Retry.MaxAttempts = 1 })
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, "new@example.com", false); err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.CreateUser(ctx, "bob@example.com", false) // exists
+	asError(t, err, "create_user", CodeConflict)
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := me.GenerateAPIKey(ctx, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	team, err := c.CreateTeam(ctx, "vision", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Lost after the server applied it, and the check fails too.
+	srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
+	srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
+	_, err = team.Invite(ctx, ByUsername("bob"), false)
+	if !isUnsure(err) {
+		t.Fatalf("the invite's outcome should be unknown: %v", err)
+	}
+	// A change of the program's own.
+	ran, err := c.Change(ctx, "write_report", "/tmp/report", "", func() error { return nil })
+	if !ran || err != nil {
+		t.Errorf("Change = %v, %v", ran, err)
+	}
+
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), secret) || strings.Contains(string(b), srv.AdminKey()) {
+		t.Fatal("the audit log holds a secret")
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r ChangeRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if r.Actor != "admin" || r.Time.IsZero() || r.Time.Location().String() != "UTC" {
+			t.Errorf("record %+v", r)
+		}
+		got = append(got, strings.TrimSpace(string(r.Op)+" "+r.Target+" "+string(r.Outcome)+" "+string(r.Code)))
+	}
+	want := []string{
+		"create_user new@example.com ok",
+		"create_user bob@example.com failed conflict",
+		"generate_api_key admin@example.com ok",
+		"create_team vision ok",
+		"invite bob unknown transport",
+		"write_report /tmp/report ok",
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("audit lines (-want +got):\n%s", diff)
+	}
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("audit log mode %v, %v", fi.Mode(), err)
+	}
+	if diff := cmp.Diff(map[Outcome]int{OutcomeOK: 4, OutcomeFailed: 1, OutcomeUnknown: 1}, log.Counts()); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	// Appended to, not replaced.
+	f.Close()
+	log2, f2, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log2.Record(ChangeRecord{Op: "x", Outcome: OutcomeOK})
+	f2.Close()
+	if b2, _ := os.ReadFile(path); !bytes.HasPrefix(b2, b) || bytes.Count(b2, []byte("\n")) != len(want)+1 {
+		t.Error("reopening the audit log did not append")
+	}
+	if _, _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
+		t.Error("an audit log in a missing directory opened")
+	}
+}
+
+// errWriter fails every write.
+type errWriter struct{}
+
+func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestAuditLogWriteError(t *testing.T) {
+	log := NewAuditLog(errWriter{})
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() { log.Record(ChangeRecord{Op: "x", Outcome: OutcomeOK}) })
+	}
+	wg.Wait()
+	if err := log.Err(); err == nil || err.Error() != "disk full" {
+		t.Errorf("Err = %v", err)
+	}
+	if log.Counts()[OutcomeOK] != 4 {
+		t.Error("records after a write error were not counted")
+	}
+}
+
+func TestExactLookup(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	if u, err := c.User(ctx, "BOB", Exact()); err != nil || deref(u.Email) != "bob@example.com" {
+		t.Errorf("exact username: %v, %v", u, err)
+	}
+	if u, err := c.User(ctx, "bob@EXAMPLE.com", Exact()); err != nil || deref(u.Username) != "bob" {
+		t.Errorf("exact email: %v, %v", u, err)
+	}
+	// A single partial match is found without Exact, refused with it.
+	if u, err := c.User(ctx, "bob@example.co"); err != nil || deref(u.Username) != "bob" {
+		t.Errorf("partial match without Exact: %v, %v", u, err)
+	}
+	e := asError(t, func() error { _, err := c.User(ctx, "bob@example.co", Exact()); return err }(), "user", CodeNotFound)
+	if !strings.Contains(e.Message, `no user's username or email is exactly "bob@example.co"; 1 partly matches: <User bob@example.com>`) {
+		t.Errorf("error = %v", e)
+	}
+	_, err := c.User(ctx, "nobody", Exact())
+	asError(t, err, "user", CodeNotFound)
+	n := srv.Requests("SearchUsers")
+	for _, bad := range []string{" bob", "bob\n", "\tbob@example.com"} {
+		e := asError(t, func() error { _, err := c.User(ctx, bad); return err }(), "user", CodeInvalidArgument)
+		if !strings.Contains(e.Message, "leading or trailing white space") {
+			t.Errorf("%q: %v", bad, e)
+		}
+	}
+	if srv.Requests("SearchUsers") != n {
+		t.Error("a lookup with white space was sent")
+	}
+}
