@@ -87,7 +87,7 @@ func apiMethod(name string, f clientFunc) lua.LGFunction {
 // object for another identity, or nil, err when the key or URL is
 // rejected. Without base_url it talks to the module client's server. It
 // sends nothing.
-func newAPIFunc(def *wandb.Client) lua.LGFunction {
+func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 	return func(L *lua.LState) int {
 		const op = "api"
 		t, ok := L.Get(1).(*lua.LTable)
@@ -117,6 +117,14 @@ func newAPIFunc(def *wandb.Client) lua.LGFunction {
 			argError(L, 1, op, "field base_url: string expected, got "+v.Type().String())
 		}
 		c, err := clientFor(def, base, string(keyV))
+		if err == nil && policy == APISameServer && (def == nil || c.BaseURL() != def.BaseURL()) {
+			server := "none"
+			if def != nil {
+				server = def.BaseURL()
+			}
+			c, err = nil, &wandb.Error{Op: op, Code: wandb.CodeForbidden,
+				Message: fmt.Sprintf("this state allows wandb.api only for its own server (%s), not %s", server, base)}
+		}
 		if err != nil {
 			// The error is about this call's arguments, whatever step of
 			// client set-up found it.

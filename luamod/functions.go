@@ -2,6 +2,7 @@ package luamod
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
@@ -50,12 +51,31 @@ func viewer(L *lua.LState, c *wandb.Client) int {
 	})
 }
 
-// user is user(username_or_email): one User, or nil, err.
+// user is user(username_or_email[, {exact = true}]): one User, or nil, err.
 func user(L *lua.LState, c *wandb.Client) int {
 	const op = "user"
 	x := checkString(L, 1, op)
+	var opts []wandb.LookupOption
+	switch v := L.Get(2).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		v.ForEach(func(k, val lua.LValue) {
+			if k != lua.LString("exact") {
+				argError(L, 2, op, "unknown option "+quoteLua(k)+` (known: "exact")`)
+			}
+			b, ok := val.(lua.LBool)
+			if !ok {
+				argError(L, 2, op, "exact must be a boolean, got "+val.Type().String())
+			}
+			if b {
+				opts = append(opts, wandb.Exact())
+			}
+		})
+	default:
+		argError(L, 2, op, "table expected, got "+typeName(L, 2))
+	}
 	return netcall(L, func(ctx context.Context) result {
-		u, err := c.User(ctx, x)
+		u, err := c.User(ctx, x, opts...)
 		return userResult(op, u, err)
 	})
 }
@@ -104,20 +124,40 @@ func userResult(op string, u *wandb.User, err error) result {
 	}
 }
 
-// writePrivate is wandb.write_private(path, text): it writes text to the
-// file at path, readable by its owner only (mode 0600) and replaced
+// writePrivate returns wandb.write_private(path, text): it writes text to
+// the file at path, readable by its owner only (mode 0600) and replaced
 // atomically (see wandb.WritePrivateFile), and returns true, or nil and a
 // message as Lua's io functions do. Scripts use it for new API keys, which
-// io.open would create readable by everyone the umask allows.
-func writePrivate(L *lua.LState) int {
-	const op = "write_private"
-	path := checkString(L, 1, op)
-	text := checkString(L, 2, op)
-	if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
-		L.Push(lua.LNil)
-		L.Push(lua.LString(op + ": " + err.Error()))
-		return 2
+// io.open would create readable by everyone the umask allows. With a
+// client, the write is a change (wandb.Client.Change): planned and not done
+// in a dry run, refused in read-only mode, recorded.
+func writePrivate(c *wandb.Client) lua.LGFunction {
+	return func(L *lua.LState) int {
+		const op = "write_private"
+		path := checkString(L, 1, op)
+		text := checkString(L, 2, op)
+		write := func() error { return wandb.WritePrivateFile(path, []byte(text)) }
+		var err error
+		if c != nil {
+			ctx := L.Context()
+			if ctx == nil {
+				ctx = context.Background()
+			}
+			_, err = c.Change(ctx, op, path, "", write)
+		} else {
+			err = write()
+		}
+		if err != nil {
+			var we *wandb.Error
+			msg := op + ": " + err.Error()
+			if errors.As(err, &we) {
+				msg = err.Error()
+			}
+			L.Push(lua.LNil)
+			L.Push(lua.LString(msg))
+			return 2
+		}
+		L.Push(lua.LTrue)
+		return 1
 	}
-	L.Push(lua.LTrue)
-	return 1
 }

@@ -1,6 +1,8 @@
 package luamod
 
 import (
+	"io"
+
 	lua "github.com/yuin/gopher-lua"
 
 	"github.com/wandb-lua/wandb-lua/wandb"
@@ -8,18 +10,66 @@ import (
 
 // Loader returns the loader of the module "wandb" for client c, for
 // L.PreloadModule("wandb", Loader(c)). With a nil c the module functions
-// raise an error, and only wandb.api{...} objects can make requests.
+// raise an error, and only wandb.api{...} objects can make requests. It is
+// LoaderWith(Options{Client: c}).
 func Loader(c *wandb.Client) lua.LGFunction {
+	return LoaderWith(Options{Client: c})
+}
+
+// Options configure the module. The zero value (but for Client) is what
+// Loader gives. The client's own settings (wandb.Config.DryRun, ReadOnly,
+// OnChange) apply to everything the module changes.
+type Options struct {
+	// Client is the module functions' client; nil leaves only wandb.api
+	// objects able to make requests.
+	Client *wandb.Client
+	// Progress, when set, receives the progress of wandb.parallel calls (not
+	// nested ones): one line redrawn in place with "\r" and cleared with
+	// the ANSI sequence ESC [K, so give it a terminal (wandb-lua gives its
+	// stderr when that is one, and not with --quiet). A call's
+	// opts.progress = false turns it off.
+	Progress io.Writer
+	// NoWritePrivate leaves wandb.write_private out of the module.
+	NoWritePrivate bool
+	// API says what wandb.api{...} may do: APIAnyServer (the default),
+	// APISameServer or APIOff.
+	API APIPolicy
+}
+
+// APIPolicy says what wandb.api{...} may do.
+type APIPolicy int
+
+const (
+	// APIAnyServer: another identity on any server (base_url).
+	APIAnyServer APIPolicy = iota
+	// APISameServer: another identity, on the client's server only; a
+	// base_url naming another server gives nil, err ("forbidden").
+	APISameServer
+	// APIOff: wandb.api is left out of the module.
+	APIOff
+)
+
+// LoaderWith returns the loader of the module "wandb" configured by opts,
+// for L.PreloadModule("wandb", LoaderWith(opts)).
+func LoaderWith(opts Options) lua.LGFunction {
+	c := opts.Client
 	return func(L *lua.LState) int {
 		f := setup(L)
 		mod := L.NewTable()
 		for name, fn := range clientFuncs() {
 			mod.RawSetString(name, L.NewFunction(moduleFunc(name, c, fn)))
 		}
-		mod.RawSetString("api", L.NewFunction(newAPIFunc(c)))
-		mod.RawSetString("parallel", L.NewFunction(f.parallel))
-		mod.RawSetString("write_private", L.NewFunction(writePrivate))
+		if opts.API != APIOff {
+			mod.RawSetString("api", L.NewFunction(newAPIFunc(c, opts.API)))
+		}
+		mod.RawSetString("parallel", L.NewFunction(f.parallelFunc(opts.Progress)))
+		if !opts.NoWritePrivate {
+			mod.RawSetString("write_private", L.NewFunction(writePrivate(c)))
+		}
 		mod.RawSetString("version", lua.LString(wandb.Version))
+		// Whether changes are only planned (wandb.Config.DryRun), so that a
+		// script can word its report.
+		mod.RawSetString("dry_run", lua.LBool(c != nil && c.DryRun()))
 		L.Push(mod)
 		return 1
 	}

@@ -3,8 +3,10 @@ package luamod
 import (
 	"context"
 	"fmt"
+	"io"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	lua "github.com/yuin/gopher-lua"
 )
@@ -22,6 +24,7 @@ const parallelName = "parallel"
 type parallelOptions struct {
 	concurrency int
 	collect     bool
+	progress    bool
 }
 
 // parallel is wandb.parallel(items, fn [, opts]). It calls fn(items[i], i)
@@ -58,7 +61,11 @@ type parallelOptions struct {
 // a coroutine of the script's own) raises "can not yield from outside of a
 // coroutine" in that item, and coroutine.resume of coroutine.running() from
 // fn fails with "can not resume a dead thread".
-func (f *family) parallel(L *lua.LState) int {
+func (f *family) parallelFunc(progress io.Writer) lua.LGFunction {
+	return func(L *lua.LState) int { return f.parallel(L, progress) }
+}
+
+func (f *family) parallel(L *lua.LState, progress io.Writer) int {
 	items, ok := L.Get(1).(*lua.LTable)
 	if !ok {
 		argError(L, 1, parallelName, "table expected, got "+typeName(L, 1))
@@ -82,6 +89,10 @@ func (f *family) parallel(L *lua.LState) int {
 	if n > 0 {
 		r.ctx, r.cancel = context.WithCancel(parent)
 		defer r.cancel()
+		if progress != nil && opts.progress && f.active == 0 {
+			stop := startProgress(progress, n, &r.done, &r.failures)
+			defer stop()
+		}
 		f.runWorkers(L, r, min(opts.concurrency, n))
 		if err := parent.Err(); err != nil {
 			raise(L, "wandb.parallel: "+err.Error())
@@ -119,6 +130,10 @@ type run struct {
 	results *lua.LTable // the first result of each item, or its failure record
 	first   *lua.LTable // "raise": the first failure record
 	failed  []int       // "collect": the items that failed
+
+	// done and failures count finished and failed items for the progress
+	// line, which reads them without the lock.
+	done, failures atomic.Int64
 }
 
 // runWorkers runs the items of r on workers goroutines and returns when all
@@ -172,7 +187,10 @@ func (r *run) work(th *lua.LState) {
 		i := r.next
 		r.next++
 		th.G.CurrentThread = th
-		if err := th.CallByParam(lua.P{Fn: r.fn, NRet: 1, Protect: true}, r.items.RawGetInt(i), lua.LNumber(i)); err != nil {
+		err := th.CallByParam(lua.P{Fn: r.fn, NRet: 1, Protect: true}, r.items.RawGetInt(i), lua.LNumber(i))
+		r.done.Add(1)
+		if err != nil {
+			r.failures.Add(1)
 			r.fail(th, i, err)
 			continue
 		}
@@ -233,7 +251,7 @@ func checkItems(L *lua.LState, items *lua.LTable) int {
 
 // checkParallelOptions reads the options table at stack index n.
 func checkParallelOptions(L *lua.LState, n int) parallelOptions {
-	opts := parallelOptions{concurrency: defaultConcurrency}
+	opts := parallelOptions{concurrency: defaultConcurrency, progress: true}
 	switch v := L.Get(n).(type) {
 	case *lua.LNilType:
 		return opts
@@ -259,8 +277,14 @@ func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 				default:
 					argError(L, n, parallelName, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
 				}
+			case "progress":
+				b, ok := val.(lua.LBool)
+				if !ok {
+					argError(L, n, parallelName, "progress must be a boolean, got "+val.Type().String())
+				}
+				opts.progress = bool(b)
 			default:
-				argError(L, n, parallelName, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error")`)
+				argError(L, n, parallelName, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error", "progress")`)
 			}
 		})
 		return opts

@@ -181,7 +181,8 @@ func TestParallelBadArguments(t *testing.T) {
 		{`wandb.parallel({}, print, { concurrency = "8" })`, "bad argument #3 to 'parallel' (concurrency must be a number, got string)"},
 		{`wandb.parallel({}, print, { concurrency = true })`, "bad argument #3 to 'parallel' (concurrency must be a number, got boolean)"},
 		{`wandb.parallel({}, print, { on_error = "ignore" })`, `bad argument #3 to 'parallel' (on_error must be "raise" or "collect", got "ignore")`},
-		{`wandb.parallel({}, print, { concurency = 8 })`, `bad argument #3 to 'parallel' (unknown option "concurency" (known: "concurrency", "on_error"))`},
+		{`wandb.parallel({}, print, { concurency = 8 })`, `bad argument #3 to 'parallel' (unknown option "concurency" (known: "concurrency", "on_error", "progress"))`},
+		{`wandb.parallel({}, print, { progress = "no" })`, "bad argument #3 to 'parallel' (progress must be a boolean, got string)"},
 		{`local p = wandb.parallel; p({}, print, { concurrency = 0 })`, "bad argument #3 to 'parallel' (concurrency must be an integer from 1 to 256, got 0)"},
 	} {
 		t.Run(tc.call, func(t *testing.T) {

@@ -22,9 +22,9 @@ const (
 
 // Fields of Teams and Members, for error messages.
 const (
-	teamFields = "name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, " +
+	teamFields = "name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, " +
 		"reload, invite, create_service_account, add_member, remove_member, set_role"
-	memberFields = "id, name, username, email, admin, pending, account_type, team, delete"
+	memberFields = "id, name, username, email, admin, pending, account_type, team, dry_run, delete"
 )
 
 // team is team(name): the Team, or nil, err.
@@ -163,6 +163,8 @@ func teamIndex(L *lua.LState) int {
 		L.Push(lua.LString(t.Name))
 	case "id":
 		L.Push(lua.LString(t.ID))
+	case "dry_run":
+		L.Push(lua.LBool(t.DryRun))
 	case "members":
 		ms := t.Members()
 		arr := L.CreateTable(len(ms), 0)
@@ -227,6 +229,8 @@ func memberIndex(L *lua.LState) int {
 		L.Push(optStringValue(m.AccountType))
 	case "team":
 		L.Push(newTeam(L, m.Team()))
+	case "dry_run":
+		L.Push(lua.LBool(m.DryRun))
 	default:
 		fn := method(L, k)
 		if fn == lua.LNil {

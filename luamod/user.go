@@ -14,7 +14,7 @@ import (
 const userTypeName = "wandb.User"
 
 // userFields lists the readable fields of a User for error messages.
-const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, generate_api_key, delete_api_key, " +
+const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, dry_run, generate_api_key, delete_api_key, " +
 	"deactivate, reactivate, delete, set_role, status"
 
 // userValue is the Value of a User userdata: the user and the Lua values
@@ -137,6 +137,8 @@ func userIndex(L *lua.LState) int {
 		L.Push(t)
 	case "teams":
 		L.Push(stringArray(L, u.Teams()))
+	case "dry_run":
+		L.Push(lua.LBool(u.DryRun))
 	case "user_api":
 		if u.Client() == nil {
 			L.Push(lua.LNil)

@@ -113,9 +113,9 @@ eq(bob_team.members[1].username, "bob", "api:create_team")
 
 -- Read-only values, fields that do not exist, bad arguments.
 raises("wandb.Team is read-only (cannot set field 'name')", function() t.name = "x" end)
-raises("wandb.Team has no field 'nmae' (it has name, id, members, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account, add_member, remove_member, set_role)",
+raises("wandb.Team has no field 'nmae' (it has name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account, add_member, remove_member, set_role)",
   function() return t.nmae end)
-raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, team, delete)",
+raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, team, dry_run, delete)",
   function() return sa.emial end)
 raises("bad argument #1 to 'team' (string expected, got number)", function() wandb.team(1) end)
 raises("bad argument #2 to 'create_team' (string expected, got boolean)", function() wandb.create_team("x", true) end)

@@ -1,0 +1,215 @@
+package luamod
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// Safe runs from Lua: dry runs, read-only mode, exact lookups, progress.
+
+func TestDryRunInLua(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	var plan bytes.Buffer
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), DryRun: true, DryRunOutput: &plan})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	path := filepath.Join(t.TempDir(), "new.key")
+	L.SetGlobal("PATH", lua.LString(path))
+	if err := L.DoString(`
+		assert(wandb.dry_run == true, "wandb.dry_run")
+		local u = assert(wandb.create_user("new@example.com"))
+		assert(u.dry_run == true and u.email == "new@example.com" and u.id == "dry-run:new@example.com", "simulated user")
+		local me = assert(wandb.viewer())
+		assert(me.dry_run == false, "a real user")
+		local secret = assert(me:generate_api_key("x"))
+		assert(not secret:match("^%x+$"), "the placeholder is no key: " .. secret)
+		assert(wandb.write_private(PATH, secret) == true, "write_private")
+		local same = assert(wandb.api{ api_key = secret }):viewer()
+		assert(same == me, "the dry-run key stands for the viewer")
+		local t = assert(wandb.create_team("vision"))
+		assert(t.dry_run == true, "simulated team")
+		local m = assert(t:invite("x@example.org"))
+		assert(m.dry_run == true and m.pending == true, "simulated member")
+		assert(m:delete() == true)
+		assert(u:deactivate() == true)
+		assert(me:delete_api_key(me.api_keys[1]) == true)
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("write_private wrote in a dry run: %v", err)
+	}
+	want := []string{
+		"dry-run: create_user new@example.com admin=false",
+		`dry-run: generate_api_key admin@example.com description="x"`,
+		"dry-run: write_private " + path,
+		"dry-run: create_team vision admin=you",
+		"dry-run: invite x@example.org to team vision admin=false",
+		"dry-run: delete_member x@example.org from team vision",
+		"dry-run: deactivate new@example.com",
+	}
+	lines := strings.Split(strings.TrimSpace(plan.String()), "\n")
+	if len(lines) != len(want)+1 || strings.Join(lines[:len(want)], "\n") != strings.Join(want, "\n") ||
+		!strings.HasPrefix(lines[len(want)], "dry-run: delete_api_key ") {
+		t.Errorf("plan:\n%s\nwant:\n%s\n(then delete_api_key)", plan.String(), strings.Join(want, "\n"))
+	}
+	for _, op := range []string{"CreateUserFromAdmin", "GenerateApiKey", "DeleteApiKey", "CreateTeam", "SCIMPatchUser"} {
+		if n := srv.Requests(op); n != 0 {
+			t.Errorf("%s sent %d times", op, n)
+		}
+	}
+}
+
+func TestReadOnlyInLua(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), ReadOnly: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	path := filepath.Join(t.TempDir(), "x")
+	L.SetGlobal("PATH", lua.LString(path))
+	if err := L.DoString(`
+		assert(wandb.dry_run == false)
+		local ok, msg = wandb.write_private(PATH, "x")
+		assert(ok == nil and msg:find("read-only mode", 1, true), tostring(msg))
+		local u, err = wandb.create_user("x@example.com")
+		assert(u == nil and err.code == "read_only")
+		assert(#wandb.users() > 1, "queries work")
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Error("write_private wrote in read-only mode")
+	}
+}
+
+func TestExactLookupInLua(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	if err := L.DoString(`
+		assert(wandb.user("smith").email == "alice.smith@example.com", "a single partial match")
+		local u, err = wandb.user("smith", { exact = true })
+		assert(u == nil and err.code == "not_found", "exact refuses it")
+		assert(err.message:find("1 partly matches", 1, true), err.message)
+		assert(wandb.user("BOB", { exact = true }).email == "bob@example.com")
+		assert(wandb.user("bob", { exact = false }).email == "bob@example.com")
+		local v, e2 = wandb.user(" bob")
+		assert(v == nil and e2.code == "invalid_argument" and e2.message:find("white space", 1, true))
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	for call, want := range map[string]string{
+		`wandb.user("bob", true)`:               "bad argument #2 to 'user' (table expected, got boolean)",
+		`wandb.user("bob", { exactly = true })`: `bad argument #2 to 'user' (unknown option "exactly" (known: "exact"))`,
+		`wandb.user("bob", { exact = "yes" })`:  "bad argument #2 to 'user' (exact must be a boolean, got string)",
+	} {
+		err := L.DoString(call)
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", call, err, want)
+		}
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for the progress goroutine.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func TestParallelProgress(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithLatency(150*time.Millisecond))
+	var out syncBuffer
+	L := lua.NewState()
+	t.Cleanup(L.Close)
+	L.PreloadModule("wandb", LoaderWith(Options{Client: newClient(t, srv.URL, srv.AdminKey()), Progress: &out}))
+	if err := L.DoString(`wandb = require("wandb")`); err != nil {
+		t.Fatal(err)
+	}
+	// Eight items at concurrency 2: four rounds of 150 ms, past the delay
+	// before the first draw. Item 3 fails.
+	if err := L.DoString(`
+		wandb.parallel({1, 2, 3, 4, 5, 6, 7, 8}, function(x)
+			assert(wandb.users("x" .. x))
+			if x == 3 then error("boom") end
+		end, { concurrency = 2, on_error = "collect" })
+	`); err != nil {
+		t.Fatal(err)
+	}
+	got := out.String()
+	if !strings.HasPrefix(got, "\r\x1b[Kwandb.parallel: ") || !strings.HasSuffix(got, "\r\x1b[Kwandb.parallel: 8/8 done, 1 failed, "+lastRate(got)+"/s\n") {
+		t.Errorf("progress output %q", got)
+	}
+	// Nothing for a short run; nothing for a long one with progress =
+	// false, nor for a nested call (its outer call has the line).
+	srv.SetLatency(0)
+	out.mu.Lock()
+	out.buf.Reset()
+	out.mu.Unlock()
+	if err := L.DoString(`wandb.parallel({1, 2}, function(x) assert(wandb.users("x")) end)`); err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLatency(600 * time.Millisecond)
+	if err := L.DoString(`
+		wandb.parallel({1, 2}, function(x) assert(wandb.users("x")) end, { progress = false })
+		wandb.parallel({1}, function()
+			wandb.parallel({1, 2}, function(x) assert(wandb.users("x")) end)
+		end, { progress = false })
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got := out.String(); got != "" {
+		t.Errorf("progress printed %q", got)
+	}
+}
+
+// lastRate returns the rate in the last progress line of out, e.g. "13.2".
+func lastRate(out string) string {
+	i := strings.LastIndex(out, ", ")
+	j := strings.LastIndex(out, "/s")
+	if i < 0 || j < i {
+		return "?"
+	}
+	return out[i+2 : j]
+}
+
+func TestProgressLine(t *testing.T) {
+	for _, tc := range []struct {
+		total, done, failed int
+		elapsed             time.Duration
+		want                string
+	}{
+		{10, 0, 0, time.Second, "wandb.parallel: 0/10 done"},
+		{10, 5, 0, 2 * time.Second, "wandb.parallel: 5/10 done, 2.5/s, 2s left"},
+		{500, 120, 2, 4 * time.Second, "wandb.parallel: 120/500 done, 2 failed, 30.0/s, 13s left"},
+		{8, 8, 1, time.Second, "wandb.parallel: 8/8 done, 1 failed, 8.0/s"},
+	} {
+		if got := progressLine(tc.total, tc.done, tc.failed, tc.elapsed); got != tc.want {
+			t.Errorf("progressLine(%d, %d, %d, %v) = %q, want %q", tc.total, tc.done, tc.failed, tc.elapsed, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,207 @@
+package luamod
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// An untrusted script in NewSandbox tries every way out it can think of.
+
+func sandboxFor(t *testing.T, srv *wandbtest.Server, opts SandboxOptions) *lua.LState {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	t.Cleanup(cancel)
+	if opts.Client == nil {
+		opts.Client = newClient(t, srv.URL, srv.AdminKey())
+	}
+	L := NewSandbox(ctx, opts)
+	t.Cleanup(L.Close)
+	return L
+}
+
+func TestSandboxEscapesFail(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	t.Setenv("WANDB_API_KEY", srv.AdminKey())
+	for name, script := range map[string]string{
+		"read the environment":        `return os.getenv("WANDB_API_KEY")`,
+		"run a command":               `return os.execute("id")`,
+		"open a file":                 `return io.open("/etc/passwd")`,
+		"read a file with dofile":     `return dofile("/etc/passwd")`,
+		"load a file":                 `return loadfile("/etc/passwd")`,
+		"load code from a string":     `return loadstring("return 1")()`,
+		"load code with load":         `return load(function() return nil end)`,
+		"require os":                  `return require("os").getenv("HOME")`,
+		"require io":                  `return require("io")`,
+		"require a file":              `return require("scripts.examples.quickstart")`,
+		"the package library":         `return package.loaded`,
+		"the debug library":           `return debug.getinfo(1)`,
+		"write a file via the module": `return wandb.write_private("/tmp/x", "secret")`,
+		"another identity":            `return wandb.api{ api_key = string.rep("0", 40) }`,
+		"gopher-lua's registers":      `return _printregs()`,
+		"string.dump":                 `return string.dump(print)`,
+		"os through _G":               `return _G.os.getenv("HOME")`,
+		"io through the string lib":   `return ("x").io.open("/etc/passwd")`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			L := sandboxFor(t, srv, SandboxOptions{})
+			err := L.DoString(script)
+			if err == nil {
+				t.Fatalf("the script ran: %v", L.Get(-1))
+			}
+			if strings.Contains(err.Error(), srv.AdminKey()) {
+				t.Error("the error shows the key")
+			}
+		})
+	}
+}
+
+// TestSandboxReachesNoUnsafeFunction walks every value reachable from the
+// globals (tables, and the string metatable) and checks that none of the
+// functions a sandbox leaves out is among them.
+func TestSandboxReachesNoUnsafeFunction(t *testing.T) {
+	full := lua.NewState()
+	defer full.Close()
+	unsafe := map[uintptr]string{}
+	for _, lib := range []string{"os", "io", "debug", "package"} {
+		full.GetGlobal(lib).(*lua.LTable).ForEach(func(k, v lua.LValue) {
+			if f, ok := v.(*lua.LFunction); ok && f.IsG {
+				unsafe[reflect.ValueOf(f.GFunction).Pointer()] = lib + "." + k.String()
+			}
+		})
+	}
+	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "_printregs", "collectgarbage"} {
+		if f, ok := full.GetGlobal(name).(*lua.LFunction); ok {
+			unsafe[reflect.ValueOf(f.GFunction).Pointer()] = name
+		}
+	}
+	if len(unsafe) < 40 {
+		t.Fatalf("only %d unsafe functions found: the check would check little", len(unsafe))
+	}
+
+	srv := wandbtest.Start(t)
+	L := sandboxFor(t, srv, SandboxOptions{AllowAPI: true})
+	seen := map[lua.LValue]bool{}
+	var walk func(v lua.LValue, path string)
+	walk = func(v lua.LValue, path string) {
+		if seen[v] {
+			return
+		}
+		seen[v] = true
+		switch x := v.(type) {
+		case *lua.LFunction:
+			if x.IsG {
+				if name, bad := unsafe[reflect.ValueOf(x.GFunction).Pointer()]; bad {
+					t.Errorf("%s is %s", path, name)
+				}
+			}
+		case *lua.LTable:
+			x.ForEach(func(k, val lua.LValue) { walk(val, path+"."+k.String()) })
+			if mt, ok := x.Metatable.(*lua.LTable); ok {
+				walk(mt, path+"<metatable>")
+			}
+		}
+	}
+	walk(L.G.Global, "_G")
+	walk(L.GetMetatable(lua.LString("")), "<string metatable>")
+	if !seen[L.GetGlobal("wandb")] {
+		t.Error("the walk did not reach the module")
+	}
+}
+
+func TestSandboxModule(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	L := sandboxFor(t, srv, SandboxOptions{})
+	if err := L.DoString(`
+		local w = require("wandb")
+		assert(w == wandb, "require returns the module")
+		me = assert(wandb.viewer()).email
+		has_api = wandb.api ~= nil
+		has_write = rawget(wandb, "write_private") ~= nil
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got := L.GetGlobal("me").String(); got != wandbtest.AdminEmail {
+		t.Errorf("viewer = %s", got)
+	}
+	if L.GetGlobal("has_api") != lua.LFalse || L.GetGlobal("has_write") != lua.LFalse {
+		t.Error("wandb.api or wandb.write_private is there")
+	}
+
+	// AllowAPI: another identity, on this server only.
+	key, err := srv.AddAPIKey("bob@example.com", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	L = sandboxFor(t, srv, SandboxOptions{AllowAPI: true})
+	L.SetGlobal("KEY", lua.LString(key))
+	L.SetGlobal("URL", lua.LString(srv.URL))
+	if err := L.DoString(`
+		bob = assert(wandb.api{ api_key = KEY }):viewer().email
+		same = assert(wandb.api{ api_key = KEY, base_url = URL .. "/" }):viewer().email
+		local evil, err = wandb.api{ api_key = KEY, base_url = "https://evil.example.com" }
+		assert(evil == nil, "another server")
+		code, msg = err.code, err.message
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if L.GetGlobal("bob").String() != "bob@example.com" || L.GetGlobal("same").String() != "bob@example.com" {
+		t.Error("wandb.api on the same server did not work")
+	}
+	if L.GetGlobal("code").String() != "forbidden" || !strings.Contains(L.GetGlobal("msg").String(), "only for its own server") {
+		t.Errorf("another server: %s %s", L.GetGlobal("code"), L.GetGlobal("msg"))
+	}
+	// The viewer, and bob twice; nothing went to the other server's name.
+	if n := srv.Requests(""); n != 3 {
+		t.Errorf("%d requests reached the server, want 3", n)
+	}
+}
+
+func TestSandboxReadOnly(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	L := sandboxFor(t, srv, SandboxOptions{ReadOnly: true})
+	if err := L.DoString(`
+		local u, err = wandb.create_user("new@example.com")
+		assert(u == nil and err.code == "read_only", tostring(err))
+		local bob = assert(wandb.user("bob@example.com", { exact = true }))
+		local ok, err2 = bob:delete_api_key(bob.api_keys[1])
+		assert(not ok and err2.code == "read_only", tostring(err2))
+		local ok3, err3 = bob:deactivate()
+		assert(not ok3 and err3.code == "read_only", tostring(err3))
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	for _, op := range []string{"CreateUserFromAdmin", "DeleteApiKey", "SCIMPatchUser"} {
+		if n := srv.Requests(op); n != 0 {
+			t.Errorf("%s sent %d times", op, n)
+		}
+	}
+}
+
+func TestSandboxLimits(t *testing.T) {
+	srv := wandbtest.Start(t)
+	L := sandboxFor(t, srv, SandboxOptions{CallStackSize: 50})
+	err := L.DoString(`local function f(n) return 1 + f(n + 1) end return f(1)`)
+	if err == nil || !strings.Contains(err.Error(), "stack overflow") {
+		t.Errorf("runaway recursion: %v", err)
+	}
+	// The state still works after it.
+	if err := L.DoString(`return 1 + 1`); err != nil {
+		t.Errorf("after the overflow: %v", err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	L2 := NewSandbox(ctx, SandboxOptions{Client: newClient(t, srv.URL, srv.AdminKey())})
+	defer L2.Close()
+	err = L2.DoString(`while true do end`)
+	if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {
+		t.Errorf("an endless loop: %v", err)
+	}
+}
