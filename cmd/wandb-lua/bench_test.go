@@ -72,7 +72,7 @@ func BenchmarkUsers10k(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	L := newState(client) // the state wandb-lua runs scripts in
+	L := newState(client, nil) // the state wandb-lua runs scripts in
 	b.Cleanup(L.Close)
 	fn, err := L.LoadString(`held = assert(require("wandb").users("user")) assert(#held == ` + fmt.Sprint(usersSeed) + `)`)
 	if err != nil {

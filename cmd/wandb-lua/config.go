@@ -17,7 +17,7 @@ import (
 // WANDB_BASE_URL and --api-key-file the key. With --local it is an
 // in-process wandbtest server seeded with its admin (and --seed), and the
 // client authenticates as that admin.
-func newClient(o *options, std stdio) (*wandb.Client, func(), error) {
+func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client, func(), error) {
 	if o.local {
 		var opts []wandbtest.Option
 		if o.seed != "" {
@@ -38,7 +38,9 @@ func newClient(o *options, std stdio) (*wandb.Client, func(), error) {
 		if err != nil {
 			return nil, nil, fmt.Errorf("--local: %w", err)
 		}
-		c, err := wandb.NewClient(wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()})
+		cfg := wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()}
+		safety(&cfg)
+		c, err := wandb.NewClient(cfg)
 		if err != nil {
 			srv.close()
 			return nil, nil, fmt.Errorf("--local: %w", err)
@@ -50,6 +52,7 @@ func newClient(o *options, std stdio) (*wandb.Client, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
+	safety(&cfg)
 	c, err := wandb.NewClient(cfg)
 	if err != nil {
 		if o.keyFile != "" {

@@ -173,7 +173,7 @@ func TestExampleKeyAudit(t *testing.T) {
 func TestExampleOffboard(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	// The dry run changes nothing.
-	golden(t, "offboard_dry_run", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com", "--dry-run"))
+	golden(t, "offboard_dry_run", runOK(t, serverEnv(srv), "--dry-run", "scripts/examples/offboard.lua", "alice@example.com"))
 	for _, op := range []string{"SCIMPatchUser", "SCIMPatchGroup", "DeleteApiKey"} {
 		if n := srv.Requests(op); n != 0 {
 			t.Errorf("the dry run sent %d %s", n, op)
@@ -195,11 +195,11 @@ func TestExampleOffboard(t *testing.T) {
 		"wandb-lua: refusing to offboard <User admin@example.com>: that is the key running this script")
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 1, ptr(""),
 		`wandb-lua: wandb: user: no user matches "nobody@example.com"`)
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER [--dry-run]")
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "bob", "--dryrun"), 1, ptr(""), "usage: offboard.lua USER [--dry-run]")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER (an email or username")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "bob", "--dry-run"), 1, ptr(""), "add --dry-run before the script")
 	// A partial match is refused: offboarding needs the exact user.
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "smith"), 1, ptr(""),
-		`wandb-lua: "smith" only partly matches <User alice.smith@example.com>: give the exact email or username`)
+		`wandb-lua: wandb: user: no user's username or email is exactly "smith"; 1 partly matches: <User alice.smith@example.com>`)
 	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive {
 		t.Errorf("alice.smith after a partial match: %+v", info)
 	}

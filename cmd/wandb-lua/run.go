@@ -13,6 +13,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
+	"golang.org/x/term"
 
 	"github.com/wandb-lua/wandb-lua/luamod"
 	"github.com/wandb-lua/wandb-lua/wandb"
@@ -52,6 +53,10 @@ type options struct {
 	seed       string
 	latency    time.Duration
 	timeout    time.Duration
+	dryRun     bool
+	readOnly   bool
+	audit      string // --audit FILE
+	quiet      bool
 	version    bool
 	help       bool
 	script     string   // "" with only -e; "-" for stdin
@@ -77,6 +82,11 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.seed, "seed", "", "")
 	fs.DurationVar(&o.latency, "latency", 0, "")
 	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.BoolVar(&o.dryRun, "dry-run", false, "")
+	fs.BoolVar(&o.readOnly, "read-only", false, "")
+	fs.StringVar(&o.audit, "audit", "", "")
+	fs.BoolVar(&o.quiet, "quiet", false, "")
+	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
@@ -104,6 +114,8 @@ func parseArgs(args []string) (*options, error) {
 		return nil, usagef("--latency needs --local (or use: wandb-lua serve --latency D)")
 	case o.timeout < 0:
 		return nil, usagef("--timeout must not be negative")
+	case o.dryRun && o.readOnly:
+		return nil, usagef("--dry-run and --read-only: choose one (a dry run sends no change already)")
 	}
 	return o, nil
 }
@@ -133,14 +145,15 @@ func run(ctx context.Context, args []string, std stdio) int {
 func report(std stdio, err error) int {
 	var ue *usageError
 	var se *scriptError
+	var ie *interruptedError
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.As(err, &ue):
 		fmt.Fprintf(std.err, "wandb-lua: %s\nRun 'wandb-lua --help' for usage.\n", ue.msg)
 		return exitUsage
-	case errors.Is(err, errInterrupted):
-		fmt.Fprintln(std.err, "wandb-lua: interrupted")
+	case errors.As(err, &ie):
+		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", ie.summary)
 		return exitInterrupted
 	case errors.As(err, &se):
 		fmt.Fprintf(std.err, "wandb-lua: %s\n", se.msg)
@@ -156,7 +169,27 @@ type scriptError struct{ msg string }
 
 func (e *scriptError) Error() string { return e.msg }
 
-var errInterrupted = errors.New("interrupted")
+// interruptedError is a run stopped by Ctrl-C or SIGTERM; summary says
+// what it changed.
+type interruptedError struct{ summary string }
+
+func (e *interruptedError) Error() string { return "interrupted" }
+
+// changeSummary sums up the changes counted: "changes so far: 20 ok,
+// 1 failed, 1 unknown", or that there were none.
+func changeSummary(changes *wandb.AuditLog) string {
+	counts := changes.Counts()
+	var parts []string
+	for _, o := range []wandb.Outcome{wandb.OutcomeOK, wandb.OutcomeFailed, wandb.OutcomeUnknown, wandb.OutcomeDryRun} {
+		if n := counts[o]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, o))
+		}
+	}
+	if len(parts) == 0 {
+		return "no changes were made"
+	}
+	return "changes so far: " + strings.Join(parts, ", ")
+}
 
 // runScript sets up the client and the Lua state and runs the -e chunks
 // and the script.
@@ -179,7 +212,19 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 		chunks = append(chunks, chunk{name, src})
 	}
 
-	client, closeServer, err := newClient(o, std)
+	changes := wandb.NewAuditLog(nil) // counts changes for the summary on interrupt
+	if o.audit != "" {
+		log, f, err := wandb.OpenAuditLog(o.audit)
+		if err != nil {
+			return usagef("--audit: %v", err)
+		}
+		defer f.Close()
+		changes = log
+	}
+	safety := func(cfg *wandb.Config) {
+		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
+	}
+	client, closeServer, err := newClient(o, std, safety)
 	if err != nil {
 		return err
 	}
@@ -190,7 +235,11 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
 	}
-	L := newState(client)
+	var progress io.Writer
+	if f, ok := std.err.(*os.File); ok && !o.quiet && term.IsTerminal(int(f.Fd())) {
+		progress = f
+	}
+	L := newState(client, progress)
 	defer L.Close()
 	L.SetGlobal("arg", argTable(L, o))
 
@@ -214,8 +263,11 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 			err = L.PCall(0, lua.MultRet, nil)
 		}
 		if err != nil {
-			return runError(ctx, o, L, err)
+			return runError(ctx, o, L, err, changes)
 		}
+	}
+	if err := changes.Err(); err != nil {
+		return &scriptError{msg: fmt.Sprintf("--audit %s: a record could not be written: %v", o.audit, err)}
 	}
 	return nil
 }
@@ -224,23 +276,25 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 // module loaded, so that require("wandb") returns it and assert passes
 // error values through from the first line of a script on, even in
 // assert(require("wandb").viewer()). A small initial registry and an
-// auto-growing call stack keep each coroutine of wandb.parallel cheap.
-func newState(c *wandb.Client) *lua.LState {
+// auto-growing call stack keep each thread of wandb.parallel cheap.
+// progress, if not nil, gets wandb.parallel's progress line.
+func newState(c *wandb.Client, progress io.Writer) *lua.LState {
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
-	L.PreloadModule("wandb", luamod.Loader(c))
+	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: progress}))
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 0, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
 	}
 	return L
 }
 
-// runError turns an error from running a chunk into the error to report.
-func runError(ctx context.Context, o *options, L *lua.LState, err error) error {
+// runError turns an error from running a chunk into the error to report;
+// changes are the changes made so far, which an interrupted run sums up.
+func runError(ctx context.Context, o *options, L *lua.LState, err error, changes *wandb.AuditLog) error {
 	switch {
 	case errors.Is(ctx.Err(), context.Canceled):
-		return errInterrupted
+		return &interruptedError{summary: changeSummary(changes)}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped", o.timeout)}
+		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped\nwandb-lua: %s", o.timeout, changeSummary(changes))}
 	}
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {

@@ -17,6 +17,11 @@ Options:
   --seed FILE          with --local: add the users, keys and teams in FILE (JSON)
   --latency DURATION   with --local: delay every request by DURATION
   --timeout DURATION   stop the run after DURATION (e.g. 30s, 10m)
+  --dry-run            send no change: print each planned change to stderr,
+                       and let the script run on as if it had succeeded
+  --read-only          refuse every change before it is sent; queries work
+  --audit FILE         append one JSON line per change attempted to FILE
+  -q, --quiet          no progress line from wandb.parallel on a terminal
   --version            print the version
   -h, --help           print this help
 

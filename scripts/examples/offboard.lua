@@ -2,26 +2,20 @@
 -- Offboarding one user, found by exact email or username: deactivate the
 -- account, revoke every API key, and remove the user from every team, then
 -- print what was done. Each step is safe to repeat, so after a failure
--- (an outage, say) running the script again finishes the job. With
--- --dry-run nothing is changed: the script prints what it would do.
--- Needs an admin key. Refuses to offboard the identity running it.
+-- (an outage, say) running the script again finishes the job. Under
+-- wandb-lua --dry-run nothing is changed: the script prints what it would
+-- do. Needs an admin key. Refuses to offboard the identity running it.
 --
---   wandb-lua scripts/examples/offboard.lua USER [--dry-run]
+--   wandb-lua [--dry-run] scripts/examples/offboard.lua USER
 local wandb = require("wandb")
 
-local who, flag = arg[1], arg[2]
-if not who or who == "" or (flag ~= nil and flag ~= "--dry-run") then
-  error("usage: offboard.lua USER [--dry-run] (USER: an email or username)", 0)
+local who = arg[1]
+if not who or who == "" or arg[2] ~= nil then
+  error("usage: offboard.lua USER (an email or username; add --dry-run before the script to see the plan)", 0)
 end
-local dry_run = flag == "--dry-run"
 
-local u = assert(wandb.user(who))
--- wandb.user also accepts a single partial match ("smith" finds
--- alice.smith@example.com); offboarding needs the exact user.
-local function same(a, b) return a ~= nil and a:lower() == b:lower() end
-if not (same(u.email, who) or same(u.username, who)) then
-  error(string.format("%q only partly matches %s: give the exact email or username", who, tostring(u)), 0)
-end
+-- Only the exact user will do: no partial match.
+local u = assert(wandb.user(who, { exact = true }))
 local me = assert(wandb.viewer())
 if u == me then
   error("refusing to offboard " .. tostring(me) .. ": that is the key running this script", 0)
@@ -44,24 +38,21 @@ end
 
 local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
 print(string.format("Offboarding %s%s: deactivate, revoke %s, leave %s", tostring(u),
-  dry_run and " (dry run: nothing is changed)" or "", plural(#keys, "API key"), plural(#teams, "team")))
+  wandb.dry_run and " (dry run: nothing is changed)" or "", plural(#keys, "API key"), plural(#teams, "team")))
 
 local failed = {}
 for _, step in ipairs(steps) do
-  if dry_run then
-    print("  would   " .. step.what)
+  -- In a dry run the step runs too: the module plans it instead of sending it.
+  local ok, err = step.run()
+  if ok then
+    print((wandb.dry_run and "  would   " or "  done    ") .. step.what)
   else
-    local ok, err = step.run()
-    if ok then
-      print("  done    " .. step.what)
-    else
-      failed[#failed + 1] = step.what
-      print("  FAILED  " .. step.what .. ": " .. tostring(err))
-    end
+    failed[#failed + 1] = step.what
+    print("  FAILED  " .. step.what .. ": " .. tostring(err))
   end
 end
 
-if dry_run then
+if wandb.dry_run and #failed == 0 then
   print(string.format("dry run: %s planned, nothing changed", plural(#steps, "step")))
   return
 end

@@ -1,0 +1,288 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/creack/pty"
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// Safe runs from the command line: --dry-run, --read-only, --audit, the
+// summary on interrupt, and wandb.parallel's progress line on a terminal.
+
+// exampleRuns are the example scripts with arguments that make them change
+// something on the seeded server.
+var exampleRuns = [][]string{
+	{"scripts/examples/quickstart.lua"},
+	{"scripts/examples/key_audit.lua", "example.com"},
+	{"scripts/examples/onboard.lua", "testdata/users.csv"},
+	{"scripts/examples/team_onboard.lua", "testdata/team_members.csv"},
+	{"scripts/examples/offboard.lua", "alice@example.com"},
+	{"scripts/examples/rotate_keys.lua", "new.key"},
+}
+
+// serverMutations counts the changes srv was asked for.
+func serverMutations(srv *wandbtest.Server) int {
+	n := 0
+	for _, op := range []string{"CreateUserFromAdmin", "GenerateApiKey", "DeleteApiKey", "CreateTeam", "CreateInvite",
+		"DeleteInvite", "CreateServiceAccount", "SCIMPatchUser", "SCIMDeleteUser", "SCIMPatchGroup"} {
+		n += srv.Requests(op)
+	}
+	return n
+}
+
+func TestEveryExampleUnderDryRun(t *testing.T) {
+	for _, run := range exampleRuns {
+		name := filepath.Base(run[0])
+		t.Run(name, func(t *testing.T) {
+			srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+			users := srv.Users()
+			teams := map[string]wandbtest.TeamInfo{}
+			for _, team := range []string{"ml-research", "platform"} {
+				teams[team], _ = srv.Team(team)
+			}
+			dir := t.TempDir()
+			args := append([]string{"--dry-run"}, run...)
+			if name == "rotate_keys.lua" {
+				args[len(args)-1] = filepath.Join(dir, "new.key")
+			}
+			r := runBinary(t, serverEnv(srv), "", args...)
+			if r.code != 0 {
+				t.Fatalf("exit code %d\nstdout:\n%s\nstderr:\n%s", r.code, masked(r.stdout), masked(r.stderr))
+			}
+			if n := serverMutations(srv); n != 0 {
+				t.Errorf("%d changes were sent", n)
+			}
+			if diff := cmp.Diff(users, srv.Users()); diff != "" {
+				t.Errorf("users changed (-before +after):\n%s", diff)
+			}
+			for team, before := range teams {
+				if after, _ := srv.Team(team); !cmp.Equal(before, after) {
+					t.Errorf("team %s changed", team)
+				}
+			}
+			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
+				t.Error("a file was written")
+			}
+			for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
+				if line != "" && !strings.HasPrefix(line, "dry-run: ") {
+					t.Errorf("stderr line %q is not a plan line", masked(line))
+				}
+			}
+			if name != "quickstart.lua" && name != "key_audit.lua" && !strings.Contains(r.stderr, "dry-run: ") {
+				t.Error("no plan line")
+			}
+			// And with --local, as the README shows.
+			local := append([]string{"--local", "--seed", "testdata/seed.json"}, args...)
+			if r := runBinary(t, nil, "", local...); r.code != 0 {
+				t.Errorf("--local --dry-run: exit code %d\nstderr:\n%s", r.code, masked(r.stderr))
+			}
+		})
+	}
+}
+
+func TestDryRunPlanLines(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	r := runBinary(t, serverEnv(srv), "", "--dry-run", "scripts/examples/onboard.lua", "testdata/users.csv")
+	check(t, r, 0, nil)
+	want := "dry-run: create_user erin@example.com admin=false\n" +
+		"dry-run: create_user frank@example.com admin=true\n" +
+		"dry-run: create_user bob@example.com admin=false\n" +
+		"dry-run: create_user grace@example.org admin=false\n" +
+		"dry-run: create_user alice@example.com admin=false\n" +
+		"dry-run: create_user heidi@example.com admin=true\n"
+	// The items run concurrently: their plan lines come in the order sent.
+	got := strings.Split(r.stderr, "\n")
+	wantLines := strings.Split(want, "\n")
+	if diff := cmp.Diff(sorted(wantLines), sorted(got)); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	// A dry run simulates success: even existing users are "created".
+	if !strings.Contains(r.stdout, "6 created, 0 already existed, 0 failed") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "--dry-run", "--read-only", "-e", "return"), 2, ptr(""), "--dry-run and --read-only: choose one")
+}
+
+func sorted(s []string) []string {
+	out := append([]string(nil), s...)
+	for i := range out {
+		for j := i + 1; j < len(out); j++ {
+			if out[j] < out[i] {
+				out[i], out[j] = out[j], out[i]
+			}
+		}
+	}
+	return out
+}
+
+func TestReadOnlyFlag(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	r := runBinary(t, serverEnv(srv), "", "--read-only", "scripts/examples/onboard.lua", "testdata/users.csv")
+	check(t, r, 1, nil, "6 user(s) could not be created")
+	if !strings.Contains(r.stdout, "read-only mode: create_user of erin@example.com was not sent") {
+		t.Errorf("stdout:\n%s", r.stdout)
+	}
+	if n := serverMutations(srv); n != 0 {
+		t.Errorf("%d changes were sent", n)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "--read-only", "scripts/examples/key_audit.lua", "example.com"), 0, nil)
+}
+
+func TestAuditFlag(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	check(t, runBinary(t, serverEnv(srv), "", "--audit", audit, "scripts/examples/onboard.lua", "testdata/users.csv"), 0, nil)
+	dir := t.TempDir()
+	env := keyEnv(t, srv, "bob@example.com")
+	check(t, runBinary(t, env, "", "--audit", audit, "scripts/examples/rotate_keys.lua", filepath.Join(dir, "new.key")), 0, nil)
+	check(t, runBinary(t, serverEnv(srv), "", "--audit", audit, "--dry-run", "-e", `require("wandb").create_user("z@example.com")`), 0, nil)
+
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := os.ReadFile(filepath.Join(dir, "new.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if masked(string(b)) != string(b) || bytes.Contains(b, bytes.TrimSpace(secret)) {
+		t.Fatal("the audit log holds a secret")
+	}
+	type record struct {
+		Time, Actor, Op, Target, Outcome, Code string
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		var r record
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		if ts, err := time.Parse(time.RFC3339, r.Time); err != nil || ts.Location() != time.UTC {
+			t.Errorf("time %q", r.Time)
+		}
+		if r.Op == "delete_api_key" {
+			r.Target = "<key>"
+		}
+		got = append(got, strings.TrimSpace(r.Actor+" "+r.Op+" "+r.Target+" "+r.Outcome+" "+r.Code))
+	}
+	want := []string{
+		"admin create_user alice@example.com failed conflict",
+		"admin create_user bob@example.com failed conflict",
+		"admin create_user erin@example.com ok",
+		"admin create_user frank@example.com ok",
+		"admin create_user grace@example.org ok",
+		"admin create_user heidi@example.com ok",
+		"bob delete_api_key <key> ok",
+		"bob delete_api_key <key> ok",
+		"bob generate_api_key bob@example.com ok",
+		"bob write_private " + filepath.Join(dir, "new.key") + " ok",
+		"admin create_user z@example.com dry_run",
+	}
+	// The onboarding ran concurrently: compare its lines as a set.
+	if diff := cmp.Diff(sorted(want[:10]), sorted(got[:10])); diff != "" || len(got) != 11 || got[10] != want[10] {
+		t.Errorf("audit (-want +got):\n%s\ngot %q", diff, got)
+	}
+	if fi, err := os.Stat(audit); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("audit file mode %v, %v", fi.Mode(), err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "--audit", filepath.Join(dir, "no", "such", "dir"), "-e", "return"), 2, ptr(""), "--audit: audit log: ")
+}
+
+func TestInterruptSummary(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGINT on windows")
+	}
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	// Three creations go through; the fourth waits until interrupted.
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{}, wandbtest.Fault{}, wandbtest.Fault{}, wandbtest.Fault{Delay: time.Hour})
+	c := cmd(t, serverEnv(srv), "-e", `local w = require("wandb") w.create_user("bob@example.com") for i = 1, 10 do assert(w.create_user("n" .. i .. "@example.com")) end`)
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the fourth creation", func() bool { return srv.Requests("CreateUserFromAdmin") == 4 && srv.InFlight() == 1 })
+	if err := c.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	err := c.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
+		t.Errorf("exit: %v", err)
+	}
+	// The first creation was a conflict; the one cut off in flight may have
+	// been applied: unknown.
+	if want := "wandb-lua: interrupted\nwandb-lua: changes so far: 2 ok, 1 failed, 1 unknown\n"; errb.String() != want {
+		t.Errorf("stderr %q, want %q", masked(errb.String()), want)
+	}
+
+	srv2 := wandbtest.Start(t)
+	srv2.FailNext("CreateUserFromAdmin", wandbtest.Fault{}, wandbtest.Fault{Delay: time.Hour})
+	r := runBinary(t, serverEnv(srv2), "", "--timeout", "300ms", "-e", `local w = require("wandb") assert(w.create_user("a@example.com")) w.create_user("b@example.com")`)
+	check(t, r, 1, ptr(""), "wandb-lua: the run took longer than --timeout 300ms and was stopped\nwandb-lua: changes so far: 1 ok, 1 unknown\n")
+	r = runBinary(t, serverEnv(srv2), "", "--timeout", "200ms", "-e", `local w = require("wandb") w.viewer() while true do end`)
+	check(t, r, 1, ptr(""), "wandb-lua: no changes were made")
+}
+
+// runOnTerminal runs the binary with stderr on a pseudo-terminal and
+// returns what the terminal showed.
+func runOnTerminal(t *testing.T, env []string, args ...string) (string, error) {
+	t.Helper()
+	master, slave, err := pty.Open()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer master.Close()
+	c := cmd(t, env, args...)
+	c.Stderr = slave
+	var out bytes.Buffer
+	c.Stdout = &out
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	slave.Close()
+	var tty bytes.Buffer
+	done := make(chan struct{})
+	go func() {
+		_, _ = io.Copy(&tty, master) // ends with EIO once the process exits
+		close(done)
+	}()
+	err = c.Wait()
+	<-done
+	return tty.String(), err
+}
+
+func TestProgressOnATerminal(t *testing.T) {
+	script := `local w = require("wandb") w.parallel({1, 2, 3, 4}, function(x) assert(w.users("x")) end, { concurrency = 2 })`
+	got, err := runOnTerminal(t, nil, "--local", "--latency", "400ms", "-e", script)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, got)
+	}
+	if !strings.Contains(got, "\r\x1b[Kwandb.parallel: ") || !strings.Contains(got, "4/4 done") || !strings.HasSuffix(got, "\r\n") {
+		t.Errorf("the terminal showed %q", got)
+	}
+	got, err = runOnTerminal(t, nil, "--quiet", "--local", "--latency", "400ms", "-e", script)
+	if err != nil || got != "" {
+		t.Errorf("with --quiet the terminal showed %q (%v)", got, err)
+	}
+	// Not a terminal: nothing.
+	r := runBinary(t, nil, "", "--local", "--latency", "400ms", "-e", script)
+	check(t, r, 0, ptr(""))
+	if r.stderr != "" {
+		t.Errorf("stderr %q", r.stderr)
+	}
+}
