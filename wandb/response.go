@@ -271,3 +271,21 @@ func excerpt(body []byte) string {
 	}
 	return s
 }
+
+// notDeleted is the error for a delete mutation's answer that did not
+// confirm the deletion of what: the transport's err if there was one, or
+// else an error saying what the server answered (a null result, or a
+// success that was false or null).
+func (c *Client) notDeleted(op, what string, answered bool, success *bool, err error) error {
+	if err != nil {
+		return err
+	}
+	msg := "the server did not confirm the deletion (result: null)"
+	switch {
+	case answered && success == nil:
+		msg = "the server did not confirm the deletion (success: null)"
+	case answered:
+		msg = "the server did not delete the " + what + " (success: false)"
+	}
+	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+}

@@ -406,24 +406,18 @@ func (m *Member) Delete(ctx context.Context) error {
 	err := c.change(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
-			if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+			answered, success := false, (*bool)(nil)
+			if data != nil && data.Result != nil {
+				answered, success = true, data.Result.Success
+			}
+			if success != nil && *success {
 				t.mu.Lock()
 				t.members = deleteMember(t.members, m.ID)
 				t.mu.Unlock()
 				partial = err
 				return nil
 			}
-			if err != nil {
-				return err
-			}
-			msg := "the server did not confirm the deletion (result: null)"
-			if data != nil && data.Result != nil {
-				msg = "the server did not delete the member (success: false)"
-				if data.Result.Success == nil {
-					msg = "the server did not confirm the deletion (success: null)"
-				}
-			}
-			return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+			return c.notDeleted(op, "member", answered, success, err)
 		}, func() (bool, error) {
 			if err := t.load(ctx, op); err != nil {
 				return false, err

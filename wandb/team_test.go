@@ -340,11 +340,15 @@ func TestMemberDelete(t *testing.T) {
 	}
 
 	asError(t, bob.Delete(ctx), "delete_member", CodeNotFound)
-	for _, body := range []string{`{"data":{"result":{"success":false}}}`, `{"data":{"result":{"success":null}}}`, `{"data":{"result":null}}`} {
-		srv.FailNext("DeleteInvite", wandbtest.Fault{Body: body})
+	for _, tc := range []struct{ body, want string }{
+		{`{"data":{"result":{"success":false}}}`, "did not delete the member (success: false)"},
+		{`{"data":{"result":{"success":null}}}`, "did not confirm the deletion (success: null)"},
+		{`{"data":{"result":null}}`, "did not confirm the deletion (result: null)"},
+	} {
+		srv.FailNext("DeleteInvite", wandbtest.Fault{Body: tc.body})
 		e := asError(t, team.Members()[0].Delete(ctx), "delete_member", CodeInternal)
-		if !strings.Contains(e.Message, "did not") {
-			t.Errorf("%s: %v", body, e)
+		if !strings.Contains(e.Message, tc.want) {
+			t.Errorf("%s: %v, want %q", tc.body, e, tc.want)
 		}
 	}
 	asError(t, (&Member{Name: "x", team: team}).Delete(ctx), "delete_member", CodeInvalidArgument)

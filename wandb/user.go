@@ -192,22 +192,16 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	err := c.change(ctx, op, name, "of "+userTarget(u), func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-			if data != nil && data.Result != nil && data.Result.Success != nil && *data.Result.Success {
+			answered, success := false, (*bool)(nil)
+			if data != nil && data.Result != nil {
+				answered, success = true, data.Result.Success
+			}
+			if success != nil && *success {
 				removed()
 				partial = err
 				return nil
 			}
-			if err != nil {
-				return err
-			}
-			msg := "the server did not confirm the deletion (result: null)"
-			if data != nil && data.Result != nil {
-				msg = "the server did not delete the key (success: false)"
-				if data.Result.Success == nil {
-					msg = "the server did not confirm the deletion (success: null)"
-				}
-			}
-			return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+			return c.notDeleted(op, "key", answered, success, err)
 		}, func() (bool, error) {
 			now, err := u.refetch(ctx, op)
 			if err != nil {
