@@ -90,3 +90,67 @@ func badSelf(L *lua.LState, want, kind, fname, tableHint string) {
 	}
 	argError(L, 1, fname, msg)
 }
+
+// valueTypeName names v's type as typeName does.
+func valueTypeName(v lua.LValue) string {
+	if name := typeNameOf(v); name != "" {
+		return name
+	}
+	return v.Type().String()
+}
+
+// forOptions calls set for each field of the options table at argument n
+// of fname; nil or absent means no options. A key that is not a string,
+// or for which set returns false, is an error listing known, the options
+// there are (e.g. `"exact"`).
+func forOptions(L *lua.LState, n int, fname string, set func(k string, v lua.LValue) bool, known string) {
+	switch t := L.Get(n).(type) {
+	case *lua.LNilType:
+	case *lua.LTable:
+		t.ForEach(func(k, v lua.LValue) {
+			if s, ok := k.(lua.LString); !ok || !set(string(s), v) {
+				argError(L, n, fname, "unknown option "+quoteLua(k)+" (known: "+known+")")
+			}
+		})
+	default:
+		argError(L, n, fname, "table expected, got "+typeName(L, n))
+	}
+}
+
+// checkArray returns argument n of fname, which must be a table used as an
+// array (it may be empty).
+func checkArray(L *lua.LState, n int, fname string) *lua.LTable {
+	t, ok := L.Get(n).(*lua.LTable)
+	if !ok {
+		argError(L, n, fname, "table expected, got "+typeName(L, n))
+	}
+	return t
+}
+
+// checkStringArray returns v, the value of field (or argument) what of
+// argument n of fname, which must be an array of strings.
+func checkStringArray(L *lua.LState, n int, fname, what string, v lua.LValue) []string {
+	t, ok := v.(*lua.LTable)
+	if !ok {
+		argError(L, n, fname, what+" must be an array of strings, got "+valueTypeName(v))
+	}
+	out := make([]string, 0, t.Len())
+	for i := 1; i <= t.Len(); i++ {
+		s, ok := t.RawGetInt(i).(lua.LString)
+		if !ok {
+			argError(L, n, fname, fmt.Sprintf("%s[%d] must be a string, got %s", what, i, valueTypeName(t.RawGetInt(i))))
+		}
+		out = append(out, string(s))
+	}
+	return out
+}
+
+// checkBoolOption returns v, option k of the options at argument n of
+// fname, which must be a boolean.
+func checkBoolOption(L *lua.LState, n int, fname, k string, v lua.LValue) bool {
+	b, ok := v.(lua.LBool)
+	if !ok {
+		argError(L, n, fname, k+" must be a boolean, got "+valueTypeName(v))
+	}
+	return bool(b)
+}

@@ -16,9 +16,13 @@
 // wandb.api{api_key = ..., base_url = ...} returns an api object for
 // another identity, with the same functions as methods; wandb.parallel
 // runs a function over an array with requests in flight at once;
-// wandb.write_private writes a file only its owner can read, for secrets.
+// wandb.write_private writes a file only its owner can read, for secrets;
+// wandb.csv reads and writes CSV files (read, parse, write, format) and
+// wandb.json encodes and decodes JSON (encode, decode, null, array,
+// object). The module table is strict: reading, calling or setting a name
+// it does not have raises an error listing the names it has.
 // Users are read-only userdata with fields (id, name, username, email,
-// admin, entity, deleted_at, api_keys, teams, user_api) and the methods
+// admin, entity, deleted_at, api_keys, keys, teams, user_api) and the methods
 // generate_api_key, delete_api_key and, over W&B's SCIM API, status,
 // deactivate, reactivate, delete and set_role. Teams have a name, an id,
 // members and the methods reload, invite, create_service_account,
@@ -27,7 +31,7 @@
 // README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
-// found) returns nil, err (false, err for the methods that return true on
+// found) returns nil, err; a success returns the result alone (false, err for the methods that return true on
 // success: delete_api_key, reload, delete, deactivate, ...). err is a
 // userdata with the fields code, message, status, op and candidates;
 // tostring(err) gives one line and error(err) raises it unchanged. A

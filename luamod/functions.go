@@ -56,24 +56,15 @@ func user(L *lua.LState, c *wandb.Client) int {
 	const op = "user"
 	x := checkString(L, 1, op)
 	var opts []wandb.LookupOption
-	switch v := L.Get(2).(type) {
-	case *lua.LNilType:
-	case *lua.LTable:
-		v.ForEach(func(k, val lua.LValue) {
-			if k != lua.LString("exact") {
-				argError(L, 2, op, "unknown option "+quoteLua(k)+` (known: "exact")`)
-			}
-			b, ok := val.(lua.LBool)
-			if !ok {
-				argError(L, 2, op, "exact must be a boolean, got "+val.Type().String())
-			}
-			if b {
-				opts = append(opts, wandb.Exact())
-			}
-		})
-	default:
-		argError(L, 2, op, "table expected, got "+typeName(L, 2))
-	}
+	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
+		if k != "exact" {
+			return false
+		}
+		if checkBoolOption(L, 2, op, k, v) {
+			opts = append(opts, wandb.Exact())
+		}
+		return true
+	}, `"exact"`)
 	return netcall(L, func(ctx context.Context) result {
 		u, err := c.User(ctx, x, opts...)
 		return userResult(op, u, err)
@@ -149,13 +140,10 @@ func writePrivate(c *wandb.Client) lua.LGFunction {
 		}
 		if err != nil {
 			var we *wandb.Error
-			msg := op + ": " + err.Error()
-			if errors.As(err, &we) {
-				msg = err.Error()
+			if errors.As(err, &we) { // refused: read-only
+				return fail(L, err.Error())
 			}
-			L.Push(lua.LNil)
-			L.Push(lua.LString(msg))
-			return 2
+			return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 		}
 		L.Push(lua.LTrue)
 		return 1

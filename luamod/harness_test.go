@@ -77,11 +77,13 @@ func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState,
 //	test.accept_invite(team, email)  the invited user accepts
 //	test.fail_next(op, status, body)  answers the next request of op with status and body
 //	test.temp_dir                 a directory for the script's files
+//	test.testdata                 the repository's testdata directory
 //	test.file_mode(path)          a file's mode, e.g. "-rw-------"
 func installTestLib(t *testing.T, L *lua.LState, srv *wandbtest.Server) {
 	lib := L.NewTable()
 	lib.RawSetString("base_url", lua.LString(srv.URL))
 	lib.RawSetString("temp_dir", lua.LString(t.TempDir()))
+	lib.RawSetString("testdata", lua.LString(filepath.Dir(luaTestDir)))
 	L.SetFuncs(lib, map[string]lua.LGFunction{
 		"key_for": func(L *lua.LState) int {
 			secret, err := srv.AddAPIKey(L.CheckString(1), "lua test")

@@ -29,8 +29,9 @@ type Options struct {
 	// stderr when that is one, and not with --quiet). A call's
 	// opts.progress = false turns it off.
 	Progress io.Writer
-	// NoWritePrivate leaves wandb.write_private out of the module.
-	NoWritePrivate bool
+	// NoFiles leaves out the functions that read or write files:
+	// wandb.write_private, wandb.csv.read and wandb.csv.write.
+	NoFiles bool
 	// API says what wandb.api{...} may do: APIAnyServer (the default),
 	// APISameServer or APIOff.
 	API APIPolicy
@@ -63,14 +64,18 @@ func LoaderWith(opts Options) lua.LGFunction {
 			mod.RawSetString("api", L.NewFunction(newAPIFunc(c, opts.API)))
 		}
 		mod.RawSetString("parallel", L.NewFunction(f.parallelFunc(opts.Progress)))
-		if !opts.NoWritePrivate {
+		if !opts.NoFiles {
 			mod.RawSetString("write_private", L.NewFunction(writePrivate(c)))
 		}
+		csvT := L.NewTable()
+		L.SetFuncs(csvT, csvFuncs(!opts.NoFiles))
+		mod.RawSetString("csv", strict(L, csvT, "wandb.csv"))
+		mod.RawSetString("json", strict(L, jsonModule(L), "wandb.json"))
 		mod.RawSetString("version", lua.LString(wandb.Version))
 		// Whether changes are only planned (wandb.Config.DryRun), so that a
 		// script can word its report.
 		mod.RawSetString("dry_run", lua.LBool(c != nil && c.DryRun()))
-		L.Push(mod)
+		L.Push(strict(L, mod, "wandb"))
 		return 1
 	}
 }
@@ -101,6 +106,7 @@ func setup(L *lua.LState) *family {
 	registerTeamTypes(L)
 	registerErrorType(L)
 	registerFailureType(L)
+	registerJSONTypes(L)
 	installAssert(L)
 
 	f := &family{}

@@ -2,6 +2,8 @@ package luamod
 
 import (
 	"fmt"
+	"sort"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -86,6 +88,8 @@ func typeNameOf(v lua.LValue) string {
 	switch v := v.(type) {
 	case *lua.LUserData:
 		switch v.Value.(type) {
+		case jsonNull:
+			return jsonNullTypeName
 		case *userValue:
 			return userTypeName
 		case *wandb.Client:
@@ -111,5 +115,30 @@ func stringArray(L *lua.LState, ss []string) *lua.LTable {
 	for _, s := range ss {
 		t.Append(lua.LString(s))
 	}
+	return t
+}
+
+// strict gives the module table t (named name in messages) a metatable
+// that makes reading or writing a name it does not have an error listing
+// the names it has: a typo such as wandb.create_users must not read nil
+// and fail later with "attempt to call a nil value". It returns t.
+func strict(L *lua.LState, t *lua.LTable, name string) *lua.LTable {
+	names := func() string {
+		var ks []string
+		t.ForEach(func(k, _ lua.LValue) { ks = append(ks, k.String()) })
+		sort.Strings(ks)
+		return strings.Join(ks, ", ")
+	}
+	mt := L.NewTable()
+	mt.RawSetString("__index", L.NewFunction(func(L *lua.LState) int {
+		raise(L, fmt.Sprintf("%s has no field %s (it has %s)", name, quoteKey(L.Get(2)), names()))
+		return 0
+	}))
+	mt.RawSetString("__newindex", L.NewFunction(func(L *lua.LState) int {
+		raise(L, fmt.Sprintf("%s has no field %s to set; the module's table is read-only", name, quoteKey(L.Get(2))))
+		return 0
+	}))
+	mt.RawSetString("__metatable", lua.LString(name))
+	L.SetMetatable(t, mt)
 	return t
 }

@@ -38,13 +38,13 @@ type family struct {
 }
 
 // result turns the outcome of a network operation into the two values a
-// network function returns to Lua: (value, nil) on success, (nil or false,
-// err) on failure. It runs with the lock held, on the goroutine that called
+// network function returns to Lua: value on success, (nil or false, err)
+// on failure. It runs with the lock held, on the goroutine that called
 // netcall.
 type result func(L *lua.LState) (lua.LValue, lua.LValue)
 
 // netcall runs op, the network part of the Lua function being called, with
-// L's context, and returns op's two values to Lua. Inside wandb.parallel it
+// L's context, and returns op's values to Lua (see result). Inside wandb.parallel it
 // releases the family's mutex while op runs, so that the other items' Lua
 // code and requests go on meanwhile; outside it simply runs op. op must not
 // touch L or any Lua value, and must return soon after ctx is done. Every
@@ -66,6 +66,11 @@ func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 	}
 	a, b := res(L)
 	L.Push(a)
+	if b == lua.LNil {
+		// A success is one value, so print(wandb.viewer()) prints the
+		// user alone; local u, err = ... still gets err == nil.
+		return 1
+	}
 	L.Push(b)
 	return 2
 }

@@ -252,46 +252,35 @@ func checkItems(L *lua.LState, items *lua.LTable) int {
 // checkParallelOptions reads the options table at stack index n.
 func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 	opts := parallelOptions{concurrency: defaultConcurrency, progress: true}
-	switch v := L.Get(n).(type) {
-	case *lua.LNilType:
-		return opts
-	case *lua.LTable:
-		v.ForEach(func(k, val lua.LValue) {
-			switch k.String() {
-			case "concurrency":
-				num, ok := val.(lua.LNumber)
-				if !ok {
-					argError(L, n, parallelName, "concurrency must be a number, got "+val.Type().String())
-				}
-				c := int(num)
-				if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
-					argError(L, n, parallelName, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
-				}
-				opts.concurrency = c
-			case "on_error":
-				switch val {
-				case lua.LString("raise"):
-					opts.collect = false
-				case lua.LString("collect"):
-					opts.collect = true
-				default:
-					argError(L, n, parallelName, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
-				}
-			case "progress":
-				b, ok := val.(lua.LBool)
-				if !ok {
-					argError(L, n, parallelName, "progress must be a boolean, got "+val.Type().String())
-				}
-				opts.progress = bool(b)
-			default:
-				argError(L, n, parallelName, "unknown option "+quoteLua(k)+` (known: "concurrency", "on_error", "progress")`)
+	forOptions(L, n, parallelName, func(k string, val lua.LValue) bool {
+		switch k {
+		case "concurrency":
+			num, ok := val.(lua.LNumber)
+			if !ok {
+				argError(L, n, parallelName, "concurrency must be a number, got "+val.Type().String())
 			}
-		})
-		return opts
-	default:
-		argError(L, n, parallelName, "table expected, got "+typeName(L, n))
-		return opts
-	}
+			c := int(num)
+			if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
+				argError(L, n, parallelName, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
+			}
+			opts.concurrency = c
+		case "on_error":
+			switch val {
+			case lua.LString("raise"):
+				opts.collect = false
+			case lua.LString("collect"):
+				opts.collect = true
+			default:
+				argError(L, n, parallelName, fmt.Sprintf(`on_error must be "raise" or "collect", got %s`, quoteLua(val)))
+			}
+		case "progress":
+			opts.progress = checkBoolOption(L, n, parallelName, k, val)
+		default:
+			return false
+		}
+		return true
+	}, `"concurrency", "on_error", "progress"`)
+	return opts
 }
 
 // quoteLua shows a Lua value in an error message: strings quoted, other

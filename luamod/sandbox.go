@@ -88,7 +88,7 @@ func NewSandbox(ctx context.Context, opts SandboxOptions) *lua.LState {
 	if opts.AllowAPI {
 		policy = APISameServer
 	}
-	L.Push(L.NewFunction(LoaderWith(Options{Client: c, NoWritePrivate: true, API: policy})))
+	L.Push(L.NewFunction(LoaderWith(Options{Client: c, NoFiles: true, API: policy})))
 	L.Call(0, 1)
 	mod := L.Get(-1)
 	L.Pop(1)

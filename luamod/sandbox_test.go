@@ -122,16 +122,18 @@ func TestSandboxModule(t *testing.T) {
 		local w = require("wandb")
 		assert(w == wandb, "require returns the module")
 		me = assert(wandb.viewer()).email
-		has_api = wandb.api ~= nil
+		has_api = rawget(wandb, "api") ~= nil
 		has_write = rawget(wandb, "write_private") ~= nil
+		has_csv_files = rawget(wandb.csv, "read") ~= nil or rawget(wandb.csv, "write") ~= nil
+		assert(wandb.csv.parse("a\n1\n")[1].a == "1", "csv.parse is there")
 	`); err != nil {
 		t.Fatal(err)
 	}
 	if got := L.GetGlobal("me").String(); got != wandbtest.AdminEmail {
 		t.Errorf("viewer = %s", got)
 	}
-	if L.GetGlobal("has_api") != lua.LFalse || L.GetGlobal("has_write") != lua.LFalse {
-		t.Error("wandb.api or wandb.write_private is there")
+	if L.GetGlobal("has_api") != lua.LFalse || L.GetGlobal("has_write") != lua.LFalse || L.GetGlobal("has_csv_files") != lua.LFalse {
+		t.Error("wandb.api, wandb.write_private, wandb.csv.read or wandb.csv.write is there")
 	}
 
 	// AllowAPI: another identity, on this server only.

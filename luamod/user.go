@@ -14,7 +14,7 @@ import (
 const userTypeName = "wandb.User"
 
 // userFields lists the readable fields of a User for error messages.
-const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, teams, user_api, dry_run, generate_api_key, delete_api_key, " +
+const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, generate_api_key, delete_api_key, " +
 	"deactivate, reactivate, delete, set_role, status"
 
 // userValue is the Value of a User userdata: the user and the Lua values
@@ -105,8 +105,10 @@ func registerUserType(L *lua.LState, methods *lua.LTable) {
 	})
 }
 
-// userIndex reads a field of a User. Each read of api_keys or teams
-// returns a fresh table, so a script may modify it freely.
+// userIndex reads a field of a User. Each read of api_keys, keys or teams
+// returns a fresh table, so a script may modify it freely. api_keys is the
+// keys' names, as the SDK's User.api_keys; keys has each key's name and
+// description.
 func userIndex(L *lua.LState) int {
 	uv, ok := toUserValue(L.Get(1))
 	if !ok {
@@ -133,6 +135,16 @@ func userIndex(L *lua.LState) int {
 		t := L.CreateTable(len(keys), 0)
 		for _, k := range keys {
 			t.Append(lua.LString(k.Name))
+		}
+		L.Push(t)
+	case "keys":
+		keys := u.APIKeys()
+		t := L.CreateTable(len(keys), 0)
+		for _, k := range keys {
+			kt := L.CreateTable(0, 2)
+			kt.RawSetString("name", lua.LString(k.Name))
+			kt.RawSetString("description", optStringValue(k.Description))
+			t.Append(kt)
 		}
 		L.Push(t)
 	case "teams":

@@ -15,9 +15,12 @@ f:close()
 eq(test.file_mode(path), "-rw-------", "mode")
 
 -- Failures return nil and a message, as io.open does.
+-- The message names the path asked for (not a temporary file beside it).
 local good, msg = wandb.write_private(test.temp_dir .. "/no/such/dir/x", "x")
 eq(good, nil, "write into a missing directory")
-ok(type(msg) == "string" and msg:find("no such file or directory", 1, true), "message: " .. tostring(msg))
+eq(msg, test.temp_dir .. "/no/such/dir/x: no such file or directory", "message")
+good, msg = wandb.write_private(test.temp_dir, "x")
+eq(msg, test.temp_dir .. ": file exists", "message for a directory")
 good, msg = wandb.write_private("", "x")
 eq(good, nil, "empty path")
 

@@ -5,7 +5,6 @@ package atomicfile
 
 import (
 	"errors"
-	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -17,10 +16,10 @@ import (
 // directory, created with mode 0600 so that no one else can read it even for
 // a moment, sets perm, syncs it, renames it over path and syncs the
 // directory. On failure the temporary file is removed and path is left as
-// it was. Errors name path, not the temporary file.
+// it was. Errors are *fs.PathError for path, never the temporary file.
 func Write(path string, data []byte, perm fs.FileMode) (err error) {
 	if path == "" {
-		return errors.New("write: empty path")
+		return &fs.PathError{Op: "write", Path: path, Err: errors.New("empty path")}
 	}
 	defer func() {
 		if err != nil {
@@ -32,7 +31,7 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 			case errors.As(err, &le):
 				err = le.Err
 			}
-			err = fmt.Errorf("write %s: %w", path, err)
+			err = &fs.PathError{Op: "write", Path: path, Err: err}
 		}
 	}()
 	dir := filepath.Dir(path)
