@@ -14,7 +14,11 @@
 // operations of the public W&B SDK with the semantics W&B documents:
 //
 //   - Authentication is HTTP Basic with the user name "api" and the API key as
-//     the password. A missing or unknown key (or another user name) is answered
+//     the password, or, with WithOIDC, "Bearer <access token>" from the
+//     identity-token exchange at POST /oidc/token (W&B's federated identity:
+//     a JWT signed by the key the test configures, exchanged with the RFC
+//     7523 JWT bearer grant; SignIdentityToken plays the identity provider).
+//     A missing or unknown key or token (or another user name) is answered
 //     with HTTP 401 and a body {"errors":[{"message":"..."}]}.
 //   - viewer is the caller. users(query) lists the users whose username or
 //     email contains query, case-insensitively (null or "" lists everyone).
@@ -97,7 +101,8 @@
 //
 // The operation name of a request is read from its query text (the SDK sends
 // "operationName": ""), and is what FailNext, Requests and LastRequest match.
-// Anything but /graphql is answered 404, anything but POST on /graphql 405.
+// Anything but /graphql, /scim/ and (with WithOIDC) /oidc/token is answered
+// 404, anything but POST on /graphql 405.
 //
 // Start is NewServer for a test: it fails the test instead of panicking and
 // closes the server when the test ends; WithSeedFile seeds it from a JSON

@@ -34,6 +34,8 @@ type Handler struct {
 	stateFile   string
 	adminKey    string // set by NewHandler, never changed
 	multiTenant bool   // WithMultiTenant
+	oidc        *OIDC  // WithOIDC; nil serves no token exchange
+	tokens      accessTokens
 
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
@@ -76,12 +78,19 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		store:       newStore(),
 		stateFile:   o.stateFile,
 		multiTenant: o.multiTenant,
+		oidc:        o.oidc,
+		tokens:      accessTokens{byHash: map[string]accessToken{}},
 		faults:      map[string][]Fault{},
 		counts:      map[string]int{},
 		last:        map[string]Request{},
 		opNames:     map[string]string{},
 	}
 	h.latency.Store(int64(o.latency))
+	if o.oidc != nil {
+		if err := checkOIDCKey(o.oidc); err != nil {
+			return nil, err
+		}
+	}
 	loaded := false
 	if o.stateFile != "" {
 		var err error
@@ -150,6 +159,10 @@ func (h *Handler) enter() {
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.enter()
 	defer h.inFlight.Add(-1)
+	if r.URL.Path == "/oidc/token" {
+		h.serveOIDCToken(w, r)
+		return
+	}
 	if op, resource, id := scimOp(r.Method, r.URL.Path); op != "" {
 		h.serveSCIMRequest(w, r, op, resource, id)
 		return
@@ -177,7 +190,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if caller == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="wandb"`)
 		writeJSON(w, http.StatusUnauthorized, gqlErrors(
-			`unauthorized: send HTTP Basic auth with user "api" and a valid API key as the password`))
+			`unauthorized: send HTTP Basic auth with user "api" and a valid API key as the password, or Bearer with a valid access token`))
 		return
 	}
 
@@ -236,7 +249,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 	switch {
 	case caller == nil:
 		w.Header().Set("WWW-Authenticate", `Basic realm="wandb"`)
-		writeSCIMError(w, scimErr(http.StatusUnauthorized, "unauthorized: send Basic auth with your username and API key, or Bearer with the key"))
+		writeSCIMError(w, scimErr(http.StatusUnauthorized, "unauthorized: send Basic auth with your username and API key, or Bearer with the key or an access token"))
 		return
 	case !caller.admin:
 		writeSCIMError(w, scimErr(http.StatusForbidden, "permission denied: the SCIM API needs an instance admin"))
@@ -292,9 +305,15 @@ func (h *Handler) read(w http.ResponseWriter, r *http.Request) (rec Request, bod
 	return rec, body, caller, nil
 }
 
-// authenticate returns the user whose key the request's Basic auth carries,
+// authenticate returns the user whose key the request's Basic auth
+// carries, or whose access token its Bearer auth carries (see WithOIDC),
 // or nil.
 func (h *Handler) authenticate(r *http.Request) *user {
+	if token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && token != "" {
+		h.store.mu.Lock()
+		defer h.store.mu.Unlock()
+		return h.userByAccessToken(token)
+	}
 	name, secret, ok := r.BasicAuth()
 	if !ok || name != "api" || secret == "" {
 		return nil

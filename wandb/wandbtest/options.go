@@ -10,6 +10,7 @@ type options struct {
 	latency     time.Duration
 	seeds       []func() (Seed, error) // in the order of the options
 	stateFile   string
+	oidc        *OIDC
 }
 
 // WithLatency adds a fixed latency d to every request: the handler reads and

@@ -90,7 +90,8 @@ func writeSCIMError(w http.ResponseWriter, e *scimError) {
 }
 
 // scimCaller authenticates a SCIM request: Basic with the username and the
-// key (an empty username for a service account), or Bearer with the key.
+// key (an empty username for a service account), or Bearer with the key or
+// an access token (see WithOIDC).
 func (h *Handler) scimCaller(r *http.Request) *user {
 	auth := r.Header.Get("Authorization")
 	var name, secret string
@@ -114,6 +115,11 @@ func (h *Handler) scimCaller(r *http.Request) *user {
 	s := h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !basic {
+		if u := h.userByAccessToken(secret); u != nil {
+			return u
+		}
+	}
 	u := s.userBySecret(secret)
 	if u == nil || (basic && !strings.EqualFold(name, u.username) && !(u.service && name == "")) {
 		return nil

@@ -146,11 +146,13 @@ func newSecret() string {
 	return hex.EncodeToString(b[:])
 }
 
-// secretShaped matches what newSecret returns.
-var secretShaped = regexp.MustCompile(`[0-9a-f]{40}`)
+// secretShaped matches what newSecret returns, and the access tokens of
+// the identity-token exchange (see WithOIDC).
+var secretShaped = regexp.MustCompile(`wbat_[0-9a-f]{64}|[0-9a-f]{40}`)
 
 // MaskSecrets returns s with everything shaped like a secret this server
-// mints (40 lower-case hexadecimal characters) replaced by "[secret]". A
+// mints (40 lower-case hexadecimal characters, an access token) replaced
+// by "[secret]". A
 // test passes what it prints on failure (a response body, a script's
 // output) through it, so that a failing test never shows a usable key.
 func MaskSecrets(s string) string {
@@ -280,7 +282,11 @@ func (s *store) userBySecret(secret string) *user {
 	if k == nil || k.owner.inactive {
 		return nil
 	}
-	u := k.owner
+	return s.seen(k.owner)
+}
+
+// seen counts an authenticated request as u's activity and returns u.
+func (s *store) seen(u *user) *user {
 	now := time.Now().UTC()
 	if u.lastActive.IsZero() || u.lastActive.Format(time.DateOnly) != now.Format(time.DateOnly) {
 		u.activeDays++
