@@ -1,18 +1,28 @@
 package wandb
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
+	"maps"
 	"net/http"
 	"net/url"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 )
 
 // Version is this project's version. It is part of the User-Agent.
 const Version = "0.1.0"
+
+// SDKVersion is the W&B SDK release whose behaviour this package follows.
+// The User-Agent carries it as the SDK's public API does ("W&B Public
+// Client <version>"): the backend gates admin-capable access and
+// first-party fields such as User.apiKeys on a public-client User-Agent
+// with a version it recognises.
+const SDKVersion = "0.28.2"
 
 // DefaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
 const DefaultBaseURL = "https://api.wandb.ai"
@@ -25,22 +35,69 @@ const (
 	defaultMaxConnsPerHost = 64
 )
 
-// Config configures a [Client]. Only APIKey is required.
+// Config configures a [Client]. It needs credentials: exactly one of
+// APIKey and IdentityTokenFile.
 type Config struct {
 	// BaseURL is the server's API URL; "" means https://api.wandb.ai.
 	// It must be http or https; a trailing "/" is stripped. Requests go to
 	// BaseURL + "/graphql".
 	BaseURL string
-	// APIKey is the secret key the client authenticates with (required). It
-	// is sent only to BaseURL's scheme and host:port, and encoding/json
-	// leaves it out, so a Config logged inside another value stays keyless.
+	// APIKey is the secret key the client authenticates with, unless
+	// IdentityTokenFile is set. It is sent only to BaseURL's scheme and
+	// host:port, and encoding/json leaves it out, so a Config logged inside
+	// another value stays keyless.
 	APIKey string `json:"-"`
+	// IdentityTokenFile, instead of APIKey, is a file holding an identity
+	// token (a JWT) that the client exchanges at BaseURL + "/oidc/token" for
+	// an access token, sent as "Authorization: Bearer <token>" to GraphQL
+	// and SCIM alike (SCIMAuth must then be "" or bearer). The file is read
+	// when the client is made, to fail early, and again for every exchange
+	// (tokens are re-minted to the same path). A token is exchanged anew
+	// when 5 minutes or less of it remain, one exchange at a time. Neither
+	// the JWT nor the access token ever appears in an error, log or String.
+	IdentityTokenFile string
+	// CredentialsFile caches access tokens across processes (the SDK's
+	// credentials file); "" means ~/.config/wandb/credentials.json. See
+	// IdentityTokenFile.
+	CredentialsFile string
+	// TokenRetry bounds the retries of the identity token exchange: 429,
+	// 5xx (but 501) and transport errors are retried, another 4xx never.
+	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After up to
+	// 60s; each attempt has 10s and the whole exchange 60s.
+	TokenRetry RetryPolicy
+	// ExtraHeaders are added to every request that does not have them
+	// (WANDB__EXTRA_HTTP_HEADERS). They replace the X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL headers, but not the client's User-Agent,
+	// Use-Admin-Privileges, Content-Type and Accept, and an Authorization
+	// among them is never sent: the credentials replace it. A
+	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
+	// secrets: they are never shown, and encoding/json leaves them out.
+	ExtraHeaders map[string]string `json:"-"`
+	// Username and UserEmail are sent as X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses
+	// to attribute a service account's requests to a user; each is left
+	// out when empty.
+	Username  string
+	UserEmail string
+	// HTTPProxy and HTTPSProxy are proxies for the client's http:// and
+	// https:// requests (WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY); where one is
+	// empty, HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply. They configure the
+	// default transport, so they cannot be combined with HTTPClient. They
+	// may hold a password: encoding/json leaves them out.
+	HTTPProxy  string `json:"-"`
+	HTTPSProxy string `json:"-"`
+	// InsecureSkipVerify turns off TLS certificate verification
+	// (WANDB_INSECURE_DISABLE_SSL): anyone on the network path can then read
+	// and change the traffic, the credentials included. It configures the
+	// default transport, so it cannot be combined with HTTPClient. The
+	// package prints nothing; a program should warn its user.
+	InsecureSkipVerify bool
 	// HTTPClient sends the requests; nil means a tuned default that keeps
 	// connections alive with up to 64 idle connections per host. Its
 	// Timeout, if set, applies as well as AttemptTimeout.
 	HTTPClient *http.Client
 	// UserAgent is an extra product token appended after
-	// "W&B Public Client wandb-lua/<Version>".
+	// "W&B Public Client <SDKVersion> wandb-lua/<Version>".
 	UserAgent string
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
@@ -89,32 +146,48 @@ type Client struct {
 	retry     RetryPolicy
 	maxBody   int64
 	timeout   time.Duration
-	redactor  // removes the key and its Basic credentials from errors and logs
+	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
+	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
 
 	mu       sync.Mutex
 	viewer   *User  // cached after the first successful Viewer
 	scimAuth string // the SCIM Authorization header, once known (see scimCredentials)
 }
 
-// NewClient checks cfg and returns a client. It sends nothing.
+// NewClient checks cfg and returns a client. It sends nothing; with
+// IdentityTokenFile, it reads that file.
 func NewClient(cfg Config) (*Client, error) {
 	base, err := normalizeBaseURL(cfg.BaseURL)
 	if err != nil {
 		return nil, err
 	}
 	cfg.BaseURL = base
-	if err := checkAPIKey(cfg.APIKey, "config"); err != nil {
-		return nil, err
+	switch {
+	case cfg.IdentityTokenFile != "" && cfg.APIKey != "":
+		return nil, configError("both an api key and an identity token file are set, which is not allowed; set one of them")
+	case cfg.IdentityTokenFile == "":
+		if err := checkAPIKey(cfg.APIKey, "config"); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkSCIM(&cfg); err != nil {
 		return nil, err
 	}
-	return newClient(cfg, defaultHTTPClient(cfg.HTTPClient))
+	if err := checkHeaders(cfg); err != nil {
+		return nil, err
+	}
+	if err := checkTransport(cfg); err != nil {
+		return nil, err
+	}
+	cfg.ExtraHeaders = maps.Clone(cfg.ExtraHeaders) // the caller may change its map later
+	return newClient(cfg, defaultHTTPClient(cfg), nil)
 }
 
-// newClient builds a client over hc (already wrapped or the caller's own)
-// from a checked cfg.
-func newClient(cfg Config, hc *http.Client) (*Client, error) {
+// newClient builds a client over hc (the default or the caller's own) from
+// a checked cfg. tokens is the token source of cfg's identity if a client
+// of that identity has one already; else, for an IdentityTokenFile, a new
+// one is made.
+func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, configError("base url: not a url")
@@ -132,12 +205,11 @@ func newClient(cfg Config, hc *http.Client) (*Client, error) {
 		base:      u,
 		endpoint:  cfg.BaseURL + "/graphql",
 		scimBase:  scimBase,
-		userAgent: "W&B Public Client wandb-lua/" + Version,
+		userAgent: "W&B Public Client " + SDKVersion + " wandb-lua/" + Version,
 		logger:    cfg.Logger,
 		retry:     cfg.Retry.withDefaults(),
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
-		redactor:  newRedactor(cfg.APIKey),
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
@@ -152,46 +224,65 @@ func newClient(cfg Config, hc *http.Client) (*Client, error) {
 		c.timeout = defaultAttemptTimeout
 	}
 	c.inner = hc
-	graphQLAuth := "Basic " + basicCredentials(cfg.APIKey)
-	c.http = withCredentials(hc,
+	graphQLAuth := func(context.Context) (string, error) { return "Basic " + basicCredentials(cfg.APIKey), nil }
+	if cfg.IdentityTokenFile != "" {
+		if tokens == nil {
+			// The exchange carries the extra headers, as the SDK's does,
+			// but no credentials and no X-WANDB headers.
+			exchange := cfg
+			exchange.Username, exchange.UserEmail = "", ""
+			if tokens, err = newTokenSource(cfg, withHeaders(hc, exchange), c.userAgent, c.logger); err != nil {
+				return nil, err
+			}
+		}
+		c.tokens, c.redactor = tokens, tokens.redactor
+		graphQLAuth = c.bearerToken
+	} else {
+		c.redactor = newRedactor(cfg.APIKey)
+	}
+	c.redactor.add(proxySecret(cfg.HTTPProxy))
+	c.redactor.add(proxySecret(cfg.HTTPSProxy))
+	c.http = withHeaders(withCredentials(hc,
 		newScope(su, c.scimCredentials),
-		newScope(u, func() string { return graphQLAuth }))
+		newScope(u, graphQLAuth)), cfg)
 	return c, nil
 }
 
-// defaultHTTPClient returns hc, or when it is nil a client with a pool sized
-// for concurrent use.
-func defaultHTTPClient(hc *http.Client) *http.Client {
-	if hc != nil {
-		return hc
+// bearerToken returns "Bearer <access token>" for an identity token.
+func (c *Client) bearerToken(ctx context.Context) (string, error) {
+	tok, err := c.tokens.accessToken(ctx)
+	if err != nil {
+		return "", err
 	}
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 4 * defaultMaxConnsPerHost
-	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
-	t.IdleConnTimeout = 90 * time.Second
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	return &http.Client{Transport: t}
+	return "Bearer " + tok, nil
 }
 
 // BaseURL returns the normalised base URL, e.g. "https://api.wandb.ai".
 func (c *Client) BaseURL() string { return c.cfg.BaseURL }
 
 // WithAPIKey returns a client for the same server with the same settings
-// (and connection pool) that authenticates with key instead. The new
-// client has its own viewer cache. The key's format is checked. On a
-// dry-run client, DryRunKey gives a client of the same identity.
+// (and connection pool, extra headers and proxies) that authenticates
+// with key instead; from a client with an identity token, the new one
+// authenticates with the key alone and uses the default SCIM
+// authentication. The new client has its own viewer cache. The key's
+// format is checked. On a dry-run client, DryRunKey gives a client of the
+// same identity.
 func (c *Client) WithAPIKey(key string) (*Client, error) {
 	if c.cfg.DryRun && key == DryRunKey {
 		// The key a dry run pretended to generate stands for its owner,
 		// the viewer: the client's own identity.
-		return newClient(c.cfg, c.inner)
+		return newClient(c.cfg, c.inner, c.tokens)
 	}
 	if err := checkAPIKey(key, ""); err != nil {
 		return nil, err
 	}
 	cfg := c.cfg
 	cfg.APIKey = key
-	return newClient(cfg, c.inner)
+	cfg.IdentityTokenFile = ""
+	if c.tokens != nil {
+		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
+	}
+	return newClient(cfg, c.inner, nil)
 }
 
 // WithReadOnly returns a client like c (same server, identity, settings
@@ -199,7 +290,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 func (c *Client) WithReadOnly() *Client {
 	cfg := c.cfg
 	cfg.ReadOnly = true
-	ro, err := newClient(cfg, c.inner)
+	ro, err := newClient(cfg, c.inner, c.tokens)
 	if err != nil { // c's configuration was checked when c was made
 		panic(fmt.Sprintf("wandb: WithReadOnly: %v", err))
 	}
@@ -208,10 +299,12 @@ func (c *Client) WithReadOnly() *Client {
 
 // WithServer returns a client for another server, baseURL ("" means
 // https://api.wandb.ai), that authenticates with key and keeps c's other
-// settings: HTTP client and connection pool, User-Agent, logger, retry
-// policy, limits and SCIM authentication. The key is sent only to baseURL,
-// never to c's server; the SCIM API is the new server's, at baseURL +
-// "/scim". It has its own viewer cache.
+// settings: HTTP client and connection pool, proxies, extra headers,
+// User-Agent, logger, retry policy, limits and SCIM authentication (the
+// default, Basic, from a client with an identity token, which the new
+// client does not use). The key is sent only to baseURL, never to c's
+// server; the SCIM API is the new server's, at baseURL + "/scim". It has
+// its own viewer cache.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	base, err := normalizeBaseURL(baseURL)
 	if err != nil {
@@ -223,8 +316,12 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.BaseURL = base
 	cfg.APIKey = key
+	cfg.IdentityTokenFile = ""
 	cfg.SCIMBaseURL = ""
-	return newClient(cfg, c.inner)
+	if c.tokens != nil {
+		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
+	}
+	return newClient(cfg, c.inner, nil)
 }
 
 // String describes the client without its key, e.g.
@@ -234,17 +331,47 @@ func (c *Client) String() string { return fmt.Sprintf("<wandb.Client %s>", c.cfg
 // GoString is like String, so %#v does not print the key either.
 func (c *Client) GoString() string { return c.String() }
 
-// String describes the configuration without its key.
+// String describes the configuration without its secrets: whether the
+// key is set, the identity token file and the transport settings that
+// are not the defaults, never a header value or a proxy password.
 func (cfg Config) String() string {
 	key := "unset"
 	if cfg.APIKey != "" {
 		key = "set"
 	}
-	return fmt.Sprintf("wandb.Config{BaseURL: %q, APIKey: %s}", cfg.BaseURL, key)
+	var b strings.Builder
+	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", cfg.BaseURL, key)
+	if cfg.IdentityTokenFile != "" {
+		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
+	}
+	if cfg.CredentialsFile != "" {
+		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.CredentialsFile)
+	}
+	if len(cfg.ExtraHeaders) > 0 {
+		names := slices.Sorted(maps.Keys(cfg.ExtraHeaders))
+		fmt.Fprintf(&b, ", ExtraHeaders: [%s]", strings.Join(names, " "))
+	}
+	if cfg.Username != "" {
+		fmt.Fprintf(&b, ", Username: %q", cfg.Username)
+	}
+	if cfg.UserEmail != "" {
+		fmt.Fprintf(&b, ", UserEmail: %q", cfg.UserEmail)
+	}
+	if cfg.HTTPProxy != "" {
+		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.HTTPProxy))
+	}
+	if cfg.HTTPSProxy != "" {
+		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.HTTPSProxy))
+	}
+	if cfg.InsecureSkipVerify {
+		b.WriteString(", InsecureSkipVerify: true")
+	}
+	b.WriteString("}")
+	return b.String()
 }
 
-// GoString is like String, so %#v does not print the key either.
+// GoString is like String, so %#v does not print a secret either.
 func (cfg Config) GoString() string { return cfg.String() }
 
-// LogValue keeps the key out of structured logs.
+// LogValue keeps the secrets out of structured logs.
 func (cfg Config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

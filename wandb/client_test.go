@@ -100,7 +100,7 @@ func TestNewClientChecks(t *testing.T) {
 		{"not a url", Config{APIKey: key, BaseURL: "http://a b:x"}, "not a url"},
 		{"userinfo", Config{APIKey: key, BaseURL: "https://u:p@example.com"}, "credentials"},
 		{"query", Config{APIKey: key, BaseURL: "https://example.com/?x=1"}, "query"},
-		{"wandb.ai without api", Config{APIKey: key, BaseURL: "https://wandb.ai"}, "did you mean https://api.wandb.ai?"},
+		{"wandb.ai without api", Config{APIKey: key, BaseURL: "https://wandb.ai"}, "use https://api.wandb.ai"},
 		{"wandb.ai over http", Config{APIKey: key, BaseURL: "http://api.wandb.ai"}, "https"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -228,10 +228,10 @@ func TestNoKeyInStrings(t *testing.T) {
 
 func TestDefaultHTTPClient(t *testing.T) {
 	mine := &http.Client{}
-	if defaultHTTPClient(mine) != mine {
+	if defaultHTTPClient(Config{HTTPClient: mine}) != mine {
 		t.Error("the caller's client was replaced")
 	}
-	tr, ok := defaultHTTPClient(nil).Transport.(*http.Transport)
+	tr, ok := defaultHTTPClient(Config{}).Transport.(*http.Transport)
 	if !ok {
 		t.Fatal("default transport is not an *http.Transport")
 	}

@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -9,118 +10,241 @@ import (
 	"unicode"
 )
 
-// ConfigFromEnv reads the configuration the way the W&B SDK does: the key
-// from WANDB_API_KEY, the server from WANDB_BASE_URL (default
-// https://api.wandb.ai), and, when WANDB_API_KEY is unset or empty, the key
-// from the netrc file ($NETRC, else ~/.netrc, else ~/_netrc): the password
-// of the entry whose machine is the base URL's host[:port], or of the
-// default entry. Without a key it returns an error naming the places it
-// looked. The key's format is checked as the SDK checks it.
+// ErrNoCredentials matches (with errors.Is) the error of [ConfigFromEnv]
+// and its variants when they found no credentials at all: no API key, no
+// identity token file, no netrc entry. A program that has its own ways to
+// supply a key (a flag, a prompt) can offer them for this error alone.
+var ErrNoCredentials = errors.New("wandb: no credentials")
+
+// ConfigFromEnv reads the configuration the way the W&B SDK does.
+//
+// The server is WANDB_BASE_URL, else base_url in the [default] section of
+// the SDK's settings files (./wandb/settings over $WANDB_CONFIG_DIR/settings
+// or ~/.config/wandb/settings), else https://api.wandb.ai.
+//
+// The credentials are WANDB_API_KEY, or WANDB_IDENTITY_TOKEN_FILE (a JWT
+// exchanged for access tokens, cached in WANDB_CREDENTIALS_FILE; see
+// Config.IdentityTokenFile), or else the netrc file ($NETRC, else ~/.netrc,
+// else ~/_netrc): the password of the last entry whose machine is the base
+// URL's host[:port] exactly, else of the last default entry. Setting both
+// variables is an error; an empty one counts as unset (so an empty
+// WANDB_API_KEY still lets netrc supply the key, as in the SDK). A syntax
+// error in the netrc entry that applies is an error naming its line; one
+// elsewhere in the file is skipped. Without credentials the error names
+// the places it looked and matches [ErrNoCredentials]. The key's format
+// is checked as the SDK checks it.
+//
+// The transport follows WANDB__EXTRA_HTTP_HEADERS (a JSON object),
+// WANDB_USERNAME and WANDB_USER_EMAIL (sent as X-WANDB-USERNAME and
+// X-WANDB-USER-EMAIL), WANDB_HTTP_PROXY and WANDB_HTTPS_PROXY, and
+// WANDB_INSECURE_DISABLE_SSL (true/false as the SDK parses it: also 1/0,
+// yes/no, on/off, t/f, y/n). See the Config fields of the same names.
 //
 // Two settings the SDK does not have configure SCIM (user lifecycle):
 // WANDB_SCIM_BASE_URL (default: the base URL + "/scim") and WANDB_SCIM_AUTH
-// ("basic", the default, or "bearer"); see Config.
+// ("basic", the default with a key, or "bearer"); see Config.
 func ConfigFromEnv() (Config, error) {
-	return ConfigFromEnvFor(os.Getenv("WANDB_BASE_URL"))
+	return ConfigFromEnvWith(EnvOptions{})
 }
 
 // ConfigFromEnvFor is [ConfigFromEnv] for the server baseURL instead of
-// WANDB_BASE_URL ("" means https://api.wandb.ai): the key comes from
-// WANDB_API_KEY or from the netrc entry for baseURL's host[:port]. A host
-// program uses it when a flag such as --base-url overrides the environment.
+// WANDB_BASE_URL and the settings files ("" means they apply): the netrc
+// entry is baseURL's host[:port]. A host program uses it when a flag such
+// as --base-url overrides the environment.
 func ConfigFromEnvFor(baseURL string) (Config, error) {
+	return ConfigFromEnvWith(EnvOptions{BaseURL: baseURL})
+}
+
+// EnvOptions are what a program takes from elsewhere, such as its flags,
+// in place of what [ConfigFromEnvWith] would read from the environment.
+type EnvOptions struct {
+	// BaseURL, if not "", replaces WANDB_BASE_URL and the settings files.
+	BaseURL string
+	// APIKey, if not "", is the key, as the SDK's Api(api_key=...):
+	// WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE and netrc are not read.
+	APIKey string `json:"-"`
+	// APIKeySource names where APIKey came from, for its errors, e.g.
+	// "--api-key-file key.txt"; "" for none.
+	APIKeySource string
+}
+
+// ConfigFromEnvWith is [ConfigFromEnv] with o's values in place of the
+// environment's.
+func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 	var cfg Config
-	base, err := normalizeBaseURL(baseURL)
+	base, err := baseURLFromEnv(o.BaseURL)
 	if err != nil {
 		return cfg, err
 	}
 	cfg.BaseURL = base
+	if err := transportFromEnv(&cfg); err != nil {
+		return cfg, err
+	}
+	if err := credentialsFromEnv(&cfg, o); err != nil {
+		return cfg, err
+	}
 	cfg.SCIMBaseURL = os.Getenv("WANDB_SCIM_BASE_URL")
 	cfg.SCIMAuth = SCIMAuth(os.Getenv("WANDB_SCIM_AUTH"))
 	if err := checkSCIM(&cfg); err != nil {
 		return cfg, err
 	}
-
-	if key := os.Getenv("WANDB_API_KEY"); key != "" {
-		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
-			return cfg, err
-		}
-		cfg.APIKey = key
-		return cfg, nil
-	}
-
-	u, _ := url.Parse(base) // already validated
-	looked := []string{"WANDB_API_KEY (unset)"}
-	path, note := netrcPath()
-	if path == "" {
-		looked = append(looked, note)
-	} else {
-		key, found, err := netrcLookup(path, u.Host)
-		switch {
-		case err != nil:
-			looked = append(looked, fmt.Sprintf("%s (%v)", path, err))
-		case !found:
-			looked = append(looked, fmt.Sprintf("%s (no entry for machine %s and no default entry)", path, u.Host))
-		case key == "":
-			looked = append(looked, fmt.Sprintf("%s (the entry for machine %s has no password)", path, u.Host))
-		default:
-			if err := checkAPIKey(key, path); err != nil {
-				return cfg, err
-			}
-			cfg.APIKey = key
-			return cfg, nil
-		}
-	}
-	return cfg, configError("no api key for %s: looked in %s; set WANDB_API_KEY or add a netrc entry (machine %s, password <key>)",
-		base, strings.Join(looked, ", "), u.Host)
+	return cfg, nil
 }
 
-// wandbAIPattern is the SDK's test for a W&B cloud URL (wandb/sdk/lib/urls.py).
-var wandbAIPattern = regexp.MustCompile(`.*wandb\.ai[^.]*$`)
-
-// normalizeBaseURL applies the SDK's base-URL rules: "" means the default,
-// http(s) only, a host is required, trailing slashes are stripped, and a
-// wandb.ai URL must be https://api.wandb.ai-like.
-func normalizeBaseURL(raw string) (string, error) {
-	raw = strings.TrimSpace(raw)
+// baseURLFromEnv returns the normalised base URL: given, else
+// WANDB_BASE_URL, else the settings files', else the default. An error
+// names where a bad URL came from.
+func baseURLFromEnv(given string) (string, error) {
+	raw, from := given, ""
 	if raw == "" {
-		return DefaultBaseURL, nil
+		raw, from = os.Getenv("WANDB_BASE_URL"), "WANDB_BASE_URL"
 	}
-	bad := func(format string, args ...any) error {
-		return configError("base url %q: %s", shownURL(raw), fmt.Sprintf(format, args...))
-	}
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "", bad("not a url")
-	}
-	if u.Scheme != "http" && u.Scheme != "https" {
-		return "", bad("must start with http:// or https://")
-	}
-	if u.Host == "" || u.Hostname() == "" {
-		return "", bad("has no host")
-	}
-	if u.User != nil {
-		return "", bad("must not contain credentials; set the api key instead")
-	}
-	if u.RawQuery != "" || u.Fragment != "" {
-		return "", bad("must not have a query or fragment")
-	}
-	s := strings.TrimRight(u.String(), "/")
-	if wandbAIPattern.MatchString(s) {
-		if !strings.Contains(s, "api.") {
-			return "", bad("did you mean https://api.wandb.ai?")
+	if raw == "" {
+		v, file, err := settingsBaseURL()
+		if err != nil {
+			return "", err
 		}
-		if u.Scheme != "https" {
-			return "", bad("wandb.ai must be reached over https")
+		raw, from = v, "base_url in the settings file "+file
+	}
+	base, err := normalizeBaseURL(raw)
+	if err != nil && from != "" {
+		return "", configError("%s: %s", from, err.(*Error).Message) // normalizeBaseURL returns *Error
+	}
+	return base, err
+}
+
+// transportFromEnv reads the header, proxy and TLS settings.
+func transportFromEnv(cfg *Config) error {
+	if raw := os.Getenv("WANDB__EXTRA_HTTP_HEADERS"); raw != "" {
+		h, err := parseExtraHeaders(raw)
+		if err != nil {
+			return err
+		}
+		cfg.ExtraHeaders = h
+	}
+	cfg.Username = os.Getenv("WANDB_USERNAME")
+	cfg.UserEmail = os.Getenv("WANDB_USER_EMAIL")
+	if err := checkHeaders(*cfg); err != nil {
+		return err
+	}
+	for _, p := range []struct {
+		env string
+		dst *string
+	}{{"WANDB_HTTP_PROXY", &cfg.HTTPProxy}, {"WANDB_HTTPS_PROXY", &cfg.HTTPSProxy}} {
+		raw := os.Getenv(p.env)
+		if err := checkProxy(p.env, raw); err != nil {
+			return err
+		}
+		*p.dst = strings.TrimRight(raw, "/")
+	}
+	if raw := os.Getenv("WANDB_INSECURE_DISABLE_SSL"); raw != "" {
+		b, ok := parseSDKBool(raw)
+		if !ok {
+			return configError("WANDB_INSECURE_DISABLE_SSL %q: not a boolean; use true or false", raw)
+		}
+		cfg.InsecureSkipVerify = b
+	}
+	return nil
+}
+
+// parseSDKBool parses a boolean setting as the SDK (pydantic) does:
+// true, 1, yes, on, t, y and false, 0, no, off, f, n, in any case.
+func parseSDKBool(s string) (value, ok bool) {
+	switch strings.ToLower(s) {
+	case "true", "1", "yes", "on", "t", "y":
+		return true, true
+	case "false", "0", "no", "off", "f", "n":
+		return false, true
+	}
+	return false, false
+}
+
+// credentialsFromEnv sets the credentials of cfg: o.APIKey, else
+// WANDB_API_KEY, else WANDB_IDENTITY_TOKEN_FILE, else netrc.
+func credentialsFromEnv(cfg *Config, o EnvOptions) error {
+	if o.APIKey != "" {
+		if err := checkAPIKey(o.APIKey, o.APIKeySource); err != nil {
+			return err
+		}
+		cfg.APIKey = o.APIKey
+		return nil
+	}
+	key, keySet := os.LookupEnv("WANDB_API_KEY")
+	tokenFile := os.Getenv("WANDB_IDENTITY_TOKEN_FILE")
+	switch {
+	case key != "" && tokenFile != "":
+		return configError("WANDB_API_KEY and WANDB_IDENTITY_TOKEN_FILE are both set, which is not allowed; unset one of them")
+	case key != "":
+		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
+			return err
+		}
+		cfg.APIKey = key
+		return nil
+	case tokenFile != "":
+		cfg.IdentityTokenFile = tokenFile
+		cfg.CredentialsFile = os.Getenv("WANDB_CREDENTIALS_FILE")
+		return nil
+	}
+
+	u, _ := url.Parse(cfg.BaseURL) // already validated
+	path, looked := netrcPath()
+	if path != "" {
+		m, err := netrcLookup(path, u.Host)
+		switch {
+		case err != nil && m.found: // a syntax error in the entry that applies
+			return configError("netrc file %s: %v", path, err)
+		case err != nil:
+			looked = fmt.Sprintf("%s (%v)", path, err)
+		case !m.found:
+			looked = fmt.Sprintf("%s (no entry for machine %s and no default entry%s)", path, u.Host, skippedNote(m.skipped))
+		case m.password == "":
+			looked = fmt.Sprintf("%s (%s has no password)", path, m.entry)
+		default:
+			if err := checkAPIKey(m.password, path); err != nil {
+				return err
+			}
+			cfg.APIKey = m.password
+			return nil
 		}
 	}
-	return s, nil
+	if keySet {
+		return configErrorCause(ErrNoCredentials, "no api key for %s: WANDB_API_KEY is set but empty; looked also in %s; "+
+			"put the key in WANDB_API_KEY (or unset it and set WANDB_IDENTITY_TOKEN_FILE), or add a netrc entry (machine %s, password <key>)",
+			cfg.BaseURL, looked, u.Host)
+	}
+	return configErrorCause(ErrNoCredentials, "no api key for %s: looked in WANDB_API_KEY (unset), WANDB_IDENTITY_TOKEN_FILE (unset), %s; "+
+		"set WANDB_API_KEY or WANDB_IDENTITY_TOKEN_FILE, or add a netrc entry (machine %s, password <key>)",
+		cfg.BaseURL, looked, u.Host)
+}
+
+// skippedNote says which lines of a netrc file were skipped for syntax
+// errors: "" for none.
+func skippedNote(ps []netrcProblem) string {
+	if len(ps) == 0 {
+		return ""
+	}
+	lines := make([]string, len(ps))
+	for i, p := range ps {
+		lines[i] = fmt.Sprint(p.line)
+	}
+	if len(ps) == 1 {
+		return "; line " + lines[0] + " has a syntax error and was skipped"
+	}
+	return "; lines " + strings.Join(lines, ", ") + " have syntax errors and were skipped"
 }
 
 var (
 	jwtPattern       = regexp.MustCompile(`^[\w-]+\.[\w-]+\.[\w-]+$`)
 	keySecretPattern = regexp.MustCompile(`^[\w-]+$`)
 )
+
+// CheckAPIKey applies the SDK's key format check to key: not empty, no
+// white space around it, and either shaped like a JWT or an optional
+// prefix and "-" (such as "local-") followed by 40 or more letters,
+// digits, underscores or hyphens. The error never shows the key. A
+// program that reads a key from its own source checks it with this, to
+// name that source in the error.
+func CheckAPIKey(key string) error { return checkAPIKey(key, "") }
 
 // checkAPIKey applies the SDK's key format check (wandb/sdk/lib/wbauth/
 // validation.py). source names where the key came from ("" when the caller
@@ -153,19 +277,4 @@ func checkAPIKey(key, source string) error {
 		return bad(fmt.Sprintf("must have 40+ characters, has %d", n))
 	}
 	return nil
-}
-
-// shownURL is raw as a message may show it: with the user information, if
-// any, replaced by "xxxxx", since a key pasted into a URL must not be
-// echoed.
-func shownURL(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err == nil && u.User != nil:
-		u.User = url.User("xxxxx")
-		return u.String()
-	case err != nil && strings.Contains(raw, "@"):
-		return "(a url with an @, not shown)"
-	}
-	return raw
 }

@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,16 +14,26 @@ const (
 	otherKey = "11111111112222222222333333333344444444445"
 )
 
-// isolateEnv clears the variables ConfigFromEnv reads and points HOME at
-// an empty directory, which it returns.
+// isolateEnv clears the variables ConfigFromEnv reads, points HOME at an
+// empty directory, which it returns, and changes to another empty
+// directory (for ./wandb/settings).
 func isolateEnv(t *testing.T) string {
 	t.Helper()
 	home := t.TempDir()
 	t.Setenv("HOME", home)
-	t.Setenv("WANDB_API_KEY", "")
-	t.Setenv("WANDB_BASE_URL", "")
-	t.Setenv("NETRC", "")
+	for _, name := range envVars {
+		t.Setenv(name, "")
+		os.Unsetenv(name) // t.Setenv restores it
+	}
+	t.Chdir(t.TempDir())
 	return home
+}
+
+// envVars are the variables ConfigFromEnv reads.
+var envVars = []string{
+	"WANDB_API_KEY", "WANDB_BASE_URL", "NETRC", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_CREDENTIALS_FILE",
+	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
+	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH",
 }
 
 func writeFile(t *testing.T, path, text string) string {
@@ -61,20 +72,27 @@ func TestConfigFromEnv(t *testing.T) {
 			netrc: "# comment\nmachine api.wandb.ai login 'user' password \"" + netrcKey + "\"", wantURL: "https://api.wandb.ai", wantKey: netrcKey},
 		{name: "netrc with macdef", homeNetrc: "macdef init\ncd /tmp\nput x\n\nmachine api.wandb.ai account a password " + netrcKey,
 			wantURL: "https://api.wandb.ai", wantKey: netrcKey},
-		{name: "nothing anywhere", wantErr: []string{"no api key for https://api.wandb.ai", "WANDB_API_KEY (unset)", ".netrc ($NETRC unset, file does not exist)"}},
+		{name: "nothing anywhere", wantErr: []string{"no api key for https://api.wandb.ai", "WANDB_API_KEY (unset)", ".netrc ($NETRC unset, file does not exist)",
+			"set WANDB_API_KEY or WANDB_IDENTITY_TOKEN_FILE, or add a netrc entry (machine api.wandb.ai, password <key>)"}},
 		{name: "netrc without the machine", homeNetrc: "machine example.com password " + otherKey,
 			wantErr: []string{"no entry for machine api.wandb.ai and no default entry"}},
 		{name: "netrc entry without password", homeNetrc: "machine api.wandb.ai login user",
 			wantErr: []string{"has no password"}},
 		{name: "netrc parse error", homeNetrc: "machine api.wandb.ai password " + otherKey + " bogus",
-			wantErr: []string{"line 1: unexpected token"}},
+			wantErr: []string{"line 1: unexpected token in the entry for machine api.wandb.ai"}},
+		{name: "empty WANDB_API_KEY, netrc used", env: map[string]string{"WANDB_API_KEY": ""},
+			homeNetrc: "machine api.wandb.ai password " + netrcKey, wantURL: "https://api.wandb.ai", wantKey: netrcKey},
+		{name: "empty WANDB_API_KEY, no netrc", env: map[string]string{"WANDB_API_KEY": ""},
+			wantErr: []string{"WANDB_API_KEY is set but empty; looked also in", ".netrc ($NETRC unset, file does not exist)", "(machine api.wandb.ai, password <key>)"}},
 		{name: "$NETRC missing", netrc: "-", wantErr: []string{"file does not exist"}},
 		{name: "bad key in env", env: map[string]string{"WANDB_API_KEY": "tooshort"},
 			wantErr: []string{"api key from WANDB_API_KEY: must have 40+ characters, has 8"}},
 		{name: "bad key in netrc", homeNetrc: "machine api.wandb.ai password short",
 			wantErr: []string{"must have 40+ characters"}},
 		{name: "bad base url", env: map[string]string{"WANDB_API_KEY": envKey, "WANDB_BASE_URL": "app.wandb.ai"},
-			wantErr: []string{"http:// or https://"}},
+			wantErr: []string{`WANDB_BASE_URL: base url "app.wandb.ai": must start with http:// or https://; use https://api.wandb.ai`}},
+		{name: "both credentials", env: map[string]string{"WANDB_API_KEY": envKey, "WANDB_IDENTITY_TOKEN_FILE": "/jwt"},
+			wantErr: []string{"WANDB_API_KEY and WANDB_IDENTITY_TOKEN_FILE are both set, which is not allowed; unset one of them"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			home := isolateEnv(t)
@@ -147,5 +165,98 @@ func TestConfigFromEnvFor(t *testing.T) {
 	}
 	if _, err := ConfigFromEnvFor("flag.example.com"); err == nil {
 		t.Error("a base URL without a scheme was accepted")
+	}
+}
+
+// TestConfigFromEnvTransport: the header, proxy and TLS variables.
+func TestConfigFromEnvTransport(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("WANDB_API_KEY", envKey)
+	t.Setenv("WANDB__EXTRA_HTTP_HEADERS", `{"X-Team": "ml", "Proxy-Authorization": "Basic eDp5"}`)
+	t.Setenv("WANDB_USERNAME", "svc-owner")
+	t.Setenv("WANDB_USER_EMAIL", "owner@example.com")
+	t.Setenv("WANDB_HTTP_PROXY", "http://proxy.example.com:3128/")
+	t.Setenv("WANDB_HTTPS_PROXY", "https://proxy.example.com:3129")
+	t.Setenv("WANDB_INSECURE_DISABLE_SSL", "True")
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cfg.ExtraHeaders) != 2 || cfg.ExtraHeaders["X-Team"] != "ml" || cfg.Username != "svc-owner" || cfg.UserEmail != "owner@example.com" ||
+		cfg.HTTPProxy != "http://proxy.example.com:3128" || cfg.HTTPSProxy != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
+		t.Errorf("config = %v", cfg)
+	}
+	if s := cfg.String(); strings.Contains(s, "eDp5") || !strings.Contains(s, "ExtraHeaders: [Proxy-Authorization X-Team]") {
+		t.Errorf("String shows a header value, or not the names: %s", s)
+	}
+	if _, err := NewClient(cfg); err != nil {
+		t.Errorf("NewClient: %v", err)
+	}
+	for value, want := range map[string]bool{"1": true, "yes": true, "ON": true, "t": true, "y": true, "false": false, "0": false, "No": false, "off": false, "f": false, "n": false} {
+		t.Setenv("WANDB_INSECURE_DISABLE_SSL", value)
+		if cfg, err := ConfigFromEnv(); err != nil || cfg.InsecureSkipVerify != want {
+			t.Errorf("WANDB_INSECURE_DISABLE_SSL=%s: %v, %v; want %v", value, cfg.InsecureSkipVerify, err, want)
+		}
+	}
+
+	for name, tc := range map[string]struct{ env, value, want string }{
+		"bool":     {"WANDB_INSECURE_DISABLE_SSL", "enable", `WANDB_INSECURE_DISABLE_SSL "enable": not a boolean; use true or false`},
+		"headers":  {"WANDB__EXTRA_HTTP_HEADERS", `{"X": 1}`, "WANDB__EXTRA_HTTP_HEADERS: not a JSON object of strings"},
+		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `extra http header "X Y": not a valid header name`},
+		"proxy":    {"WANDB_HTTPS_PROXY", "proxy.example.com:3128", `WANDB_HTTPS_PROXY "proxy.example.com:3128": must start with http:// or https://`},
+		"username": {"WANDB_USERNAME", "a\nb", "username or user email: has a control character"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Setenv("WANDB_INSECURE_DISABLE_SSL", "")
+			t.Setenv(tc.env, tc.value)
+			if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error = %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestConfigFromEnvCredentials: the identity token variables, and a key
+// given by the program.
+func TestConfigFromEnvCredentials(t *testing.T) {
+	home := isolateEnv(t)
+	writeFile(t, filepath.Join(home, ".netrc"), "machine api.wandb.ai password "+netrcKey)
+	t.Setenv("WANDB_IDENTITY_TOKEN_FILE", "/run/secrets/jwt")
+	t.Setenv("WANDB_CREDENTIALS_FILE", "/tmp/creds.json")
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.IdentityTokenFile != "/run/secrets/jwt" || cfg.CredentialsFile != "/tmp/creds.json" || cfg.APIKey != "" || cfg.SCIMAuth != SCIMAuthBearer {
+		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.SCIMAuth)
+	}
+	t.Setenv("WANDB_SCIM_AUTH", "basic")
+	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "needs an api key") {
+		t.Errorf("basic SCIM with an identity token: %v", err)
+	}
+	t.Setenv("WANDB_SCIM_AUTH", "")
+
+	// A key from the program wins over every variable and netrc.
+	t.Setenv("WANDB_API_KEY", envKey)
+	cfg, err = ConfigFromEnvWith(EnvOptions{APIKey: otherKey, APIKeySource: "--api-key-file k"})
+	if err != nil || cfg.APIKey != otherKey || cfg.IdentityTokenFile != "" {
+		t.Errorf("ConfigFromEnvWith a key: %v, %v", cfg, err)
+	}
+	_, err = ConfigFromEnvWith(EnvOptions{APIKey: "short", APIKeySource: "--api-key-file k"})
+	if err == nil || !strings.Contains(err.Error(), "api key from --api-key-file k: must have 40+ characters, has 5") {
+		t.Errorf("a bad key from the program: %v", err)
+	}
+}
+
+// TestErrNoCredentials: only the error for missing credentials matches.
+func TestErrNoCredentials(t *testing.T) {
+	isolateEnv(t)
+	_, err := ConfigFromEnv()
+	if !errors.Is(err, ErrNoCredentials) || !errors.Is(err, ErrInvalidArgument) {
+		t.Errorf("no credentials: %v does not match ErrNoCredentials and ErrInvalidArgument", err)
+	}
+	t.Setenv("WANDB_BASE_URL", "ftp://x")
+	if _, err := ConfigFromEnv(); errors.Is(err, ErrNoCredentials) {
+		t.Errorf("a bad base url matches ErrNoCredentials: %v", err)
 	}
 }

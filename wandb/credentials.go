@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"context"
 	"encoding/base64"
 	"net"
 	"net/http"
@@ -8,9 +9,11 @@ import (
 	"strings"
 )
 
-// The credential layer: an http.RoundTripper that adds the key to requests
-// for the configured server, as HTTP Basic auth with the user "api" for
-// GraphQL and as W&B documents it for SCIM (see scim.go), and to no others.
+// The credential layer: an http.RoundTripper that adds the credentials to
+// requests for the configured server and to no others: the key as HTTP
+// Basic auth with the user "api" for GraphQL and as W&B documents it for
+// SCIM (see scim.go), or the access token of an identity token (oidc.go) as
+// "Bearer <token>" for both.
 
 // basicCredentials returns the Basic credentials W&B expects: user "api",
 // password the key.
@@ -22,13 +25,9 @@ func basicCredentials(key string) string {
 // requests for the scopes (the first that matches) and to no others: a
 // redirect elsewhere gets no credentials.
 func withCredentials(hc *http.Client, scopes ...scope) *http.Client {
-	next := hc.Transport
-	if next == nil {
-		next = http.DefaultTransport
-	}
-	copied := *hc
-	copied.Transport = &credentialTransport{next: next, scopes: scopes}
-	return &copied
+	return wrapTransport(hc, func(next http.RoundTripper) http.RoundTripper {
+		return &credentialTransport{next: next, scopes: scopes}
+	})
 }
 
 // A scope is a URL prefix (scheme, host:port, path) and the Authorization
@@ -38,12 +37,13 @@ type scope struct {
 	host   string // host:port, port made explicit, host lower-case
 	path   string // without trailing "/", "" for the root
 	// auth returns the header value, or "" to send none (the SCIM
-	// credentials before the viewer's username is known).
-	auth func() string
+	// credentials before the viewer's username is known); an error stops
+	// the request (no access token could be had).
+	auth func(context.Context) (string, error)
 }
 
 // newScope returns the scope of the URL prefix u.
-func newScope(u *url.URL, auth func() string) scope {
+func newScope(u *url.URL, auth func(context.Context) (string, error)) scope {
 	return scope{scheme: u.Scheme, host: hostPort(u), path: strings.TrimRight(u.Path, "/"), auth: auth}
 }
 
@@ -62,13 +62,21 @@ type credentialTransport struct {
 }
 
 // RoundTrip replaces any Authorization header by the credentials of the
-// scope req falls in, if any.
+// scope req falls in, if any. When they cannot be had, it sends nothing
+// and returns a *credentialsError.
 func (t *credentialTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	r := req.Clone(req.Context())
 	r.Header.Del("Authorization")
 	for _, s := range t.scopes {
 		if s.contains(req.URL) {
-			if auth := s.auth(); auth != "" {
+			auth, err := s.auth(req.Context())
+			if err != nil {
+				if req.Body != nil {
+					req.Body.Close() // a RoundTripper closes the body, even on error
+				}
+				return nil, &credentialsError{err: err}
+			}
+			if auth != "" {
 				r.Header.Set("Authorization", auth)
 			}
 			break
@@ -76,6 +84,13 @@ func (t *credentialTransport) RoundTrip(req *http.Request) (*http.Response, erro
 	}
 	return t.next.RoundTrip(r)
 }
+
+// credentialsError stops a request that could not get its credentials
+// (see tokenError): it was not sent.
+type credentialsError struct{ err error }
+
+func (e *credentialsError) Error() string { return "no credentials: " + e.err.Error() }
+func (e *credentialsError) Unwrap() error { return e.err }
 
 // hostPort returns u's lower-case host with an explicit port.
 func hostPort(u *url.URL) string {

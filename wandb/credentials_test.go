@@ -34,7 +34,7 @@ func TestHeaders(t *testing.T) {
 		t.Fatal("server saw no GetViewer request")
 	}
 	for name, want := range map[string]string{
-		"User-Agent":           "W&B Public Client wandb-lua/" + Version + " admin-bot/2",
+		"User-Agent":           "W&B Public Client " + SDKVersion + " wandb-lua/" + Version + " admin-bot/2",
 		"Use-Admin-Privileges": "true",
 		"Content-Type":         "application/json",
 		"Authorization":        "Basic [redacted]", // the server redacts what it records
@@ -82,7 +82,9 @@ func TestCredentialsOnlyToBaseURL(t *testing.T) {
 }
 
 func TestCredentialScope(t *testing.T) {
-	auth := func(h string) func() string { return func() string { return h } }
+	auth := func(h string) func(context.Context) (string, error) {
+		return func(context.Context) (string, error) { return h, nil }
+	}
 	scopeOf := func(raw string, h string) scope { return newScope(mustURL(t, raw), auth(h)) }
 	ct := withCredentials(&http.Client{},
 		scopeOf("https://wandb.example.com/api/scim", "scim"),
@@ -106,7 +108,7 @@ func TestCredentialScope(t *testing.T) {
 		got := ""
 		for _, s := range ct.scopes {
 			if s.contains(mustURL(t, raw)) {
-				got = s.auth()
+				got, _ = s.auth(context.Background())
 				break
 			}
 		}

@@ -3,7 +3,10 @@
 // Self-Managed), speaking the same GraphQL as the official SDK's public API.
 //
 // A [Client] is one identity on one server: [NewClient] with a [Config],
-// usually from [ConfigFromEnv] (WANDB_API_KEY, WANDB_BASE_URL, netrc). It
+// usually from [ConfigFromEnv], which reads the configuration as the W&B
+// SDK does (WANDB_API_KEY or an identity token from
+// WANDB_IDENTITY_TOKEN_FILE, WANDB_BASE_URL, the SDK's settings files,
+// netrc, extra headers, proxies). It
 // finds users ([Client.Viewer], [Client.User], [Client.Users]), creates
 // them ([Client.CreateUser]), and manages a [User]'s keys
 // ([User.GenerateAPIKey], [User.DeleteAPIKey]). Teams ([Client.Team],
@@ -28,8 +31,9 @@
 // lost); and the server's error text is kept.
 //
 // Every error is an [*Error] with a [Code]; match with errors.Is against
-// the sentinels ([ErrNotFound], ...) or errors.As. A key never appears in
-// an error, a log line or a String.
+// the sentinels ([ErrNotFound], ...) or errors.As. A secret (a key, an
+// identity token, an access token) never appears in an error, a log line
+// or a String.
 //
 // Clients and Users are safe for concurrent use. The default HTTP client
 // keeps connections alive and pools enough of them for concurrent bulk

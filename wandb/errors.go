@@ -63,7 +63,7 @@ var (
 )
 
 // Error is the error every method of this package returns. It never holds
-// an API key.
+// a secret: an API key, an identity token or an access token.
 type Error struct {
 	Op         string   // the Lua-facing name of the call, e.g. "user", "create_user", "delete_api_key"
 	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
@@ -121,17 +121,22 @@ type secretSet struct {
 	secrets []string
 }
 
-// newRedactor returns the redactor for key.
+// newRedactor returns the redactor for key ("" for an identity with no
+// key, whose secrets are added as they become known).
 func newRedactor(key string) redactor {
 	if key == "" {
-		return redactor{}
+		return redactor{set: &secretSet{}}
 	}
 	return redactor{set: &secretSet{secrets: []string{basicCredentials(key), key}}}
 }
 
-// add makes r remove secret too.
+// minSecretLen is the length below which a string is not treated as a
+// secret: removing a short one would garble every message.
+const minSecretLen = 8
+
+// add makes r remove secret too (unless shorter than minSecretLen).
 func (r redactor) add(secret string) {
-	if r.set == nil || secret == "" {
+	if r.set == nil || len(secret) < minSecretLen {
 		return
 	}
 	r.set.mu.Lock()
@@ -176,6 +181,12 @@ func (r redactor) newError(e Error) *Error {
 // netrc file the client cannot use.
 func configError(format string, args ...any) *Error {
 	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
+}
+
+// configErrorCause is configError with a cause, which errors.Is matches
+// (ErrNoCredentials).
+func configErrorCause(cause error, format string, args ...any) *Error {
+	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...), Err: cause})
 }
 
 // renamed returns err as an *Error for op, its message prefixed; the cause

@@ -5,202 +5,241 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"os/user"
 	"path/filepath"
+	"runtime"
 	"strings"
-	"unicode"
 )
 
-// The netrc file, read as the W&B SDK reads it (see ConfigFromEnv).
+// The netrc file, read as the W&B SDK reads it (wandb/sdk/lib/wbauth/
+// wbnetrc.py with Python's netrc module): the machine is the base URL's
+// host[:port] as written, matched exactly (case-sensitively); the last
+// entry for a machine wins, as does the last default entry; the login is
+// ignored and the password is the key. Where Python's module rejects the
+// whole file for one syntax error, this reader skips the entry the error
+// is in, and reports it only when that entry is the one that applies.
 
-// netrcPath returns the netrc file to read, as the SDK chooses it: $NETRC,
-// else ~/.netrc, else ~/_netrc if it exists. With none it returns "" and a
-// note saying what was missing.
+// netrcPath returns the netrc file to read, as the SDK chooses it: $NETRC
+// (with a leading ~ expanded), else ~/.netrc if it exists, else ~/_netrc
+// if it exists. When neither exists it returns "" and a note naming the
+// platform's default file.
 func netrcPath() (path, note string) {
 	if p := os.Getenv("NETRC"); p != "" {
-		return p, ""
+		return expandUser(p), ""
 	}
 	home, err := os.UserHomeDir()
 	if err != nil {
 		return "", "netrc ($NETRC unset, no home directory)"
 	}
-	def := filepath.Join(home, ".netrc")
 	for _, name := range []string{".netrc", "_netrc"} {
 		p := filepath.Join(home, name)
 		if _, err := os.Stat(p); err == nil {
 			return p, ""
 		}
 	}
-	return "", def + " ($NETRC unset, file does not exist)"
+	def := ".netrc"
+	if runtime.GOOS == "windows" {
+		def = "_netrc"
+	}
+	return "", filepath.Join(home, def) + " ($NETRC unset, file does not exist)"
 }
 
-// netrcLookup returns the password of machine's entry in the netrc file at
-// path, else of its default entry. found reports whether an entry applied.
-// A missing file is not found, not an error.
-func netrcLookup(path, machine string) (password string, found bool, err error) {
+// expandUser expands a leading "~" or "~user" in p, as Python's
+// os.path.expanduser does; p is returned unchanged when the home
+// directory is unknown.
+func expandUser(p string) string {
+	if !strings.HasPrefix(p, "~") {
+		return p
+	}
+	name, rest, _ := strings.Cut(p[1:], string(filepath.Separator))
+	if filepath.Separator != '/' {
+		name, rest, _ = strings.Cut(strings.ReplaceAll(p[1:], "/", string(filepath.Separator)), string(filepath.Separator))
+	}
+	var home string
+	if name == "" {
+		h, err := os.UserHomeDir()
+		if err != nil {
+			return p
+		}
+		home = h
+	} else {
+		u, err := user.Lookup(name)
+		if err != nil {
+			return p
+		}
+		home = u.HomeDir
+	}
+	return filepath.Join(home, rest)
+}
+
+// netrcMatch is the outcome of looking a machine up in a netrc file.
+type netrcMatch struct {
+	found    bool
+	password string
+	entry    string         // "the entry for machine <m>" or "the default entry"
+	skipped  []netrcProblem // syntax problems in entries that did not apply
+}
+
+// netrcLookup looks machine up in the netrc file at path: its last entry,
+// else the last default entry. The error names the file and a line, never
+// a value: the file cannot be read, or the entry that applies has a syntax
+// error.
+func netrcLookup(path, machine string) (netrcMatch, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return "", false, errors.New("file does not exist")
+		return netrcMatch{}, errors.New("file does not exist")
 	}
 	if err != nil {
-		return "", false, errors.New("cannot read file")
+		return netrcMatch{}, errors.New("cannot read file")
 	}
-	entries, err := parseNetrc(string(data))
-	if err != nil {
-		return "", false, err
+	f := parseNetrc(string(data))
+	e := f.lookup(machine)
+	if e == nil {
+		return netrcMatch{skipped: f.problems()}, nil
 	}
-	var def *netrcEntry
-	for i := range entries {
-		e := &entries[i]
-		if e.isDefault {
-			if def == nil {
-				def = e
-			}
-			continue
-		}
-		if strings.EqualFold(e.machine, machine) {
-			return e.password, true, nil
-		}
+	m := netrcMatch{found: true, password: e.password, entry: "the default entry"}
+	if !e.isDefault {
+		m.entry = "the entry for machine " + e.machine
 	}
-	if def != nil {
-		return def.password, true, nil
+	if e.problem != nil {
+		return m, fmt.Errorf("line %d: %s in %s; fix or remove that entry", e.problem.line, e.problem.what, m.entry)
 	}
-	return "", false, nil
+	return m, nil
+}
+
+// netrcFile is a parsed netrc file.
+type netrcFile struct {
+	entries []netrcEntry
+	stray   []netrcProblem // problems outside any entry
 }
 
 type netrcEntry struct {
-	machine   string
+	machine   string // "" for the default entry or a machine without a name
 	isDefault bool
 	login     string
 	password  string
+	problem   *netrcProblem // the first syntax problem in the entry; nil if none
 }
 
-// parseNetrc parses netrc text: "machine", "default", "login", "password",
-// "account" and "macdef" (whose body runs to the next empty line) tokens,
-// "#" comments, and values quoted with " or '. Errors name a line, never a
-// value.
-func parseNetrc(text string) ([]netrcEntry, error) {
-	toks, err := netrcTokens(text)
-	if err != nil {
-		return nil, err
-	}
-	var entries []netrcEntry
-	var cur *netrcEntry
-	for i := 0; i < len(toks); i++ {
-		t := toks[i]
-		value := func() (string, error) {
-			if i+1 >= len(toks) {
-				return "", fmt.Errorf("line %d: %q needs a value", t.line, t.text)
-			}
-			i++
-			return toks[i].text, nil
-		}
-		switch t.text {
-		case "machine":
-			v, err := value()
-			if err != nil {
-				return nil, err
-			}
-			entries = append(entries, netrcEntry{machine: v})
-			cur = &entries[len(entries)-1]
-		case "default":
-			entries = append(entries, netrcEntry{isDefault: true})
-			cur = &entries[len(entries)-1]
-		case "login", "password", "account":
-			v, err := value()
-			if err != nil {
-				return nil, err
-			}
-			if cur == nil {
-				return nil, fmt.Errorf("line %d: %q before any machine", t.line, t.text)
-			}
-			switch t.text {
-			case "login":
-				cur.login = v
-			case "password":
-				cur.password = v
-			}
-		case "macdef":
-			if _, err := value(); err != nil {
-				return nil, err
-			}
-			// The macro body (up to an empty line) was consumed by netrcTokens.
-		default:
-			return nil, fmt.Errorf("line %d: unexpected token", t.line)
-		}
-	}
-	return entries, nil
-}
-
-type netrcToken struct {
-	text string
+// netrcProblem is a syntax problem: where, and what, never a value.
+type netrcProblem struct {
 	line int
+	what string
 }
 
-// netrcTokens splits netrc text into tokens, dropping comments and macdef
-// bodies.
-func netrcTokens(text string) ([]netrcToken, error) {
-	var toks []netrcToken
-	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
-	inMacro := false
-	for n, line := range lines {
-		lineNo := n + 1
-		if inMacro {
-			if strings.TrimSpace(line) == "" {
-				inMacro = false
+// lookup returns the entry that applies to machine, or nil: the last
+// entry for it, else the last default entry.
+func (f netrcFile) lookup(machine string) *netrcEntry {
+	var def *netrcEntry
+	for i := len(f.entries) - 1; i >= 0; i-- {
+		e := &f.entries[i]
+		switch {
+		case e.isDefault:
+			if def == nil {
+				def = e
 			}
+		case e.machine == machine:
+			return e
+		}
+	}
+	return def
+}
+
+// problems returns every syntax problem in the file, in line order.
+func (f netrcFile) problems() []netrcProblem {
+	var ps []netrcProblem
+	for _, e := range f.entries {
+		if e.problem != nil {
+			ps = append(ps, *e.problem)
+		}
+	}
+	ps = append(ps, f.stray...)
+	for i := 1; i < len(ps); i++ { // a few at most: insertion sort
+		for j := i; j > 0 && ps[j].line < ps[j-1].line; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+	return ps
+}
+
+// parseNetrc parses netrc text as Python's netrc module does: "machine
+// <name>" and "default" start entries holding "login" (or "user"),
+// "account" and "password" values; "macdef <name>" is followed by a macro
+// body that runs to an empty line. Where a keyword is expected, a token
+// starting with "#" begins a comment to the end of its line. A syntax
+// error marks the entry it is in (or, before any entry, the file) and the
+// parser skips to the next machine, default or macdef.
+func parseNetrc(text string) netrcFile {
+	lx := newNetrcLexer(text)
+	var f netrcFile
+	cur := -1         // index of the entry being read; -1 between entries
+	skipping := false // after a problem: skip to the next entry keyword
+	problem := func(line int, what string) {
+		switch {
+		case cur < 0:
+			f.stray = append(f.stray, netrcProblem{line, what})
+		case f.entries[cur].problem == nil:
+			f.entries[cur].problem = &netrcProblem{line, what}
+		}
+		skipping = true
+	}
+	value := func() string {
+		v, ok := lx.next()
+		switch {
+		case !ok:
+			return "" // as Python: a keyword at the end of the file has an empty value
+		case v.problem != "":
+			problem(v.line, v.problem)
+		}
+		return v.text
+	}
+	for {
+		t, ok := lx.next()
+		if !ok {
+			return f
+		}
+		if t.problem != "" {
+			problem(t.line, t.problem)
 			continue
 		}
-		rest := line
-		for {
-			rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-			if rest == "" || rest[0] == '#' {
-				break
+		if strings.HasPrefix(t.text, "#") {
+			lx.skipLine()
+			continue
+		}
+		if skipping && t.text != "machine" && t.text != "default" && t.text != "macdef" {
+			continue
+		}
+		skipping = false
+		switch {
+		case t.text == "machine":
+			f.entries = append(f.entries, netrcEntry{})
+			cur = len(f.entries) - 1
+			name := value()
+			if name == "" && !skipping {
+				problem(t.line, `"machine" without a name`)
 			}
-			var tok string
-			if q := rest[0]; q == '"' || q == '\'' {
-				var b strings.Builder
-				j := 1
-				closed := false
-				for ; j < len(rest); j++ {
-					c := rest[j]
-					if c == '\\' && q == '"' && j+1 < len(rest) {
-						j++
-						b.WriteByte(rest[j])
-						continue
-					}
-					if c == q {
-						closed = true
-						j++
-						break
-					}
-					b.WriteByte(c)
-				}
-				if !closed {
-					return nil, fmt.Errorf("line %d: unterminated quote", lineNo)
-				}
-				tok, rest = b.String(), rest[j:]
-			} else {
-				end := strings.IndexFunc(rest, unicode.IsSpace)
-				if end < 0 {
-					end = len(rest)
-				}
-				tok, rest = rest[:end], rest[end:]
+			f.entries[cur].machine = name
+		case t.text == "default":
+			f.entries = append(f.entries, netrcEntry{isDefault: true})
+			cur = len(f.entries) - 1
+		case t.text == "macdef":
+			cur = -1
+			value()
+			if !lx.skipMacro() {
+				problem(t.line, "macdef without an empty line to end it")
 			}
-			toks = append(toks, netrcToken{text: tok, line: lineNo})
-			if tok == "macdef" {
-				// The name follows on this line; the body starts on the next.
-				rest = strings.TrimLeftFunc(rest, unicode.IsSpace)
-				end := strings.IndexFunc(rest, unicode.IsSpace)
-				if end < 0 {
-					end = len(rest)
-				}
-				if end > 0 {
-					toks = append(toks, netrcToken{text: rest[:end], line: lineNo})
-				}
-				inMacro = true
-				break
-			}
+		case t.text == "":
+			problem(t.line, "unexpected empty value")
+		case cur < 0:
+			problem(t.line, "unexpected token")
+		case t.text == "login" || t.text == "user":
+			f.entries[cur].login = value()
+		case t.text == "password":
+			f.entries[cur].password = value()
+		case t.text == "account":
+			value()
+		default:
+			problem(t.line, "unexpected token")
 		}
 	}
-	return toks, nil
 }

@@ -22,6 +22,8 @@ import (
 // failure turns a failed attempt (no 2xx answer) into an *Error.
 func (c *Client) failure(op string, r attemptResult) *Error {
 	switch {
+	case r.token != nil:
+		return c.tokenFailure(op, r.token)
 	case r.tooLarge:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
 			"response body exceeds %d bytes (Config.MaxResponseBytes); it was cut off", c.maxBody)})

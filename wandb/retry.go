@@ -32,8 +32,10 @@ func DefaultRetryPolicy() RetryPolicy {
 }
 
 // withDefaults fills zero fields from DefaultRetryPolicy.
-func (p RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy()
+func (p RetryPolicy) withDefaults() RetryPolicy { return p.withDefaultsFrom(DefaultRetryPolicy()) }
+
+// withDefaultsFrom fills zero fields from d.
+func (p RetryPolicy) withDefaultsFrom(d RetryPolicy) RetryPolicy {
 	if p.MaxAttempts <= 0 {
 		p.MaxAttempts = d.MaxAttempts
 	}
@@ -69,7 +71,7 @@ func hostNotFound(err error) bool {
 // mutation is retried only where it surely did not take effect: 429, a
 // failed connection, and 503 with Retry-After.
 func retryable(mutation bool, r attemptResult) (why string, ok bool) {
-	if r.tooLarge {
+	if r.tooLarge || r.token != nil { // the token exchange did its own retries
 		return "", false
 	}
 	if r.err != nil {
@@ -106,8 +108,13 @@ func retryable(mutation bool, r attemptResult) (why string, ok bool) {
 // MaxRetryAfter), else MinWait doubled per attempt, capped at MaxWait, plus
 // up to 25% jitter.
 func (c *Client) backoff(attempt int, r attemptResult) (wait time.Duration, ok bool) {
-	p := c.retry
-	if d, has := retryAfter(r.header, time.Now()); has {
+	return c.retry.backoff(attempt, r.header)
+}
+
+// backoff is Client.backoff under the policy p, for an answer with header
+// (nil when there was none).
+func (p RetryPolicy) backoff(attempt int, header http.Header) (wait time.Duration, ok bool) {
+	if d, has := retryAfter(header, time.Now()); has {
 		return d, d <= p.MaxRetryAfter
 	}
 	wait = p.MaxWait

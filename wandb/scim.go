@@ -39,15 +39,20 @@ const scimContentType = "application/scim+json"
 const patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
 // checkSCIM normalises the SCIM settings of cfg: the base URL as BaseURL
-// is checked, the authentication "" as basic.
+// is checked, the authentication "" as basic, or as bearer with an
+// identity token, whose access token SCIM takes as Bearer (Basic needs a
+// key).
 func checkSCIM(cfg *Config) error {
-	switch SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))) {
-	case "", SCIMAuthBasic:
-		cfg.SCIMAuth = SCIMAuthBasic
-	case SCIMAuthBearer:
+	switch auth := SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))); {
+	case auth != "" && auth != SCIMAuthBasic && auth != SCIMAuthBearer:
+		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
+	case cfg.IdentityTokenFile != "" && auth == SCIMAuthBasic:
+		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
+			cfg.SCIMAuth, SCIMAuthBearer)
+	case cfg.IdentityTokenFile != "" || auth == SCIMAuthBearer:
 		cfg.SCIMAuth = SCIMAuthBearer
 	default:
-		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
+		cfg.SCIMAuth = SCIMAuthBasic
 	}
 	if cfg.SCIMBaseURL == "" {
 		return nil
@@ -61,21 +66,27 @@ func checkSCIM(cfg *Config) error {
 }
 
 // scimCredentials returns the Authorization header of SCIM requests:
-// Bearer <key>, or Basic once scimReady has learnt the viewer's username;
-// "" before that.
-func (c *Client) scimCredentials() string {
-	if c.cfg.SCIMAuth == SCIMAuthBearer {
-		return "Bearer " + c.cfg.APIKey
+// Bearer <access token> with an identity token, Bearer <key>, or Basic
+// once scimReady has learnt the viewer's username; "" before that.
+func (c *Client) scimCredentials(ctx context.Context) (string, error) {
+	switch {
+	case c.tokens != nil:
+		return c.bearerToken(ctx)
+	case c.cfg.SCIMAuth == SCIMAuthBearer:
+		return "Bearer " + c.cfg.APIKey, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.scimAuth
+	return c.scimAuth, nil
 }
 
 // scimReady makes SCIM requests able to authenticate: with Basic, it
 // fetches the viewer (cached) for its username.
 func (c *Client) scimReady(ctx context.Context, op string) error {
-	if c.cfg.SCIMAuth == SCIMAuthBearer || c.scimCredentials() != "" {
+	c.mu.Lock()
+	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.scimAuth != ""
+	c.mu.Unlock()
+	if ready {
 		return nil
 	}
 	v, err := c.Viewer(ctx)

@@ -68,10 +68,11 @@ type attemptResult struct {
 	status   int
 	header   http.Header
 	body     []byte
-	err      error // the transport or body-read error, if any
-	notSent  bool  // the request surely never reached the server (it could not connect)
-	timedOut bool  // the per-attempt timeout passed
-	tooLarge bool  // the body exceeded maxBody; body holds its first maxBody bytes
+	err      error       // the transport or body-read error, if any
+	notSent  bool        // the request surely never reached the server (it could not connect)
+	timedOut bool        // the per-attempt timeout passed
+	tooLarge bool        // the body exceeded maxBody; body holds its first maxBody bytes
+	token    *tokenError // no access token could be had: nothing was sent
 }
 
 // send sends req with retries and hands a 2xx answer to decode. Every
@@ -156,7 +157,13 @@ func (c *Client) attempt(ctx context.Context, req request) attemptResult {
 	hreq.Header.Set("Use-Admin-Privileges", "true")
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
-		return attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx)}
+		r := attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx)}
+		var ce *credentialsError
+		if errors.As(err, &ce) {
+			r.notSent = true
+			errors.As(err, &r.token)
+		}
+		return r
 	}
 	defer hresp.Body.Close()
 	r := attemptResult{status: hresp.StatusCode, header: hresp.Header}

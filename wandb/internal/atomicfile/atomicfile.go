@@ -1,6 +1,7 @@
 // Package atomicfile replaces files atomically. It is the one file writer
-// of the module: wandb.WritePrivateFile (wandb.write_private in Lua) and
-// wandbtest's state file use it.
+// of the module: wandb.WritePrivateFile (wandb.write_private in Lua), the
+// access-token cache (the SDK's credentials file) and wandbtest's state
+// file use it.
 package atomicfile
 
 import (

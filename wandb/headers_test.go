@@ -1,0 +1,109 @@
+package wandb
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// TestDefaultHeaders: extra headers and the X-WANDB headers reach GraphQL
+// and SCIM; the client's own headers and credentials win.
+func TestDefaultHeaders(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.ExtraHeaders = map[string]string{
+			"X-Team":               "ml",
+			"user-agent":           "not this",
+			"Use-Admin-Privileges": "false",
+			"Authorization":        "Bearer not-this-one",
+			"X-WANDB-USER-EMAIL":   "override@example.com",
+		}
+		cfg.Username = "svc-owner"
+		cfg.UserEmail = "owner@example.com"
+	})
+	u, err := c.User(context.Background(), "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	gql, _ := srv.LastRequest("SearchUsers")
+	scim, _ := srv.LastRequest("")
+	for _, req := range []wandbtest.Request{gql, scim} {
+		for name, want := range map[string]string{
+			"X-Team":               "ml",
+			"User-Agent":           "W&B Public Client " + SDKVersion + " wandb-lua/" + Version,
+			"Use-Admin-Privileges": "true",
+			"X-Wandb-Username":     "svc-owner",
+			"X-Wandb-User-Email":   "override@example.com",
+		} {
+			if got := req.Header.Values(name); len(got) != 1 || got[0] != want {
+				t.Errorf("%s: header %s = %q, want %q", req.Op, name, got, want)
+			}
+		}
+		if got := req.Header.Get("Authorization"); strings.Contains(got, "not-this-one") || got == "" {
+			t.Errorf("%s: Authorization %q, want the client's credentials", req.Op, got)
+		}
+	}
+}
+
+// TestNoEmptyHeaders: unlike the SDK, the X-WANDB headers are not sent
+// empty.
+func TestNoEmptyHeaders(t *testing.T) {
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv)
+	if _, err := c.Viewer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	req, _ := srv.LastRequest("GetViewer")
+	for _, name := range []string{"X-Wandb-Username", "X-Wandb-User-Email"} {
+		if _, sent := req.Header[name]; sent {
+			t.Errorf("%s was sent", name)
+		}
+	}
+}
+
+func TestCheckHeaders(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		cfg  Config
+		want string
+	}{
+		{"bad name", Config{ExtraHeaders: map[string]string{"X Team": "v"}}, `extra http header "X Team": not a valid header name`},
+		{"empty name", Config{ExtraHeaders: map[string]string{"": "v"}}, "not a valid header name"},
+		{"non-ascii name", Config{ExtraHeaders: map[string]string{"X-Tëam": "v"}}, "not a valid header name"},
+		{"newline", Config{ExtraHeaders: map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"}}, "extra http header X-Token: the value has a control character"},
+		{"username", Config{Username: "a\nb"}, "username or user email: has a control character"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.cfg.APIKey = envKey
+			_, err := NewClient(tc.cfg)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("NewClient error = %v, want %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "secret-value") {
+				t.Error("the error shows a header value")
+			}
+		})
+	}
+	if err := checkHeaders(Config{ExtraHeaders: map[string]string{"X-Ok": "tab\tand ünïcode"}}); err != nil {
+		t.Errorf("a valid header: %v", err)
+	}
+}
+
+func TestParseExtraHeaders(t *testing.T) {
+	for raw, want := range map[string]int{`{"A": "1", "B": "2"}`: 2, `null`: 0, `{}`: 0} {
+		h, err := parseExtraHeaders(raw)
+		if err != nil || len(h) != want {
+			t.Errorf("parseExtraHeaders(%s) = %v, %v; want %d headers", raw, h, err, want)
+		}
+	}
+	for _, raw := range []string{`{"A": 1}`, `["A"]`, `{"A": "1"`, `A: 1`} {
+		if _, err := parseExtraHeaders(raw); err == nil || !strings.Contains(err.Error(), "WANDB__EXTRA_HTTP_HEADERS: not a JSON object of strings") {
+			t.Errorf("parseExtraHeaders(%s) error = %v", raw, err)
+		}
+	}
+}
