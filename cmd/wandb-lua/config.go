@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strings"
@@ -12,11 +13,14 @@ import (
 // newClient returns the client the script's module uses and a function
 // that releases what it needs (the --local server).
 //
-// Without --local the configuration is read as the SDK reads it
-// (WANDB_API_KEY, WANDB_BASE_URL, netrc); --base-url overrides
-// WANDB_BASE_URL and --api-key-file the key. With --local it is an
-// in-process wandbtest server seeded with its admin (and --seed), and the
-// client authenticates as that admin.
+// Without --local the configuration is read as the SDK reads it (see
+// wandb.ConfigFromEnv: WANDB_API_KEY or WANDB_IDENTITY_TOKEN_FILE,
+// WANDB_BASE_URL, the settings files, netrc, and the header, proxy and TLS
+// variables); --base-url overrides WANDB_BASE_URL and the settings files,
+// and --api-key-file the credentials. When TLS verification is off
+// (WANDB_INSECURE_DISABLE_SSL), a warning goes to stderr. With --local it
+// is an in-process wandbtest server seeded with its admin (and --seed),
+// and the client authenticates as that admin.
 func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client, func(), error) {
 	if o.local {
 		var opts []wandbtest.Option
@@ -52,40 +56,65 @@ func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client
 	if err != nil {
 		return nil, nil, err
 	}
+	if cfg.InsecureSkipVerify {
+		fmt.Fprintln(std.err, "wandb-lua: warning: WANDB_INSECURE_DISABLE_SSL is set: TLS certificates are not verified, "+
+			"so anyone on the network path can read and change the traffic, credentials included")
+	}
 	safety(&cfg)
 	c, err := wandb.NewClient(cfg)
 	if err != nil {
-		if o.keyFile != "" {
-			// The client calls the key's source "config"; name the file.
-			return nil, nil, usagef("--api-key-file %s: %v", o.keyFile, err)
-		}
 		return nil, nil, usagef("%v", err)
 	}
 	return c, func() {}, nil
 }
 
 // loadConfig reads the configuration as the SDK does, with --base-url in
-// place of WANDB_BASE_URL and --api-key-file in place of WANDB_API_KEY and
-// netrc.
+// place of WANDB_BASE_URL and the settings files, and --api-key-file in
+// place of WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE and netrc. Only the
+// error for missing credentials suggests --api-key-file.
 func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
-	if baseURL == "" {
-		baseURL = os.Getenv("WANDB_BASE_URL")
-	}
+	o := wandb.EnvOptions{BaseURL: baseURL}
 	if keyFile != "" {
-		b, err := os.ReadFile(keyFile)
+		key, err := readKeyFile(keyFile)
 		if err != nil {
-			return wandb.Config{}, usagef("--api-key-file: %v", err)
+			return wandb.Config{}, err
 		}
-		key := strings.TrimSpace(string(b))
-		if key == "" {
-			return wandb.Config{}, usagef("--api-key-file %s is empty", keyFile)
-		}
-		return wandb.Config{BaseURL: baseURL, APIKey: key}, nil
+		o.APIKey, o.APIKeySource = key, "--api-key-file "+keyFile
 	}
-	cfg, err := wandb.ConfigFromEnvFor(baseURL)
-	if err != nil {
+	cfg, err := wandb.ConfigFromEnvWith(o)
+	switch {
+	case errors.Is(err, wandb.ErrNoCredentials):
 		// The package names the SDK's places; the binary also has a flag.
 		return wandb.Config{}, usagef("%v; or pass --api-key-file PATH (--local runs against a built-in test server)", err)
+	case err != nil:
+		return wandb.Config{}, usagef("%v", err)
 	}
 	return cfg, nil
+}
+
+// readKeyFile returns the key in the file at path: its one non-empty
+// line, without the white space around it. The errors never show the key.
+func readKeyFile(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return "", usagef("--api-key-file: %v", err)
+	}
+	var key string
+	for i, line := range strings.Split(string(b), "\n") {
+		line = strings.TrimSpace(line)
+		switch {
+		case line == "":
+		case key != "":
+			return "", usagef("--api-key-file %s: line %d is not empty: the file may only contain the key, on one line; remove the rest", path, i+1)
+		default:
+			key = line
+		}
+	}
+	if key == "" {
+		return "", usagef("--api-key-file %s is empty: write the api key to it", path)
+	}
+	if err := wandb.CheckAPIKey(key); err != nil {
+		return "", usagef("--api-key-file %s: %v", path, err)
+	}
+	return key, nil
 }
