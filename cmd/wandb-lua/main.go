@@ -8,7 +8,8 @@
 // The key comes from --api-key-file, WANDB_API_KEY or netrc; --local runs
 // against an in-process test server instead. Run "wandb-lua --help" for
 // the options. Exit status: 0 success, 1 the script raised an error, 2 a
-// usage or configuration error, 130 interrupted (Ctrl-C).
+// usage or configuration error, 124 stopped by --timeout, 130 interrupted
+// (Ctrl-C), 143 terminated (SIGTERM).
 package main
 
 import (

@@ -22,9 +22,10 @@ import (
 // Exit codes.
 const (
 	exitOK          = 0
-	exitError       = 1 // the script raised an error
-	exitUsage       = 2 // usage or configuration error
-	exitInterrupted = 130
+	exitError       = 1   // the script raised an error
+	exitUsage       = 2   // usage or configuration error
+	exitTimeout     = 124 // the run took longer than --timeout (as timeout(1) exits)
+	exitInterrupted = 130 // Ctrl-C; SIGTERM gives 143
 )
 
 // stdio is where the program reads and writes. Lua's print and io library
@@ -80,8 +81,8 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.keyFile, "api-key-file", "", "")
 	fs.BoolVar(&o.local, "local", false, "")
 	fs.StringVar(&o.seed, "seed", "", "")
-	fs.DurationVar(&o.latency, "latency", 0, "")
-	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.Var(durationFlag{&o.latency}, "latency", "")
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.readOnly, "read-only", false, "")
 	fs.StringVar(&o.audit, "audit", "", "")
@@ -91,7 +92,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	if err := fs.Parse(args); err != nil {
-		return nil, usagef("%v", err)
+		return nil, flagError(err)
 	}
 	if o.help || o.version {
 		return o, nil
@@ -112,8 +113,6 @@ func parseArgs(args []string) (*options, error) {
 		return nil, usagef("--seed needs --local (or use: wandb-lua serve --seed FILE)")
 	case !o.local && o.latency != 0:
 		return nil, usagef("--latency needs --local (or use: wandb-lua serve --latency D)")
-	case o.timeout < 0:
-		return nil, usagef("--timeout must not be negative")
 	case o.dryRun && o.readOnly:
 		return nil, usagef("--dry-run and --read-only: choose one (a dry run sends no change already)")
 	}
@@ -146,6 +145,7 @@ func report(std stdio, err error) int {
 	var ue *usageError
 	var se *scriptError
 	var ie *interruptedError
+	var te *timeoutError
 	switch {
 	case err == nil:
 		return exitOK
@@ -155,6 +155,9 @@ func report(std stdio, err error) int {
 	case errors.As(err, &ie):
 		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", ie.summary)
 		return exitInterrupted
+	case errors.As(err, &te):
+		fmt.Fprintf(std.err, "wandb-lua: the run took longer than --timeout %v and was stopped\nwandb-lua: %s\n", te.timeout, te.summary)
+		return exitTimeout
 	case errors.As(err, &se):
 		fmt.Fprintf(std.err, "wandb-lua: %s\n", se.msg)
 		return exitError
@@ -174,6 +177,15 @@ func (e *scriptError) Error() string { return e.msg }
 type interruptedError struct{ summary string }
 
 func (e *interruptedError) Error() string { return "interrupted" }
+
+// timeoutError is a run stopped by --timeout; summary says what it
+// changed.
+type timeoutError struct {
+	timeout time.Duration
+	summary string
+}
+
+func (e *timeoutError) Error() string { return "timed out" }
 
 // changeSummary sums up the changes counted: "changes so far: 20 ok,
 // 1 failed, 1 unknown", or that there were none.
@@ -294,7 +306,7 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error, changes
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &interruptedError{summary: changeSummary(changes)}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped\nwandb-lua: %s", o.timeout, changeSummary(changes))}
+		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
 	}
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {

@@ -26,11 +26,12 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	addr := fs.String("addr", defaultServeAddr, "")
 	seedFile := fs.String("seed", "", "")
 	stateFile := fs.String("state", "", "")
-	latency := fs.Duration("latency", 0, "")
+	var latency time.Duration
+	fs.Var(durationFlag{&latency}, "latency", "")
 	help := fs.Bool("help", false, "")
 	fs.BoolVar(help, "h", false, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("serve: %v", err)
+		return usagef("serve: %v", flagError(err))
 	}
 	if *help {
 		fmt.Fprint(std.out, usage)
@@ -39,7 +40,7 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
-	if *latency < 0 {
+	if latency < 0 {
 		return usagef("serve: --latency must not be negative")
 	}
 
@@ -54,8 +55,8 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	if *stateFile != "" {
 		opts = append(opts, wandbtest.WithStateFile(*stateFile))
 	}
-	if *latency > 0 {
-		opts = append(opts, wandbtest.WithLatency(*latency))
+	if latency > 0 {
+		opts = append(opts, wandbtest.WithLatency(latency))
 	}
 	h, err := wandbtest.NewHandler(opts...)
 	if err != nil {

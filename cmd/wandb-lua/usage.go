@@ -40,5 +40,6 @@ Example:
   wandb-lua --local --seed testdata/seed.json scripts/examples/key_audit.lua example.com
 
 Exit status: 0 success, 1 the script raised an error, 2 usage or
-configuration error, 130 interrupted (Ctrl-C).
+configuration error, 124 stopped by --timeout, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM).
 `
