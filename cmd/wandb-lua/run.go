@@ -28,11 +28,13 @@ const (
 	exitInterrupted = 130 // Ctrl-C; SIGTERM gives 143
 )
 
-// stdio is where the program reads and writes. Lua's print and io library
-// use the process's own stdout, which is what out is outside tests.
+// stdio is where the program reads and writes, and the signals it gets.
+// Lua's print and io library use the process's own stdout, which is what
+// out is outside tests.
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
+	signals  <-chan os.Signal // Ctrl-C and SIGTERM; nil for none
 }
 
 // usageError is a mistake in the command line or the configuration: the
@@ -47,22 +49,23 @@ func usagef(format string, args ...any) error {
 
 // options are the parsed command line of a script run.
 type options struct {
-	chunks     []string // -e, in order
-	baseURL    string
-	keyFile    string
-	local      bool
-	seed       string
-	latency    time.Duration
-	timeout    time.Duration
-	dryRun     bool
-	readOnly   bool
-	audit      string // --audit FILE
-	quiet      bool
-	version    bool
-	help       bool
-	script     string   // "" with only -e; "-" for stdin
-	scriptArgs []string // after the script
-	before     []string // the arguments before the script, for arg[-n]
+	chunks      []string // -e, in order
+	baseURL     string
+	keyFile     string
+	local       bool
+	seed        string
+	latency     time.Duration
+	timeout     time.Duration
+	dryRun      bool
+	readOnly    bool
+	audit       string // --audit FILE
+	quiet       bool
+	interactive bool // -i, or no script on a terminal
+	version     bool
+	help        bool
+	script      string   // "" with only -e; "-" for stdin
+	scriptArgs  []string // after the script
+	before      []string // the arguments before the script, for arg[-n]
 }
 
 // chunkFlag collects repeated -e options.
@@ -88,6 +91,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.audit, "audit", "", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.interactive, "i", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
@@ -103,8 +107,6 @@ func parseArgs(args []string) (*options, error) {
 		o.script, o.scriptArgs = rest[0], rest[1:]
 	}
 	switch {
-	case o.script == "" && len(o.chunks) == 0:
-		return nil, usagef("no script: give a script file, - for stdin, or -e 'chunk'")
 	case o.local && o.baseURL != "":
 		return nil, usagef("--local runs its own server: drop --base-url")
 	case o.local && o.keyFile != "":
@@ -122,7 +124,20 @@ func parseArgs(args []string) (*options, error) {
 // run runs the program with the command-line arguments args (without the
 // program name) and returns the exit code.
 func run(ctx context.Context, args []string, std stdio) int {
+	sigs := watchSignals(std.signals)
+	defer sigs.close()
+	code := runWith(ctx, args, std, sigs)
+	if s := sigs.received(); s != nil && code != exitOK {
+		code = exitCodeFor(s)
+	}
+	return code
+}
+
+// runWith is run with the signals watched by sigs.
+func runWith(ctx context.Context, args []string, std stdio, sigs *signalWatch) int {
 	if len(args) > 0 && args[0] == "serve" {
+		ctx, cancel := sigs.cancelRun(ctx)
+		defer cancel()
 		return report(std, serve(ctx, args[1:], std))
 	}
 	o, err := parseArgs(args)
@@ -136,8 +151,19 @@ func run(ctx context.Context, args []string, std stdio) int {
 	case o.version:
 		fmt.Fprintf(std.out, "wandb-lua %s\n", wandb.Version)
 		return exitOK
+	case o.script == "" && len(o.chunks) == 0 && !o.interactive:
+		if !isTerminal(std.in) {
+			return report(std, usagef("no script: give a script file, - for stdin, or -e 'chunk' (on a terminal, no script starts a prompt)"))
+		}
+		o.interactive = true
 	}
-	return report(std, runScript(ctx, o, std))
+	return report(std, runScript(ctx, o, std, sigs))
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // report prints err, if any, and returns the exit code for it.
@@ -204,8 +230,8 @@ func changeSummary(changes *wandb.AuditLog) string {
 }
 
 // runScript sets up the client and the Lua state and runs the -e chunks
-// and the script.
-func runScript(ctx context.Context, o *options, std stdio) error {
+// and the script, and then the prompt if asked for. sigs stops them.
+func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) error {
 	// Read and compile everything first: a missing file or a syntax error
 	// is reported before any request is sent.
 	type chunk struct {
@@ -242,18 +268,20 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 	}
 	defer closeServer()
 
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	var progress io.Writer
-	if f, ok := std.err.(*os.File); ok && !o.quiet && term.IsTerminal(int(f.Fd())) {
-		progress = f
+	if !o.quiet && isTerminal(std.err) {
+		progress = std.err
 	}
 	L := newState(client, progress)
 	defer L.Close()
 	L.SetGlobal("arg", argTable(L, o))
+	base := ctx // the prompt's statements each have their own
+	ctx, cancel := sigs.cancelRun(ctx)
+	defer cancel()
+	if o.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
 
 	fns := make([]*lua.LFunction, len(chunks))
 	for i, c := range chunks {
@@ -278,6 +306,12 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 			return runError(ctx, o, L, err, changes)
 		}
 	}
+	if o.interactive {
+		L.RemoveContext()
+		if err := prompt(base, L, o, std, sigs, client); err != nil {
+			return err
+		}
+	}
 	if err := changes.Err(); err != nil {
 		return &scriptError{msg: fmt.Sprintf("--audit %s: a record could not be written: %v", o.audit, err)}
 	}
@@ -285,7 +319,7 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 }
 
 // newState returns a Lua state with the standard libraries and the wandb
-// module loaded, so that require("wandb") returns it and assert passes
+// module loaded, as the global wandb, so that require("wandb") returns it and assert passes
 // error values through from the first line of a script on, even in
 // assert(require("wandb").viewer()). A small initial registry and an
 // auto-growing call stack keep each thread of wandb.parallel cheap.
@@ -293,9 +327,12 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 func newState(c *wandb.Client, progress io.Writer) *lua.LState {
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
 	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: progress}))
-	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 0, Protect: true}, lua.LString("wandb")); err != nil {
+	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
 	}
+	// As lua -l would: -e chunks and the prompt use it without require.
+	L.SetGlobal("wandb", L.Get(-1))
+	L.Pop(1)
 	return L
 }
 
@@ -308,15 +345,20 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error, changes
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
 	}
+	return &scriptError{msg: scriptMessage(L, err)}
+}
+
+// scriptMessage is the message of a script's failure, err from L.PCall:
+// the raised value as tostring shows it, then its traceback, if any.
+func scriptMessage(L *lua.LState, err error) string {
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {
-		return &scriptError{msg: err.Error()}
+		return err.Error()
 	}
-	msg := se.Value
-	if se.Traceback != "" {
-		msg += "\n" + se.Traceback
+	if se.Traceback == "" {
+		return se.Value
 	}
-	return &scriptError{msg: msg}
+	return se.Value + "\n" + se.Traceback
 }
 
 // readScript reads the script at path ("-" for stdin) and blanks a first
