@@ -14,6 +14,9 @@ import (
 // registry key of their metatable.
 const errorTypeName = "wandb.Error"
 
+// errorFields lists the fields of error values, for messages.
+const errorFields = "code, message, status, op, candidates"
+
 // toWandbError returns err as a *wandb.Error with Op set, classifying
 // errors that did not come from package wandb (a cancelled context, for
 // instance) so every error a script sees has a code.
@@ -96,7 +99,7 @@ func errorIndex(L *lua.LState) int {
 			L.Push(stringArray(L, e.Candidates))
 		}
 	default:
-		noField(L, errorTypeName, "code, message, status, op, candidates")
+		noField(L, errorTypeName, errorFields)
 	}
 	return 1
 }

@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wandb-lua/wandb-lua/luamod"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -123,6 +124,11 @@ func TestHelpAndVersion(t *testing.T) {
 		check(t, runBinary(t, nil, "", args...), 0, ptr(usage))
 	}
 	check(t, runBinary(t, nil, "", "--version"), 0, ptr("wandb-lua 0.1.0\n"))
+}
+
+// TestDefs: "wandb-lua defs" prints the module's LuaLS definitions.
+func TestDefs(t *testing.T) {
+	check(t, runBinary(t, nil, "", "defs"), 0, ptr(luamod.Definitions()))
 }
 
 func TestUsageErrors(t *testing.T) {

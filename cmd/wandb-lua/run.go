@@ -135,6 +135,10 @@ func run(ctx context.Context, args []string, std stdio) int {
 
 // runWith is run with the signals watched by sigs.
 func runWith(ctx context.Context, args []string, std stdio, sigs *signalWatch) int {
+	if len(args) == 1 && args[0] == "defs" {
+		fmt.Fprint(std.out, luamod.Definitions())
+		return exitOK
+	}
 	if len(args) > 0 && args[0] == "serve" {
 		ctx, cancel := sigs.cancelRun(ctx)
 		defer cancel()

@@ -9,6 +9,7 @@ Usage:
   wandb-lua [options] -e 'chunk'             run a string of Lua
   wandb-lua [options]                        an interactive prompt (on a terminal)
   wandb-lua serve [serve options]            run a W&B-compatible test server
+  wandb-lua defs                             print the module's definitions for editors (LuaLS)
 
 Options:
   -e chunk             run chunk before the script (may be repeated)
