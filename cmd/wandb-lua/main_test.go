@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
@@ -388,10 +389,10 @@ func startServe(t testing.TB, args ...string) (url, key string, stop func() int)
 	sc := bufio.NewScanner(stdout)
 	for (url == "" || key == "") && sc.Scan() {
 		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "WANDB_BASE_URL="); ok {
+		if v, ok := strings.CutPrefix(line, "export WANDB_BASE_URL="); ok {
 			url = v
 		}
-		if v, ok := strings.CutPrefix(line, "WANDB_API_KEY="); ok {
+		if v, ok := strings.CutPrefix(line, "export WANDB_API_KEY="); ok {
 			key = v
 		}
 	}
@@ -448,12 +449,71 @@ func TestServeStateSurvivesRestart(t *testing.T) {
 		t.Error("the state file contains the admin key")
 	}
 
-	url, key2, _ := startServe(t, "--state", state)
+	url, key2, stop := startServe(t, "--state", state)
 	if key2 == key {
 		t.Error("serve printed the old admin key after a restart; the state file cannot hold it")
 	}
 	env = []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}
 	check(t, runBinary(t, env, "", "-e", "print(assert(require('wandb').user('kept@example.com')).email)"), 0, ptr("kept@example.com\n"))
+	stop()
+
+	// Restarting again replaces the key the last restart minted instead
+	// of adding one: the admin has the first run's key and this run's.
+	url, key3, _ := startServe(t, "--state", state)
+	countKeys := "print(#wandb.viewer().api_keys)"
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key3}, "", "-e", countKeys), 0, ptr("2\n"))
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}, "", "-e", countKeys), 0, ptr("2\n"))
+	r := runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}, "", "-e", "assert(wandb.viewer())")
+	check(t, r, 1, ptr(""), "(HTTP 401)")
+}
+
+// TestServeOutput: the banner goes to stderr, and stdout has only lines a
+// shell can source.
+func TestServeOutput(t *testing.T) {
+	c := cmd(t, nil, "serve", "--addr", "127.0.0.1:0")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	var out strings.Builder
+	for range 2 {
+		line, err := rd.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			break
+		}
+	}
+	c.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(rd)
+	out.Write(rest)
+	c.Wait()
+	re := regexp.MustCompile(`^export WANDB_BASE_URL=http://127\.0\.0\.1:\d+\nexport WANDB_API_KEY=[0-9a-f]{40}\n$`)
+	if !re.MatchString(out.String()) {
+		t.Errorf("stdout = %q, want two export lines", masked(out.String()))
+	}
+	if !strings.HasPrefix(errb.String(), "wandb-lua serve: a W&B-compatible test server on http://127.0.0.1:") {
+		t.Errorf("stderr = %q, want the banner", masked(errb.String()))
+	}
+}
+
+// TestServeKnownKeys: a seed's known secrets let scripts run, from the
+// command line, as a user who is not an admin and as a service account.
+func TestServeKnownKeys(t *testing.T) {
+	bobKey, botKey := strings.Repeat("b", 40), strings.Repeat("5", 40)
+	seed := writeScript(t, "seed.json", `{"users": [{"email": "bob@example.com", "keys": [{"description": "cli", "secret": "`+bobKey+`"}]}],
+		"teams": [{"name": "ml", "service_accounts": [{"description": "ci bot", "secret": "`+botKey+`"}]}]}`)
+	url, _, _ := startServe(t, "--seed", seed)
+	who := "local me = assert(wandb.viewer()) print(me.username, me.admin)"
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + bobKey}, "", "-e", who), 0, ptr("bob\tfalse\n"))
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + botKey}, "", "-e", who), 0, ptr("ml-service\tfalse\n"))
+	r := runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + bobKey}, "", "-e", "assert(wandb.create_user('x@example.com'))")
+	check(t, r, 1, ptr(""), "(HTTP 403)")
 }
 
 // TestLocalIsFreshEachRun checks that --local's server lives and dies
