@@ -13,6 +13,9 @@ import (
 // in messages and the registry key of their metatable.
 const apiTypeName = "wandb.api"
 
+// apiFields lists the fields of api objects, for messages.
+const apiFields = "base_url, viewer, user, users, create_user, team, create_team"
+
 // newAPI returns the Lua value for c: a userdata whose Value is c.
 func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
 	ud := L.NewUserData()
@@ -64,7 +67,7 @@ func apiIndex(L *lua.LState) int {
 	}
 	m := method(L, k)
 	if m == lua.LNil {
-		noField(L, apiTypeName, "base_url, viewer, user, users, create_user, team, create_team")
+		noField(L, apiTypeName, apiFields)
 	}
 	L.Push(m)
 	return 1

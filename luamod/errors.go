@@ -14,6 +14,9 @@ import (
 // registry key of their metatable.
 const errorTypeName = "wandb.Error"
 
+// errorFields lists the fields of error values, for messages.
+const errorFields = "code, message, status, op, candidates"
+
 // toWandbError returns err as a *wandb.Error with Op set, classifying
 // errors that did not come from package wandb (a cancelled context, for
 // instance) so every error a script sees has a code.
@@ -96,7 +99,7 @@ func errorIndex(L *lua.LState) int {
 			L.Push(stringArray(L, e.Candidates))
 		}
 	default:
-		noField(L, errorTypeName, "code, message, status, op, candidates")
+		noField(L, errorTypeName, errorFields)
 	}
 	return 1
 }
@@ -117,6 +120,8 @@ type ScriptError struct {
 	// Traceback is the Lua traceback of the failure, or "". For a failure of
 	// a wandb.parallel item it is the item's traceback, followed by the
 	// traceback of the parallel call under "wandb.parallel called from:".
+	// A message raised without a position, by error(msg, 0), has none: it
+	// is meant for the user as it is.
 	Traceback string
 	// Lua is gopher-lua's error, as L.DoString returned it.
 	Lua *lua.ApiError
@@ -168,17 +173,58 @@ func WrapError(L *lua.LState, err error) error {
 	if !errors.As(err, &ae) || ae.Type == lua.ApiErrorSyntax || ae.Type == lua.ApiErrorFile {
 		return err
 	}
-	se := &ScriptError{Value: describe(L, ae.Object), Err: wandbErrorIn(ae.Object), Traceback: ae.StackTrace, Lua: ae}
+	se := &ScriptError{Value: describe(L, ae.Object), Err: wandbErrorIn(ae.Object), Traceback: cleanTraceback(ae.StackTrace), Lua: ae}
+	raised, where := ae.Object, ae.StackTrace // the innermost failure
 	if rec, ok := ae.Object.(*lua.LTable); ok && isFailureRecord(rec) {
 		if i, ok := rec.RawGetString("index").(lua.LNumber); ok {
 			se.Item = int(i)
 		}
 		// Where the item failed comes first, then where parallel was called.
 		if tb, ok := rec.RawGetString("traceback").(lua.LString); ok && tb != "" {
-			se.Traceback = strings.TrimSpace(string(tb)) + "\n" + strings.Replace(se.Traceback, "stack traceback:", "wandb.parallel called from:", 1)
+			se.Traceback = cleanTraceback(string(tb)) + "\n" + strings.Replace(se.Traceback, "stack traceback:", "wandb.parallel called from:", 1)
+		}
+		for range maxNesting {
+			raised, where = rec.RawGetString("error"), rec.RawGetString("traceback").String()
+			if rec, ok = raised.(*lua.LTable); !ok || !isFailureRecord(rec) {
+				break
+			}
 		}
 	}
+	if s, ok := raised.(lua.LString); ok && unpositioned(string(s), where) {
+		se.Traceback = ""
+	}
 	return se
+}
+
+// cleanTraceback returns gopher-lua's traceback tb without the frames that
+// are no code of the script's: "[G]: ?", the Go caller at its bottom.
+func cleanTraceback(tb string) string {
+	lines := strings.Split(strings.TrimSpace(tb), "\n")
+	out := lines[:0]
+	for _, l := range lines {
+		if strings.TrimSpace(l) != "[G]: ?" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
+}
+
+// unpositioned reports whether msg, a string raised where the traceback
+// tb says, carries no position: error(msg, 0), a message meant for the
+// user as it is (a usage line, a summary), rather than a failure to trace.
+// A message from error(msg) or a runtime error starts with the position of
+// one of tb's frames ("script.lua:12:").
+func unpositioned(msg, tb string) bool {
+	if tb == "" {
+		return false
+	}
+	for _, l := range strings.Split(tb, "\n") {
+		pos, _, found := strings.Cut(strings.TrimSpace(l), ": in ")
+		if found && !strings.HasPrefix(pos, "[G]") && strings.HasPrefix(msg, pos+":") {
+			return false
+		}
+	}
+	return true
 }
 
 // describe returns v as tostring shows it.

@@ -55,6 +55,7 @@ func TestWrapError(t *testing.T) {
 		item      int
 		code      wandb.Code // "" when no wandb error is raised
 		traceback []string   // lines the traceback contains
+		none      bool       // no traceback at all
 	}{
 		{
 			name:      "wandb error",
@@ -94,9 +95,29 @@ func TestWrapError(t *testing.T) {
 			first:  "custom failure",
 		},
 		{
-			name:   "plain error",
-			script: `error("plain")`,
-			first:  "<string>:1: plain",
+			name:      "plain error",
+			script:    `error("plain")`,
+			first:     "<string>:1: plain",
+			traceback: []string{"stack traceback:", "[G]: in function 'error'", "<string>:1: in main chunk"},
+		},
+		{
+			name:   "message for the user",
+			script: `error("usage: x.lua FILE", 0)`,
+			first:  "usage: x.lua FILE",
+			none:   true,
+		},
+		{
+			name:   "message for the user that names a line",
+			script: `error("users.csv:3: no email", 0)`,
+			first:  "users.csv:3: no email",
+			none:   true,
+		},
+		{
+			name:   "parallel item's message for the user",
+			script: `wandb.parallel({ 1, 2 }, function(x) if x == 2 then wandb.parallel({ 1 }, function() error("stop", 0) end) end end)`,
+			first:  "wandb.parallel: item 2: wandb.parallel: item 1: stop",
+			item:   2,
+			none:   true,
 		},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -109,6 +130,15 @@ func TestWrapError(t *testing.T) {
 			first, rest, _ := strings.Cut(err.Error(), "\n")
 			if first != tc.first {
 				t.Errorf("first line = %q, want %q", first, tc.first)
+			}
+			if tc.none && se.Traceback != "" {
+				t.Errorf("Traceback = %q, want none", se.Traceback)
+			}
+			if !tc.none && se.Traceback == "" {
+				t.Error("no traceback")
+			}
+			if strings.Contains(se.Traceback, "[G]: ?") {
+				t.Errorf("traceback %q shows the Go caller", se.Traceback)
 			}
 			for _, want := range tc.traceback {
 				if !strings.Contains(rest, want) {

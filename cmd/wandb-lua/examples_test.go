@@ -111,6 +111,62 @@ func TestExampleOnboard(t *testing.T) {
 	check(t, r, 1, ptr(""), "usage: onboard.lua FILE.csv [--concurrency N]")
 }
 
+// TestExampleOnboardFiles: onboard.lua reads a file as Excel saves it,
+// creates a user listed twice once, and rejects a file with a missing
+// column or an unclear value before sending anything.
+func TestExampleOnboardFiles(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+
+	// A byte-order mark, CRLF, quoted fields, an empty row.
+	out := runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/csv/excel.csv")
+	want := "created   erin@example.com\ncreated   frank@example.com (admin)\ncreated   ivan@example.com\n" +
+		"3 created, 0 already existed, 0 duplicate(s) in the file, 0 failed\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("excel.csv (-want +got):\n%s", diff)
+	}
+
+	// A repeat (in another case, with the same admin value) is created once.
+	before := srv.Requests("CreateUserFromAdmin")
+	dup := write("dup.csv", "email,admin\njudy@example.com,yes\nkim@example.com,\n JUDY@example.com ,TRUE\n")
+	out = runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", dup)
+	want = "created   judy@example.com (admin)\ncreated   kim@example.com\nduplicate JUDY@example.com (first on line 2)\n" +
+		"2 created, 0 already existed, 1 duplicate(s) in the file, 0 failed\n"
+	if diff := cmp.Diff(want, out); diff != "" {
+		t.Errorf("dup.csv (-want +got):\n%s", diff)
+	}
+	if n := srv.Requests("CreateUserFromAdmin") - before; n != 2 {
+		t.Errorf("sent %d creations, want 2", n)
+	}
+	if u, ok := srv.UserByEmail("judy@example.com"); !ok || !u.Admin {
+		t.Errorf("judy: %+v, %v; want an admin", u, ok)
+	}
+
+	// Bad files stop the script before any request.
+	before = srv.Requests("")
+	bad := write("bad.csv", "email,admin\nx@example.com,maybe\n,true\ny@example.com,yes\nY@example.com,no\n")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", bad), 1, ptr(""),
+		bad+`:2: admin must be true or false (yes/no, 1/0 or empty), not "maybe"`+"\n"+
+			bad+":3: no email\n"+
+			bad+":5: Y@example.com is on line 4 too, with admin=true\nnothing was created")
+	noEmail := write("no_email.csv", "mail,admin\nx@example.com,true\n")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", noEmail), 1, ptr(""),
+		noEmail+":1: no 'email' column (the columns are: mail, admin)")
+	ragged := write("ragged.csv", "email,admin\nx@example.com,true,extra\n")
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", ragged), 1, ptr(""),
+		ragged+":2: 3 fields, but the header (line 1) has 2")
+	if n := srv.Requests(""); n != before {
+		t.Errorf("bad files sent %d requests", n-before)
+	}
+}
+
 func TestExampleTeamOnboard(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "team_onboard", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv"))

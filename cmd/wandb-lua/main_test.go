@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"runtime"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/wandb-lua/wandb-lua/luamod"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -125,6 +127,11 @@ func TestHelpAndVersion(t *testing.T) {
 	check(t, runBinary(t, nil, "", "--version"), 0, ptr("wandb-lua 0.1.0\n"))
 }
 
+// TestDefs: "wandb-lua defs" prints the module's LuaLS definitions.
+func TestDefs(t *testing.T) {
+	check(t, runBinary(t, nil, "", "defs"), 0, ptr(luamod.Definitions()))
+}
+
 func TestUsageErrors(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	tests := []struct {
@@ -135,10 +142,13 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no script", nil, nil, "no script: give a script file, - for stdin, or -e 'chunk'"},
 		{"missing script", nil, []string{"--local", "no/such/script.lua"}, "cannot read script no/such/script.lua: no such file or directory"},
-		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "flag provided but not defined: -verbose"},
-		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey(), "-e", "x=1"}, "flag provided but not defined: -api-key"},
-		{"flag without value", nil, []string{"--timeout"}, "flag needs an argument: -timeout"},
-		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, `invalid value "soon" for flag -timeout`},
+		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "wandb-lua: unknown option --verbose\n"},
+		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey(), "-e", "x=1"}, "wandb-lua: unknown option --api-key\n"},
+		{"flag without value", nil, []string{"--timeout"}, "wandb-lua: --timeout needs a value\n"},
+		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, "wandb-lua: --timeout soon: not a duration (e.g. 30s, 10m, 1h30m)\n"},
+		{"duration without a unit", nil, []string{"--timeout", "5", "x.lua"}, "wandb-lua: --timeout 5: a duration needs a unit, e.g. 5s or 5m\n"},
+		{"negative duration", nil, []string{"--timeout=-1s", "x.lua"}, "wandb-lua: --timeout -1s: a duration must not be negative\n"},
+		{"unknown option", nil, []string{"--dryrun", "x.lua"}, "wandb-lua: unknown option --dryrun\n"},
 		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
 		{"local and key file", nil, []string{"--local", "--api-key-file", "k", "-e", "x=1"}, "--local uses the local server's admin key: drop --api-key-file"},
 		{"seed without local", nil, []string{"--seed", "testdata/seed.json", "-e", "x=1"}, "--seed needs --local"},
@@ -147,7 +157,7 @@ func TestUsageErrors(t *testing.T) {
 		{"no key", nil, []string{"-e", "x=1"}, "(machine api.wandb.ai, password <key>); or pass --api-key-file PATH (--local runs against a built-in test server)"},
 		{"bad base url", []string{"WANDB_API_KEY=" + srv.AdminKey()}, []string{"--base-url", "ftp://example.com", "-e", "x=1"}, "must start with http:// or https://"},
 		{"missing key file", nil, []string{"--api-key-file", "no/such/key", "-e", "x=1"}, "--api-key-file: open no/such/key: no such file or directory"},
-		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: flag provided but not defined: -port"},
+		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: unknown option --port"},
 		{"serve extra argument", nil, []string{"serve", "x"}, `serve: unexpected argument "x"`},
 		{"serve bad address", nil, []string{"serve", "--addr", "256.0.0.1:99999"}, "serve: listen tcp"},
 	}
@@ -223,6 +233,35 @@ func TestScriptErrorIsKeyFree(t *testing.T) {
 	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""), "wandb-lua: custom error\n")
 }
 
+// TestScriptErrorOutput: a message raised for the user with error(msg, 0)
+// is printed alone; other failures have a traceback of the script's own
+// frames, without the host's.
+func TestScriptErrorOutput(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	p := writeScript(t, "usage.lua", "if not arg[1] then\n  error('usage: usage.lua FILE', 0)\nend\n")
+	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""))
+	if r := runBinary(t, serverEnv(srv), "", p); r.stderr != "wandb-lua: usage: usage.lua FILE\n" {
+		t.Errorf("stderr = %q, want the message alone", r.stderr)
+	}
+	p = writeScript(t, "items.lua", "require('wandb').parallel({1, 2}, function(i)\n  if i == 2 then error('item two is bad', 0) end\nend)\n")
+	if r := runBinary(t, serverEnv(srv), "", p); r.stderr != "wandb-lua: wandb.parallel: item 2: item two is bad\n" {
+		t.Errorf("stderr = %q, want the message alone", r.stderr)
+	}
+	p = writeScript(t, "runtime.lua", "local t\nprint(t.x)\n")
+	r := runBinary(t, serverEnv(srv), "", p)
+	want := "wandb-lua: " + p + ":2: attempt to index a non-table object(nil) with key 'x'\nstack traceback:\n\t" + p + ":2: in main chunk\n"
+	if r.stderr != want {
+		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+}
+
+// TestOneResultOnSuccess: print(wandb.viewer()) prints the user, not a
+// trailing nil for the absent error.
+func TestOneResultOnSuccess(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	check(t, runBinary(t, serverEnv(srv), "", "-e", "print(require('wandb').viewer())"), 0, ptr("<User "+wandbtest.AdminEmail+">\n"))
+}
+
 func TestArgsShebangStdinAndChunks(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "args.lua", "#!/usr/bin/env wandb-lua\nprint(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)\nprint(arg[-1], arg[-2], arg[-3])\nerror('line 4')\n")
@@ -282,7 +321,7 @@ func TestTimeout(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
 	r := runBinary(t, serverEnv(srv), "", "--timeout", "200ms", "-e", "require('wandb').viewer()")
-	check(t, r, 1, ptr(""), "wandb-lua: the run took longer than --timeout 200ms and was stopped")
+	check(t, r, exitTimeout, ptr(""), "wandb-lua: the run took longer than --timeout 200ms and was stopped")
 }
 
 // waitFor polls cond until it holds; the test's own deadline bounds it.
@@ -350,10 +389,10 @@ func startServe(t testing.TB, args ...string) (url, key string, stop func() int)
 	sc := bufio.NewScanner(stdout)
 	for (url == "" || key == "") && sc.Scan() {
 		line := sc.Text()
-		if v, ok := strings.CutPrefix(line, "WANDB_BASE_URL="); ok {
+		if v, ok := strings.CutPrefix(line, "export WANDB_BASE_URL="); ok {
 			url = v
 		}
-		if v, ok := strings.CutPrefix(line, "WANDB_API_KEY="); ok {
+		if v, ok := strings.CutPrefix(line, "export WANDB_API_KEY="); ok {
 			key = v
 		}
 	}
@@ -410,12 +449,71 @@ func TestServeStateSurvivesRestart(t *testing.T) {
 		t.Error("the state file contains the admin key")
 	}
 
-	url, key2, _ := startServe(t, "--state", state)
+	url, key2, stop := startServe(t, "--state", state)
 	if key2 == key {
 		t.Error("serve printed the old admin key after a restart; the state file cannot hold it")
 	}
 	env = []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}
 	check(t, runBinary(t, env, "", "-e", "print(assert(require('wandb').user('kept@example.com')).email)"), 0, ptr("kept@example.com\n"))
+	stop()
+
+	// Restarting again replaces the key the last restart minted instead
+	// of adding one: the admin has the first run's key and this run's.
+	url, key3, _ := startServe(t, "--state", state)
+	countKeys := "print(#wandb.viewer().api_keys)"
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key3}, "", "-e", countKeys), 0, ptr("2\n"))
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}, "", "-e", countKeys), 0, ptr("2\n"))
+	r := runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}, "", "-e", "assert(wandb.viewer())")
+	check(t, r, 1, ptr(""), "(HTTP 401)")
+}
+
+// TestServeOutput: the banner goes to stderr, and stdout has only lines a
+// shell can source.
+func TestServeOutput(t *testing.T) {
+	c := cmd(t, nil, "serve", "--addr", "127.0.0.1:0")
+	stdout, err := c.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var errb bytes.Buffer
+	c.Stderr = &errb
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	rd := bufio.NewReader(stdout)
+	var out strings.Builder
+	for range 2 {
+		line, err := rd.ReadString('\n')
+		out.WriteString(line)
+		if err != nil {
+			break
+		}
+	}
+	c.Process.Signal(syscall.SIGINT)
+	rest, _ := io.ReadAll(rd)
+	out.Write(rest)
+	c.Wait()
+	re := regexp.MustCompile(`^export WANDB_BASE_URL=http://127\.0\.0\.1:\d+\nexport WANDB_API_KEY=[0-9a-f]{40}\n$`)
+	if !re.MatchString(out.String()) {
+		t.Errorf("stdout = %q, want two export lines", masked(out.String()))
+	}
+	if !strings.HasPrefix(errb.String(), "wandb-lua serve: a W&B-compatible test server on http://127.0.0.1:") {
+		t.Errorf("stderr = %q, want the banner", masked(errb.String()))
+	}
+}
+
+// TestServeKnownKeys: a seed's known secrets let scripts run, from the
+// command line, as a user who is not an admin and as a service account.
+func TestServeKnownKeys(t *testing.T) {
+	bobKey, botKey := strings.Repeat("b", 40), strings.Repeat("5", 40)
+	seed := writeScript(t, "seed.json", `{"users": [{"email": "bob@example.com", "keys": [{"description": "cli", "secret": "`+bobKey+`"}]}],
+		"teams": [{"name": "ml", "service_accounts": [{"description": "ci bot", "secret": "`+botKey+`"}]}]}`)
+	url, _, _ := startServe(t, "--seed", seed)
+	who := "local me = assert(wandb.viewer()) print(me.username, me.admin)"
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + bobKey}, "", "-e", who), 0, ptr("bob\tfalse\n"))
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + botKey}, "", "-e", who), 0, ptr("ml-service\tfalse\n"))
+	r := runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + bobKey}, "", "-e", "assert(wandb.create_user('x@example.com'))")
+	check(t, r, 1, ptr(""), "(HTTP 403)")
 }
 
 // TestLocalIsFreshEachRun checks that --local's server lives and dies

@@ -2,12 +2,15 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -21,11 +24,14 @@ import (
 //
 //	https://wandb.example.com   the test server's URL
 //	admin.key                   a file holding the test server's admin key
-//	new.key, wandb-state.json   files in a temporary directory
+//	new.key, wandb-state.json,  files in a temporary directory
+//	wandb-env.sh
 //
 // and with NETRC pointing at the README's own netrc example (its machine
 // and password substituted the same way). "serve" commands listen on a
 // free loopback port, are used by a script, and are stopped with Ctrl-C.
+// A block that starts serve in the background ("... serve ... &") is run
+// whole by bash, and then a script must work with the environment it set.
 // The other commands must be lines of .ci/run.
 
 // readmeBlocks returns the lines of README.md's fenced blocks whose info
@@ -104,6 +110,8 @@ func TestREADMECommandsRun(t *testing.T) {
 		"admin.key", filepath.Join(dir, "admin.key"),
 		"new.key", filepath.Join(dir, "new.key"),
 		"wandb-state.json", filepath.Join(dir, "wandb-state.json"),
+		"./wandb-env.sh", filepath.Join(dir, "wandb-env.sh"),
+		"wandb-env.sh", filepath.Join(dir, "wandb-env.sh"),
 	)
 	if err := os.WriteFile(filepath.Join(dir, "admin.key"), []byte(srv.AdminKey()+"\n"), 0o600); err != nil {
 		t.Fatal(err)
@@ -126,6 +134,13 @@ func TestREADMECommandsRun(t *testing.T) {
 
 	seen := map[string]bool{}
 	for _, block := range readmeBlocks(t, "sh") {
+		if isServeSession(block) {
+			runServeSession(t, block, replacer)
+			for _, line := range block {
+				seen[strings.TrimSpace(line)] = true
+			}
+			continue
+		}
 		for _, line := range block {
 			line = strings.TrimSpace(line)
 			if line == "" || strings.HasPrefix(line, "#") {
@@ -177,5 +192,41 @@ func TestREADMECommandsRun(t *testing.T) {
 		if !seen[must] {
 			t.Errorf("README.md does not show %q in a ```sh block", must)
 		}
+	}
+}
+
+// isServeSession reports whether block starts serve in the background.
+func isServeSession(block []string) bool {
+	return len(block) > 0 && strings.HasPrefix(block[0], runPrefix+" serve ") && strings.Contains(block[0], " &")
+}
+
+// runServeSession runs block with bash, serve on a free loopback port, and
+// checks that a script then reaches the server as its admin through the
+// environment the block set.
+func runServeSession(t *testing.T, block []string, replacer *strings.Replacer) {
+	t.Helper()
+	script := []string{"set -e"}
+	for i, line := range block {
+		line = replacer.Replace(line)
+		line = strings.Replace(line, runPrefix+" serve ", `"$WANDB_LUA" serve --addr 127.0.0.1:0 `, 1)
+		script = append(script, strings.ReplaceAll(line, runPrefix, `"$WANDB_LUA"`))
+		if i == 0 { // serve, in the background: stopped however the session ends
+			script = append(script, "serve=$!", `trap 'kill $serve; wait $serve' EXIT`)
+		}
+	}
+	script = append(script, `"$WANDB_LUA" -e 'print(assert(wandb.viewer()).email)'`)
+	// The deadline only bounds a session that would otherwise hang (serve
+	// failing to start leaves the block's wait loop waiting).
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := exec.CommandContext(ctx, "bash", "-c", strings.Join(script, "\n"))
+	c.WaitDelay = time.Second
+	c.Dir = repoRoot
+	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WANDB_LUA=" + binary}
+	var stderr strings.Builder
+	c.Stderr = &stderr
+	out, err := c.Output()
+	if err != nil || string(out) != wandbtest.AdminEmail+"\n" {
+		t.Errorf("the README's serve session (%v) printed:\n%s\nstderr:\n%s", err, masked(string(out)), masked(stderr.String()))
 	}
 }

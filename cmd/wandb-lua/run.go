@@ -22,16 +22,19 @@ import (
 // Exit codes.
 const (
 	exitOK          = 0
-	exitError       = 1 // the script raised an error
-	exitUsage       = 2 // usage or configuration error
-	exitInterrupted = 130
+	exitError       = 1   // the script raised an error
+	exitUsage       = 2   // usage or configuration error
+	exitTimeout     = 124 // the run took longer than --timeout (as timeout(1) exits)
+	exitInterrupted = 130 // Ctrl-C; SIGTERM gives 143
 )
 
-// stdio is where the program reads and writes. Lua's print and io library
-// use the process's own stdout, which is what out is outside tests.
+// stdio is where the program reads and writes, and the signals it gets.
+// Lua's print and io library use the process's own stdout, which is what
+// out is outside tests.
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
+	signals  <-chan os.Signal // Ctrl-C and SIGTERM; nil for none
 }
 
 // usageError is a mistake in the command line or the configuration: the
@@ -46,22 +49,23 @@ func usagef(format string, args ...any) error {
 
 // options are the parsed command line of a script run.
 type options struct {
-	chunks     []string // -e, in order
-	baseURL    string
-	keyFile    string
-	local      bool
-	seed       string
-	latency    time.Duration
-	timeout    time.Duration
-	dryRun     bool
-	readOnly   bool
-	audit      string // --audit FILE
-	quiet      bool
-	version    bool
-	help       bool
-	script     string   // "" with only -e; "-" for stdin
-	scriptArgs []string // after the script
-	before     []string // the arguments before the script, for arg[-n]
+	chunks      []string // -e, in order
+	baseURL     string
+	keyFile     string
+	local       bool
+	seed        string
+	latency     time.Duration
+	timeout     time.Duration
+	dryRun      bool
+	readOnly    bool
+	audit       string // --audit FILE
+	quiet       bool
+	interactive bool // -i, or no script on a terminal
+	version     bool
+	help        bool
+	script      string   // "" with only -e; "-" for stdin
+	scriptArgs  []string // after the script
+	before      []string // the arguments before the script, for arg[-n]
 }
 
 // chunkFlag collects repeated -e options.
@@ -80,18 +84,19 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.keyFile, "api-key-file", "", "")
 	fs.BoolVar(&o.local, "local", false, "")
 	fs.StringVar(&o.seed, "seed", "", "")
-	fs.DurationVar(&o.latency, "latency", 0, "")
-	fs.DurationVar(&o.timeout, "timeout", 0, "")
+	fs.Var(durationFlag{&o.latency}, "latency", "")
+	fs.Var(durationFlag{&o.timeout}, "timeout", "")
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.readOnly, "read-only", false, "")
 	fs.StringVar(&o.audit, "audit", "", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.interactive, "i", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
 	fs.BoolVar(&o.help, "h", false, "")
 	if err := fs.Parse(args); err != nil {
-		return nil, usagef("%v", err)
+		return nil, flagError(err)
 	}
 	if o.help || o.version {
 		return o, nil
@@ -102,8 +107,6 @@ func parseArgs(args []string) (*options, error) {
 		o.script, o.scriptArgs = rest[0], rest[1:]
 	}
 	switch {
-	case o.script == "" && len(o.chunks) == 0:
-		return nil, usagef("no script: give a script file, - for stdin, or -e 'chunk'")
 	case o.local && o.baseURL != "":
 		return nil, usagef("--local runs its own server: drop --base-url")
 	case o.local && o.keyFile != "":
@@ -112,8 +115,6 @@ func parseArgs(args []string) (*options, error) {
 		return nil, usagef("--seed needs --local (or use: wandb-lua serve --seed FILE)")
 	case !o.local && o.latency != 0:
 		return nil, usagef("--latency needs --local (or use: wandb-lua serve --latency D)")
-	case o.timeout < 0:
-		return nil, usagef("--timeout must not be negative")
 	case o.dryRun && o.readOnly:
 		return nil, usagef("--dry-run and --read-only: choose one (a dry run sends no change already)")
 	}
@@ -123,7 +124,24 @@ func parseArgs(args []string) (*options, error) {
 // run runs the program with the command-line arguments args (without the
 // program name) and returns the exit code.
 func run(ctx context.Context, args []string, std stdio) int {
+	sigs := watchSignals(std.signals)
+	defer sigs.close()
+	code := runWith(ctx, args, std, sigs)
+	if s := sigs.received(); s != nil && code != exitOK {
+		code = exitCodeFor(s)
+	}
+	return code
+}
+
+// runWith is run with the signals watched by sigs.
+func runWith(ctx context.Context, args []string, std stdio, sigs *signalWatch) int {
+	if len(args) == 1 && args[0] == "defs" {
+		fmt.Fprint(std.out, luamod.Definitions())
+		return exitOK
+	}
 	if len(args) > 0 && args[0] == "serve" {
+		ctx, cancel := sigs.cancelRun(ctx)
+		defer cancel()
 		return report(std, serve(ctx, args[1:], std))
 	}
 	o, err := parseArgs(args)
@@ -137,8 +155,19 @@ func run(ctx context.Context, args []string, std stdio) int {
 	case o.version:
 		fmt.Fprintf(std.out, "wandb-lua %s\n", wandb.Version)
 		return exitOK
+	case o.script == "" && len(o.chunks) == 0 && !o.interactive:
+		if !isTerminal(std.in) {
+			return report(std, usagef("no script: give a script file, - for stdin, or -e 'chunk' (on a terminal, no script starts a prompt)"))
+		}
+		o.interactive = true
 	}
-	return report(std, runScript(ctx, o, std))
+	return report(std, runScript(ctx, o, std, sigs))
+}
+
+// isTerminal reports whether f is a terminal.
+func isTerminal(f any) bool {
+	file, ok := f.(*os.File)
+	return ok && term.IsTerminal(int(file.Fd()))
 }
 
 // report prints err, if any, and returns the exit code for it.
@@ -146,6 +175,7 @@ func report(std stdio, err error) int {
 	var ue *usageError
 	var se *scriptError
 	var ie *interruptedError
+	var te *timeoutError
 	switch {
 	case err == nil:
 		return exitOK
@@ -155,6 +185,9 @@ func report(std stdio, err error) int {
 	case errors.As(err, &ie):
 		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", ie.summary)
 		return exitInterrupted
+	case errors.As(err, &te):
+		fmt.Fprintf(std.err, "wandb-lua: the run took longer than --timeout %v and was stopped\nwandb-lua: %s\n", te.timeout, te.summary)
+		return exitTimeout
 	case errors.As(err, &se):
 		fmt.Fprintf(std.err, "wandb-lua: %s\n", se.msg)
 		return exitError
@@ -175,6 +208,15 @@ type interruptedError struct{ summary string }
 
 func (e *interruptedError) Error() string { return "interrupted" }
 
+// timeoutError is a run stopped by --timeout; summary says what it
+// changed.
+type timeoutError struct {
+	timeout time.Duration
+	summary string
+}
+
+func (e *timeoutError) Error() string { return "timed out" }
+
 // changeSummary sums up the changes counted: "changes so far: 20 ok,
 // 1 failed, 1 unknown", or that there were none.
 func changeSummary(changes *wandb.AuditLog) string {
@@ -192,8 +234,8 @@ func changeSummary(changes *wandb.AuditLog) string {
 }
 
 // runScript sets up the client and the Lua state and runs the -e chunks
-// and the script.
-func runScript(ctx context.Context, o *options, std stdio) error {
+// and the script, and then the prompt if asked for. sigs stops them.
+func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) error {
 	// Read and compile everything first: a missing file or a syntax error
 	// is reported before any request is sent.
 	type chunk struct {
@@ -230,18 +272,20 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 	}
 	defer closeServer()
 
-	if o.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, o.timeout)
-		defer cancel()
-	}
 	var progress io.Writer
-	if f, ok := std.err.(*os.File); ok && !o.quiet && term.IsTerminal(int(f.Fd())) {
-		progress = f
+	if !o.quiet && isTerminal(std.err) {
+		progress = std.err
 	}
 	L := newState(client, progress)
 	defer L.Close()
 	L.SetGlobal("arg", argTable(L, o))
+	base := ctx // the prompt's statements each have their own
+	ctx, cancel := sigs.cancelRun(ctx)
+	defer cancel()
+	if o.timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, o.timeout)
+		defer cancel()
+	}
 
 	fns := make([]*lua.LFunction, len(chunks))
 	for i, c := range chunks {
@@ -266,6 +310,12 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 			return runError(ctx, o, L, err, changes)
 		}
 	}
+	if o.interactive {
+		L.RemoveContext()
+		if err := prompt(base, L, o, std, sigs, client); err != nil {
+			return err
+		}
+	}
 	if err := changes.Err(); err != nil {
 		return &scriptError{msg: fmt.Sprintf("--audit %s: a record could not be written: %v", o.audit, err)}
 	}
@@ -273,7 +323,7 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 }
 
 // newState returns a Lua state with the standard libraries and the wandb
-// module loaded, so that require("wandb") returns it and assert passes
+// module loaded, as the global wandb, so that require("wandb") returns it and assert passes
 // error values through from the first line of a script on, even in
 // assert(require("wandb").viewer()). A small initial registry and an
 // auto-growing call stack keep each thread of wandb.parallel cheap.
@@ -281,9 +331,12 @@ func runScript(ctx context.Context, o *options, std stdio) error {
 func newState(c *wandb.Client, progress io.Writer) *lua.LState {
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
 	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: progress}))
-	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 0, Protect: true}, lua.LString("wandb")); err != nil {
+	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
 	}
+	// As lua -l would: -e chunks and the prompt use it without require.
+	L.SetGlobal("wandb", L.Get(-1))
+	L.Pop(1)
 	return L
 }
 
@@ -294,17 +347,22 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error, changes
 	case errors.Is(ctx.Err(), context.Canceled):
 		return &interruptedError{summary: changeSummary(changes)}
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &scriptError{msg: fmt.Sprintf("the run took longer than --timeout %v and was stopped\nwandb-lua: %s", o.timeout, changeSummary(changes))}
+		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
 	}
+	return &scriptError{msg: scriptMessage(L, err)}
+}
+
+// scriptMessage is the message of a script's failure, err from L.PCall:
+// the raised value as tostring shows it, then its traceback, if any.
+func scriptMessage(L *lua.LState, err error) string {
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {
-		return &scriptError{msg: err.Error()}
+		return err.Error()
 	}
-	msg := se.Value
-	if se.Traceback != "" {
-		msg += "\n" + se.Traceback
+	if se.Traceback == "" {
+		return se.Value
 	}
-	return &scriptError{msg: msg}
+	return se.Value + "\n" + se.Traceback
 }
 
 // readScript reads the script at path ("-" for stdin) and blanks a first

@@ -110,8 +110,8 @@ func TestDryRunPlanLines(t *testing.T) {
 	if diff := cmp.Diff(sorted(wantLines), sorted(got)); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", diff)
 	}
-	// A dry run simulates success: even existing users are "created".
-	if !strings.Contains(r.stdout, "6 created, 0 already existed, 0 failed") {
+	// A dry run simulates success: even existing users are "planned".
+	if !strings.Contains(r.stdout, "6 planned, 0 already existed, 0 duplicate(s) in the file, 0 failed") {
 		t.Errorf("stdout:\n%s", r.stdout)
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--dry-run", "--read-only", "-e", "return"), 2, ptr(""), "--dry-run and --read-only: choose one")
@@ -233,9 +233,9 @@ func TestInterruptSummary(t *testing.T) {
 	srv2 := wandbtest.Start(t)
 	srv2.FailNext("CreateUserFromAdmin", wandbtest.Fault{}, wandbtest.Fault{Delay: time.Hour})
 	r := runBinary(t, serverEnv(srv2), "", "--timeout", "300ms", "-e", `local w = require("wandb") assert(w.create_user("a@example.com")) w.create_user("b@example.com")`)
-	check(t, r, 1, ptr(""), "wandb-lua: the run took longer than --timeout 300ms and was stopped\nwandb-lua: changes so far: 1 ok, 1 unknown\n")
+	check(t, r, exitTimeout, ptr(""), "wandb-lua: the run took longer than --timeout 300ms and was stopped\nwandb-lua: changes so far: 1 ok, 1 unknown\n")
 	r = runBinary(t, serverEnv(srv2), "", "--timeout", "200ms", "-e", `local w = require("wandb") w.viewer() while true do end`)
-	check(t, r, 1, ptr(""), "wandb-lua: no changes were made")
+	check(t, r, exitTimeout, ptr(""), "wandb-lua: no changes were made")
 }
 
 // runOnTerminal runs the binary with stderr on a pseudo-terminal and

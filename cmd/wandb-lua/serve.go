@@ -8,10 +8,15 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
+
+// serveKeyDescription describes the admin keys serve mints after a
+// restart.
+const serveKeyDescription = "wandb-lua serve"
 
 // defaultServeAddr is where serve listens without --addr: loopback only,
 // so a test server with a printed admin key is not reachable from other
@@ -26,11 +31,12 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	addr := fs.String("addr", defaultServeAddr, "")
 	seedFile := fs.String("seed", "", "")
 	stateFile := fs.String("state", "", "")
-	latency := fs.Duration("latency", 0, "")
+	var latency time.Duration
+	fs.Var(durationFlag{&latency}, "latency", "")
 	help := fs.Bool("help", false, "")
 	fs.BoolVar(help, "h", false, "")
 	if err := fs.Parse(args); err != nil {
-		return usagef("serve: %v", err)
+		return usagef("serve: %v", flagError(err))
 	}
 	if *help {
 		fmt.Fprint(std.out, usage)
@@ -38,9 +44,6 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	}
 	if fs.NArg() > 0 {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
-	}
-	if *latency < 0 {
-		return usagef("serve: --latency must not be negative")
 	}
 
 	var opts []wandbtest.Option
@@ -54,8 +57,8 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	if *stateFile != "" {
 		opts = append(opts, wandbtest.WithStateFile(*stateFile))
 	}
-	if *latency > 0 {
-		opts = append(opts, wandbtest.WithLatency(*latency))
+	if latency > 0 {
+		opts = append(opts, wandbtest.WithLatency(latency))
 	}
 	h, err := wandbtest.NewHandler(opts...)
 	if err != nil {
@@ -64,8 +67,13 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	key := h.AdminKey()
 	if key == "" {
 		// Restored from --state, which keeps only hashes of secrets: mint
-		// a fresh admin key for this run.
-		if key, err = h.AddAPIKey(wandbtest.AdminEmail, "wandb-lua serve"); err != nil {
+		// an admin key for this run, in place of the one the last run
+		// minted (whose secret is gone with it), so restarts do not pile
+		// keys up. A key that stays the same: a seed's known secret.
+		if _, err := h.RevokeAPIKeys(wandbtest.AdminEmail, serveKeyDescription); err != nil {
+			return fmt.Errorf("serve: %w", err)
+		}
+		if key, err = h.AddAPIKey(wandbtest.AdminEmail, serveKeyDescription); err != nil {
 			return fmt.Errorf("serve: %w", err)
 		}
 	}
@@ -77,9 +85,10 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	if !isLoopback(srv.ln.Addr()) {
 		fmt.Fprintf(std.err, "wandb-lua serve: warning: listening on %s, reachable from other machines, without TLS\n", srv.ln.Addr())
 	}
-	fmt.Fprintf(std.out, "wandb-lua serve: a W&B-compatible test server; Ctrl-C stops it\n")
-	fmt.Fprintf(std.out, "WANDB_BASE_URL=%s\n", srv.url)
-	fmt.Fprintf(std.out, "WANDB_API_KEY=%s\n", key)
+	// The banner on stderr; on stdout only lines a shell can source.
+	fmt.Fprintf(std.err, "wandb-lua serve: a W&B-compatible test server on %s; Ctrl-C stops it\n", srv.url)
+	fmt.Fprintf(std.out, "export WANDB_BASE_URL=%s\n", shellQuote(srv.url))
+	fmt.Fprintf(std.out, "export WANDB_API_KEY=%s\n", shellQuote(key))
 
 	select {
 	case <-ctx.Done():
@@ -127,4 +136,13 @@ func (s *server) close() {
 func isLoopback(a net.Addr) bool {
 	tcp, ok := a.(*net.TCPAddr)
 	return ok && tcp.IP.IsLoopback()
+}
+
+// shellQuote returns s as a POSIX shell word: as it is when it has only
+// characters no shell treats specially, else in single quotes.
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789:/._-@+=,") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }

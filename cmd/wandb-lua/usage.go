@@ -7,10 +7,13 @@ const usage = `wandb-lua runs Lua scripts that manage W&B users and API keys.
 Usage:
   wandb-lua [options] script.lua [args...]   run a script (- reads it from stdin)
   wandb-lua [options] -e 'chunk'             run a string of Lua
+  wandb-lua [options]                        an interactive prompt (on a terminal)
   wandb-lua serve [serve options]            run a W&B-compatible test server
+  wandb-lua defs                             print the module's definitions for editors (LuaLS)
 
 Options:
   -e chunk             run chunk before the script (may be repeated)
+  -i                   after the script and chunks, start the prompt
   --base-url URL       the W&B server (default: $WANDB_BASE_URL, else https://api.wandb.ai)
   --api-key-file PATH  read the API key from PATH (default: $WANDB_API_KEY, else netrc)
   --local              run against an in-process test server, as its admin
@@ -33,12 +36,13 @@ Serve options:
 
 A key is never taken on the command line. Scripts find their arguments in
 the global table arg (arg[0] is the script) and load the module with
-require("wandb").
+require("wandb"); -e chunks and the prompt find it as the global wandb.
 
 Example:
   wandb-lua --local scripts/examples/quickstart.lua
   wandb-lua --local --seed testdata/seed.json scripts/examples/key_audit.lua example.com
 
 Exit status: 0 success, 1 the script raised an error, 2 usage or
-configuration error, 130 interrupted (Ctrl-C).
+configuration error, 124 stopped by --timeout, 130 interrupted (Ctrl-C),
+143 terminated (SIGTERM).
 `

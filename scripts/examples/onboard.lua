@@ -1,8 +1,14 @@
 #!/usr/bin/env wandb-lua
 -- Onboarding: create the users listed in a CSV file, skipping those that
 -- already exist, and print a summary. Needs an admin key. The file has a
--- header line with an "email" column and, optionally, an "admin" column
--- (true/yes/1 for an instance admin); see testdata/users.csv.
+-- header with an "email" column and, optionally, an "admin" column: true,
+-- yes or 1 for an instance admin; false, no, 0 or empty for a user (see
+-- testdata/users.csv). Files saved by Excel or Google Sheets read as they
+-- are (a byte-order mark, quoted fields, CRLF).
+-- The whole file is checked before anything is created: a row without an
+-- email or with an unclear admin value stops the script, naming its line.
+-- A user listed twice is created once; the repeat is reported as a
+-- duplicate.
 -- Up to CONCURRENCY users (default 8) are created at once with wandb.parallel.
 --
 --   wandb-lua scripts/examples/onboard.lua FILE.csv [--concurrency N]
@@ -17,64 +23,72 @@ if not path or not concurrency then
   error("usage: onboard.lua FILE.csv [--concurrency N]", 0)
 end
 
--- read_csv returns the rows of a simple CSV file (no quoted fields) as
--- tables keyed by the header's column names.
-local function read_csv(file)
-  local f = assert(io.open(file, "r"))
-  local header, rows, n = nil, {}, 0
-  for line in f:lines() do
-    n = n + 1
-    line = line:gsub("\r$", "")
-    if line:match("%S") and not line:match("^%s*#") then
-      local fields = {}
-      for field in (line .. ","):gmatch("([^,]*),") do
-        fields[#fields + 1] = field:match("^%s*(.-)%s*$")
-      end
-      if line:find('"', 1, true) then
-        error(string.format("%s:%d: quoted fields are not supported", file, n), 0)
-      end
-      if not header then
-        header = fields
-      else
-        local row = { line = n }
-        for i, name in ipairs(header) do row[name] = fields[i] or "" end
-        rows[#rows + 1] = row
-      end
-    end
-  end
-  f:close()
-  if not header or not header[1] then
-    error(file .. ": no header line", 0)
-  end
-  return rows
+local rows, columns, lines = wandb.csv.read(path, { required = { "email" } })
+if not rows then
+  error(columns, 0) -- the message: file, line and what is wrong
 end
 
-local truthy = { ["true"] = true, yes = true, ["1"] = true }
+local function trim(s)
+  return (s or ""):match("^%s*(.-)%s*$")
+end
+local admin_words = {
+  ["true"] = true, yes = true, ["1"] = true,
+  ["false"] = false, no = false, ["0"] = false, [""] = false,
+}
 
-local rows = read_csv(path)
+-- Check every row, and find the repeats, before changing anything.
+local report = {}   -- per row, in the order of the file
+local todo = {}     -- the users to create, each once
+local first = {}    -- email (lower case) -> the row that lists it first
+local problems = {}
+for i, row in ipairs(rows) do
+  local where = path .. ":" .. lines[i] .. ": "
+  local email = trim(row.email)
+  local admin = admin_words[trim(row.admin):lower()]
+  if email == "" then
+    problems[#problems + 1] = where .. "no email"
+  elseif admin == nil then
+    problems[#problems + 1] = where .. string.format("admin must be true or false (yes/no, 1/0 or empty), not %q", row.admin)
+  elseif first[email:lower()] then
+    local f = first[email:lower()]
+    if f.admin ~= admin then
+      problems[#problems + 1] = where .. string.format("%s is on line %d too, with admin=%s", email, f.line, tostring(f.admin))
+    end
+    report[i] = { email = email, status = "duplicate", detail = "first on line " .. f.line }
+  else
+    first[email:lower()] = { line = lines[i], admin = admin }
+    todo[#todo + 1] = { email = email, admin = admin, row = i }
+  end
+end
+if #problems > 0 then
+  error(table.concat(problems, "\n") .. "\nnothing was created", 0)
+end
 
 -- Each call runs on its own thread; while one waits for the server,
--- the others go on. The results come back in the order of rows.
-local results = wandb.parallel(rows, function(row)
-  if not row.email or row.email == "" then
-    return { email = "(line " .. row.line .. ")", status = "failed", detail = "no email" }
-  end
-  local admin = truthy[(row.admin or ""):lower()] or false
-  local u, err = wandb.create_user(row.email, admin)
+-- the others go on. The results come back in the order of todo.
+local created = wandb.dry_run and "planned" or "created"
+local results = wandb.parallel(todo, function(t)
+  local u, err = wandb.create_user(t.email, t.admin)
   if u then
-    return { email = row.email, status = "created", detail = admin and "admin" or nil }
+    return { status = created, detail = t.admin and "admin" or nil }
   elseif err.code == "conflict" then
-    return { email = row.email, status = "exists" }
+    return { status = "exists" }
   end
-  return { email = row.email, status = "failed", detail = tostring(err) }
+  return { status = "failed", detail = tostring(err) }
 end, { concurrency = concurrency })
-
-local count = { created = 0, exists = 0, failed = 0 }
-for _, r in ipairs(results) do
-  count[r.status] = count[r.status] + 1
-  print(string.format("%-8s %s%s", r.status, r.email, r.detail and " (" .. r.detail .. ")" or ""))
+for j, t in ipairs(todo) do
+  results[j].email = t.email
+  report[t.row] = results[j]
 end
-print(string.format("%d created, %d already existed, %d failed", count.created, count.exists, count.failed))
+
+local count = { [created] = 0, exists = 0, duplicate = 0, failed = 0 }
+for i = 1, #rows do
+  local r = report[i]
+  count[r.status] = count[r.status] + 1
+  print(string.format("%-9s %s%s", r.status, r.email, r.detail and " (" .. r.detail .. ")" or ""))
+end
+print(string.format("%d %s, %d already existed, %d duplicate(s) in the file, %d failed",
+  count[created], created, count.exists, count.duplicate, count.failed))
 if count.failed > 0 then
   error(string.format("%d user(s) could not be created", count.failed), 0)
 end

@@ -17,48 +17,26 @@ if not path or not concurrency then
   error("usage: team_onboard.lua FILE.csv [--concurrency N]", 0)
 end
 
--- read_rows returns the rows of a simple CSV file (no quoted fields) as
--- tables keyed by the header's column names, each with its line number.
-local function read_rows(file)
-  local f = assert(io.open(file, "r"))
-  local header, rows, n = nil, {}, 0
-  for line in f:lines() do
-    n = n + 1
-    line = line:gsub("\r$", "")
-    if line:find('"', 1, true) then
-      error(string.format("%s:%d: quoted fields are not supported", file, n), 0)
-    end
-    if line:match("%S") then
-      local fields = {}
-      for field in (line .. ","):gmatch("([^,]*),") do
-        fields[#fields + 1] = field:match("^%s*(.-)%s*$")
-      end
-      if not header then
-        header = fields
-      else
-        local row = { line = n }
-        for i, name in ipairs(header) do row[name] = fields[i] or "" end
-        rows[#rows + 1] = row
-      end
-    end
-  end
-  f:close()
-  return rows
-end
-
 -- Check every row before changing anything.
-local rows = read_rows(path)
+local rows, columns, lines = wandb.csv.read(path, { required = { "email", "team" } })
+if not rows then
+  error(columns, 0) -- the message: file, line and what is wrong
+end
+local function trim(s)
+  return (s or ""):match("^%s*(.-)%s*$")
+end
 local roles = { admin = true, member = false, [""] = false }
 local emails, teams, seen = {}, {}, {}
-for _, row in ipairs(rows) do
-  local where = path .. ":" .. row.line .. ": "
-  if (row.email or "") == "" or (row.team or "") == "" then
+for i, row in ipairs(rows) do
+  local where = path .. ":" .. lines[i] .. ": "
+  row.email, row.team, row.role = trim(row.email), trim(row.team), trim(row.role)
+  if row.email == "" or row.team == "" then
     error(where .. "each row needs an email and a team", 0)
   end
-  if roles[row.role or ""] == nil then
+  if roles[row.role] == nil then
     error(where .. "role must be admin, member or empty, not " .. string.format("%q", row.role), 0)
   end
-  row.admin = roles[row.role or ""]
+  row.admin = roles[row.role]
   if not seen["user " .. row.email:lower()] then
     seen["user " .. row.email:lower()] = true
     emails[#emails + 1] = row.email

@@ -1,7 +1,9 @@
 package wandbtest
 
 import (
+	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -41,13 +43,30 @@ func (h *Handler) addSeedUser(su SeedUser) (UserInfo, error) {
 			return UserInfo{}, fmt.Errorf("user %s: empty team name", su.Email)
 		}
 	}
+	secrets := map[string]bool{}
+	for _, k := range su.Keys {
+		if k.Secret == "" {
+			continue
+		}
+		if err := s.checkKnownSecret(k.Secret); err != nil || secrets[k.Secret] {
+			if err == nil {
+				err = errors.New("two keys have the same secret")
+			}
+			return UserInfo{}, fmt.Errorf("user %s: %w", su.Email, err)
+		}
+		secrets[k.Secret] = true
+	}
 	u, err := s.insertUser(su.Email, su.Username, su.Name, su.Admin)
 	if err != nil {
 		return UserInfo{}, err
 	}
 	for _, k := range su.Keys {
 		desc := k.Description
-		s.addKey(u, &desc)
+		if k.Secret == "" {
+			s.addKey(u, &desc)
+		} else {
+			s.addKeyWithSecret(u, &desc, k.Secret) // checked above
+		}
 	}
 	for _, t := range su.Teams {
 		if err := s.joinTeam(t, u); err != nil {
@@ -84,6 +103,14 @@ func (h *Handler) applySeed(sd Seed) error {
 				s.addMember(t, u, true)
 			}
 		}
+		for _, sa := range st.ServiceAccounts {
+			if strings.TrimSpace(sa.Description) == "" {
+				return fmt.Errorf("team %s: a service account has no description", st.Name)
+			}
+			if _, err := s.addServiceAccount(t, sa.Description, sa.Secret); err != nil {
+				return fmt.Errorf("team %s: service account %q: %w", st.Name, sa.Description, err)
+			}
+		}
 		for _, email := range st.Invites {
 			if _, err := splitEmail(email); err != nil {
 				return fmt.Errorf("team %s: %w", st.Name, err)
@@ -110,6 +137,28 @@ func (h *Handler) AddAPIKey(email, description string) (secret string, err error
 		return "", fmt.Errorf("wandbtest: add api key: %w", err)
 	}
 	return secret, h.persist()
+}
+
+// RevokeAPIKeys deletes the keys with the given description of the user
+// with the given email and returns how many there were.
+func (h *Handler) RevokeAPIKeys(email, description string) (int, error) {
+	s := h.store
+	s.mu.Lock()
+	u, err := s.userByEmail(email)
+	n := 0
+	if err == nil {
+		for _, k := range slices.Clone(u.keys) {
+			if k.description != nil && *k.description == description {
+				s.deleteKey(k)
+				n++
+			}
+		}
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return 0, fmt.Errorf("wandbtest: revoke api keys: %w", err)
+	}
+	return n, h.persist()
 }
 
 // AddTeam creates the team if it does not exist and adds the users with the

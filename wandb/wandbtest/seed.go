@@ -12,7 +12,8 @@ import (
 //
 //	{"users": [{"email": "alice@example.com", "teams": ["ml"],
 //	            "keys": [{"description": "laptop"}]}],
-//	 "teams": [{"name": "ml", "admins": ["alice@example.com"]}]}
+//	 "teams": [{"name": "ml", "admins": ["alice@example.com"],
+//	            "service_accounts": [{"description": "ci"}]}]}
 //
 // Users are added first, then teams.
 type Seed struct {
@@ -25,6 +26,16 @@ type SeedTeam struct {
 	Name    string   `json:"name"`
 	Admins  []string `json:"admins,omitempty"`  // emails of users to make team admins (members if they were not)
 	Invites []string `json:"invites,omitempty"` // emails to invite (pending), of users or not
+	// ServiceAccounts are service accounts to create in the team.
+	ServiceAccounts []SeedServiceAccount `json:"service_accounts,omitempty"`
+}
+
+// SeedServiceAccount is a service account to create in a seeded team: a
+// user with a username derived from the team's name and one API key,
+// minted or with the given Secret (see SeedKey.Secret).
+type SeedServiceAccount struct {
+	Description string `json:"description"`
+	Secret      string `json:"secret,omitempty"`
 }
 
 // SeedUser is a user to add. Only Email is required: Username defaults to one
@@ -38,11 +49,18 @@ type SeedUser struct {
 	Teams    []string  `json:"teams,omitempty"` // created when missing
 }
 
-// SeedKey is an API key to mint for a seeded user. Its secret is minted by the
-// handler and never stored, so seed files hold no usable key; a test that needs
-// a user's secret calls Handler.AddAPIKey.
+// SeedKey is an API key for a seeded user. Without Secret the handler mints
+// the secret and keeps only its hash, so the seed holds no usable key (a Go
+// test that needs the secret calls Handler.AddAPIKey). With Secret the key
+// has that secret, known to whoever has the seed file: for trying scripts
+// that run as a user who is not the admin, or as a service account, from
+// the command line (wandb-lua serve --seed), and for a key that stays the
+// same across restarts. Such keys are for test servers only.
 type SeedKey struct {
 	Description string `json:"description"`
+	// Secret is the key itself: 40 or more letters, digits, "_" or "-",
+	// after an optional prefix such as "local-". Keys must not share one.
+	Secret string `json:"secret,omitempty"`
 }
 
 // LoadSeed reads a Seed from a JSON file. Unknown fields are an error, so a

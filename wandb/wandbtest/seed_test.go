@@ -197,3 +197,84 @@ func TestHelperErrors(t *testing.T) {
 		t.Errorf("UserByEmail differs from AddUser's result")
 	}
 }
+
+// TestSeedKnownSecrets: a seed can give a user's key, and a service
+// account's, a secret of its own choosing, which then authenticates as
+// them; a secret that no client would accept, or one used twice, is an
+// error naming the user or team.
+func TestSeedKnownSecrets(t *testing.T) {
+	bobKey := "local-" + strings.Repeat("b0b", 14)
+	ciKey := strings.Repeat("c1", 20)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{{Email: "bob@example.com", Keys: []wandbtest.SeedKey{{Description: "cli", Secret: bobKey}, {Description: "minted"}}}},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "ci bot", Secret: ciKey}, {Description: "other bot"}}}},
+	}))
+	viewer := func(key string) string {
+		t.Helper()
+		r := post(t, srv, call{key: key, query: `{ viewer { username email } }`})
+		if len(r.Errors) > 0 {
+			t.Fatalf("viewer: %+v", r.Errors)
+		}
+		return string(r.Data)
+	}
+	if got := viewer(bobKey); !strings.Contains(got, `"email":"bob@example.com"`) {
+		t.Errorf("bob's known key is the viewer %s", got)
+	}
+	if got := viewer(ciKey); !strings.Contains(got, `"username":"ml-service"`) {
+		t.Errorf("the service account's known key is the viewer %s", got)
+	}
+	bob, _ := srv.UserByEmail("bob@example.com")
+	if len(bob.Keys) != 2 || bob.Keys[0].Name != bobKey[:len(bobKey)-20] {
+		t.Errorf("bob's keys = %+v", bob.Keys)
+	}
+	info, _ := srv.Team("ml")
+	if len(info.Members) != 2 {
+		t.Errorf("ml's members = %+v, want the two service accounts", info.Members)
+	}
+
+	for _, tc := range []struct {
+		name string
+		seed wandbtest.Seed
+		want string
+	}{
+		{"short", wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "x@example.com", Keys: []wandbtest.SeedKey{{Secret: "short"}}}}},
+			"user x@example.com: a key's secret must be 40 or more"},
+		{"spaces", wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "x@example.com", Keys: []wandbtest.SeedKey{{Secret: strings.Repeat("a b", 20)}}}}},
+			"user x@example.com: a key's secret must be 40 or more"},
+		{"twice for a user", wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "x@example.com", Keys: []wandbtest.SeedKey{{Secret: bobKey}, {Secret: bobKey}}}}},
+			"user x@example.com: two keys have the same secret"},
+		{"twice across users", wandbtest.Seed{Users: []wandbtest.SeedUser{
+			{Email: "x@example.com", Keys: []wandbtest.SeedKey{{Secret: bobKey}}},
+			{Email: "y@example.com", Keys: []wandbtest.SeedKey{{Secret: bobKey}}}}},
+			"user y@example.com: two keys have the same secret"},
+		{"service account", wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "bot", Secret: "x"}}}}},
+			`team ml: service account "bot": a key's secret must be 40 or more`},
+		{"service account without description", wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml", ServiceAccounts: []wandbtest.SeedServiceAccount{{}}}}},
+			"team ml: a service account has no description"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := wandbtest.NewHandler(wandbtest.WithSeed(tc.seed))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("NewHandler: %v, want an error containing %q", err, tc.want)
+			}
+			if err != nil && (strings.Contains(err.Error(), bobKey) || strings.Contains(err.Error(), strings.Repeat("a b", 20))) {
+				t.Error("the error shows the secret")
+			}
+		})
+	}
+}
+
+func TestRevokeAPIKeys(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(exampleSeed))
+	n, err := srv.RevokeAPIKeys("alice@example.com", "laptop")
+	if err != nil || n != 1 {
+		t.Fatalf("RevokeAPIKeys = %d, %v; want 1", n, err)
+	}
+	alice, _ := srv.UserByEmail("alice@example.com")
+	if len(alice.Keys) != 1 || alice.Keys[0].Description != "ci runner" {
+		t.Errorf("alice's keys = %+v, want only the ci runner's", alice.Keys)
+	}
+	if _, err := srv.RevokeAPIKeys("nobody@example.com", "laptop"); err == nil {
+		t.Error("RevokeAPIKeys for a user that does not exist did not fail")
+	}
+}

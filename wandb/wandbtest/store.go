@@ -226,6 +226,28 @@ func (s *store) userByEmail(email string) (*user, error) {
 // addKey mints a key for u and returns it with its secret.
 func (s *store) addKey(u *user, description *string) (*apiKey, string) {
 	secret := newSecret()
+	return s.addKeyWithSecret(u, description, secret), secret
+}
+
+// knownSecret is what a seed's known secret must look like: what the W&B
+// client accepts (40 or more letters, digits, "_" or "-", after an
+// optional prefix such as "local-").
+var knownSecret = regexp.MustCompile(`^([\w]+-)?[\w-]{40,}$`)
+
+// checkKnownSecret checks a secret a seed gives (see SeedKey.Secret).
+func (s *store) checkKnownSecret(secret string) error {
+	switch {
+	case !knownSecret.MatchString(secret):
+		return errors.New("a key's secret must be 40 or more letters, digits, _ or - (after an optional prefix such as local-)")
+	case s.keyByHash[hashSecret(secret)] != nil:
+		return errors.New("two keys have the same secret")
+	}
+	return nil
+}
+
+// addKeyWithSecret adds a key for u with the given secret, of which it
+// keeps the name and the hash.
+func (s *store) addKeyWithSecret(u *user, description *string, secret string) *apiKey {
 	k := &apiKey{
 		id:          s.nextKey,
 		owner:       u,
@@ -236,7 +258,7 @@ func (s *store) addKey(u *user, description *string) (*apiKey, string) {
 	s.nextKey++
 	s.insertKey(k)
 	s.gen++
-	return k, secret
+	return k
 }
 
 func (s *store) insertKey(k *apiKey) {

@@ -205,8 +205,14 @@ func (s *store) deleteMember(t *team, id string) error {
 }
 
 // addServiceAccount creates a service account, with an API key, as a
-// member of t.
-func (s *store) addServiceAccount(t *team, description string) *user {
+// member of t. The key's secret is minted, or secret when not "" (a
+// seed's, see SeedKey.Secret).
+func (s *store) addServiceAccount(t *team, description, secret string) (*user, error) {
+	if secret != "" {
+		if err := s.checkKnownSecret(secret); err != nil {
+			return nil, err
+		}
+	}
 	base := t.name + "-service"
 	username := base
 	for i := 2; s.byUsername[username] != nil || s.teamByName[username] != nil; i++ {
@@ -218,9 +224,13 @@ func (s *store) addServiceAccount(t *team, description string) *user {
 	s.users = append(s.users, u)
 	s.byUsername[username] = u
 	desc := "service account"
-	s.addKey(u, &desc)
+	if secret == "" {
+		s.addKey(u, &desc)
+	} else {
+		s.addKeyWithSecret(u, &desc, secret)
+	}
 	s.addMember(t, u, false)
-	return u
+	return u, nil
 }
 
 // linkInvites attaches the pending invites to u's email address to u, a

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"errors"
+	"regexp"
+	"strconv"
+	"time"
+)
+
+// durationFlag is a flag.Value for a duration that must carry its unit:
+// "--timeout 5" is refused with a hint instead of time.ParseDuration's
+// bare "invalid duration".
+type durationFlag struct{ d *time.Duration }
+
+func (f durationFlag) String() string {
+	if f.d == nil {
+		return ""
+	}
+	return f.d.String()
+}
+
+func (f durationFlag) Set(s string) error {
+	if _, err := strconv.ParseFloat(s, 64); err == nil {
+		return errors.New("a duration needs a unit, e.g. " + s + "s or " + s + "m")
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New("not a duration (e.g. 30s, 10m, 1h30m)")
+	}
+	if d < 0 {
+		return errors.New("a duration must not be negative")
+	}
+	*f.d = d
+	return nil
+}
+
+// The flag package's messages for a value its flag refused, an unknown
+// flag and a missing value.
+var (
+	badValueRE = regexp.MustCompile(`^invalid value "(.*)" for flag -(\S+): (.*)$`)
+	unknownRE  = regexp.MustCompile(`^flag provided but not defined: -(\S+)$`)
+	noValueRE  = regexp.MustCompile(`^flag needs an argument: -(\S+)$`)
+)
+
+// flagError turns an error of FlagSet.Parse into a usage error worded as
+// the command line is written: `--timeout 5: a duration needs a unit, ...`
+// rather than `invalid value "5" for flag -timeout: ...`.
+func flagError(err error) error {
+	msg := err.Error()
+	if m := badValueRE.FindStringSubmatch(msg); m != nil {
+		return usagef("%s %s: %s", dashed(m[2]), m[1], m[3])
+	}
+	if m := unknownRE.FindStringSubmatch(msg); m != nil {
+		return usagef("unknown option %s", dashed(m[1]))
+	}
+	if m := noValueRE.FindStringSubmatch(msg); m != nil {
+		return usagef("%s needs a value", dashed(m[1]))
+	}
+	return usagef("%s", msg)
+}
+
+// dashed writes the flag name as the help does: -e, --timeout.
+func dashed(name string) string {
+	if len(name) == 1 {
+		return "-" + name
+	}
+	return "--" + name
+}

@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync/atomic"
+	"syscall"
+
+	"github.com/chzyer/readline"
+	lua "github.com/yuin/gopher-lua"
+	"github.com/yuin/gopher-lua/parse"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// The interactive prompt: wandb-lua with no script on a terminal, or -i
+// after the script, as lua -i. The module is the global wandb. A line
+// that is an expression prints its values (as lua 5.3 does; "=expr" as in
+// lua 5.1 too); an unfinished statement continues on the next line (">>").
+// Line editing and history come from github.com/chzyer/readline. History
+// is kept in memory only, never written to a file: a line may hold a key
+// (wandb.api{api_key = ...}). Ctrl-C clears the line being typed, or stops
+// the statement running and returns to the prompt; Ctrl-D ends the session.
+
+// prompt runs the prompt on L until the end of input. Each statement runs
+// with a context of its own from ctx (and --timeout, if given).
+func prompt(ctx context.Context, L *lua.LState, o *options, std stdio, sigs *signalWatch, c *wandb.Client) error {
+	cfg := &readline.Config{
+		Prompt:          "> ",
+		HistoryLimit:    1000,
+		InterruptPrompt: "^C",
+		EOFPrompt:       "\n", // readline's way of saying: nothing
+		Stdout:          std.out,
+		Stderr:          std.err,
+	}
+	if std.in != os.Stdin {
+		cfg.Stdin = io.NopCloser(std.in)
+	}
+	rl, err := readline.NewEx(cfg)
+	if err != nil {
+		return fmt.Errorf("the prompt: %w", err)
+	}
+	defer rl.Close()
+
+	var terminated atomic.Bool
+	atPrompt := func(s os.Signal) {
+		if s == syscall.SIGTERM {
+			terminated.Store(true)
+			_ = rl.Close()
+		}
+		// Ctrl-C at the prompt is a key that readline reads.
+	}
+	sigs.handle(atPrompt)
+
+	mode := ""
+	switch {
+	case o.dryRun:
+		mode = " (dry run: changes are printed, not sent)"
+	case o.readOnly:
+		mode = " (read-only)"
+	}
+	fmt.Fprintf(std.out, "wandb-lua %s on %s%s. The module is the global wandb; Ctrl-D exits.\n", wandb.Version, c.BaseURL(), mode)
+
+	var pending []string // the lines of an unfinished statement
+	for {
+		if len(pending) == 0 {
+			rl.SetPrompt("> ")
+		} else {
+			rl.SetPrompt(">> ")
+		}
+		line, err := rl.Readline()
+		switch {
+		case terminated.Load():
+			return &interruptedError{summary: "the prompt was terminated"}
+		case errors.Is(err, readline.ErrInterrupt):
+			pending = nil
+			continue
+		case errors.Is(err, io.EOF):
+			return nil
+		case err != nil:
+			return fmt.Errorf("the prompt: %w", err)
+		}
+		pending = append(pending, line)
+		fn, incomplete, msg := compileLine(L, strings.Join(pending, "\n"))
+		if incomplete {
+			continue
+		}
+		pending = nil
+		if msg != "" {
+			fmt.Fprintln(std.err, msg)
+			continue
+		}
+		stopped := runLine(ctx, L, fn, o, std, sigs)
+		sigs.handle(atPrompt)
+		if stopped != nil && terminated.Load() {
+			return stopped
+		}
+	}
+}
+
+// compileLine compiles src as an expression whose values are printed, or
+// else as a statement. incomplete means src is an unfinished statement
+// (more lines are needed); msg is a syntax error to show.
+func compileLine(L *lua.LState, src string) (fn *lua.LFunction, incomplete bool, msg string) {
+	if rest, ok := strings.CutPrefix(src, "="); ok {
+		src = "return " + rest
+	}
+	if fn, err := L.Load(strings.NewReader("return "+src), "stdin"); err == nil {
+		return fn, false, ""
+	}
+	fn, err := L.Load(strings.NewReader(src), "stdin")
+	if err == nil {
+		return fn, false, ""
+	}
+	var ae *lua.ApiError
+	var pe *parse.Error
+	if errors.As(err, &ae) && errors.As(ae.Cause, &pe) && pe.Pos.Line == parse.EOF {
+		return nil, true, ""
+	}
+	return nil, false, syntaxMessage("stdin", err)
+}
+
+// runLine runs fn, a compiled line of the prompt, and prints its values or
+// its error. Ctrl-C stops it; SIGTERM stops it and the session (the
+// error returned).
+func runLine(ctx context.Context, L *lua.LState, fn *lua.LFunction, o *options, std stdio, sigs *signalWatch) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var terminated atomic.Bool
+	sigs.handle(func(s os.Signal) {
+		terminated.Store(s == syscall.SIGTERM)
+		cancel()
+	})
+	if o.timeout > 0 {
+		var stop context.CancelFunc
+		ctx, stop = context.WithTimeout(ctx, o.timeout)
+		defer stop()
+	}
+	L.SetContext(ctx)
+	defer L.RemoveContext()
+	top := L.GetTop()
+	L.Push(fn)
+	err := L.PCall(0, lua.MultRet, nil)
+	if err == nil && ctx.Err() != nil {
+		// Stopped in a request, which returned nil, err ("canceled") to a
+		// statement that then ended: its values are not what was asked.
+		err = ctx.Err()
+	}
+	if err == nil {
+		if n := L.GetTop() - top; n > 0 {
+			parts := make([]string, n)
+			for i := range parts {
+				parts[i] = L.ToStringMeta(L.Get(top + 1 + i)).String()
+			}
+			fmt.Fprintln(std.out, strings.Join(parts, "\t"))
+		}
+		L.SetTop(top)
+		return nil
+	}
+	L.SetTop(top)
+	switch {
+	case terminated.Load():
+		return &interruptedError{summary: "the prompt was terminated"}
+	case errors.Is(ctx.Err(), context.Canceled):
+		fmt.Fprintln(std.err, "interrupted")
+	case errors.Is(ctx.Err(), context.DeadlineExceeded):
+		fmt.Fprintf(std.err, "stopped: the statement took longer than --timeout %v\n", o.timeout)
+	default:
+		fmt.Fprintln(std.err, scriptMessage(L, err))
+	}
+	return nil
+}

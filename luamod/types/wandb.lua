@@ -1,0 +1,365 @@
+---@meta wandb
+
+-- Definitions of the wandb-lua module for lua-language-server (LuaLS):
+-- completion, hover documentation and type checks in editors. Print it
+-- with `wandb-lua defs > wandb.lua` and add its directory to LuaLS's
+-- "workspace.library" (see README.md, "Editor support"). It describes
+-- what the module has; a test fails when they differ.
+
+---@alias wandb.ErrorCode
+---| "not_found"        # no such user, team, key or member
+---| "unauthorized"     # the key is not valid
+---| "forbidden"        # the key's user may not do this
+---| "conflict"         # it exists already (a user, a team, a member)
+---| "rate_limited"     # the server asks to slow down, longer than the client waits
+---| "unavailable"      # the server is down or overloaded
+---| "invalid_argument" # refused before anything was sent, or by the server as malformed
+---| "ambiguous"        # several users match; see err.candidates
+---| "internal"         # the server failed
+---| "canceled"         # stopped: Ctrl-C, the embedder's context
+---| "timeout"          # no answer in time
+---| "transport"        # the network failed
+---| "bad_response"     # the server's answer could not be read
+---| "last_admin"       # it would leave no active instance admin
+---| "read_only"        # refused: read-only mode
+
+---A failure a script should handle, returned as `nil, err` (or `false, err`).
+---`tostring(err)` is one line; `error(err)` raises it unchanged. Never holds a key.
+---@class wandb.Error
+---@field code wandb.ErrorCode what went wrong, for scripts to test
+---@field message string the server's text where it gave one, else the module's
+---@field status integer? the HTTP status, if there was a response
+---@field op string the call that failed: "user", "create_user", "delete_api_key", ...
+---@field candidates string[]? for "ambiguous": the matching users
+
+---A W&B API key as `u.keys` lists it. The name is not a usable key.
+---@class wandb.Key
+---@field name string the key's name (ID)
+---@field description string? what it was made for, if given
+
+---A W&B user. Read-only: reading an unknown field or writing any raises.
+---@class wandb.User
+---@field id string the GraphQL ID
+---@field name string the display name
+---@field username string?
+---@field email string?
+---@field admin boolean? an instance admin
+---@field entity string? the user's default entity
+---@field deleted_at string? when the user was deleted, if so
+---@field api_keys string[] the keys' names (a fresh table on each read)
+---@field keys wandb.Key[] each key's name and description (a fresh table on each read)
+---@field teams string[] the names of the user's teams (a fresh table on each read)
+---@field user_api wandb.api the identity that fetched this user
+---@field dry_run boolean a simulated user from a dry run
+local User = {}
+
+---Generates an API key for this user, which must be the identity's own
+---(`wandb.viewer()`). Returns the secret, shown this once.
+---@param description? string
+---@return string? secret
+---@return wandb.Error? err
+function User:generate_api_key(description) end
+
+---Deletes the key with this name (one of `u.api_keys`).
+---@param name string
+---@return boolean ok
+---@return wandb.Error? err
+function User:delete_api_key(name) end
+
+---The user's state in the organisation (over SCIM).
+---@return {active: boolean?, role: string?, days_active: integer?, last_active_at: string?}? status
+---@return wandb.Error? err
+function User:status() end
+
+---Deactivates the account: it can no longer sign in or use a key.
+---Refused with "last_admin" for the only active instance admin.
+---@return boolean ok
+---@return wandb.Error? err
+function User:deactivate() end
+
+---Reactivates a deactivated account (not on Multi-tenant Cloud).
+---@return boolean ok
+---@return wandb.Error? err
+function User:reactivate() end
+
+---Deletes the account for good, keys and memberships included.
+---@return boolean ok
+---@return wandb.Error? err
+function User:delete() end
+
+---Sets the organisation role.
+---@param role "admin"|"member"|"viewer"
+---@return boolean ok
+---@return wandb.Error? err
+function User:set_role(role) end
+
+---A W&B team. Read-only; members and methods use the team as last loaded.
+---@class wandb.Team
+---@field name string
+---@field id string
+---@field members wandb.Member[] members in the order they joined, then pending invites (a fresh table on each read)
+---@field dry_run boolean a simulated team from a dry run
+---@field read_only boolean?
+---@field read_only_admin boolean?
+---@field private_only boolean?
+---@field default_access string?
+---@field storage_bytes number?
+---@field entity_type string?
+---@field is_paid boolean?
+---@field code_saving_enabled boolean?
+local Team = {}
+
+---Fetches the team again.
+---@return boolean ok
+---@return wandb.Error? err
+function Team:reload() end
+
+---Invites someone: a string with "@" is an email, another a username, a
+---User is invited by its username. Returns the pending invitation.
+---@param who string|wandb.User
+---@param admin? boolean a team admin
+---@return wandb.Member? invitation
+---@return wandb.Error? err
+function Team:invite(who, admin) end
+
+---Creates a service account in the team.
+---@param description string
+---@return wandb.Member? account
+---@return wandb.Error? err
+function Team:create_service_account(description) end
+
+---Adds a user to the team directly (no invitation), with a team role if given.
+---@param user wandb.User
+---@param role? string "admin", "member", "viewer" or a custom role
+---@return boolean ok
+---@return wandb.Error? err
+function Team:add_member(user, role) end
+
+---Removes a user from the team.
+---@param user wandb.User
+---@return boolean ok
+---@return wandb.Error? err
+function Team:remove_member(user) end
+
+---Sets a member's team role.
+---@param user wandb.User
+---@param role string "admin", "member", "viewer" or a custom role
+---@return boolean ok
+---@return wandb.Error? err
+function Team:set_role(user, role) end
+
+---A member of a team, or a pending invitation.
+---@class wandb.Member
+---@field id string
+---@field name string?
+---@field username string?
+---@field email string? nil for a service account
+---@field admin boolean? a team admin
+---@field pending boolean an invitation not accepted yet
+---@field account_type string? "USER" or "SERVICE"
+---@field team wandb.Team
+---@field dry_run boolean a simulated member from a dry run
+local Member = {}
+
+---Removes the member, or withdraws the invitation.
+---@return boolean ok
+---@return wandb.Error? err
+function Member:delete() end
+
+---Another identity (or server): the module's functions as methods.
+---@class wandb.api
+---@field base_url string the server
+local api = {}
+
+---@return wandb.User? user
+---@return wandb.Error? err
+function api:viewer() end
+
+---@param username_or_email string
+---@param opts? {exact: boolean}
+---@return wandb.User? user
+---@return wandb.Error? err
+function api:user(username_or_email, opts) end
+
+---@param query? string
+---@return wandb.User[]? users
+---@return wandb.Error? err
+function api:users(query) end
+
+---@param email string
+---@param admin? boolean
+---@return wandb.User? user
+---@return wandb.Error? err
+function api:create_user(email, admin) end
+
+---@param name string
+---@return wandb.Team? team
+---@return wandb.Error? err
+function api:team(name) end
+
+---@param name string
+---@param admin_username? string
+---@return wandb.Team? team
+---@return wandb.Error? err
+function api:create_team(name, admin_username) end
+
+---The record wandb.parallel raises (or collects) for a failed item.
+---`tostring(f)` is "wandb.parallel: item <index>: <error>".
+---@class wandb.ParallelFailure
+---@field index integer the item's index
+---@field code wandb.ErrorCode|"script" the wandb error's code, or "script"
+---@field error any what the item raised, unchanged
+---@field traceback string where the item raised
+
+---@class wandb.ParallelOptions
+---@field concurrency? integer items at once, 1 to 256 (default 8)
+---@field on_error? "raise"|"collect" raise the first failure (default), or collect them all
+---@field progress? boolean a progress line on a terminal (default true)
+
+---@class wandb.CSVReadOptions
+---@field separator? string one character (default ",")
+---@field required? string[] columns the header must have
+---@field name? string what messages call the input (csv.parse)
+
+---@class wandb.CSVWriteOptions
+---@field separator? string one character (default ",")
+
+---CSV files as spreadsheets export them.
+---@class wandb.csv
+local csv = {}
+
+---Reads a CSV file with a header line. Rows are keyed by the header's
+---names; lines[i] is the line where rows[i] starts. On failure: nil and
+---"<path>:<line>: <what>".
+---@param path string
+---@param opts? wandb.CSVReadOptions
+---@return table<string, string>[]? rows
+---@return string[]|string columns_or_message
+---@return integer[]? lines
+function csv.read(path, opts) end
+
+---csv.read for a string.
+---@param text string
+---@param opts? wandb.CSVReadOptions
+---@return table<string, string>[]? rows
+---@return string[]|string columns_or_message
+---@return integer[]? lines
+function csv.parse(text, opts) end
+
+---Writes rows (with a header of columns) to a file only its owner can read.
+---@param path string
+---@param rows table[]
+---@param columns string[]
+---@param opts? wandb.CSVWriteOptions
+---@return true? ok
+---@return string? message
+function csv.write(path, rows, columns, opts) end
+
+---Rows as CSV text, with a header of columns.
+---@param rows table[]
+---@param columns string[]
+---@param opts? wandb.CSVWriteOptions
+---@return string text
+function csv.format(rows, columns, opts) end
+
+---JSON. Tables with keys 1..n (or marked with json.array, or empty) are
+---arrays, tables with string keys (or marked with json.object) objects.
+---@class wandb.json
+---@field null userdata JSON null, in both directions
+local json = {}
+
+---@param value any
+---@param opts? {indent: integer|string}
+---@return string? text
+---@return string? message
+function json.encode(value, opts) end
+
+---@param text string
+---@return any value
+---@return string? message
+function json.decode(text) end
+
+---Marks t (default: a new table) as a JSON array and returns it.
+---@generic T: table
+---@param t? T
+---@return T
+function json.array(t) end
+
+---Marks t (default: a new table) as a JSON object and returns it.
+---@generic T: table
+---@param t? T
+---@return T
+function json.object(t) end
+
+---The module. Unknown names raise, listing the names there are.
+---@class wandb
+---@field version string this project's version
+---@field dry_run boolean changes are only planned (--dry-run)
+---@field csv wandb.csv
+---@field json wandb.json
+local wandb = {}
+
+---The user the API key belongs to.
+---@return wandb.User? user
+---@return wandb.Error? err
+function wandb.viewer() end
+
+---The one user whose username or email is this (case-insensitive), or
+---without exact the only one containing it.
+---@param username_or_email string
+---@param opts? {exact: boolean}
+---@return wandb.User? user
+---@return wandb.Error? err
+function wandb.user(username_or_email, opts) end
+
+---Every user whose username or email contains query; all without one.
+---@param query? string
+---@return wandb.User[]? users
+---@return wandb.Error? err
+function wandb.users(query) end
+
+---Creates a user (an instance admin if admin is true).
+---@param email string
+---@param admin? boolean
+---@return wandb.User? user
+---@return wandb.Error? err
+function wandb.create_user(email, admin) end
+
+---The team with its members.
+---@param name string
+---@return wandb.Team? team
+---@return wandb.Error? err
+function wandb.team(name) end
+
+---Creates a team with admin_username (default: you) as its admin.
+---@param name string
+---@param admin_username? string
+---@return wandb.Team? team
+---@return wandb.Error? err
+function wandb.create_team(name, admin_username) end
+
+---Another identity, on the module's server unless base_url is given.
+---@param opts {api_key: string, base_url?: string}
+---@return wandb.api? api
+---@return wandb.Error? err
+function wandb.api(opts) end
+
+---Runs fn(item, index) for each item, with requests in flight at once;
+---returns the results in the order of items (and, with on_error =
+---"collect", the failure records).
+---@generic T, R
+---@param items T[]
+---@param fn fun(item: T, index: integer): R
+---@param opts? wandb.ParallelOptions
+---@return R[] results
+---@return wandb.ParallelFailure[] failures
+function wandb.parallel(items, fn, opts) end
+
+---Writes text to a file only its owner can read (for secrets).
+---@param path string
+---@param text string
+---@return true? ok
+---@return string? message
+function wandb.write_private(path, text) end
+
+return wandb
