@@ -105,8 +105,11 @@ type Config struct {
 	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s values.
 	Retry RetryPolicy
 	// MaxResponseBytes caps the size of a response body; 0 means 8 MiB.
+	// ConfigFromEnv reads WANDB_MAX_RESPONSE_BYTES.
 	MaxResponseBytes int64
-	// AttemptTimeout bounds each attempt, the response body included; 0 means 30s.
+	// AttemptTimeout bounds each attempt, the response body included; 0
+	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
+	// WANDB_HTTP_TIMEOUT (seconds), as the SDK names it.
 	AttemptTimeout time.Duration
 	// SCIMBaseURL is where the server's SCIM API is (user lifecycle, see
 	// User.Deactivate); "" means BaseURL + "/scim". Deployments differ:

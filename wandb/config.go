@@ -3,10 +3,13 @@ package wandb
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 	"unicode"
 )
 
@@ -88,7 +91,54 @@ func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 	if err := checkSCIM(&cfg); err != nil {
 		return cfg, err
 	}
+	if err := limitsFromEnv(&cfg); err != nil {
+		return cfg, err
+	}
 	return cfg, nil
+}
+
+// limitsFromEnv reads the attempt timeout, in seconds, from
+// WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT (the SDK's
+// names; as in the SDK a value of 0 or less leaves the default), and the
+// response size limit from WANDB_MAX_RESPONSE_BYTES (this project's: a
+// number of bytes, or with a unit: 64MiB, 1GiB).
+func limitsFromEnv(cfg *Config) error {
+	for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS"} { // the second wins
+		raw := os.Getenv(name)
+		if raw == "" {
+			continue
+		}
+		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
+			return configError("%s %q: not a number of seconds; use e.g. 60 or 2.5", name, raw)
+		}
+		if secs > 0 {
+			cfg.AttemptTimeout = time.Duration(secs * float64(time.Second))
+		}
+	}
+	if raw := os.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {
+		n, ok := parseByteSize(raw)
+		if !ok {
+			return configError("WANDB_MAX_RESPONSE_BYTES %q: not a size; use a number of bytes or e.g. 64MiB, 1GiB", raw)
+		}
+		cfg.MaxResponseBytes = n
+	}
+	return nil
+}
+
+// parseByteSize parses a positive size: a number of bytes, or a number
+// with the unit KiB, MiB or GiB (KB, MB and GB mean the same here).
+func parseByteSize(s string) (int64, bool) {
+	s = strings.TrimSpace(s)
+	num := strings.TrimRightFunc(s, unicode.IsLetter)
+	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
+	shift := map[string]uint{"": 0, "b": 0, "kib": 10, "kb": 10, "mib": 20, "mb": 20, "gib": 30, "gb": 30}
+	sh, ok := shift[unit]
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if !ok || err != nil || n <= 0 || n > math.MaxInt64>>sh {
+		return 0, false
+	}
+	return n << sh, true
 }
 
 // baseURLFromEnv returns the normalised base URL: given, else

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 const (
@@ -34,6 +35,7 @@ var envVars = []string{
 	"WANDB_API_KEY", "WANDB_BASE_URL", "NETRC", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_CREDENTIALS_FILE",
 	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
 	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH",
+	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES",
 }
 
 func writeFile(t *testing.T, path, text string) string {
@@ -213,6 +215,47 @@ func TestConfigFromEnvTransport(t *testing.T) {
 				t.Errorf("error = %v, want %q", err, tc.want)
 			}
 		})
+	}
+}
+
+// TestConfigFromEnvLimits: the attempt timeout under the SDK's names, and
+// the response size limit, which the errors for them name.
+func TestConfigFromEnvLimits(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("WANDB_API_KEY", envKey)
+	for _, tc := range []struct {
+		env             map[string]string
+		timeout         time.Duration
+		maxBytes        int64
+		wantErrContains string
+	}{
+		{env: map[string]string{}},
+		{env: map[string]string{"WANDB_HTTP_TIMEOUT": "45"}, timeout: 45 * time.Second},
+		{env: map[string]string{"WANDB_HTTP_TIMEOUT": "2.5"}, timeout: 2500 * time.Millisecond},
+		{env: map[string]string{"WANDB_HTTP_TIMEOUT": "45", "WANDB__GRAPHQL_TIMEOUT_SECONDS": "90"}, timeout: 90 * time.Second},
+		{env: map[string]string{"WANDB__GRAPHQL_TIMEOUT_SECONDS": "0"}},
+		{env: map[string]string{"WANDB_HTTP_TIMEOUT": "soon"}, wantErrContains: `WANDB_HTTP_TIMEOUT "soon": not a number of seconds`},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "1048576"}, maxBytes: 1 << 20},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "64MiB"}, maxBytes: 64 << 20},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "2 GB"}, maxBytes: 2 << 30},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "lots"}, wantErrContains: `WANDB_MAX_RESPONSE_BYTES "lots": not a size`},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "-1"}, wantErrContains: `WANDB_MAX_RESPONSE_BYTES "-1": not a size`},
+		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "9999999999GiB"}, wantErrContains: "not a size"},
+	} {
+		for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES"} {
+			t.Setenv(name, tc.env[name])
+		}
+		cfg, err := ConfigFromEnv()
+		switch {
+		case tc.wantErrContains != "":
+			if err == nil || !strings.Contains(err.Error(), tc.wantErrContains) {
+				t.Errorf("%v: error %v, want %q", tc.env, err, tc.wantErrContains)
+			}
+		case err != nil:
+			t.Errorf("%v: %v", tc.env, err)
+		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes:
+			t.Errorf("%v: timeout %v, max %d; want %v, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, tc.timeout, tc.maxBytes)
+		}
 	}
 }
 

@@ -196,7 +196,7 @@ func TestUsersDeduplicatedAndNullNodes(t *testing.T) {
 	}
 	// b's keys were null, so none can be deleted, and the message says why.
 	err = users[1].DeleteAPIKey(context.Background(), "n1")
-	if e := asError(t, err, "delete_api_key", CodeNotFound); !strings.Contains(e.Message, "not loaded") {
+	if e := asError(t, err, "delete_api_key", CodeNotFound); !strings.HasSuffix(e.Message, "were not loaded; fetch the user again (user or viewer) to see them") {
 		t.Errorf("message = %q, want it to say the keys were not loaded", e.Message)
 	}
 }

@@ -65,7 +65,7 @@ func TestRetryMessages(t *testing.T) {
 	}
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}})
 	_, err = c.Viewer(context.Background())
-	if e := asError(t, err, "viewer", CodeRateLimited); !strings.Contains(e.Message, "retry after 1h0m0s, longer than the 1s allowed") {
+	if e := asError(t, err, "viewer", CodeRateLimited); !strings.Contains(e.Message, "retry after 1h0m0s, longer than the 1s this client waits)") {
 		t.Errorf("message = %q", e.Message)
 	}
 }

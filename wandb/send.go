@@ -117,7 +117,7 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 		}
 		wait, ok := c.backoff(attempt, r)
 		if !ok {
-			failure.Message += fmt.Sprintf(" (the server asked to retry after %s, longer than the %s allowed by RetryPolicy.MaxRetryAfter)",
+			failure.Message += fmt.Sprintf(" (the server asked to retry after %s, longer than the %s this client waits)",
 				wait, p.MaxRetryAfter)
 			return failure
 		}

@@ -104,7 +104,7 @@ func TestAttemptTimeout(t *testing.T) {
 	}
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
 	_, err := c.CreateUser(ctx, "slow@example.com", false)
-	if e := asError(t, err, "create_user", CodeTimeout); !strings.Contains(e.Message, "AttemptTimeout") {
+	if e := asError(t, err, "create_user", CodeTimeout); e.Message != "no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)" {
 		t.Errorf("message = %q", e.Message)
 	}
 	if n := srv.Requests("CreateUserFromAdmin"); n != 1 {

@@ -176,9 +176,9 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	}
 	k, found, loaded := u.findKey(name)
 	if !found {
-		msg := fmt.Sprintf("%s has no api key with that name (see User.APIKeys)", u)
+		msg := fmt.Sprintf("%s has no api key with that name (its api_keys lists the names)", u)
 		if !loaded {
-			msg = fmt.Sprintf("the api keys of %s were not loaded; fetch the user with Client.User or Client.Viewer", u)
+			msg = fmt.Sprintf("the api keys of %s were not loaded; fetch the user again (user or viewer) to see them", u)
 		}
 		return c.newError(Error{Op: op, Code: CodeNotFound, Message: msg})
 	}

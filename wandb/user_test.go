@@ -68,7 +68,7 @@ func TestDeleteAPIKey(t *testing.T) {
 	before := srv.Requests("DeleteApiKey")
 	err = alice.DeleteAPIKey(ctx, keys[0].Name)
 	e := asError(t, err, "delete_api_key", CodeNotFound)
-	if !errors.Is(err, ErrNotFound) || !strings.Contains(e.Message, "<User alice@example.com> has no api key with that name") {
+	if !errors.Is(err, ErrNotFound) || e.Message != "<User alice@example.com> has no api key with that name (its api_keys lists the names)" {
 		t.Errorf("unknown name: %v", err)
 	}
 	if srv.Requests("DeleteApiKey") != before {
