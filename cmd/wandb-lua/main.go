@@ -6,8 +6,9 @@
 //	wandb-lua [options]                 (an interactive prompt, on a terminal)
 //	wandb-lua serve [--addr 127.0.0.1:8080] [--seed FILE] [--state FILE] [--latency D]
 //
-// The key comes from --api-key-file, WANDB_API_KEY or netrc; --local runs
-// against an in-process test server instead. Run "wandb-lua --help" for
+// The credentials come from --api-key-file, WANDB_API_KEY,
+// WANDB_IDENTITY_TOKEN_FILE or netrc, as the W&B SDK reads them; --local
+// runs against an in-process test server instead. Run "wandb-lua --help" for
 // the options. Exit status: 0 success, 1 the script raised an error, 2 a
 // usage or configuration error, 124 stopped by --timeout, 130 interrupted
 // (Ctrl-C), 143 terminated (SIGTERM).

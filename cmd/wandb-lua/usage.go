@@ -14,8 +14,10 @@ Usage:
 Options:
   -e chunk             run chunk before the script (may be repeated)
   -i                   after the script and chunks, start the prompt
-  --base-url URL       the W&B server (default: $WANDB_BASE_URL, else https://api.wandb.ai)
-  --api-key-file PATH  read the API key from PATH (default: $WANDB_API_KEY, else netrc)
+  --base-url URL       the W&B server (default: $WANDB_BASE_URL, else the SDK's
+                       settings files, else https://api.wandb.ai)
+  --api-key-file PATH  read the API key from PATH (default: $WANDB_API_KEY or
+                       $WANDB_IDENTITY_TOKEN_FILE, else netrc)
   --local              run against an in-process test server, as its admin
   --seed FILE          with --local: add the users, keys and teams in FILE (JSON)
   --latency DURATION   with --local: delay every request by DURATION
