@@ -72,7 +72,7 @@ func TestWrapError(t *testing.T) {
 			first:     "wandb.parallel: item 2: wandb: create_user: user with email bob@example.com already exists (HTTP 409) [conflict]",
 			item:      2,
 			code:      wandb.CodeConflict,
-			traceback: []string{"<string>:2: in ", "wandb.parallel called from:", "<string>:1: in main chunk"},
+			traceback: []string{"<string>:2: in the function given to wandb.parallel", "wandb.parallel called from:", "<string>:1: in main chunk"},
 		},
 		{
 			name:   "parallel item's string",

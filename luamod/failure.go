@@ -3,6 +3,7 @@ package luamod
 import (
 	"errors"
 	"fmt"
+	"strings"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -49,7 +50,7 @@ func newFailureRecord(L *lua.LState, i int, err error) *lua.LTable {
 	traceback := ""
 	var ae *lua.ApiError
 	if errors.As(err, &ae) {
-		value, traceback = ae.Object, ae.StackTrace
+		value, traceback = ae.Object, itemTraceback(ae.StackTrace)
 	}
 	code := codeScript
 	if we := wandbErrorIn(value); we != nil {
@@ -98,4 +99,16 @@ func wandbErrorIn(v lua.LValue) *wandb.Error {
 		}
 	}
 	return nil
+}
+
+// itemTraceback returns the traceback of an item's failure with its last
+// frame, the function given to wandb.parallel, named as such: gopher-lua
+// calls the first frame of a thread "main chunk", which here it is not.
+func itemTraceback(tb string) string {
+	tb = cleanTraceback(tb)
+	i := strings.LastIndexByte(tb, '\n') + 1
+	if last, ok := strings.CutSuffix(tb[i:], ": in main chunk"); ok {
+		return tb[:i] + last + ": in the function given to wandb.parallel"
+	}
+	return tb
 }
