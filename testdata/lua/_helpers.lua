@@ -72,3 +72,15 @@ function map(t, f)
   for i, v in ipairs(t) do r[i] = f(v) end
   return r
 end
+
+-- fails checks the results of a call that failed as Lua's io functions
+-- do: nil and the message want.
+function fails(want, ...)
+  local r, msg = ...
+  if r ~= nil then
+    error(string.format("got %s, want nil and %s", show(r), show(want)), 3)
+  end
+  if msg ~= want then
+    error(string.format("message: got %s, want %s", show(msg), show(want)), 3)
+  end
+end

@@ -25,11 +25,6 @@ rows = csv.parse("email\n")
 eq(#rows, 0, "a header alone is no rows")
 
 -- Failures name the input and the line.
-local function fails(want, ...)
-  local r, msg = ...
-  eq(r, nil, "result for " .. want)
-  eq(msg, want, "message")
-end
 fails("csv text:3: 3 fields, but the header (line 1) has 2", csv.parse("a,b\n1,2\n1,2,3\n"))
 fails("csv text:2: extraneous or missing \" in quoted-field", csv.parse('a,b\n"1,2\n'))
 fails("csv text:1: the header has column 'a' twice", csv.parse("a,a\n"))

@@ -29,11 +29,6 @@ eq(json.decode(' "x" '), "x", "a bare string")
 eq(tostring(json.null), "wandb.json.null", "tostring(null)")
 
 -- Failures return nil and a message saying where.
-local function fails(want, ...)
-  local r, msg = ...
-  eq(r, nil, "result for " .. want)
-  eq(msg, want, "message")
-end
 fails("json.decode: line 2, column 10: invalid character '}' looking for beginning of object key string", json.decode('{"a": 1,\n  "b": 2,}'))
 fails("json.decode: the text ends in the middle of a value", json.decode('{"a": [1, 2'))
 fails("json.decode: no JSON value", json.decode("  "))
