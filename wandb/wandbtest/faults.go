@@ -22,6 +22,7 @@ type Fault struct {
 	Delay      time.Duration // wait first (request-context aware)
 	Drop       bool          // hijack and close the connection without any answer
 	AfterApply bool          // run the real operation first, then answer with the fault instead
+	Stall      bool          // answer nothing until the client gives up (with AfterApply: after applying)
 }
 
 // FailNext queues faults for the next requests of operation op (as read from
@@ -64,11 +65,16 @@ func (h *Handler) takeFault(op string) (Fault, bool) {
 }
 
 func (f Fault) delayOnly() bool {
-	return f.Status == 0 && f.Header == nil && f.Body == "" && !f.Drop
+	return f.Status == 0 && f.Header == nil && f.Body == "" && !f.Drop && !f.Stall
 }
 
-// write answers with the fault, or drops the connection.
-func (f Fault) write(w http.ResponseWriter) {
+// write answers with the fault, drops the connection, or stalls until the
+// request's context ends (the client gave up).
+func (f Fault) write(w http.ResponseWriter, r *http.Request) {
+	if f.Stall {
+		<-r.Context().Done()
+		return
+	}
 	if f.Drop {
 		conn, _, err := http.NewResponseController(w).Hijack()
 		if err != nil {

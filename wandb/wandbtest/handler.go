@@ -183,7 +183,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !fault.AfterApply && !fault.delayOnly() {
-			fault.write(w)
+			fault.write(w, r)
 			return
 		}
 	}
@@ -201,7 +201,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.gql.ServeHTTP(buf, r2)
 
 	if faulted && fault.AfterApply && !fault.delayOnly() {
-		fault.write(w)
+		fault.write(w, r)
 		return
 	}
 	ex.mu.Lock()
@@ -242,7 +242,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 			return
 		}
 		if !fault.AfterApply && !fault.delayOnly() {
-			fault.write(w)
+			fault.write(w, r)
 			return
 		}
 	}
@@ -258,7 +258,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 	buf := &bufferedResponse{header: http.Header{}}
 	h.serveSCIM(buf, r, body, resource, id)
 	if faulted && fault.AfterApply && !fault.delayOnly() {
-		fault.write(w)
+		fault.write(w, r)
 		return
 	}
 	buf.copyTo(w)
