@@ -91,14 +91,17 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 		err = errDryRun
 	default:
 		err = do()
+		if isUnsure(err) {
+			err = c.unknownOutcome(op, err)
+		}
 	}
 	if c.cfg.OnChange != nil {
 		switch {
 		case rec.Outcome == OutcomeDryRun:
 		case err == nil:
 			rec.Outcome = OutcomeOK
-		case isUnsure(err):
-			rec.Outcome, rec.Code = OutcomeUnknown, codeOf(err)
+		case errors.Is(err, ErrUnknownOutcome):
+			rec.Outcome, rec.Code = OutcomeUnknown, CodeUnknownOutcome
 		default:
 			rec.Outcome, rec.Code = OutcomeFailed, codeOf(err)
 		}
@@ -107,6 +110,38 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 		c.cfg.OnChange(rec)
 	}
 	return err
+}
+
+// unknownOutcome turns err, the failure of change op that may have been
+// applied and could not be checked, into an error with
+// CodeUnknownOutcome saying so and what to look at.
+func (c *Client) unknownOutcome(op string, err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Message: fmt.Sprintf(
+		"the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
+}
+
+// outcomeHint says what to look at after a change of op whose outcome is
+// unknown.
+func outcomeHint(op string) string {
+	switch op {
+	case "create_user":
+		return "look the user up by email before creating it again"
+	case "generate_api_key":
+		return "list the keys: delete a new key whose secret you did not receive"
+	case "delete_api_key":
+		return "look at the user's keys before deleting again"
+	case "create_team":
+		return "look the team up before creating it again"
+	case "invite", "delete_member", "create_service_account", "add_member", "remove_member", "set_team_role":
+		return "reload the team and look at its members before trying again"
+	case "deactivate", "reactivate", "delete_user", "set_role":
+		return "look at the user's status before trying again"
+	}
+	return "look at the server's state before trying again"
 }
 
 // changed is change for calls whose only result is their error: a dry run

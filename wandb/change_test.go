@@ -231,7 +231,7 @@ func TestChangeRecords(t *testing.T) {
 	srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
 	srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
 	_, err = team.Invite(ctx, ByUsername("bob"), false)
-	if !isUnsure(err) {
+	if !errors.Is(err, ErrUnknownOutcome) {
 		t.Fatalf("the invite's outcome should be unknown: %v", err)
 	}
 	// A change of the program's own.
@@ -263,7 +263,7 @@ func TestChangeRecords(t *testing.T) {
 		"create_user bob@example.com failed conflict",
 		"generate_api_key admin@example.com ok",
 		"create_team vision ok",
-		"invite bob unknown transport",
+		"invite bob unknown unknown_outcome",
 		"write_report /tmp/report ok",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -111,6 +111,13 @@ type Config struct {
 	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
 	// WANDB_HTTP_TIMEOUT (seconds), as the SDK names it.
 	AttemptTimeout time.Duration
+	// OutcomeCheckTimeout bounds the check of a change whose caller's
+	// context ended while its request was in flight (Ctrl-C, a deadline,
+	// wandb.parallel stopping on another item's failure): the server is
+	// asked whether the change was applied, so that even a stopped call
+	// reports a definite outcome. 0 means 5s; a negative value skips the
+	// check, and such a change ends with CodeUnknownOutcome.
+	OutcomeCheckTimeout time.Duration
 	// SCIMBaseURL is where the server's SCIM API is (user lifecycle, see
 	// User.Deactivate); "" means BaseURL + "/scim". Deployments differ:
 	// ConfigFromEnv reads it from WANDB_SCIM_BASE_URL. The key is sent to

@@ -15,7 +15,9 @@ import (
 // one gives CodeInvalidArgument). An existing email gives an error with
 // code CodeConflict carrying the server's text. It needs an admin key. The
 // returned User has no key or team list loaded (the server's answer does
-// not include them). Under Config.DryRun it sends nothing and returns a
+// not include them). When the answer is lost after the request reached the
+// server, the email is looked up: a user there now was created by this
+// call, which succeeds; none, and the creation is sent once more. Under Config.DryRun it sends nothing and returns a
 // User with DryRun set, the email and admin given and the ID
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
@@ -26,17 +28,35 @@ func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*Use
 	var u *User
 	var partial error // the server's error beside the user it created
 	err := c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
-		data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
-		if data == nil || data.Result == nil || data.Result.User == nil {
-			if err != nil {
-				return err
+		return c.settle(ctx, op, func() error {
+			data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
+			if data == nil || data.Result == nil || data.Result.User == nil {
+				if err != nil {
+					return err
+				}
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email), unsure: true})
 			}
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email)})
-		}
-		f := data.Result.User.UserInfoFragment
-		u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}
-		partial = err
-		return nil
+			f := data.Result.User.UserInfoFragment
+			if f.Id == "" {
+				// Created, but not usable as answered: look it up.
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned a user without an id for %q", email), unsure: true})
+			}
+			u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}
+			partial = err
+			return nil
+		}, func(ctx context.Context) (bool, error) {
+			// The user did not exist before (the server would have said
+			// conflict): if it exists now, this call created it.
+			found, err := c.User(ctx, email, Exact())
+			switch {
+			case isNotFound(err):
+				return false, nil
+			case err != nil:
+				return false, err
+			}
+			u = found
+			return true, nil
+		})
 	})
 	if errors.Is(err, errDryRun) {
 		local, _, _ := strings.Cut(email, "@")

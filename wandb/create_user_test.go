@@ -60,10 +60,29 @@ func TestCreateUserChecksEmail(t *testing.T) {
 	}
 }
 
+// TestCreateUserNullResult: a 200 without the user leaves unsure whether
+// it was created: the email is looked up, and as it is not there the
+// creation is sent again. An answer whose user has no id, after the
+// server created it, is settled by the lookup: the call succeeds once.
 func TestCreateUserNullResult(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
+	ctx := context.Background()
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Body: `{"data":{"result":{"user":null}}}`})
-	_, err := c.CreateUser(context.Background(), "dave@example.com", false)
-	asError(t, err, "create_user", CodeBadResponse)
+	u, err := c.CreateUser(ctx, "dave@example.com", false)
+	if err != nil || deref(u.Email) != "dave@example.com" || u.ID == "" {
+		t.Fatalf("CreateUser = %v, %v", u, err)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 2 {
+		t.Errorf("%d creations sent, want 2 (the first was not applied)", n)
+	}
+
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Body: `{"data":{"result":{"user":{"id":"","name":"x"}}}}`})
+	u, err = c.CreateUser(ctx, "erin@example.com", true)
+	if err != nil || deref(u.Email) != "erin@example.com" || u.ID == "" || !deref(u.Admin) {
+		t.Fatalf("CreateUser = %v, %v", u, err)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 3 {
+		t.Errorf("%d creations sent, want 3 (the applied one not resent)", n)
+	}
 }

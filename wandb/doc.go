@@ -25,10 +25,17 @@
 // generated only for the identity the server will issue it to; a missing
 // team is ErrNotFound and a failed team creation its own error; an invite
 // says whether it names an email or a username; a new service account is
-// found by its ID, not its position. A mutation is never retried once it
-// may have taken effect, unless the server's state shows it did not (team
-// creation, invites and removals are checked that way when an answer is
-// lost); and the server's error text is kept.
+// found by its ID, not its position; and the server's error text is kept.
+//
+// Every change ends in a definite outcome. A mutation is never sent again
+// once it may have taken effect, unless the server's state shows it did
+// not: when an answer is lost (the connection drops after the request was
+// sent, an attempt times out, a gateway fails, the caller's context ends
+// in flight), the call looks at the server with the queries the SDK also
+// sends (the user by email, the keys, the team, the SCIM record) and
+// succeeds, fails definitely, or sends the change once more. A key minted
+// without its secret reaching the caller is deleted. When even the check
+// fails, the error has [CodeUnknownOutcome] and says what to look at.
 //
 // Every error is an [*Error] with a [Code]; match with errors.Is against
 // the sentinels ([ErrNotFound], ...) or errors.As. A secret (a key, an

@@ -44,6 +44,11 @@ const (
 	CodeLastAdmin Code = "last_admin"
 	// CodeReadOnly: refused before anything was sent: the client is read-only (Config.ReadOnly).
 	CodeReadOnly Code = "read_only"
+	// CodeUnknownOutcome: a change reached the server, its answer was lost
+	// (the connection dropped, the attempt timed out, a gateway failed,
+	// the call was cancelled in flight), and checking the server's state
+	// failed too: it may have been applied. The message says what to check.
+	CodeUnknownOutcome Code = "unknown_outcome"
 )
 
 // Sentinel errors, one per code that callers commonly branch on. They match
@@ -60,6 +65,7 @@ var (
 	ErrInternal        error = &Error{Code: CodeInternal}        // the server failed
 	ErrLastAdmin       error = &Error{Code: CodeLastAdmin}       // the only active instance admin would be lost
 	ErrReadOnly        error = &Error{Code: CodeReadOnly}        // a change refused by Config.ReadOnly
+	ErrUnknownOutcome  error = &Error{Code: CodeUnknownOutcome}  // a change that may have been applied
 )
 
 // Error is the error every method of this package returns. It never holds

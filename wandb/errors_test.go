@@ -89,9 +89,10 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			_, err := c.Users(ctx, "x")
 			return err
 		}},
-		{"connection dropped during a mutation", func() error {
+		{"connection dropped during a mutation, and the check fails", func() error {
 			echo("CreateUserFromAdmin", wandbtest.Fault{Drop: true}, 1)
-			_, err := c.CreateUser(ctx, "dropped@example.com", false)
+			echo("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"error":"` + key + `"}`}, 1)
+			_, err := c.CreateUser(ctx, key+"@dropped.example", false)
 			return err
 		}},
 		{"Retry-After beyond the limit", func() error {

@@ -145,7 +145,7 @@ func (u *User) setActive(ctx context.Context, op string, active bool) error {
 	err = c.change(ctx, op, userTarget(u), "", func() error {
 		return c.settle(ctx, op, func() error {
 			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), nil)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
 			switch {
 			case !active && isNotFound(err): // Multi-tenant: removed from the organisation
@@ -188,7 +188,7 @@ func (u *User) Delete(ctx context.Context) error {
 	err = c.change(ctx, op, userTarget(u), "", func() error {
 		return c.settle(ctx, op, func() error {
 			return c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			_, err := u.scimGet(ctx, op, su.ID)
 			if isNotFound(err) {
 				return true, nil
@@ -233,7 +233,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 	return c.changed(ctx, op, userTarget(u), "role="+role, func() error {
 		return c.settle(ctx, op, func() error {
 			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), nil)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
 			if err != nil {
 				return false, err
@@ -266,7 +266,7 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 		return c.settle(ctx, op, func() error {
 			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
 				patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), nil)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
 			if err != nil {
 				return false, err

@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -303,4 +304,13 @@ func byteSize(n int64) string {
 		return fmt.Sprintf("%d KiB", n>>10)
 	}
 	return fmt.Sprintf("%d bytes", n)
+}
+
+// warn logs err, the server's error beside a confirmed success of op
+// (GraphQL errors next to the data saying it was done), as a warning: the
+// call succeeded, so it returns nil, and the server's words are not lost.
+func (c *Client) warn(ctx context.Context, op string, err error) {
+	if err != nil {
+		c.logger.WarnContext(ctx, "wandb server error beside a success", "op", op, "error", c.redactErr(err))
+	}
 }

@@ -105,6 +105,10 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 		}
 		failure := c.failure(op, r)
 		failure.unsure = mutation && mayHaveApplied(r)
+		if failure.unsure && r.status == 0 && !r.timedOut {
+			// Not "cannot reach the server": it may have been reached.
+			failure.Message = "the connection was lost after the request was sent: " + c.redact(r.err.Error())
+		}
 		why, retry := retryable(mutation, r)
 		if !retry {
 			return failure

@@ -102,13 +102,27 @@ func TestAttemptTimeout(t *testing.T) {
 	if n := srv.Requests("GetViewer"); n != 2 {
 		t.Errorf("%d GetViewer attempts, want 2", n)
 	}
+	// A mutation whose attempt timed out is not retried blindly: the email
+	// is looked up first (not there: the delay came before the server
+	// applied it), and only then sent again.
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
-	_, err := c.CreateUser(ctx, "slow@example.com", false)
-	if e := asError(t, err, "create_user", CodeTimeout); e.Message != "no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)" {
-		t.Errorf("message = %q", e.Message)
+	if _, err := c.CreateUser(ctx, "slow@example.com", false); err != nil {
+		t.Fatalf("CreateUser: %v", err)
 	}
-	if n := srv.Requests("CreateUserFromAdmin"); n != 1 {
-		t.Errorf("%d CreateUserFromAdmin attempts, want 1", n)
+	if n := srv.Requests("CreateUserFromAdmin"); n != 2 {
+		t.Errorf("%d CreateUserFromAdmin attempts, want 2", n)
+	}
+	// When the lookup cannot be made either, the error says the change may
+	// have been applied, with what the attempt hit.
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
+	srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
+	_, err := c.CreateUser(ctx, "slower@example.com", false)
+	want := "the change may have been applied: no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds) (checking failed: no); look the user up by email before creating it again"
+	if e := asError(t, err, "create_user", CodeUnknownOutcome); e.Message != want {
+		t.Errorf("message = %q, want %q", e.Message, want)
+	}
+	if !errors.Is(err, &Error{Code: CodeTimeout}) {
+		t.Error("the unknown outcome does not wrap the timeout")
 	}
 }
 

@@ -3,6 +3,7 @@ package wandb
 import (
 	"context"
 	"errors"
+	"time"
 )
 
 // Definite outcomes for mutations that are idempotent in effect (create a
@@ -10,35 +11,75 @@ import (
 // request reached the server, the server's state says whether it took
 // effect.
 
+// defaultOutcomeCheckTimeout is Config.OutcomeCheckTimeout's default.
+const defaultOutcomeCheckTimeout = 5 * time.Second
+
 // settle runs the mutation do. When do fails in a way that leaves unsure
 // whether the server applied it (see Error.unsure), check looks at the
-// server's state: applied, the call succeeds; not applied, do runs once
-// more. A check that fails leaves the original error, saying that the
-// change may have been applied; a check that finds a conflict (the change
+// server's state (with ctx, or a short context of its own when ctx has
+// ended): applied, the call succeeds; not applied, do runs once more, and
+// after a second failure, or when ctx has ended, the failure is returned
+// as definite. A check that fails leaves the error unsure (Client.change
+// makes it CodeUnknownOutcome); a check that finds a conflict (the change
 // is there, but not this call's doing) returns that.
-func (c *Client) settle(ctx context.Context, op string, do func() error, check func() (applied bool, err error)) error {
+func (c *Client) settle(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
 	for attempt := 1; ; attempt++ {
 		err := do()
 		if err == nil || !isUnsure(err) {
 			return err
 		}
-		if ctx.Err() != nil {
-			return unsettled(c, err, "the change may have been applied", nil)
-		}
-		applied, cerr := check()
+		cctx, cancel := c.checkContext(ctx)
+		applied, cerr := check(cctx)
+		cancel()
 		switch {
 		case cerr != nil && errors.Is(cerr, ErrConflict):
 			return cerr
 		case cerr != nil:
-			return unsettled(c, err, "the change may have been applied, and checking failed", cerr)
+			return unsettled(c, err, "checking failed", cerr)
 		case applied:
 			c.logger.InfoContext(ctx, "wandb outcome checked", "op", op, "applied", true)
 			return nil
-		case attempt == 2:
-			return err
+		case ctx.Err() != nil || attempt == 2:
+			return notApplied(c, err)
 		}
 		c.logger.InfoContext(ctx, "wandb outcome checked", "op", op, "applied", false)
 	}
+}
+
+// checkContext returns the context to check a mutation's outcome with:
+// ctx, or when ctx has ended one without its cancellation, bounded by
+// Config.OutcomeCheckTimeout (already done when that is negative).
+func (c *Client) checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	if ctx.Err() == nil {
+		return ctx, func() {}
+	}
+	d := c.cfg.OutcomeCheckTimeout
+	switch {
+	case d == 0:
+		d = defaultOutcomeCheckTimeout
+	case d < 0:
+		d = 0
+	}
+	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
+// notApplied returns err, an unsure failure, as a definite one: the server
+// was checked and the change is not there.
+func notApplied(c *Client, err error) error {
+	return definite(c, err, "checked: the change was not applied")
+}
+
+// definite returns err, an unsure failure, as a definite one, with note
+// saying how that was established.
+func definite(c *Client, err error, note string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	cp := *e
+	cp.unsure = false
+	cp.Message += " (" + note + ")"
+	return c.newError(cp)
 }
 
 // isUnsure reports whether err is a failure of a mutation that may have

@@ -209,7 +209,7 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no team for %q", name)})
 			}
 			return err
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			want := adminUsername
 			if want == "" {
 				v, err := c.Viewer(ctx)
@@ -291,7 +291,7 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 			t.members = append(t.members, got)
 			t.mu.Unlock()
 			return nil
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			if err := t.load(ctx, op); err != nil {
 				return false, err
 			}
@@ -319,8 +319,8 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 // it: the member whose ID is the user ID the server returned (not the last
 // member, as the SDK assumes). It reloads the team. The mutation is never
 // sent twice: when its answer is lost, the reloaded team is searched for
-// the one new service account with that description, and without exactly
-// one the error says so.
+// the new service account with that description: one is the result, none
+// a definite failure, more an error with CodeUnknownOutcome.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
 	const op = "create_service_account"
 	c := t.client
@@ -354,8 +354,11 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 		if !isUnsure(err) {
 			return nil, err
 		}
-		if lerr := t.load(ctx, op); lerr != nil {
-			return nil, unsettled(c, err, "the service account may have been created: reload the team to check", lerr)
+		cctx, cancel := c.checkContext(ctx)
+		lerr := t.load(cctx, op)
+		cancel()
+		if lerr != nil {
+			return nil, unsettled(c, err, "checking failed", lerr)
 		}
 		var found []*Member
 		for _, m := range t.Members() {
@@ -363,10 +366,13 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 				found = append(found, m)
 			}
 		}
-		if len(found) != 1 {
-			return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team: check it before trying again", len(found), description), nil)
+		switch len(found) {
+		case 0:
+			return nil, notApplied(c, err)
+		case 1:
+			return found[0], nil
 		}
-		return found[0], nil
+		return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
 	}
 	if data == nil || data.Result == nil || data.Result.User == nil {
 		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no service account"})
@@ -402,7 +408,7 @@ func (m *Member) Delete(ctx context.Context) error {
 	if m.ID == "" {
 		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has no id to delete it by", m)})
 	}
-	var partial error // the server's error beside its confirmation
+	var warning error // the server's error beside its confirmation
 	err := c.change(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
@@ -414,11 +420,11 @@ func (m *Member) Delete(ctx context.Context) error {
 				t.mu.Lock()
 				t.members = deleteMember(t.members, m.ID)
 				t.mu.Unlock()
-				partial = err
+				warning = err
 				return nil
 			}
 			return c.notDeleted(op, "member", answered, success, err)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			if err := t.load(ctx, op); err != nil {
 				return false, err
 			}
@@ -436,7 +442,8 @@ func (m *Member) Delete(ctx context.Context) error {
 	case err != nil:
 		return err
 	}
-	return partial
+	c.warn(ctx, op, warning)
+	return nil
 }
 
 // memberTarget names m in plans and change records: its email, else its

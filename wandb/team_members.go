@@ -123,8 +123,8 @@ func (t *Team) groupAndUser(ctx context.Context, op string, u *User) (*scimGroup
 
 // groupCheck returns the check, after a lost answer, that su is (member
 // true) or is not a member of the team's group.
-func (t *Team) groupCheck(ctx context.Context, op string, su *scimUser, member bool) func() (bool, error) {
-	return func() (bool, error) {
+func (t *Team) groupCheck(ctx context.Context, op string, su *scimUser, member bool) func(context.Context) (bool, error) {
+	return func(ctx context.Context) (bool, error) {
 		g, err := t.scimGroup(ctx, op)
 		if err != nil {
 			return false, err

@@ -422,8 +422,9 @@ func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 					t.Errorf("CreateServiceAccount = %v, %v", sa, err)
 				}
 			} else {
+				// Checked: not there, so a definite failure (never resent).
 				e := asError(t, err, "create_service_account", CodeTransport)
-				if !strings.Contains(e.Message, "0 new service accounts") {
+				if !strings.HasSuffix(e.Message, "(checked: the change was not applied)") {
 					t.Errorf("error = %v", e)
 				}
 			}
@@ -440,15 +441,20 @@ func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 		srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
 		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
 		_, err = team.Invite(ctx, ByUsername("dave"), false)
-		e := asError(t, err, "invite", CodeTransport)
-		if !strings.Contains(e.Message, "may have been applied, and checking failed") {
+		e := asError(t, err, "invite", CodeUnknownOutcome)
+		if !strings.HasPrefix(e.Message, "the change may have been applied: the connection was lost after the request was sent: ") ||
+			!strings.Contains(e.Message, "(checking failed: service unavailable") ||
+			!strings.HasSuffix(e.Message, "; reload the team and look at its members before trying again") {
 			t.Errorf("error = %v", e)
+		}
+		if !errors.Is(err, &Error{Code: CodeTransport}) {
+			t.Error("the unknown outcome does not wrap the transport failure")
 		}
 		srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true, AfterApply: true})
 		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
 		_, err = team.CreateServiceAccount(ctx, "CI")
-		e = asError(t, err, "create_service_account", CodeTransport)
-		if !strings.Contains(e.Message, "may have been created") {
+		e = asError(t, err, "create_service_account", CodeUnknownOutcome)
+		if !strings.Contains(e.Message, "(checking failed: ") {
 			t.Errorf("error = %v", e)
 		}
 	})

@@ -86,9 +86,14 @@ func (u *User) Client() *Client { return u.client }
 // give bob a key, use a client with bob's key (Client.WithAPIKey).
 //
 // On success the key (its listed name, not the secret) is added to u's
-// list. The mutation is never retried once it may have reached the server,
-// so a failure never mints a second key. If the server returns a key along
-// with GraphQL errors, both are returned.
+// list. It lists u's keys first. When the answer is lost after the request
+// reached the server (or comes without the secret), a key may have been
+// minted whose secret nobody received: u's keys are listed again, such a
+// key (new, with this description) is deleted, and the mutation is sent
+// once more. So the outcome is one new key whose secret is returned, or
+// an error and no new key; when even the check fails, an error with
+// CodeUnknownOutcome says what to look for. If the server returns a key
+// along with GraphQL errors, both are returned.
 func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret string, err error) {
 	const op = "generate_api_key"
 	c := u.client
@@ -112,24 +117,40 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 	}
 	var partial error // the server's error beside the key it minted
 	err = c.change(ctx, op, userTarget(u), details, func() error {
-		data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
-		if data == nil || data.Result == nil || data.Result.ApiKey == nil {
-			if err != nil {
+		// The keys before, to tell a key this call minted from the others.
+		before, err := u.refetch(ctx, op)
+		if err != nil {
+			return c.renamed(err, op, "cannot list the keys before generating one: ")
+		}
+		known := map[string]bool{}
+		for _, k := range before.APIKeys() {
+			known[k.ID] = true
+		}
+		for attempt := 1; ; attempt++ {
+			var k APIKey
+			k, secret, partial, err = c.mintKey(ctx, op, desc)
+			if err == nil {
+				u.addKey(k)
+				if v != u {
+					v.addKey(k) // keep the cached viewer in step with the server
+				}
+				return nil
+			}
+			if !isUnsure(err) {
 				return err
 			}
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key"})
+			// A key may have been minted whose secret never arrived: nobody
+			// can ever use it (the server shows a secret once), so delete it.
+			cctx, cancel := c.checkContext(ctx)
+			n, cerr := c.deleteOrphanKeys(cctx, u, known, desc)
+			cancel()
+			switch {
+			case cerr != nil:
+				return unsettled(c, err, "a key whose secret was not received may exist, and deleting it failed", cerr)
+			case ctx.Err() != nil || attempt == 2:
+				return definite(c, err, fmt.Sprintf("checked: no new key is left, %d without its secret deleted", n))
+			}
 		}
-		got := data.Result.ApiKey
-		k := APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
-		if k.Description == nil {
-			k.Description = desc
-		}
-		u.addKey(k)
-		if v != u {
-			v.addKey(k) // keep the cached viewer in step with the server
-		}
-		secret, partial = got.Name, err
-		return nil
 	})
 	switch {
 	case errors.Is(err, errDryRun):
@@ -138,6 +159,63 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 		return "", err
 	}
 	return secret, partial
+}
+
+// mintKey sends the GenerateApiKey mutation once and returns the new key,
+// its secret and the server's error beside them, if any. An answer without
+// the key's secret or id is an unsure CodeBadResponse: the key was minted
+// and cannot be used.
+func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey, secret string, partial, err error) {
+	data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
+	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
+		if err != nil {
+			return APIKey{}, "", nil, err
+		}
+		return APIKey{}, "", nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no key", unsure: true})
+	}
+	got := data.Result.ApiKey
+	if got.Id == "" || got.Name == "" {
+		return APIKey{}, "", nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned a key without its id or secret", unsure: true})
+	}
+	k = APIKey{ID: got.Id, Name: listedKeyName(got.Name), Description: got.Description}
+	if k.Description == nil {
+		k.Description = desc
+	}
+	return k, got.Name, err, nil
+}
+
+// deleteOrphanKeys deletes u's keys that are not among known and have the
+// description desc: keys a GenerateAPIKey call minted without receiving
+// their secret. It returns how many it deleted. Each deletion is a change
+// (recorded, as delete_api_key).
+func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string]bool, desc *string) (int, error) {
+	const op = "delete_api_key"
+	now, err := u.refetch(ctx, "generate_api_key")
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, k := range now.APIKeys() {
+		if known[k.ID] || deref(k.Description) != deref(desc) {
+			continue
+		}
+		err := c.changed(ctx, op, k.Name, "minted by generate_api_key, its secret lost", func() error {
+			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+			answered, success := false, (*bool)(nil)
+			if data != nil && data.Result != nil {
+				answered, success = true, data.Result.Success
+			}
+			if success != nil && *success {
+				return nil
+			}
+			return c.notDeleted(op, "key", answered, success, err)
+		})
+		if err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // userTarget names u in plans and change records: its email, else its
@@ -188,7 +266,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 			v.removeKey(k.ID)
 		}
 	}
-	var partial error // the server's error beside its confirmation
+	var warning error // the server's error beside its confirmation
 	err := c.change(ctx, op, name, "of "+userTarget(u), func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
@@ -198,11 +276,11 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 			}
 			if success != nil && *success {
 				removed()
-				partial = err
+				warning = err
 				return nil
 			}
 			return c.notDeleted(op, "key", answered, success, err)
-		}, func() (bool, error) {
+		}, func(ctx context.Context) (bool, error) {
 			now, err := u.refetch(ctx, op)
 			if err != nil {
 				return false, err
@@ -222,7 +300,8 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	case err != nil:
 		return err
 	}
-	return partial
+	c.warn(ctx, op, warning)
+	return nil
 }
 
 // refetch fetches u again, with its keys: as the viewer when u is the

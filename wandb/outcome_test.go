@@ -1,0 +1,107 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// Definite outcomes for changes cancelled in flight: the caller's context
+// ends (Ctrl-C, --timeout, wandb.parallel stopping on another item) after
+// the request reached the server. The server is still asked, briefly,
+// and the call reports what happened: done, not done, or, when even that
+// cannot be found out, CodeUnknownOutcome. Never a plain "canceled" for a
+// change the server may have applied.
+
+// cancelInFlight runs call with a context it cancels once the server holds
+// a request of op.
+func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ctx context.Context) error) error {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- call(ctx) }()
+	for srv.Requests(op) == 0 || srv.InFlight() == 0 {
+		select {
+		case err := <-done:
+			t.Fatalf("the call ended before it was cancelled: %v", err)
+		case <-time.After(time.Millisecond):
+		}
+	}
+	cancel()
+	return <-done
+}
+
+func TestCancelledInFlightOutcomes(t *testing.T) {
+	t.Run("applied", func(t *testing.T) {
+		srv := wandbtest.Start(t)
+		c := testClient(t, srv)
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Stall: true})
+		var u *User
+		err := cancelInFlight(t, srv, "CreateUserFromAdmin", func(ctx context.Context) (err error) {
+			u, err = c.CreateUser(ctx, "kept@example.com", false)
+			return err
+		})
+		if err != nil || deref(u.Email) != "kept@example.com" {
+			t.Fatalf("CreateUser = %v, %v; want the user it created", u, err)
+		}
+		if n := srv.Requests("CreateUserFromAdmin"); n != 1 {
+			t.Errorf("%d creations sent, want 1", n)
+		}
+	})
+	t.Run("not applied", func(t *testing.T) {
+		srv := wandbtest.Start(t)
+		c := testClient(t, srv)
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Stall: true})
+		err := cancelInFlight(t, srv, "CreateUserFromAdmin", func(ctx context.Context) error {
+			_, err := c.CreateUser(ctx, "gone@example.com", false)
+			return err
+		})
+		e := asError(t, err, "create_user", CodeCanceled)
+		if !strings.HasSuffix(e.Message, "(checked: the change was not applied)") {
+			t.Errorf("message = %q", e.Message)
+		}
+		if _, ok := srv.UserByEmail("gone@example.com"); ok || srv.Requests("CreateUserFromAdmin") != 1 {
+			t.Error("the creation was applied or sent again after the cancellation")
+		}
+	})
+	t.Run("unknown", func(t *testing.T) {
+		srv := wandbtest.Start(t)
+		c := testClient(t, srv)
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Stall: true})
+		srv.FailNext("SearchUsers", wandbtest.Fault{Status: 403, Body: `{"errors":[{"message":"no"}]}`})
+		err := cancelInFlight(t, srv, "CreateUserFromAdmin", func(ctx context.Context) error {
+			_, err := c.CreateUser(ctx, "maybe@example.com", false)
+			return err
+		})
+		asError(t, err, "create_user", CodeUnknownOutcome)
+		if !errors.Is(err, context.Canceled) {
+			t.Error("the unknown outcome does not wrap the cancellation")
+		}
+	})
+	t.Run("a key minted without its secret", func(t *testing.T) {
+		srv := wandbtest.Start(t)
+		c := testClient(t, srv)
+		me, err := c.Viewer(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := len(serverKeyNames(t, srv, wandbtest.AdminEmail))
+		srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Stall: true})
+		err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+			_, err := me.GenerateAPIKey(ctx, "ci")
+			return err
+		})
+		e := asError(t, err, "generate_api_key", CodeCanceled)
+		if !strings.HasSuffix(e.Message, "(checked: no new key is left, 1 without its secret deleted)") {
+			t.Errorf("message = %q", e.Message)
+		}
+		if after := len(serverKeyNames(t, srv, wandbtest.AdminEmail)); after != before {
+			t.Errorf("server keys %d -> %d, want none left over", before, after)
+		}
+	})
+}
