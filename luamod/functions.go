@@ -79,14 +79,14 @@ func users(L *lua.LState, c *wandb.Client) int {
 	return netcall(L, func(ctx context.Context) result {
 		list, err := c.Users(ctx, q)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if err != nil {
+			if list == nil {
 				return lua.LNil, newError(L, op, err)
 			}
 			t := L.CreateTable(len(list), 0)
 			for _, u := range list {
 				t.Append(newUser(L, u))
 			}
-			return t, lua.LNil
+			return t, optError(L, op, err)
 		}
 	})
 }
@@ -102,16 +102,27 @@ func createUser(L *lua.LState, c *wandb.Client) int {
 	})
 }
 
-// userResult converts the outcome of a call that returns one User.
+// optError returns err as a Lua error value, or nil for no error.
+func optError(L *lua.LState, op string, err error) lua.LValue {
+	if err == nil {
+		return lua.LNil
+	}
+	return newError(L, op, err)
+}
+
+// userResult converts the outcome of a call that returns one User: the
+// user, or nil and the error; a user the server returned together with an
+// error (partial data: GraphQL errors beside it) comes with the error, so
+// the script has both.
 func userResult(op string, u *wandb.User, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if err == nil && u == nil {
 			err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
 		}
-		if err != nil {
+		if u == nil {
 			return lua.LNil, newError(L, op, err)
 		}
-		return newUser(L, u), lua.LNil
+		return newUser(L, u), optError(L, op, err)
 	}
 }
 

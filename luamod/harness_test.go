@@ -9,6 +9,7 @@ import (
 	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -32,7 +33,9 @@ const seedFile = "../testdata/seed.json"
 // script at once.
 func newClient(tb testing.TB, url, key string) *wandb.Client {
 	tb.Helper()
-	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}})
+	// A short check of changes cancelled in flight: some tests cancel
+	// requests a server holds for an hour, and its checks would wait too.
+	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}, OutcomeCheckTimeout: 200 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}

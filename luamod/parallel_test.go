@@ -6,11 +6,14 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/wandb"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -271,8 +274,8 @@ func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
 	if got, want := WrapError(L, err).Error(), "wandb.parallel: item 4: <string>:7: boom\n"; !strings.HasPrefix(got, want) {
 		t.Fatalf("error = %q, want item 4's (%q)", got, want)
 	}
-	if got := g.Requests(""); got != 3 {
-		t.Errorf("server got %d requests, want 3", got)
+	if got := g.Requests("CreateUserFromAdmin"); got != 3 {
+		t.Errorf("server got %d creations, want 3", got)
 	}
 	if got := L.GetGlobal("started").String(); got != "4" {
 		t.Errorf("%s items started, want 4 (none after the failure)", got)
@@ -366,8 +369,8 @@ func TestParallelContextCancel(t *testing.T) {
 		if err == nil || !strings.HasPrefix(err.Error(), "<string>:1: wandb.parallel: context canceled") {
 			t.Fatalf("error = %v, want the cancellation", err)
 		}
-		if got := g.Requests(""); got != 4 {
-			t.Errorf("server got %d requests, want 4 (the fifth item never started)", got)
+		if got := g.Requests("CreateUserFromAdmin"); got != 4 {
+			t.Errorf("server got %d creations, want 4 (the fifth item never started)", got)
 		}
 	})
 	t.Run("Lua running", func(t *testing.T) {
@@ -532,5 +535,62 @@ func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
 	}
 	if f := familyOf(L); f.active != 0 {
 		t.Errorf("active = %d after the script, want 0", f.active)
+	}
+}
+
+// TestParallelCancelledChangesHaveOutcomes: when parallel stops on one
+// item's failure, the changes other items had in flight may already have
+// been applied. Each is checked and recorded with its true outcome (the
+// first two were applied; the third never reached the point of applying),
+// never as a plain cancellation.
+func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
+	srv := wandbtest.Start(t)
+	var mu sync.Mutex
+	outcomes := map[string]string{}
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+		mu.Lock()
+		defer mu.Unlock()
+		outcomes[r.Target] = string(r.Outcome) + " " + string(r.Code)
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	srv.FailNext("CreateUserFromAdmin",
+		wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{Stall: true})
+	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
+		for srv.Requests("CreateUserFromAdmin") < 3 || srv.InFlight() < 3 {
+			time.Sleep(time.Millisecond)
+		}
+		return 0
+	}))
+	err = L.DoString(`
+		wandb.parallel({ 1, 2, 3, 4 }, function(x)
+			if x == 4 then
+				wait_in_server()
+				error("boom", 0)
+			end
+			return assert(wandb.create_user("u" .. x .. "@example.com"))
+		end, { concurrency = 4 })
+	`)
+	if err == nil || !strings.HasPrefix(WrapError(L, err).Error(), "wandb.parallel: item 4: boom") {
+		t.Fatalf("error = %v, want item 4's", err)
+	}
+	// Which item's request met which fault depends on the order they
+	// arrived in: two were applied, one was not, and the records say which.
+	mu.Lock()
+	defer mu.Unlock()
+	count := map[string]int{}
+	for _, e := range []string{"u1@example.com", "u2@example.com", "u3@example.com"} {
+		count[outcomes[e]]++
+		if _, created := srv.UserByEmail(e); created != (outcomes[e] == "ok ") {
+			t.Errorf("%s: recorded %q, but on the server: %v", e, outcomes[e], created)
+		}
+	}
+	if diff := cmp.Diff(map[string]int{"ok ": 2, "failed canceled": 1}, count); diff != "" {
+		t.Errorf("outcomes %v (-want +got):\n%s", outcomes, diff)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 3 {
+		t.Errorf("%d creations sent, want 3 (none sent again after the stop)", n)
 	}
 }

@@ -51,10 +51,10 @@ func createTeam(L *lua.LState, c *wandb.Client) int {
 
 func teamResult(op string, t *wandb.Team, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
+		if t == nil {
 			return lua.LNil, newError(L, op, err)
 		}
-		return newTeam(L, t), lua.LNil
+		return newTeam(L, t), optError(L, op, err)
 	}
 }
 
@@ -306,10 +306,10 @@ func teamCreateServiceAccount(L *lua.LState) int {
 
 func memberResult(op string, m *wandb.Member, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
+		if m == nil {
 			return lua.LNil, newError(L, op, err)
 		}
-		return newMember(L, m), lua.LNil
+		return newMember(L, m), optError(L, op, err)
 	}
 }
 

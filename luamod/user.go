@@ -189,10 +189,12 @@ func userGenerateAPIKey(L *lua.LState) int {
 	return netcall(L, func(ctx context.Context) result {
 		secret, err := u.GenerateAPIKey(ctx, desc)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if err != nil {
+			if secret == "" {
 				return lua.LNil, newError(L, op, err)
 			}
-			return lua.LString(secret), lua.LNil
+			// With the server's error beside it, the secret still comes
+			// first: the server shows it only this once.
+			return lua.LString(secret), optError(L, op, err)
 		}
 	})
 }

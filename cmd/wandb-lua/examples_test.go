@@ -279,7 +279,7 @@ func TestExampleOffboardThroughAnOutage(t *testing.T) {
 	srv.FailNext("SCIMPatchGroup", down, down)
 	r := runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com")
 	check(t, r, 1, nil, "1 step of <User alice@example.com> failed (remove from team ml-research): run the script again to finish")
-	want := []string{"  done    deactivate", "  FAILED  remove from team ml-research: wandb: remove_member: upstream down (HTTP 503)", "3 steps done, 1 failed"}
+	want := []string{"  done    deactivate", "  FAILED  remove from team ml-research: wandb: remove_member: upstream down (checked: the change was not applied) (HTTP 503)", "3 steps done, 1 failed"}
 	for _, line := range want {
 		if !strings.Contains(r.stdout, line+"\n") {
 			t.Errorf("stdout lacks %q:\n%s", line, masked(r.stdout))

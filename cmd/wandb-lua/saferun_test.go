@@ -224,16 +224,20 @@ func TestInterruptSummary(t *testing.T) {
 	if !errors.As(err, &ee) || ee.ExitCode() != exitInterrupted {
 		t.Errorf("exit: %v", err)
 	}
-	// The first creation was a conflict; the one cut off in flight may have
-	// been applied: unknown.
-	if want := "wandb-lua: interrupted\nwandb-lua: changes so far: 2 ok, 1 failed, 1 unknown\n"; errb.String() != want {
+	// The first creation was a conflict; the one cut off in flight was
+	// checked: the server had not applied it.
+	if want := "wandb-lua: interrupted\nwandb-lua: changes so far: 2 ok, 2 failed\n"; errb.String() != want {
 		t.Errorf("stderr %q, want %q", masked(errb.String()), want)
 	}
 
 	srv2 := wandbtest.Start(t)
-	srv2.FailNext("CreateUserFromAdmin", wandbtest.Fault{}, wandbtest.Fault{Delay: time.Hour})
+	// Cut off after the server applied it: checked, and counted as done.
+	srv2.FailNext("CreateUserFromAdmin", wandbtest.Fault{}, wandbtest.Fault{AfterApply: true, Stall: true})
 	r := runBinary(t, serverEnv(srv2), "", "--timeout", "300ms", "-e", `local w = require("wandb") assert(w.create_user("a@example.com")) w.create_user("b@example.com")`)
-	check(t, r, exitTimeout, ptr(""), "wandb-lua: the run took longer than --timeout 300ms and was stopped\nwandb-lua: changes so far: 1 ok, 1 unknown\n")
+	check(t, r, exitTimeout, ptr(""), "wandb-lua: the run took longer than --timeout 300ms and was stopped\nwandb-lua: changes so far: 2 ok\n")
+	if _, ok := srv2.UserByEmail("b@example.com"); !ok {
+		t.Error("b was not created, but counted as done")
+	}
 	r = runBinary(t, serverEnv(srv2), "", "--timeout", "200ms", "-e", `local w = require("wandb") w.viewer() while true do end`)
 	check(t, r, exitTimeout, ptr(""), "wandb-lua: no changes were made")
 }

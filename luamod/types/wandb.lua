@@ -22,6 +22,7 @@
 ---| "bad_response"     # the server's answer could not be read
 ---| "last_admin"       # it would leave no active instance admin
 ---| "read_only"        # refused: read-only mode
+---| "unknown_outcome"  # a change may have been applied, and checking failed: see err.message
 
 ---A failure a script should handle, returned as `nil, err` (or `false, err`).
 ---`tostring(err)` is one line; `error(err)` raises it unchanged. Never holds a key.
