@@ -102,7 +102,9 @@ type Config struct {
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
-	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s values.
+	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s
+	// values. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
+	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.
 	Retry RetryPolicy
 	// MaxResponseBytes caps the size of a response body; 0 means 8 MiB.
 	// ConfigFromEnv reads WANDB_MAX_RESPONSE_BYTES.

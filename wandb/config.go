@@ -97,11 +97,14 @@ func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 	return cfg, nil
 }
 
-// limitsFromEnv reads the attempt timeout, in seconds, from
-// WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT (the SDK's
-// names; as in the SDK a value of 0 or less leaves the default), and the
-// response size limit from WANDB_MAX_RESPONSE_BYTES (this project's: a
-// number of bytes, or with a unit: 64MiB, 1GiB).
+// limitsFromEnv reads, under the SDK's names, the attempt timeout in
+// seconds (WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT), the
+// number of retries (WANDB__GRAPHQL_RETRY_MAX) and the waits between them
+// in seconds (WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS and _MAX_SECONDS); as
+// in the SDK a value of 0 or less leaves the default, and unlike it a
+// fraction of a second counts. It reads the response size limit from
+// WANDB_MAX_RESPONSE_BYTES (this project's: a number of bytes, or with a
+// unit: 64MiB, 1GiB).
 func limitsFromEnv(cfg *Config) error {
 	for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS"} { // the second wins
 		raw := os.Getenv(name)
@@ -114,6 +117,31 @@ func limitsFromEnv(cfg *Config) error {
 		}
 		if secs > 0 {
 			cfg.AttemptTimeout = time.Duration(secs * float64(time.Second))
+		}
+	}
+	if raw := os.Getenv("WANDB__GRAPHQL_RETRY_MAX"); raw != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || n > 1000 {
+			return configError("WANDB__GRAPHQL_RETRY_MAX %q: not a number of retries; use e.g. 5, or 0 for the default", raw)
+		}
+		if n > 0 {
+			cfg.Retry.MaxAttempts = n + 1 // the SDK counts retries, the policy attempts
+		}
+	}
+	for _, w := range []struct {
+		name string
+		dst  *time.Duration
+	}{{"WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", &cfg.Retry.MinWait}, {"WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", &cfg.Retry.MaxWait}} {
+		raw := os.Getenv(w.name)
+		if raw == "" {
+			continue
+		}
+		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
+			return configError("%s %q: not a number of seconds; use e.g. 2 or 0.5", w.name, raw)
+		}
+		if secs > 0 {
+			*w.dst = time.Duration(secs * float64(time.Second))
 		}
 	}
 	if raw := os.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {

@@ -1,12 +1,15 @@
 package wandb
 
 import (
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 const (
@@ -36,6 +39,7 @@ var envVars = []string{
 	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
 	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH",
 	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES",
+	"WANDB__GRAPHQL_RETRY_MAX", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS",
 }
 
 func writeFile(t *testing.T, path, text string) string {
@@ -256,6 +260,53 @@ func TestConfigFromEnvLimits(t *testing.T) {
 		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes:
 			t.Errorf("%v: timeout %v, max %d; want %v, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, tc.timeout, tc.maxBytes)
 		}
+	}
+}
+
+// TestConfigFromEnvRetries: the SDK's retry settings.
+func TestConfigFromEnvRetries(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("WANDB_API_KEY", envKey)
+	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "2")
+	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.5")
+	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "4")
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (RetryPolicy{MaxAttempts: 3, MinWait: 500 * time.Millisecond, MaxWait: 4 * time.Second}); cfg.Retry != want {
+		t.Errorf("retry = %+v, want %+v", cfg.Retry, want)
+	}
+	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "0")
+	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "-1")
+	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "")
+	if cfg, err := ConfigFromEnv(); err != nil || cfg.Retry != (RetryPolicy{}) {
+		t.Errorf("0 and negative values: %+v, %v; want the defaults", cfg.Retry, err)
+	}
+	for name, value := range map[string]string{"WANDB__GRAPHQL_RETRY_MAX": "many", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "1s"} {
+		t.Setenv(name, value)
+		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), name+` "`+value+`": not a number`) {
+			t.Errorf("%s=%s: %v", name, value, err)
+		}
+		t.Setenv(name, "")
+	}
+	// They reach the client: 2 retries, so 3 attempts.
+	srv := wandbtest.Start(t)
+	t.Setenv("WANDB_API_KEY", srv.AdminKey())
+	t.Setenv("WANDB_BASE_URL", srv.URL)
+	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "2")
+	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.01")
+	cfg, err = ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500})
+	if _, err := c.Viewer(context.Background()); err == nil || srv.Requests("GetViewer") != 3 {
+		t.Errorf("Viewer: %v after %d attempts, want a failure after 3", err, srv.Requests("GetViewer"))
 	}
 }
 

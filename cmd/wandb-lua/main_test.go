@@ -142,7 +142,7 @@ func TestUsageErrors(t *testing.T) {
 	}{
 		{"no script", nil, nil, "no script: give a script file, - for stdin, or -e 'chunk'"},
 		{"missing script", nil, []string{"--local", "no/such/script.lua"}, "cannot read script no/such/script.lua: no such file or directory"},
-		{"unknown flag", nil, []string{"--verbose", "x.lua"}, "wandb-lua: unknown option --verbose\n"},
+		{"unknown flag", nil, []string{"--verbos", "x.lua"}, "wandb-lua: unknown option --verbos\n"},
 		{"no key on the command line", nil, []string{"--api-key", srv.AdminKey(), "-e", "x=1"}, "wandb-lua: unknown option --api-key\n"},
 		{"flag without value", nil, []string{"--timeout"}, "wandb-lua: --timeout needs a value\n"},
 		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, "wandb-lua: --timeout soon: not a duration (e.g. 30s, 10m, 1h30m)\n"},
@@ -252,6 +252,25 @@ func TestScriptErrorOutput(t *testing.T) {
 	want := "wandb-lua: " + p + ":2: attempt to index a non-table object(nil) with key 'x'\nstack traceback:\n\t" + p + ":2: in main chunk\n"
 	if r.stderr != want {
 		t.Errorf("stderr = %q, want %q", r.stderr, want)
+	}
+}
+
+// TestVerbose: -v logs each retry with its reason on stderr, and no key;
+// without it, retries are silent.
+func TestVerbose(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	env := append(serverEnv(srv), "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS=0.01")
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Body: `{"error":"` + srv.AdminKey() + `"}`})
+	r := runBinary(t, env, "", "-v", "-e", "print(wandb.viewer().email)")
+	check(t, r, 0, ptr(wandbtest.AdminEmail+"\n"), `level=INFO msg="wandb retry" op=viewer operation=GetViewer attempt=1 reason="HTTP 503"`)
+	if strings.Contains(r.stderr, srv.AdminKey()) || strings.Contains(r.stderr, "time=") {
+		t.Errorf("stderr shows the key or timestamps:\n%s", masked(r.stderr))
+	}
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503})
+	r = runBinary(t, env, "", "-e", "print(wandb.viewer().email)")
+	check(t, r, 0, ptr(wandbtest.AdminEmail+"\n"))
+	if r.stderr != "" {
+		t.Errorf("without -v stderr = %q", masked(r.stderr))
 	}
 }
 

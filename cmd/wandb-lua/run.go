@@ -7,6 +7,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"strings"
 	"time"
@@ -60,6 +61,7 @@ type options struct {
 	readOnly    bool
 	audit       string // --audit FILE
 	quiet       bool
+	verbose     bool // -v: retries, outcome checks and server warnings on stderr
 	interactive bool // -i, or no script on a terminal
 	version     bool
 	help        bool
@@ -91,6 +93,8 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.audit, "audit", "", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
+	fs.BoolVar(&o.verbose, "verbose", false, "")
+	fs.BoolVar(&o.verbose, "v", false, "")
 	fs.BoolVar(&o.interactive, "i", false, "")
 	fs.BoolVar(&o.version, "version", false, "")
 	fs.BoolVar(&o.help, "help", false, "")
@@ -265,6 +269,9 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	}
 	safety := func(cfg *wandb.Config) {
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
+		if o.verbose {
+			cfg.Logger = verboseLogger(std.err)
+		}
 	}
 	client, closeServer, err := newClient(o, std, safety)
 	if err != nil {
@@ -424,4 +431,19 @@ func argTable(L *lua.LState, o *options) *lua.LTable {
 		}
 	}
 	return t
+}
+
+// verboseLogger is -v's logger: the client's info lines (each retry and
+// why, each check of a change's outcome, warnings) on w, one per line,
+// without timestamps. The client never logs a secret.
+func verboseLogger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{
+		Level: slog.LevelInfo,
+		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+			if len(groups) == 0 && a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
 }

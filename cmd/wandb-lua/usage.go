@@ -27,6 +27,8 @@ Options:
   --read-only          refuse every change before it is sent; queries work
   --audit FILE         append one JSON line per change attempted to FILE
   -q, --quiet          no progress line from wandb.parallel on a terminal
+  -v, --verbose        log each retry and its reason, and each check of a
+                       change's outcome, to stderr
   --version            print the version
   -h, --help           print this help
 
