@@ -254,9 +254,9 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	}
 	c.redactor.add(proxySecret(cfg.HTTPProxy))
 	c.redactor.add(proxySecret(cfg.HTTPSProxy))
-	c.http = withHeaders(withCredentials(hc,
+	c.http = withRedirectPolicy(withHeaders(withCredentials(hc,
 		newScope(su, c.scimCredentials),
-		newScope(u, graphQLAuth)), cfg)
+		newScope(u, graphQLAuth)), cfg))
 	return c, nil
 }
 

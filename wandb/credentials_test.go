@@ -48,8 +48,9 @@ func TestHeaders(t *testing.T) {
 	}
 }
 
-// TestCredentialsOnlyToBaseURL: a redirect to another host:port gets no
-// Authorization header.
+// TestCredentialsOnlyToBaseURL: a redirect to another host:port is not
+// followed (the request, and its credentials, never reach it), and the
+// error says where the server tried to send it.
 func TestCredentialsOnlyToBaseURL(t *testing.T) {
 	var elsewhereAuth, frontAuth atomic.Value
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -69,15 +70,15 @@ func TestCredentialsOnlyToBaseURL(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Viewer(context.Background())
-	e := asError(t, err, "viewer", CodeUnauthorized)
-	if e.Message != "who are you" {
-		t.Errorf("message = %q, want the server's text", e.Message)
+	e := asError(t, err, "viewer", CodeBadResponse)
+	if !strings.HasPrefix(e.Message, "the server redirected the request to "+elsewhere.URL+"/graphql (HTTP 307), which is not followed") {
+		t.Errorf("message = %q, want where the server tried to send it", e.Message)
 	}
 	if got, _ := frontAuth.Load().(string); !strings.HasPrefix(got, "Basic ") {
 		t.Errorf("the base URL got no Basic credentials")
 	}
-	if got, _ := elsewhereAuth.Load().(string); got != "" {
-		t.Errorf("the redirect target got an Authorization header")
+	if got, ok := elsewhereAuth.Load().(string); ok || got != "" {
+		t.Errorf("the redirect target got the request")
 	}
 }
 

@@ -135,7 +135,10 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		defer front.Close()
 		c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = front.URL + "/scim" })
 		_, err := mustUser(t, c, "bob").Status(ctx)
-		asError(t, err, "status", CodeNotFound)
+		e := asError(t, err, "status", CodeBadResponse)
+		if !strings.HasPrefix(e.Message, "the server redirected the request to "+elsewhere.URL+"/Users") {
+			t.Errorf("message = %q", e.Message)
+		}
 		if got != "" {
 			t.Error("the redirect target got the SCIM credentials")
 		}

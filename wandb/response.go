@@ -25,6 +25,8 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 	switch {
 	case r.token != nil:
 		return c.tokenFailure(op, r.token)
+	case r.redirect:
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: r.err.Error()})
 	case r.tooLarge:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
 			"the response is larger than the limit of %s and was cut off; raise the limit with WANDB_MAX_RESPONSE_BYTES", byteSize(c.maxBody))})
@@ -313,4 +315,36 @@ func (c *Client) warn(ctx context.Context, op string, err error) {
 	if err != nil {
 		c.logger.WarnContext(ctx, "wandb server error beside a success", "op", op, "error", c.redactErr(err))
 	}
+}
+
+// apiNotFound reports whether a 404's body is the API's own answer (GraphQL
+// errors, or a SCIM error naming what it did not find): something does not
+// exist. Anything else (a web server's page, a proxy's, an empty body) says
+// the URL is not an API at all.
+func apiNotFound(body []byte) bool {
+	var w struct {
+		Errors  []json.RawMessage `json:"errors"`
+		Schemas []string          `json:"schemas"`
+		Detail  string            `json:"detail"`
+	}
+	if json.Unmarshal(body, &w) != nil {
+		return false
+	}
+	return len(w.Errors) > 0 || len(w.Schemas) > 0 || w.Detail != ""
+}
+
+// noAPIAt is the error for a 404 that is not the API's: the base URL (or
+// the SCIM base URL) is wrong. Not CodeNotFound, which a script reads as
+// "no such user" and would act on (create everyone, say).
+func (c *Client) noAPIAt(op string, req request) *Error {
+	if req.url == c.endpoint {
+		hint := "check the base URL: it is the server's root, such as https://api.wandb.ai or https://wandb.example.com"
+		if strings.HasSuffix(c.cfg.BaseURL, "/graphql") {
+			hint = "drop /graphql from the base URL: requests go to <base url>/graphql"
+		}
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: http.StatusNotFound, Message: fmt.Sprintf(
+			"there is no W&B API at %s; %s", req.url, hint)})
+	}
+	return c.newError(Error{Op: op, Code: CodeBadResponse, Status: http.StatusNotFound, Message: fmt.Sprintf(
+		"there is no SCIM API at %s; check WANDB_SCIM_BASE_URL (default: the base URL + /scim; some deployments serve it at /scim/v2)", c.scimBase)})
 }

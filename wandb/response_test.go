@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -9,6 +10,38 @@ import (
 )
 
 // TestErrorBodies: every body shape the facts list keeps the server's text.
+// TestNoAPIAtTheURL: a 404 that is not the API's own answer means the base
+// URL is wrong; it must not read as "no such user" (a script would then
+// create everyone), and the message says what to fix.
+func TestNoAPIAtTheURL(t *testing.T) {
+	srv := wandbtest.Start(t)
+	for _, tc := range []struct{ base, want string }{
+		{srv.URL + "/graphql", "there is no W&B API at " + srv.URL + "/graphql/graphql; drop /graphql from the base URL: requests go to <base url>/graphql"},
+		{srv.URL + "/api", "there is no W&B API at " + srv.URL + "/api/graphql; check the base URL: it is the server's root, such as https://api.wandb.ai or https://wandb.example.com"},
+	} {
+		c := testClient(t, srv, func(cfg *Config) { cfg.BaseURL = tc.base })
+		_, err := c.User(context.Background(), "alice")
+		e := asError(t, err, "user", CodeBadResponse)
+		if e.Message != tc.want || e.Status != 404 || errors.Is(err, ErrNotFound) {
+			t.Errorf("base %s: %v, want %q", tc.base, e, tc.want)
+		}
+		_, err = c.CreateUser(context.Background(), "x@example.com", false)
+		asError(t, err, "create_user", CodeBadResponse)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 0 {
+		t.Errorf("%d creations reached the API", n)
+	}
+	c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = srv.URL + "/scimm" })
+	me, err := c.Viewer(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = me.Status(context.Background())
+	if e := asError(t, err, "status", CodeBadResponse); !strings.HasPrefix(e.Message, "there is no SCIM API at "+srv.URL+"/scimm; check WANDB_SCIM_BASE_URL") {
+		t.Errorf("message = %q", e.Message)
+	}
+}
+
 func TestErrorBodies(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
@@ -27,8 +60,10 @@ func TestErrorBodies(t *testing.T) {
 			CodeInvalidArgument, 400, "bad input: email"},
 		{"error object", wandbtest.Fault{Status: 403, Body: `{"error":{"message":"not in this org"}}`},
 			CodeForbidden, 403, "not in this org"},
-		{"message field", wandbtest.Fault{Status: 404, Body: `{"message":"no route"}`},
-			CodeNotFound, 404, "no route"},
+		{"message field", wandbtest.Fault{Status: 403, Body: `{"message":"no route"}`},
+			CodeForbidden, 403, "no route"},
+		{"404 from the API", wandbtest.Fault{Status: 404, Body: `{"errors":[{"message":"no such key"}]}`},
+			CodeNotFound, 404, "no such key"},
 		{"odd error value", wandbtest.Fault{Status: 422, Body: `{"error": 42}`},
 			CodeInvalidArgument, 422, "42"},
 		{"other JSON", wandbtest.Fault{Status: 401, Body: "{\"reason\": \"expired\"}"},

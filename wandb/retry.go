@@ -71,7 +71,7 @@ func hostNotFound(err error) bool {
 // mutation is retried only where it surely did not take effect: 429, a
 // failed connection, and 503 with Retry-After.
 func retryable(mutation bool, r attemptResult) (why string, ok bool) {
-	if r.tooLarge || r.token != nil { // the token exchange did its own retries
+	if r.tooLarge || r.token != nil || r.redirect { // the token exchange did its own retries
 		return "", false
 	}
 	if r.err != nil {
@@ -151,6 +151,8 @@ func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
 // that says it was refused (a 4xx, 429 or 503 with Retry-After included).
 func mayHaveApplied(r attemptResult) bool {
 	switch {
+	case r.redirect:
+		return false // a redirect is not an answer to the request
 	case r.err != nil:
 		return !r.notSent
 	case r.tooLarge:

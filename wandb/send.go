@@ -72,6 +72,7 @@ type attemptResult struct {
 	notSent  bool        // the request surely never reached the server (it could not connect)
 	timedOut bool        // the per-attempt timeout passed
 	tooLarge bool        // the body exceeded maxBody; body holds its first maxBody bytes
+	redirect bool        // a redirect was refused (see redirect.go); err says where to
 	token    *tokenError // no access token could be had: nothing was sent
 }
 
@@ -104,6 +105,9 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 			return e
 		}
 		failure := c.failure(op, r)
+		if r.status == http.StatusNotFound && !apiNotFound(r.body) {
+			return c.noAPIAt(op, req)
+		}
 		failure.unsure = mutation && mayHaveApplied(r)
 		if failure.unsure && r.status == 0 && !r.timedOut {
 			// Not "cannot reach the server": it may have been reached.
@@ -161,6 +165,11 @@ func (c *Client) attempt(ctx context.Context, req request) attemptResult {
 	hreq.Header.Set("Use-Admin-Privileges", "true")
 	hresp, err := c.http.Do(hreq)
 	if err != nil {
+		if re, ok := asRedirect(err); ok {
+			// The server answered with a redirect: it did not take the
+			// request, and a retry would meet the same.
+			return attemptResult{status: re.status, err: re, redirect: true}
+		}
 		r := attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx)}
 		var ce *credentialsError
 		if errors.As(err, &ce) {

@@ -155,3 +155,19 @@ func TestLogging(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowBody: a body that trickles in cannot hold a call beyond the
+// attempt timeout, which covers reading the answer.
+func TestSlowBody(t *testing.T) {
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.AttemptTimeout = 200 * time.Millisecond
+		cfg.Retry.MaxAttempts = 1
+	})
+	body := `{"data":{"viewer":{"id":"VXNlcjox","name":"A","username":"a","email":"a@example.com"}}}`
+	srv.FailNext("GetViewer", wandbtest.Fault{Body: body, Trickle: 50 * time.Millisecond}) // 4 s in all
+	_, err := c.Viewer(context.Background())
+	if e := asError(t, err, "viewer", CodeTimeout); !strings.HasPrefix(e.Message, "no complete response within 200ms") {
+		t.Errorf("message = %q", e.Message)
+	}
+}

@@ -23,6 +23,7 @@ type Fault struct {
 	Drop       bool          // hijack and close the connection without any answer
 	AfterApply bool          // run the real operation first, then answer with the fault instead
 	Stall      bool          // answer nothing until the client gives up (with AfterApply: after applying)
+	Trickle    time.Duration // send Body one byte at a time, this far apart (a slow or stuck server)
 }
 
 // FailNext queues faults for the next requests of operation op (as read from
@@ -65,7 +66,7 @@ func (h *Handler) takeFault(op string) (Fault, bool) {
 }
 
 func (f Fault) delayOnly() bool {
-	return f.Status == 0 && f.Header == nil && f.Body == "" && !f.Drop && !f.Stall
+	return f.Status == 0 && f.Header == nil && f.Body == "" && !f.Drop && !f.Stall && f.Trickle == 0
 }
 
 // write answers with the fault, drops the connection, or stalls until the
@@ -97,5 +98,14 @@ func (f Fault) write(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusOK
 	}
 	w.WriteHeader(status)
-	_, _ = w.Write([]byte(f.Body))
+	if f.Trickle <= 0 {
+		_, _ = w.Write([]byte(f.Body))
+		return
+	}
+	rc := http.NewResponseController(w)
+	for i := range len(f.Body) {
+		if _, err := w.Write([]byte{f.Body[i]}); err != nil || rc.Flush() != nil || !sleep(r.Context(), f.Trickle) {
+			return
+		}
+	}
 }
