@@ -3,10 +3,13 @@ package luamod
 import (
 	"context"
 	"fmt"
+	"net"
+	"net/http"
 	"regexp"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -592,5 +595,89 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	}
 	if n := srv.Requests("CreateUserFromAdmin"); n != 3 {
 		t.Errorf("%d creations sent, want 3 (none sent again after the stop)", n)
+	}
+}
+
+// TestParallelServerDies: the server dies while a 500-item run is going
+// on. The run ends soon after (the client stops trying a server that is
+// clearly down, rather than each item retrying), every item with a
+// result or a failure record whose code tells the truth: done, not done
+// ("unavailable", "transport") or maybe ("unknown_outcome", for the
+// changes in flight when it died).
+func TestParallelServerDies(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithLatency(2*time.Millisecond))
+	var dials, afterDeath atomic.Int32
+	var dead atomic.Bool
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	dial := tr.DialContext
+	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		dials.Add(1)
+		if dead.Load() {
+			afterDeath.Add(1)
+		}
+		return dial(ctx, network, addr)
+	}
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), HTTPClient: &http.Client{Transport: tr},
+		Retry:               wandb.RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond},
+		OutcomeCheckTimeout: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	go func() {
+		for srv.Requests("CreateUserFromAdmin") < 50 {
+			time.Sleep(time.Millisecond)
+		}
+		dead.Store(true)
+		srv.Close()
+	}()
+	if err := L.DoString(`
+		local emails = {}
+		for i = 1, 500 do emails[i] = "u" .. i .. "@example.com" end
+		results, failures = wandb.parallel(emails, function(e)
+			return assert(wandb.create_user(e)).email
+		end, { concurrency = 8, on_error = "collect" })
+		done, codes = {}, {}
+		for i, r in ipairs(results) do
+			if type(r) == "string" then done[#done + 1] = r end
+		end
+		for _, f in ipairs(failures) do
+			codes[f.code] = (codes[f.code] or 0) + 1
+			failed_emails = (failed_emails or "") .. emails[f.index] .. "=" .. f.code .. " "
+		end
+		n_results, n_done, n_failed = #results, #done, #failures
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if !dead.Load() {
+		t.Fatal("the run ended before the server died")
+	}
+	nDone, nFailed := int(L.GetGlobal("n_done").(lua.LNumber)), int(L.GetGlobal("n_failed").(lua.LNumber))
+	if n := int(L.GetGlobal("n_results").(lua.LNumber)); n != 500 || nDone+nFailed != 500 {
+		t.Fatalf("%d results, %d done and %d failed; want 500 in all", n, nDone, nFailed)
+	}
+	L.GetGlobal("codes").(*lua.LTable).ForEach(func(k, v lua.LValue) {
+		switch k.String() {
+		case "unavailable", "transport", "unknown_outcome":
+		default:
+			t.Errorf("%v items failed with code %v", v, k)
+		}
+	})
+	// What was reported done is on the server; what definitely failed is not.
+	for _, e := range strings.Fields(L.GetGlobal("failed_emails").String()) {
+		email, code, _ := strings.Cut(e, "=")
+		if _, ok := srv.UserByEmail(email); ok && code != "unknown_outcome" {
+			t.Errorf("%s is on the server, but its item failed with %s", email, code)
+		}
+	}
+	L.GetGlobal("done").(*lua.LTable).ForEach(func(_, v lua.LValue) {
+		if _, ok := srv.UserByEmail(v.String()); !ok {
+			t.Errorf("%s was reported created but is not on the server", v)
+		}
+	})
+	// A handful of attempts found the server down, then the breaker held
+	// the rest back (and perhaps one probe went out).
+	if n := afterDeath.Load(); n > 12 {
+		t.Errorf("%d connection attempts after the server died, want a handful", n)
 	}
 }

@@ -160,6 +160,7 @@ type Client struct {
 	timeout   time.Duration
 	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
 	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
+	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
 
 	mu       sync.Mutex
 	viewer   *User  // cached after the first successful Viewer
@@ -222,6 +223,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		retry:     cfg.Retry.withDefaults(),
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
+		brk:       &breaker{},
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
@@ -283,7 +285,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 	if c.cfg.DryRun && key == DryRunKey {
 		// The key a dry run pretended to generate stands for its owner,
 		// the viewer: the client's own identity.
-		return newClient(c.cfg, c.inner, c.tokens)
+		return c.sameServer(c.cfg, c.tokens)
 	}
 	if err := checkAPIKey(key, ""); err != nil {
 		return nil, err
@@ -294,7 +296,19 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
 	}
-	return newClient(cfg, c.inner, nil)
+	return c.sameServer(cfg, nil)
+}
+
+// sameServer returns a client for cfg, a configuration for c's server,
+// over c's HTTP client and sharing c's circuit breaker (the server's
+// state is the same whoever asks).
+func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
+	nc, err := newClient(cfg, c.inner, tokens)
+	if err != nil {
+		return nil, err
+	}
+	nc.brk = c.brk
+	return nc, nil
 }
 
 // WithReadOnly returns a client like c (same server, identity, settings
@@ -302,7 +316,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 func (c *Client) WithReadOnly() *Client {
 	cfg := c.cfg
 	cfg.ReadOnly = true
-	ro, err := newClient(cfg, c.inner, c.tokens)
+	ro, err := c.sameServer(cfg, c.tokens)
 	if err != nil { // c's configuration was checked when c was made
 		panic(fmt.Sprintf("wandb: WithReadOnly: %v", err))
 	}

@@ -81,12 +81,25 @@ type attemptResult struct {
 func (c *Client) send(ctx context.Context, req request, decode func(attemptResult) *Error) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
+	var last *Error // the previous attempt's failure
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, nil)
 		}
+		if ok, wait := c.brk.allow(); !ok {
+			if last != nil {
+				last.Message += " (the server looks down: no further attempts)"
+				return last
+			}
+			return c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
+				"the server at %s looks down: %d attempts in a row could not reach it; nothing is sent to it for the next %s",
+				c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))})
+		}
 		start := time.Now()
 		r := c.attempt(ctx, req)
+		if reached, ok := reachedServer(r, ctx.Err() != nil); ok {
+			c.brk.record(reached)
+		}
 		c.logger.DebugContext(ctx, "wandb request",
 			"op", op, "operation", req.name, "attempt", attempt,
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
@@ -105,6 +118,7 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 			return e
 		}
 		failure := c.failure(op, r)
+		last = failure
 		if r.status == http.StatusNotFound && !apiNotFound(r.body) {
 			return c.noAPIAt(op, req)
 		}
