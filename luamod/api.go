@@ -120,13 +120,13 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 			argError(L, 1, op, "field base_url: string expected, got "+v.Type().String())
 		}
 		c, err := clientFor(def, base, string(keyV))
-		if err == nil && policy == APISameServer && (def == nil || c.BaseURL() != def.BaseURL()) {
+		if err == nil && policy == APISameServer && !c.SameServer(def) {
 			server := "none"
 			if def != nil {
 				server = def.BaseURL()
 			}
 			c, err = nil, &wandb.Error{Op: op, Code: wandb.CodeForbidden,
-				Message: fmt.Sprintf("this state allows wandb.api only for its own server (%s), not %s", server, base)}
+				Message: fmt.Sprintf("this state allows wandb.api only for its own server (%s), not %s", server, c.BaseURL())}
 		}
 		if err != nil {
 			// The error is about this call's arguments, whatever step of

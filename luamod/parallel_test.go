@@ -675,9 +675,10 @@ func TestParallelServerDies(t *testing.T) {
 			t.Errorf("%s was reported created but is not on the server", v)
 		}
 	})
-	// A handful of attempts found the server down, then the breaker held
-	// the rest back (and perhaps one probe went out).
-	if n := afterDeath.Load(); n > 12 {
-		t.Errorf("%d connection attempts after the server died, want a handful", n)
+	// A few waves of the 8 items in flight found the server down (their
+	// attempts and quick retries race the breaker's count), then the
+	// breaker held the rest back. Without it: about 2,700.
+	if n := afterDeath.Load(); n > 3*8 {
+		t.Errorf("%d connection attempts after the server died, want a few dozen at most", n)
 	}
 }

@@ -95,13 +95,22 @@ func schemeSuggestion(raw string) string {
 func shownURL(raw string) string {
 	u, err := url.Parse(raw)
 	switch {
-	case err == nil && u.User != nil:
-		u.User = url.User("xxxxx")
+	case err == nil && (u.User != nil || u.RawQuery != "" || u.Fragment != ""):
+		// user:key@, ?key=..., #...: shown as there, not what they hold.
+		if u.User != nil {
+			u.User = url.User("xxxxx")
+		}
+		if u.RawQuery != "" {
+			u.RawQuery = "xxxxx"
+		}
+		if u.Fragment != "" {
+			u.Fragment = "xxxxx"
+		}
 		return u.String()
-	case strings.Contains(raw, "@"):
-		// Not parsed as user information ("user:key@host" without a
-		// scheme, or no URL at all): it may still hold a key.
-		return "(a url with an @, not shown)"
+	case strings.ContainsAny(raw, "@?#"):
+		// Not parsed ("user:key@host" without a scheme, or no URL at
+		// all): it may still hold a key.
+		return "(a url with an @, ? or #, not shown)"
 	}
 	return raw
 }

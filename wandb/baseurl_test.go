@@ -21,7 +21,7 @@ func TestBaseURLSuggestions(t *testing.T) {
 		"ftp://example.com":       `base url "ftp://example.com": must start with http:// or https://`,
 		"https://wandb.ai":        "not the api url of W&B cloud; use https://api.wandb.ai",
 		"http://api.wandb.ai":     "W&B cloud must be reached over https; use https://api.wandb.ai",
-		"api:secretkey@host:8080": `base url "(a url with an @, not shown)": must start with http:// or https://`,
+		"api:secretkey@host:8080": `base url "(a url with an @, ? or #, not shown)": must start with http:// or https://`,
 		"host name":               "must start with http:// or https://",
 	} {
 		_, err := normalizeBaseURL(raw)

@@ -172,7 +172,7 @@ type Client struct {
 func NewClient(cfg Config) (*Client, error) {
 	base, err := normalizeBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, err
+		return nil, redactKeys(err, cfg.APIKey)
 	}
 	cfg.BaseURL = base
 	switch {
@@ -271,8 +271,13 @@ func (c *Client) bearerToken(ctx context.Context) (string, error) {
 	return "Bearer " + tok, nil
 }
 
-// BaseURL returns the normalised base URL, e.g. "https://api.wandb.ai".
-func (c *Client) BaseURL() string { return c.cfg.BaseURL }
+// BaseURL returns the normalised base URL, e.g. "https://api.wandb.ai",
+// for showing: a key pasted into it shows as [redacted].
+func (c *Client) BaseURL() string { return c.redact(c.cfg.BaseURL) }
+
+// SameServer reports whether o talks to the same server as c (the same
+// base URL).
+func (c *Client) SameServer(o *Client) bool { return o != nil && c.cfg.BaseURL == o.cfg.BaseURL }
 
 // WithAPIKey returns a client for the same server with the same settings
 // (and connection pool, extra headers and proxies) that authenticates
@@ -351,11 +356,19 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 }
 
 // String describes the client without its key, e.g.
-// "<wandb.Client https://api.wandb.ai>".
-func (c *Client) String() string { return fmt.Sprintf("<wandb.Client %s>", c.cfg.BaseURL) }
+// "<wandb.Client https://api.wandb.ai>" (a key in the base URL's path
+// shows as [redacted]).
+func (c *Client) String() string {
+	return fmt.Sprintf("<wandb.Client %s>", c.redact(shownURL(c.cfg.BaseURL)))
+}
 
 // GoString is like String, so %#v does not print the key either.
 func (c *Client) GoString() string { return c.String() }
+
+// Format prints String for every verb: fmt would otherwise print the
+// client's fields, its configuration's key among them, for verbs such as
+// %d or %+v.
+func (c *Client) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.String()) }
 
 // String describes the configuration without its secrets: whether the
 // key is set, the identity token file and the transport settings that
@@ -366,7 +379,7 @@ func (cfg Config) String() string {
 		key = "set"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", cfg.BaseURL, key)
+	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey).redact(shownURL(cfg.BaseURL)), key)
 	if cfg.IdentityTokenFile != "" {
 		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
 	}
@@ -398,6 +411,10 @@ func (cfg Config) String() string {
 
 // GoString is like String, so %#v does not print a secret either.
 func (cfg Config) GoString() string { return cfg.String() }
+
+// Format prints String for every verb: fmt would print the fields of the
+// struct, the key among them, for verbs such as %d, %t or %x.
+func (cfg Config) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, cfg.String()) }
 
 // LogValue keeps the secrets out of structured logs.
 func (cfg Config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

@@ -77,7 +77,7 @@ func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 	var cfg Config
 	base, err := baseURLFromEnv(o.BaseURL)
 	if err != nil {
-		return cfg, err
+		return cfg, redactKeys(err, o.APIKey, os.Getenv("WANDB_API_KEY"))
 	}
 	cfg.BaseURL = base
 	if err := transportFromEnv(&cfg); err != nil {

@@ -1,10 +1,15 @@
 package wandb
 
 import (
+	"encoding/base64"
+	"errors"
 	"fmt"
+	"regexp"
 	"slices"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Code classifies an [Error]. Codes are stable lower-case strings, so a
@@ -130,29 +135,47 @@ type secretSet struct {
 // newRedactor returns the redactor for key ("" for an identity with no
 // key, whose secrets are added as they become known).
 func newRedactor(key string) redactor {
-	if key == "" {
-		return redactor{set: &secretSet{}}
+	r := redactor{set: &secretSet{}}
+	if key != "" {
+		r.add(basicCredentials(key))
+		r.add(key)
 	}
-	return redactor{set: &secretSet{secrets: []string{basicCredentials(key), key}}}
+	return r
 }
 
 // minSecretLen is the length below which a string is not treated as a
 // secret: removing a short one would garble every message.
 const minSecretLen = 8
 
-// add makes r remove secret too (unless shorter than minSecretLen).
+// add makes r remove secret too (unless shorter than minSecretLen), in the
+// forms a server may echo it in: as it is and without an on-prem prefix
+// such as "local-" (both in any letter case), and base64-encoded.
 func (r redactor) add(secret string) {
 	if r.set == nil || len(secret) < minSecretLen {
 		return
 	}
+	forms := []string{secret}
+	if _, after, ok := strings.Cut(secret, "-"); ok && len(after) >= minSecretLen {
+		forms = append(forms, after)
+	}
+	for _, f := range slices.Clone(forms) {
+		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
+			forms = append(forms, enc.EncodeToString([]byte(f)))
+		}
+	}
 	r.set.mu.Lock()
 	defer r.set.mu.Unlock()
-	if !slices.Contains(r.set.secrets, secret) {
-		r.set.secrets = append(r.set.secrets, secret)
+	for _, f := range forms {
+		if !slices.Contains(r.set.secrets, f) {
+			r.set.secrets = append(r.set.secrets, f)
+		}
 	}
+	// Longest first, so that a form containing another goes whole.
+	slices.SortFunc(r.set.secrets, func(a, b string) int { return len(b) - len(a) })
 }
 
-// redact replaces every secret in s with "[redacted]".
+// redact replaces every secret in s with "[redacted]", ignoring the case
+// of letters (a server may echo a key upper-cased).
 func (r redactor) redact(s string) string {
 	if r.set == nil {
 		return s
@@ -161,9 +184,34 @@ func (r redactor) redact(s string) string {
 	secrets := r.set.secrets
 	r.set.mu.Unlock()
 	for _, secret := range secrets {
-		s = strings.ReplaceAll(s, secret, "[redacted]")
+		s = replaceFold(s, secret, "[redacted]")
 	}
 	return s
+}
+
+// replaceFold replaces every instance of old (ASCII, as keys and their
+// encodings are) in s, in any letter case, with repl.
+func replaceFold(s, old, repl string) string {
+	if len(old) == 0 || len(s) < len(old) {
+		return s
+	}
+	var b strings.Builder
+	last := 0
+	for i := 0; i+len(old) <= len(s); {
+		if strings.EqualFold(s[i:i+len(old)], old) {
+			b.WriteString(s[last:i])
+			b.WriteString(repl)
+			i += len(old)
+			last = i
+			continue
+		}
+		i++
+	}
+	if last == 0 {
+		return s
+	}
+	b.WriteString(s[last:])
+	return b.String()
 }
 
 // newError is the one constructor of the errors this package returns: it
@@ -172,21 +220,67 @@ func (r redactor) redact(s string) string {
 // belongs. Outside this file an Error literal appears only as its
 // argument, which a test checks.
 func (r redactor) newError(e Error) *Error {
-	e.Message = r.redact(e.Message)
+	e.Message = r.clean(e.Message)
 	if e.Candidates != nil {
 		cands := make([]string, len(e.Candidates))
 		for i, c := range e.Candidates {
-			cands[i] = r.redact(c)
+			cands[i] = r.clean(c)
 		}
 		e.Candidates = cands
 	}
 	return &e
 }
 
+// maxMessageRunes bounds an error message: a server's text can be any
+// length.
+const maxMessageRunes = 1000
+
+// terminalEscape matches the escape sequences a terminal acts on (colors,
+// cursor moves, titles, hyperlinks): a server's text must not reach one.
+var terminalEscape = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]`)
+
+// clean makes s, a message that may hold a server's text, safe to show:
+// valid UTF-8, without terminal escape sequences or control characters,
+// on one line, without secrets, and at most maxMessageRunes long (cut
+// after redaction, so that no part of a secret is left).
+func (r redactor) clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = terminalEscape.ReplaceAllString(s, "")
+	s = strings.Map(func(c rune) rune {
+		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+			return ' '
+		}
+		return c
+	}, s)
+	s = r.redact(s)
+	if utf8.RuneCountInString(s) > maxMessageRunes {
+		s = string([]rune(s)[:maxMessageRunes]) + "…"
+	}
+	return s
+}
+
 // configError is the error for a bad configuration: a key, base URL or
 // netrc file the client cannot use.
 func configError(format string, args ...any) *Error {
 	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
+}
+
+// redactKeys returns err, an error made before the client had a redactor
+// (a bad base URL, say), with keys removed from it: a key pasted into the
+// URL must not be echoed.
+func redactKeys(err error, keys ...string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	r := newRedactor("")
+	for _, k := range keys {
+		if k != "" {
+			r.add(k)
+			r.add(basicCredentials(k))
+		}
+	}
+	return r.newError(*e)
 }
 
 // configErrorCause is configError with a cause, which errors.Is matches

@@ -48,3 +48,10 @@ local me, err4 = stranger:viewer()
 eq(me, nil, "viewer with an unknown key")
 is_err(err4, "unauthorized", 401)
 ok(not tostring(err4):find(string.rep("a", 20), 1, true), "the unauthorized error shows no key")
+
+-- A key pasted into the base URL's path does not show in tostring.
+local k = test.key_for("bob@example.com")
+local pasted = assert(wandb.api{ api_key = k, base_url = test.base_url .. "/" .. k })
+ok(not tostring(pasted):find(k, 1, true), "tostring(api) shows the key")
+ok(tostring(pasted):find("[redacted]", 1, true), "tostring(api) says what it hid")
+ok(not pasted.base_url:find(k, 1, true), "api.base_url shows the key")

@@ -1,0 +1,165 @@
+package wandb
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// No key in any output: base URLs that carry it, every fmt verb, another
+// identity's key, and a key a server echoes in another form.
+
+// keyForms are the forms of key that must never appear (compared without
+// regard to case by showsKey).
+func keyForms(key string) []string {
+	forms := []string{key}
+	if _, after, ok := strings.Cut(key, "-"); ok {
+		forms = append(forms, after)
+	}
+	for _, f := range append([]string(nil), forms...) {
+		forms = append(forms, base64.StdEncoding.EncodeToString([]byte(f)), base64.RawURLEncoding.EncodeToString([]byte(f)))
+	}
+	return forms
+}
+
+// showsKey reports whether s shows key in any of its forms.
+func showsKey(s, key string) bool {
+	for _, f := range keyForms(key) {
+		if strings.Contains(strings.ToLower(s), strings.ToLower(f)) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestBaseURLsCarryingTheKey(t *testing.T) {
+	const key = "local-0123456789abcdef0123456789abcdef01234567"
+	for _, base := range []string{
+		"http://api:" + key + "@wandb.example.com",
+		"https://wandb.example.com?key=" + key,
+		"https://wandb.example.com/#" + key,
+		"ftp://wandb.example.com/" + key,
+		"api:" + key + "@wandb.example.com",
+	} {
+		_, err := NewClient(Config{BaseURL: base, APIKey: key})
+		if err == nil {
+			t.Errorf("NewClient(%q) accepted it", base)
+			continue
+		}
+		if showsKey(err.Error(), key) {
+			t.Errorf("NewClient(%q): %v", base, err)
+		}
+		isolateEnv(t)
+		t.Setenv("WANDB_API_KEY", key)
+		t.Setenv("WANDB_BASE_URL", base)
+		_, err = ConfigFromEnv()
+		if err == nil || showsKey(err.Error(), key) {
+			t.Errorf("ConfigFromEnv with WANDB_BASE_URL=%q: %v", base, err)
+		}
+	}
+	// A key in the path is a valid URL: String and errors hide it.
+	cfg := Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: key, Retry: RetryPolicy{MaxAttempts: 1}}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Viewer(context.Background())
+	for _, s := range []string{c.String(), cfg.String(), fmt.Sprint(err), fmt.Sprintf("%+v", err)} {
+		if showsKey(s, key) || !strings.Contains(s, "[redacted]") {
+			t.Errorf("%q shows the key, or does not say what it hid", s)
+		}
+	}
+}
+
+func TestEveryVerbHidesTheKey(t *testing.T) {
+	const key = "0123456789abcdef0123456789abcdef01234567"
+	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: key, HTTPProxy: "http://u:" + key + "@proxy:3128",
+		ExtraHeaders: map[string]string{"X-Token": key}}
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// %p on a Config value is left out: fmt prints the fields of a value
+	// given to %p without asking the value (go vet reports that call).
+	for _, verb := range []string{"%v", "%+v", "%#v", "%s", "%q", "%d", "%t", "%o", "%O", "%x", "%X", "%b", "%c", "%U", "%e", "%f", "%g", "%10.3v", "%-v"} {
+		for name, v := range map[string]any{"Config": cfg, "*Config": &cfg, "*Client": c, "[]any": []any{cfg, c}} {
+			if s := fmt.Sprintf(verb, v); showsKey(s, key) {
+				t.Errorf("%s of %s shows the key: %s", verb, name, s)
+			}
+		}
+	}
+}
+
+// TestEchoedKeyForms: a server that echoes the key as it was sent, without
+// its prefix, in another case or base64-encoded, and another identity's
+// key, are all redacted.
+func TestEchoedKeyForms(t *testing.T) {
+	srv := wandbtest.Start(t)
+	other, err := srv.AddAPIKey(wandbtest.AdminEmail, "other")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const prefixed = "local-abcdefabcdefabcdefabcdefabcdefabcdefabcd"
+	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+	oc, err := c.WithAPIKey(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, err := c.WithAPIKey(prefixed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := strings.TrimPrefix(prefixed, "local-")
+	for _, tc := range []struct {
+		c    *Client
+		key  string
+		echo string
+	}{
+		{c, srv.AdminKey(), srv.AdminKey()},
+		{c, srv.AdminKey(), strings.ToUpper(srv.AdminKey())},
+		{c, srv.AdminKey(), base64.StdEncoding.EncodeToString([]byte(srv.AdminKey()))},
+		{c, srv.AdminKey(), base64.RawURLEncoding.EncodeToString([]byte(srv.AdminKey()))},
+		{oc, other, other},
+		{oc, other, strings.ToUpper(other)},
+		{pc, prefixed, suffix},
+		{pc, prefixed, strings.ToUpper(suffix)},
+		{pc, prefixed, base64.StdEncoding.EncodeToString([]byte(suffix))},
+	} {
+		srv.FailNext("GetViewer", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"bad key: ` + tc.echo + `"}]}`})
+		_, err := tc.c.Viewer(context.Background())
+		if err == nil || showsKey(fmt.Sprintf("%v %+v", err, err), tc.key) || !strings.Contains(err.Error(), "bad key: [redacted]") {
+			t.Errorf("echo %s: %v", wandbtest.MaskSecrets(tc.echo), wandbtest.MaskSecrets(fmt.Sprint(err)))
+		}
+	}
+}
+
+// TestServerTextIsCleaned: a server's text reaches the user without
+// terminal escape sequences or control characters, and cut to a sane
+// length.
+func TestServerTextIsCleaned(t *testing.T) {
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+	nasty := "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ bell\x07 nul\x00 del\x7f c1\u009b31m \u2028" + strings.Repeat("long ", 500)
+	msg, _ := json.Marshal(nasty)
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":` + string(msg) + `}]}`})
+	_, err := c.Viewer(context.Background())
+	e := asError(t, err, "viewer", CodeInvalidArgument)
+	for _, r := range e.Message {
+		if unicode.IsControl(r) || r == '\u2028' {
+			t.Fatalf("message has the control character %U: %q", r, e.Message[:80])
+		}
+	}
+	if !strings.HasPrefix(e.Message, "red  link bell  nul  del  c1  long long") {
+		t.Errorf("message starts %q", e.Message[:40])
+	}
+	if n := utf8.RuneCountInString(e.Message); n > maxMessageRunes+1 || !strings.HasSuffix(e.Message, "…") {
+		t.Errorf("message is %d runes long, want it cut at %d", n, maxMessageRunes)
+	}
+}
