@@ -279,8 +279,9 @@ func excerpt(body []byte) string {
 
 // notDeleted is the error for a delete mutation's answer that did not
 // confirm the deletion of what: the transport's err if there was one, or
-// else an error saying what the server answered (a null result, or a
-// success that was false or null).
+// else an error saying what the server answered: success false (a
+// definite failure), or a null result or success, which leaves unsure
+// whether it was deleted (see settle).
 func (c *Client) notDeleted(op, what string, answered bool, success *bool, err error) error {
 	if err != nil {
 		return err
@@ -290,9 +291,11 @@ func (c *Client) notDeleted(op, what string, answered bool, success *bool, err e
 	case answered && success == nil:
 		msg = "the server did not confirm the deletion (success: null)"
 	case answered:
-		msg = "the server did not delete the " + what + " (success: false)"
+		// A definite no.
+		return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: "the server did not delete the " + what + " (success: false)"})
 	}
-	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
+	// No answer either way: whether it was deleted is for a check to say.
+	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg, unsure: true})
 }
 
 // byteSize writes n bytes for people: "8 MiB", "512 KiB", "100 bytes".

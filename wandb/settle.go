@@ -23,6 +23,11 @@ const defaultOutcomeCheckTimeout = 5 * time.Second
 // makes it CodeUnknownOutcome); a check that finds a conflict (the change
 // is there, but not this call's doing) returns that.
 func (c *Client) settle(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
+	return c.settleN(ctx, op, 2, do, check)
+}
+
+// settleN is settle with up to sends sends of do.
+func (c *Client) settleN(ctx context.Context, op string, sends int, do func() error, check func(context.Context) (applied bool, err error)) error {
 	for attempt := 1; ; attempt++ {
 		err := do()
 		if err == nil || !isUnsure(err) {
@@ -39,7 +44,7 @@ func (c *Client) settle(ctx context.Context, op string, do func() error, check f
 		case applied:
 			c.logger.InfoContext(ctx, "wandb outcome checked", "op", op, "applied", true)
 			return nil
-		case ctx.Err() != nil || attempt == 2:
+		case ctx.Err() != nil || attempt >= sends:
 			return notApplied(c, err)
 		}
 		c.logger.InfoContext(ctx, "wandb outcome checked", "op", op, "applied", false)

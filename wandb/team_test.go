@@ -340,15 +340,25 @@ func TestMemberDelete(t *testing.T) {
 	}
 
 	asError(t, bob.Delete(ctx), "delete_member", CodeNotFound)
-	for _, tc := range []struct{ body, want string }{
-		{`{"data":{"result":{"success":false}}}`, "did not delete the member (success: false)"},
-		{`{"data":{"result":{"success":null}}}`, "did not confirm the deletion (success: null)"},
-		{`{"data":{"result":null}}`, "did not confirm the deletion (result: null)"},
+	// success false is a definite no; a null result or success, twice,
+	// leaves the member there after a check, so a definite failure too.
+	for _, tc := range []struct {
+		body, want string
+		sends      int
+	}{
+		{`{"data":{"result":{"success":false}}}`, "did not delete the member (success: false)", 1},
+		{`{"data":{"result":{"success":null}}}`, "did not confirm the deletion (success: null) (checked: the change was not applied)", 2},
+		{`{"data":{"result":null}}`, "did not confirm the deletion (result: null) (checked: the change was not applied)", 2},
 	} {
-		srv.FailNext("DeleteInvite", wandbtest.Fault{Body: tc.body})
+		for range tc.sends {
+			srv.FailNext("DeleteInvite", wandbtest.Fault{Body: tc.body})
+		}
 		e := asError(t, team.Members()[0].Delete(ctx), "delete_member", CodeInternal)
-		if !strings.Contains(e.Message, tc.want) {
+		if !strings.HasSuffix(e.Message, tc.want) {
 			t.Errorf("%s: %v, want %q", tc.body, e, tc.want)
+		}
+		if n := srv.PendingFaults("DeleteInvite"); n != 0 {
+			t.Errorf("%s: %d faults left, want every send to have met one", tc.body, n)
 		}
 	}
 	asError(t, (&Member{Name: "x", team: team}).Delete(ctx), "delete_member", CodeInvalidArgument)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
@@ -200,15 +201,24 @@ func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string
 			continue
 		}
 		err := c.changed(ctx, op, k.Name, "minted by generate_api_key, its secret lost", func() error {
-			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-			answered, success := false, (*bool)(nil)
-			if data != nil && data.Result != nil {
-				answered, success = true, data.Result.Success
-			}
-			if success != nil && *success {
-				return nil
-			}
-			return c.notDeleted(op, "key", answered, success, err)
+			// A key nobody can use: worth the retry budget to remove.
+			return c.settleN(ctx, op, c.retry.MaxAttempts, func() error {
+				data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+				answered, success := false, (*bool)(nil)
+				if data != nil && data.Result != nil {
+					answered, success = true, data.Result.Success
+				}
+				if success != nil && *success {
+					return nil
+				}
+				return c.notDeleted(op, "key", answered, success, err)
+			}, func(ctx context.Context) (bool, error) {
+				now, err := u.refetch(ctx, op)
+				if err != nil {
+					return false, err
+				}
+				return !slices.ContainsFunc(now.APIKeys(), func(o APIKey) bool { return o.ID == k.ID }), nil
+			})
 		})
 		if err != nil {
 			return n, err

@@ -46,6 +46,16 @@ func (h *Handler) PendingFaults(op string) int {
 }
 
 func (h *Handler) takeFault(op string) (Fault, bool) {
+	if f, ok := h.takeQueuedFault(op); ok {
+		return f, true
+	}
+	if h.pickFault != nil {
+		return h.pickFault(op)
+	}
+	return Fault{}, false
+}
+
+func (h *Handler) takeQueuedFault(op string) (Fault, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for _, key := range []string{op, ""} {

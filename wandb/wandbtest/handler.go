@@ -36,6 +36,7 @@ type Handler struct {
 	multiTenant bool   // WithMultiTenant
 	oidc        *OIDC  // WithOIDC; nil serves no token exchange
 	tokens      accessTokens
+	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
 
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
@@ -77,6 +78,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 	h := &Handler{
 		store:       newStore(),
 		stateFile:   o.stateFile,
+		pickFault:   o.pickFault,
 		multiTenant: o.multiTenant,
 		oidc:        o.oidc,
 		tokens:      accessTokens{byHash: map[string]accessToken{}},

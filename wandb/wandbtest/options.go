@@ -6,6 +6,7 @@ import "time"
 type Option func(*options)
 
 type options struct {
+	pickFault   func(op string) (Fault, bool)
 	multiTenant bool
 	latency     time.Duration
 	seeds       []func() (Seed, error) // in the order of the options
@@ -56,4 +57,13 @@ func WithSeedFile(path string) Option {
 // Handler.AdminKey() for what that means for the admin key after a restart.
 func WithStateFile(path string) Option {
 	return func(o *options) { o.stateFile = path }
+}
+
+// WithFaults makes pick choose a fault for each request that FailNext has
+// queued none for: pick(op) returns the fault to apply, or false for none.
+// It is called concurrently for concurrent requests. A test injecting
+// faults at random uses it with a seeded generator (and requests made one
+// at a time, for a deterministic run).
+func WithFaults(pick func(op string) (Fault, bool)) Option {
+	return func(o *options) { o.pickFault = pick }
 }

@@ -1,0 +1,156 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// TestFaultSoak sends 2,000 changes through a server that answers one
+// request to a mutation in five with a fault, before or after applying
+// it, and checks that the server's state is exactly what the calls
+// reported: every user reported created exists and no other, every key
+// reported deleted is gone, every key reported generated is there and its
+// secret works, and no key exists whose secret was not returned. The
+// faults are drawn from a seeded generator and the calls made one at a
+// time, so every run is the same run.
+func TestFaultSoak(t *testing.T) {
+	const calls = 2000
+	rng := rand.New(rand.NewPCG(7, 11))
+	var mu sync.Mutex
+	faults := []wandbtest.Fault{
+		{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}},
+		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+		{Status: http.StatusBadGateway},
+		{Status: http.StatusBadGateway, AfterApply: true},
+		{Status: http.StatusInternalServerError, Body: `{"error":"boom"}`},
+		{Drop: true},
+		{Drop: true, AfterApply: true},
+		{Stall: true, AfterApply: true},
+		{Body: `{"data":{"result":`, AfterApply: true}, // cut off
+		{Body: `{"data":{"result":null}}`},
+	}
+	mutations := map[string]bool{"CreateUserFromAdmin": true, "GenerateApiKey": true, "DeleteApiKey": true}
+	faulted := map[string]int{}
+	pick := func(op string) (wandbtest.Fault, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !mutations[op] || rng.IntN(5) != 0 {
+			return wandbtest.Fault{}, false
+		}
+		f := faults[rng.IntN(len(faults))]
+		faulted[fmt.Sprintf("%s %+v", op, f)]++
+		return f, true
+	}
+	srv := wandbtest.Start(t, wandbtest.WithFaults(pick))
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Retry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetryAfter: time.Second}
+		cfg.AttemptTimeout = 50 * time.Millisecond // what a stalled answer costs
+	})
+	ctx := context.Background()
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := map[string]bool{} // the admin's keys before the soak
+	for _, k := range me.APIKeys() {
+		initial[k.Name] = true
+	}
+	choose := func(n int) int {
+		mu.Lock()
+		defer mu.Unlock()
+		return rng.IntN(n)
+	}
+
+	created := map[string]bool{} // email -> reported created
+	held := map[string]string{}  // key name -> secret returned
+	deleted := map[string]bool{} // key names reported deleted
+	outcomes := map[string]int{}
+	note := func(op string, err error) {
+		switch {
+		case err == nil:
+			outcomes[op+" ok"]++
+		case errors.Is(err, ErrUnknownOutcome):
+			outcomes[op+" unknown"]++
+			t.Errorf("%s: %v", op, err)
+		default:
+			var e *Error
+			errors.As(err, &e)
+			outcomes[op+" failed "+string(e.Code)]++
+		}
+	}
+	for i := range calls {
+		switch r := choose(10); {
+		case r < 5:
+			email := fmt.Sprintf("u%d@example.com", i)
+			_, err := c.CreateUser(ctx, email, false)
+			note("create_user", err)
+			created[email] = err == nil
+		case r < 8 || len(held) == 0:
+			secret, err := me.GenerateAPIKey(ctx, "soak")
+			note("generate_api_key", err)
+			if err == nil {
+				held[listedKeyName(secret)] = secret
+			}
+		default:
+			names := make([]string, 0, len(held))
+			for n := range held {
+				names = append(names, n)
+			}
+			slices.Sort(names)
+			name := names[choose(len(names))]
+			err := me.DeleteAPIKey(ctx, name)
+			note("delete_api_key", err)
+			if err == nil {
+				delete(held, name)
+				deleted[name] = true
+			}
+		}
+	}
+	t.Logf("outcomes: %v", outcomes)
+	if len(faulted) < len(faults)*2 {
+		t.Errorf("only %d kinds of fault met; the soak is too small", len(faulted))
+	}
+
+	// The server's state is what was reported.
+	for email, ok := range created {
+		if _, exists := srv.UserByEmail(email); exists != ok {
+			t.Errorf("%s: reported created %v, on the server %v", email, ok, exists)
+		}
+	}
+	onServer := map[string]bool{}
+	for _, n := range serverKeyNames(t, srv, wandbtest.AdminEmail) {
+		onServer[n] = true
+	}
+	for n := range deleted {
+		if onServer[n] {
+			t.Errorf("key %s reported deleted is on the server", n)
+		}
+	}
+	for n, secret := range held {
+		if !onServer[n] {
+			t.Errorf("key %s reported generated is not on the server", n)
+			continue
+		}
+		kc, err := c.WithAPIKey(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := kc.Viewer(ctx); err != nil || v.ID != me.ID {
+			t.Errorf("key %s: its secret does not authenticate: %v", n, err)
+		}
+	}
+	for n := range onServer {
+		if _, ok := held[n]; !ok && !initial[n] {
+			t.Errorf("key %s is on the server, but no secret for it was returned", n)
+		}
+	}
+}
