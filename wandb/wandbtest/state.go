@@ -196,7 +196,9 @@ func (s *store) restore(b []byte) error {
 	for _, u := range s.users {
 		slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	}
-	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = sf.NextUser, sf.NextKey, sf.NextTeam, sf.NextInvite
+	// Every id is below its counter (checked above); ids start at 1, also
+	// after a state with none of a kind and its counter at 0.
+	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = max(sf.NextUser, 1), max(sf.NextKey, 1), max(sf.NextTeam, 1), max(sf.NextInvite, 1)
 	return nil
 }
 
