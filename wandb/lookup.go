@@ -30,6 +30,12 @@ func (c *Client) Viewer(ctx context.Context) (*User, error) {
 		return nil, c.newError(Error{Op: "viewer", Code: CodeUnauthorized,
 			Message: "the server did not recognize an account for the configured credentials"})
 	}
+	if data.Viewer.Id == "" {
+		if err != nil {
+			return nil, err
+		}
+		return nil, c.newError(Error{Op: "viewer", Code: CodeBadResponse, Message: "the server returned the viewer without an id"})
+	}
 	u := newUser(c, &data.Viewer.UserFragment)
 	if err != nil {
 		return u, err

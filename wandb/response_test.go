@@ -94,6 +94,8 @@ func TestErrorBodies(t *testing.T) {
 			CodeInternal, 200, "read-only maintenance window"},
 		{"200 with mistyped data", wandbtest.Fault{Body: `{"data":{"viewer":{"id":7}}}`},
 			CodeBadResponse, 200, ""},
+		{"a viewer without an id", wandbtest.Fault{Body: `{"data":{"viewer":{"id":null,"name":"A"}}}`},
+			CodeBadResponse, 0, "the server returned the viewer without an id"},
 		{"redirect not followed", wandbtest.Fault{Status: 304},
 			CodeBadResponse, 304, "not modified (empty response body)"},
 	} {
