@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/Khan/genqlient/graphql"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -69,6 +72,27 @@ func BenchmarkClientOnly(b *testing.B) {
 	for b.Loop() {
 		if _, err := gql.GetViewer(ctx, c.gql("viewer")); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeUsers is the client's decoding alone of a SearchUsers
+// answer listing 10,000 users (taken from wandbtest): from the body's
+// bytes to the Users, with no network.
+func BenchmarkDecodeUsers(b *testing.B) {
+	seed := wandbtest.Seed{}
+	for i := range 10000 {
+		seed.Users = append(seed.Users, wandbtest.SeedUser{Email: fmt.Sprintf("user%06d@example.com", i),
+			Username: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("User %d", i), Teams: []string{"team-a"}})
+	}
+	body := rawSearchUsers(b, wandbtest.Start(b, wandbtest.WithSeed(seed)), "")
+	c := &Client{}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		list := &userList{c: c}
+		if e := c.decode("users", 200, newBodyReader(bytes.NewReader(body), int64(len(body))), &graphql.Response{Data: list}); e != nil || len(list.users) != 10001 {
+			b.Fatalf("%d users, %v", len(list.users), e)
 		}
 	}
 }
