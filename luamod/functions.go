@@ -82,11 +82,7 @@ func users(L *lua.LState, c *wandb.Client) int {
 			if err != nil {
 				return lua.LNil, newError(L, op, err)
 			}
-			t := L.CreateTable(len(list), 0)
-			for _, u := range list {
-				t.Append(newUser(L, u))
-			}
-			return t, lua.LNil
+			return newUserArray(L, list), lua.LNil
 		}
 	})
 }
