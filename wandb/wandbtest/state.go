@@ -161,7 +161,7 @@ func (s *store) restore(b []byte) error {
 		if st.ID <= 0 || st.ID >= sf.NextTeam || st.Name == "" || s.teamByName[st.Name] != nil {
 			return fmt.Errorf("team %q: bad or duplicate id or name", st.Name)
 		}
-		t := &team{id: st.ID, name: st.Name}
+		t := newTeamValue(st.ID, st.Name)
 		s.teams = append(s.teams, t)
 		s.teamByName[t.name] = t
 		for _, id := range st.Members {
@@ -176,7 +176,7 @@ func (s *store) restore(b []byte) error {
 			case slices.Contains(st.Viewers, id):
 				role = roleViewer
 			}
-			t.members = append(t.members, &membership{user: u, role: role})
+			t.join(u, role)
 			u.teams = append(u.teams, t)
 		}
 		for _, id := range append(slices.Clone(st.Admins), st.Viewers...) {

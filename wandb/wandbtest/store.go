@@ -97,6 +97,9 @@ type store struct {
 	keyByHash  map[string]*apiKey
 	teams      []*team // creation order
 	teamByName map[string]*team
+
+	nextSuffix map[string]int // per base name, where freeName starts looking (see names.go)
+	nameProbes int            // the names freeName looked at, for tests
 }
 
 func newStore() *store {
@@ -110,6 +113,7 @@ func newStore() *store {
 		keys:       map[int]*apiKey{},
 		keyByHash:  map[string]*apiKey{},
 		teamByName: map[string]*team{},
+		nextSuffix: map[string]int{},
 	}
 }
 
@@ -180,11 +184,7 @@ func (s *store) usernameFrom(local string) string {
 		}
 		return '-'
 	}, local)
-	name := base
-	for i := 2; s.byUsername[name] != nil || s.teamByName[name] != nil; i++ {
-		name = base + "-" + strconv.Itoa(i)
-	}
-	return name
+	return s.freeName(base)
 }
 
 // insertUser stores a user. username and name default from the email.
@@ -294,6 +294,7 @@ func (s *store) deleteUser(u *user) {
 		delete(s.byEmail, strings.ToLower(u.email))
 	}
 	delete(s.byUsername, strings.ToLower(u.username))
+	s.nameFreed(strings.ToLower(u.username))
 	s.gen++
 }
 

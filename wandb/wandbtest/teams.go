@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,8 +16,21 @@ import (
 type team struct {
 	id      int
 	name    string
-	members []*membership // in the order they joined
-	invites []*invite     // in the order they were sent
+	members []*membership         // in the order they joined
+	byUser  map[*user]*membership // the same memberships, by member
+	invites []*invite             // in the order they were sent
+}
+
+// newTeamValue returns an empty team; s.newTeam also stores it.
+func newTeamValue(id int, name string) *team {
+	return &team{id: id, name: name, byUser: map[*user]*membership{}}
+}
+
+// join makes u a member of t with role; u must not be one.
+func (t *team) join(u *user, role string) {
+	m := &membership{user: u, role: role}
+	t.members = append(t.members, m)
+	t.byUser[u] = m
 }
 
 type membership struct {
@@ -79,7 +91,7 @@ func (s *store) createTeam(name string, admin *user) (*team, error) {
 
 // newTeam stores an empty team named name, which must be free.
 func (s *store) newTeam(name string) *team {
-	t := &team{id: s.nextTeam, name: name}
+	t := newTeamValue(s.nextTeam, name)
 	s.nextTeam++
 	s.teams = append(s.teams, t)
 	s.teamByName[name] = t
@@ -113,7 +125,7 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 			break
 		}
 	}
-	t.members = append(t.members, &membership{user: u, role: teamRole(admin)})
+	t.join(u, teamRole(admin))
 	u.teams = append(u.teams, t)
 	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	s.gen++
@@ -121,12 +133,7 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 
 // member returns u's membership of t, or nil.
 func (t *team) member(u *user) *membership {
-	for _, m := range t.members {
-		if m.user == u {
-			return m
-		}
-	}
-	return nil
+	return t.byUser[u]
 }
 
 // canManage reports whether u may invite to and remove from t: an instance
@@ -178,6 +185,7 @@ func (s *store) dropInvite(inv *invite) {
 // removeMember removes u from t.
 func (s *store) removeMember(t *team, u *user) {
 	t.members = slices.DeleteFunc(t.members, func(m *membership) bool { return m.user == u })
+	delete(t.byUser, u)
 	u.teams = slices.DeleteFunc(u.teams, func(o *team) bool { return o == t })
 	s.gen++
 }
@@ -213,11 +221,7 @@ func (s *store) addServiceAccount(t *team, description, secret string) (*user, e
 			return nil, err
 		}
 	}
-	base := t.name + "-service"
-	username := base
-	for i := 2; s.byUsername[username] != nil || s.teamByName[username] != nil; i++ {
-		username = base + "-" + strconv.Itoa(i)
-	}
+	username := s.freeName(t.name + "-service")
 	now := time.Now().UTC()
 	u := &user{id: s.nextUser, name: description, username: username, service: true, created: now, modified: now}
 	s.nextUser++
