@@ -1,6 +1,10 @@
 package wandbtest_test
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
@@ -15,6 +19,35 @@ func BenchmarkViewer(b *testing.B) {
 	for b.Loop() {
 		if _, err := postErr(b.Context(), srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation}); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkSearchUsers is the SDK's SearchUsers listing 10,000 users on
+// loopback, the answer read and dropped: the server's share of users().
+func BenchmarkSearchUsers(b *testing.B) {
+	srv := wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(10000, "team-a")))
+	body, err := json.Marshal(map[string]any{"query": gql.SearchUsers_Operation, "variables": map[string]any{"query": ""}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		req, err := http.NewRequest(http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		req.SetBasicAuth("api", srv.AdminKey())
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("User-Agent", publicUA)
+		resp, err := srv.Client().Do(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, err = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		if err != nil || resp.StatusCode != http.StatusOK {
+			b.Fatal(resp.StatusCode, err)
 		}
 	}
 }

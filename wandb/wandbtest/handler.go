@@ -37,6 +37,8 @@ type Handler struct {
 	oidc        *OIDC  // WithOIDC; nil serves no token exchange
 	tokens      accessTokens
 
+	sdkSearchUsers string // canonicalDocument(sdkSearchUsers)
+
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
@@ -50,6 +52,7 @@ type Handler struct {
 	total    int
 	last     map[string]Request
 	opNames  map[string]string // operation name by query text
+	sdkDocs  map[string]bool   // by query text: is it the SDK's SearchUsers (see searchusers.go)
 	lastAny  Request
 	received bool
 }
@@ -84,6 +87,9 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		counts:      map[string]int{},
 		last:        map[string]Request{},
 		opNames:     map[string]string{},
+		sdkDocs:     map[string]bool{},
+
+		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
 	if o.oidc != nil {
@@ -198,7 +204,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := &bufferedResponse{header: http.Header{}}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
-	h.gql.ServeHTTP(buf, r2)
+	if !h.searchUsersAnswer(buf, rec, ex) {
+		h.gql.ServeHTTP(buf, r2)
+	}
 
 	if faulted && fault.AfterApply && !fault.delayOnly() {
 		fault.write(w)
