@@ -3,8 +3,10 @@ package wandbtest_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
+	"path/filepath"
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
@@ -48,6 +50,24 @@ func BenchmarkSearchUsers(b *testing.B) {
 		resp.Body.Close()
 		if err != nil || resp.StatusCode != http.StatusOK {
 			b.Fatal(resp.StatusCode, err)
+		}
+	}
+}
+
+// BenchmarkCreateUserWithState is one createUser mutation on loopback
+// against a server of 50,000 users that keeps a state file: what saving
+// one change costs at that size.
+func BenchmarkCreateUserWithState(b *testing.B) {
+	srv := wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(50000)),
+		wandbtest.WithStateFile(filepath.Join(b.TempDir(), "state.json")))
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		r, err := postErr(b.Context(), srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
+			vars: map[string]any{"email": fmt.Sprintf("new%d@example.com", i), "admin": false}})
+		if err != nil || r.Status != http.StatusOK {
+			b.Fatal(r.Status, err)
 		}
 	}
 }

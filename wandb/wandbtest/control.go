@@ -103,7 +103,7 @@ func (h *Handler) applySeed(sd Seed) error {
 			}
 			if m := t.member(u); m != nil {
 				m.role = roleAdmin
-				s.gen++
+				s.teamChanged(t)
 			} else {
 				s.addMember(t, u, true)
 			}

@@ -43,8 +43,14 @@ type Handler struct {
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
 
-	saveMu   sync.Mutex // serializes state-file writes
-	savedGen uint64     // guarded by saveMu
+	// The state file's writer (journal.go); guarded by saveMu, which
+	// serializes state-file writes.
+	saveMu         sync.Mutex
+	savedGen       uint64 // the store's gen when it was last saved
+	fullNext       bool   // the next save writes a snapshot, not a journal line
+	compactOnStart bool   // the file loaded has a journal: NewHandler compacts it
+	snapshotBytes  int64  // the size of the file's snapshot
+	journalBytes   int64  // the size of the journal after it
 
 	mu       sync.Mutex // guards the fields below
 	faults   map[string][]Fault
@@ -98,6 +104,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		}
 	}
 	loaded := false
+	h.fullNext = true // until a state file says otherwise
 	if o.stateFile != "" {
 		var err error
 		if loaded, err = h.loadState(o.stateFile); err != nil {
@@ -120,7 +127,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 
 	}
 	h.gql = newGraphQL(h)
-	if err := h.persist(); err != nil {
+	if err := h.save(h.compactOnStart); err != nil {
 		return nil, err
 	}
 	return h, nil

@@ -123,7 +123,6 @@ func TestMembershipIndex(t *testing.T) {
 	ml := s.teamByName["ml"]
 	s.removeMember(ml, s.byEmail["m3@example.com"])
 	s.deleteUser(s.byEmail["m7@example.com"])
-	s.gen++
 	s.mu.Unlock()
 	if err := h.persist(); err != nil {
 		t.Fatal(err)

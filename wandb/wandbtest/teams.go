@@ -95,7 +95,7 @@ func (s *store) newTeam(name string) *team {
 	s.nextTeam++
 	s.teams = append(s.teams, t)
 	s.teamByName[name] = t
-	s.gen++
+	s.teamChanged(t)
 	return t
 }
 
@@ -128,7 +128,7 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 	t.join(u, teamRole(admin))
 	u.teams = append(u.teams, t)
 	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
-	s.gen++
+	s.teamChanged(t)
 }
 
 // member returns u's membership of t, or nil.
@@ -172,14 +172,14 @@ func (s *store) invite(t *team, u *user, email string, admin bool) (*invite, err
 	inv := &invite{id: s.nextInvite, team: t, email: email, user: u, admin: admin, created: time.Now().UTC()}
 	s.nextInvite++
 	t.invites = append(t.invites, inv)
-	s.gen++
+	s.teamChanged(t)
 	return inv, nil
 }
 
 // dropInvite removes inv from its team.
 func (s *store) dropInvite(inv *invite) {
 	inv.team.invites = slices.DeleteFunc(inv.team.invites, func(o *invite) bool { return o == inv })
-	s.gen++
+	s.teamChanged(inv.team)
 }
 
 // removeMember removes u from t.
@@ -187,7 +187,7 @@ func (s *store) removeMember(t *team, u *user) {
 	t.members = slices.DeleteFunc(t.members, func(m *membership) bool { return m.user == u })
 	delete(t.byUser, u)
 	u.teams = slices.DeleteFunc(u.teams, func(o *team) bool { return o == t })
-	s.gen++
+	s.teamChanged(t)
 }
 
 // deleteMember removes the invite or member of t whose member ID is id, as
@@ -227,6 +227,7 @@ func (s *store) addServiceAccount(t *team, description, secret string) (*user, e
 	s.nextUser++
 	s.users = append(s.users, u)
 	s.byUsername[username] = u
+	s.userChanged(u)
 	desc := "service account"
 	if secret == "" {
 		s.addKey(u, &desc)
@@ -244,6 +245,7 @@ func (s *store) linkInvites(u *user) {
 		for _, inv := range t.invites {
 			if inv.user == nil && strings.EqualFold(inv.email, u.email) {
 				inv.user = u
+				s.teamChanged(t)
 			}
 		}
 	}
