@@ -29,7 +29,8 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 		return c.tokenFailure(op, r.token)
 	case r.tooLarge:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
-			"the response is larger than the limit of %s and was cut off; raise the limit with WANDB_MAX_RESPONSE_BYTES", byteSize(c.maxBody))})
+			"the response is larger than the limit of %s and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. %s)",
+			byteSize(c.maxBody), largerLimit(c.maxBody))})
 	case r.err != nil && r.timedOut:
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
 			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})
@@ -375,17 +376,4 @@ func (c *Client) notDeleted(op, what string, answered bool, success *bool, err e
 		msg = "the server did not delete the " + what + " (success: false)"
 	}
 	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg})
-}
-
-// byteSize writes n bytes for people: "8 MiB", "512 KiB", "100 bytes".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }

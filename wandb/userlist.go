@@ -12,7 +12,7 @@ import (
 
 // SearchUsers, decoded as it streams. The SDK's query is not paginated:
 // on a large instance users() is one answer of tens of megabytes (about
-// 240 bytes a user without keys). Each user node becomes a *User as soon
+// 250 bytes a user without keys). Each user node becomes a *User as soon
 // as it is read, so the answer is never held whole, in bytes or in
 // generated types: the nodes are decoded straight into Users, exactly as
 // decoding them with encoding/json into genqlient's UserFragment and

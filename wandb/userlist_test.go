@@ -321,7 +321,8 @@ func TestUsersSizeLimit(t *testing.T) {
 	}
 	users, err := c.Users(context.Background(), "")
 	e := asError(t, err, "users", CodeBadResponse)
-	want := "the response is larger than the limit of 32 KiB and was cut off; raise the limit with WANDB_MAX_RESPONSE_BYTES"
+	want := "the response is larger than the limit of 32 KiB and was cut off; " +
+		"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)"
 	if e.Message != want || users != nil {
 		t.Errorf("got %d users, message %q; want none and %q", len(users), e.Message, want)
 	}
@@ -334,6 +335,18 @@ func TestUsersSizeLimit(t *testing.T) {
 		if ok != (err == nil) || ok && len(users) != len(srv.Users()) {
 			t.Errorf("limit %d for an answer of %d bytes: %d users, %v", limit, size, len(users), err)
 		}
+	}
+	// WithMaxResponseBytes raises the limit for a client of the same
+	// identity; the original keeps its own.
+	larger := c.WithMaxResponseBytes(size)
+	if users, err := larger.Users(context.Background(), ""); err != nil || len(users) != len(srv.Users()) {
+		t.Errorf("WithMaxResponseBytes(%d): %d users, %v", size, len(users), err)
+	}
+	if _, err := c.Users(context.Background(), ""); err == nil {
+		t.Error("WithMaxResponseBytes changed the original client's limit")
+	}
+	if _, err := c.WithMaxResponseBytes(0).Users(context.Background(), ""); err != nil {
+		t.Errorf("WithMaxResponseBytes(0), the default: %v", err)
 	}
 }
 
@@ -358,7 +371,7 @@ func TestUsersNeverHoldsTheBody(t *testing.T) {
 		_, _ = w.Write(body.Bytes())
 	}))
 	t.Cleanup(hs.Close)
-	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry, MaxResponseBytes: 64 << 20})
+	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry}) // the default limit
 	if err != nil {
 		t.Fatal(err)
 	}
