@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"os"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -80,5 +81,20 @@ func TestSearchUsersLeftToGqlgen(t *testing.T) {
 	}
 	if r := post(t, srv, call{key: srv.AdminKey(), query: doc, opName: "Other"}); len(r.Errors) == 0 {
 		t.Errorf("another operation name: HTTP %d, %s", r.Status, r.shown())
+	}
+}
+
+// TestSearchUsersFaults checks that faults still apply to the SDK's
+// SearchUsers: one after the operation replaces its answer, a delay only
+// delays it.
+func TestSearchUsersFaults(t *testing.T) {
+	srv := wandbtest.Start(t)
+	srv.FailNext("SearchUsers", wandbtest.Fault{AfterApply: true, Status: http.StatusBadGateway, Body: "gateway"},
+		wandbtest.Fault{Delay: time.Millisecond})
+	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.SearchUsers_Operation}); r.Status != http.StatusBadGateway || string(r.Body) != "gateway" {
+		t.Errorf("a fault after the operation: HTTP %d %s", r.Status, r.shown())
+	}
+	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.SearchUsers_Operation}).wantOK(t); !bytes.Contains(r.Body, []byte(wandbtest.AdminEmail)) {
+		t.Errorf("after a delay: %s", r.shown())
 	}
 }
