@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -29,16 +30,21 @@ type jsonScanner struct {
 
 	key     []byte // the current object key (see object)
 	skipped []byte // scratch for the strings skip reads
+	filled  bool   // the last read filled the buffer: there may be much more
 }
 
 // maxJSONDepth is the nesting limit, encoding/json's.
 const maxJSONDepth = 10000
 
+// The scanner's buffer starts small, for the many small answers, and
+// doubles while reads fill it, up to maxScanBuffer for large ones.
+const minScanBuffer, maxScanBuffer = 512, 64 << 10
+
 // errJSONSyntax is wrapped by every error about the input's syntax.
 var errJSONSyntax = errors.New("invalid JSON")
 
 func newJSONScanner(r io.Reader) *jsonScanner {
-	return &jsonScanner{r: r, buf: make([]byte, 0, 32<<10), mark: -1}
+	return &jsonScanner{r: r, buf: make([]byte, 0, minScanBuffer), mark: -1}
 }
 
 func (s *jsonScanner) syntax(format string, args ...any) error {
@@ -60,12 +66,14 @@ func (s *jsonScanner) fill() bool {
 		s.buf = s.buf[:n]
 		s.pos = 0
 	}
-	if len(s.buf) == cap(s.buf) {
-		s.buf = append(s.buf, make([]byte, cap(s.buf))...)[:len(s.buf)]
+	if len(s.buf) == cap(s.buf) || s.filled && cap(s.buf) < maxScanBuffer {
+		s.buf = slices.Grow(s.buf, 2*cap(s.buf)-len(s.buf)) // twice the capacity
 	}
 	for {
+		free := cap(s.buf) - len(s.buf)
 		n, err := s.r.Read(s.buf[len(s.buf):cap(s.buf)])
 		s.buf = s.buf[:len(s.buf)+n]
+		s.filled = n == free
 		if err != nil {
 			s.err = err
 		}
