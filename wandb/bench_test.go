@@ -80,12 +80,7 @@ func BenchmarkClientOnly(b *testing.B) {
 // answer listing 10,000 users (taken from wandbtest): from the body's
 // bytes to the Users, with no network.
 func BenchmarkDecodeUsers(b *testing.B) {
-	seed := wandbtest.Seed{}
-	for i := range 10000 {
-		seed.Users = append(seed.Users, wandbtest.SeedUser{Email: fmt.Sprintf("user%06d@example.com", i),
-			Username: fmt.Sprintf("user%06d", i), Name: fmt.Sprintf("User %d", i), Teams: []string{"team-a"}})
-	}
-	body := rawSearchUsers(b, wandbtest.Start(b, wandbtest.WithSeed(seed)), "")
+	body := rawSearchUsers(b, wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(10000, "team-a"))), "")
 	c := &Client{}
 	b.ReportAllocs()
 	b.SetBytes(int64(len(body)))

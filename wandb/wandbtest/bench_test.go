@@ -71,3 +71,25 @@ func BenchmarkCreateUserWithState(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkSeed is NewHandler with a seed of many users: 200,000 in one
+// team (wandbtest.ManyUsers), and 20,000 whose emails share a local part,
+// so that every username is derived (alice, alice-2, ...).
+func BenchmarkSeed(b *testing.B) {
+	shared := wandbtest.Seed{}
+	for i := range 20000 {
+		shared.Users = append(shared.Users, wandbtest.SeedUser{Email: fmt.Sprintf("alice@d%d.example.com", i)})
+	}
+	for name, seed := range map[string]wandbtest.Seed{
+		"200k-one-team":         wandbtest.ManyUsers(200000, "team-a"),
+		"20k-shared-local-part": shared,
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := wandbtest.NewHandler(wandbtest.WithSeed(seed)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
