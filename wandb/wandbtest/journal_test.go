@@ -198,3 +198,29 @@ func TestStateVersion2(t *testing.T) {
 		t.Errorf("users after the upgrade (-before +after):\n%s", d)
 	}
 }
+
+// TestStateJournalKeepsNoKnownSecret adds a user whose key is a seed's
+// known secret while the server runs: the journal line holds its hash,
+// as the snapshot does, never the secret.
+func TestStateJournalKeepsNoKnownSecret(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	seeded := "seeded-" + strings.Repeat("s", 40)
+	srv := wandbtest.Start(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{{Email: "s@example.com", Keys: []wandbtest.SeedKey{{Secret: seeded}}}}}))
+	later := "later-" + strings.Repeat("k", 40)
+	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "k@example.com", Keys: []wandbtest.SeedKey{{Secret: later}}}); err != nil {
+		t.Fatal(err)
+	}
+	ls := lines(t, path)
+	if len(ls) != 2 {
+		t.Fatalf("%d lines, want the snapshot and one journal line", len(ls))
+	}
+	for _, secret := range []string{seeded, later} {
+		if strings.Contains(strings.Join(ls, ""), secret) {
+			t.Errorf("the state file holds the known secret %.12s...", secret)
+		}
+	}
+	if !strings.Contains(ls[1], `"sha256"`) {
+		t.Errorf("the journal line has no key hash: %.200s", ls[1])
+	}
+}
