@@ -301,26 +301,26 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 // WithReadOnly returns a client like c (same server, identity, settings
 // and connection pool) that refuses every change (Config.ReadOnly).
 func (c *Client) WithReadOnly() *Client {
-	cfg := c.cfg
-	cfg.ReadOnly = true
-	ro, err := newClient(cfg, c.inner, c.tokens)
-	if err != nil { // c's configuration was checked when c was made
-		panic(fmt.Sprintf("wandb: WithReadOnly: %v", err))
-	}
-	return ro
+	return c.with("WithReadOnly", func(cfg *Config) { cfg.ReadOnly = true })
 }
 
 // WithMaxResponseBytes returns a client like c (same server, identity,
 // settings and connection pool) whose responses may be up to n bytes
 // (Config.MaxResponseBytes; n <= 0 means the default, 256 MiB).
 func (c *Client) WithMaxResponseBytes(n int64) *Client {
+	return c.with("WithMaxResponseBytes", func(cfg *Config) { cfg.MaxResponseBytes = n })
+}
+
+// with returns a client like c, of the same identity, with a setting
+// changed by set that needs no check.
+func (c *Client) with(name string, set func(*Config)) *Client {
 	cfg := c.cfg
-	cfg.MaxResponseBytes = n
-	larger, err := newClient(cfg, c.inner, c.tokens)
+	set(&cfg)
+	d, err := newClient(cfg, c.inner, c.tokens)
 	if err != nil { // c's configuration was checked when c was made
-		panic(fmt.Sprintf("wandb: WithMaxResponseBytes: %v", err))
+		panic(fmt.Sprintf("wandb: %s: %v", name, err))
 	}
-	return larger
+	return d
 }
 
 // WithServer returns a client for another server, baseURL ("" means

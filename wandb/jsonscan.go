@@ -160,38 +160,10 @@ func (s *jsonScanner) null() (bool, error) {
 // scratch space shared by every object). where names the value in type
 // errors.
 func (s *jsonScanner) object(where string, f func(key []byte) error) error {
-	c, err := s.peekIn()
-	switch {
-	case err != nil:
-		return err
-	case c == 'n':
-		return s.literal("null")
-	case c != '{':
-		return s.mismatch(c, "an object", where)
-	}
-	s.pos++
-	if s.depth++; s.depth > maxJSONDepth {
-		return s.syntax("exceeded max depth")
-	}
-	for first := true; ; first = false {
+	return s.container('{', '}', "an object", where, "object key:value pair", func() error {
 		c, err := s.peekIn()
 		if err != nil {
 			return err
-		}
-		if c == '}' && first {
-			break
-		}
-		if !first {
-			if c == '}' {
-				break
-			}
-			if c != ',' {
-				return s.syntax("invalid character %q after object key:value pair", c)
-			}
-			s.pos++
-			if c, err = s.peekIn(); err != nil {
-				return err
-			}
 		}
 		if c != '"' {
 			return s.syntax("invalid character %q looking for beginning of object key string", c)
@@ -214,13 +186,51 @@ func (s *jsonScanner) object(where string, f func(key []byte) error) error {
 			}
 			s.pos++
 		}
-		if err := f(key); err != nil {
+		return f(key)
+	})
+}
+
+// array reads an array, or null, calling f for each item, which f must
+// read. where names the value in type errors.
+func (s *jsonScanner) array(where string, f func() error) error {
+	return s.container('[', ']', "an array", where, "array element", f)
+}
+
+// container reads null, or a value from open to close with elements
+// separated by commas, calling elem to read each element. want and where
+// are for a type error, element for a syntax error.
+func (s *jsonScanner) container(open, close byte, want, where, element string, elem func() error) error {
+	c, err := s.peekIn()
+	switch {
+	case err != nil:
+		return err
+	case c == 'n':
+		return s.literal("null")
+	case c != open:
+		return s.mismatch(c, want, where)
+	}
+	s.pos++
+	if s.depth++; s.depth > maxJSONDepth {
+		return s.syntax("exceeded max depth")
+	}
+	for first := true; ; first = false {
+		c, err := s.peekIn()
+		switch {
+		case err != nil:
+			return err
+		case c == close:
+			s.pos++
+			s.depth--
+			return nil
+		case !first && c != ',':
+			return s.syntax("invalid character %q after %s", c, element)
+		case !first:
+			s.pos++
+		}
+		if err := elem(); err != nil {
 			return err
 		}
 	}
-	s.pos++
-	s.depth--
-	return nil
 }
 
 // objectKey consumes the key string at pos and returns its text: in
@@ -239,48 +249,6 @@ func (s *jsonScanner) objectKey() ([]byte, error) {
 	var err error
 	s.key, err = s.appendString(s.key[:0])
 	return s.key, err
-}
-
-// array reads an array, or null, calling f for each item, which f must
-// read. where names the value in type errors.
-func (s *jsonScanner) array(where string, f func() error) error {
-	c, err := s.peekIn()
-	switch {
-	case err != nil:
-		return err
-	case c == 'n':
-		return s.literal("null")
-	case c != '[':
-		return s.mismatch(c, "an array", where)
-	}
-	s.pos++
-	if s.depth++; s.depth > maxJSONDepth {
-		return s.syntax("exceeded max depth")
-	}
-	for first := true; ; first = false {
-		c, err := s.peekIn()
-		if err != nil {
-			return err
-		}
-		if c == ']' && first {
-			break
-		}
-		if !first {
-			if c == ']' {
-				break
-			}
-			if c != ',' {
-				return s.syntax("invalid character %q after array element", c)
-			}
-			s.pos++
-		}
-		if err := f(); err != nil {
-			return err
-		}
-	}
-	s.pos++
-	s.depth--
-	return nil
 }
 
 // appendStr reads a string, appending its text to dst, or null (ok false).
