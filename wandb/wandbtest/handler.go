@@ -356,22 +356,31 @@ func (h *Handler) operationName(query, given string) string {
 	if given != "" {
 		return given
 	}
+	return byDocument(h, h.opNames, query, func(query string) string {
+		if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil && len(doc.Operations) > 0 {
+			return doc.Operations[0].Name
+		}
+		return ""
+	})
+}
+
+// byDocument returns what f says of the GraphQL document query, cached in
+// m (guarded by h.mu, cleared when it holds maxCachedOpNames documents).
+func byDocument[V any](h *Handler, m map[string]V, query string, f func(query string) V) V {
 	h.mu.Lock()
-	name, ok := h.opNames[query]
+	v, ok := m[query]
 	h.mu.Unlock()
 	if ok {
-		return name
+		return v
 	}
-	if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil && len(doc.Operations) > 0 {
-		name = doc.Operations[0].Name
-	}
+	v = f(query)
 	h.mu.Lock()
-	if len(h.opNames) >= maxCachedOpNames {
-		clear(h.opNames)
+	if len(m) >= maxCachedOpNames {
+		clear(m)
 	}
-	h.opNames[query] = name
+	m[query] = v
 	h.mu.Unlock()
-	return name
+	return v
 }
 
 // redact copies header, keeping only the scheme of Authorization.

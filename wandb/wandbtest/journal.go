@@ -47,13 +47,10 @@ const minCompactBytes = 1 << 20
 // stateChange is a journal line: the users and teams that changed, whole,
 // the IDs of users deleted, and the counters after the change.
 type stateChange struct {
-	NextUser   int         `json:"next_user"`
-	NextKey    int         `json:"next_key"`
-	NextTeam   int         `json:"next_team"`
-	NextInvite int         `json:"next_invite"`
-	Users      []stateUser `json:"users,omitempty"`
-	Deleted    []int       `json:"deleted_users,omitempty"`
-	Teams      []stateTeam `json:"teams,omitempty"`
+	stateCounters
+	Users   []stateUser `json:"users,omitempty"`
+	Deleted []int       `json:"deleted_users,omitempty"`
+	Teams   []stateTeam `json:"teams,omitempty"`
 }
 
 // userChanged records a change of u for the next save.
@@ -79,8 +76,7 @@ func (s *store) teamChanged(t *team) {
 // changes encodes what changed since the last save as a journal line and
 // forgets it; s.mu must be held.
 func (s *store) changes() ([]byte, error) {
-	c := stateChange{NextUser: s.nextUser, NextKey: s.nextKey, NextTeam: s.nextTeam, NextInvite: s.nextInvite,
-		Deleted: s.deletedUsers}
+	c := stateChange{stateCounters: s.counters(), Deleted: s.deletedUsers}
 	for _, u := range slices.SortedFunc(maps.Keys(s.changedUsers), func(a, b *user) int { return a.id - b.id }) {
 		c.Users = append(c.Users, u.state())
 	}
@@ -169,7 +165,7 @@ func readState(b []byte) (stateFile, stateRead, error) {
 		for _, t := range c.Teams {
 			teams[t.ID] = t
 		}
-		sf.NextUser, sf.NextKey, sf.NextTeam, sf.NextInvite = c.NextUser, c.NextKey, c.NextTeam, c.NextInvite
+		sf.stateCounters = c.stateCounters
 		read.lines++
 	}
 	byID := func(a, b int) int { return cmp.Compare(a, b) }

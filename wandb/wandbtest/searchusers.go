@@ -53,20 +53,9 @@ func canonicalDocument(doc string) string {
 // isSDKSearchUsers reports whether query is the SDK's SearchUsers
 // document. Answers are cached by document, as clients send the same few.
 func (h *Handler) isSDKSearchUsers(query string) bool {
-	h.mu.Lock()
-	is, ok := h.sdkDocs[query]
-	h.mu.Unlock()
-	if ok {
-		return is
-	}
-	is = canonicalDocument(query) == h.sdkSearchUsers
-	h.mu.Lock()
-	if len(h.sdkDocs) >= maxCachedOpNames {
-		clear(h.sdkDocs)
-	}
-	h.sdkDocs[query] = is
-	h.mu.Unlock()
-	return is
+	return byDocument(h, h.sdkDocs, query, func(query string) bool {
+		return canonicalDocument(query) == h.sdkSearchUsers
+	})
 }
 
 // searchUsersAnswer writes the answer to rec, a SearchUsers request

@@ -20,13 +20,24 @@ const stateVersion = 3
 
 // stateFile is what WithStateFile persists: enough to restart, no secrets.
 type stateFile struct {
-	Version    int         `json:"version"`
-	NextUser   int         `json:"next_user"`
-	NextKey    int         `json:"next_key"`
-	NextTeam   int         `json:"next_team"`
-	NextInvite int         `json:"next_invite,omitempty"`
-	Users      []stateUser `json:"users"`
-	Teams      []stateTeam `json:"teams"`
+	Version int `json:"version"`
+	stateCounters
+	Users []stateUser `json:"users"`
+	Teams []stateTeam `json:"teams"`
+}
+
+// stateCounters are the IDs the store gives next, kept so that an ID is
+// never given twice.
+type stateCounters struct {
+	NextUser   int `json:"next_user"`
+	NextKey    int `json:"next_key"`
+	NextTeam   int `json:"next_team"`
+	NextInvite int `json:"next_invite,omitempty"` // not in version 1
+}
+
+// counters returns the store's counters; s.mu must be held.
+func (s *store) counters() stateCounters {
+	return stateCounters{NextUser: s.nextUser, NextKey: s.nextKey, NextTeam: s.nextTeam, NextInvite: s.nextInvite}
 }
 
 type stateUser struct {
@@ -69,13 +80,10 @@ type stateInvite struct {
 // must be held.
 func (s *store) snapshot() ([]byte, error) {
 	sf := stateFile{
-		Version:    stateVersion,
-		NextUser:   s.nextUser,
-		NextKey:    s.nextKey,
-		NextTeam:   s.nextTeam,
-		NextInvite: s.nextInvite,
-		Users:      make([]stateUser, 0, len(s.users)),
-		Teams:      make([]stateTeam, 0, len(s.teams)),
+		Version:       stateVersion,
+		stateCounters: s.counters(),
+		Users:         make([]stateUser, 0, len(s.users)),
+		Teams:         make([]stateTeam, 0, len(s.teams)),
 	}
 	for _, u := range s.users {
 		sf.Users = append(sf.Users, u.state())
