@@ -2,6 +2,8 @@ package luamod
 
 import (
 	"fmt"
+	"math"
+	"slices"
 	"sort"
 
 	lua "github.com/yuin/gopher-lua"
@@ -86,10 +88,15 @@ func apiMethod(name string, f clientFunc) lua.LGFunction {
 	}
 }
 
-// newAPIFunc returns wandb.api{api_key = ..., base_url = ...}: an api
-// object for another identity, or nil, err when the key or URL is
-// rejected. Without base_url it talks to the module client's server. It
-// sends nothing.
+// apiOptions are the fields of wandb.api's table.
+var apiOptions = []string{"api_key", "base_url", "max_response"}
+
+// newAPIFunc returns wandb.api{api_key = ..., base_url = ..., max_response
+// = ...}: an api object for another identity, or nil, err when the key or
+// URL is rejected. Without base_url it talks to the module client's
+// server; max_response is the largest answer it reads, a number of bytes
+// or a size such as "1GiB" (Config.MaxResponseBytes; without it, the
+// module client's limit, or the default). It sends nothing.
 func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 	return func(L *lua.LState) int {
 		const op = "api"
@@ -99,14 +106,15 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 		}
 		var unknown []string
 		t.ForEach(func(k, _ lua.LValue) {
-			if k != lua.LString("api_key") && k != lua.LString("base_url") {
+			if s, ok := k.(lua.LString); !ok || !slices.Contains(apiOptions, string(s)) {
 				unknown = append(unknown, fmt.Sprintf("%q", k.String()))
 			}
 		})
 		if len(unknown) > 0 {
 			sort.Strings(unknown)
-			argError(L, 1, op, fmt.Sprintf("unknown field %s; the fields are api_key and base_url", unknown[0]))
+			argError(L, 1, op, fmt.Sprintf("unknown field %s; the fields are api_key, base_url and max_response", unknown[0]))
 		}
+		maxResponse := checkSizeField(L, t, op, "max_response")
 		keyV, ok := t.RawGetString("api_key").(lua.LString)
 		if !ok {
 			argError(L, 1, op, "field api_key: string expected, got "+t.RawGetString("api_key").Type().String())
@@ -137,9 +145,36 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 			L.Push(newError(L, op, &we))
 			return 2
 		}
+		if maxResponse > 0 {
+			c = c.WithMaxResponseBytes(maxResponse)
+		}
 		L.Push(newAPI(L, c))
 		return 1
 	}
+}
+
+// checkSizeField returns the size in field name of t (0 when it is nil): a
+// positive whole number of bytes, or a string such as "64MiB" or "1GiB"
+// (see wandb.ParseByteSize). Anything else raises an argument error.
+func checkSizeField(L *lua.LState, t *lua.LTable, op, name string) int64 {
+	const hint = "use a number of bytes or a size such as \"64MiB\" or \"1GiB\""
+	switch v := t.RawGetString(name).(type) {
+	case *lua.LNilType:
+		return 0
+	case lua.LNumber:
+		if f := float64(v); f >= 1 && f <= math.MaxInt64/2 && f == math.Trunc(f) {
+			return int64(f)
+		}
+		argError(L, 1, op, fmt.Sprintf("field %s: %v is not a size; %s", name, v, hint))
+	case lua.LString:
+		if n, ok := wandb.ParseByteSize(string(v)); ok {
+			return n
+		}
+		argError(L, 1, op, fmt.Sprintf("field %s: %q is not a size; %s", name, string(v), hint))
+	default:
+		argError(L, 1, op, fmt.Sprintf("field %s: number or string expected, got %s", name, v.Type().String()))
+	}
+	return 0
 }
 
 // clientFor returns a client for key on base ("" = def's server). With a

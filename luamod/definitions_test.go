@@ -96,6 +96,7 @@ func moduleNames(t *testing.T) map[string][]string {
 		"wandb.Error":           split(errorFields),
 		"wandb.Key":             keys("wandb.viewer().keys[1]"),
 		"wandb.ParallelFailure": keys(`select(2, wandb.parallel({1}, function() error("x") end, {on_error = "collect"}))[1]`),
+		"wandb.APIOptions":      slices.Clone(apiOptions),
 		"wandb.ParallelOptions": {"concurrency", "on_error", "progress"},
 		"wandb.CSVReadOptions":  {"separator", "required", "name"},
 		"wandb.CSVWriteOptions": {"separator"},

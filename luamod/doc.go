@@ -13,8 +13,9 @@
 //
 // [Loader] builds the module table: the network functions viewer, user,
 // users, create_user, team and create_team use the client given to Loader;
-// wandb.api{api_key = ..., base_url = ...} returns an api object for
-// another identity, with the same functions as methods; wandb.parallel
+// wandb.api{api_key = ..., base_url = ..., max_response = ...} returns an
+// api object for another identity (max_response: the largest answer it
+// reads, e.g. "1GiB"), with the same functions as methods; wandb.parallel
 // runs a function over an array with requests in flight at once;
 // wandb.write_private writes a file only its owner can read, for secrets;
 // wandb.csv reads and writes CSV files (read, parse, write, format) and

@@ -82,11 +82,7 @@ func users(L *lua.LState, c *wandb.Client) int {
 			if list == nil {
 				return lua.LNil, newError(L, op, err)
 			}
-			t := L.CreateTable(len(list), 0)
-			for _, u := range list {
-				t.Append(newUser(L, u))
-			}
-			return t, optError(L, op, err)
+			return newUserArray(L, list), optError(L, op, err)
 		}
 	})
 }

@@ -54,6 +54,30 @@ func newUser(L *lua.LState, u *wandb.User) lua.LValue {
 	return ud
 }
 
+// userBox is a User's userdata with its Value: one allocation.
+type userBox struct {
+	ud lua.LUserData
+	uv userValue
+}
+
+// newUserArray returns the Lua array of the values for list, made as
+// newUser makes each (the same environment and metatable) at a fraction
+// of the cost: users() may list 200,000 users.
+func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
+	t := L.CreateTable(len(list), 0)
+	if len(list) == 0 {
+		return t
+	}
+	proto := newUser(L, list[0]).(*lua.LUserData)
+	t.Append(proto)
+	for _, u := range list[1:] {
+		b := &userBox{uv: userValue{u: u}}
+		b.ud = lua.LUserData{Value: &b.uv, Env: proto.Env, Metatable: proto.Metatable}
+		t.Append(&b.ud)
+	}
+	return t
+}
+
 // toUser returns the *wandb.User in v, if v is a User value.
 func toUser(v lua.LValue) (*wandb.User, bool) {
 	uv, ok := toUserValue(v)

@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -8,6 +9,8 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/Khan/genqlient/graphql"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -69,6 +72,22 @@ func BenchmarkClientOnly(b *testing.B) {
 	for b.Loop() {
 		if _, err := gql.GetViewer(ctx, c.gql("viewer")); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDecodeUsers is the client's decoding alone of a SearchUsers
+// answer listing 10,000 users (taken from wandbtest): from the body's
+// bytes to the Users, with no network.
+func BenchmarkDecodeUsers(b *testing.B) {
+	body := rawSearchUsers(b, wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(10000, "team-a"))), "")
+	c := &Client{}
+	b.ReportAllocs()
+	b.SetBytes(int64(len(body)))
+	for b.Loop() {
+		list := &userList{c: c}
+		if e := c.decode("users", 200, newBodyReader(bytes.NewReader(body), int64(len(body))), &graphql.Response{Data: list}); e != nil || len(list.users) != 10001 {
+			b.Fatalf("%d users, %v", len(list.users), e)
 		}
 	}
 }

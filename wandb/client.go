@@ -28,7 +28,14 @@ const SDKVersion = "0.28.2"
 const DefaultBaseURL = "https://api.wandb.ai"
 
 const (
-	defaultMaxResponseBytes = 8 << 20
+	// defaultMaxResponseBytes bounds how much a hostile or broken server
+	// can make the client read. users() is one answer, not paginated:
+	// about 250 bytes a user without keys, 460 with two keys and two
+	// teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
+	// more keys and teams, or for twice as many users. Answers are decoded as they are read, never held whole, so the
+	// limit is not memory the client holds; what the client keeps of the
+	// largest answer allowed is its users (about 0.3 KiB each in Go).
+	defaultMaxResponseBytes = 256 << 20
 	defaultAttemptTimeout   = 30 * time.Second
 	// defaultMaxConnsPerHost sizes the default pool for wandb.parallel's
 	// concurrency, so bulk runs reuse connections instead of opening one per request.
@@ -106,8 +113,11 @@ type Config struct {
 	// values. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
 	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.
 	Retry RetryPolicy
-	// MaxResponseBytes caps the size of a response body; 0 means 8 MiB.
-	// ConfigFromEnv reads WANDB_MAX_RESPONSE_BYTES.
+	// MaxResponseBytes caps the size of a response body; 0 means 256 MiB,
+	// enough for users() on an instance of 200,000 users with a few keys
+	// and teams each (about 90 MiB with two of each). A larger answer fails with
+	// CodeBadResponse, without retries. ConfigFromEnv reads
+	// WANDB_MAX_RESPONSE_BYTES; see also Client.WithMaxResponseBytes.
 	MaxResponseBytes int64
 	// AttemptTimeout bounds each attempt, the response body included; 0
 	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
@@ -319,13 +329,26 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 // WithReadOnly returns a client like c (same server, identity, settings
 // and connection pool) that refuses every change (Config.ReadOnly).
 func (c *Client) WithReadOnly() *Client {
+	return c.with("WithReadOnly", func(cfg *Config) { cfg.ReadOnly = true })
+}
+
+// WithMaxResponseBytes returns a client like c (same server, identity,
+// settings and connection pool) whose responses may be up to n bytes
+// (Config.MaxResponseBytes; n <= 0 means the default, 256 MiB).
+func (c *Client) WithMaxResponseBytes(n int64) *Client {
+	return c.with("WithMaxResponseBytes", func(cfg *Config) { cfg.MaxResponseBytes = n })
+}
+
+// with returns a client like c, of the same identity, with a setting
+// changed by set that needs no check.
+func (c *Client) with(name string, set func(*Config)) *Client {
 	cfg := c.cfg
-	cfg.ReadOnly = true
-	ro, err := c.sameServer(cfg, c.tokens)
+	set(&cfg)
+	d, err := c.sameServer(cfg, c.tokens)
 	if err != nil { // c's configuration was checked when c was made
-		panic(fmt.Sprintf("wandb: WithReadOnly: %v", err))
+		panic(fmt.Sprintf("wandb: %s: %v", name, err))
 	}
-	return ro
+	return d
 }
 
 // WithServer returns a client for another server, baseURL ("" means

@@ -145,28 +145,13 @@ func limitsFromEnv(cfg *Config) error {
 		}
 	}
 	if raw := os.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {
-		n, ok := parseByteSize(raw)
+		n, ok := ParseByteSize(raw)
 		if !ok {
 			return configError("WANDB_MAX_RESPONSE_BYTES %q: not a size; use a number of bytes or e.g. 64MiB, 1GiB", raw)
 		}
 		cfg.MaxResponseBytes = n
 	}
 	return nil
-}
-
-// parseByteSize parses a positive size: a number of bytes, or a number
-// with the unit KiB, MiB or GiB (KB, MB and GB mean the same here).
-func parseByteSize(s string) (int64, bool) {
-	s = strings.TrimSpace(s)
-	num := strings.TrimRightFunc(s, unicode.IsLetter)
-	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
-	shift := map[string]uint{"": 0, "b": 0, "kib": 10, "kb": 10, "mib": 20, "mb": 20, "gib": 30, "gb": 30}
-	sh, ok := shift[unit]
-	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
-	if !ok || err != nil || n <= 0 || n > math.MaxInt64>>sh {
-		return 0, false
-	}
-	return n << sh, true
 }
 
 // baseURLFromEnv returns the normalised base URL: given, else

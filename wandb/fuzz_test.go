@@ -1,6 +1,7 @@
 package wandb
 
 import (
+	"bytes"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -54,7 +55,7 @@ func FuzzResponse(f *testing.F) {
 					ID string `json:"id"`
 				} `json:"viewer"`
 			}
-			if e := c.decode("viewer", r, &graphql.Response{Data: &data}); e != nil {
+			if e := c.decode("viewer", status, newBodyReader(bytes.NewReader(body), 1<<20), &graphql.Response{Data: &data}); e != nil {
 				msgs = append(msgs, e.Message, e.Error())
 			}
 		} else {

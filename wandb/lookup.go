@@ -62,28 +62,6 @@ func (c *Client) Users(ctx context.Context, query string) ([]*User, error) {
 	return c.searchUsers(ctx, "users", query)
 }
 
-func (c *Client) searchUsers(ctx context.Context, op, query string) ([]*User, error) {
-	data, err := gql.SearchUsers(ctx, c.gql(op), &query)
-	var users []*User
-	if data != nil && data.Users != nil {
-		seen := make(map[string]bool, len(data.Users.Edges))
-		for _, e := range data.Users.Edges {
-			if e.Node == nil || seen[e.Node.Id] {
-				continue
-			}
-			seen[e.Node.Id] = true
-			users = append(users, newUser(c, &e.Node.UserFragment))
-		}
-	}
-	if err != nil && len(users) == 0 {
-		return nil, err
-	}
-	if users == nil {
-		users = []*User{}
-	}
-	return users, err
-}
-
 // LookupOption changes how Client.User matches.
 type LookupOption func(*lookup)
 

@@ -4,9 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"html"
+	"io"
 	"net/http"
+	"reflect"
 	"regexp"
 	"strings"
 	"unicode"
@@ -29,7 +32,8 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: r.err.Error()})
 	case r.tooLarge:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
-			"the response is larger than the limit of %s and was cut off; raise the limit with WANDB_MAX_RESPONSE_BYTES", byteSize(c.maxBody))})
+			"the response is larger than the limit of %s and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. %s)",
+			byteSize(c.maxBody), largerLimit(c.maxBody))})
 	case r.err != nil && r.timedOut:
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
 			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})
@@ -89,37 +93,119 @@ type wireResponse struct {
 	Extensions map[string]any    `json:"extensions"`
 }
 
-// decode handles a 2xx answer: data goes into resp (partial data
-// included), GraphQL errors become an *Error.
-func (c *Client) decode(op string, r attemptResult, resp *graphql.Response) *Error {
-	if len(bytes.TrimSpace(r.body)) == 0 {
-		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "empty response body"})
+// decode reads a 2xx answer as it streams in: data goes into resp
+// (partial data included), GraphQL errors become an *Error. Data that
+// implements streamedData decodes itself, item by item, as it arrives;
+// other data (genqlient's types, for small answers) is read as raw JSON
+// and decoded with encoding/json. The body itself is never held.
+func (c *Client) decode(op string, status int, body *bodyReader, resp *graphql.Response) *Error {
+	bad := func(msg string, err error) *Error {
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: status, Err: err, Message: msg})
+	}
+	notObject := func() *Error { return bad("response is not a JSON object: "+excerpt(body.fullHead()), nil) }
+	s := newJSONScanner(body)
+	switch first, err := s.peek(); {
+	case err == io.EOF:
+		return bad("empty response body", nil)
+	case err != nil || first != '{':
+		return notObject()
 	}
 	var w wireResponse
-	if err := json.Unmarshal(r.body, &w); err != nil {
-		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "response is not a JSON object: " + excerpt(r.body)})
+	hasData := false
+	err := s.object("response", func(key []byte) error {
+		var field any
+		switch string(key) {
+		case "data":
+			hasData = true
+			err := decodeData(s, resp.Data)
+			if err != nil && !malformed(err) {
+				err = dataMismatch{err}
+			}
+			return err
+		case "errors":
+			field = &w.Errors
+		case "error":
+			field = &w.Error
+		case "message":
+			field = &w.Message
+		case "detail":
+			field = &w.Detail
+		case "extensions":
+			field = &w.Extensions
+		default:
+			return s.skip()
+		}
+		raw, err := s.raw()
+		if err != nil {
+			return err
+		}
+		return json.Unmarshal(raw, field)
+	})
+	if err == nil {
+		err = s.end()
+	}
+	var mismatch dataMismatch
+	switch {
+	case body.err != nil:
+		return nil // the attempt reports the failed read
+	case errors.As(err, &mismatch):
+		return bad("response data does not match the operation: "+mismatch.err.Error(), mismatch.err)
+	case err != nil:
+		return notObject()
 	}
 	resp.Extensions = w.Extensions
-	if len(w.Data) > 0 && !bytes.Equal(w.Data, []byte("null")) {
-		if err := json.Unmarshal(w.Data, resp.Data); err != nil {
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Err: err,
-				Message: "response data does not match the operation: " + err.Error()})
-		}
-	}
 	list := parseGraphQLErrors(w.Errors)
 	if len(list) > 0 {
 		resp.Errors = list
-		return c.newError(Error{Op: op, Code: graphQLCode(list), Status: r.status, Message: joinGraphQLErrors(list)})
+		return c.newError(Error{Op: op, Code: graphQLCode(list), Status: status, Message: joinGraphQLErrors(list)})
 	}
 	// A backend error beside data is still an error: its text must reach
 	// the caller, with whatever data came (as for GraphQL errors).
 	if msg := backendMessage(w); msg != "" {
-		return c.newError(Error{Op: op, Code: CodeInternal, Status: r.status, Message: msg})
+		return c.newError(Error{Op: op, Code: CodeInternal, Status: status, Message: msg})
 	}
-	if len(w.Data) == 0 {
-		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: "response has no data: " + excerpt(r.body)})
+	if !hasData {
+		return bad("response has no data: "+excerpt(body.fullHead()), nil)
 	}
 	return nil
+}
+
+// dataMismatch is data that is JSON but not the operation's shape.
+type dataMismatch struct{ err error }
+
+func (e dataMismatch) Error() string { return e.err.Error() }
+
+// malformed reports whether err says the input is not JSON (or ended
+// early), rather than JSON of another shape.
+func malformed(err error) bool {
+	var syntax *json.SyntaxError
+	return errors.Is(err, errJSONSyntax) || errors.Is(err, io.ErrUnexpectedEOF) || errors.As(err, &syntax)
+}
+
+// streamedData is a response's Data that decodes itself from the stream,
+// so that a large answer is converted item by item instead of held whole.
+// decodeFrom reads exactly one JSON value (null included) from s, and
+// starts afresh each time it is called (a retried attempt calls it again).
+type streamedData interface {
+	decodeFrom(s *jsonScanner) error
+}
+
+// decodeData decodes the "data" value into data: a streamedData decodes
+// itself; anything else (genqlient's generated response types) is zeroed
+// first, so a retried attempt leaves nothing of a failed one, and decoded
+// by encoding/json.
+func decodeData(s *jsonScanner, data any) error {
+	if sd, ok := data.(streamedData); ok {
+		return sd.decodeFrom(s)
+	}
+	if v := reflect.ValueOf(data); v.Kind() == reflect.Pointer && !v.IsNil() {
+		v.Elem().SetZero()
+	}
+	raw, err := s.raw()
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(raw, data)
 }
 
 // parseGraphQLErrors reads an "errors" list whose items are GraphQL error
@@ -296,19 +382,6 @@ func (c *Client) notDeleted(op, what string, answered bool, success *bool, err e
 	}
 	// No answer either way: whether it was deleted is for a check to say.
 	return c.newError(Error{Op: op, Code: CodeInternal, Status: 200, Message: msg, unsure: true})
-}
-
-// byteSize writes n bytes for people: "8 MiB", "512 KiB", "100 bytes".
-func byteSize(n int64) string {
-	switch {
-	case n >= 1<<30 && n%(1<<30) == 0:
-		return fmt.Sprintf("%d GiB", n>>30)
-	case n >= 1<<20 && n%(1<<20) == 0:
-		return fmt.Sprintf("%d MiB", n>>20)
-	case n >= 1<<10 && n%(1<<10) == 0:
-		return fmt.Sprintf("%d KiB", n>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
 }
 
 // warn logs err, the server's error beside a confirmed success of op

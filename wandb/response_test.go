@@ -127,7 +127,7 @@ func TestResponseTooLarge(t *testing.T) {
 	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
 	_, err := c.Viewer(context.Background())
 	e := asError(t, err, "viewer", CodeBadResponse)
-	if e.Message != "the response is larger than the limit of 64 bytes and was cut off; raise the limit with WANDB_MAX_RESPONSE_BYTES" {
+	if e.Message != "the response is larger than the limit of 64 bytes and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)" {
 		t.Errorf("message = %q", e.Message)
 	}
 	if n := srv.Requests("GetViewer"); n != 1 {

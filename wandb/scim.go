@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"strings"
@@ -121,13 +122,14 @@ func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.
 		}
 		r.body = b
 	}
-	if e := c.send(ctx, r, func(a attemptResult) *Error {
-		if out == nil || len(bytes.TrimSpace(a.body)) == 0 {
-			return nil
+	if e := c.send(ctx, r, func(status int, body *bodyReader) *Error {
+		b, err := io.ReadAll(body)
+		if err != nil || out == nil || len(bytes.TrimSpace(b)) == 0 {
+			return nil // a failed read fails the attempt
 		}
-		if err := json.Unmarshal(a.body, out); err != nil {
-			return c.newError(Error{Op: op, Code: CodeBadResponse, Status: a.status, Err: err,
-				Message: "the SCIM answer is not what was expected: " + excerpt(a.body)})
+		if err := json.Unmarshal(b, out); err != nil {
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Status: status, Err: err,
+				Message: "the SCIM answer is not what was expected: " + excerpt(b)})
 		}
 		return nil
 	}); e != nil {

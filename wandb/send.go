@@ -43,7 +43,7 @@ func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *
 		contentType: "application/json",
 		mutation:    strings.HasPrefix(strings.TrimSpace(req.Query), "mutation"),
 	}
-	if e := c.send(ctx, r, func(a attemptResult) *Error { return c.decode(g.op, a, resp) }); e != nil {
+	if e := c.send(ctx, r, func(status int, body *bodyReader) *Error { return c.decode(g.op, status, body, resp) }); e != nil {
 		return e
 	}
 	return nil // not a typed nil
@@ -65,20 +65,28 @@ func (c *Client) gql(op string) graphql.Client { return gqlClient{c: c, op: op} 
 
 // attemptResult is what one attempt produced.
 type attemptResult struct {
-	status   int
-	header   http.Header
-	body     []byte
-	err      error       // the transport or body-read error, if any
-	notSent  bool        // the request surely never reached the server (it could not connect)
-	timedOut bool        // the per-attempt timeout passed
-	tooLarge bool        // the body exceeded maxBody; body holds its first maxBody bytes
-	redirect bool        // a redirect was refused (see redirect.go); err says where to
-	token    *tokenError // no access token could be had: nothing was sent
+	status    int
+	header    http.Header
+	body      []byte      // a failed answer's body (its first maxBody bytes); a 2xx answer's is streamed to the decoder
+	err       error       // the transport or body-read error, if any
+	notSent   bool        // the request surely never reached the server (it could not connect)
+	timedOut  bool        // the per-attempt timeout passed
+	tooLarge  bool        // the body exceeded maxBody
+	redirect  bool        // a redirect was refused (see redirect.go); err says where to
+	token     *tokenError // no access token could be had: nothing was sent
+	decodeErr *Error      // a 2xx answer: what its decoder returned
 }
+
+// A decoder reads a 2xx answer's body as it arrives, within the attempt's
+// time. If reading the body fails (the connection, the attempt timeout,
+// the size limit), the attempt fails with that and what the decoder
+// returned does not count, so a decoder may simply give up on any read
+// error. A retried attempt calls the decoder again from the start.
+type decoder func(status int, body *bodyReader) *Error
 
 // send sends req with retries and hands a 2xx answer to decode. Every
 // error it returns is an *Error for req.op.
-func (c *Client) send(ctx context.Context, req request, decode func(attemptResult) *Error) *Error {
+func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
 	var last *Error // the previous attempt's failure
@@ -96,7 +104,7 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 				c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))})
 		}
 		start := time.Now()
-		r := c.attempt(ctx, req)
+		r := c.attempt(ctx, req, decode)
 		if reached, ok := reachedServer(r, ctx.Err() != nil); ok {
 			c.brk.record(reached)
 		}
@@ -104,7 +112,7 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 			"op", op, "operation", req.name, "attempt", attempt,
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
 		if r.err == nil && !r.tooLarge && r.status >= 200 && r.status < 300 {
-			if e := decode(r); e != nil {
+			if e := r.decodeErr; e != nil {
 				// The server answered 2xx: it applied the mutation, whatever
 				// the body failed to say.
 				e.unsure = mutation && e.Code == CodeBadResponse
@@ -159,8 +167,9 @@ func (c *Client) send(ctx context.Context, req request, decode func(attemptResul
 	}
 }
 
-// attempt sends req once and reads the answer, within the per-attempt timeout.
-func (c *Client) attempt(ctx context.Context, req request) attemptResult {
+// attempt sends req once and reads the answer, within the per-attempt
+// timeout: a 2xx answer through decode, any other whole (up to maxBody).
+func (c *Client) attempt(ctx context.Context, req request, decode decoder) attemptResult {
 	actx, cancel := context.WithTimeout(ctx, c.timeout)
 	defer cancel()
 	var body io.Reader
@@ -194,6 +203,20 @@ func (c *Client) attempt(ctx context.Context, req request) attemptResult {
 	}
 	defer hresp.Body.Close()
 	r := attemptResult{status: hresp.StatusCode, header: hresp.Header}
+	if r.status >= 200 && r.status < 300 {
+		body := newBodyReader(hresp.Body, c.maxBody)
+		r.decodeErr = decode(r.status, body)
+		r.err, r.tooLarge = body.err, body.tooLarge
+		switch {
+		case r.tooLarge:
+			r.err, r.decodeErr = nil, nil
+		case r.err != nil:
+			r.decodeErr, r.timedOut = nil, timedOut(ctx, actx)
+		default:
+			body.drain(drainBytes)
+		}
+		return r
+	}
 	r.body, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
 	if err != nil {
 		r.err, r.timedOut = err, timedOut(ctx, actx)

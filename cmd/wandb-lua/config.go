@@ -20,8 +20,10 @@ import (
 // and --api-key-file the credentials. When TLS verification is off
 // (WANDB_INSECURE_DISABLE_SSL), a warning goes to stderr. With --local it
 // is an in-process wandbtest server seeded with its admin (and --seed),
-// and the client authenticates as that admin.
-func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client, func(), error) {
+// and the client authenticates as that admin. Either way flags applies
+// the options that set the client (--dry-run, --read-only, --audit,
+// --max-response).
+func newClient(o *options, std stdio, flags func(*wandb.Config)) (*wandb.Client, func(), error) {
 	if o.local {
 		var opts []wandbtest.Option
 		if o.seed != "" {
@@ -43,7 +45,7 @@ func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client
 			return nil, nil, fmt.Errorf("--local: %w", err)
 		}
 		cfg := wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()}
-		safety(&cfg)
+		flags(&cfg)
 		c, err := wandb.NewClient(cfg)
 		if err != nil {
 			srv.close()
@@ -60,7 +62,7 @@ func newClient(o *options, std stdio, safety func(*wandb.Config)) (*wandb.Client
 		fmt.Fprintln(std.err, "wandb-lua: warning: WANDB_INSECURE_DISABLE_SSL is set: TLS certificates are not verified, "+
 			"so anyone on the network path can read and change the traffic, credentials included")
 	}
-	safety(&cfg)
+	flags(&cfg)
 	c, err := wandb.NewClient(cfg)
 	if err != nil {
 		return nil, nil, usagef("%v", err)

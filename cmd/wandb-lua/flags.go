@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strconv"
 	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
 // durationFlag is a flag.Value for a duration that must carry its unit:
@@ -31,6 +33,26 @@ func (f durationFlag) Set(s string) error {
 		return errors.New("a duration must not be negative")
 	}
 	*f.d = d
+	return nil
+}
+
+// sizeFlag is a flag.Value for a size as wandb.ParseByteSize reads it:
+// "--max-response 1GiB".
+type sizeFlag struct{ n *int64 }
+
+func (f sizeFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return strconv.FormatInt(*f.n, 10)
+}
+
+func (f sizeFlag) Set(s string) error {
+	n, ok := wandb.ParseByteSize(s)
+	if !ok {
+		return errors.New("not a size; use a number of bytes or e.g. 64MiB, 1GiB")
+	}
+	*f.n = n
 	return nil
 }
 

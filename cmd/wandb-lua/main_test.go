@@ -148,6 +148,8 @@ func TestUsageErrors(t *testing.T) {
 		{"bad duration", nil, []string{"--timeout", "soon", "x.lua"}, "wandb-lua: --timeout soon: not a duration (e.g. 30s, 10m, 1h30m)\n"},
 		{"duration without a unit", nil, []string{"--timeout", "5", "x.lua"}, "wandb-lua: --timeout 5: a duration needs a unit, e.g. 5s or 5m\n"},
 		{"negative duration", nil, []string{"--timeout=-1s", "x.lua"}, "wandb-lua: --timeout -1s: a duration must not be negative\n"},
+		{"bad size", nil, []string{"--max-response", "lots", "x.lua"}, "wandb-lua: --max-response lots: not a size; use a number of bytes or e.g. 64MiB, 1GiB\n"},
+		{"zero size", nil, []string{"--max-response=0", "x.lua"}, "wandb-lua: --max-response 0: not a size"},
 		{"unknown option", nil, []string{"--dryrun", "x.lua"}, "wandb-lua: unknown option --dryrun\n"},
 		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
 		{"local and key file", nil, []string{"--local", "--api-key-file", "k", "-e", "x=1"}, "--local uses the local server's admin key: drop --api-key-file"},
@@ -334,6 +336,24 @@ func TestConfiguration(t *testing.T) {
 		check(t, runBinary(t, nil, "", "--local", "-e", who), 0, ptr("admin@example.com\n"))
 		check(t, runBinary(t, nil, "", "--local", "--seed", "testdata/seed.json", "--latency", "1ms", "-e", "print(#assert(require('wandb').users()))"), 0, ptr("6\n"))
 	})
+}
+
+// TestMaxResponse lists the users of a server whose answer is larger than
+// --max-response: the error names the flag; a larger --max-response lists
+// them, over WANDB_MAX_RESPONSE_BYTES, which the flag overrides.
+func TestMaxResponse(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.ManyUsers(300, "team-a")))
+	script := `local list, err = wandb.users() print(list and #list or err.message)`
+	r := runBinary(t, serverEnv(srv), "", "--max-response", "16KiB", "-e", script)
+	check(t, r, 0, ptr("the response is larger than the limit of 16 KiB and was cut off; "+
+		"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)\n"))
+	env := append(serverEnv(srv), "WANDB_MAX_RESPONSE_BYTES=16KiB")
+	check(t, runBinary(t, env, "", "-e", script), 0, ptr("the response is larger than the limit of 16 KiB and was cut off; "+
+		"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)\n"))
+	check(t, runBinary(t, env, "", "--max-response", "1MiB", "-e", script), 0, ptr("301\n"))
+	check(t, runBinary(t, nil, "", "--local", "--seed", "testdata/seed.json", "--max-response", "1KiB", "-e", script), 0,
+		ptr("the response is larger than the limit of 1 KiB and was cut off; "+
+			"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)\n"))
 }
 
 func TestTimeout(t *testing.T) {

@@ -60,6 +60,7 @@ type options struct {
 	dryRun      bool
 	readOnly    bool
 	audit       string // --audit FILE
+	maxResponse int64  // --max-response SIZE; 0 for the environment's or the default
 	quiet       bool
 	verbose     bool // -v: retries, outcome checks and server warnings on stderr
 	interactive bool // -i, or no script on a terminal
@@ -91,6 +92,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.BoolVar(&o.dryRun, "dry-run", false, "")
 	fs.BoolVar(&o.readOnly, "read-only", false, "")
 	fs.StringVar(&o.audit, "audit", "", "")
+	fs.Var(sizeFlag{&o.maxResponse}, "max-response", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
@@ -267,13 +269,16 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		defer f.Close()
 		changes = log
 	}
-	safety := func(cfg *wandb.Config) {
+	flags := func(cfg *wandb.Config) {
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
 		if o.verbose {
 			cfg.Logger = verboseLogger(std.err)
 		}
+		if o.maxResponse > 0 {
+			cfg.MaxResponseBytes = o.maxResponse
+		}
 	}
-	client, closeServer, err := newClient(o, std, safety)
+	client, closeServer, err := newClient(o, std, flags)
 	if err != nil {
 		return err
 	}

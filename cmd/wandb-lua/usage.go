@@ -26,6 +26,8 @@ Options:
                        and let the script run on as if it had succeeded
   --read-only          refuse every change before it is sent; queries work
   --audit FILE         append one JSON line per change attempted to FILE
+  --max-response SIZE  the largest answer to read, e.g. 1GiB (default:
+                       $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
   -q, --quiet          no progress line from wandb.parallel on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
                        change's outcome, to stderr

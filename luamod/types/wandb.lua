@@ -212,6 +212,11 @@ function api:create_team(name, admin_username) end
 ---@field error any what the item raised, unchanged
 ---@field traceback string where the item raised
 
+---@class wandb.APIOptions
+---@field api_key string the identity's API key
+---@field base_url? string its server (default: the module's)
+---@field max_response? integer|string the largest answer read: bytes, or "64MiB", "1GiB" (default: the module's limit, 256MiB unless set)
+
 ---@class wandb.ParallelOptions
 ---@field concurrency? integer items at once, 1 to 256 (default 8)
 ---@field on_error? "raise"|"collect" raise the first failure (default), or collect them all
@@ -340,7 +345,7 @@ function wandb.team(name) end
 function wandb.create_team(name, admin_username) end
 
 ---Another identity, on the module's server unless base_url is given.
----@param opts {api_key: string, base_url?: string}
+---@param opts wandb.APIOptions
 ---@return wandb.api? api
 ---@return wandb.Error? err
 function wandb.api(opts) end

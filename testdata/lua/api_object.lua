@@ -1,4 +1,4 @@
--- wandb.api{api_key=..., base_url=...} is another identity with the same functions.
+-- wandb.api{api_key=..., base_url=..., max_response=...} is another identity with the same functions.
 local wandb = require("wandb")
 
 local key = test.key_for("bob@example.com")
@@ -55,3 +55,15 @@ local pasted = assert(wandb.api{ api_key = k, base_url = test.base_url .. "/" ..
 ok(not tostring(pasted):find(k, 1, true), "tostring(api) shows the key")
 ok(tostring(pasted):find("[redacted]", 1, true), "tostring(api) says what it hid")
 ok(not pasted.base_url:find(k, 1, true), "api.base_url shows the key")
+
+-- max_response bounds the size of the answers it reads: users() of every
+-- user is a few KiB here, so 1 KiB is too little, and the error says how
+-- to raise the limit.
+local small = assert(wandb.api{ api_key = test.key_for("admin@example.com"), max_response = 1024 })
+local none, err6 = small:users()
+eq(none, nil, "users() over max_response")
+is_err(err6, "bad_response", 200)
+ok(err6.message:find("larger than the limit of 1 KiB", 1, true), "the message names the limit: " .. err6.message)
+ok(err6.message:find("--max-response", 1, true), "the message names the flag: " .. err6.message)
+local roomy = assert(wandb.api{ api_key = test.key_for("admin@example.com"), max_response = "64MiB" })
+ok(#assert(roomy:users()) > 3, "users() within max_response")

@@ -30,7 +30,15 @@ raises("bad argument #1 to 'api' (table expected, got string)", function() wandb
 raises("bad argument #1 to 'api' (field api_key: string expected, got nil)", function() wandb.api{} end)
 raises("bad argument #1 to 'api' (field api_key: string expected, got number)", function() wandb.api{ api_key = 1 } end)
 raises("bad argument #1 to 'api' (field base_url: string expected, got boolean)", function() wandb.api{ api_key = "k", base_url = true } end)
-raises([[bad argument #1 to 'api' (unknown field "apikey"; the fields are api_key and base_url)]], function() wandb.api{ apikey = "k" } end)
+raises([[bad argument #1 to 'api' (unknown field "apikey"; the fields are api_key, base_url and max_response)]], function() wandb.api{ apikey = "k" } end)
+raises([[bad argument #1 to 'api' (field max_response: "lots" is not a size; use a number of bytes or a size such as "64MiB" or "1GiB")]],
+  function() wandb.api{ api_key = "k", max_response = "lots" } end)
+raises([[bad argument #1 to 'api' (field max_response: 1.5 is not a size; use a number of bytes or a size such as "64MiB" or "1GiB")]],
+  function() wandb.api{ api_key = "k", max_response = 1.5 } end)
+raises([[bad argument #1 to 'api' (field max_response: 0 is not a size; use a number of bytes or a size such as "64MiB" or "1GiB")]],
+  function() wandb.api{ api_key = "k", max_response = 0 } end)
+raises("bad argument #1 to 'api' (field max_response: number or string expected, got boolean)",
+  function() wandb.api{ api_key = "k", max_response = true } end)
 
 -- User methods called with "." instead of ":".
 raises("bad argument #1 to 'generate_api_key' (wandb.User expected, got string; use u:generate_api_key(...) not u.generate_api_key(...))",

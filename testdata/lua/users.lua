@@ -26,3 +26,15 @@ for _, u in ipairs(all) do
     eq(#u.api_keys, 1, "keys of alice.smith")
   end
 end
+
+-- Every element is a User as user() returns one: the same type,
+-- metatable and environment, methods and string form.
+local bob = assert(wandb.user("bob@example.com"))
+for i, u in ipairs(all) do
+  local what = "users()[" .. i .. "]"
+  eq(type(u), "userdata", what .. " is a userdata")
+  eq(getmetatable(u), getmetatable(bob), what .. "'s metatable")
+  ok(debug.getfenv(u) == debug.getfenv(bob), what .. "'s environment")
+  eq(type(u.generate_api_key), "function", what .. "'s methods")
+  eq(tostring(u), "<User " .. u.email .. ">", what .. "'s string form")
+end

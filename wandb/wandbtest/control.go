@@ -27,20 +27,25 @@ func (h *Handler) SetLatency(d time.Duration) { h.latency.Store(int64(d)) }
 // them). It fails when the email is not local@domain or when the email or the
 // username is taken (case-insensitively).
 func (h *Handler) AddUser(u SeedUser) (UserInfo, error) {
-	info, err := h.addSeedUser(u)
+	s := h.store
+	s.mu.Lock()
+	added, err := s.addSeedUser(u)
+	var info UserInfo
+	if err == nil {
+		info = added.info()
+	}
+	s.mu.Unlock()
 	if err != nil {
 		return UserInfo{}, fmt.Errorf("wandbtest: add user: %w", err)
 	}
 	return info, h.persist()
 }
 
-func (h *Handler) addSeedUser(su SeedUser) (UserInfo, error) {
-	s := h.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
+// addSeedUser adds su with its keys and teams; s.mu must be held.
+func (s *store) addSeedUser(su SeedUser) (*user, error) {
 	for _, t := range su.Teams {
 		if strings.TrimSpace(t) == "" {
-			return UserInfo{}, fmt.Errorf("user %s: empty team name", su.Email)
+			return nil, fmt.Errorf("user %s: empty team name", su.Email)
 		}
 	}
 	secrets := map[string]bool{}
@@ -52,13 +57,13 @@ func (h *Handler) addSeedUser(su SeedUser) (UserInfo, error) {
 			if err == nil {
 				err = errors.New("two keys have the same secret")
 			}
-			return UserInfo{}, fmt.Errorf("user %s: %w", su.Email, err)
+			return nil, fmt.Errorf("user %s: %w", su.Email, err)
 		}
 		secrets[k.Secret] = true
 	}
 	u, err := s.insertUser(su.Email, su.Username, su.Name, su.Admin)
 	if err != nil {
-		return UserInfo{}, err
+		return nil, err
 	}
 	for _, k := range su.Keys {
 		desc := k.Description
@@ -70,22 +75,22 @@ func (h *Handler) addSeedUser(su SeedUser) (UserInfo, error) {
 	}
 	for _, t := range su.Teams {
 		if err := s.joinTeam(t, u); err != nil {
-			return UserInfo{}, err
+			return nil, err
 		}
 	}
-	return u.info(), nil
+	return u, nil
 }
 
 // applySeed adds the users and then the teams of sd.
 func (h *Handler) applySeed(sd Seed) error {
-	for _, u := range sd.Users {
-		if _, err := h.addSeedUser(u); err != nil {
-			return err
-		}
-	}
 	s := h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	for _, u := range sd.Users {
+		if _, err := s.addSeedUser(u); err != nil {
+			return err
+		}
+	}
 	for _, st := range sd.Teams {
 		if err := s.joinTeam(st.Name, nil); err != nil {
 			return err
@@ -98,7 +103,7 @@ func (h *Handler) applySeed(sd Seed) error {
 			}
 			if m := t.member(u); m != nil {
 				m.role = roleAdmin
-				s.gen++
+				s.teamChanged(t)
 			} else {
 				s.addMember(t, u, true)
 			}

@@ -38,12 +38,20 @@ type Handler struct {
 	tokens      accessTokens
 	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
 
+	sdkSearchUsers string // canonicalDocument(sdkSearchUsers)
+
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
 
-	saveMu   sync.Mutex // serializes state-file writes
-	savedGen uint64     // guarded by saveMu
+	// The state file's writer (journal.go); guarded by saveMu, which
+	// serializes state-file writes.
+	saveMu         sync.Mutex
+	savedGen       uint64 // the store's gen when it was last saved
+	fullNext       bool   // the next save writes a snapshot, not a journal line
+	compactOnStart bool   // the file loaded has a journal: NewHandler compacts it
+	snapshotBytes  int64  // the size of the file's snapshot
+	journalBytes   int64  // the size of the journal after it
 
 	mu       sync.Mutex // guards the fields below
 	faults   map[string][]Fault
@@ -51,6 +59,7 @@ type Handler struct {
 	total    int
 	last     map[string]Request
 	opNames  map[string]string // operation name by query text
+	sdkDocs  map[string]bool   // by query text: is it the SDK's SearchUsers (see searchusers.go)
 	lastAny  Request
 	received bool
 }
@@ -86,6 +95,9 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		counts:      map[string]int{},
 		last:        map[string]Request{},
 		opNames:     map[string]string{},
+		sdkDocs:     map[string]bool{},
+
+		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
 	if o.oidc != nil {
@@ -94,6 +106,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		}
 	}
 	loaded := false
+	h.fullNext = true // until a state file says otherwise
 	if o.stateFile != "" {
 		var err error
 		if loaded, err = h.loadState(o.stateFile); err != nil {
@@ -116,7 +129,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 
 	}
 	h.gql = newGraphQL(h)
-	if err := h.persist(); err != nil {
+	if err := h.save(h.compactOnStart); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -200,7 +213,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	buf := &bufferedResponse{header: http.Header{}}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
-	h.gql.ServeHTTP(buf, r2)
+	if !h.searchUsersAnswer(buf, rec, ex) {
+		h.gql.ServeHTTP(buf, r2)
+	}
 
 	if faulted && fault.AfterApply && !fault.delayOnly() {
 		fault.write(w, r)
@@ -343,22 +358,31 @@ func (h *Handler) operationName(query, given string) string {
 	if given != "" {
 		return given
 	}
+	return byDocument(h, h.opNames, query, func(query string) string {
+		if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil && len(doc.Operations) > 0 {
+			return doc.Operations[0].Name
+		}
+		return ""
+	})
+}
+
+// byDocument returns what f says of the GraphQL document query, cached in
+// m (guarded by h.mu, cleared when it holds maxCachedOpNames documents).
+func byDocument[V any](h *Handler, m map[string]V, query string, f func(query string) V) V {
 	h.mu.Lock()
-	name, ok := h.opNames[query]
+	v, ok := m[query]
 	h.mu.Unlock()
 	if ok {
-		return name
+		return v
 	}
-	if doc, err := parser.ParseQuery(&ast.Source{Input: query}); err == nil && len(doc.Operations) > 0 {
-		name = doc.Operations[0].Name
-	}
+	v = f(query)
 	h.mu.Lock()
-	if len(h.opNames) >= maxCachedOpNames {
-		clear(h.opNames)
+	if len(m) >= maxCachedOpNames {
+		clear(m)
 	}
-	h.opNames[query] = name
+	m[query] = v
 	h.mu.Unlock()
-	return name
+	return v
 }
 
 // redact copies header, keeping only the scheme of Authorization.

@@ -430,6 +430,7 @@ func (h *Handler) scimPatchUser(u *user, body []byte) *scimError {
 			u.admin, u.viewer = false, true
 			for _, t := range u.teams {
 				t.member(u).role = roleViewer
+				s.teamChanged(t)
 			}
 		default:
 			return scimErr(http.StatusBadRequest, "invalid organizationRole %q: want admin, member or viewer", role)
@@ -452,6 +453,7 @@ func (h *Handler) scimPatchUser(u *user, body []byte) *scimError {
 			return scimErr(http.StatusBadRequest, "unknown team role %q: want admin, member, viewer or a custom role (wandbtest has none)", roles[0].RoleName)
 		}
 		m.role = role
+		s.teamChanged(t)
 	case "displayname", "emails":
 		if h.multiTenant {
 			return scimErr(http.StatusBadRequest, "updating %s is not supported in SaaS Cloud", path)

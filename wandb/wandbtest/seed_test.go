@@ -278,3 +278,19 @@ func TestRevokeAPIKeys(t *testing.T) {
 		t.Error("RevokeAPIKeys for a user that does not exist did not fail")
 	}
 }
+
+func TestManyUsers(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.ManyUsers(1000, "team-a", "team-b")))
+	users := srv.Users()
+	if len(users) != 1001 {
+		t.Fatalf("%d users, want the admin and 1000", len(users))
+	}
+	want := wandbtest.UserInfo{ID: users[1000].ID, Name: "User 999", Username: "user000999", Email: "user000999@example.com",
+		Keys: []wandbtest.KeyInfo{}, Teams: []string{"team-a", "team-b"}}
+	if d := cmp.Diff(want, users[1000]); d != "" {
+		t.Errorf("the last user (-want +got):\n%s", d)
+	}
+	if team, _ := srv.Team("team-a"); len(team.Members) != 1000 {
+		t.Errorf("team-a has %d members, want 1000", len(team.Members))
+	}
+}

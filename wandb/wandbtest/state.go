@@ -1,33 +1,43 @@
 package wandbtest
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"slices"
 	"strings"
 	"time"
-
-	"github.com/wandb-lua/wandb-lua/wandb/internal/atomicfile"
 )
 
-// stateVersion is the format of the state files NewHandler writes. It
-// reads version 1 too (before team admins, invites and service accounts):
-// its team members are plain members.
-const stateVersion = 2
+// The state file's contents: the store as JSON, without secrets (see
+// journal.go for how the file is written and read).
+
+// stateVersion is the format of the state files NewHandler writes: a
+// snapshot on the first line, then the journal (see journal.go). It reads
+// versions 1 and 2 too, a snapshot alone (version 1 is from before team
+// admins, invites and service accounts: its team members are plain
+// members).
+const stateVersion = 3
 
 // stateFile is what WithStateFile persists: enough to restart, no secrets.
 type stateFile struct {
-	Version    int         `json:"version"`
-	NextUser   int         `json:"next_user"`
-	NextKey    int         `json:"next_key"`
-	NextTeam   int         `json:"next_team"`
-	NextInvite int         `json:"next_invite,omitempty"`
-	Users      []stateUser `json:"users"`
-	Teams      []stateTeam `json:"teams"`
+	Version int `json:"version"`
+	stateCounters
+	Users []stateUser `json:"users"`
+	Teams []stateTeam `json:"teams"`
+}
+
+// stateCounters are the IDs the store gives next, kept so that an ID is
+// never given twice.
+type stateCounters struct {
+	NextUser   int `json:"next_user"`
+	NextKey    int `json:"next_key"`
+	NextTeam   int `json:"next_team"`
+	NextInvite int `json:"next_invite,omitempty"` // not in version 1
+}
+
+// counters returns the store's counters; s.mu must be held.
+func (s *store) counters() stateCounters {
+	return stateCounters{NextUser: s.nextUser, NextKey: s.nextKey, NextTeam: s.nextTeam, NextInvite: s.nextInvite}
 }
 
 type stateUser struct {
@@ -66,66 +76,63 @@ type stateInvite struct {
 	Created string `json:"created"` // RFC 3339
 }
 
-// snapshot encodes the store; s.mu must be held.
+// snapshot encodes the store as the first line of a state file; s.mu
+// must be held.
 func (s *store) snapshot() ([]byte, error) {
 	sf := stateFile{
-		Version:    stateVersion,
-		NextUser:   s.nextUser,
-		NextKey:    s.nextKey,
-		NextTeam:   s.nextTeam,
-		NextInvite: s.nextInvite,
-		Users:      make([]stateUser, 0, len(s.users)),
-		Teams:      make([]stateTeam, 0, len(s.teams)),
+		Version:       stateVersion,
+		stateCounters: s.counters(),
+		Users:         make([]stateUser, 0, len(s.users)),
+		Teams:         make([]stateTeam, 0, len(s.teams)),
 	}
 	for _, u := range s.users {
-		su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service,
-			Inactive: u.inactive, Viewer: u.viewer, Keys: []stateKey{}}
-		for _, k := range u.keys {
-			su.Keys = append(su.Keys, stateKey{ID: k.id, Name: k.name, Description: k.description, SHA256: k.hash})
-		}
-		sf.Users = append(sf.Users, su)
+		sf.Users = append(sf.Users, u.state())
 	}
 	for _, t := range s.teams {
-		st := stateTeam{ID: t.id, Name: t.name, Members: []int{}}
-		for _, m := range t.members {
-			st.Members = append(st.Members, m.user.id)
-			switch m.role {
-			case roleAdmin:
-				st.Admins = append(st.Admins, m.user.id)
-			case roleViewer:
-				st.Viewers = append(st.Viewers, m.user.id)
-			}
-		}
-		for _, inv := range t.invites {
-			si := stateInvite{ID: inv.id, Email: inv.email, Admin: inv.admin, Created: inv.created.Format(time.RFC3339Nano)}
-			if inv.user != nil {
-				si.User = inv.user.id
-			}
-			st.Invites = append(st.Invites, si)
-		}
-		sf.Teams = append(sf.Teams, st)
+		sf.Teams = append(sf.Teams, t.state())
 	}
-	b, err := json.MarshalIndent(sf, "", "  ")
+	b, err := json.Marshal(sf)
 	if err != nil {
 		return nil, err
 	}
 	return append(b, '\n'), nil
 }
 
-// restore fills an empty store from a state file's contents.
-func (s *store) restore(b []byte) error {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	var sf stateFile
-	if err := dec.Decode(&sf); err != nil {
-		return err
+// state is u as the state file keeps it.
+func (u *user) state() stateUser {
+	su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service,
+		Inactive: u.inactive, Viewer: u.viewer, Keys: []stateKey{}}
+	for _, k := range u.keys {
+		su.Keys = append(su.Keys, stateKey{ID: k.id, Name: k.name, Description: k.description, SHA256: k.hash})
 	}
-	if sf.Version != 1 && sf.Version != stateVersion {
-		return fmt.Errorf("unsupported version %d (want 1 or %d)", sf.Version, stateVersion)
+	return su
+}
+
+// state is t as the state file keeps it.
+func (t *team) state() stateTeam {
+	st := stateTeam{ID: t.id, Name: t.name, Members: []int{}}
+	for _, m := range t.members {
+		st.Members = append(st.Members, m.user.id)
+		switch m.role {
+		case roleAdmin:
+			st.Admins = append(st.Admins, m.user.id)
+		case roleViewer:
+			st.Viewers = append(st.Viewers, m.user.id)
+		}
 	}
-	if sf.Version == 1 {
-		sf.NextInvite = 1
+	for _, inv := range t.invites {
+		si := stateInvite{ID: inv.id, Email: inv.email, Admin: inv.admin, Created: inv.created.Format(time.RFC3339Nano)}
+		if inv.user != nil {
+			si.User = inv.user.id
+		}
+		st.Invites = append(st.Invites, si)
 	}
+	return st
+}
+
+// restore fills an empty store from a state file's contents, read and
+// replayed by readState.
+func (s *store) restore(sf stateFile) error {
 	byID := map[int]*user{}
 	for _, su := range sf.Users {
 		if su.ID <= 0 || su.ID >= sf.NextUser || byID[su.ID] != nil {
@@ -161,7 +168,7 @@ func (s *store) restore(b []byte) error {
 		if st.ID <= 0 || st.ID >= sf.NextTeam || st.Name == "" || s.teamByName[st.Name] != nil {
 			return fmt.Errorf("team %q: bad or duplicate id or name", st.Name)
 		}
-		t := &team{id: st.ID, name: st.Name}
+		t := newTeamValue(st.ID, st.Name)
 		s.teams = append(s.teams, t)
 		s.teamByName[t.name] = t
 		for _, id := range st.Members {
@@ -176,7 +183,7 @@ func (s *store) restore(b []byte) error {
 			case slices.Contains(st.Viewers, id):
 				role = roleViewer
 			}
-			t.members = append(t.members, &membership{user: u, role: role})
+			t.join(u, role)
 			u.teams = append(u.teams, t)
 		}
 		for _, id := range append(slices.Clone(st.Admins), st.Viewers...) {
@@ -199,53 +206,5 @@ func (s *store) restore(b []byte) error {
 	// Every id is below its counter (checked above); ids start at 1, also
 	// after a state with none of a kind and its counter at 0.
 	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = max(sf.NextUser, 1), max(sf.NextKey, 1), max(sf.NextTeam, 1), max(sf.NextInvite, 1)
-	return nil
-}
-
-// loadState restores the store from path; it reports false if path does not
-// exist.
-func (h *Handler) loadState(path string) (bool, error) {
-	b, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("wandbtest: load state: %w", err)
-	}
-	s := h.store
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.restore(b); err != nil {
-		return false, fmt.Errorf("wandbtest: load state %s: %w", path, err)
-	}
-	h.savedGen = s.gen // what is on disk; nothing to write yet
-	return true, nil
-}
-
-// persist writes the store to the state file, if there is one and it changed.
-// Snapshots are taken under the store's lock and written under saveMu, so the
-// file never goes back to an older state.
-func (h *Handler) persist() error {
-	if h.stateFile == "" {
-		return nil
-	}
-	h.saveMu.Lock()
-	defer h.saveMu.Unlock()
-	s := h.store
-	s.mu.Lock()
-	gen := s.gen
-	if gen == h.savedGen {
-		s.mu.Unlock()
-		return nil
-	}
-	b, err := s.snapshot()
-	s.mu.Unlock()
-	if err != nil {
-		return fmt.Errorf("wandbtest: save state: %w", err)
-	}
-	if err := atomicfile.Write(h.stateFile, b, 0o600); err != nil {
-		return fmt.Errorf("wandbtest: save state: %w", err)
-	}
-	h.savedGen = gen
 	return nil
 }

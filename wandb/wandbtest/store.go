@@ -90,6 +90,11 @@ type store struct {
 	nextUser, nextKey, nextTeam, nextInvite int
 	gen                                     uint64 // bumped on every change, for saving
 
+	// What changed since the state file was last written (see journal.go).
+	changedUsers map[*user]struct{}
+	deletedUsers []int
+	changedTeams map[*team]struct{}
+
 	users      []*user          // creation order
 	byEmail    map[string]*user // lower-cased email
 	byUsername map[string]*user // lower-cased username
@@ -97,6 +102,9 @@ type store struct {
 	keyByHash  map[string]*apiKey
 	teams      []*team // creation order
 	teamByName map[string]*team
+
+	nextSuffix map[string]int // per base name, where freeName starts looking (see names.go)
+	nameProbes int            // the names freeName looked at, for tests
 }
 
 func newStore() *store {
@@ -110,6 +118,10 @@ func newStore() *store {
 		keys:       map[int]*apiKey{},
 		keyByHash:  map[string]*apiKey{},
 		teamByName: map[string]*team{},
+		nextSuffix: map[string]int{},
+
+		changedUsers: map[*user]struct{}{},
+		changedTeams: map[*team]struct{}{},
 	}
 }
 
@@ -180,11 +192,7 @@ func (s *store) usernameFrom(local string) string {
 		}
 		return '-'
 	}, local)
-	name := base
-	for i := 2; s.byUsername[name] != nil || s.teamByName[name] != nil; i++ {
-		name = base + "-" + strconv.Itoa(i)
-	}
-	return name
+	return s.freeName(base)
 }
 
 // insertUser stores a user. username and name default from the email.
@@ -211,7 +219,7 @@ func (s *store) insertUser(email, username, name string, admin bool) (*user, err
 	s.byEmail[strings.ToLower(email)] = u
 	s.byUsername[strings.ToLower(username)] = u
 	s.linkInvites(u)
-	s.gen++
+	s.userChanged(u)
 	return u, nil
 }
 
@@ -257,7 +265,7 @@ func (s *store) addKeyWithSecret(u *user, description *string, secret string) *a
 	}
 	s.nextKey++
 	s.insertKey(k)
-	s.gen++
+	s.userChanged(u)
 	return k
 }
 
@@ -271,7 +279,7 @@ func (s *store) deleteKey(k *apiKey) {
 	delete(s.keys, k.id)
 	delete(s.keyByHash, k.hash)
 	k.owner.keys = slices.DeleteFunc(k.owner.keys, func(o *apiKey) bool { return o == k })
-	s.gen++
+	s.userChanged(k.owner)
 }
 
 // deleteUser removes u with its keys, memberships and invites.
@@ -294,7 +302,8 @@ func (s *store) deleteUser(u *user) {
 		delete(s.byEmail, strings.ToLower(u.email))
 	}
 	delete(s.byUsername, strings.ToLower(u.username))
-	s.gen++
+	s.nameFreed(strings.ToLower(u.username))
+	s.userDeleted(u)
 }
 
 // userBySecret is the authentication lookup: the active user whose key
@@ -321,7 +330,7 @@ func (s *store) seen(u *user) *user {
 func (s *store) touch(u *user) {
 	u.modified = time.Now().UTC()
 	u.version++
-	s.gen++
+	s.userChanged(u)
 }
 
 // search lists the users whose username or email contains q, ignoring case.

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -17,8 +16,21 @@ import (
 type team struct {
 	id      int
 	name    string
-	members []*membership // in the order they joined
-	invites []*invite     // in the order they were sent
+	members []*membership         // in the order they joined
+	byUser  map[*user]*membership // the same memberships, by member
+	invites []*invite             // in the order they were sent
+}
+
+// newTeamValue returns an empty team; s.newTeam also stores it.
+func newTeamValue(id int, name string) *team {
+	return &team{id: id, name: name, byUser: map[*user]*membership{}}
+}
+
+// join makes u a member of t with role; u must not be one.
+func (t *team) join(u *user, role string) {
+	m := &membership{user: u, role: role}
+	t.members = append(t.members, m)
+	t.byUser[u] = m
 }
 
 type membership struct {
@@ -79,11 +91,11 @@ func (s *store) createTeam(name string, admin *user) (*team, error) {
 
 // newTeam stores an empty team named name, which must be free.
 func (s *store) newTeam(name string) *team {
-	t := &team{id: s.nextTeam, name: name}
+	t := newTeamValue(s.nextTeam, name)
 	s.nextTeam++
 	s.teams = append(s.teams, t)
 	s.teamByName[name] = t
-	s.gen++
+	s.teamChanged(t)
 	return t
 }
 
@@ -113,20 +125,15 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 			break
 		}
 	}
-	t.members = append(t.members, &membership{user: u, role: teamRole(admin)})
+	t.join(u, teamRole(admin))
 	u.teams = append(u.teams, t)
 	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
-	s.gen++
+	s.teamChanged(t)
 }
 
 // member returns u's membership of t, or nil.
 func (t *team) member(u *user) *membership {
-	for _, m := range t.members {
-		if m.user == u {
-			return m
-		}
-	}
-	return nil
+	return t.byUser[u]
 }
 
 // canManage reports whether u may invite to and remove from t: an instance
@@ -165,21 +172,22 @@ func (s *store) invite(t *team, u *user, email string, admin bool) (*invite, err
 	inv := &invite{id: s.nextInvite, team: t, email: email, user: u, admin: admin, created: time.Now().UTC()}
 	s.nextInvite++
 	t.invites = append(t.invites, inv)
-	s.gen++
+	s.teamChanged(t)
 	return inv, nil
 }
 
 // dropInvite removes inv from its team.
 func (s *store) dropInvite(inv *invite) {
 	inv.team.invites = slices.DeleteFunc(inv.team.invites, func(o *invite) bool { return o == inv })
-	s.gen++
+	s.teamChanged(inv.team)
 }
 
 // removeMember removes u from t.
 func (s *store) removeMember(t *team, u *user) {
 	t.members = slices.DeleteFunc(t.members, func(m *membership) bool { return m.user == u })
+	delete(t.byUser, u)
 	u.teams = slices.DeleteFunc(u.teams, func(o *team) bool { return o == t })
-	s.gen++
+	s.teamChanged(t)
 }
 
 // deleteMember removes the invite or member of t whose member ID is id, as
@@ -213,16 +221,13 @@ func (s *store) addServiceAccount(t *team, description, secret string) (*user, e
 			return nil, err
 		}
 	}
-	base := t.name + "-service"
-	username := base
-	for i := 2; s.byUsername[username] != nil || s.teamByName[username] != nil; i++ {
-		username = base + "-" + strconv.Itoa(i)
-	}
+	username := s.freeName(t.name + "-service")
 	now := time.Now().UTC()
 	u := &user{id: s.nextUser, name: description, username: username, service: true, created: now, modified: now}
 	s.nextUser++
 	s.users = append(s.users, u)
 	s.byUsername[username] = u
+	s.userChanged(u)
 	desc := "service account"
 	if secret == "" {
 		s.addKey(u, &desc)
@@ -240,6 +245,7 @@ func (s *store) linkInvites(u *user) {
 		for _, inv := range t.invites {
 			if inv.user == nil && strings.EqualFold(inv.email, u.email) {
 				inv.user = u
+				s.teamChanged(t)
 			}
 		}
 	}

@@ -1,7 +1,8 @@
-// Package atomicfile replaces files atomically. It is the one file writer
-// of the module: wandb.WritePrivateFile (wandb.write_private in Lua), the
-// access-token cache (the SDK's credentials file) and wandbtest's state
-// file use it.
+// Package atomicfile replaces files atomically. It is the module's one
+// writer of whole files: wandb.WritePrivateFile (wandb.write_private in
+// Lua), the access-token cache (the SDK's credentials file) and the
+// snapshots of wandbtest's state file use it. (Files that grow by lines,
+// the audit log and the state file's journal, are appended to.)
 package atomicfile
 
 import (
