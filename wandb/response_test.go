@@ -192,3 +192,21 @@ const nginx502 = `<html>
 <script>var x = "<b>";</script>
 </body>
 </html>`
+
+// TestUsersWithoutAnID: a listed user without an id is left out, and the
+// call says so beside the others.
+func TestUsersWithoutAnID(t *testing.T) {
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv)
+	srv.FailNext("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":{"edges":[` +
+		`{"node":{"id":"VXNlcjox","name":"A","email":"a@x.org"}},{"node":{"id":null,"name":"B","email":"b@x.org"}},{"node":{"name":"C"}}]}}}`})
+	users, err := c.Users(context.Background(), "")
+	e := asError(t, err, "users", CodeBadResponse)
+	if e.Message != "the server listed 2 user(s) without an id, which are left out" || len(users) != 1 || users[0].ID != "VXNlcjox" {
+		t.Errorf("Users = %v, %v", users, err)
+	}
+	srv.FailNext("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":{"edges":[{"node":{"name":"C"}}]}}}`})
+	if users, err := c.Users(context.Background(), ""); users != nil || !errors.Is(err, &Error{Code: CodeBadResponse}) {
+		t.Errorf("Users = %v, %v; want no users and the error", users, err)
+	}
+}

@@ -3,6 +3,7 @@ package wandb
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"slices"
 
 	"github.com/Khan/genqlient/graphql"
@@ -32,6 +33,13 @@ func (c *Client) searchUsers(ctx context.Context, op, query string) ([]*User, er
 	err := c.gql(op).MakeRequest(ctx, req, &graphql.Response{Data: list})
 	if err != nil && (!list.complete || len(list.users) == 0) {
 		return nil, err // no data, or what an attempt read before it failed
+	}
+	if err == nil && list.noID > 0 {
+		err = c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf(
+			"the server listed %d user(s) without an id, which are left out", list.noID)})
+		if len(list.users) == 0 {
+			return nil, err
+		}
 	}
 	return dedupUsers(list.users), err
 }
@@ -66,6 +74,7 @@ type userList struct {
 	c        *Client
 	users    []*User
 	complete bool // the data was read to its end: the users are the server's answer, errors or not
+	noID     int  // nodes without an id, left out
 
 	// Scratch space, reused from node to node: a User keeps nothing of it.
 	blob      []byte     // the node's strings, end to end: one allocation for all of them
@@ -220,6 +229,10 @@ func (l *userList) decodeNode(s *jsonScanner) error {
 		if p := sp.into.field(rec); p != nil {
 			*p = text[sp.start:sp.end]
 		}
+	}
+	if u.ID == "" {
+		l.noID++ // unusable: users are told apart by ID
+		return nil
 	}
 	u.teams = l.teamList()
 	l.users = append(l.users, u)
