@@ -202,23 +202,8 @@ func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string
 		}
 		err := c.changed(ctx, op, k.Name, "minted by generate_api_key, its secret lost", func() error {
 			// A key nobody can use: worth the retry budget to remove.
-			return c.settleN(ctx, op, c.retry.MaxAttempts, func() error {
-				data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-				answered, success := false, (*bool)(nil)
-				if data != nil && data.Result != nil {
-					answered, success = true, data.Result.Success
-				}
-				if success != nil && *success {
-					return nil
-				}
-				return c.notDeleted(op, "key", answered, success, err)
-			}, func(ctx context.Context) (bool, error) {
-				now, err := u.refetch(ctx, op)
-				if err != nil {
-					return false, err
-				}
-				return !slices.ContainsFunc(now.APIKeys(), func(o APIKey) bool { return o.ID == k.ID }), nil
-			})
+			_, err := u.deleteKey(ctx, op, k, c.retry.MaxAttempts, func() {})
+			return err
 		})
 		if err != nil {
 			return n, err
@@ -278,31 +263,9 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	}
 	var warning error // the server's error beside its confirmation
 	err := c.change(ctx, op, name, "of "+userTarget(u), func() error {
-		return c.settle(ctx, op, func() error {
-			data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
-			answered, success := false, (*bool)(nil)
-			if data != nil && data.Result != nil {
-				answered, success = true, data.Result.Success
-			}
-			if success != nil && *success {
-				removed()
-				warning = err
-				return nil
-			}
-			return c.notDeleted(op, "key", answered, success, err)
-		}, func(ctx context.Context) (bool, error) {
-			now, err := u.refetch(ctx, op)
-			if err != nil {
-				return false, err
-			}
-			for _, o := range now.APIKeys() {
-				if o.ID == k.ID {
-					return false, nil
-				}
-			}
-			removed()
-			return true, nil
-		})
+		var err error
+		warning, err = u.deleteKey(ctx, op, k, 2, removed)
+		return err
 	})
 	switch {
 	case errors.Is(err, errDryRun):
@@ -312,6 +275,38 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 	}
 	c.warn(ctx, op, warning)
 	return nil
+}
+
+// deleteKey deletes u's key k, settled (see settle) in up to sends sends:
+// an answer that does not say (lost, or a null result) makes it look at
+// u's keys, and send again if k is still there. done runs once k is known
+// gone. It returns the server's error beside a confirmed deletion, if any.
+func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, done func()) (warning, err error) {
+	c := u.client
+	err = c.settleN(ctx, op, sends, func() error {
+		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
+		answered, success := false, (*bool)(nil)
+		if data != nil && data.Result != nil {
+			answered, success = true, data.Result.Success
+		}
+		if success != nil && *success {
+			done()
+			warning = err
+			return nil
+		}
+		return c.notDeleted(op, "key", answered, success, err)
+	}, func(ctx context.Context) (bool, error) {
+		now, err := u.refetch(ctx, op)
+		if err != nil {
+			return false, err
+		}
+		if slices.ContainsFunc(now.APIKeys(), func(o APIKey) bool { return o.ID == k.ID }) {
+			return false, nil
+		}
+		done()
+		return true, nil
+	})
+	return warning, err
 }
 
 // refetch fetches u again, with its keys: as the viewer when u is the
