@@ -562,7 +562,7 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	srv.FailNext("CreateUserFromAdmin",
 		wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{Stall: true})
 	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
-		for srv.Requests("CreateUserFromAdmin") < 3 || srv.InFlight() < 3 {
+		for srv.Stalled() < 3 {
 			time.Sleep(time.Millisecond)
 		}
 		return 0

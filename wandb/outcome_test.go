@@ -17,15 +17,15 @@ import (
 // cannot be found out, CodeUnknownOutcome. Never a plain "canceled" for a
 // change the server may have applied.
 
-// cancelInFlight runs call with a context it cancels once the server holds
-// a request of op.
+// cancelInFlight runs call with a context it cancels once a Stall fault
+// holds a request of op on the server (after applying it, for AfterApply).
 func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ctx context.Context) error) error {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- call(ctx) }()
-	for srv.Requests(op) == 0 || srv.InFlight() == 0 {
+	for srv.Requests(op) == 0 || srv.Stalled() == 0 {
 		select {
 		case err := <-done:
 			t.Fatalf("the call ended before it was cancelled: %v", err)

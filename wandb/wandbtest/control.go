@@ -248,6 +248,12 @@ func (h *Handler) LastRequest(op string) (Request, bool) {
 // from the moment ServeHTTP is entered (latency and fault delays included).
 func (h *Handler) InFlight() int { return int(h.inFlight.Load()) }
 
+// Stalled returns how many requests a Stall fault holds now. A request
+// counts from the moment it stalls: with AfterApply, the operation has
+// been applied by then, so a test that cancels a call once Stalled is
+// non-zero knows which side of the change it cancelled on.
+func (h *Handler) Stalled() int { return int(h.stalled.Load()) }
+
 // MaxInFlight returns the highest InFlight seen since the handler was created
 // or ResetMaxInFlight was last called.
 func (h *Handler) MaxInFlight() int { return int(h.maxInFlight.Load()) }

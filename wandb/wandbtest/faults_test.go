@@ -2,6 +2,7 @@ package wandbtest_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -311,5 +312,33 @@ func TestCloseEndsWaitingRequests(t *testing.T) {
 	}
 	if got := srv.InFlight(); got != 0 {
 		t.Errorf("InFlight after Close = %d, want 0", got)
+	}
+}
+
+func TestFaultStallHoldsUntilTheClientGivesUp(t *testing.T) {
+	for _, afterApply := range []bool{false, true} {
+		t.Run(fmt.Sprintf("AfterApply=%v", afterApply), func(t *testing.T) {
+			srv := wandbtest.Start(t)
+			srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Stall: true, AfterApply: afterApply})
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() {
+				_, err := postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
+					vars: map[string]any{"email": "alice@example.com", "admin": false}})
+				done <- err
+			}()
+			waitFor(t, "the request to stall", func() bool { return srv.Stalled() == 1 })
+			if _, ok := srv.UserByEmail("alice@example.com"); ok != afterApply {
+				t.Errorf("while stalled: user created = %v, want %v", ok, afterApply)
+			}
+			cancel()
+			if err := <-done; err == nil {
+				t.Error("stalled request: no error")
+			}
+			waitFor(t, "the handler to return", func() bool { return srv.Stalled() == 0 && srv.InFlight() == 0 })
+			if _, ok := srv.UserByEmail("alice@example.com"); ok != afterApply {
+				t.Errorf("after: user created = %v, want %v", ok, afterApply)
+			}
+		})
 	}
 }

@@ -43,6 +43,7 @@ type Handler struct {
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
+	stalled     atomic.Int64 // requests a Stall fault holds now
 
 	// The state file's writer (journal.go); guarded by saveMu, which
 	// serializes state-file writes.
@@ -155,6 +156,16 @@ func (h *Handler) ensureAdmin() error {
 	return nil
 }
 
+// writeFault answers r with the fault, counting the time a Stall fault
+// holds it in Stalled.
+func (h *Handler) writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
+	if f.Stall {
+		h.stalled.Add(1)
+		defer h.stalled.Add(-1)
+	}
+	f.write(w, r)
+}
+
 func (h *Handler) enter() {
 	n := h.inFlight.Add(1)
 	for {
@@ -198,7 +209,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !fault.AfterApply && !fault.delayOnly() {
-			fault.write(w, r)
+			h.writeFault(w, r, fault)
 			return
 		}
 	}
@@ -218,7 +229,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	if faulted && fault.AfterApply && !fault.delayOnly() {
-		fault.write(w, r)
+		h.writeFault(w, r, fault)
 		return
 	}
 	ex.mu.Lock()
@@ -259,7 +270,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 			return
 		}
 		if !fault.AfterApply && !fault.delayOnly() {
-			fault.write(w, r)
+			h.writeFault(w, r, fault)
 			return
 		}
 	}
@@ -275,7 +286,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 	buf := &bufferedResponse{header: http.Header{}}
 	h.serveSCIM(buf, r, body, resource, id)
 	if faulted && fault.AfterApply && !fault.delayOnly() {
-		fault.write(w, r)
+		h.writeFault(w, r, fault)
 		return
 	}
 	buf.copyTo(w)

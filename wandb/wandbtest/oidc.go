@@ -117,7 +117,7 @@ func (h *Handler) serveOIDCToken(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if !fault.delayOnly() {
-			fault.write(w, r)
+			h.writeFault(w, r, fault)
 			return
 		}
 	}
