@@ -62,6 +62,11 @@ type result struct {
 	code           int
 }
 
+// noExitSleep stops a binary built with -race from sleeping a second as
+// it exits (the race runtime's default, to let goroutines report), which
+// made most of this package's test time.
+const noExitSleep = "GORACE=atexit_sleep_ms=0"
+
 // cmd prepares a run of the binary in the repository root with a clean
 // environment: no WANDB_* variables, HOME in a temporary directory (so no
 // ~/.netrc is found), plus env.
@@ -69,7 +74,7 @@ func cmd(t testing.TB, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	c := exec.Command(binary, args...)
 	c.Dir = repoRoot
-	c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, env...)
+	c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), noExitSleep}, env...)
 	return c
 }
 

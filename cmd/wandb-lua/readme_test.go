@@ -222,7 +222,7 @@ func runServeSession(t *testing.T, block []string, replacer *strings.Replacer) {
 	c := exec.CommandContext(ctx, "bash", "-c", strings.Join(script, "\n"))
 	c.WaitDelay = time.Second
 	c.Dir = repoRoot
-	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WANDB_LUA=" + binary}
+	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WANDB_LUA=" + binary, noExitSleep}
 	var stderr strings.Builder
 	c.Stderr = &stderr
 	out, err := c.Output()
