@@ -135,6 +135,34 @@ func TestResponseTooLarge(t *testing.T) {
 	}
 }
 
+// An answer that is not 2xx is read for its message only: its first MiB,
+// whatever the response limit, and its status decides what the call does.
+func TestErrorBodyIsReadInPart(t *testing.T) {
+	huge := `{"errors":[{"message":"` + strings.Repeat("x", 2<<20) + `"}]}`
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 2 })
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 502, Body: huge}, wandbtest.Fault{Status: 502, Body: huge})
+	_, err := c.Viewer(context.Background())
+	e := asError(t, err, "viewer", CodeUnavailable)
+	// Read whole, the body would parse and give the message "xxx…"; its
+	// first MiB does not, and is shown as an excerpt.
+	if !strings.HasPrefix(e.Message, `{"errors":[{"message":"xxx`) {
+		t.Errorf("message = %.80q…, want an excerpt of the body's start", e.Message)
+	}
+	if n := srv.Requests("GetViewer"); n != 2 {
+		t.Errorf("%d attempts, want 2: a 502 is retried however large its page", n)
+	}
+
+	// Under a smaller response limit, an error page is cut to it, not
+	// reported as too large.
+	c = testClient(t, srv, func(cfg *Config) { cfg.MaxResponseBytes = 64; cfg.Retry.MaxAttempts = 1 })
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 403, Body: `{"errors":[{"message":"` + strings.Repeat("y", 1000) + `"}]}`})
+	_, err = c.Viewer(context.Background())
+	if e := asError(t, err, "viewer", CodeForbidden); !strings.HasPrefix(e.Message, `{"errors":[{"message":"yyy`) {
+		t.Errorf("message = %.80q…", e.Message)
+	}
+}
+
 func TestStatusCodes(t *testing.T) {
 	for status, want := range map[int]Code{
 		400: CodeInvalidArgument, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeInvalidArgument,

@@ -217,16 +217,18 @@ func (c *Client) attempt(ctx context.Context, req request, decode decoder) attem
 		}
 		return r
 	}
-	r.body, err = io.ReadAll(io.LimitReader(hresp.Body, c.maxBody+1))
+	// Another answer is read for its message only: its first
+	// errorBodyBytes are enough, and a hostile or broken server's huge
+	// error page costs no more than that. Its status still decides.
+	r.body, err = io.ReadAll(io.LimitReader(hresp.Body, min(c.maxBody, errorBodyBytes)))
 	if err != nil {
 		r.err, r.timedOut = err, timedOut(ctx, actx)
-		return r
-	}
-	if int64(len(r.body)) > c.maxBody {
-		r.body, r.tooLarge = r.body[:c.maxBody], true
 	}
 	return r
 }
+
+// errorBodyBytes is how much of an answer that is not 2xx is read.
+const errorBodyBytes = 1 << 20
 
 // timedOut reports whether the attempt's own timeout (not the caller's) passed.
 func timedOut(parent, attempt context.Context) bool {
