@@ -55,6 +55,8 @@ var errDryRun = errors.New("dry run")
 //   - Config.ReadOnly: do does not run; the error matches ErrReadOnly.
 //   - Config.DryRun: do does not run; the plan line "dry-run: <op> <target>
 //     <details>" goes to Config.DryRunOutput and Change returns nil.
+//   - Config.BeforeChange refuses it: do does not run; the error matches
+//     ErrReadOnly and the refusal.
 //   - otherwise do runs, and its error is returned.
 //
 // Either way Config.OnChange gets the record of the change before Change
@@ -62,8 +64,10 @@ var errDryRun = errors.New("dry run")
 // route changes of its own (a file it writes, say) through it to have them
 // planned, refused and audited the same way. It reports whether do ran.
 func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
-	ran = !c.cfg.ReadOnly && !c.cfg.DryRun
-	err = c.change(ctx, op, target, details, do)
+	err = c.change(ctx, op, target, details, func() error {
+		ran = true
+		return do()
+	})
 	if errors.Is(err, errDryRun) {
 		err = nil
 	}
@@ -90,6 +94,9 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 		rec.Outcome = OutcomeDryRun
 		err = errDryRun
 	default:
+		if err = c.refused(op, target); err != nil {
+			break
+		}
 		err = do()
 		if isUnsure(err) {
 			err = c.unknownOutcome(op, err)
@@ -110,6 +117,20 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 		c.cfg.OnChange(rec)
 	}
 	return err
+}
+
+// refused asks Config.BeforeChange whether change op of target may be
+// sent; nil if it may.
+func (c *Client) refused(op, target string) error {
+	if c.cfg.BeforeChange == nil {
+		return nil
+	}
+	herr := c.cfg.BeforeChange(op, target)
+	if herr == nil {
+		return nil
+	}
+	return c.newError(Error{Op: op, Code: CodeReadOnly, Err: herr,
+		Message: fmt.Sprintf("%s of %s was not sent: %v", op, target, herr)})
 }
 
 // unknownOutcome turns err, the failure of change op that may have been
@@ -234,6 +255,17 @@ func (a *AuditLog) Counts() map[Outcome]int {
 		out[k] = v
 	}
 	return out
+}
+
+// Check returns an error once a record could not be written (see Err),
+// nil until then. As Config.BeforeChange it refuses every change after
+// the first record that could not be written, so that none goes
+// unrecorded; the change whose record failed was made, and Err reports it.
+func (a *AuditLog) Check(op, target string) error {
+	if err := a.Err(); err != nil {
+		return fmt.Errorf("the audit log cannot be written (%w): no change is sent without its record", err)
+	}
+	return nil
 }
 
 // Err returns the first error writing a record, if any.

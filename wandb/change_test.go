@@ -342,3 +342,56 @@ func TestExactLookup(t *testing.T) {
 		t.Error("a lookup with white space was sent")
 	}
 }
+
+// TestAuditLogFailureRefusesFurtherChanges: once a record cannot be
+// written, AuditLog.Check as Config.BeforeChange refuses every later
+// change before anything is sent, for the client and those derived from it.
+func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
+	srv := lifecycleServer(t)
+	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
+	if err != nil {
+		t.Skipf("no /dev/full: %v", err)
+	}
+	defer full.Close()
+	log := NewAuditLog(full)
+	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, "first@example.com", false); err != nil {
+		t.Fatal(err) // made; its record could not be written
+	}
+	if log.Err() == nil {
+		t.Fatal("writing to /dev/full did not fail")
+	}
+	sent := mutations(srv)
+	derived, err := c.WithAPIKey(srv.AdminKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, cl := range []*Client{c, derived} {
+		_, err = cl.CreateUser(ctx, "second@example.com", false)
+		e := asError(t, err, "create_user", CodeReadOnly)
+		if !errors.Is(err, ErrReadOnly) || !errors.Is(err, log.Err()) {
+			t.Errorf("the refusal does not match ErrReadOnly and the write error: %v", err)
+		}
+		if want := "create_user of second@example.com was not sent: the audit log cannot be written"; !strings.HasPrefix(e.Message, want) {
+			t.Errorf("message = %q, want it to start %q", e.Message, want)
+		}
+		ran, err := cl.Change(ctx, "write_report", "/tmp/report", "", func() error { return nil })
+		if ran || !errors.Is(err, ErrReadOnly) {
+			t.Errorf("Change = %v, %v; want refused", ran, err)
+		}
+	}
+	if n := mutations(srv); n != sent {
+		t.Errorf("%d mutations sent after the audit log failed", n-sent)
+	}
+	if _, ok := srv.UserByEmail("second@example.com"); ok {
+		t.Error("a refused change was made")
+	}
+	if got := log.Counts(); got[OutcomeOK] != 1 || got[OutcomeFailed] != 4 {
+		t.Errorf("counts = %v, want 1 ok and 4 refused", got)
+	}
+	// Queries still work: a read-only run can go on.
+	if _, err := c.Viewer(ctx); err != nil {
+		t.Error(err)
+	}
+}

@@ -47,7 +47,9 @@ const (
 	// CodeLastAdmin: refused before anything was sent: the call would deactivate,
 	// delete or demote the only active instance admin.
 	CodeLastAdmin Code = "last_admin"
-	// CodeReadOnly: refused before anything was sent: the client is read-only (Config.ReadOnly).
+	// CodeReadOnly: refused before anything was sent: the client is
+	// read-only (Config.ReadOnly), or Config.BeforeChange refused the
+	// change (an audit log that cannot be written).
 	CodeReadOnly Code = "read_only"
 	// CodeUnknownOutcome: a change reached the server, its answer was lost
 	// (the connection dropped, the attempt timed out, a gateway failed,
@@ -69,7 +71,7 @@ var (
 	ErrAmbiguous       error = &Error{Code: CodeAmbiguous}       // a lookup matched several users
 	ErrInternal        error = &Error{Code: CodeInternal}        // the server failed
 	ErrLastAdmin       error = &Error{Code: CodeLastAdmin}       // the only active instance admin would be lost
-	ErrReadOnly        error = &Error{Code: CodeReadOnly}        // a change refused by Config.ReadOnly
+	ErrReadOnly        error = &Error{Code: CodeReadOnly}        // a change refused by Config.ReadOnly or BeforeChange
 	ErrUnknownOutcome  error = &Error{Code: CodeUnknownOutcome}  // a change that may have been applied
 )
 

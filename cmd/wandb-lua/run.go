@@ -269,8 +269,13 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		defer f.Close()
 		changes = log
 	}
+	var beforeChange func(op, target string) error
+	if o.audit != "" {
+		beforeChange = changes.Check // no change without its record
+	}
 	flags := func(cfg *wandb.Config) {
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
+		cfg.BeforeChange = beforeChange
 		if o.verbose {
 			cfg.Logger = verboseLogger(std.err)
 		}

@@ -200,6 +200,22 @@ func TestAuditFlag(t *testing.T) {
 		t.Errorf("audit file mode %v, %v", fi.Mode(), err)
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--audit", filepath.Join(dir, "no", "such", "dir"), "-e", "return"), 2, ptr(""), "--audit: audit log: ")
+
+	// Once a record cannot be written, no further change is sent; the run
+	// fails at the end, naming the change that went unrecorded.
+	if _, err := os.Stat("/dev/full"); err == nil {
+		r := runBinary(t, serverEnv(srv), "", "--audit", "/dev/full", "-e", `local w = require("wandb")
+			assert(w.create_user("rec1@example.com"))
+			local u, err = w.create_user("rec2@example.com")
+			print(u, err.code)`)
+		check(t, r, 1, ptr("nil\tread_only\n"), "--audit /dev/full: a record could not be written: ", "no space left on device")
+		if _, ok := srv.UserByEmail("rec1@example.com"); !ok {
+			t.Error("the first change was not made")
+		}
+		if _, ok := srv.UserByEmail("rec2@example.com"); ok {
+			t.Error("a change was made after the audit log failed")
+		}
+	}
 }
 
 func TestInterruptSummary(t *testing.T) {

@@ -21,7 +21,7 @@
 ---| "transport"        # the network failed
 ---| "bad_response"     # the server's answer could not be read
 ---| "last_admin"       # it would leave no active instance admin
----| "read_only"        # refused: read-only mode
+---| "read_only"        # refused before sending: read-only mode, or the audit log failed
 ---| "unknown_outcome"  # a change may have been applied, and checking failed: see err.message
 
 ---A failure a script should handle, returned as `nil, err` (or `false, err`).
