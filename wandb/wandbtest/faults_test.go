@@ -161,12 +161,7 @@ func TestFaultDelayEndsWithRequestContext(t *testing.T) {
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour, AfterApply: true, Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() {
-		_, err := postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
-			vars: map[string]any{"email": "alice@example.com", "admin": false}})
-		done <- err
-	}()
+	done := createAlice(ctx, srv)
 	waitFor(t, "the request to be in flight", func() bool { return srv.InFlight() == 1 })
 	cancel()
 	if err := <-done; err == nil {
@@ -321,12 +316,7 @@ func TestFaultStallHoldsUntilTheClientGivesUp(t *testing.T) {
 			srv := wandbtest.Start(t)
 			srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Stall: true, AfterApply: afterApply})
 			ctx, cancel := context.WithCancel(context.Background())
-			done := make(chan error, 1)
-			go func() {
-				_, err := postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
-					vars: map[string]any{"email": "alice@example.com", "admin": false}})
-				done <- err
-			}()
+			done := createAlice(ctx, srv)
 			waitFor(t, "the request to stall", func() bool { return srv.Stalled() == 1 })
 			if _, ok := srv.UserByEmail("alice@example.com"); ok != afterApply {
 				t.Errorf("while stalled: user created = %v, want %v", ok, afterApply)
@@ -341,4 +331,16 @@ func TestFaultStallHoldsUntilTheClientGivesUp(t *testing.T) {
 			}
 		})
 	}
+}
+
+// createAlice sends the creation of alice@example.com with ctx, in the
+// background, and returns where its error will be.
+func createAlice(ctx context.Context, srv *wandbtest.Server) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		_, err := postErr(ctx, srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
+			vars: map[string]any{"email": "alice@example.com", "admin": false}})
+		done <- err
+	}()
+	return done
 }
