@@ -55,16 +55,17 @@ var errDryRun = errors.New("dry run")
 //   - Config.ReadOnly: do does not run; the error matches ErrReadOnly.
 //   - Config.DryRun: do does not run; the plan line "dry-run: <op> <target>
 //     <details>" goes to Config.DryRunOutput and Change returns nil.
-//   - Config.BeforeChange refuses it: do does not run; the error matches
-//     ErrReadOnly and the refusal.
 //   - otherwise do runs, and its error is returned.
 //
 // Either way Config.OnChange gets the record of the change before Change
-// returns. Every mutation of this package goes through it; a program can
+// returns. Config.BeforeChange is not asked: it guards the changes this
+// package sends to the server, while a program's own change is often the
+// local end of one (the secret a GenerateAPIKey returned, written to a
+// file), which refusing would lose. Every mutation of this package goes through it; a program can
 // route changes of its own (a file it writes, say) through it to have them
 // planned, refused and audited the same way. It reports whether do ran.
 func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
-	err = c.change(ctx, op, target, details, func() error {
+	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
 		return do()
 	})
@@ -78,9 +79,16 @@ func (c *Client) Change(ctx context.Context, op, target, details string, do func
 // (Config.DryRun).
 func (c *Client) DryRun() bool { return c.cfg.DryRun }
 
-// change is Change for this package's mutations: a dry run returns
-// errDryRun, so that the caller can build its simulated result.
+// change is Change for this package's mutations, the changes it sends to
+// the server: a dry run returns errDryRun, so that the caller can build
+// its simulated result.
 func (c *Client) change(ctx context.Context, op, target, details string, do func() error) error {
+	return c.gate(ctx, op, target, details, true, do)
+}
+
+// gate runs change op under the client's safety settings; Config.BeforeChange
+// is asked only for a change sent to the server.
+func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
 	rec := ChangeRecord{Op: op, Target: target, Details: details}
 	var err error
 	switch {
@@ -94,8 +102,10 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 		rec.Outcome = OutcomeDryRun
 		err = errDryRun
 	default:
-		if err = c.refused(op, target); err != nil {
-			break
+		if toServer {
+			if err = c.refused(op, target); err != nil {
+				break
+			}
 		}
 		err = do()
 		if isUnsure(err) {
@@ -258,9 +268,10 @@ func (a *AuditLog) Counts() map[Outcome]int {
 }
 
 // Check returns an error once a record could not be written (see Err),
-// nil until then. As Config.BeforeChange it refuses every change after
-// the first record that could not be written, so that none goes
-// unrecorded; the change whose record failed was made, and Err reports it.
+// nil until then. As Config.BeforeChange it refuses every change to the
+// server after the first record that could not be written, so that none
+// goes unrecorded; the change whose record failed was made, and Err
+// reports it.
 func (a *AuditLog) Check(op, target string) error {
 	if err := a.Err(); err != nil {
 		return fmt.Errorf("the audit log cannot be written (%w): no change is sent without its record", err)

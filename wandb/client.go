@@ -152,12 +152,13 @@ type Config struct {
 	// client attempts (dry-run and refused ones included) before the call
 	// returns: AuditLog.Record writes an audit log.
 	OnChange func(ChangeRecord) `json:"-"`
-	// BeforeChange, if set, is called before each change is sent (not in
-	// a dry run or read-only: those send nothing). An error refuses the
-	// change: nothing is sent, and the call fails with an error matching
+	// BeforeChange, if set, is called before each change is sent to the
+	// server (not in a dry run or read-only: those send nothing; not for
+	// Client.Change, a program's own change). An error refuses the change:
+	// nothing is sent, and the call fails with an error matching
 	// ErrReadOnly and the returned error, its message saying why. With
-	// AuditLog.Check here, no change goes unrecorded once the audit log
-	// cannot be written.
+	// AuditLog.Check here, no change to the server goes unrecorded once
+	// the audit log cannot be written.
 	BeforeChange func(op, target string) error `json:"-"`
 }
 

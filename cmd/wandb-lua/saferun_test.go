@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -201,16 +202,19 @@ func TestAuditFlag(t *testing.T) {
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--audit", filepath.Join(dir, "no", "such", "dir"), "-e", "return"), 2, ptr(""), "--audit: audit log: ")
 
-	// Once a record cannot be written, no further change is sent; the run
-	// fails at the end, naming the change that went unrecorded.
+	// Once a record cannot be written, no further change is sent to the
+	// server, while a minted secret can still be kept; the run fails at
+	// the end, naming the write error.
 	if _, err := os.Stat("/dev/full"); err == nil {
+		kept := filepath.Join(dir, "kept.key")
 		r := runBinary(t, serverEnv(srv), "", "--audit", "/dev/full", "-e", `local w = require("wandb")
-			assert(w.create_user("rec1@example.com"))
+			local secret = assert(w.viewer():generate_api_key("rotated"))
+			assert(w.write_private(`+strconv.Quote(kept)+`, secret))
 			local u, err = w.create_user("rec2@example.com")
 			print(u, err.code)`)
 		check(t, r, 1, ptr("nil\tread_only\n"), "--audit /dev/full: a record could not be written: ", "no space left on device")
-		if _, ok := srv.UserByEmail("rec1@example.com"); !ok {
-			t.Error("the first change was not made")
+		if b, err := os.ReadFile(kept); err != nil || len(bytes.TrimSpace(b)) == 0 {
+			t.Errorf("the new key's secret was not kept: %v", err)
 		}
 		if _, ok := srv.UserByEmail("rec2@example.com"); ok {
 			t.Error("a change was made after the audit log failed")
