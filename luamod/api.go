@@ -28,23 +28,9 @@ func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
 
 // registerAPIType creates the metatable of api objects with their methods.
 func registerAPIType(L *lua.LState, methods *lua.LTable) {
-	registerType(L, apiTypeName, apiIndex, methods, map[string]lua.LGFunction{
-		"__tostring": func(L *lua.LState) int {
-			if c, ok := toClient(L.Get(1)); ok {
-				L.Push(lua.LString(c.String()))
-			} else {
-				L.Push(lua.LString("<wandb.api ???>"))
-			}
-			return 1
-		},
-		// Two values for the same client (e.g. two reads of u.user_api) are equal.
-		"__eq": func(L *lua.LState) int {
-			a, okA := toClient(L.Get(1))
-			b, okB := toClient(L.Get(2))
-			L.Push(lua.LBool(okA && okB && a == b))
-			return 1
-		},
-	})
+	// Two values for the same client (e.g. two reads of u.user_api) are equal.
+	registerType(L, apiTypeName, apiIndex, methods, identity(toClient, "<wandb.api ???>",
+		func(a, b *wandb.Client) bool { return a == b }))
 }
 
 // toClient returns the *wandb.Client in v, if v is an api object.

@@ -26,6 +26,29 @@ func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua
 	mt.RawSetString("__metatable", lua.LString(name))
 }
 
+// identity returns a userdata type's __tostring and __eq: to reads the Go
+// value from a Lua value of the type, unknown is what tostring shows for
+// one that holds none, and same says when two values are the same thing
+// (whichever call fetched them).
+func identity[T fmt.Stringer](to func(lua.LValue) (T, bool), unknown string, same func(a, b T) bool) map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{
+		"__tostring": func(L *lua.LState) int {
+			s := unknown
+			if v, ok := to(L.Get(1)); ok {
+				s = v.String()
+			}
+			L.Push(lua.LString(s))
+			return 1
+		},
+		"__eq": func(L *lua.LState) int {
+			a, okA := to(L.Get(1))
+			b, okB := to(L.Get(2))
+			L.Push(lua.LBool(okA && okB && same(a, b)))
+			return 1
+		},
+	}
+}
+
 // key returns argument 2 of an __index metamethod when it is a string, or
 // "" (which names no field).
 func key(L *lua.LState) string {

@@ -111,44 +111,14 @@ func memberMethods() map[string]lua.LGFunction {
 func registerTeamTypes(L *lua.LState) {
 	teamM := L.NewTable()
 	L.SetFuncs(teamM, teamMethods())
-	registerType(L, teamTypeName, teamIndex, teamM, map[string]lua.LGFunction{
-		"__tostring": func(L *lua.LState) int {
-			t, ok := toTeam(L.Get(1))
-			if !ok {
-				L.Push(lua.LString("<Team ???>"))
-				return 1
-			}
-			L.Push(lua.LString(t.String()))
-			return 1
-		},
-		// Two values for the same team are equal, whichever call fetched them.
-		"__eq": func(L *lua.LState) int {
-			a, okA := toTeam(L.Get(1))
-			b, okB := toTeam(L.Get(2))
-			L.Push(lua.LBool(okA && okB && a.ID == b.ID))
-			return 1
-		},
-	})
+	// Two values for the same team are equal, whichever call fetched them.
+	registerType(L, teamTypeName, teamIndex, teamM, identity(toTeam, "<Team ???>",
+		func(a, b *wandb.Team) bool { return a.ID == b.ID }))
 	memberM := L.NewTable()
 	L.SetFuncs(memberM, memberMethods())
-	registerType(L, memberTypeName, memberIndex, memberM, map[string]lua.LGFunction{
-		"__tostring": func(L *lua.LState) int {
-			m, ok := toMember(L.Get(1))
-			if !ok {
-				L.Push(lua.LString("<Member ???>"))
-				return 1
-			}
-			L.Push(lua.LString(m.String()))
-			return 1
-		},
-		// Two values for the same member of the same team are equal.
-		"__eq": func(L *lua.LState) int {
-			a, okA := toMember(L.Get(1))
-			b, okB := toMember(L.Get(2))
-			L.Push(lua.LBool(okA && okB && a.ID != "" && a.ID == b.ID && a.Team().ID == b.Team().ID))
-			return 1
-		},
-	})
+	// Two values for the same member of the same team are equal.
+	registerType(L, memberTypeName, memberIndex, memberM, identity(toMember, "<Member ???>",
+		func(a, b *wandb.Member) bool { return a.ID != "" && a.ID == b.ID && a.Team().ID == b.Team().ID }))
 }
 
 // teamIndex reads a field of a Team. Each read of members returns a fresh

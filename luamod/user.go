@@ -109,24 +109,9 @@ func checkSelfUser(L *lua.LState, fname string) *wandb.User {
 // registerUserType creates the metatable of User values with their
 // methods.
 func registerUserType(L *lua.LState, methods *lua.LTable) {
-	registerType(L, userTypeName, userIndex, methods, map[string]lua.LGFunction{
-		"__tostring": func(L *lua.LState) int {
-			u, _ := toUser(L.Get(1))
-			if u == nil {
-				L.Push(lua.LString("<User ???>"))
-				return 1
-			}
-			L.Push(lua.LString(u.String()))
-			return 1
-		},
-		// Two values for the same user are equal, whichever call fetched them.
-		"__eq": func(L *lua.LState) int {
-			a, okA := toUser(L.Get(1))
-			b, okB := toUser(L.Get(2))
-			L.Push(lua.LBool(okA && okB && a.ID == b.ID))
-			return 1
-		},
-	})
+	// Two values for the same user are equal, whichever call fetched them.
+	registerType(L, userTypeName, userIndex, methods, identity(toUser, "<User ???>",
+		func(a, b *wandb.User) bool { return a.ID == b.ID }))
 }
 
 // userIndex reads a field of a User. Each read of api_keys, keys or teams
