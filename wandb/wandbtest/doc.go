@@ -108,7 +108,7 @@
 // closes the server when the test ends; WithSeedFile seeds it from a JSON
 // file such as the repository's testdata/seed.json. Tests make the server
 // misbehave with FailNext, slow it with WithLatency, and watch it with
-// Requests, LastRequest, InFlight, MaxInFlight and UserByEmail.
+// Requests, LastRequest, InFlight, MaxInFlight, Stalled and UserByEmail.
 // MaskSecrets hides the secrets the server mints in what a failing test
 // prints. A Handler is safe for concurrent use; two handlers share nothing.
 package wandbtest
