@@ -1,7 +1,9 @@
 package wandb_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
@@ -241,4 +243,42 @@ func ExampleUser_Deactivate() {
 	// Output:
 	// bob active: false role: member
 	// last admin refused: true
+}
+
+// A safe run: plan the changes with a dry run, then make them with an
+// audit log that refuses further changes if it cannot be written.
+func ExampleNewAuditLog() {
+	srv := wandbtest.NewServer()
+	defer srv.Close()
+	ctx := context.Background()
+
+	plan, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), DryRun: true, DryRunOutput: os.Stdout})
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := plan.CreateUser(ctx, "carol@example.com", false)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("simulated:", u.DryRun)
+
+	var lines bytes.Buffer // a program would use OpenAuditLog(path)
+	audit := wandb.NewAuditLog(&lines)
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(),
+		OnChange: audit.Record, BeforeChange: audit.Check})
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := client.CreateUser(ctx, "carol@example.com", false); err != nil {
+		log.Fatal(err)
+	}
+	var rec wandb.ChangeRecord
+	if err := json.Unmarshal(lines.Bytes(), &rec); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("recorded:", rec.Actor, rec.Op, rec.Target, rec.Outcome)
+	// Output:
+	// dry-run: create_user carol@example.com admin=false
+	// simulated: true
+	// recorded: admin create_user carol@example.com ok
 }
