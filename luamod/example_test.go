@@ -93,3 +93,32 @@ func ExampleWrapError() {
 	// item 1 failed: conflict
 	// wandb.parallel: item 1: wandb: create_user: user with email a@example.com already exists (HTTP 409)
 }
+
+// Running a script you do not trust: a sandboxed, read-only state with a
+// deadline. The script can read users but not change them, nor reach the
+// environment, files or other servers.
+func ExampleNewSandbox() {
+	srv := wandbtest.NewServer()
+	defer srv.Close()
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	L := luamod.NewSandbox(ctx, luamod.SandboxOptions{Client: client, ReadOnly: true})
+	defer L.Close()
+
+	err = L.DoString(`
+		print(wandb.viewer().email)
+		local u, err = wandb.create_user("eve@example.com")
+		print(u, err.code)
+		print(os, io, rawget(wandb, "api"), rawget(wandb, "write_private"))
+	`)
+	fmt.Println("error:", err)
+	// Output:
+	// admin@example.com
+	// nil	read_only
+	// nil	nil	nil	nil
+	// error: <nil>
+}
