@@ -78,8 +78,8 @@ func referenceUsers(c *Client, body []byte) ([]*User, error) {
 	seen := map[string]bool{}
 	if resp.Data != nil && resp.Data.Users != nil {
 		for _, e := range resp.Data.Users.Edges {
-			if e.Node == nil || seen[e.Node.Id] {
-				continue
+			if e.Node == nil || e.Node.Id == "" || seen[e.Node.Id] {
+				continue // a node without an id is left out, as searchUsers does
 			}
 			seen[e.Node.Id] = true
 			users = append(users, newUser(c, &e.Node.UserFragment))
