@@ -58,12 +58,14 @@ var errDryRun = errors.New("dry run")
 //   - otherwise do runs, and its error is returned.
 //
 // Either way Config.OnChange gets the record of the change before Change
-// returns. Config.BeforeChange is not asked: it guards the changes this
-// package sends to the server, while a program's own change is often the
-// local end of one (the secret a GenerateAPIKey returned, written to a
-// file), which refusing would lose. Every mutation of this package goes through it; a program can
+// returns. Every mutation of this package goes through it; a program can
 // route changes of its own (a file it writes, say) through it to have them
 // planned, refused and audited the same way. It reports whether do ran.
+//
+// Config.BeforeChange is not asked here: it guards the changes this
+// package sends to the server, while a program's own change is often the
+// local end of one (the secret GenerateAPIKey returned, written to a
+// file), which refusing would lose.
 func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
 	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
