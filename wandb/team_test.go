@@ -15,6 +15,19 @@ import (
 // teamServer returns a server holding alice (admin of team ml, which has
 // bob as a plain member and a pending invite to carol) and bob, carol and
 // dave, none of them instance admins.
+// mlAsAlice returns teamServer, a client for its admin, and team "ml" as
+// alice, its team admin, loads it.
+func mlAsAlice(t *testing.T) (*wandbtest.Server, *Client, *Team) {
+	t.Helper()
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	team, err := clientFor(t, srv, admin, "alice@example.com").Team(context.Background(), "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return srv, admin, team
+}
+
 func teamServer(t *testing.T) *wandbtest.Server {
 	t.Helper()
 	return wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
@@ -199,14 +212,8 @@ func TestCreateTeam(t *testing.T) {
 }
 
 func TestInvite(t *testing.T) {
-	srv := teamServer(t)
-	admin := testClient(t, srv)
-	alice := clientFor(t, srv, admin, "alice@example.com")
+	srv, admin, team := mlAsAlice(t)
 	ctx := context.Background()
-	team, err := alice.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	dave, err := team.Invite(ctx, ByUsername("dave"), true)
 	if err != nil {
@@ -266,14 +273,8 @@ func TestInvite(t *testing.T) {
 }
 
 func TestCreateServiceAccount(t *testing.T) {
-	srv := teamServer(t)
-	admin := testClient(t, srv)
-	alice := clientFor(t, srv, admin, "alice@example.com")
+	srv, admin, team := mlAsAlice(t)
 	ctx := context.Background()
-	team, err := alice.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
@@ -309,14 +310,8 @@ func TestCreateServiceAccount(t *testing.T) {
 }
 
 func TestMemberDelete(t *testing.T) {
-	srv := teamServer(t)
-	admin := testClient(t, srv)
-	alice := clientFor(t, srv, admin, "alice@example.com")
+	srv, _, team := mlAsAlice(t)
 	ctx := context.Background()
-	team, err := alice.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
 	ms := team.Members()
 	bob, carol := ms[1], ms[2]
 	if err := carol.Delete(ctx); err != nil { // a pending invite
