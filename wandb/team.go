@@ -409,7 +409,7 @@ func (m *Member) Delete(ctx context.Context) error {
 		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has no id to delete it by", m)})
 	}
 	var warning error // the server's error beside its confirmation
-	err := c.change(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
+	err := c.changed(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
 			answered, success := false, (*bool)(nil)
@@ -436,13 +436,10 @@ func (m *Member) Delete(ctx context.Context) error {
 			return true, nil
 		})
 	})
-	switch {
-	case errors.Is(err, errDryRun):
-		return nil
-	case err != nil:
+	if err != nil {
 		return err
 	}
-	c.warn(ctx, op, warning)
+	c.warn(ctx, op, warning) // nil in a dry run
 	return nil
 }
 

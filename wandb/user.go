@@ -262,18 +262,15 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 		}
 	}
 	var warning error // the server's error beside its confirmation
-	err := c.change(ctx, op, name, "of "+userTarget(u), func() error {
+	err := c.changed(ctx, op, name, "of "+userTarget(u), func() error {
 		var err error
 		warning, err = u.deleteKey(ctx, op, k, 2, removed)
 		return err
 	})
-	switch {
-	case errors.Is(err, errDryRun):
-		return nil
-	case err != nil:
+	if err != nil {
 		return err
 	}
-	c.warn(ctx, op, warning)
+	c.warn(ctx, op, warning) // nil in a dry run
 	return nil
 }
 
