@@ -156,6 +156,30 @@ func (h *Handler) ensureAdmin() error {
 	return nil
 }
 
+// faultBefore takes the fault queued for op, if any, and plays what comes
+// before the operation: the fault's delay, then the fault itself unless it
+// comes after applying the operation. answered reports that the request
+// needs nothing more (the fault answered it, or the client gave up during
+// the delay); after is the fault to answer with once the operation has
+// run, or nil.
+func (h *Handler) faultBefore(w http.ResponseWriter, r *http.Request, op string) (after *Fault, answered bool) {
+	fault, faulted := h.takeFault(op)
+	if !faulted {
+		return nil, false
+	}
+	if !sleep(r.Context(), fault.Delay) {
+		return nil, true
+	}
+	if fault.delayOnly() {
+		return nil, false
+	}
+	if fault.AfterApply {
+		return &fault, false
+	}
+	h.writeFault(w, r, fault)
+	return nil, true
+}
+
 // writeFault answers r with the fault, counting the time a Stall fault
 // holds it in Stalled.
 func (h *Handler) writeFault(w http.ResponseWriter, r *http.Request, f Fault) {
@@ -203,15 +227,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	fault, faulted := h.takeFault(rec.Op)
-	if faulted {
-		if !sleep(r.Context(), fault.Delay) {
-			return
-		}
-		if !fault.AfterApply && !fault.delayOnly() {
-			h.writeFault(w, r, fault)
-			return
-		}
+	after, answered := h.faultBefore(w, r, rec.Op)
+	if answered {
+		return
 	}
 	if caller == nil {
 		w.Header().Set("WWW-Authenticate", `Basic realm="wandb"`)
@@ -228,8 +246,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.gql.ServeHTTP(buf, r2)
 	}
 
-	if faulted && fault.AfterApply && !fault.delayOnly() {
-		h.writeFault(w, r, fault)
+	if after != nil {
+		h.writeFault(w, r, *after)
 		return
 	}
 	ex.mu.Lock()
@@ -264,15 +282,9 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 		writeSCIMError(w, berr)
 		return
 	}
-	fault, faulted := h.takeFault(op)
-	if faulted {
-		if !sleep(r.Context(), fault.Delay) {
-			return
-		}
-		if !fault.AfterApply && !fault.delayOnly() {
-			h.writeFault(w, r, fault)
-			return
-		}
+	after, answered := h.faultBefore(w, r, op)
+	if answered {
+		return
 	}
 	switch {
 	case caller == nil:
@@ -285,8 +297,8 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 	}
 	buf := &bufferedResponse{header: http.Header{}}
 	h.serveSCIM(buf, r, body, resource, id)
-	if faulted && fault.AfterApply && !fault.delayOnly() {
-		h.writeFault(w, r, fault)
+	if after != nil {
+		h.writeFault(w, r, *after)
 		return
 	}
 	buf.copyTo(w)

@@ -111,15 +111,14 @@ func (h *Handler) serveOIDCToken(w http.ResponseWriter, r *http.Request) {
 	if !sleep(r.Context(), time.Duration(h.latency.Load())) {
 		return
 	}
-	fault, faulted := h.takeFault(tokenOp)
-	if faulted {
-		if !sleep(r.Context(), fault.Delay) {
-			return
-		}
-		if !fault.delayOnly() {
-			h.writeFault(w, r, fault)
-			return
-		}
+	// The exchange ran already: a fault is a lost answer, AfterApply or not.
+	after, answered := h.faultBefore(w, r, tokenOp)
+	if answered {
+		return
+	}
+	if after != nil {
+		h.writeFault(w, r, *after)
+		return
 	}
 	switch {
 	case h.oidc == nil:
