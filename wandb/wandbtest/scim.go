@@ -565,20 +565,14 @@ func (h *Handler) scimGroups(r *http.Request, body []byte, id string) (int, any,
 		return http.StatusOK, scimGroup(t), nil
 	case http.MethodPut:
 		var in struct {
-			Members []struct {
-				Value string `json:"value"`
-			} `json:"members"`
+			Members memberRefs `json:"members"`
 		}
 		if err := json.Unmarshal(body, &in); err != nil {
 			return 0, nil, scimErr(http.StatusBadRequest, "invalid Group: %v", err)
 		}
-		var keep []*user
-		for _, m := range in.Members {
-			u, err := s.scimMember(m.Value)
-			if err != nil {
-				return 0, nil, err
-			}
-			keep = append(keep, u)
+		keep, err := s.scimMembers(in.Members)
+		if err != nil {
+			return 0, nil, err
 		}
 		for _, m := range append([]*membership(nil), t.members...) {
 			if !m.user.service && !containsUser(keep, m.user) {
@@ -606,6 +600,25 @@ func containsUser(us []*user, u *user) bool {
 	return false
 }
 
+// memberRefs is a Group's members as SCIM writes them: [{"value": id or
+// email}].
+type memberRefs []struct {
+	Value string `json:"value"`
+}
+
+// scimMembers returns the users refs name (see scimMember), in order.
+func (s *store) scimMembers(refs memberRefs) ([]*user, *scimError) {
+	var us []*user
+	for _, m := range refs {
+		u, err := s.scimMember(m.Value)
+		if err != nil {
+			return nil, err
+		}
+		us = append(us, u)
+	}
+	return us, nil
+}
+
 // scimMember returns the user a group member value names: a SCIM user id
 // or an email address.
 func (s *store) scimMember(value string) (*user, *scimError) {
@@ -630,18 +643,12 @@ func (h *Handler) scimPatchGroup(t *team, body []byte) *scimError {
 	}
 	var listed []*user
 	if len(value) > 0 && string(value) != "null" {
-		var members []struct {
-			Value string `json:"value"`
-		}
-		if json.Unmarshal(value, &members) != nil {
+		var refs memberRefs
+		if json.Unmarshal(value, &refs) != nil {
 			return scimErr(http.StatusBadRequest, "invalid members: want [{value}]")
 		}
-		for _, m := range members {
-			u, err := s.scimMember(m.Value)
-			if err != nil {
-				return err
-			}
-			listed = append(listed, u)
+		if listed, err = s.scimMembers(refs); err != nil {
+			return err
 		}
 	}
 	switch {
@@ -688,21 +695,15 @@ func (h *Handler) scimPatchGroup(t *team, body []byte) *scimError {
 func (h *Handler) scimCreateGroup(body []byte) (int, any, *scimError) {
 	s := h.store
 	var in struct {
-		DisplayName string `json:"displayName"`
-		Members     []struct {
-			Value string `json:"value"`
-		} `json:"members"`
+		DisplayName string     `json:"displayName"`
+		Members     memberRefs `json:"members"`
 	}
 	if err := json.Unmarshal(body, &in); err != nil {
 		return 0, nil, scimErr(http.StatusBadRequest, "invalid Group: %v", err)
 	}
-	var members []*user
-	for _, m := range in.Members {
-		u, err := s.scimMember(m.Value)
-		if err != nil {
-			return 0, nil, err
-		}
-		members = append(members, u)
+	members, serr := s.scimMembers(in.Members)
+	if serr != nil {
+		return 0, nil, serr
 	}
 	if !teamName.MatchString(in.DisplayName) {
 		return 0, nil, scimErr(http.StatusBadRequest, "%v %q", errBadName, in.DisplayName)
