@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -179,10 +180,13 @@ type Client struct {
 	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
 	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
 	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
+	scimSeen  *atomic.Bool // the server's SCIM API has answered a request (shared like brk); see scimDo
 
-	mu       sync.Mutex
-	viewer   *User  // cached after the first successful Viewer
-	scimAuth string // the SCIM Authorization header, once known (see scimCredentials)
+	mu     sync.Mutex
+	viewer *User     // cached after the first successful Viewer
+	scim   scimLogin // how SCIM requests authenticate with Basic, once known (see scimCredentials)
+
+	callerPerson bool // SCIM lists the viewer as an active user (see callerIsAnotherPerson)
 }
 
 // NewClient checks cfg and returns a client. It sends nothing; with
@@ -242,6 +246,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
 		brk:       &breaker{},
+		scimSeen:  &atomic.Bool{},
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
@@ -330,7 +335,7 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc.brk = c.brk
+	nc.brk, nc.scimSeen = c.brk, c.scimSeen
 	return nc, nil
 }
 

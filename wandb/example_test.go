@@ -232,7 +232,7 @@ func ExampleUser_Deactivate() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("bob active:", st.Active, "role:", st.Role)
+	fmt.Println("bob active:", st.Active, "days active:", *st.DaysActive)
 
 	me, err := client.Viewer(ctx)
 	if err != nil {
@@ -241,7 +241,7 @@ func ExampleUser_Deactivate() {
 	err = me.Deactivate(ctx)
 	fmt.Println("last admin refused:", errors.Is(err, wandb.ErrLastAdmin))
 	// Output:
-	// bob active: false role: member
+	// bob active: false days active: 0
 	// last admin refused: true
 }
 

@@ -231,18 +231,35 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 	}
 	c := u.client
 	return c.changed(ctx, op, userTarget(u), "role="+role, func() error {
-		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), nil)
+		return c.settleReplace(ctx, op, func() error {
+			var answer scimUser
+			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), &answer); err != nil {
+				return err
+			}
+			// W&B's answer to a role PATCH shows the role: read it.
+			if got := answer.OrganizationRole; got != nil && !orgRoleIs(*got, role) {
+				return c.newError(Error{Op: op, Code: CodeInternal, Status: http.StatusOK, Message: fmt.Sprintf(
+					"the server accepted the change but answers that %s's organisation role is %q, not %q", u, *got, role)})
+			}
+			return nil
 		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
-			if err != nil {
+			switch {
+			case err != nil:
 				return false, err
+			case now.OrganizationRole == nil: // as W&B documents Get User
+				return false, notShown{"a user's organisation role when it is read"}
 			}
-			got := strings.ToLower(deref(now.OrganizationRole))
-			// viewer is recorded as the member organisation role.
-			return got == role || (role == RoleViewer && got == RoleMember), nil
+			return orgRoleIs(*now.OrganizationRole, role), nil
 		})
 	})
+}
+
+// orgRoleIs reports whether the organisation role got, as the server
+// shows it, is role as set: viewer is recorded as the member organisation
+// role (with viewer seats), as W&B documents.
+func orgRoleIs(got, role string) bool {
+	return strings.EqualFold(got, role) || (role == RoleViewer && strings.EqualFold(got, RoleMember))
 }
 
 // SetTeamRole sets u's role in the team: "admin", "member", "viewer" or the
@@ -263,22 +280,40 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 	}
 	c := u.client
 	return c.changed(ctx, op, userTarget(u), details, func() error {
-		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
-				patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), nil)
+		return c.settleReplace(ctx, op, func() error {
+			var answer scimUser
+			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil,
+				patchOp("replace", "teamRoles", []scimTeamRole{{TeamName: team, RoleName: role}}), &answer); err != nil {
+				return err
+			}
+			// W&B's answer to a role PATCH shows the team roles: read them.
+			if answer.TeamRoles != nil && !hasTeamRole(answer.TeamRoles, team, role) {
+				return c.newError(Error{Op: op, Code: CodeInternal, Status: http.StatusOK, Message: fmt.Sprintf(
+					"the server accepted the change but its answer does not show %s with the role %q in %s", u, role, team)})
+			}
+			return nil
 		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
-			if err != nil {
+			switch {
+			case err != nil:
 				return false, err
+			case now.TeamRoles == nil: // as W&B documents Get User
+				return false, notShown{"a user's team roles when it is read"}
 			}
-			for _, tr := range now.TeamRoles {
-				if tr.TeamName == team && (tr.RoleName == role || strings.EqualFold(tr.RoleName, role) && isPredefinedRole(role)) {
-					return true, nil
-				}
-			}
-			return false, nil
+			return hasTeamRole(now.TeamRoles, team, role), nil
 		})
 	})
+}
+
+// hasTeamRole reports whether roles give role in team (predefined role
+// names match case-insensitively, custom ones exactly).
+func hasTeamRole(roles []scimTeamRole, team, role string) bool {
+	for _, tr := range roles {
+		if tr.TeamName == team && (tr.RoleName == role || strings.EqualFold(tr.RoleName, role) && isPredefinedRole(role)) {
+			return true
+		}
+	}
+	return false
 }
 
 // simulated plans op on u, a User simulated by a dry run (only a dry-run
@@ -307,26 +342,38 @@ func (u *User) clientOrZero() redactor {
 	return u.client.redactor
 }
 
-// guardLastAdmin refuses (CodeLastAdmin) to act on su, about to lose its
-// instance admin rights or its account, when it is an active instance
-// admin and no other active instance admin exists. It lists the users
-// (GraphQL, for their admin flags) and looks the other admins up in SCIM
-// until it finds one who is active.
+// guardLastAdmin refuses (CodeLastAdmin) to act on u (su, its SCIM
+// record), about to lose its admin rights or its account, when that could
+// leave the organisation without an active admin.
+//
+// The caller is one: W&B's SCIM API, which has just answered for su,
+// accepts only admins (instance or organisation admins, and organisation
+// service accounts). So when the caller is a person other than u, an
+// admin remains, and nothing more is asked. Otherwise (u is the caller,
+// or the caller is a service account, which SCIM never lists as a user)
+// it lists the users (GraphQL, for their admin flags) and looks the other
+// admins up in SCIM until it finds one who is active.
 func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) error {
 	c := u.client
+	if !su.status().Active {
+		return nil
+	}
+	if other, err := c.callerIsAnotherPerson(ctx, op, u); err != nil || other {
+		return err
+	}
 	admin := deref(u.Admin)
 	if su.OrganizationRole != nil {
 		admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)
 	}
-	if !admin || !su.status().Active {
+	if !admin && u.Admin != nil {
 		return nil
 	}
 	all, err := c.Users(ctx, "")
 	if err != nil {
-		return c.renamed(err, op, "cannot list the users to check that another instance admin remains: ")
+		return c.renamed(err, op, "cannot list the users to check that another admin remains: ")
 	}
 	for _, other := range all {
-		if other.ID == u.ID || !deref(other.Admin) {
+		if other.same(u) || !deref(other.Admin) {
 			continue
 		}
 		rec, err := other.scimRecord(ctx, op)
@@ -334,12 +381,44 @@ func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) erro
 		case isNotFound(err):
 			continue
 		case err != nil:
-			return c.renamed(err, op, "cannot check that another instance admin remains: ")
+			return c.renamed(err, op, "cannot check that another admin remains: ")
 		case rec.status().Active && (rec.OrganizationRole == nil || strings.EqualFold(*rec.OrganizationRole, RoleAdmin)):
 			return nil
 		}
 	}
 	verb := map[string]string{"deactivate": "deactivate", "delete_user": "delete", "set_role": "demote"}[op]
 	return c.newError(Error{Op: op, Code: CodeLastAdmin, Message: fmt.Sprintf(
-		"refusing to %s %s: they are the only active instance admin, and without one nobody could administer the organisation; make another user an admin first", verb, u)})
+		"refusing to %s %s: they are the only active admin, and without one nobody could administer the organisation; make another user an admin first", verb, u)})
+}
+
+// callerIsAnotherPerson reports whether the client's identity is an
+// active user (not a service account) other than u. The answer is kept
+// once it is yes: a caller stays who it is.
+func (c *Client) callerIsAnotherPerson(ctx context.Context, op string, u *User) (bool, error) {
+	v, err := c.Viewer(ctx)
+	if err != nil {
+		return false, c.renamed(err, op, "cannot fetch the viewer to check that another admin remains: ")
+	}
+	if v.same(u) {
+		return false, nil
+	}
+	c.mu.Lock()
+	known := c.callerPerson
+	c.mu.Unlock()
+	if known {
+		return true, nil
+	}
+	rec, err := v.scimRecord(ctx, op)
+	switch {
+	case isNotFound(err): // a service account: SCIM lists no such user
+		return false, nil
+	case err != nil:
+		return false, c.renamed(err, op, "cannot check that another admin remains: ")
+	case !rec.status().Active:
+		return false, nil
+	}
+	c.mu.Lock()
+	c.callerPerson = true
+	c.mu.Unlock()
+	return true, nil
 }

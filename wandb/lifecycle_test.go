@@ -1,8 +1,11 @@
 package wandb
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -64,6 +67,77 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		req, _ = srv.LastRequest("SCIMListUsers")
 		if req.Path != "/scim/Users" {
 			t.Errorf("lookup path %s", req.Path)
+		}
+	})
+	t.Run("an organisation service account's key, with an empty username", func(t *testing.T) {
+		saKey := strings.Repeat("5b", 20)
+		srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+			Users: []wandbtest.SeedUser{{Email: "bob@example.com", Username: "bob"}},
+			Teams: []wandbtest.SeedTeam{{Name: "ops", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "scim bot", Secret: saKey, Admin: true}}}},
+		}))
+		var log bytes.Buffer
+		c := testClient(t, srv, func(cfg *Config) {
+			cfg.APIKey = saKey
+			cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))
+		})
+		bob := mustUser(t, c, "bob")
+		for range 2 {
+			if _, err := bob.Status(ctx); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The first request was refused with the username, sent again
+		// without; the form is kept.
+		if n := srv.Requests("SCIMListUsers") + srv.Requests("SCIMGetUser"); n != 3 {
+			t.Errorf("%d SCIM requests, want 3", n)
+		}
+		if !strings.Contains(log.String(), "trying an organisation service account's") || strings.Contains(log.String(), saKey) {
+			t.Errorf("log:\n%s", wandbtest.MaskSecrets(log.String()))
+		}
+		// Every flow reads before it changes (the user's SCIM record, the
+		// team's group), so a change is never the request that finds the
+		// form.
+		if n := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMPatchGroup"); n != 0 {
+			t.Errorf("%d changes sent", n)
+		}
+	})
+	t.Run("a key refused in both forms", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		c := testClient(t, srv)
+		bob := mustUser(t, c, "bob")
+		refused := wandbtest.Fault{Status: 401, Body: "no"}
+		srv.FailNext("SCIMListUsers", refused, refused)
+		_, err := bob.Status(ctx)
+		asError(t, err, "status", CodeUnauthorized)
+		if n := srv.Requests("SCIMListUsers"); n != 2 {
+			t.Errorf("SCIMListUsers sent %d times, want 2", n)
+		}
+		// Back to the user's form, for good.
+		srv.FailNext("SCIMListUsers", refused)
+		_, err = bob.Status(ctx)
+		asError(t, err, "status", CodeUnauthorized)
+		if _, err := bob.Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if n := srv.Requests("SCIMListUsers"); n != 4 {
+			t.Errorf("SCIMListUsers sent %d times, want 4", n)
+		}
+	})
+	t.Run("a plain 404 for an id is not found once SCIM answered", func(t *testing.T) {
+		srv := lifecycleServer(t)
+		c := testClient(t, srv)
+		bob := mustUser(t, c, "bob")
+		if _, err := bob.Status(ctx); err != nil {
+			t.Fatal(err)
+		}
+		// Gone under its id (the server's 404 has no SCIM body): looked up
+		// afresh, and found gone.
+		if err := mustUser(t, testClient(t, srv), "bob").Delete(ctx); err != nil {
+			t.Fatal(err)
+		}
+		_, err := bob.Status(ctx)
+		if e := asError(t, err, "status", CodeNotFound); !strings.Contains(e.Message, "SCIM lists no user") {
+			t.Errorf("error = %v", e)
 		}
 	})
 	t.Run("bearer, at an overridden base path", func(t *testing.T) {
@@ -321,8 +395,21 @@ func TestDeleteUser(t *testing.T) {
 	}
 }
 
+// TestSetRole: the role is set, and read back from the PATCH answer; a
+// read of the user shows it only WithSCIMRolesOnRead (W&B documents Get
+// User without roles).
 func TestSetRole(t *testing.T) {
-	srv := lifecycleServer(t)
+	for _, rolesOnRead := range []bool{false, true} {
+		t.Run(fmt.Sprintf("roles on read %v", rolesOnRead), func(t *testing.T) { testSetRole(t, rolesOnRead) })
+	}
+}
+
+func testSetRole(t *testing.T, rolesOnRead bool) {
+	var opts []wandbtest.Option
+	if rolesOnRead {
+		opts = append(opts, wandbtest.WithSCIMRolesOnRead())
+	}
+	srv := lifecycleServer(t, opts...)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bob := mustUser(t, c, "bob")
@@ -346,8 +433,12 @@ func TestSetRole(t *testing.T) {
 		if again := mustUser(t, c, "bob"); deref(again.Admin) != tc.admin {
 			t.Errorf("after SetRole(%s): GraphQL admin %v", tc.role, deref(again.Admin))
 		}
-		if st, _ := bob.Status(ctx); st.Role != tc.status {
-			t.Errorf("after SetRole(%s): status role %q, want %q", tc.role, st.Role, tc.status)
+		want := tc.status
+		if !rolesOnRead {
+			want = ""
+		}
+		if st, _ := bob.Status(ctx); st.Role != want {
+			t.Errorf("after SetRole(%s): status role %q, want %q", tc.role, st.Role, want)
 		}
 	}
 	n := srv.Requests("")
@@ -451,7 +542,8 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !st.Active || st.Role != "member" || st.LastActiveAt != nil || st.DaysActive == nil || *st.DaysActive != 0 {
+	// No role: W&B's Get User does not show it.
+	if !st.Active || st.Role != "" || st.LastActiveAt != nil || st.DaysActive == nil || *st.DaysActive != 0 {
 		t.Errorf("dave, never active: %+v", st)
 	}
 	daveKey, err := srv.AddAPIKey("dave@example.com", "x")
@@ -476,8 +568,17 @@ func TestStatus(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if st, _ := me.Status(ctx); st.Role != "" {
+		t.Errorf("admin's role = %q, though the server does not show it", st.Role)
+	}
+	// A server that shows it.
+	other := lifecycleServer(t, wandbtest.WithSCIMRolesOnRead())
+	me, err = testClient(t, other).Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if st, _ := me.Status(ctx); st.Role != "admin" {
-		t.Errorf("admin's role = %q", st.Role)
+		t.Errorf("admin's role = %q on a server that shows it", st.Role)
 	}
 }
 
@@ -496,7 +597,7 @@ func TestLastAdminGuard(t *testing.T) {
 			"deactivate": me.Deactivate(ctx), "delete_user": me.Delete(ctx), "set_role": me.SetRole(ctx, "member"),
 		} {
 			e := asError(t, err, name, CodeLastAdmin)
-			if !strings.Contains(e.Message, "only active instance admin") || !strings.Contains(e.Message, "admin@example.com") {
+			if !strings.Contains(e.Message, "only active admin") || !strings.Contains(e.Message, "admin@example.com") {
 				t.Errorf("%s: %v", name, e)
 			}
 		}
@@ -529,12 +630,53 @@ func TestLastAdminGuard(t *testing.T) {
 	if err := mustUser(t, c, "dave").Deactivate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	// A failure to list is a refusal with its cause.
-	bob = mustUser(t, c, "bob")
+	// When the caller acts on itself, a failure to list is a refusal with
+	// its cause.
 	srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"nope"}]}`})
-	e := asError(t, bob.Deactivate(ctx), "deactivate", CodeInvalidArgument)
-	if !strings.Contains(e.Message, "cannot list the users to check that another instance admin remains") {
+	e := asError(t, me.Deactivate(ctx), "deactivate", CodeInvalidArgument)
+	if !strings.Contains(e.Message, "cannot list the users to check that another admin remains") {
 		t.Errorf("error = %v", e)
+	}
+	// Acting on another admin needs no list: the caller, a person SCIM
+	// accepts, is an admin who remains.
+	searches := srv.Requests("SearchUsers")
+	bob = mustUser(t, c, "bob")
+	if err := bob.SetRole(ctx, "member"); err != nil {
+		t.Fatal(err)
+	}
+	if n := srv.Requests("SearchUsers") - searches; n != 1 { // the lookup of bob
+		t.Errorf("demoting bob sent %d SearchUsers, want 1", n)
+	}
+}
+
+// TestLastAdminGuardForAServiceAccount: an organisation service account
+// (which SCIM never lists as a user) does not count as the admin who
+// remains: the guard looks for another active admin.
+func TestLastAdminGuardForAServiceAccount(t *testing.T) {
+	ctx := context.Background()
+	saKey := strings.Repeat("5a", 20)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{{Email: "bob@example.com", Username: "bob"}},
+		Teams: []wandbtest.SeedTeam{{Name: "ops", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "scim bot", Secret: saKey, Admin: true}}}},
+	}))
+	c := testClient(t, srv)
+	asBot, err := c.WithAPIKey(saKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin := mustUser(t, asBot, "admin")
+	e := asError(t, admin.SetRole(ctx, "member"), "set_role", CodeLastAdmin)
+	if !strings.Contains(e.Message, "refusing to demote <User admin@example.com>") {
+		t.Errorf("error = %v", e)
+	}
+	if err := mustUser(t, asBot, "bob").SetRole(ctx, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := mustUser(t, asBot, "admin").SetRole(ctx, "member"); err != nil { // bob remains
+		t.Fatal(err)
+	}
+	if info, _ := srv.UserByEmail(wandbtest.AdminEmail); info.Admin {
+		t.Error("admin is still an admin")
 	}
 }
 
@@ -542,14 +684,23 @@ func TestLastAdminGuard(t *testing.T) {
 // lost after the request reached the server ends in its true outcome.
 func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 	ctx := context.Background()
-	for _, applied := range []bool{true, false} {
-		t.Run(map[bool]string{true: "applied", false: "not applied"}[applied], func(t *testing.T) {
-			srv := lifecycleServer(t)
+	for _, c := range []struct{ applied, rolesOnRead bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
+		applied, rolesOnRead := c.applied, c.rolesOnRead
+		t.Run(fmt.Sprintf("applied %v, roles on read %v", applied, rolesOnRead), func(t *testing.T) {
+			var opts []wandbtest.Option
+			if rolesOnRead {
+				opts = append(opts, wandbtest.WithSCIMRolesOnRead())
+			}
+			srv := lifecycleServer(t, opts...)
 			c := testClient(t, srv)
 			want := map[bool]int{true: 1, false: 2}[applied]
 			lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
-			sent := func(op string, before int) {
+			sent := func(op string, before int, blind bool) {
 				t.Helper()
+				want := want
+				if blind && !rolesOnRead { // a role is not shown on a read: sent again, whatever the outcome
+					want = 2
+				}
 				if n := srv.Requests(op) - before; n != want {
 					t.Errorf("%s sent %d times, want %d", op, n, want)
 				}
@@ -560,23 +711,24 @@ func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 				t.Fatal(err)
 			}
 			for _, step := range []struct {
-				op  string
-				run func() error
+				op    string
+				run   func() error
+				blind bool
 			}{
-				{"SCIMPatchUser", func() error { return bob.Deactivate(ctx) }},
-				{"SCIMPatchUser", func() error { return bob.Reactivate(ctx) }},
-				{"SCIMPatchUser", func() error { return bob.SetRole(ctx, "admin") }},
-				{"SCIMPatchUser", func() error { return bob.SetTeamRole(ctx, "ml", "viewer") }},
-				{"SCIMPatchGroup", func() error { return team.AddMember(ctx, dave, "") }},
-				{"SCIMPatchGroup", func() error { return team.RemoveMember(ctx, dave) }},
-				{"SCIMDeleteUser", func() error { return dave.Delete(ctx) }},
+				{"SCIMPatchUser", func() error { return bob.Deactivate(ctx) }, false},
+				{"SCIMPatchUser", func() error { return bob.Reactivate(ctx) }, false},
+				{"SCIMPatchUser", func() error { return bob.SetRole(ctx, "admin") }, true},
+				{"SCIMPatchUser", func() error { return bob.SetTeamRole(ctx, "ml", "viewer") }, true},
+				{"SCIMPatchGroup", func() error { return team.AddMember(ctx, dave, "") }, false},
+				{"SCIMPatchGroup", func() error { return team.RemoveMember(ctx, dave) }, false},
+				{"SCIMDeleteUser", func() error { return dave.Delete(ctx) }, false},
 			} {
 				before := srv.Requests(step.op)
 				lose(step.op)
 				if err := step.run(); err != nil {
 					t.Fatalf("after %s: %v", step.op, err)
 				}
-				sent(step.op, before)
+				sent(step.op, before, step.blind)
 			}
 			info, _ := srv.UserByEmail("bob@example.com")
 			if info.Inactive || !info.Admin || memberInfo(t, srv, "ml", "bob@example.com").Role != "viewer" {
@@ -586,5 +738,45 @@ func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 				t.Error("dave was not deleted")
 			}
 		})
+	}
+}
+
+// TestRoleChangesReadTheAnswer: a role change's answer is read, and one
+// that shows another role is no success; when a lost answer cannot be
+// checked (a read shows no role) and sending again fails too, the outcome
+// is unknown, never "not applied".
+func TestRoleChangesReadTheAnswer(t *testing.T) {
+	ctx := context.Background()
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	bob := mustUser(t, c, "bob")
+
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Body: `{"id":"x","organizationRole":"member","teamRoles":[]}`})
+	e := asError(t, bob.SetRole(ctx, "admin"), "set_role", CodeInternal)
+	if !strings.Contains(e.Message, `organisation role is "member", not "admin"`) {
+		t.Errorf("error = %v", e)
+	}
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Body: `{"id":"x","organizationRole":"member","teamRoles":[{"teamName":"ml","roleName":"member"}]}`})
+	e = asError(t, bob.SetTeamRole(ctx, "ml", "admin"), "set_team_role", CodeInternal)
+	if !strings.Contains(e.Message, `does not show <User bob@example.com> with the role "admin" in ml`) {
+		t.Errorf("error = %v", e)
+	}
+	// An answer without the roles (a 204, say) is the server's yes.
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Status: http.StatusNoContent, AfterApply: true})
+	if err := bob.SetRole(ctx, "admin"); err != nil {
+		t.Fatal(err)
+	}
+
+	before := srv.Requests("SCIMPatchUser")
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Drop: true, AfterApply: true}, wandbtest.Fault{Status: 502, Body: "bad gateway"})
+	e = asError(t, bob.SetRole(ctx, "member"), "set_role", CodeUnknownOutcome)
+	if !strings.Contains(e.Message, "could not check: sent again, which failed: bad gateway") {
+		t.Errorf("error = %v", e)
+	}
+	if n := srv.Requests("SCIMPatchUser") - before; n != 2 {
+		t.Errorf("sent %d times, want 2", n)
+	}
+	if info, _ := srv.UserByEmail("bob@example.com"); info.Admin {
+		t.Error("the first attempt was not applied")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -66,6 +67,21 @@ func checkSCIM(cfg *Config) error {
 	return nil
 }
 
+// scimLogin is how SCIM requests authenticate with Basic: W&B documents
+// base64("<username>:<key>") for a user and base64(":<key>"), an empty
+// username, for an organisation service account. Nothing public says how
+// to tell a service account's key from a user's, so the user's form is
+// sent first and, when the SCIM API refuses it (401), the service
+// account's; a 401 means the request was not processed, so nothing is
+// applied twice. The first form answered otherwise is kept.
+type scimLogin struct {
+	header  string // the Authorization header in use; "" until scimReady
+	user    string // the user's header, base64("<username>:<key>")
+	service string // the service account's header, base64(":<key>")
+	settled bool   // an answer other than 401 came with header
+	refused bool   // both forms were refused: header is the user's again, for good
+}
+
 // scimCredentials returns the Authorization header of SCIM requests:
 // Bearer <access token> with an identity token, Bearer <key>, or Basic
 // once scimReady has learnt the viewer's username; "" before that.
@@ -78,14 +94,14 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.scimAuth, nil
+	return c.scim.header, nil
 }
 
 // scimReady makes SCIM requests able to authenticate: with Basic, it
 // fetches the viewer (cached) for its username.
 func (c *Client) scimReady(ctx context.Context, op string) error {
 	c.mu.Lock()
-	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.scimAuth != ""
+	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.tokens != nil || c.scim.header != ""
 	c.mu.Unlock()
 	if ready {
 		return nil
@@ -94,12 +110,54 @@ func (c *Client) scimReady(ctx context.Context, op string) error {
 	if err != nil {
 		return c.renamed(err, op, "cannot fetch the viewer, whose username SCIM's Basic authentication needs: ")
 	}
-	creds := base64.StdEncoding.EncodeToString([]byte(deref(v.Username) + ":" + c.cfg.APIKey))
-	c.redactor.add(creds)
+	user := base64.StdEncoding.EncodeToString([]byte(deref(v.Username) + ":" + c.cfg.APIKey))
+	service := base64.StdEncoding.EncodeToString([]byte(":" + c.cfg.APIKey))
+	c.redactor.add(user)
+	c.redactor.add(service)
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.scimAuth = "Basic " + creds
+	if c.scim.header == "" {
+		c.scim.header, c.scim.user, c.scim.service = "Basic "+user, "Basic "+user, "Basic "+service
+	}
 	return nil
+}
+
+// scimSwitch is called when a SCIM request was refused with 401: it
+// reports whether to send it again, with the service account's Basic
+// form (see scimLogin).
+func (c *Client) scimSwitch() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := &c.scim
+	if l.settled || l.refused || l.service == "" {
+		return false
+	}
+	l.header = l.service
+	return true
+}
+
+// scimAnswered notes how a SCIM request was answered: an answer other
+// than 401 settles the Basic form in use; a 401 with the service
+// account's form means neither is accepted.
+func (c *Client) scimAnswered(err error) {
+	var e *Error
+	answered := err == nil || (errors.As(err, &e) && e.Status != 0)
+	if !answered {
+		return
+	}
+	if err == nil {
+		c.scimSeen.Store(true)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := &c.scim
+	switch {
+	case l.settled || l.refused:
+	case !errors.Is(err, ErrUnauthorized):
+		l.settled = true
+	case l.header == l.service && l.service != "":
+		l.header, l.refused = l.user, true
+	}
 }
 
 // scimDo sends one SCIM request: method on path (under the SCIM base URL,
@@ -109,12 +167,26 @@ func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.
 	if err := c.scimReady(ctx, op); err != nil {
 		return err
 	}
+	err := c.scimSend(ctx, op, method, path, query, body, out)
+	c.scimAnswered(err)
+	if errors.Is(err, ErrUnauthorized) && c.scimSwitch() {
+		c.logger.InfoContext(ctx, "wandb scim auth", "op", op,
+			"note", "Basic with the viewer's username was refused: trying an organisation service account's, an empty username")
+		err = c.scimSend(ctx, op, method, path, query, body, out)
+		c.scimAnswered(err)
+	}
+	return err
+}
+
+// scimSend sends one SCIM request (see scimDo) with the credentials in use.
+func (c *Client) scimSend(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
 	u := c.scimBase + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()
 	}
 	r := request{op: op, name: method + " " + scimPathName(path), method: method, url: u,
-		contentType: scimContentType, mutation: method != http.MethodGet}
+		contentType: scimContentType, mutation: method != http.MethodGet,
+		byID: strings.Contains(strings.TrimPrefix(path, "/"), "/")}
 	if body != nil {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -257,7 +329,7 @@ func (su *scimUser) hasEmail(email string) bool {
 // reports it ([User.Status]).
 type UserStatus struct {
 	Active       bool       // false once deactivated
-	Role         string     // the organisation role ("admin", "member", ...); "" when the server does not say
+	Role         string     // the organisation role ("admin", "member", ...) where the SCIM API shows it; "" where it does not, as W&B documents Get User (User.Admin, from GraphQL, says who is an instance admin)
 	DaysActive   *int       // nil when the server does not say
 	LastActiveAt *time.Time // nil for a user never active, or when the server does not say
 }

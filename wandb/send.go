@@ -58,6 +58,7 @@ type request struct {
 	body        []byte // nil for none
 	contentType string // of the body, and what is accepted in return
 	mutation    bool   // it changes the server's state: retried only where it surely did not take effect
+	byID        bool   // a SCIM request for one resource by its id: once the SCIM API has answered, a 404 means the resource is not there
 }
 
 // gql returns the graphql.Client for the call named op.
@@ -127,7 +128,10 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		}
 		failure := c.failure(op, r)
 		last = failure
-		if r.status == http.StatusNotFound && !apiNotFound(r.body) {
+		if r.status == http.StatusNotFound && !apiNotFound(r.body) && !(req.byID && c.scimSeen.Load()) {
+			// Not the API's answer: the URL is wrong. (W&B documents no
+			// body for SCIM's 404s, so once its collection answered, a
+			// resource's 404 is read as "not there", whatever the body.)
 			return c.noAPIAt(op, req)
 		}
 		failure.unsure = mutation && mayHaveApplied(r)

@@ -19,26 +19,58 @@ const defaultOutcomeCheckTimeout = 5 * time.Second
 // server's state (with ctx, or a short context of its own when ctx has
 // ended): applied, the call succeeds; not applied, do runs once more, and
 // after a second failure, or when ctx has ended, the failure is returned
-// as definite. A check that fails leaves the error unsure (Client.change
-// makes it CodeUnknownOutcome); a check that finds a conflict (the change
-// is there, but not this call's doing) returns that.
+// as definite. A check that fails, or that cannot see what it must read
+// (notShown), leaves the error unsure (Client.change makes it
+// CodeUnknownOutcome); a check that finds a conflict (the change is
+// there, but not this call's doing) returns that.
 func (c *Client) settle(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
-	return c.settleN(ctx, op, 2, do, check)
+	return c.settleN(ctx, op, 2, false, do, check)
 }
 
-// settleN is settle with up to sends sends of do.
-func (c *Client) settleN(ctx context.Context, op string, sends int, do func() error, check func(context.Context) (applied bool, err error)) error {
+// settleReplace is settle for a change that replaces a value (a role):
+// sending it again is harmless, so when the check cannot see the value,
+// do is sent once more and its answer decides. A second failure leaves
+// the outcome unknown.
+func (c *Client) settleReplace(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
+	return c.settleN(ctx, op, 2, true, do, check)
+}
+
+// notShown is what a check returns when the server's answer does not show
+// the field it must read (W&B's SCIM reads leave out the roles, say):
+// it cannot tell applied from not applied.
+type notShown struct{ what string }
+
+func (n notShown) Error() string { return "the server does not show " + n.what }
+
+// settleN is settle with up to sends sends of do; resend sends do again
+// when the check cannot see (see settleReplace).
+func (c *Client) settleN(ctx context.Context, op string, sends int, resend bool, do func() error, check func(context.Context) (applied bool, err error)) error {
+	var blind error // the unsure failure whose check could not see, when do was sent again
 	for attempt := 1; ; attempt++ {
 		err := do()
-		if err == nil || !isUnsure(err) {
+		switch {
+		case err == nil:
+			return nil
+		case blind != nil:
+			// The first attempt may have applied it: this one's failure
+			// does not say it was not.
+			return unsettled(c, blind, "could not check: sent again, which failed", err)
+		case !isUnsure(err):
 			return err
 		}
 		cctx, cancel := c.checkContext(ctx)
 		applied, cerr := check(cctx)
 		cancel()
+		var ns notShown
 		switch {
 		case cerr != nil && errors.Is(cerr, ErrConflict):
 			return cerr
+		case errors.As(cerr, &ns) && resend && attempt < sends && ctx.Err() == nil:
+			c.logger.InfoContext(ctx, "wandb outcome unseen, sending again", "op", op, "reason", ns.Error())
+			blind = err
+			continue
+		case errors.As(cerr, &ns):
+			return unsettled(c, err, "could not check: "+ns.Error(), nil)
 		case cerr != nil:
 			return unsettled(c, err, "checking failed", cerr)
 		case applied:

@@ -67,11 +67,22 @@ func (u *User) APIKeys() []APIKey {
 	return append([]APIKey(nil), u.keys...)
 }
 
-// Teams returns a copy of the names of the user's teams.
+// Teams returns a copy of the names of the user's teams. Unlike the SDK's
+// User.teams it leaves out the user's own (personal) entity, which a real
+// server lists among them (the SDK's system test asserts
+// api.viewer.teams == [username]) but which is no team to join or leave;
+// it is recognised by its name, the username, which no team can have
+// (teams and users share one namespace of entity names).
 func (u *User) Teams() []string {
 	u.mu.Lock()
 	defer u.mu.Unlock()
-	return append([]string(nil), u.teams...)
+	var out []string
+	for _, t := range u.teams {
+		if !eqFold(u.Username, t) {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // Client returns the client (the identity) this User was fetched with,
@@ -213,6 +224,21 @@ func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string
 	return n, nil
 }
 
+// same reports whether u and o are the same user: the same GraphQL ID
+// or, for a user found through SCIM only (no ID), the same email, else
+// the same username.
+func (u *User) same(o *User) bool {
+	switch {
+	case u == nil || o == nil:
+		return false
+	case u.ID != "" && o.ID != "":
+		return u.ID == o.ID
+	case deref(u.Email) != "" && deref(o.Email) != "":
+		return eqFold(u.Email, *o.Email)
+	}
+	return deref(u.Username) != "" && eqFold(o.Username, *u.Username)
+}
+
 // userTarget names u in plans and change records: its email, else its
 // username, else its ID.
 func userTarget(u *User) string {
@@ -280,7 +306,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 // gone. It returns the server's error beside a confirmed deletion, if any.
 func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, done func()) (warning, err error) {
 	c := u.client
-	err = c.settleN(ctx, op, sends, func() error {
+	err = c.settleN(ctx, op, sends, false, func() error {
 		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
 		answered, success := false, (*bool)(nil)
 		if data != nil && data.Result != nil {

@@ -112,9 +112,11 @@ func (h *Handler) applySeed(sd Seed) error {
 			if strings.TrimSpace(sa.Description) == "" {
 				return fmt.Errorf("team %s: a service account has no description", st.Name)
 			}
-			if _, err := s.addServiceAccount(t, sa.Description, sa.Secret); err != nil {
+			u, err := s.addServiceAccount(t, sa.Description, sa.Secret)
+			if err != nil {
 				return fmt.Errorf("team %s: service account %q: %w", st.Name, sa.Description, err)
 			}
+			u.admin = sa.Admin
 		}
 		for _, email := range st.Invites {
 			if _, err := splitEmail(email); err != nil {

@@ -43,6 +43,6 @@ func ExampleNewServer() {
 	fmt.Println(srv.Requests("GetViewer"))
 	// Output:
 	// 200
-	// {"data":{"viewer":{"username":"alice","email":"alice@example.com","admin":false,"teams":{"edges":[{"node":{"name":"ml"}}]}}}}
+	// {"data":{"viewer":{"username":"alice","email":"alice@example.com","admin":false,"teams":{"edges":[{"node":{"name":"alice"}},{"node":{"name":"ml"}}]}}}}
 	// 1
 }

@@ -34,7 +34,8 @@ type Handler struct {
 	stateFile   string
 	adminKey    string // set by NewHandler, never changed
 	multiTenant bool   // WithMultiTenant
-	oidc        *OIDC  // WithOIDC; nil serves no token exchange
+	assumed     assumptions
+	oidc        *OIDC // WithOIDC; nil serves no token exchange
 	tokens      accessTokens
 	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
 
@@ -90,6 +91,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		stateFile:   o.stateFile,
 		pickFault:   o.pickFault,
 		multiTenant: o.multiTenant,
+		assumed:     o.assumed,
 		oidc:        o.oidc,
 		tokens:      accessTokens{byHash: map[string]accessToken{}},
 		faults:      map[string][]Fault{},
@@ -279,7 +281,7 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 		return
 	}
 	if berr != nil {
-		writeSCIMError(w, berr)
+		h.writeSCIMError(w, berr)
 		return
 	}
 	after, answered := h.faultBefore(w, r, op)
@@ -289,10 +291,10 @@ func (h *Handler) serveSCIMRequest(w http.ResponseWriter, r *http.Request, op, r
 	switch {
 	case caller == nil:
 		w.Header().Set("WWW-Authenticate", `Basic realm="wandb"`)
-		writeSCIMError(w, scimErr(http.StatusUnauthorized, "unauthorized: send Basic auth with your username and API key, or Bearer with the key or an access token"))
+		h.writeSCIMError(w, scimErr(http.StatusUnauthorized, "unauthorized: send Basic auth with your username and API key, or Bearer with the key or an access token"))
 		return
 	case !caller.admin:
-		writeSCIMError(w, scimErr(http.StatusForbidden, "permission denied: the SCIM API needs an instance admin"))
+		h.writeSCIMError(w, scimErr(http.StatusForbidden, "permission denied: the SCIM API needs an instance admin"))
 		return
 	}
 	buf := &bufferedResponse{header: http.Header{}}

@@ -481,10 +481,11 @@ func TestTeams(t *testing.T) {
 	for _, e := range data.Users.Edges {
 		got[*e.Node.Email] = e.Node.teamNames()
 	}
+	// A user's own entity first (the SDK's test_viewer), then its teams.
 	want := map[string][]string{
-		wandbtest.AdminEmail: {},
-		"alice@example.com":  {"ml"},
-		"bob@example.com":    {"zeta", "ml"}, // team creation order
+		wandbtest.AdminEmail: {"admin"},
+		"alice@example.com":  {"alice", "ml"},
+		"bob@example.com":    {"bob", "zeta", "ml"}, // team creation order
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("teams (-want +got):\n%s", diff)
@@ -503,7 +504,7 @@ func TestTeams(t *testing.T) {
 	}
 	post(t, srv, call{key: mustKey(t, srv, "bob@example.com"), query: `query T { viewer { teams { edges { node { id } } } } }`}).
 		wantOK(t).decode(t, &raw)
-	if got := decodeID(t, raw.Viewer.Teams.Edges[0].Node.ID); got != "Entity:1" {
+	if got := decodeID(t, raw.Viewer.Teams.Edges[1].Node.ID); got != "Entity:1" {
 		t.Errorf("team id decodes to %q, want Entity:1", got)
 	}
 }

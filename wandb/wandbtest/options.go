@@ -9,6 +9,7 @@ type options struct {
 	pickFault   func(op string) (Fault, bool)
 	multiTenant bool
 	latency     time.Duration
+	assumed     assumptions
 	seeds       []func() (Seed, error) // in the order of the options
 	stateFile   string
 	oidc        *OIDC
@@ -73,4 +74,39 @@ func WithStateFile(path string) Option {
 // at a time, for a deterministic run).
 func WithFaults(pick func(op string) (Fault, bool)) Option {
 	return func(o *options) { o.pickFault = pick }
+}
+
+// assumptions are the behaviours no public source settles, played the
+// other way by an option (see FIDELITY.md beside this file).
+type assumptions struct {
+	scimRolesOnRead  bool // SCIM GET and list show organizationRole and teamRoles
+	scimErrorBodies  bool // every SCIM error answer has a SCIM Error body, not only 400s
+	userSearchDenied bool // users(...) is refused for every caller
+}
+
+// WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
+// organizationRole and teamRoles, as only the PATCH answers do by default.
+// W&B's SCIM documentation shows them on PATCH answers only; whether a
+// real server also sends them on reads is not public, so a client must
+// work either way.
+func WithSCIMRolesOnRead() Option {
+	return func(o *options) { o.assumed.scimRolesOnRead = true }
+}
+
+// WithSCIMErrorBodies makes every SCIM error answer a SCIM Error message
+// ({"schemas": [...Error], "detail": ..., "status": "404"}). By default
+// only 400 answers have one, the one error body W&B documents (a refused
+// reactivation); 401, 403, 404, 405, 409 and 412 answer with their plain
+// status text, since their bodies are not public.
+func WithSCIMErrorBodies() Option {
+	return func(o *options) { o.assumed.scimErrorBodies = true }
+}
+
+// WithUserSearchDenied makes GraphQL users(...) (the SDK's SearchUsers, so
+// Api.user and Api.users) refused with HTTP 403 for every caller, instance
+// admins included. The SDK documents them as working "only for local
+// administrators": an organisation admin on Multi-tenant Cloud may be
+// refused them. Use it to play such an admin.
+func WithUserSearchDenied() Option {
+	return func(o *options) { o.assumed.userSearchDenied = true }
 }

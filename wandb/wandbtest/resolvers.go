@@ -57,7 +57,7 @@ func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserCon
 	s := q.h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !ex.caller.admin {
+	if !ex.caller.admin || q.h.assumed.userSearchDenied {
 		ex.fail(http.StatusForbidden)
 		return nil, errPermission
 	}
@@ -166,7 +166,12 @@ func (u *user) model() *graph.User {
 			Description: k.description,
 		}})
 	}
-	teams := &graph.EntityConnection{Edges: make([]*graph.EntityEdge, 0, len(u.teams))}
+	// A user's own entity comes first, then its teams: the SDK's system
+	// test test_viewer asserts api.viewer.teams == [username] on a real
+	// server (the order among teams is assumed).
+	teams := &graph.EntityConnection{Edges: make([]*graph.EntityEdge, 0, 1+len(u.teams))}
+	teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: &graph.Entity{
+		ID: gqlID("UserEntity", u.id), Name: u.username, Members: []*graph.Member{}}})
 	for _, t := range u.teams {
 		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(false)})
 	}

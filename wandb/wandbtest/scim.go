@@ -85,13 +85,23 @@ func writeSCIM(w http.ResponseWriter, status int, v any) {
 	}
 }
 
-func writeSCIMError(w http.ResponseWriter, e *scimError) {
+// writeSCIMError answers with e: a SCIM Error message for a 400 (the one
+// error body W&B documents, a refused reactivation) or, with
+// WithSCIMErrorBodies, for any status; otherwise the plain status text,
+// since W&B's other SCIM error bodies are not public.
+func (h *Handler) writeSCIMError(w http.ResponseWriter, e *scimError) {
+	if e.status != http.StatusBadRequest && !h.assumed.scimErrorBodies {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(e.status)
+		_, _ = io.WriteString(w, http.StatusText(e.status)+"\n")
+		return
+	}
 	writeSCIM(w, e.status, map[string]any{"schemas": []string{scimErrorURN}, "detail": e.detail, "status": strconv.Itoa(e.status)})
 }
 
 // scimCaller authenticates a SCIM request: Basic with the username and the
-// key (an empty username for a service account), or Bearer with the key or
-// an access token (see WithOIDC).
+// key, or for a service account with an empty username and the key, or
+// Bearer with the key or an access token (see WithOIDC).
 func (h *Handler) scimCaller(r *http.Request) *user {
 	auth := r.Header.Get("Authorization")
 	var name, secret string
@@ -121,7 +131,14 @@ func (h *Handler) scimCaller(r *http.Request) *user {
 		}
 	}
 	u := s.userBySecret(secret)
-	if u == nil || (basic && !strings.EqualFold(name, u.username) && !(u.service && name == "")) {
+	switch {
+	case u == nil:
+		return nil
+	case basic && u.service && name != "":
+		// W&B's SCIM docs: an organisation service account sends an empty
+		// username, base64(":" + key).
+		return nil
+	case basic && !u.service && !strings.EqualFold(name, u.username):
 		return nil
 	}
 	return u
@@ -156,7 +173,7 @@ func (h *Handler) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte,
 		}
 	}
 	if err != nil {
-		writeSCIMError(w, err)
+		h.writeSCIMError(w, err)
 		return
 	}
 	if etag != "" {
@@ -222,19 +239,19 @@ func readPatch(body []byte) (op, path string, value json.RawMessage, err *scimEr
 // scimUserJSON is a SCIM User as W&B returns it: emails as one object with
 // capitalised keys.
 type scimUserJSON struct {
-	Schemas          []string       `json:"schemas"`
-	ID               string         `json:"id"`
-	UserName         string         `json:"userName"`
-	DisplayName      string         `json:"displayName"`
-	Active           bool           `json:"active"`
-	Emails           scimEmailJSON  `json:"emails"`
-	Meta             scimMetaJSON   `json:"meta"`
-	DaysActive       int            `json:"daysActive"`
-	LastActiveAt     *string        `json:"lastActiveAt"`
-	OrganizationRole string         `json:"organizationRole"`
-	TeamRoles        []scimTeamRole `json:"teamRoles"`
-	ModelsSeat       string         `json:"modelsSeat,omitempty"`
-	WeaveRole        string         `json:"weaveRole,omitempty"`
+	Schemas          []string        `json:"schemas"`
+	ID               string          `json:"id"`
+	UserName         string          `json:"userName"`
+	DisplayName      string          `json:"displayName"`
+	Active           bool            `json:"active"`
+	Emails           scimEmailJSON   `json:"emails"`
+	Meta             scimMetaJSON    `json:"meta"`
+	DaysActive       int             `json:"daysActive"`
+	LastActiveAt     *string         `json:"lastActiveAt"`
+	OrganizationRole string          `json:"organizationRole,omitempty"`
+	TeamRoles        *[]scimTeamRole `json:"teamRoles,omitempty"`
+	ModelsSeat       string          `json:"modelsSeat,omitempty"`
+	WeaveRole        string          `json:"weaveRole,omitempty"`
 }
 
 type scimEmailJSON struct {
@@ -263,32 +280,32 @@ func scimUserID(u *user) string { return "scim-u" + strconv.Itoa(u.id) }
 
 func scimGroupID(t *team) string { return "scim-t" + strconv.Itoa(t.id) }
 
-// scim returns the SCIM view of u; s.mu must be held.
-func (h *Handler) scimUser(u *user) scimUserJSON {
+// scimUser returns the SCIM view of u; s.mu must be held. The roles
+// (organizationRole, teamRoles) are shown only when withRoles: W&B's docs
+// show them on the answers of role PATCHes (and Multi-tenant creation),
+// not on Get User or List Users (see WithSCIMRolesOnRead).
+func (h *Handler) scimUser(u *user, withRoles bool) scimUserJSON {
 	out := scimUserJSON{
-		Schemas:          []string{scimUserURN},
-		ID:               scimUserID(u),
-		UserName:         u.username,
-		DisplayName:      u.name,
-		Active:           !u.inactive,
-		Emails:           scimEmailJSON{Value: u.email, Primary: true},
-		Meta:             scimMetaJSON{ResourceType: "User", Created: u.created.Format(time.RFC3339), LastModified: u.modified.Format(time.RFC3339), Location: "Users/" + scimUserID(u), Version: fmt.Sprintf(`W/"%d"`, u.version)},
-		DaysActive:       u.activeDays,
-		OrganizationRole: teamRole(u.admin),
-		TeamRoles:        []scimTeamRole{},
+		Schemas:     []string{scimUserURN},
+		ID:          scimUserID(u),
+		UserName:    u.username,
+		DisplayName: u.name,
+		Active:      !u.inactive,
+		Emails:      scimEmailJSON{Value: u.email, Primary: true},
+		Meta:        scimMetaJSON{ResourceType: "User", Created: u.created.Format(time.RFC3339), LastModified: u.modified.Format(time.RFC3339), Location: "Users/" + scimUserID(u), Version: fmt.Sprintf(`W/"%d"`, u.version)},
+		DaysActive:  u.activeDays,
 	}
 	if !u.lastActive.IsZero() {
 		at := u.lastActive.Format(time.RFC3339)
 		out.LastActiveAt = &at
 	}
-	for _, t := range u.teams {
-		out.TeamRoles = append(out.TeamRoles, scimTeamRole{TeamName: t.name, RoleName: t.member(u).role})
-	}
-	if !h.multiTenant {
-		out.ModelsSeat, out.WeaveRole = "full", "full"
-		if u.viewer {
-			out.ModelsSeat, out.WeaveRole = roleViewer, roleViewer
+	if withRoles || h.assumed.scimRolesOnRead {
+		out.OrganizationRole = teamRole(u.admin)
+		roles := []scimTeamRole{}
+		for _, t := range u.teams {
+			roles = append(roles, scimTeamRole{TeamName: t.name, RoleName: t.member(u).role})
 		}
+		out.TeamRoles = &roles
 	}
 	return out
 }
@@ -322,7 +339,7 @@ func (h *Handler) scimUsers(r *http.Request, body []byte, id string) (int, any, 
 			case attr == "userName" && !strings.EqualFold(u.username, value):
 			case attr == "emails.value" && !strings.EqualFold(u.email, value):
 			default:
-				items = append(items, h.scimUser(u))
+				items = append(items, h.scimUser(u, false))
 			}
 		}
 		return http.StatusOK, listResponse(items), nil
@@ -337,22 +354,25 @@ func (h *Handler) scimUsers(r *http.Request, body []byte, id string) (int, any, 
 	}
 	switch r.Method {
 	case http.MethodGet:
-		return http.StatusOK, h.scimUser(u), nil
+		return http.StatusOK, h.scimUser(u, false), nil
 	case http.MethodDelete:
 		s.deleteUser(u)
 		return http.StatusNoContent, nil, nil
 	case http.MethodPatch:
-		if m := r.Header.Get("If-Match"); m != "" && m != h.scimUser(u).Meta.Version {
-			return 0, nil, scimErr(http.StatusPreconditionFailed, "the user changed: its version is %s, not %s", h.scimUser(u).Meta.Version, m)
+		if v := h.scimUser(u, false).Meta.Version; r.Header.Get("If-Match") != "" && r.Header.Get("If-Match") != v {
+			return 0, nil, scimErr(http.StatusPreconditionFailed, "the user changed: its version is %s, not %s", v, r.Header.Get("If-Match"))
 		}
-		if err := h.scimPatchUser(u, body); err != nil {
+		path, err := h.scimPatchUser(u, body)
+		if err != nil {
 			return 0, nil, err
 		}
+		// The answers of role changes show the roles (W&B's docs).
+		roles := path == "organizationrole" || path == "teamroles"
 		if s.byUsername[strings.ToLower(u.username)] != u { // removed (Multi-tenant deactivation)
-			return http.StatusOK, h.scimUser(u), nil
+			return http.StatusOK, h.scimUser(u, roles), nil
 		}
 		s.touch(u)
-		return http.StatusOK, h.scimUser(u), nil
+		return http.StatusOK, h.scimUser(u, roles), nil
 	}
 	return 0, nil, scimErr(http.StatusMethodNotAllowed, "method %s not allowed on a User", r.Method)
 }
@@ -386,20 +406,30 @@ func (h *Handler) scimCreateUser(body []byte) (int, any, *scimError) {
 	case err != nil:
 		return 0, nil, scimErr(http.StatusBadRequest, "%v", err)
 	}
-	return http.StatusCreated, h.scimUser(u), nil
+	out := h.scimUser(u, h.multiTenant) // Multi-tenant's documented answer shows the roles
+	if !h.multiTenant {
+		out.ModelsSeat, out.WeaveRole = "full", "full" // Dedicated Cloud's answer echoes the defaults
+	}
+	return http.StatusCreated, out, nil
 }
 
-// scimPatchUser applies a PatchOp to u.
-func (h *Handler) scimPatchUser(u *user, body []byte) *scimError {
-	s := h.store
+// scimPatchUser applies a PatchOp to u and returns its path, lower-cased.
+func (h *Handler) scimPatchUser(u *user, body []byte) (string, *scimError) {
 	op, path, value, err := readPatch(body)
 	if err != nil {
-		return err
+		return "", err
 	}
 	if op != "replace" {
-		return scimErr(http.StatusBadRequest, "unsupported operation %q on a User", op)
+		return "", scimErr(http.StatusBadRequest, "unsupported operation %q on a User", op)
 	}
-	switch strings.ToLower(path) {
+	path = strings.ToLower(path)
+	return path, h.scimPatchUserPath(u, path, value)
+}
+
+// scimPatchUserPath replaces what path (lower-cased) names of u with value.
+func (h *Handler) scimPatchUserPath(u *user, path string, value json.RawMessage) *scimError {
+	s := h.store
+	switch path {
 	case "":
 		var v struct {
 			Active *bool `json:"active"`
@@ -458,7 +488,7 @@ func (h *Handler) scimPatchUser(u *user, body []byte) *scimError {
 		if h.multiTenant {
 			return scimErr(http.StatusBadRequest, "updating %s is not supported in SaaS Cloud", path)
 		}
-		return h.scimPatchProfile(u, strings.ToLower(path), value)
+		return h.scimPatchProfile(u, path, value)
 	default:
 		return scimErr(http.StatusBadRequest, "unsupported path %q on a User", path)
 	}

@@ -70,12 +70,19 @@ func (r scimReply) want(t *testing.T, status int) scimReply {
 	return r
 }
 
-// wantSCIMError checks a SCIM Error answer: status, the Error schema, the
-// status as a string, and a detail containing msg.
+// wantSCIMError checks an error answer: its status and, for a 400 or
+// under WithSCIMErrorBodies, a SCIM Error (the Error schema, the status
+// as a string, a detail containing msg); otherwise the plain status text
+// (TestSCIMErrorBodies checks which answer comes in which mode).
 func (r scimReply) wantSCIMError(t *testing.T, status int, msg string) {
 	t.Helper()
 	r.want(t, status)
-	if ct := r.Header.Get("Content-Type"); ct != "application/scim+json" {
+	if ct := r.Header.Get("Content-Type"); strings.HasPrefix(ct, "text/plain") {
+		if status == http.StatusBadRequest || string(r.Body) != http.StatusText(status)+"\n" {
+			t.Errorf("plain error body %q for HTTP %d", r.Body, status)
+		}
+		return
+	} else if ct != "application/scim+json" {
 		t.Errorf("content type %q", ct)
 	}
 	schemas, _ := r.JSON["schemas"].([]any)
@@ -128,12 +135,18 @@ func TestSCIMUserShape(t *testing.T) {
 	want := map[string]any{
 		"schemas": []any{"urn:ietf:params:scim:schemas:core:2.0:User"}, "id": id, "userName": "alice", "displayName": "Alice",
 		"active": true, "emails": map[string]any{"Value": "alice@example.com", "Display": "", "Type": "", "Primary": true},
-		"daysActive": 0.0, "lastActiveAt": nil, "organizationRole": "member",
-		"teamRoles":  []any{map[string]any{"teamName": "ml", "roleName": "admin"}},
-		"modelsSeat": "full", "weaveRole": "full", "meta": meta,
+		"daysActive": 0.0, "lastActiveAt": nil, "meta": meta,
 	}
+	// No roles on a read: W&B's docs show them only on role PATCH answers.
 	if diff := cmp.Diff(want, alice); diff != "" {
 		t.Errorf("user (-want +got):\n%s", diff)
+	}
+	// WithSCIMRolesOnRead plays the other way.
+	other := scimServer(t, wandbtest.WithSCIMRolesOnRead())
+	r = scim(t, other, http.MethodGet, `/scim/Users?filter=userName%20eq%20%22alice%22`, nil).want(t, 200)
+	alice = r.JSON["Resources"].([]any)[0].(map[string]any)
+	if alice["organizationRole"] != "member" || !cmp.Equal(alice["teamRoles"], []any{map[string]any{"teamName": "ml", "roleName": "admin"}}) {
+		t.Errorf("with roles on read: %s", r.Body)
 	}
 	if meta["resourceType"] != "User" || meta["location"] != "Users/"+id || meta["created"] == "" || meta["lastModified"] == "" {
 		t.Errorf("meta %v", meta)
@@ -179,6 +192,59 @@ func TestSCIMAuth(t *testing.T) {
 	req, _ := srv.LastRequest("SCIMListUsers")
 	if req.Caller != "bob@example.com" || req.Header.Get("Authorization") != "Basic [redacted]" {
 		t.Errorf("recorded %+v", req)
+	}
+	scim(t, srv, http.MethodGet, "/scim/Users", nil, basic("", bobKey)).wantSCIMError(t, 401, "unauthorized")
+}
+
+// TestSCIMServiceAccountAuth: an organisation service account (admin)
+// authenticates with an empty Basic username, or Bearer, as W&B's SCIM
+// docs show, and not with its username; a team's service account is
+// refused.
+func TestSCIMServiceAccountAuth(t *testing.T) {
+	orgKey, teamKey := strings.Repeat("0a", 20), strings.Repeat("7e", 20)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml",
+		ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "scim bot", Secret: orgKey, Admin: true}, {Description: "ci", Secret: teamKey}}}}}))
+	basic := func(user, key string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(user+":"+key))
+	}
+	r := scim(t, srv, http.MethodGet, "/scim/Users", nil, basic("", orgKey)).want(t, 200)
+	if r.JSON["totalResults"] != 1.0 { // the admin; service accounts are never listed
+		t.Errorf("the list: %s", wandbtest.MaskSecrets(string(r.Body)))
+	}
+	scim(t, srv, http.MethodGet, "/scim/Users", nil, "Bearer "+orgKey).want(t, 200)
+	scim(t, srv, http.MethodGet, "/scim/Users", nil, basic("ml-service", orgKey)).wantSCIMError(t, 401, "unauthorized")
+	scim(t, srv, http.MethodGet, "/scim/Users", nil, basic("", teamKey)).wantSCIMError(t, 403, "instance admin")
+}
+
+// TestSCIMErrorBodies: by default only a 400 has a SCIM Error body (the
+// one W&B documents), other errors their plain status text;
+// WithSCIMErrorBodies gives every error a SCIM Error body.
+func TestSCIMErrorBodies(t *testing.T) {
+	for _, bodies := range []bool{false, true} {
+		var opts []wandbtest.Option
+		if bodies {
+			opts = append(opts, wandbtest.WithSCIMErrorBodies())
+		}
+		srv := scimServer(t, opts...)
+		for _, c := range []struct {
+			method, path string
+			status       int
+		}{
+			{http.MethodGet, "/scim/Users/scim-u99", 404},
+			{http.MethodGet, "/scim/Groups/scim-t99", 404},
+			{http.MethodPut, "/scim/Users", 405},
+			{http.MethodGet, `/scim/Users?filter=x%20eq%20%22y%22`, 400},
+		} {
+			r := scim(t, srv, c.method, c.path, nil).want(t, c.status)
+			scimBody := r.Header.Get("Content-Type") == "application/scim+json" && r.JSON["detail"] != nil
+			if want := bodies || c.status == 400; scimBody != want {
+				t.Errorf("error bodies %v: %s %s: HTTP %d with %q (%s), want a SCIM Error body: %v",
+					bodies, c.method, c.path, r.Status, r.Body, r.Header.Get("Content-Type"), want)
+			}
+		}
+		if r := scim(t, srv, http.MethodGet, "/scim/Users", nil, "-"); (r.JSON["detail"] != nil) != bodies {
+			t.Errorf("error bodies %v: 401 answered %q", bodies, r.Body)
+		}
 	}
 }
 
@@ -228,8 +294,11 @@ func TestSCIMPatchUser(t *testing.T) {
 		t.Error("organizationRole admin did not make bob an admin")
 	}
 	r = scim(t, srv, http.MethodPatch, path, patch("replace", "organizationRole", "viewer")).want(t, 200)
-	if r.JSON["organizationRole"] != "member" || r.JSON["modelsSeat"] != "viewer" || r.JSON["weaveRole"] != "viewer" {
+	if r.JSON["organizationRole"] != "member" {
 		t.Errorf("after viewer: %s", r.Body)
+	}
+	if r := scim(t, srv, http.MethodGet, path, nil).want(t, 200); r.JSON["organizationRole"] != nil || r.JSON["teamRoles"] != nil {
+		t.Errorf("a read shows the roles: %s", r.Body)
 	}
 	if tr := r.JSON["teamRoles"].([]any)[0].(map[string]any); tr["roleName"] != "viewer" {
 		t.Errorf("team roles after viewer: %v", tr)

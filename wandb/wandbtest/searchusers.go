@@ -82,7 +82,7 @@ func (h *Handler) searchUsersAnswer(w *bufferedResponse, rec Request, ex *exchan
 	s := h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !ex.caller.admin {
+	if !ex.caller.admin || h.assumed.userSearchDenied {
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
@@ -141,12 +141,11 @@ func appendUserNode(b []byte, u *user) []byte {
 		}
 		b = append(b, "}}"...)
 	}
-	b = append(b, `]},"teams":{"edges":[`...)
-	for i, t := range u.teams {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = append(b, `{"node":{"name":`...)
+	b = append(b, `]},"teams":{"edges":[{"node":{"name":`...)
+	b = appendGQLString(b, u.username) // the user's own entity, as in model
+	b = append(b, "}}"...)
+	for _, t := range u.teams {
+		b = append(b, `,{"node":{"name":`...)
 		b = appendGQLString(b, t.name)
 		b = append(b, "}}"...)
 	}

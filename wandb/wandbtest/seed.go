@@ -36,6 +36,11 @@ type SeedTeam struct {
 type SeedServiceAccount struct {
 	Description string `json:"description"`
 	Secret      string `json:"secret,omitempty"`
+	// Admin makes it an organisation-scoped service account with the
+	// admin role, which the SCIM API accepts (W&B's SCIM docs: with
+	// Basic base64(":" + key), an empty username). Without it, it is
+	// team-scoped, and SCIM refuses it (403).
+	Admin bool `json:"admin,omitempty"`
 }
 
 // SeedUser is a user to add. Only Email is required: Username defaults to one

@@ -145,12 +145,16 @@ func TestCreateTeamAndGetTeamEntity(t *testing.T) {
 	if diff := cmp.Diff([]string{"bob|bob@example.com|bob|yes|no|USER"}, members(t, srv, "platform")); diff != "" {
 		t.Errorf("platform members (-want +got):\n%s", diff)
 	}
-	if got := viewer(t, srv, aliceKey).teamNames(); !cmp.Equal(got, []string{"ml"}) {
-		t.Errorf("alice's teams = %v, want [ml]", got)
+	if got := viewer(t, srv, aliceKey).teamNames(); !cmp.Equal(got, []string{"alice", "ml"}) {
+		t.Errorf("alice's teams = %v, want [alice ml]", got)
 	}
-	// A user's own entity is not a team; an unknown name is null.
-	if u := getEntity(t, srv, aliceKey, "alice"); u == nil || u.IsTeam || len(u.Members) != 0 {
+	// A user's own entity answers with the user as its member (the SDK's
+	// test_query_team), and is not a team; an unknown name is null.
+	if u := getEntity(t, srv, aliceKey, "alice"); u == nil || u.IsTeam {
 		t.Errorf("alice's entity = %+v", u)
+	}
+	if diff := cmp.Diff([]string{"alice|alice@example.com|alice|yes|no|USER"}, members(t, srv, "alice")); diff != "" {
+		t.Errorf("alice's entity's members (-want +got):\n%s", diff)
 	}
 	if got := getEntity(t, srv, aliceKey, "nope"); got != nil {
 		t.Errorf("entity nope = %+v, want null", got)
@@ -207,7 +211,7 @@ func TestInvite(t *testing.T) {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
 	// Pending invitees are not members yet.
-	if got := viewer(t, srv, bobKey).teamNames(); len(got) != 0 {
+	if got := viewer(t, srv, bobKey).teamNames(); !cmp.Equal(got, []string{"bob"}) {
 		t.Errorf("bob's teams = %v before accepting", got)
 	}
 
@@ -286,7 +290,7 @@ func TestDeleteInvite(t *testing.T) {
 	if diff := cmp.Diff([]string{"alice|alice@example.com|alice|yes|no|USER"}, members(t, srv, "ml")); diff != "" {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
-	if got := viewer(t, srv, bobKey).teamNames(); len(got) != 0 {
+	if got := viewer(t, srv, bobKey).teamNames(); !cmp.Equal(got, []string{"bob"}) {
 		t.Errorf("bob's teams after removal = %v", got)
 	}
 
@@ -331,7 +335,7 @@ func TestCreateServiceAccount(t *testing.T) {
 		t.Fatalf("search found %d service accounts", len(users.Users.Edges))
 	}
 	u := users.Users.Edges[0].Node
-	if u.Email != nil || len(u.keyNames()) != 1 || !cmp.Equal(u.teamNames(), []string{"ml"}) {
+	if u.Email != nil || len(u.keyNames()) != 1 || !cmp.Equal(u.teamNames(), []string{"ml-service", "ml"}) {
 		t.Errorf("service account user = email %v, keys %v, teams %v", u.Email, u.keyNames(), u.teamNames())
 	}
 	post(t, srv, call{key: aliceKey, query: gql.CreateServiceAccount_Operation, vars: map[string]any{"entity": "ml", "description": "second"}}).wantOK(t)

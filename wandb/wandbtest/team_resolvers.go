@@ -201,16 +201,33 @@ func (t *team) model(withMembers bool) *graph.Entity {
 	return e
 }
 
-// entityModel returns the GraphQL view of u's own entity: not a team, no
-// members.
+// entityModel returns the GraphQL view of u's own (personal) entity: not a
+// team (isTeam false: assumed), with u as its one member, account type
+// USER (SERVICE for a service account), as the SDK's system test
+// test_query_team shows a real server answering api.team(username).
 func (u *user) entityModel() *graph.Entity {
+	accountType := "USER"
+	if u.service {
+		accountType = "SERVICE"
+	}
+	me := &graph.Member{
+		ID:          ptr(gqlID("User", u.id)),
+		Admin:       ptr(true),
+		Pending:     ptr(false),
+		Name:        u.name,
+		Username:    ptr(u.username),
+		AccountType: ptr(accountType),
+	}
+	if u.email != "" {
+		me.Email = ptr(u.email)
+	}
 	return &graph.Entity{
 		ID:            gqlID("UserEntity", u.id),
 		Name:          u.username,
 		Available:     ptr(false),
 		EntityType:    ptr("user"),
 		DefaultAccess: "USER",
-		Members:       []*graph.Member{},
+		Members:       []*graph.Member{me},
 	}
 }
 
