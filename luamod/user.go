@@ -111,13 +111,15 @@ func checkSelfUser(L *lua.LState, fname string) *wandb.User {
 func registerUserType(L *lua.LState, methods *lua.LTable) {
 	// Two values for the same user are equal, whichever call fetched them.
 	registerType(L, userTypeName, userIndex, methods, identity(toUser, "<User ???>",
-		func(a, b *wandb.User) bool { return a.ID == b.ID }))
+		(*wandb.User).Same))
 }
 
 // userIndex reads a field of a User. Each read of api_keys, keys or teams
 // returns a fresh table, so a script may modify it freely. api_keys is the
 // keys' names, as the SDK's User.api_keys; keys has each key's name and
-// description.
+// description; both are nil when the keys are not known (a user found
+// through SCIM only, or a server that gave null), and id is nil for a
+// user found through SCIM only.
 func userIndex(L *lua.LState) int {
 	uv, ok := toUserValue(L.Get(1))
 	if !ok {
@@ -126,7 +128,11 @@ func userIndex(L *lua.LState) int {
 	u := uv.u
 	switch k := key(L); k {
 	case "id":
-		L.Push(uv.field(boxedID, &u.ID))
+		if u.ID == "" { // found through SCIM only
+			L.Push(lua.LNil)
+		} else {
+			L.Push(uv.field(boxedID, &u.ID))
+		}
 	case "name":
 		L.Push(uv.field(boxedName, &u.Name))
 	case "username":
@@ -139,21 +145,19 @@ func userIndex(L *lua.LState) int {
 		L.Push(uv.field(boxedEntity, u.Entity))
 	case "deleted_at":
 		L.Push(uv.field(boxedDeletedAt, u.DeletedAt))
-	case "api_keys":
+	case "api_keys", "keys":
+		if !u.KeysListed() { // nil, not an empty list: none is not known
+			L.Push(lua.LNil)
+			return 1
+		}
+		if k == "keys" {
+			L.Push(keyTable(L, u.APIKeys()))
+			return 1
+		}
 		keys := u.APIKeys()
 		t := L.CreateTable(len(keys), 0)
 		for _, k := range keys {
 			t.Append(lua.LString(k.Name))
-		}
-		L.Push(t)
-	case "keys":
-		keys := u.APIKeys()
-		t := L.CreateTable(len(keys), 0)
-		for _, k := range keys {
-			kt := L.CreateTable(0, 2)
-			kt.RawSetString("name", lua.LString(k.Name))
-			kt.RawSetString("description", optStringValue(k.Description))
-			t.Append(kt)
 		}
 		L.Push(t)
 	case "teams":
@@ -174,6 +178,18 @@ func userIndex(L *lua.LState) int {
 		L.Push(m)
 	}
 	return 1
+}
+
+// keyTable returns keys as u.keys shows them: {name, description} each.
+func keyTable(L *lua.LState, keys []wandb.APIKey) *lua.LTable {
+	t := L.CreateTable(len(keys), 0)
+	for _, k := range keys {
+		kt := L.CreateTable(0, 2)
+		kt.RawSetString("name", lua.LString(k.Name))
+		kt.RawSetString("description", optStringValue(k.Description))
+		t.Append(kt)
+	}
+	return t
 }
 
 // userMethods returns the User methods, by name.

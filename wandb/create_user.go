@@ -14,8 +14,8 @@ import (
 // admin is true. The email is checked before anything is sent (an invalid
 // one gives CodeInvalidArgument). An existing email gives an error with
 // code CodeConflict carrying the server's text. It needs an admin key. The
-// returned User has no key or team list loaded (the server's answer does
-// not include them). When the answer is lost after the request reached the
+// returned User has no keys (KeysListed is true) and no team list (the
+// server's answer does not include one). When the answer is lost after the request reached the
 // server, the email is looked up: a user there now was created by this
 // call, which succeeds; none, and the creation is sent once more. Under Config.DryRun it sends nothing and returns a
 // User with DryRun set, the email and admin given and the ID
@@ -41,7 +41,8 @@ func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*Use
 				// Created, but not usable as answered: look it up.
 				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned a user without an id for %q", email), unsure: true})
 			}
-			u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c}
+			// A user just created has no key yet: its (empty) list is known.
+			u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c, loaded: true}
 			partial = err
 			return nil
 		}, func(ctx context.Context) (bool, error) {
@@ -60,7 +61,7 @@ func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*Use
 	})
 	if errors.Is(err, errDryRun) {
 		local, _, _ := strings.Cut(email, "@")
-		return &User{ID: "dry-run:" + email, Name: local, Email: &email, Admin: &admin, DryRun: true, client: c}, nil
+		return &User{ID: "dry-run:" + email, Name: local, Email: &email, Admin: &admin, DryRun: true, client: c, loaded: true}, nil
 	}
 	if err != nil {
 		return nil, err

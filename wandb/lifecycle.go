@@ -373,7 +373,7 @@ func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) erro
 		return c.renamed(err, op, "cannot list the users to check that another admin remains: ")
 	}
 	for _, other := range all {
-		if other.same(u) || !deref(other.Admin) {
+		if other.Same(u) || !deref(other.Admin) {
 			continue
 		}
 		rec, err := other.scimRecord(ctx, op)
@@ -399,7 +399,7 @@ func (c *Client) callerIsAnotherPerson(ctx context.Context, op string, u *User) 
 	if err != nil {
 		return false, c.renamed(err, op, "cannot fetch the viewer to check that another admin remains: ")
 	}
-	if v.same(u) {
+	if v.Same(u) {
 		return false, nil
 	}
 	c.mu.Lock()

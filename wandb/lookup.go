@@ -2,7 +2,9 @@ package wandb
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
@@ -86,6 +88,15 @@ const maxListedCandidates = 10
 // matching ErrNotFound, never a nil user with a nil error. Leading or
 // trailing white space is CodeInvalidArgument, before anything is sent. It
 // needs an admin key.
+//
+// When the server refuses to search users for this key (the SDK documents
+// user search as for local administrators only: an organisation admin on
+// Multi-tenant Cloud may be refused it), the user is looked up through
+// SCIM instead, by exact email (when usernameOrEmail has an "@") or
+// username. Such a User has no ID and no key list (KeysListed is false);
+// its Teams are the SCIM groups it is a member of, and Admin is nil. The
+// lifecycle calls (Deactivate, Delete, SetRole, team membership) work on
+// it.
 func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...LookupOption) (*User, error) {
 	const op = "user"
 	var l lookup
@@ -99,6 +110,9 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("invalid username or email %q: leading or trailing white space", usernameOrEmail)})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
+	if len(users) == 0 && errors.Is(err, ErrForbidden) {
+		return c.userBySCIM(ctx, op, usernameOrEmail, err)
+	}
 	if len(users) == 0 && err != nil {
 		return nil, err
 	}
@@ -148,3 +162,43 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 }
 
 func eqFold(p *string, s string) bool { return p != nil && strings.EqualFold(*p, s) }
+
+// userBySCIM finds the user whose email (for who with an "@") or else
+// username is exactly who, through SCIM, with its teams (the groups that
+// list it): for a caller the server refuses user search. denied is that
+// refusal, returned when SCIM refuses the caller too.
+func (c *Client) userBySCIM(ctx context.Context, op, who string, denied error) (*User, error) {
+	u := &User{client: c}
+	if strings.Contains(who, "@") {
+		u.Email = &who
+	} else {
+		u.Username = &who
+	}
+	su, err := u.scimRecord(ctx, op)
+	switch {
+	case errors.Is(err, ErrForbidden), errors.Is(err, ErrUnauthorized):
+		return nil, denied
+	case isNotFound(err):
+		return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf(
+			"no user's %s is exactly %q (looked up through SCIM: the server refuses this key user search)", map[bool]string{true: "email", false: "username"}[u.Email != nil], who)})
+	case err != nil:
+		return nil, err
+	}
+	c.logger.InfoContext(ctx, "wandb user found through SCIM", "op", op, "reason", "user search refused")
+	var groups scimList[scimGroup]
+	if err := c.scimDo(ctx, op, http.MethodGet, "/Groups", nil, nil, &groups); err != nil {
+		return nil, c.renamed(err, op, fmt.Sprintf("found %s through SCIM, but cannot list the teams to find theirs: ", who))
+	}
+	found := &User{Name: su.DisplayName, Username: &su.UserName, client: c, scimID: su.ID}
+	for i, e := range su.Emails {
+		if i == 0 || (u.Email != nil && strings.EqualFold(e, who)) {
+			found.Email = &su.Emails[i]
+		}
+	}
+	for i := range groups.Resources {
+		if g := &groups.Resources[i]; g.has(su) {
+			found.teams = append(found.teams, g.DisplayName)
+		}
+	}
+	return found, nil
+}

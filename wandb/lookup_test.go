@@ -315,3 +315,61 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("viewer lists %d keys, server has %d", len(me.APIKeys()), len(info.Keys))
 	}
 }
+
+// TestUserLookupThroughSCIM: a key the server refuses user search (an
+// organisation admin on Multi-tenant Cloud, as the SDK documents) finds
+// users by exact email or username through SCIM, with their teams, and
+// can run their lifecycle; their keys are not known, and say so.
+func TestUserLookupThroughSCIM(t *testing.T) {
+	ctx := context.Background()
+	srv := lifecycleServer(t, wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant())
+	c := testClient(t, srv)
+	_, err := c.Users(ctx, "")
+	asError(t, err, "users", CodeForbidden)
+
+	bob, err := c.User(ctx, "bob@example.com", Exact())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bob.ID != "" || deref(bob.Username) != "bob" || deref(bob.Email) != "bob@example.com" || bob.Admin != nil ||
+		bob.KeysListed() || !cmp.Equal(bob.Teams(), []string{"ml"}) {
+		t.Errorf("bob = %+v, keys listed %v, teams %v", bob, bob.KeysListed(), bob.Teams())
+	}
+	byName, err := c.User(ctx, "bob")
+	if err != nil || !byName.Same(bob) {
+		t.Errorf("by username: %v, %v", byName, err)
+	}
+	if me, err := c.Viewer(ctx); err != nil || me.Same(bob) {
+		t.Errorf("the viewer is bob: %v, %v", me, err)
+	}
+	_, err = c.User(ctx, "bo")
+	if e := asError(t, err, "user", CodeNotFound); !strings.Contains(e.Message, `no user's username is exactly "bo" (looked up through SCIM`) {
+		t.Errorf("error = %v", e)
+	}
+	asError(t, bob.DeleteAPIKey(ctx, "x"), "delete_api_key", CodeNotFound)
+
+	// The lifecycle: leave the team, then the organisation.
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := team.RemoveMember(ctx, bob); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.UserByEmail("bob@example.com"); ok {
+		t.Error("bob is still in the organisation")
+	}
+	if n := srv.Requests("SearchUsers"); n != 4 {
+		t.Errorf("SearchUsers sent %d times, want 4 (each refused)", n)
+	}
+
+	// A key SCIM refuses too gets the search's refusal.
+	asAlice := clientFor(t, srv, c, "alice@example.com")
+	_, err = asAlice.User(ctx, "carol@example.com")
+	if e := asError(t, err, "user", CodeForbidden); e.Status != 403 {
+		t.Errorf("error = %v", e)
+	}
+}

@@ -73,7 +73,7 @@ func TestCancelledInFlightOutcomes(t *testing.T) {
 		srv := wandbtest.Start(t)
 		c := testClient(t, srv)
 		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Stall: true})
-		srv.FailNext("SearchUsers", wandbtest.Fault{Status: 403, Body: `{"errors":[{"message":"no"}]}`})
+		srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
 		err := cancelInFlight(t, srv, "CreateUserFromAdmin", func(ctx context.Context) error {
 			_, err := c.CreateUser(ctx, "maybe@example.com", false)
 			return err

@@ -21,7 +21,7 @@ type APIKey struct {
 // not changed by this package after the User is returned; the key and team
 // lists are guarded by a mutex, so a User is safe for concurrent use.
 type User struct {
-	ID        string  // the GraphQL ID, base64("User:<n>") on W&B
+	ID        string  // the GraphQL ID, base64("User:<n>") on W&B; "" for a user found through SCIM only
 	Name      string  // the display name
 	Username  *string // nil where the server gave null (same for the other pointers)
 	Email     *string // the email address
@@ -32,7 +32,7 @@ type User struct {
 
 	client *Client
 	mu     sync.Mutex
-	loaded bool // the server listed the keys (false for CreateUser results and null apiKeys)
+	loaded bool // the keys are known: listed by the server, or none for a user just created (see KeysListed)
 	keys   []APIKey
 	teams  []string
 	scimID string // the user's SCIM id, once looked up
@@ -58,6 +58,17 @@ func newUser(c *Client, f *gql.UserFragment) *User {
 		}
 	}
 	return u
+}
+
+// KeysListed reports whether u's API keys are known: the server listed
+// them, or u was just created. It is false when the server gave null for
+// them, and for a user found through SCIM only (see Client.User), whose
+// keys no SCIM answer shows: APIKeys is then empty, which does not mean u
+// has no key.
+func (u *User) KeysListed() bool {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	return u.loaded
 }
 
 // APIKeys returns a copy of the user's API keys (names, never secrets).
@@ -224,10 +235,10 @@ func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string
 	return n, nil
 }
 
-// same reports whether u and o are the same user: the same GraphQL ID
+// Same reports whether u and o are the same user: the same GraphQL ID
 // or, for a user found through SCIM only (no ID), the same email, else
 // the same username.
-func (u *User) same(o *User) bool {
+func (u *User) Same(o *User) bool {
 	switch {
 	case u == nil || o == nil:
 		return false
