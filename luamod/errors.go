@@ -72,7 +72,8 @@ func registerErrorType(L *lua.LState) {
 
 // errorIndex reads the fields of an error value: code, message, status
 // (nil without an HTTP status), op and candidates (an array of
-// descriptions for code "ambiguous", else nil).
+// descriptions: the matches for code "ambiguous", the partial matches of
+// an exact lookup for "not_found", else nil).
 func errorIndex(L *lua.LState) int {
 	e := checkError(L)
 	switch key(L) {

@@ -132,16 +132,16 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 	case err != nil:
 		return nil, err // the server's error explains more than our verdict on partial data
 	case len(candidates) == 0 && len(users) > 0: // Exact, and only partial matches
-		partly := make([]string, 0, 3)
-		for _, u := range users[:min(3, len(users))] {
-			partly = append(partly, u.String())
+		partly := make([]string, len(users))
+		for i, u := range users {
+			partly[i] = u.String()
 		}
 		verb := "partly match"
 		if len(users) == 1 {
 			verb = "partly matches"
 		}
-		return nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf(
-			"no user's username or email is exactly %q; %d %s: %s", usernameOrEmail, len(users), verb, strings.Join(partly, ", "))})
+		return nil, c.newError(Error{Op: op, Code: CodeNotFound, Candidates: partly, Message: fmt.Sprintf(
+			"no user's username or email is exactly %q; %d %s: %s", usernameOrEmail, len(users), verb, strings.Join(partly[:min(3, len(partly))], ", "))})
 	case len(candidates) == 0:
 		return nil, c.newError(Error{Op: op, Code: CodeNotFound,
 			Message: fmt.Sprintf("no user matches %q", usernameOrEmail)})

@@ -75,6 +75,33 @@ func keyEnv(t *testing.T, srv *wandbtest.Server, email string) []string {
 	return []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + key}
 }
 
+// serverKind is a deployment the examples' golden tests run on: Dedicated
+// Cloud and Self-Managed (wandbtest's default), or Multi-tenant Cloud.
+type serverKind struct {
+	name        string
+	multiTenant bool
+}
+
+var serverKinds = []serverKind{{name: "dedicated"}, {name: "multi-tenant", multiTenant: true}}
+
+// start starts a server of kind k seeded with testdata/seed.json and
+// opts.
+func (k serverKind) start(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	opts = append([]wandbtest.Option{wandbtest.WithSeedFile(seedFile)}, opts...)
+	if k.multiTenant {
+		opts = append(opts, wandbtest.WithMultiTenant())
+	}
+	return wandbtest.Start(t, opts...)
+}
+
+// eachKind runs test once per server kind, as a subtest.
+func eachKind(t *testing.T, test func(t *testing.T, k serverKind)) {
+	for _, k := range serverKinds {
+		t.Run(k.name, func(t *testing.T) { test(t, k) })
+	}
+}
+
 func TestExampleQuickstart(t *testing.T) {
 	// Exactly the README's first command (with the built binary for "go run ./cmd/wandb-lua").
 	golden(t, "quickstart_local", runOK(t, nil, "--local", "scripts/examples/quickstart.lua"))
@@ -83,8 +110,10 @@ func TestExampleQuickstart(t *testing.T) {
 	golden(t, "quickstart_alice_smith", runOK(t, keyEnv(t, srv, "alice.smith@example.com"), "scripts/examples/quickstart.lua"))
 }
 
-func TestExampleOnboard(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+func TestExampleOnboard(t *testing.T) { eachKind(t, testExampleOnboard) }
+
+func testExampleOnboard(t *testing.T, k serverKind) {
+	srv := k.start(t)
 	golden(t, "onboard", runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/users.csv"))
 	for _, u := range []struct {
 		email string
@@ -167,8 +196,10 @@ func TestExampleOnboardFiles(t *testing.T) {
 	}
 }
 
-func TestExampleTeamOnboard(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+func TestExampleTeamOnboard(t *testing.T) { eachKind(t, testExampleTeamOnboard) }
+
+func testExampleTeamOnboard(t *testing.T, k serverKind) {
+	srv := k.start(t)
 	golden(t, "team_onboard", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv"))
 	vision, ok := srv.Team("vision")
 	if !ok {
@@ -226,8 +257,14 @@ func TestExampleKeyAudit(t *testing.T) {
 	}
 }
 
-func TestExampleOffboard(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+func TestExampleOffboard(t *testing.T) { eachKind(t, testExampleOffboard) }
+
+// testExampleOffboard: keys, then teams, then deactivation, which on
+// Multi-tenant Cloud removes the user from the organisation; a second run
+// finishes nothing more, and says so.
+func testExampleOffboard(t *testing.T, k serverKind) {
+	srv := k.start(t)
+	multiTenant := k.multiTenant
 	// The dry run changes nothing.
 	golden(t, "offboard_dry_run", runOK(t, serverEnv(srv), "--dry-run", "scripts/examples/offboard.lua", "alice@example.com"))
 	for _, op := range []string{"SCIMPatchUser", "SCIMPatchGroup", "DeleteApiKey"} {
@@ -236,21 +273,27 @@ func TestExampleOffboard(t *testing.T) {
 		}
 	}
 	golden(t, "offboard", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
-	info, _ := srv.UserByEmail("alice@example.com")
-	if !info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 0 {
+	info, there := srv.UserByEmail("alice@example.com")
+	switch {
+	case multiTenant && there:
+		t.Errorf("alice is still in the organisation: %+v", info)
+	case !multiTenant && (!info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 0):
 		t.Errorf("alice after offboarding: inactive %v, %d keys, teams %v", info.Inactive, len(info.Keys), info.Teams)
 	}
 	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive || len(info.Teams) != 2 {
 		t.Errorf("alice.smith was touched: %+v", info)
 	}
-	// Again: the user is inactive already, has no key and no team left.
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice"), 0,
-		ptr("Offboarding <User alice@example.com>: deactivate, revoke 0 API keys, leave 0 teams\n  done    deactivate\n1 step done, 0 failed\n"))
+	// Again: nothing is left to do.
+	again := "Offboarding <User alice@example.com>: revoke 0 API keys, leave 0 teams, deactivate\n  done    deactivate\n1 step done, 0 failed\n"
+	if multiTenant {
+		again = "No user alice@example.com: nothing to offboard (already removed from the organisation, or never in it)\n"
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com"), 0, ptr(again))
 
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "admin"), 1, ptr(""),
 		"wandb-lua: refusing to offboard <User admin@example.com>: that is the key running this script")
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 1, ptr(""),
-		`wandb-lua: wandb: user: no user matches "nobody@example.com"`)
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "nobody@example.com"), 0,
+		ptr("No user nobody@example.com: nothing to offboard (already removed from the organisation, or never in it)\n"))
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua"), 1, ptr(""), "usage: offboard.lua USER (an email or username")
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "bob", "--dry-run"), 1, ptr(""), "add --dry-run before the script")
 	// A partial match is refused: offboarding needs the exact user.
@@ -261,25 +304,45 @@ func TestExampleOffboard(t *testing.T) {
 	}
 	// Username and case-insensitive email are exact matches.
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "Bob@Example.com"), 0, nil)
-	if info, _ := srv.UserByEmail("bob@example.com"); !info.Inactive || len(info.Keys) != 0 {
+	if info, there := srv.UserByEmail("bob@example.com"); there && (!info.Inactive || len(info.Keys) != 0) {
 		t.Errorf("bob after offboarding: %+v", info)
 	}
 }
 
+// TestExampleOffboardAsAnOrganisationAdmin: on Multi-tenant Cloud, a key
+// the server refuses user search (an organisation admin, as the SDK
+// documents user search for local admins only) finds the user and their
+// teams through SCIM, says it cannot see their keys, and finishes.
+func TestExampleOffboardAsAnOrganisationAdmin(t *testing.T) {
+	srv := serverKinds[1].start(t, wandbtest.WithUserSearchDenied())
+	golden(t, "offboard_org_admin", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
+	if _, there := srv.UserByEmail("alice@example.com"); there {
+		t.Error("alice is still in the organisation")
+	}
+	if info, ok := srv.Team("ml-research"); !ok || len(info.Members) != 2 { // alice.smith and dave's invite
+		t.Errorf("ml-research = %+v", info)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com"), 0,
+		ptr("No user alice@example.com: nothing to offboard (already removed from the organisation, or never in it)\n"))
+}
+
 // TestExampleOffboardThroughAnOutage: answers lost after the server applied
 // a change, and a step that keeps failing. Each step ends in its true
-// outcome; the failed step is reported, and a second run finishes the job.
-func TestExampleOffboardThroughAnOutage(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	// Deactivation applied, its answer lost; the second key's deletion too.
-	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Drop: true, AfterApply: true})
+// outcome; the failed step is reported, deactivation waits for it, and a
+// second run finishes the job.
+func TestExampleOffboardThroughAnOutage(t *testing.T) { eachKind(t, testExampleOffboardThroughAnOutage) }
+
+func testExampleOffboardThroughAnOutage(t *testing.T, k serverKind) {
+	srv := k.start(t)
+	// The second key's deletion applied, its answer lost.
 	srv.FailNext("DeleteApiKey", wandbtest.Fault{}, wandbtest.Fault{Drop: true, AfterApply: true})
 	// Removing alice from her team fails twice, before the server applies it.
 	down := wandbtest.Fault{Status: 503, Body: "<html><body>upstream down</body></html>"}
 	srv.FailNext("SCIMPatchGroup", down, down)
 	r := runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com")
 	check(t, r, 1, nil, "1 step of <User alice@example.com> failed (remove from team ml-research): run the script again to finish")
-	want := []string{"  done    deactivate", "  FAILED  remove from team ml-research: wandb: remove_member: upstream down (checked: the change was not applied) (HTTP 503)", "3 steps done, 1 failed"}
+	want := []string{"  FAILED  remove from team ml-research: wandb: remove_member: upstream down (checked: the change was not applied) (HTTP 503)",
+		"  skipped deactivate: it comes once every step above is done", "2 steps done, 1 failed, 1 skipped"}
 	for _, line := range want {
 		if !strings.Contains(r.stdout, line+"\n") {
 			t.Errorf("stdout lacks %q:\n%s", line, masked(r.stdout))
@@ -289,25 +352,32 @@ func TestExampleOffboardThroughAnOutage(t *testing.T) {
 		t.Errorf("%d keys reported revoked, want 2:\n%s", n, masked(r.stdout))
 	}
 	info, _ := srv.UserByEmail("alice@example.com")
-	if !info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 1 {
+	if info.Inactive || len(info.Keys) != 0 || len(info.Teams) != 1 {
 		t.Errorf("alice after the outage: %+v", info)
-	}
-	if n := srv.Requests("SCIMPatchUser"); n != 1 {
-		t.Errorf("deactivation sent %d times, want 1 (its lost answer was checked)", n)
 	}
 	if n := srv.Requests("DeleteApiKey"); n != 2 {
 		t.Errorf("key deletions sent %d times, want 2", n)
 	}
-	// After the outage, the second run does what is left.
+	if n := srv.Requests("SCIMPatchUser"); n != 0 {
+		t.Errorf("deactivation sent %d times before the other steps were done", n)
+	}
+	// After the outage, the second run does what is left, through a lost
+	// answer to the deactivation.
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Drop: true, AfterApply: true})
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "alice@example.com"), 0,
-		ptr("Offboarding <User alice@example.com>: deactivate, revoke 0 API keys, leave 1 team\n  done    deactivate\n  done    remove from team ml-research\n2 steps done, 0 failed\n"))
-	if info, _ := srv.UserByEmail("alice@example.com"); len(info.Teams) != 0 {
-		t.Errorf("alice's teams after the second run: %v", info.Teams)
+		ptr("Offboarding <User alice@example.com>: revoke 0 API keys, leave 1 team, deactivate\n  done    remove from team ml-research\n  done    deactivate\n2 steps done, 0 failed\n"))
+	if info, there := srv.UserByEmail("alice@example.com"); there && (len(info.Teams) != 0 || !info.Inactive) {
+		t.Errorf("alice after the second run: %+v", info)
+	}
+	if n := srv.Requests("SCIMPatchUser"); n != 1 {
+		t.Errorf("deactivation sent %d times, want 1 (its lost answer was checked)", n)
 	}
 }
 
-func TestExampleRotateKeys(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+func TestExampleRotateKeys(t *testing.T) { eachKind(t, testExampleRotateKeys) }
+
+func testExampleRotateKeys(t *testing.T, k serverKind) {
+	srv := k.start(t)
 	env := keyEnv(t, srv, "bob@example.com") // bob: the seeded key and this one
 	oldKey := strings.TrimPrefix(env[1], "WANDB_API_KEY=")
 	dir := t.TempDir()

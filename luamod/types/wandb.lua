@@ -31,7 +31,7 @@
 ---@field message string the server's text where it gave one, else the module's
 ---@field status integer? the HTTP status, if there was a response
 ---@field op string the call that failed: "user", "create_user", "delete_api_key", ...
----@field candidates string[]? for "ambiguous": the matching users
+---@field candidates string[]? for "ambiguous": the matching users; for "not_found" from an exact lookup: the partial matches
 
 ---A W&B API key as `u.keys` lists it. The name is not a usable key.
 ---@class wandb.Key

@@ -1,10 +1,14 @@
 #!/usr/bin/env wandb-lua
--- Offboarding one user, found by exact email or username: deactivate the
--- account, revoke every API key, and remove the user from every team, then
--- print what was done. Each step is safe to repeat, so after a failure
--- (an outage, say) running the script again finishes the job. Under
--- wandb-lua --dry-run nothing is changed: the script prints what it would
--- do. Needs an admin key. Refuses to offboard the identity running it.
+-- Offboarding one user, found by exact email or username: revoke every API
+-- key, remove the user from every team, then deactivate the account, and
+-- print what was done. Deactivation comes last, and only once every other
+-- step is done: on Multi-tenant Cloud it removes the user from the
+-- organisation, after which nothing more can be done for them. Each step
+-- is safe to repeat, so after a failure (an outage, say) running the
+-- script again finishes the job; a user who is no longer there has
+-- nothing left to do. Under wandb-lua --dry-run nothing is changed: the
+-- script prints what it would do. Needs an admin key. Refuses to offboard
+-- the identity running it.
 --
 --   wandb-lua [--dry-run] scripts/examples/offboard.lua USER
 local wandb = require("wandb")
@@ -15,17 +19,24 @@ if not who or who == "" or arg[2] ~= nil then
 end
 
 -- Only the exact user will do: no partial match.
-local u = assert(wandb.user(who, { exact = true }))
+local u, err = wandb.user(who, { exact = true })
+if not u then
+  if err.code == "not_found" and not err.candidates then
+    print(string.format("No user %s: nothing to offboard (already removed from the organisation, or never in it)", who))
+    return
+  end
+  error(err, 0)
+end
 local me = assert(wandb.viewer())
 if u == me then
   error("refusing to offboard " .. tostring(me) .. ": that is the key running this script", 0)
 end
 
 -- The plan: one step per change, each a function returning true or
--- false, err.
-local steps = { { what = "deactivate", run = function() return u:deactivate() end } }
+-- false, err. A step whose target is gone already is done.
+local steps = {}
 local keys, teams = u.api_keys, u.teams
-for _, name in ipairs(keys) do
+for _, name in ipairs(keys or {}) do
   steps[#steps + 1] = { what = "revoke key " .. name, run = function() return u:delete_api_key(name) end }
 end
 for _, name in ipairs(teams) do
@@ -35,28 +46,46 @@ for _, name in ipairs(teams) do
     return t:remove_member(u)
   end }
 end
+local deactivate = { what = "deactivate", run = function() return u:deactivate() end }
 
 local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
-print(string.format("Offboarding %s%s: deactivate, revoke %s, leave %s", tostring(u),
-  wandb.dry_run and " (dry run: nothing is changed)" or "", plural(#keys, "API key"), plural(#teams, "team")))
+print(string.format("Offboarding %s%s: revoke %s, leave %s, deactivate", tostring(u),
+  wandb.dry_run and " (dry run: nothing is changed)" or "",
+  keys and plural(#keys, "API key") or "its API keys", plural(#teams, "team")))
+if not keys then
+  -- Found through SCIM: the server does not let this key list the user's keys.
+  print("  NOTE    API keys: not listed for this key (the server refuses it user search), so none are revoked")
+end
 
-local failed = {}
-for _, step in ipairs(steps) do
+local failed, done = {}, 0
+local function run(step)
   -- In a dry run the step runs too: the module plans it instead of sending it.
   local ok, err = step.run()
   if ok then
+    done = done + 1
     print((wandb.dry_run and "  would   " or "  done    ") .. step.what)
+  elseif err.code == "not_found" then
+    done = done + 1
+    print("  already " .. step.what .. " (gone already)")
   else
     failed[#failed + 1] = step.what
     print("  FAILED  " .. step.what .. ": " .. tostring(err))
   end
 end
+for _, step in ipairs(steps) do run(step) end
+local skipped = #failed > 0
+if skipped then
+  print("  skipped deactivate: it comes once every step above is done")
+else
+  run(deactivate)
+end
 
+local total = #steps + 1
 if wandb.dry_run and #failed == 0 then
-  print(string.format("dry run: %s planned, nothing changed", plural(#steps, "step")))
+  print(string.format("dry run: %s planned, nothing changed", plural(total, "step")))
   return
 end
-print(string.format("%s done, %d failed", plural(#steps - #failed, "step"), #failed))
+print(string.format("%s done, %d failed%s", plural(done, "step"), #failed, skipped and ", 1 skipped" or ""))
 if #failed > 0 then
   error(string.format("%s of %s failed (%s): run the script again to finish",
     plural(#failed, "step"), tostring(u), table.concat(failed, "; ")), 0)
