@@ -41,8 +41,9 @@
 //   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
 //   - entity(name) is the team with that name, a user's own entity (isTeam
 //     false, no members) for a username, or null. A team's members are its
-//     members in the order they joined (member id: the user's ID), then its
-//     pending invites in the order they were sent (member id:
+//     members in the order they joined (member id: the user's ID, which is
+//     assumed: WithDistinctMemberIDs gives members ids of their own), then
+//     its pending invites in the order they were sent (member id:
 //     base64("Invite:<n>"), pending true, username null for an address no
 //     user has). accountType is USER, or SERVICE for a service account.
 //     apiKey is always null: the server keeps no secret.

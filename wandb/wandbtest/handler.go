@@ -101,6 +101,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
+	h.store.memberIDs = o.memberIDs
 	if o.oidc != nil {
 		if err := checkOIDCKey(o.oidc); err != nil {
 			return nil, err

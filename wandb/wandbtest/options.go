@@ -9,6 +9,7 @@ type options struct {
 	pickFault   func(op string) (Fault, bool)
 	multiTenant bool
 	latency     time.Duration
+	memberIDs   bool                   // WithDistinctMemberIDs
 	seeds       []func() (Seed, error) // in the order of the options
 	stateFile   string
 	oidc        *OIDC
@@ -73,4 +74,16 @@ func WithStateFile(path string) Option {
 // at a time, for a deterministic run).
 func WithFaults(pick func(op string) (Fault, bool)) Option {
 	return func(o *options) { o.pickFault = pick }
+}
+
+// WithDistinctMemberIDs gives a team's members ids of their own,
+// base64("Member:<n>"), instead of their users' IDs, and deleteInvite
+// then removes a member by that id (a user's ID names no member). This is
+// assumed either way: whether a member's id (GetTeamEntity's
+// members[].id) is the user's ID is not public. The default keeps them
+// equal; this option plays the other side, for clients that must not
+// depend on it (the SDK's create_service_account returns the team's last
+// member, not the member with the new user's ID).
+func WithDistinctMemberIDs() Option {
+	return func(o *options) { o.memberIDs = true }
 }

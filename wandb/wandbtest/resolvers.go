@@ -168,7 +168,7 @@ func (u *user) model() *graph.User {
 	}
 	teams := &graph.EntityConnection{Edges: make([]*graph.EntityEdge, 0, len(u.teams))}
 	for _, t := range u.teams {
-		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(false)})
+		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(nil)})
 	}
 	return &graph.User{
 		ID:       gqlID("User", u.id),

@@ -87,8 +87,10 @@ type apiKey struct {
 type store struct {
 	mu sync.Mutex
 
-	nextUser, nextKey, nextTeam, nextInvite int
-	gen                                     uint64 // bumped on every change, for saving
+	nextUser, nextKey, nextTeam, nextInvite, nextMember int
+	gen                                                 uint64 // bumped on every change, for saving
+
+	memberIDs bool // WithDistinctMemberIDs: members are listed by their membership's id
 
 	// What changed since the state file was last written (see journal.go).
 	changedUsers map[*user]struct{}
@@ -113,6 +115,7 @@ func newStore() *store {
 		nextKey:    1,
 		nextTeam:   1,
 		nextInvite: 1,
+		nextMember: 1,
 		byEmail:    map[string]*user{},
 		byUsername: map[string]*user{},
 		keys:       map[int]*apiKey{},
