@@ -217,6 +217,17 @@ func TestLuaScripts(t *testing.T) {
 	}
 }
 
+// TestLuaTeamsWithDistinctMemberIDs runs teams.lua against a server whose
+// team members have ids of their own, not their users' IDs (whether W&B's
+// do is not public): t:create_service_account and m:delete work either way.
+func TestLuaTeamsWithDistinctMemberIDs(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithDistinctMemberIDs())
+	script := filepath.Join(luaTestDir, "teams.lua")
+	if out, err := runLuaFile(t, srv, script); err != nil {
+		t.Errorf("%s failed:\n%s\noutput:\n%s", script, wandbtest.MaskSecrets(fmt.Sprint(err)), wandbtest.MaskSecrets(out))
+	}
+}
+
 // TestBadInputLeavesServerUnchanged runs the bad-input script and checks
 // that the server received only the one viewer request the script needs
 // for a User value, and that its users and keys are as seeded.
