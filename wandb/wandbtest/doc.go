@@ -21,7 +21,8 @@
 //     A missing or unknown key or token (or another user name) is answered
 //     with HTTP 401 and a body {"errors":[{"message":"..."}]}.
 //   - viewer is the caller. users(query) lists the users whose username or
-//     email contains query, case-insensitively (null or "" lists everyone).
+//     email contains query, case-insensitively (null or "" lists everyone,
+//     which is assumed: WithEmptyUserQueryListsNobody lists nobody).
 //     users and createUser need an instance admin: others get HTTP 403 with a
 //     GraphQL error body and a null field.
 //   - createUser of an email that exists (case-insensitively) is answered with

@@ -10,6 +10,7 @@ type options struct {
 	multiTenant bool
 	latency     time.Duration
 	memberIDs   bool                   // WithDistinctMemberIDs
+	noEmptyList bool                   // WithEmptyUserQueryListsNobody
 	seeds       []func() (Seed, error) // in the order of the options
 	stateFile   string
 	oidc        *OIDC
@@ -86,4 +87,13 @@ func WithFaults(pick func(op string) (Fault, bool)) Option {
 // member, not the member with the new user's ID).
 func WithDistinctMemberIDs() Option {
 	return func(o *options) { o.memberIDs = true }
+}
+
+// WithEmptyUserQueryListsNobody makes users(query) answer an empty list
+// when query is "" or null, instead of every user (the default), also to
+// an instance admin. This is assumed either way: no public source says
+// whether W&B lists every user for an empty query. The option plays the
+// other side, for clients that list everyone that way.
+func WithEmptyUserQueryListsNobody() Option {
+	return func(o *options) { o.noEmptyList = true }
 }

@@ -90,7 +90,8 @@ type store struct {
 	nextUser, nextKey, nextTeam, nextInvite, nextMember int
 	gen                                                 uint64 // bumped on every change, for saving
 
-	memberIDs bool // WithDistinctMemberIDs: members are listed by their membership's id
+	memberIDs   bool // WithDistinctMemberIDs: members are listed by their membership's id
+	noEmptyList bool // WithEmptyUserQueryListsNobody: search("") finds nobody
 
 	// What changed since the state file was last written (see journal.go).
 	changedUsers map[*user]struct{}
@@ -336,8 +337,12 @@ func (s *store) touch(u *user) {
 	s.userChanged(u)
 }
 
-// search lists the users whose username or email contains q, ignoring case.
+// search lists the users whose username or email contains q, ignoring
+// case: everyone for "", unless WithEmptyUserQueryListsNobody.
 func (s *store) search(q string) []*user {
+	if q == "" && s.noEmptyList {
+		return nil
+	}
 	q = strings.ToLower(q)
 	var out []*user
 	for _, u := range s.users {
