@@ -217,6 +217,36 @@ func TestLuaScripts(t *testing.T) {
 	}
 }
 
+// TestLuaTeamsWithDistinctMemberIDs runs teams.lua against a server whose
+// team members have ids of their own, not their users' IDs (whether W&B's
+// do is not public): t:create_service_account and m:delete work either way.
+func TestLuaTeamsWithDistinctMemberIDs(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithDistinctMemberIDs())
+	script := filepath.Join(luaTestDir, "teams.lua")
+	if out, err := runLuaFile(t, srv, script); err != nil {
+		t.Errorf("%s failed:\n%s\noutput:\n%s", script, wandbtest.MaskSecrets(fmt.Sprint(err)), wandbtest.MaskSecrets(out))
+	}
+}
+
+// TestLuaUsersWhenEmptyQueryListsNobody: against a server that lists
+// nobody for an empty query (whether W&B does is not public), wandb.users()
+// is nil, err, not an empty array; a query still works.
+func TestLuaUsersWhenEmptyQueryListsNobody(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithEmptyUserQueryListsNobody())
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	err := L.DoString(`
+		for _, list_and_err in ipairs({ { wandb.users() }, { wandb.users("") } }) do
+			local list, err = list_and_err[1], list_and_err[2]
+			assert(list == nil, "a list for an empty query")
+			assert(err.code == "bad_response" and err.op == "users", tostring(err))
+			assert(err.message:find("listed nobody for an empty query", 1, true), err.message)
+		end
+		assert(#assert(wandb.users("bob")) == 1, "a query")`)
+	if err != nil {
+		t.Error(err)
+	}
+}
+
 // TestBadInputLeavesServerUnchanged runs the bad-input script and checks
 // that the server received only the one viewer request the script needs
 // for a User value, and that its users and keys are as seeded.

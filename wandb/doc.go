@@ -25,7 +25,8 @@
 // generated only for the identity the server will issue it to; a missing
 // team is ErrNotFound and a failed team creation its own error; an invite
 // says whether it names an email or a username; a new service account is
-// found by its ID, not its position; and the server's error text is kept.
+// found by its ID or description, not its position, and never reported as
+// failed once created; and the server's error text is kept.
 //
 // Every change ends in a definite outcome. A mutation is never sent again
 // once it may have taken effect, unless the server's state shows it did

@@ -15,14 +15,15 @@ import (
 // fastRetry keeps retry waits tiny so tests run quickly.
 var fastRetry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 4 * time.Millisecond, MaxRetryAfter: time.Second}
 
-// seeded returns a server holding alice, alicia and bob (alice with two keys).
-func seeded(t *testing.T) *wandbtest.Server {
+// seeded returns a server holding alice, alicia and bob (alice with two
+// keys), with any other options.
+func seeded(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	t.Helper()
-	return wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+	return wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
 		{Email: "alice@example.com", Username: "alice", Name: "Alice", Keys: []wandbtest.SeedKey{{Description: "laptop"}, {Description: "ci"}}, Teams: []string{"ml"}},
 		{Email: "alicia@example.org", Username: "alicia", Name: "Alicia"},
 		{Email: "bob@example.com", Username: "bob", Name: "Bob"},
-	}}))
+	}})}, opts...)...)
 }
 
 // testClient returns a client for srv with the admin key, tiny retry waits

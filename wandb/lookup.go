@@ -58,10 +58,19 @@ func (c *Client) cachedViewer() *User {
 
 // Users returns the users whose username or email contains query
 // (case-insensitively; "" means all users), de-duplicated by ID, in the
-// server's order. No match is an empty slice and no error. It needs an
-// admin key.
+// server's order. No match is an empty slice and no error, except for "":
+// whether W&B lists every user for an empty query is not public, and a
+// server that lists nobody for it has not listed everyone (the caller, at
+// least, is a user), so that is an error with CodeBadResponse. It needs
+// an admin key.
 func (c *Client) Users(ctx context.Context, query string) ([]*User, error) {
-	return c.searchUsers(ctx, "users", query)
+	const op = "users"
+	users, err := c.searchUsers(ctx, op, query)
+	if query == "" && err == nil && len(users) == 0 {
+		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server listed nobody for an empty query, " +
+			"though the caller is a user: it does not list every user this way; search by part of a username or email instead"})
+	}
+	return users, err
 }
 
 // LookupOption changes how Client.User matches.

@@ -223,6 +223,63 @@ func TestUsers(t *testing.T) {
 	}
 }
 
+// TestUsersEmptyQuery: whether W&B lists every user for an empty query is
+// not public. Against a server that does, Users("") lists them; against
+// one that lists nobody (the caller, at least, is a user), it is an error,
+// never "there are no users", and so is what relies on it.
+func TestUsersEmptyQuery(t *testing.T) {
+	ctx := context.Background()
+	for _, tc := range []struct {
+		name  string
+		opts  []wandbtest.Option
+		lists bool
+	}{
+		{"lists everyone", nil, true},
+		{"lists nobody", []wandbtest.Option{wandbtest.WithEmptyUserQueryListsNobody()}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			// root: a second active instance admin.
+			srv := seeded(t, append(tc.opts, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "root@example.com", Admin: true}}}))...)
+			c := testClient(t, srv)
+			all, err := c.Users(ctx, "")
+			if tc.lists {
+				if diff := cmp.Diff([]string{"admin@example.com", "alice@example.com", "alicia@example.org", "bob@example.com", "root@example.com"}, emails(all)); err != nil || diff != "" {
+					t.Errorf("Users(\"\") = %v (-want +got):\n%s", err, diff)
+				}
+			} else {
+				e := asError(t, err, "users", CodeBadResponse)
+				if all != nil || !strings.Contains(e.Message, "listed nobody for an empty query") {
+					t.Errorf("Users(\"\") = %v, %v", all, e)
+				}
+			}
+			if bob, err := c.Users(ctx, "bob"); err != nil || len(bob) != 1 {
+				t.Errorf("Users(bob) = %v, %v", bob, err)
+			}
+			// The last-admin guard lists users this way: it may refuse for
+			// want of a list, never claim that root is no admin.
+			me, err := c.Viewer(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			err = me.Deactivate(ctx)
+			if errors.Is(err, ErrLastAdmin) || (tc.lists && err != nil) {
+				t.Errorf("deactivating one of two admins: %v", err)
+			}
+		})
+	}
+	// A server that answers "" with an empty list or null, whatever it does
+	// otherwise.
+	srv := seeded(t)
+	c := testClient(t, srv)
+	for _, body := range []string{`{"data":{"users":{"edges":[]}}}`, `{"data":{"users":null}}`} {
+		srv.FailNext("SearchUsers", wandbtest.Fault{Body: body})
+		all, err := c.Users(ctx, "")
+		if e := asError(t, err, "users", CodeBadResponse); all != nil {
+			t.Errorf("%s: Users(\"\") = %v, %v", body, all, e)
+		}
+	}
+}
+
 func TestUsersNeedsAdmin(t *testing.T) {
 	srv := seeded(t)
 	bob := clientFor(t, srv, testClient(t, srv), "bob@example.com")

@@ -46,8 +46,9 @@ type TeamInfo struct {
 // Member is a member of a team, or a pending invite to it, as the team
 // listed it. Its fields are not changed after it is returned.
 type Member struct {
-	// ID is what Delete sends: on W&B the member's user ID, or the invite's
-	// ID for a pending invite. "" when the server gave null.
+	// ID is what Delete sends: the server's id for the member (whether
+	// that is the user's ID is not public), or the invite's ID for a
+	// pending invite. "" when the server gave null.
 	ID          string
 	Name        string  // the display name; for an invite to an address, as the server names it
 	Username    *string // nil for an invite to an address no user has
@@ -316,11 +317,18 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 
 // CreateServiceAccount creates a service account (a user with an API key of
 // its own) described by description as a member of the team, and returns
-// it: the member whose ID is the user ID the server returned (not the last
-// member, as the SDK assumes). It reloads the team. The mutation is never
-// sent twice: when its answer is lost, the reloaded team is searched for
-// the new service account with that description: one is the result, none
-// a definite failure, more an error with CodeUnknownOutcome.
+// it (not the team's last member, as the SDK does). It reloads the team
+// and returns the member whose ID is the user ID the server returned, or
+// else the one new SERVICE member with that description (whether a
+// member's ID is its user's ID is not public). When the reload fails or
+// does not settle which member it is, the account was still created: the
+// result is a Member with the returned user ID, the description as Name,
+// AccountType SERVICE and Pending false, not in Members, and a warning is
+// logged; its ID may not be one Delete can use, so reload the team to
+// find it. The mutation is never sent twice: when its answer is lost, the
+// reloaded team is searched for the new service account with that
+// description: one is the result, none a definite failure, more an error
+// with CodeUnknownOutcome.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
 	const op = "create_service_account"
 	c := t.client
@@ -360,12 +368,7 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 		if lerr != nil {
 			return nil, unsettled(c, err, "checking failed", lerr)
 		}
-		var found []*Member
-		for _, m := range t.Members() {
-			if !before[m.ID] && deref(m.AccountType) == "SERVICE" && m.Name == description {
-				found = append(found, m)
-			}
-		}
+		found := t.newServiceAccounts(before, description)
 		switch len(found) {
 		case 0:
 			return nil, notApplied(c, err)
@@ -379,14 +382,41 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 	}
 	id := data.Result.User.Id
 	if err := t.load(ctx, op); err != nil {
-		return nil, c.renamed(err, op, fmt.Sprintf("the service account %s was created, but reloading the team failed: ", id))
+		return t.unlistedServiceAccount(ctx, op, id, description, "reloading the team failed: "+c.redactErr(err)), nil
 	}
 	for _, m := range t.Members() {
-		if m.ID == id {
+		if id != "" && m.ID == id {
 			return m, nil
 		}
 	}
-	return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the new service account %s is not among the team's members", id)})
+	found := t.newServiceAccounts(before, description)
+	if len(found) == 1 {
+		return found[0], nil
+	}
+	return t.unlistedServiceAccount(ctx, op, id, description,
+		fmt.Sprintf("the reloaded team lists %d new service accounts named %q and none with its id", len(found), description)), nil
+}
+
+// newServiceAccounts returns the SERVICE members named description whose
+// IDs are not in before, the member IDs listed before the creation.
+func (t *Team) newServiceAccounts(before map[string]bool, description string) []*Member {
+	var found []*Member
+	for _, m := range t.Members() {
+		if !before[m.ID] && deref(m.AccountType) == "SERVICE" && m.Name == description {
+			found = append(found, m)
+		}
+	}
+	return found
+}
+
+// unlistedServiceAccount is the result of a service account the server
+// created (user ID id) that the reloaded team does not show, or not
+// unambiguously: a Member of what is known, and a warning saying why.
+// Reporting a failure would be false: the account exists.
+func (t *Team) unlistedServiceAccount(ctx context.Context, op, id, description, why string) *Member {
+	t.client.logger.WarnContext(ctx, "wandb service account created, but not found among the team's members",
+		"op", op, "team", t.Name, "id", id, "reason", why)
+	return &Member{ID: id, Name: description, Pending: ptrTo(false), AccountType: ptrTo("SERVICE"), team: t}
 }
 
 // Team returns the team m was listed in.

@@ -3,6 +3,8 @@ package wandb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -17,9 +19,9 @@ import (
 // dave, none of them instance admins.
 // mlAsAlice returns teamServer, a client for its admin, and team "ml" as
 // alice, its team admin, loads it.
-func mlAsAlice(t *testing.T) (*wandbtest.Server, *Client, *Team) {
+func mlAsAlice(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *Client, *Team) {
 	t.Helper()
-	srv := teamServer(t)
+	srv := teamServer(t, opts...)
 	admin := testClient(t, srv)
 	team, err := clientFor(t, srv, admin, "alice@example.com").Team(context.Background(), "ml")
 	if err != nil {
@@ -28,9 +30,9 @@ func mlAsAlice(t *testing.T) (*wandbtest.Server, *Client, *Team) {
 	return srv, admin, team
 }
 
-func teamServer(t *testing.T) *wandbtest.Server {
+func teamServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	t.Helper()
-	return wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+	return wandbtest.Start(t, append(opts, wandbtest.WithSeed(wandbtest.Seed{
 		Users: []wandbtest.SeedUser{
 			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
 			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
@@ -38,7 +40,34 @@ func teamServer(t *testing.T) *wandbtest.Server {
 			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
 		},
 		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []string{"carol@example.com"}}},
-	}))
+	}))...)
+}
+
+// memberIDModes are the two ways wandbtest gives team members ids: their
+// users' IDs, or ids of their own (which one W&B does is not public). The
+// team tests that depend on it run in both.
+var memberIDModes = []struct {
+	name string
+	opts []wandbtest.Option
+}{{"user ids", nil}, {"distinct ids", []wandbtest.Option{wandbtest.WithDistinctMemberIDs()}}}
+
+// inBothMemberIDModes runs test as a subtest for each of memberIDModes.
+func inBothMemberIDModes(t *testing.T, test func(t *testing.T, opts ...wandbtest.Option)) {
+	for _, mode := range memberIDModes {
+		t.Run(mode.name, func(t *testing.T) { test(t, mode.opts...) })
+	}
+}
+
+// serviceUserID returns the user ID of the service account named name.
+func serviceUserID(t *testing.T, srv *wandbtest.Server, name string) string {
+	t.Helper()
+	for _, u := range srv.Users() {
+		if u.Service && u.Name == name {
+			return u.ID
+		}
+	}
+	t.Fatalf("no service account %q on the server", name)
+	return ""
 }
 
 // memberView is a Member as plain values, for comparisons.
@@ -272,16 +301,28 @@ func TestInvite(t *testing.T) {
 	}
 }
 
+// TestCreateServiceAccount: the new account is returned whether members
+// are listed by their users' IDs or by ids of their own, and even when the
+// reloaded team does not show it: it was created, and is never reported
+// as failed.
 func TestCreateServiceAccount(t *testing.T) {
-	srv, admin, team := mlAsAlice(t)
+	inBothMemberIDModes(t, testCreateServiceAccount)
+}
+
+func testCreateServiceAccount(t *testing.T, opts ...wandbtest.Option) {
+	srv, admin, team := mlAsAlice(t, opts...)
 	ctx := context.Background()
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
 	}
 	ids := serverIDs(t, srv, "ml")
-	if sa.ID != ids["CI bot"] || sa.Name != "CI bot" || deref(sa.AccountType) != "SERVICE" || sa.Email != nil {
+	if sa.ID != ids["CI bot"] || sa.Name != "CI bot" || deref(sa.AccountType) != "SERVICE" || sa.Email != nil || deref(sa.Pending) {
 		t.Errorf("service account = %+v (id %s), server's id %s", viewMembers([]*Member{sa}), sa.ID, ids["CI bot"])
+	}
+	distinct := len(opts) > 0
+	if userID := serviceUserID(t, srv, "CI bot"); (sa.ID == userID) == distinct {
+		t.Errorf("member id %s, user id %s: the mode is not what the test means to run", sa.ID, userID)
 	}
 	// The team lists pending invites after its members: the new account is
 	// not its last member, which the SDK would have returned.
@@ -291,6 +332,12 @@ func TestCreateServiceAccount(t *testing.T) {
 	}
 	if u, _ := srv.UserByEmail("carol@example.com"); len(u.Teams) != 0 {
 		t.Error("carol is a member")
+	}
+	if err := sa.Delete(ctx); err != nil {
+		t.Errorf("deleting the service account: %v", err)
+	}
+	if _, ok := serverIDs(t, srv, "ml")["CI bot"]; ok {
+		t.Error("the service account is still a member")
 	}
 
 	bob := clientFor(t, srv, admin, "bob@example.com")
@@ -302,15 +349,54 @@ func TestCreateServiceAccount(t *testing.T) {
 	asError(t, err, "create_service_account", CodeForbidden)
 	_, err = team.CreateServiceAccount(ctx, " ")
 	asError(t, err, "create_service_account", CodeInvalidArgument)
-	// A server whose team does not list the new account.
-	srv.FailNext("GetTeamEntity", wandbtest.Fault{Body: `{"data":{"entity":{"id":"RW50aXR5OjE=","name":"ml","readOnlyAdmin":false,"isTeam":true,` +
-		`"privateOnly":false,"storageBytes":0,"codeSavingEnabled":true,"defaultAccess":"MEMBERS","members":[]}}}`})
-	_, err = team.CreateServiceAccount(ctx, "ghost")
-	asError(t, err, "create_service_account", CodeBadResponse)
+
+	// The reloaded team does not show the new account (by id or
+	// description), shows two that could be it, or does not load: the
+	// account exists, so the call succeeds with what it knows, and warns.
+	var logs logBuffer
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+		cfg.Retry.MaxAttempts = 1
+	})
+	team, err = c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	const entity = `{"data":{"entity":{"id":"RW50aXR5OjE=","name":"ml","readOnlyAdmin":false,"isTeam":true,` +
+		`"privateOnly":false,"storageBytes":0,"codeSavingEnabled":true,"defaultAccess":"MEMBERS","members":[%s]}}}`
+	const twin = `{"id":"%s","name":"twin","accountType":"SERVICE","pending":false}`
+	for _, tc := range []struct {
+		name   string
+		reload wandbtest.Fault
+		reason string
+	}{
+		{"ghost", wandbtest.Fault{Body: fmt.Sprintf(entity, "")}, "lists 0 new service accounts"},
+		{"twin", wandbtest.Fault{Body: fmt.Sprintf(entity, fmt.Sprintf(twin, "TWVtYmVyOjkwMQ==")+","+fmt.Sprintf(twin, "TWVtYmVyOjkwMg=="))},
+			"lists 2 new service accounts"},
+		{"unloaded", wandbtest.Fault{Status: 503}, "reloading the team failed"},
+	} {
+		srv.FailNext("GetTeamEntity", tc.reload)
+		sa, err := team.CreateServiceAccount(ctx, tc.name)
+		if err != nil {
+			t.Errorf("%s: %v", tc.name, err)
+			continue
+		}
+		if sa.ID != serviceUserID(t, srv, tc.name) || sa.Name != tc.name || deref(sa.AccountType) != "SERVICE" || sa.Pending == nil || *sa.Pending || sa.Team() != team {
+			t.Errorf("%s: service account = %+v (id %s)", tc.name, viewMembers([]*Member{sa}), sa.ID)
+		}
+		if n := logs.count("service account created, but not found"); n != 1 || logs.count(tc.reason) != 1 {
+			t.Errorf("%s: %d warnings, want 1 saying %q:\n%s", tc.name, n, tc.reason, logs.String())
+		}
+		logs = logBuffer{}
+	}
 }
 
 func TestMemberDelete(t *testing.T) {
-	srv, _, team := mlAsAlice(t)
+	inBothMemberIDModes(t, testMemberDelete)
+}
+
+func testMemberDelete(t *testing.T, opts ...wandbtest.Option) {
+	srv, _, team := mlAsAlice(t, opts...)
 	ctx := context.Background()
 	ms := team.Members()
 	bob, carol := ms[1], ms[2]
@@ -376,64 +462,10 @@ func emailsOfMembers(ms []*Member) []string {
 func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 	ctx := context.Background()
 	for _, applied := range []bool{true, false} {
-		name := map[bool]string{true: "applied", false: "not applied"}[applied]
-		t.Run(name, func(t *testing.T) {
-			srv := teamServer(t)
-			c := testClient(t, srv)
-			lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
-			wantSent := map[bool]int{true: 1, false: 2}[applied]
-
-			lose("CreateTeam")
-			team, err := c.CreateTeam(ctx, "vision", "alice")
-			if err != nil {
-				t.Fatalf("CreateTeam: %v", err)
-			}
-			if got := srv.Requests("CreateTeam"); got != wantSent {
-				t.Errorf("CreateTeam sent %d times, want %d", got, wantSent)
-			}
-
-			lose("CreateInvite")
-			inv, err := team.Invite(ctx, ByUsername("dave"), false)
-			if err != nil {
-				t.Fatalf("Invite: %v", err)
-			}
-			if got := srv.Requests("CreateInvite"); got != wantSent {
-				t.Errorf("CreateInvite sent %d times, want %d", got, wantSent)
-			}
-			if inv.ID != serverIDs(t, srv, "vision")["dave@example.com"] {
-				t.Errorf("the invite returned is not the server's")
-			}
-
-			lose("DeleteInvite")
-			if err := inv.Delete(ctx); err != nil {
-				t.Fatalf("Delete: %v", err)
-			}
-			if got := srv.Requests("DeleteInvite"); got != wantSent {
-				t.Errorf("DeleteInvite sent %d times, want %d", got, wantSent)
-			}
-			if info, _ := srv.Team("vision"); len(info.Members) != 1 {
-				t.Errorf("vision's members = %+v", info.Members)
-			}
-
-			// A service account is never created twice: found when applied,
-			// an error when not.
-			lose("CreateServiceAccount")
-			sa, err := team.CreateServiceAccount(ctx, "CI")
-			if got := srv.Requests("CreateServiceAccount"); got != 1 {
-				t.Errorf("CreateServiceAccount sent %d times", got)
-			}
-			if applied {
-				if err != nil || sa.ID != serverIDs(t, srv, "vision")["CI"] {
-					t.Errorf("CreateServiceAccount = %v, %v", sa, err)
-				}
-			} else {
-				// Checked: not there, so a definite failure (never resent).
-				e := asError(t, err, "create_service_account", CodeTransport)
-				if !strings.HasSuffix(e.Message, "(checked: the change was not applied)") {
-					t.Errorf("error = %v", e)
-				}
-			}
-		})
+		for _, mode := range memberIDModes {
+			name := map[bool]string{true: "applied", false: "not applied"}[applied] + ", " + mode.name
+			t.Run(name, func(t *testing.T) { testTeamOutcomeAfterLostAnswers(t, applied, mode.opts...) })
+		}
 	}
 
 	t.Run("check fails", func(t *testing.T) {
@@ -476,6 +508,68 @@ func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 			t.Errorf("error = %v", e)
 		}
 	})
+}
+
+// testTeamOutcomeAfterLostAnswers: the answers to CreateTeam, CreateInvite,
+// DeleteInvite and CreateServiceAccount are lost, before the server
+// applied them or (applied) after.
+func testTeamOutcomeAfterLostAnswers(t *testing.T, applied bool, opts ...wandbtest.Option) {
+	ctx := context.Background()
+	srv := teamServer(t, opts...)
+	c := testClient(t, srv)
+	lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
+	wantSent := map[bool]int{true: 1, false: 2}[applied]
+
+	lose("CreateTeam")
+	team, err := c.CreateTeam(ctx, "vision", "alice")
+	if err != nil {
+		t.Fatalf("CreateTeam: %v", err)
+	}
+	if got := srv.Requests("CreateTeam"); got != wantSent {
+		t.Errorf("CreateTeam sent %d times, want %d", got, wantSent)
+	}
+
+	lose("CreateInvite")
+	inv, err := team.Invite(ctx, ByUsername("dave"), false)
+	if err != nil {
+		t.Fatalf("Invite: %v", err)
+	}
+	if got := srv.Requests("CreateInvite"); got != wantSent {
+		t.Errorf("CreateInvite sent %d times, want %d", got, wantSent)
+	}
+	if inv.ID != serverIDs(t, srv, "vision")["dave@example.com"] {
+		t.Errorf("the invite returned is not the server's")
+	}
+
+	lose("DeleteInvite")
+	if err := inv.Delete(ctx); err != nil {
+		t.Fatalf("Delete: %v", err)
+	}
+	if got := srv.Requests("DeleteInvite"); got != wantSent {
+		t.Errorf("DeleteInvite sent %d times, want %d", got, wantSent)
+	}
+	if info, _ := srv.Team("vision"); len(info.Members) != 1 {
+		t.Errorf("vision's members = %+v", info.Members)
+	}
+
+	// A service account is never created twice: found when applied,
+	// an error when not.
+	lose("CreateServiceAccount")
+	sa, err := team.CreateServiceAccount(ctx, "CI")
+	if got := srv.Requests("CreateServiceAccount"); got != 1 {
+		t.Errorf("CreateServiceAccount sent %d times", got)
+	}
+	if applied {
+		if err != nil || sa.ID != serverIDs(t, srv, "vision")["CI"] {
+			t.Errorf("CreateServiceAccount = %v, %v", sa, err)
+		}
+	} else {
+		// Checked: not there, so a definite failure (never resent).
+		e := asError(t, err, "create_service_account", CodeTransport)
+		if !strings.HasSuffix(e.Message, "(checked: the change was not applied)") {
+			t.Errorf("error = %v", e)
+		}
+	}
 }
 
 func TestTeamConcurrentUse(t *testing.T) {

@@ -255,6 +255,17 @@ func TestExampleKeyAudit(t *testing.T) {
 	if got, want := runOK(t, nil, "--local", "scripts/examples/key_audit.lua"), "1 user\n  admin@example.com             1 key  (admin)\n1 key in all\n"; got != want {
 		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", got, want)
 	}
+
+	// A server that lists nobody for an empty query (whether W&B lists
+	// everyone is not public): the audit of all users fails in one line
+	// instead of printing "0 users"; an audit with a query still works.
+	empty := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithEmptyUserQueryListsNobody())
+	r := runBinary(t, serverEnv(empty), "", "scripts/examples/key_audit.lua")
+	check(t, r, 1, ptr(""), "wandb-lua: wandb: users: the server listed nobody for an empty query")
+	if lines := strings.Split(strings.TrimSuffix(r.stderr, "\n"), "\n"); len(lines) != 1 {
+		t.Errorf("stderr has %d lines, want 1:\n%s", len(lines), masked(r.stderr))
+	}
+	golden(t, "key_audit", runOK(t, serverEnv(empty), "scripts/examples/key_audit.lua", "example.com"))
 }
 
 func TestExampleOffboard(t *testing.T) { eachKind(t, testExampleOffboard) }
@@ -330,7 +341,9 @@ func TestExampleOffboardAsAnOrganisationAdmin(t *testing.T) {
 // a change, and a step that keeps failing. Each step ends in its true
 // outcome; the failed step is reported, deactivation waits for it, and a
 // second run finishes the job.
-func TestExampleOffboardThroughAnOutage(t *testing.T) { eachKind(t, testExampleOffboardThroughAnOutage) }
+func TestExampleOffboardThroughAnOutage(t *testing.T) {
+	eachKind(t, testExampleOffboardThroughAnOutage)
+}
 
 func testExampleOffboardThroughAnOutage(t *testing.T, k serverKind) {
 	srv := k.start(t)

@@ -8,7 +8,12 @@ local wandb = require("wandb")
 local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
 
 local query = arg[1] or ""
-local users = assert(wandb.users(query))
+local users, err = wandb.users(query)
+if not users then
+  -- Said in one line: a server that will not list every user for an
+  -- empty query is not an instance with no users.
+  error(tostring(err), 0)
+end
 table.sort(users, function(a, b) return tostring(a) < tostring(b) end)
 
 if query == "" then

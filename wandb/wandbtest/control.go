@@ -272,7 +272,7 @@ func (h *Handler) Team(name string) (TeamInfo, bool) {
 	if t == nil {
 		return TeamInfo{}, false
 	}
-	return t.info(), true
+	return s.teamInfo(t), true
 }
 
 // AcceptInvite accepts the pending invite to team of the user with that

@@ -21,7 +21,8 @@
 //     A missing or unknown key or token (or another user name) is answered
 //     with HTTP 401 and a body {"errors":[{"message":"..."}]}.
 //   - viewer is the caller. users(query) lists the users whose username or
-//     email contains query, case-insensitively (null or "" lists everyone).
+//     email contains query, case-insensitively (null or "" lists everyone,
+//     which is assumed: WithEmptyUserQueryListsNobody lists nobody).
 //     users and createUser need an instance admin: others get HTTP 403 with a
 //     GraphQL error body and a null field.
 //   - createUser of an email that exists (case-insensitively) is answered with
@@ -41,8 +42,9 @@
 //   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
 //   - entity(name) is the team with that name, a user's own entity (isTeam
 //     false, no members) for a username, or null. A team's members are its
-//     members in the order they joined (member id: the user's ID), then its
-//     pending invites in the order they were sent (member id:
+//     members in the order they joined (member id: the user's ID, which is
+//     assumed: WithDistinctMemberIDs gives members ids of their own), then
+//     its pending invites in the order they were sent (member id:
 //     base64("Invite:<n>"), pending true, username null for an address no
 //     user has). accountType is USER, or SERVICE for a service account.
 //     apiKey is always null: the server keeps no secret.

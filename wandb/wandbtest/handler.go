@@ -103,6 +103,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
+	h.store.memberIDs, h.store.noEmptyList = o.assumed.memberIDs, o.assumed.noEmptyList
 	if o.oidc != nil {
 		if err := checkOIDCKey(o.oidc); err != nil {
 			return nil, err

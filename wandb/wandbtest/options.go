@@ -82,6 +82,8 @@ type assumptions struct {
 	scimRolesOnRead  bool // SCIM GET and list show organizationRole and teamRoles
 	scimErrorBodies  bool // every SCIM error answer has a SCIM Error body, not only 400s
 	userSearchDenied bool // users(...) is refused for every caller
+	memberIDs        bool // team members have ids of their own, not their users' IDs
+	noEmptyList      bool // users(query: "") lists nobody
 }
 
 // WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
@@ -109,4 +111,25 @@ func WithSCIMErrorBodies() Option {
 // refused them. Use it to play such an admin.
 func WithUserSearchDenied() Option {
 	return func(o *options) { o.assumed.userSearchDenied = true }
+}
+
+// WithDistinctMemberIDs gives a team's members ids of their own,
+// base64("Member:<n>"), instead of their users' IDs, and deleteInvite
+// then removes a member by that id (a user's ID names no member). This is
+// assumed either way: whether a member's id (GetTeamEntity's
+// members[].id) is the user's ID is not public. The default keeps them
+// equal; this option plays the other side, for clients that must not
+// depend on it (the SDK's create_service_account returns the team's last
+// member, not the member with the new user's ID).
+func WithDistinctMemberIDs() Option {
+	return func(o *options) { o.assumed.memberIDs = true }
+}
+
+// WithEmptyUserQueryListsNobody makes users(query) answer an empty list
+// when query is "" or null, instead of every user (the default), also to
+// an instance admin. This is assumed either way: no public source says
+// whether W&B lists every user for an empty query. The option plays the
+// other side, for clients that list everyone that way.
+func WithEmptyUserQueryListsNobody() Option {
+	return func(o *options) { o.assumed.noEmptyList = true }
 }

@@ -173,7 +173,7 @@ func (u *user) model() *graph.User {
 	teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: &graph.Entity{
 		ID: gqlID("UserEntity", u.id), Name: u.username, Members: []*graph.Member{}}})
 	for _, t := range u.teams {
-		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(false)})
+		teams.Edges = append(teams.Edges, &graph.EntityEdge{Node: t.model(nil)})
 	}
 	return &graph.User{
 		ID:       gqlID("User", u.id),

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net/http"
 	"os"
+	"slices"
 	"testing"
 	"time"
 
@@ -96,5 +97,25 @@ func TestSearchUsersFaults(t *testing.T) {
 	}
 	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.SearchUsers_Operation}).wantOK(t); !bytes.Contains(r.Body, []byte(wandbtest.AdminEmail)) {
 		t.Errorf("after a delay: %s", r.shown())
+	}
+}
+
+// TestEmptyUserQueryListsNobody: with the option, an empty or null query
+// lists nobody, in the handler's own answer to the SDK's document and in
+// gqlgen's; other queries still match.
+func TestEmptyUserQueryListsNobody(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithEmptyUserQueryListsNobody())
+	addUser(t, srv, "bob@example.com", false)
+	for _, vars := range []map[string]any{nil, {"query": nil}, {"query": ""}, {"query": "bob"}} {
+		want := []string{}
+		if vars["query"] == "bob" {
+			want = []string{"bob@example.com"}
+		}
+		for _, doc := range []string{gql.SearchUsers_Operation, inlineSearchUsers} {
+			r := post(t, srv, call{key: srv.AdminKey(), query: doc, vars: vars}).wantOK(t)
+			if got := emailsOf(t, r); !slices.Equal(got, want) {
+				t.Errorf("variables %v: listed %v, want %v", vars, got, want)
+			}
+		}
 	}
 }

@@ -33,11 +33,12 @@ type stateCounters struct {
 	NextKey    int `json:"next_key"`
 	NextTeam   int `json:"next_team"`
 	NextInvite int `json:"next_invite,omitempty"` // not in version 1
+	NextMember int `json:"next_member,omitempty"` // not before membership ids
 }
 
 // counters returns the store's counters; s.mu must be held.
 func (s *store) counters() stateCounters {
-	return stateCounters{NextUser: s.nextUser, NextKey: s.nextKey, NextTeam: s.nextTeam, NextInvite: s.nextInvite}
+	return stateCounters{NextUser: s.nextUser, NextKey: s.nextKey, NextTeam: s.nextTeam, NextInvite: s.nextInvite, NextMember: s.nextMember}
 }
 
 type stateUser struct {
@@ -60,12 +61,15 @@ type stateKey struct {
 }
 
 type stateTeam struct {
-	ID      int           `json:"id"`
-	Name    string        `json:"name"`
-	Members []int         `json:"members"`           // user IDs, in the order they joined
-	Admins  []int         `json:"admins,omitempty"`  // the members who are team admins
-	Viewers []int         `json:"viewers,omitempty"` // the members with the team role viewer
-	Invites []stateInvite `json:"invites,omitempty"`
+	ID      int    `json:"id"`
+	Name    string `json:"name"`
+	Members []int  `json:"members"` // user IDs, in the order they joined
+	// MemberIDs are the memberships' ids, in the same order (absent in
+	// files from before they were kept: the members get new ones).
+	MemberIDs []int         `json:"member_ids,omitempty"`
+	Admins    []int         `json:"admins,omitempty"`  // the members who are team admins
+	Viewers   []int         `json:"viewers,omitempty"` // the members with the team role viewer
+	Invites   []stateInvite `json:"invites,omitempty"`
 }
 
 type stateInvite struct {
@@ -113,6 +117,7 @@ func (t *team) state() stateTeam {
 	st := stateTeam{ID: t.id, Name: t.name, Members: []int{}}
 	for _, m := range t.members {
 		st.Members = append(st.Members, m.user.id)
+		st.MemberIDs = append(st.MemberIDs, m.id)
 		switch m.role {
 		case roleAdmin:
 			st.Admins = append(st.Admins, m.user.id)
@@ -164,6 +169,8 @@ func (s *store) restore(sf stateFile) error {
 		}
 	}
 	slices.SortFunc(s.users, func(a, b *user) int { return a.id - b.id })
+	s.nextMember = max(sf.NextMember, 1)
+	memberIDs := map[int]bool{}
 	for _, st := range sf.Teams {
 		if st.ID <= 0 || st.ID >= sf.NextTeam || st.Name == "" || s.teamByName[st.Name] != nil {
 			return fmt.Errorf("team %q: bad or duplicate id or name", st.Name)
@@ -171,11 +178,24 @@ func (s *store) restore(sf stateFile) error {
 		t := newTeamValue(st.ID, st.Name)
 		s.teams = append(s.teams, t)
 		s.teamByName[t.name] = t
-		for _, id := range st.Members {
+		if len(st.MemberIDs) != 0 && len(st.MemberIDs) != len(st.Members) {
+			return fmt.Errorf("team %q: %d member ids for %d members", st.Name, len(st.MemberIDs), len(st.Members))
+		}
+		for i, id := range st.Members {
 			u := byID[id]
 			if u == nil || t.member(u) != nil {
 				return fmt.Errorf("team %q: bad or duplicate member %d", st.Name, id)
 			}
+			mid := s.nextMember // a file from before membership ids
+			if len(st.MemberIDs) > 0 {
+				mid = st.MemberIDs[i]
+			} else {
+				s.nextMember++
+			}
+			if mid <= 0 || mid >= s.nextMember || memberIDs[mid] {
+				return fmt.Errorf("team %q: bad or duplicate member id %d", st.Name, mid)
+			}
+			memberIDs[mid] = true
 			role := roleMember
 			switch {
 			case slices.Contains(st.Admins, id):
@@ -183,7 +203,7 @@ func (s *store) restore(sf stateFile) error {
 			case slices.Contains(st.Viewers, id):
 				role = roleViewer
 			}
-			t.join(u, role)
+			t.join(u, role, mid)
 			u.teams = append(u.teams, t)
 		}
 		for _, id := range append(slices.Clone(st.Admins), st.Viewers...) {
@@ -204,7 +224,8 @@ func (s *store) restore(sf stateFile) error {
 		slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	}
 	// Every id is below its counter (checked above); ids start at 1, also
-	// after a state with none of a kind and its counter at 0.
+	// after a state with none of a kind and its counter at 0 (nextMember
+	// is set above).
 	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = max(sf.NextUser, 1), max(sf.NextKey, 1), max(sf.NextTeam, 1), max(sf.NextInvite, 1)
 	return nil
 }

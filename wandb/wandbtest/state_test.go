@@ -157,6 +157,9 @@ func TestStateFileErrors(t *testing.T) {
 		"team id too big": strings.Replace(good, `"next_team":2`, `"next_team":1`, 1),
 		"unknown member":  strings.Replace(good, `[1,2]`, `[1,7]`, 1),
 		"dup member":      strings.Replace(good, `[1,2]`, `[2,2]`, 1),
+		"member ids":      strings.Replace(good, `[1,2]`, `[1,2],"member_ids":[1]`, 1),
+		"member id big":   strings.Replace(good, `[1,2]`, `[1,2],"member_ids":[1,2]`, 1),
+		"dup member id":   strings.Replace(strings.Replace(good, `[1,2]`, `[1,2],"member_ids":[1,1]`, 1), `"next_team":2`, `"next_team":2,"next_member":3`, 1),
 		"empty team name": strings.Replace(good, `"name":"t"`, `"name":""`, 1),
 	}
 	dir := t.TempDir()
@@ -183,6 +186,29 @@ func TestStateFileErrors(t *testing.T) {
 	// A state file in a missing directory cannot be written.
 	if _, err := wandbtest.NewHandler(wandbtest.WithStateFile(filepath.Join(dir, "missing", "s.json"))); err == nil {
 		t.Error("a state file in a missing directory: no error")
+	}
+}
+
+// TestStateFromBeforeMemberIDs: a state file without member ids gives
+// its members new ones, which later members do not reuse.
+func TestStateFromBeforeMemberIDs(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "state.json")
+	state := `{"version":1,"next_user":3,"next_key":1,"next_team":2,"users":[
+	  {"id":2,"email":"x@example.com","username":"x","name":"x","keys":[]}],"teams":[{"id":1,"name":"t","members":[2]}]}`
+	if err := os.WriteFile(path, []byte(state), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := wandbtest.Start(t, wandbtest.WithStateFile(path), wandbtest.WithDistinctMemberIDs())
+	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "y@example.com", Teams: []string{"t"}}); err != nil {
+		t.Fatal(err)
+	}
+	info, _ := srv.Team("t")
+	var got []string
+	for _, m := range info.Members {
+		got = append(got, m.Email+" "+decodeID(t, m.ID))
+	}
+	if diff := cmp.Diff([]string{"x@example.com Member:1", "y@example.com Member:2"}, got); diff != "" {
+		t.Errorf("member ids (-want +got):\n%s", diff)
 	}
 }
 

@@ -87,8 +87,11 @@ type apiKey struct {
 type store struct {
 	mu sync.Mutex
 
-	nextUser, nextKey, nextTeam, nextInvite int
-	gen                                     uint64 // bumped on every change, for saving
+	nextUser, nextKey, nextTeam, nextInvite, nextMember int
+	gen                                                 uint64 // bumped on every change, for saving
+
+	memberIDs   bool // WithDistinctMemberIDs: members are listed by their membership's id
+	noEmptyList bool // WithEmptyUserQueryListsNobody: search("") finds nobody
 
 	// What changed since the state file was last written (see journal.go).
 	changedUsers map[*user]struct{}
@@ -113,6 +116,7 @@ func newStore() *store {
 		nextKey:    1,
 		nextTeam:   1,
 		nextInvite: 1,
+		nextMember: 1,
 		byEmail:    map[string]*user{},
 		byUsername: map[string]*user{},
 		keys:       map[int]*apiKey{},
@@ -333,8 +337,12 @@ func (s *store) touch(u *user) {
 	s.userChanged(u)
 }
 
-// search lists the users whose username or email contains q, ignoring case.
+// search lists the users whose username or email contains q, ignoring
+// case: everyone for "", unless WithEmptyUserQueryListsNobody.
 func (s *store) search(q string) []*user {
+	if q == "" && s.noEmptyList {
+		return nil
+	}
 	q = strings.ToLower(q)
 	var out []*user
 	for _, u := range s.users {

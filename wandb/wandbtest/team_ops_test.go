@@ -258,8 +258,17 @@ func TestInvite(t *testing.T) {
 	invite(t, srv, bobKey, "ml", map[string]any{"email": "x@example.com"}).wantError(t, http.StatusForbidden, "team admin")
 }
 
+// TestDeleteInvite runs with member ids that are the users' IDs (the
+// default) and with ids of their own (WithDistinctMemberIDs): either way
+// deleteInvite takes the id GetTeamEntity lists.
 func TestDeleteInvite(t *testing.T) {
-	srv := wandbtest.Start(t)
+	for name, opts := range map[string][]wandbtest.Option{"user ids": nil, "distinct ids": {wandbtest.WithDistinctMemberIDs()}} {
+		t.Run(name, func(t *testing.T) { testDeleteInvite(t, opts...) })
+	}
+}
+
+func testDeleteInvite(t *testing.T, opts ...wandbtest.Option) {
+	srv := wandbtest.Start(t, opts...)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	bobKey := addUser(t, srv, "bob@example.com", false)
 	carolKey := addUser(t, srv, "carol@example.com", false)
@@ -306,6 +315,44 @@ func TestDeleteInvite(t *testing.T) {
 	deleteInvite(t, srv, aliceKey, "nope", idOf["bob@example.com"]).wantError(t, http.StatusNotFound, "no such team")
 	post(t, srv, call{key: aliceKey, query: gql.DeleteInvite_Operation, vars: map[string]any{"id": idOf["bob@example.com"]}}).
 		wantError(t, http.StatusBadRequest, "entityName")
+}
+
+// TestDistinctMemberIDs: with WithDistinctMemberIDs a member's id is
+// base64("Member:<n>"), no user's ID, and a user's ID removes nobody.
+func TestDistinctMemberIDs(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithDistinctMemberIDs())
+	aliceKey := addUser(t, srv, "alice@example.com", false)
+	addUser(t, srv, "bob@example.com", false)
+	createTeam(t, srv, aliceKey, "ml", nil).wantOK(t)
+	createTeam(t, srv, aliceKey, "ops", nil).wantOK(t)
+	invite(t, srv, aliceKey, "ml", map[string]any{"username": "bob"}).wantOK(t)
+	if err := srv.AcceptInvite("ml", "bob@example.com"); err != nil {
+		t.Fatal(err)
+	}
+	var sa struct {
+		Result *struct{ User *struct{ ID string } }
+	}
+	post(t, srv, call{key: aliceKey, query: gql.CreateServiceAccount_Operation, vars: map[string]any{"entity": "ml", "description": "CI bot"}}).
+		wantOK(t).decode(t, &sa)
+	userIDs := map[string]bool{sa.Result.User.ID: true}
+	for _, email := range []string{"alice@example.com", "bob@example.com"} {
+		u, _ := srv.UserByEmail(email)
+		userIDs[u.ID] = true
+	}
+	seen := map[string]bool{}
+	for _, team := range []string{"ml", "ops"} {
+		for _, m := range getEntity(t, srv, aliceKey, team).Members {
+			if !strings.HasPrefix(decodeID(t, *m.ID), "Member:") || userIDs[*m.ID] || seen[*m.ID] {
+				t.Errorf("%s's member %s has id %s, want a Member id of its own", team, m.Name, decodeID(t, *m.ID))
+			}
+			seen[*m.ID] = true
+		}
+	}
+	bob, _ := srv.UserByEmail("bob@example.com")
+	deleteInvite(t, srv, aliceKey, "ml", bob.ID).wantError(t, http.StatusNotFound, "no such member or invite")
+	if got := len(members(t, srv, "ml")); got != 3 {
+		t.Errorf("ml has %d members after deleting by a user ID, want 3", got)
+	}
 }
 
 func TestCreateServiceAccount(t *testing.T) {
@@ -382,9 +429,17 @@ func TestSeedTeams(t *testing.T) {
 	}
 }
 
+// TestTeamsSurviveRestart: members, roles, invites and member ids, with
+// member ids of either kind (see WithDistinctMemberIDs).
 func TestTeamsSurviveRestart(t *testing.T) {
+	for name, opts := range map[string][]wandbtest.Option{"user ids": nil, "distinct ids": {wandbtest.WithDistinctMemberIDs()}} {
+		t.Run(name, func(t *testing.T) { testTeamsSurviveRestart(t, opts...) })
+	}
+}
+
+func testTeamsSurviveRestart(t *testing.T, opts ...wandbtest.Option) {
 	state := filepath.Join(t.TempDir(), "state.json")
-	srv := wandbtest.Start(t, wandbtest.WithStateFile(state))
+	srv := wandbtest.Start(t, append(opts, wandbtest.WithStateFile(state))...)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	addUser(t, srv, "bob@example.com", false)
 	createTeam(t, srv, aliceKey, "ml", nil).wantOK(t)
@@ -392,11 +447,15 @@ func TestTeamsSurviveRestart(t *testing.T) {
 	invite(t, srv, aliceKey, "ml", map[string]any{"email": "dave@example.org"}).wantOK(t)
 	post(t, srv, call{key: aliceKey, query: gql.CreateServiceAccount_Operation, vars: map[string]any{"entity": "ml", "description": "CI"}}).wantOK(t)
 	before := members(t, srv, "ml")
+	beforeInfo, _ := srv.Team("ml")
 	srv.Close()
 
-	again := wandbtest.Start(t, wandbtest.WithStateFile(state))
+	again := wandbtest.Start(t, append(opts, wandbtest.WithStateFile(state))...)
 	if diff := cmp.Diff(before, members(t, again, "ml")); diff != "" {
 		t.Errorf("members after restart (-before +after):\n%s", diff)
+	}
+	if info, _ := again.Team("ml"); !cmp.Equal(beforeInfo, info) {
+		t.Errorf("team after restart (-before +after):\n%s", cmp.Diff(beforeInfo, info))
 	}
 	// Invites keep working: accepting bob's makes him a team admin, and new
 	// invites get new IDs.

@@ -51,7 +51,7 @@ func (q queryResolver) Entity(ctx context.Context, name string) (*graph.Entity, 
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if t := s.teamByName[name]; t != nil {
-		return t.model(true), nil
+		return t.model(s.teamInfo(t).Members), nil
 	}
 	if u := s.byUsername[strings.ToLower(name)]; u != nil {
 		return u.entityModel(), nil
@@ -75,7 +75,7 @@ func (m mutationResolver) CreateTeam(ctx context.Context, in graph.CreateTeamInp
 		}
 		t, err := s.createTeam(in.TeamName, admin)
 		if err == nil {
-			out = t.model(false)
+			out = t.model(nil)
 		}
 		return err
 	})
@@ -131,7 +131,8 @@ func (m mutationResolver) DeleteInvite(ctx context.Context, in graph.DeleteInvit
 		if err != nil {
 			return err
 		}
-		leaving := t.member(caller) != nil && *in.ID == gqlID("User", caller.id)
+		m := t.member(caller)
+		leaving := m != nil && *in.ID == s.memberID(m)
 		if !t.canManage(caller) && !leaving {
 			return errNotTeamHead
 		}
@@ -167,8 +168,9 @@ func (m mutationResolver) CreateServiceAccount(ctx context.Context, in graph.Cre
 	return &graph.CreateServiceAccountPayload{User: out}, nil
 }
 
-// model returns the GraphQL view of t, with its members if withMembers.
-func (t *team) model(withMembers bool) *graph.Entity {
+// model returns the GraphQL view of t with members (from s.teamInfo),
+// none when nil.
+func (t *team) model(members []MemberInfo) *graph.Entity {
 	e := &graph.Entity{
 		ID:                gqlID("Entity", t.id),
 		Name:              t.name,
@@ -179,10 +181,7 @@ func (t *team) model(withMembers bool) *graph.Entity {
 		DefaultAccess:     "MEMBERS",
 		Members:           []*graph.Member{},
 	}
-	if !withMembers {
-		return e
-	}
-	for _, mi := range t.info().Members {
+	for _, mi := range members {
 		gm := &graph.Member{
 			ID:          ptr(mi.ID),
 			Admin:       ptr(mi.Admin),

@@ -26,16 +26,27 @@ func newTeamValue(id int, name string) *team {
 	return &team{id: id, name: name, byUser: map[*user]*membership{}}
 }
 
-// join makes u a member of t with role; u must not be one.
-func (t *team) join(u *user, role string) {
-	m := &membership{user: u, role: role}
+// join makes u a member of t with role and the membership id id; u must
+// not be one.
+func (t *team) join(u *user, role string, id int) {
+	m := &membership{id: id, user: u, role: role}
 	t.members = append(t.members, m)
 	t.byUser[u] = m
 }
 
 type membership struct {
+	id   int // unique in the store; GetTeamEntity shows it with WithDistinctMemberIDs
 	user *user
 	role string // roleAdmin (a team admin), roleMember or roleViewer
+}
+
+// memberID is m's id as GetTeamEntity lists it and deleteInvite takes it:
+// the user's ID, or with WithDistinctMemberIDs base64("Member:<n>").
+func (s *store) memberID(m *membership) string {
+	if s.memberIDs {
+		return gqlID("Member", m.id)
+	}
+	return gqlID("User", m.user.id)
 }
 
 // Team roles (and, roleAdmin and roleMember, organisation roles).
@@ -125,7 +136,8 @@ func (s *store) addMember(t *team, u *user, admin bool) {
 			break
 		}
 	}
-	t.join(u, teamRole(admin))
+	t.join(u, teamRole(admin), s.nextMember)
+	s.nextMember++
 	u.teams = append(u.teams, t)
 	slices.SortFunc(u.teams, func(a, b *team) int { return a.id - b.id })
 	s.teamChanged(t)
@@ -201,12 +213,10 @@ func (s *store) deleteMember(t *team, id string) error {
 			}
 		}
 	}
-	if n, ok := parseGQLID("User", id); ok {
-		for _, m := range t.members {
-			if m.user.id == n {
-				s.removeMember(t, m.user)
-				return nil
-			}
+	for _, m := range t.members {
+		if s.memberID(m) == id {
+			s.removeMember(t, m.user)
+			return nil
 		}
 	}
 	return fmt.Errorf("%w with id %q in team %s", errNoMember, id, t.name)
@@ -261,7 +271,7 @@ type TeamInfo struct {
 // MemberInfo is a member of a team, or a pending invite, as GetTeamEntity
 // lists it.
 type MemberInfo struct {
-	ID          string // the user's ID for a member, base64("Invite:<n>") for an invite
+	ID          string // the user's ID for a member (with WithDistinctMemberIDs base64("Member:<n>")), base64("Invite:<n>") for an invite
 	Name        string // the user's name; the address for an invite to one no user has
 	Username    string // "" for an invite to an address no user has
 	Email       string // "" for a service account
@@ -271,14 +281,15 @@ type MemberInfo struct {
 	AccountType string // "USER" or "SERVICE"
 }
 
-func (t *team) info() TeamInfo {
+// teamInfo returns the snapshot of t.
+func (s *store) teamInfo(t *team) TeamInfo {
 	ti := TeamInfo{ID: gqlID("Entity", t.id), Name: t.name, Members: []MemberInfo{}}
 	for _, m := range t.members {
 		accountType := "USER"
 		if m.user.service {
 			accountType = "SERVICE"
 		}
-		ti.Members = append(ti.Members, MemberInfo{ID: gqlID("User", m.user.id), Name: m.user.name,
+		ti.Members = append(ti.Members, MemberInfo{ID: s.memberID(m), Name: m.user.name,
 			Username: m.user.username, Email: m.user.email, Admin: m.role == roleAdmin, Role: m.role, AccountType: accountType})
 	}
 	for _, inv := range t.invites {
