@@ -40,16 +40,16 @@
 
 ---A W&B user. Read-only: reading an unknown field or writing any raises.
 ---@class wandb.User
----@field id string the GraphQL ID
+---@field id string? the GraphQL ID; nil for a user found through SCIM only
 ---@field name string the display name
 ---@field username string?
 ---@field email string?
 ---@field admin boolean? an instance admin
 ---@field entity string? the user's default entity
 ---@field deleted_at string? when the user was deleted, if so
----@field api_keys string[] the keys' names (a fresh table on each read)
----@field keys wandb.Key[] each key's name and description (a fresh table on each read)
----@field teams string[] the names of the user's teams (a fresh table on each read)
+---@field api_keys string[]? the keys' names (a fresh table on each read); nil when they are not known
+---@field keys wandb.Key[]? each key's name and description (a fresh table on each read); nil when they are not known
+---@field teams string[] the names of the user's teams, without the user's own entity (a fresh table on each read)
 ---@field user_api wandb.api the identity that fetched this user
 ---@field dry_run boolean a simulated user from a dry run
 local User = {}
@@ -67,7 +67,7 @@ function User:generate_api_key(description) end
 ---@return wandb.Error? err
 function User:delete_api_key(name) end
 
----The user's state in the organisation (over SCIM).
+---The user's state in the organisation (over SCIM); role is nil where the server does not show it (W&B's Get User does not).
 ---@return {active: boolean?, role: string?, days_active: integer?, last_active_at: string?}? status
 ---@return wandb.Error? err
 function User:status() end
