@@ -107,7 +107,8 @@
 // Start is NewServer for a test: it fails the test instead of panicking and
 // closes the server when the test ends; WithSeedFile seeds it from a JSON
 // file such as the repository's testdata/seed.json. Tests make the server
-// misbehave with FailNext, slow it with WithLatency, and watch it with
+// misbehave with FailNext (RateLimited is the 429 W&B documents), slow it
+// with WithLatency, and watch it with
 // Requests, LastRequest, InFlight, MaxInFlight, Stalled and UserByEmail.
 // MaskSecrets hides the secrets the server mints in what a failing test
 // prints. A Handler is safe for concurrent use; two handlers share nothing.
