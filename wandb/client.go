@@ -69,8 +69,8 @@ type Config struct {
 	CredentialsFile string
 	// TokenRetry bounds the retries of the identity token exchange: 429,
 	// 5xx (but 501) and transport errors are retried, another 4xx never.
-	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After up to
-	// 60s; each attempt has 10s and the whole exchange 60s.
+	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
+	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole exchange 60s.
 	TokenRetry RetryPolicy
 	// ExtraHeaders are added to every request that does not have them
 	// (WANDB__EXTRA_HTTP_HEADERS). They replace the X-WANDB-USERNAME and
