@@ -22,8 +22,13 @@
 //     with HTTP 401 and a body {"errors":[{"message":"..."}]}.
 //   - viewer is the caller. users(query) lists the users whose username or
 //     email contains query, case-insensitively (null or "" lists everyone).
-//     users and createUser need an instance admin: others get HTTP 403 with a
-//     GraphQL error body and a null field.
+//     users and createUser need an instance admin: others get a permission
+//     failure.
+//   - A permission failure is answered as W&B's are (wandb/wandb#8609,
+//     #1239): HTTP 403, a null field and the GraphQL error "permission
+//     denied: <why>" with extensions.code PERMISSION_ERROR. Which status a
+//     given failure gets is assumed (#1239 shows 401):
+//     WithPermissionErrorStatus chooses another.
 //   - createUser of an email that exists (case-insensitively) is answered with
 //     HTTP 409 and a plain body {"error":"user with email ... already exists"},
 //     as the W&B backend does, not a GraphQL body. The new user's username is
@@ -36,7 +41,7 @@
 //     name: the secret minus its last 20 characters, which is not a usable key.
 //     The server keeps only the SHA-256 of each secret.
 //   - deleteApiKey(id) deletes a key of the caller, or any key for an admin. A
-//     non-owner non-admin gets HTTP 403 with a GraphQL error; an id that names
+//     non-owner non-admin gets a permission failure; an id that names
 //     no key gets a GraphQL error in an HTTP 200 with a null result.
 //   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
 //   - entity(name) is the team with that name, a user's own entity (isTeam
@@ -50,9 +55,10 @@
 //     instance admin may name), the team's admin and first member. Team
 //     names share the namespace of usernames: a taken name is HTTP 409. A
 //     name must be 1 to 64 of a-z, 0-9, '.', '_', '-'.
-//   - createInvite (team admins and instance admins, else 403) invites a user
-//     by username (404 for an unknown one) or an address, which may belong
-//     to no user yet; someone already a member or invited gets 409. Invites
+//   - createInvite (team admins and instance admins, else a permission
+//     failure) invites a user by username (404 for an unknown one) or an
+//     address, which may belong to no user yet; someone already a member or
+//     invited gets 409. Invites
 //     stay pending: AcceptInvite plays the user accepting one, and a user
 //     created for an invited address is linked to the invite.
 //   - deleteInvite(id, entityName) withdraws an invite or removes a member

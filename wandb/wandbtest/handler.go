@@ -2,6 +2,7 @@ package wandbtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -29,14 +30,15 @@ const maxCachedOpNames = 256
 // NewServer for one already listening on loopback. Its methods are safe for
 // concurrent use, also while it serves requests.
 type Handler struct {
-	store       *store
-	gql         *handler.Server
-	stateFile   string
-	adminKey    string // set by NewHandler, never changed
-	multiTenant bool   // WithMultiTenant
-	oidc        *OIDC  // WithOIDC; nil serves no token exchange
-	tokens      accessTokens
-	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
+	store        *store
+	gql          *handler.Server
+	stateFile    string
+	adminKey     string // set by NewHandler, never changed
+	multiTenant  bool   // WithMultiTenant
+	deniedStatus int    // WithPermissionErrorStatus, else 403
+	oidc         *OIDC  // WithOIDC; nil serves no token exchange
+	tokens       accessTokens
+	pickFault    func(op string) (Fault, bool) // WithFaults; nil picks none
 
 	sdkSearchUsers string // canonicalDocument(sdkSearchUsers)
 
@@ -86,21 +88,25 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		opt(&o)
 	}
 	h := &Handler{
-		store:       newStore(),
-		stateFile:   o.stateFile,
-		pickFault:   o.pickFault,
-		multiTenant: o.multiTenant,
-		oidc:        o.oidc,
-		tokens:      accessTokens{byHash: map[string]accessToken{}},
-		faults:      map[string][]Fault{},
-		counts:      map[string]int{},
-		last:        map[string]Request{},
-		opNames:     map[string]string{},
-		sdkDocs:     map[string]bool{},
+		store:        newStore(),
+		stateFile:    o.stateFile,
+		pickFault:    o.pickFault,
+		multiTenant:  o.multiTenant,
+		deniedStatus: cmp.Or(o.deniedStatus, http.StatusForbidden),
+		oidc:         o.oidc,
+		tokens:       accessTokens{byHash: map[string]accessToken{}},
+		faults:       map[string][]Fault{},
+		counts:       map[string]int{},
+		last:         map[string]Request{},
+		opNames:      map[string]string{},
+		sdkDocs:      map[string]bool{},
 
 		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
+	if s := h.deniedStatus; s < 200 || s > 599 {
+		return nil, fmt.Errorf("wandbtest: WithPermissionErrorStatus(%d): not an HTTP status from 200 to 599", s)
+	}
 	if o.oidc != nil {
 		if err := checkOIDCKey(o.oidc); err != nil {
 			return nil, err
@@ -238,7 +244,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ex := &exchange{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client")}
+	ex := &exchange{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client"), deniedStatus: h.deniedStatus}
 	buf := &bufferedResponse{header: http.Header{}}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
@@ -497,6 +503,7 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 type exchange struct {
 	caller       *user
 	publicClient bool // the User-Agent starts with "W&B Public Client"
+	deniedStatus int  // the status of a permission failure (see deny)
 
 	mu         sync.Mutex
 	status     int    // 0, or the status the answer must have
@@ -521,6 +528,13 @@ func (ex *exchange) fail(status int) {
 	if ex.status == 0 {
 		ex.status = status
 	}
+}
+
+// deny makes the answer that of a permission failure, err (an errDenied):
+// HTTP 403, or the status WithPermissionErrorStatus chose. It returns err.
+func (ex *exchange) deny(err error) error {
+	ex.fail(ex.deniedStatus)
+	return err
 }
 
 // failPlain replaces the GraphQL answer with {"error": msg} and status.

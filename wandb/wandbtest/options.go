@@ -6,12 +6,13 @@ import "time"
 type Option func(*options)
 
 type options struct {
-	pickFault   func(op string) (Fault, bool)
-	multiTenant bool
-	latency     time.Duration
-	seeds       []func() (Seed, error) // in the order of the options
-	stateFile   string
-	oidc        *OIDC
+	pickFault    func(op string) (Fault, bool)
+	multiTenant  bool
+	latency      time.Duration
+	seeds        []func() (Seed, error) // in the order of the options
+	stateFile    string
+	oidc         *OIDC
+	deniedStatus int
 }
 
 // WithLatency adds a fixed latency d to every request: the handler reads and
@@ -73,4 +74,16 @@ func WithStateFile(path string) Option {
 // at a time, for a deterministic run).
 func WithFaults(pick func(op string) (Fault, bool)) Option {
 	return func(o *options) { o.pickFault = pick }
+}
+
+// WithPermissionErrorStatus makes the GraphQL answers to permission
+// failures (a non-admin listing users or creating one, deleting another
+// user's key, a team change by someone who is not its admin) carry the
+// HTTP status status instead of 403; their body stays W&B's: the error
+// "permission denied: ..." with extensions.code PERMISSION_ERROR and a
+// null field. Assumed: which status a given permission failure gets is not
+// public; wandb/wandb#8609 shows 403, #1239 shows 401. A status outside
+// 200-599 makes NewHandler fail.
+func WithPermissionErrorStatus(status int) Option {
+	return func(o *options) { o.deniedStatus = status }
 }
