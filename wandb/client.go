@@ -70,8 +70,8 @@ type Config struct {
 	CredentialsFile string
 	// TokenRetry bounds the retries of the identity token exchange: 429,
 	// 5xx (but 501) and transport errors are retried, another 4xx never.
-	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After up to
-	// 60s; each attempt has 10s and the whole exchange 60s.
+	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
+	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole exchange 60s.
 	TokenRetry RetryPolicy
 	// ExtraHeaders are added to every request that does not have them
 	// (WANDB__EXTRA_HTTP_HEADERS). They replace the X-WANDB-USERNAME and
@@ -107,6 +107,14 @@ type Config struct {
 	// UserAgent is an extra product token appended after
 	// "W&B Public Client <SDKVersion> wandb-lua/<Version>".
 	UserAgent string
+	// UserAgentOverride, if not "", is the User-Agent of every request
+	// (the identity token exchange's included) exactly as given, in place
+	// of the default and UserAgent: for a server or proxy that refuses the
+	// default. ConfigFromEnv reads WANDB_USER_AGENT. The W&B backend serves
+	// first-party fields such as User.apiKeys only to a User-Agent that
+	// starts with "W&B Public Client"; without that they fail with
+	// "relogin required".
+	UserAgentOverride string
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
@@ -250,6 +258,9 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
+	}
+	if cfg.UserAgentOverride != "" {
+		c.userAgent = cfg.UserAgentOverride
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -440,6 +451,9 @@ func (cfg Config) String() string {
 	}
 	if cfg.InsecureSkipVerify {
 		b.WriteString(", InsecureSkipVerify: true")
+	}
+	if cfg.UserAgentOverride != "" {
+		fmt.Fprintf(&b, ", UserAgentOverride: %q", cfg.UserAgentOverride)
 	}
 	b.WriteString("}")
 	return b.String()

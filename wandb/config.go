@@ -45,7 +45,8 @@ var ErrNoCredentials = errors.New("wandb: no credentials")
 //
 // Two settings the SDK does not have configure SCIM (user lifecycle):
 // WANDB_SCIM_BASE_URL (default: the base URL + "/scim") and WANDB_SCIM_AUTH
-// ("basic", the default with a key, or "bearer"); see Config.
+// ("basic", the default with a key, or "bearer"); see Config. Another,
+// WANDB_USER_AGENT, replaces the User-Agent (Config.UserAgentOverride).
 func ConfigFromEnv() (Config, error) {
 	return ConfigFromEnvWith(EnvOptions{})
 }
@@ -187,6 +188,10 @@ func transportFromEnv(cfg *Config) error {
 	}
 	cfg.Username = os.Getenv("WANDB_USERNAME")
 	cfg.UserEmail = os.Getenv("WANDB_USER_EMAIL")
+	cfg.UserAgentOverride = os.Getenv("WANDB_USER_AGENT")
+	if badHeaderValue(cfg.UserAgentOverride) {
+		return configError("WANDB_USER_AGENT: has a control character such as a newline; remove it")
+	}
 	if err := checkHeaders(*cfg); err != nil {
 		return err
 	}

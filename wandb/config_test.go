@@ -37,7 +37,7 @@ func isolateEnv(t *testing.T) string {
 var envVars = []string{
 	"WANDB_API_KEY", "WANDB_BASE_URL", "NETRC", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_CREDENTIALS_FILE",
 	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
-	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH",
+	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH", "WANDB_USER_AGENT",
 	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES",
 	"WANDB__GRAPHQL_RETRY_MAX", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS",
 }
@@ -211,6 +211,7 @@ func TestConfigFromEnvTransport(t *testing.T) {
 		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `extra http header "X Y": not a valid header name`},
 		"proxy":    {"WANDB_HTTPS_PROXY", "proxy.example.com:3128", `WANDB_HTTPS_PROXY "proxy.example.com:3128": must start with http:// or https://`},
 		"username": {"WANDB_USERNAME", "a\nb", "username or user email: has a control character"},
+		"agent":    {"WANDB_USER_AGENT", "a\r\nX-Evil: 1", "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Setenv("WANDB_INSECURE_DISABLE_SSL", "")

@@ -20,9 +20,12 @@ type Code string
 const (
 	// CodeNotFound: the user or key does not exist (HTTP 404 or no match).
 	CodeNotFound Code = "not_found"
-	// CodeUnauthorized: the key is missing, unknown or revoked (HTTP 401).
+	// CodeUnauthorized: the key is missing, unknown or revoked (HTTP 401
+	// without W&B's PERMISSION_ERROR).
 	CodeUnauthorized Code = "unauthorized"
-	// CodeForbidden: the key is valid but may not do this, e.g. not an admin (HTTP 403).
+	// CodeForbidden: the key is valid but may not do this, e.g. not an admin
+	// (HTTP 403, or a GraphQL error whose extensions.code is PERMISSION_ERROR,
+	// which W&B also sends with 401).
 	CodeForbidden Code = "forbidden"
 	// CodeConflict: the object already exists (HTTP 409).
 	CodeConflict Code = "conflict"

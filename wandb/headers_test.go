@@ -50,6 +50,55 @@ func TestDefaultHeaders(t *testing.T) {
 	}
 }
 
+// TestUserAgentOverride: WANDB_USER_AGENT is the User-Agent of every
+// request exactly, Config.UserAgent's token included or not; the token
+// exchange sends it too.
+func TestUserAgentOverride(t *testing.T) {
+	const ua = "W&B Public Client 0.28.2 (approved by corp-proxy)"
+	srv := lifecycleServer(t)
+	isolateEnv(t)
+	t.Setenv("WANDB_BASE_URL", srv.URL)
+	t.Setenv("WANDB_API_KEY", srv.AdminKey())
+	t.Setenv("WANDB_USER_AGENT", ua)
+	cfg, err := ConfigFromEnv()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := cfg.String(); !strings.Contains(s, `UserAgentOverride: "`+ua+`"`) {
+		t.Errorf("String does not show the override: %s", s)
+	}
+	cfg.UserAgent = "admin-bot/2" // replaced as well
+	c, err := NewClient(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := c.User(context.Background(), "bob@example.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := u.Status(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	gql, _ := srv.LastRequest("SearchUsers")
+	scim, _ := srv.LastRequest("")
+	for _, req := range []wandbtest.Request{gql, scim} {
+		if got := req.Header.Values("User-Agent"); len(got) != 1 || got[0] != ua {
+			t.Errorf("%s: User-Agent %q, want %q", req.Op, got, ua)
+		}
+	}
+
+	f := newFederation(t, 0)
+	f.tokenFile(t, "ci", false)
+	if _, err := f.client(t, func(cfg *Config) { cfg.UserAgentOverride = ua }).Viewer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, op := range []string{"OIDCToken", "GetViewer"} {
+		if req, _ := f.srv.LastRequest(op); req.Header.Get("User-Agent") != ua {
+			t.Errorf("%s: User-Agent %q, want %q", op, req.Header.Get("User-Agent"), ua)
+		}
+	}
+}
+
 // TestNoEmptyHeaders: unlike the SDK, the X-WANDB headers are not sent
 // empty.
 func TestNoEmptyHeaders(t *testing.T) {
@@ -77,6 +126,8 @@ func TestCheckHeaders(t *testing.T) {
 		{"non-ascii name", Config{ExtraHeaders: map[string]string{"X-Tëam": "v"}}, "not a valid header name"},
 		{"newline", Config{ExtraHeaders: map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"}}, "extra http header X-Token: the value has a control character"},
 		{"username", Config{Username: "a\nb"}, "username or user email: has a control character"},
+		{"user agent", Config{UserAgent: "a\nb"}, "user agent: has a control character"},
+		{"user agent override", Config{UserAgentOverride: "a\x7fb"}, "user agent: has a control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.APIKey = envKey

@@ -208,11 +208,15 @@ func (ts *tokenSource) exchange(parent context.Context) (string, time.Time, erro
 		if !te.retryable || attempt >= ts.retry.MaxAttempts {
 			return "", time.Time{}, te
 		}
-		wait, ok := ts.retry.backoff(attempt, a.header)
+		wait, header, ok := ts.retry.backoff(attempt, a.status, a.header)
 		if dl, has := ctx.Deadline(); !ok || has && time.Until(dl) < wait {
 			return "", time.Time{}, te
 		}
-		ts.logger.InfoContext(ctx, "wandb token exchange retry", "attempt", attempt, "reason", te.msg, "wait", wait)
+		attrs := []any{"attempt", attempt, "reason", te.msg, "wait", wait}
+		if header != "" {
+			attrs = append(attrs, "header", header)
+		}
+		ts.logger.InfoContext(ctx, "wandb token exchange retry", attrs...)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

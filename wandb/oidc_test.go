@@ -493,17 +493,19 @@ func TestIdentityTokenWait(t *testing.T) {
 	<-c.tokens.lock
 }
 
-// TestIdentityTokenRetryLimits: a Retry-After beyond the policy ends the
-// retries; a caller cancelling while the exchange waits to retry gets its
-// context's error.
+// TestIdentityTokenRetryLimits: a Retry-After or a RateLimit-Reset beyond
+// the policy ends the retries; a caller cancelling while the exchange
+// waits to retry gets its context's error.
 func TestIdentityTokenRetryLimits(t *testing.T) {
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
-	f.srv.FailNext("OIDCToken", wandbtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}})
-	_, err := f.client(t).Viewer(context.Background())
-	asError(t, err, "viewer", CodeRateLimited)
-	if n := f.srv.Requests("OIDCToken"); n != 1 {
-		t.Errorf("%d exchanges, want 1", n)
+	for i, fault := range []wandbtest.Fault{{Status: 429, Header: http.Header{"Retry-After": {"3600"}}}, wandbtest.RateLimited(time.Hour)} {
+		f.srv.FailNext("OIDCToken", fault)
+		_, err := f.client(t).Viewer(context.Background())
+		asError(t, err, "viewer", CodeRateLimited)
+		if n := f.srv.Requests("OIDCToken"); n != i+1 {
+			t.Errorf("%d exchanges, want %d", n, i+1)
+		}
 	}
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -512,6 +514,6 @@ func TestIdentityTokenRetryLimits(t *testing.T) {
 	c := f.client(t, func(cfg *Config) {
 		cfg.Logger = slog.New(hookHandler{msg: "wandb token exchange retry", fn: cancel})
 	})
-	_, err = c.Viewer(ctx)
+	_, err := c.Viewer(ctx)
 	asError(t, err, "viewer", CodeCanceled)
 }

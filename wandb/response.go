@@ -45,6 +45,12 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 		return c.newError(Error{Op: op, Code: CodeTransport, Status: r.status, Err: r.err, Message: msg})
 	}
 	code := statusCode(r.status)
+	if r.status >= 400 && r.status < 500 && permissionError(r.body) {
+		// W&B answers a permission failure with 403 or 401 (wandb/wandb
+		// #8609, #1239): the code, not the status, says it is one. A 401
+		// without it stays a credentials failure.
+		code = CodeForbidden
+	}
 	msg := bodyMessage(r.body)
 	if msg == "" {
 		msg = strings.ToLower(http.StatusText(r.status))
@@ -242,15 +248,33 @@ func joinGraphQLErrors(list gqlerror.List) string {
 	return strings.Join(parts, "; ")
 }
 
+// permissionError reports whether body holds GraphQL errors the first of
+// which has extensions.code PERMISSION_ERROR, W&B's code for a permission
+// failure.
+func permissionError(body []byte) bool {
+	var w wireResponse
+	if json.Unmarshal(body, &w) != nil {
+		return false
+	}
+	list := parseGraphQLErrors(w.Errors)
+	return len(list) > 0 && extensionCode(list[0]) == "PERMISSION_ERROR"
+}
+
+// extensionCode is e's extensions.code, upper-cased; "" when it has none.
+func extensionCode(e *gqlerror.Error) string {
+	code, _ := e.Extensions["code"].(string)
+	return strings.ToUpper(code)
+}
+
 // graphQLCode classifies GraphQL errors in a 200 by the first error's
 // extensions.code, else by its wording.
 func graphQLCode(list gqlerror.List) Code {
 	e := list[0]
-	if code, _ := e.Extensions["code"].(string); code != "" {
-		switch strings.ToUpper(code) {
+	if code := extensionCode(e); code != "" {
+		switch code {
 		case "UNAUTHENTICATED", "UNAUTHORIZED":
 			return CodeUnauthorized
-		case "FORBIDDEN", "PERMISSION_DENIED":
+		case "FORBIDDEN", "PERMISSION_DENIED", "PERMISSION_ERROR":
 			return CodeForbidden
 		case "NOT_FOUND":
 			return CodeNotFound

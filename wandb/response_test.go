@@ -3,6 +3,8 @@ package wandb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -185,6 +187,7 @@ func TestGraphQLCodes(t *testing.T) {
 		`{"errors":[{"message":"x","extensions":{"code":"ALREADY_EXISTS"}}]}`:            CodeConflict,
 		`{"errors":[{"message":"x","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`: CodeInvalidArgument,
 		`{"errors":[{"message":"x","extensions":{"code":"RATE_LIMITED"}}]}`:              CodeRateLimited,
+		`{"errors":[{"message":"x","extensions":{"code":"PERMISSION_ERROR"}}]}`:          CodeForbidden,
 		`{"errors":[{"message":"x","extensions":{"code":"SOMETHING"}}]}`:                 CodeInternal,
 		`{"errors":[{"message":"relogin required"}]}`:                                    CodeUnauthorized,
 		`{"errors":[{"message":"permission denied"}]}`:                                   CodeForbidden,
@@ -197,6 +200,56 @@ func TestGraphQLCodes(t *testing.T) {
 		_, err := c.Viewer(context.Background())
 		asError(t, err, "viewer", want)
 	}
+}
+
+// TestPermissionError: W&B marks a permission failure with
+// extensions.code PERMISSION_ERROR, under HTTP 403 or 401 (wandb/wandb
+// #8609, #1239), or in a 200: it is CodeForbidden whatever the status; a
+// 401 without the code is CodeUnauthorized.
+func TestPermissionError(t *testing.T) {
+	for _, status := range []int{http.StatusForbidden, http.StatusUnauthorized, http.StatusOK} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			srv := wandbtest.Start(t, wandbtest.WithPermissionErrorStatus(status))
+			if _, err := srv.AddUser(wandbtest.SeedUser{Email: "bob@example.com"}); err != nil {
+				t.Fatal(err)
+			}
+			c := clientFor(t, srv, testClient(t, srv), "bob@example.com")
+			_, err := c.Users(context.Background(), "a")
+			e := asError(t, err, "users", CodeForbidden)
+			if e.Status != status || !strings.HasPrefix(e.Message, "permission denied") {
+				t.Errorf("error %q, status %d; want permission denied, %d", e.Message, e.Status, status)
+			}
+		})
+	}
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+	for _, tc := range []struct {
+		fault wandbtest.Fault
+		want  Code
+	}{
+		{wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope","path":["viewer"],"extensions":{"code":"PERMISSION_ERROR"}}],"data":{"viewer":null}}`}, CodeForbidden},
+		{wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope","extensions":{"code":"permission_error"}}]}`}, CodeForbidden},
+		{wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"permission denied"}]}`}, CodeUnauthorized},
+		{wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope","extensions":{"code":"UNAUTHENTICATED"}}]}`}, CodeUnauthorized},
+		{wandbtest.Fault{Status: 401, Body: `{"error":"PERMISSION_ERROR"}`}, CodeUnauthorized},
+		{wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"nope","extensions":{"code":"PERMISSION_ERROR"}}]}`}, CodeForbidden},
+		// A 5xx is the server's failure whatever its body says; its status
+		// decides (and retries).
+		{wandbtest.Fault{Status: 500, Body: `{"errors":[{"message":"nope","extensions":{"code":"PERMISSION_ERROR"}}]}`}, CodeInternal},
+	} {
+		srv.FailNext("GetViewer", tc.fault)
+		_, err := c.Viewer(context.Background())
+		if e := asError(t, err, "viewer", tc.want); e.Status != tc.fault.Status {
+			t.Errorf("%s: status %d", tc.fault.Body, e.Status)
+		}
+	}
+	// wandbtest's own 401, for an unknown key, has no code.
+	bad, err := NewClient(Config{BaseURL: srv.URL, APIKey: strings.Repeat("b", 40), Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = bad.Viewer(context.Background())
+	asError(t, err, "viewer", CodeUnauthorized)
 }
 
 func TestExcerpt(t *testing.T) {

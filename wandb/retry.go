@@ -21,12 +21,12 @@ type RetryPolicy struct {
 	MaxAttempts   int           // attempts in total, the first included
 	MinWait       time.Duration // wait before the first retry; doubled for each further one
 	MaxWait       time.Duration // cap on the computed wait (before up to 25% jitter)
-	MaxRetryAfter time.Duration // longest Retry-After the client will wait; a longer one ends the retries
+	MaxRetryAfter time.Duration // longest wait the server may ask for (Retry-After, RateLimit-Reset) that the client waits; a longer one ends the retries
 }
 
 // DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
 // 6 attempts, waits from 1s doubling up to 30s (plus up to 25% jitter), and
-// Retry-After honoured up to 60s.
+// a server's Retry-After or RateLimit-Reset honoured up to 60s.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: time.Minute}
 }
@@ -69,7 +69,10 @@ func hostNotFound(err error) bool {
 // retryable decides whether a failed attempt may be retried, and why.
 // Queries are retried on transport errors, 408, 429 and 5xx except 501. A
 // mutation is retried only where it surely did not take effect: 429, a
-// failed connection, and 503 with Retry-After.
+// failed connection, and 503 with Retry-After. A 503 with RateLimit-Reset
+// but no Retry-After is not a refusal: W&B documents the RateLimit headers
+// as its quota's state, sent with 429, and a 503 beside them may still
+// come from a gateway after the server applied the change.
 func retryable(mutation bool, r attemptResult) (why string, ok bool) {
 	if r.tooLarge || r.token != nil || r.redirect { // the token exchange did its own retries
 		return "", false
@@ -103,19 +106,20 @@ func retryable(mutation bool, r attemptResult) (why string, ok bool) {
 	return "", false
 }
 
-// backoff returns the wait before the retry that follows attempt (1-based):
-// the server's Retry-After if it sent one (ok is false when that exceeds
-// MaxRetryAfter), else MinWait doubled per attempt, capped at MaxWait, plus
-// up to 25% jitter.
-func (c *Client) backoff(attempt int, r attemptResult) (wait time.Duration, ok bool) {
-	return c.retry.backoff(attempt, r.header)
+// backoff returns the wait before the retry that follows attempt (1-based)
+// and the header it came from: the wait the server asked for, if it did
+// (see serverWait; ok is false when that exceeds MaxRetryAfter), else
+// MinWait doubled per attempt, capped at MaxWait, plus up to 25% jitter,
+// and header "".
+func (c *Client) backoff(attempt int, r attemptResult) (wait time.Duration, header string, ok bool) {
+	return c.retry.backoff(attempt, r.status, r.header)
 }
 
-// backoff is Client.backoff under the policy p, for an answer with header
-// (nil when there was none).
-func (p RetryPolicy) backoff(attempt int, header http.Header) (wait time.Duration, ok bool) {
-	if d, has := retryAfter(header, time.Now()); has {
-		return d, d <= p.MaxRetryAfter
+// backoff is Client.backoff under the policy p, for an answer with status
+// and header (0 and nil when there was none).
+func (p RetryPolicy) backoff(attempt, status int, header http.Header) (wait time.Duration, from string, ok bool) {
+	if d, from, has := serverWait(status, header, time.Now()); has {
+		return d, from, d <= p.MaxRetryAfter
 	}
 	wait = p.MaxWait
 	if attempt-1 < 32 {
@@ -123,27 +127,69 @@ func (p RetryPolicy) backoff(attempt int, header http.Header) (wait time.Duratio
 			wait = d
 		}
 	}
-	return wait + rand.N(wait/4+1), true
+	return wait + rand.N(wait/4+1), "", true
+}
+
+// serverWait returns the wait an answer asks for and the header that
+// says so: a Retry-After, on any answer; else, on a 429 or an answer with
+// RateLimit-Remaining 0, a RateLimit-Reset. W&B documents the second
+// (docs models/track/limits.mdx: on a 429, or with RateLimit-Remaining 0,
+// wait RateLimit-Reset seconds) and never mentions Retry-After, which the
+// SDK's core reads. On other answers RateLimit-Reset only says when a
+// quota that is not used up renews, which is no reason to wait.
+func serverWait(status int, h http.Header, now time.Time) (wait time.Duration, header string, ok bool) {
+	if d, ok := retryAfter(h, now); ok {
+		return d, "Retry-After", true
+	}
+	limited := status == http.StatusTooManyRequests
+	if v, ok := single(h, "RateLimit-Remaining"); ok && !limited {
+		n, err := strconv.ParseFloat(v, 64)
+		limited = err == nil && n == 0
+	}
+	if v, ok := single(h, "RateLimit-Reset"); ok && limited {
+		if d, ok := seconds(v); ok {
+			return d, "RateLimit-Reset", true
+		}
+	}
+	return 0, "", false
 }
 
 // retryAfter parses a single Retry-After header: seconds (possibly
 // fractional) or an HTTP date.
 func retryAfter(h http.Header, now time.Time) (time.Duration, bool) {
-	vals := h.Values("Retry-After")
-	if len(vals) != 1 {
+	v, ok := single(h, "Retry-After")
+	if !ok {
 		return 0, false
 	}
-	v := strings.TrimSpace(vals[0])
-	if secs, err := strconv.ParseFloat(v, 64); err == nil {
-		if secs < 0 || secs > 1e9 {
-			return 0, false
-		}
-		return time.Duration(secs * float64(time.Second)), true
+	if d, ok := seconds(v); ok {
+		return d, true
+	}
+	if _, err := strconv.ParseFloat(v, 64); err == nil {
+		return 0, false // a number, but not a usable one
 	}
 	if t, err := http.ParseTime(v); err == nil {
 		return max(t.Sub(now), 0), true
 	}
 	return 0, false
+}
+
+// single returns the value of a header that appears exactly once, trimmed.
+func single(h http.Header, name string) (string, bool) {
+	vals := h.Values(name)
+	if len(vals) != 1 {
+		return "", false
+	}
+	return strings.TrimSpace(vals[0]), true
+}
+
+// seconds parses a non-negative number of seconds, possibly fractional, up
+// to 1e9.
+func seconds(v string) (time.Duration, bool) {
+	secs, err := strconv.ParseFloat(v, 64)
+	if err != nil || !(secs >= 0 && secs <= 1e9) { // NaN included
+		return 0, false
+	}
+	return time.Duration(secs * float64(time.Second)), true
 }
 
 // mayHaveApplied reports whether a failed attempt of a mutation may have

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -34,6 +35,8 @@ func TestQueryRetries(t *testing.T) {
 		{"405 not retried", []wandbtest.Fault{{Status: 405}}, 1, CodeInvalidArgument},
 		{"bounded attempts", []wandbtest.Fault{{Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}, {Status: 500}}, 4, CodeInternal},
 		{"Retry-After over the cap ends the retries", []wandbtest.Fault{{Status: 429, Header: ra("3600")}}, 1, CodeRateLimited},
+		{"429 with only RateLimit-Reset then ok", []wandbtest.Fault{wandbtest.RateLimited(0)}, 2, ""},
+		{"RateLimit-Reset over the cap ends the retries", []wandbtest.Fault{wandbtest.RateLimited(time.Hour)}, 1, CodeRateLimited},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := wandbtest.Start(t)
@@ -65,8 +68,42 @@ func TestRetryMessages(t *testing.T) {
 	}
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"3600"}}})
 	_, err = c.Viewer(context.Background())
-	if e := asError(t, err, "viewer", CodeRateLimited); !strings.Contains(e.Message, "retry after 1h0m0s, longer than the 1s this client waits)") {
+	if e := asError(t, err, "viewer", CodeRateLimited); !strings.HasSuffix(e.Message, "(the server's Retry-After asks for a wait of 1h0m0s, longer than the 1s this client waits)") {
 		t.Errorf("message = %q", e.Message)
+	}
+	srv.FailNext("GetViewer", wandbtest.RateLimited(time.Hour))
+	_, err = c.Viewer(context.Background())
+	if e := asError(t, err, "viewer", CodeRateLimited); e.Message != "rate limit exceeded (the server's RateLimit-Reset asks for a wait of 1h0m0s, longer than the 1s this client waits)" {
+		t.Errorf("message = %q", e.Message)
+	}
+}
+
+// TestRetryLogNamesTheHeader: the -v line of a retry says which header,
+// if any, set its wait. RateLimited answers as W&B documents (no
+// Retry-After), so its wait is RateLimit-Reset's 0s, not a computed one.
+func TestRetryLogNamesTheHeader(t *testing.T) {
+	srv := wandbtest.Start(t)
+	var logs logBuffer
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Retry.MinWait, cfg.Retry.MaxWait = 2*time.Millisecond, 2*time.Millisecond
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	srv.FailNext("GetViewer", wandbtest.RateLimited(0),
+		wandbtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"0"}}},
+		wandbtest.Fault{Status: 500})
+	if _, err := c.Viewer(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, line := range strings.Split(strings.TrimSpace(logs.String()), "\n") {
+		_, rest, _ := strings.Cut(line, "attempt=")
+		got = append(got, "attempt="+rest)
+	}
+	// The computed wait is 2ms plus up to 25% jitter: the line ends there.
+	computed := regexp.MustCompile(`^attempt=3 reason="HTTP 500" wait=2(\.\d+)?ms$`)
+	if len(got) != 3 || got[0] != `attempt=1 reason="HTTP 429" wait=0s header=RateLimit-Reset` ||
+		got[1] != `attempt=2 reason="HTTP 429" wait=0s header=Retry-After` || !computed.MatchString(got[2]) {
+		t.Errorf("retries logged:\n%s", strings.Join(got, "\n"))
 	}
 }
 
@@ -152,8 +189,8 @@ func TestBackoff(t *testing.T) {
 		4: 800 * time.Millisecond, 5: time.Second, 40: time.Second} {
 		seen := map[time.Duration]bool{}
 		for range 20 {
-			got, ok := c.backoff(attempt, attemptResult{})
-			if !ok || got < base || got > base+base/4 {
+			got, from, ok := c.backoff(attempt, attemptResult{})
+			if !ok || from != "" || got < base || got > base+base/4 {
 				t.Fatalf("backoff(%d) = %v, want within [%v, %v]", attempt, got, base, base+base/4)
 			}
 			seen[got] = true
@@ -164,11 +201,33 @@ func TestBackoff(t *testing.T) {
 			t.Errorf("backoff(%d): 20 waits all equal, want jitter", attempt)
 		}
 	}
-	if got, ok := c.backoff(1, attemptResult{header: http.Header{"Retry-After": {"30"}}}); !ok || got != 30*time.Second {
-		t.Errorf("Retry-After 30 = %v, %v", got, ok)
-	}
-	if _, ok := c.backoff(1, attemptResult{header: http.Header{"Retry-After": {"61"}}}); ok {
-		t.Error("a Retry-After over MaxRetryAfter was accepted")
+	for _, tc := range []struct {
+		name   string
+		status int
+		header http.Header
+		want   time.Duration // 0: computed
+		from   string
+		ok     bool
+	}{
+		{"Retry-After", 503, http.Header{"Retry-After": {"30"}}, 30 * time.Second, "Retry-After", true},
+		{"Retry-After over the cap", 429, http.Header{"Retry-After": {"61"}}, 61 * time.Second, "Retry-After", false},
+		{"RateLimit-Reset on a 429", 429, wandbtest.RateLimited(30 * time.Second).Header, 30 * time.Second, "RateLimit-Reset", true},
+		{"RateLimit-Reset over the cap", 429, wandbtest.RateLimited(61 * time.Second).Header, 61 * time.Second, "RateLimit-Reset", false},
+		{"fractional RateLimit-Reset", 429, http.Header{"Ratelimit-Reset": {"1.5"}}, 1500 * time.Millisecond, "RateLimit-Reset", true},
+		{"Retry-After before RateLimit-Reset", 429, http.Header{"Retry-After": {"2"}, "Ratelimit-Reset": {"9"}}, 2 * time.Second, "Retry-After", true},
+		{"RateLimit-Reset when Retry-After is unreadable", 429, http.Header{"Retry-After": {"soon"}, "Ratelimit-Reset": {"9"}}, 9 * time.Second, "RateLimit-Reset", true},
+		{"RateLimit-Remaining 0 on a 503", 503, http.Header{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"7"}}, 7 * time.Second, "RateLimit-Reset", true},
+		{"quota left: RateLimit-Reset is no wait", 503, http.Header{"Ratelimit-Remaining": {"40"}, "Ratelimit-Reset": {"7"}}, 0, "", true},
+		{"RateLimit-Reset alone on a 503", 503, http.Header{"Ratelimit-Reset": {"7"}}, 0, "", true},
+		{"negative RateLimit-Reset", 429, http.Header{"Ratelimit-Reset": {"-1"}}, 0, "", true},
+		{"RateLimit-Reset twice", 429, http.Header{"Ratelimit-Reset": {"1", "2"}}, 0, "", true},
+		{"RateLimit-Reset NaN", 429, http.Header{"Ratelimit-Reset": {"NaN"}}, 0, "", true},
+	} {
+		got, from, ok := c.backoff(1, attemptResult{status: tc.status, header: tc.header})
+		if tc.want == 0 && (got < 100*time.Millisecond || got > 125*time.Millisecond) || tc.want != 0 && got != tc.want ||
+			from != tc.from || ok != tc.ok {
+			t.Errorf("%s: backoff = %v, %q, %v; want %v (0: computed), %q, %v", tc.name, got, from, ok, tc.want, tc.from, tc.ok)
+		}
 	}
 }
 
@@ -184,6 +243,7 @@ func TestRetryAfterParsing(t *testing.T) {
 		{[]string{now.Add(90 * time.Second).Format(http.TimeFormat)}, 90 * time.Second, true},
 		{[]string{now.Add(-time.Minute).Format(http.TimeFormat)}, 0, true},
 		{[]string{"-1"}, 0, false},
+		{[]string{"NaN"}, 0, false},
 		{[]string{"1e12"}, 0, false},
 		{[]string{"soon"}, 0, false},
 		{[]string{"1", "2"}, 0, false},

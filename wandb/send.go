@@ -149,18 +149,21 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			}
 			return failure
 		}
-		wait, ok := c.backoff(attempt, r)
+		wait, header, ok := c.backoff(attempt, r)
 		if !ok {
-			failure.Message += fmt.Sprintf(" (the server asked to retry after %s, longer than the %s this client waits)",
-				wait, p.MaxRetryAfter)
+			failure.Message += fmt.Sprintf(" (the server's %s asks for a wait of %s, longer than the %s this client waits)",
+				header, wait, p.MaxRetryAfter)
 			return failure
 		}
 		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
 			failure.Message += " (the deadline leaves no time for another attempt)"
 			return failure
 		}
-		c.logger.InfoContext(ctx, "wandb retry",
-			"op", op, "operation", req.name, "attempt", attempt, "reason", why, "wait", wait)
+		attrs := []any{"op", op, "operation", req.name, "attempt", attempt, "reason", why, "wait", wait}
+		if header != "" {
+			attrs = append(attrs, "header", header) // the wait is the server's, not computed
+		}
+		c.logger.InfoContext(ctx, "wandb retry", attrs...)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():

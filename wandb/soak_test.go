@@ -27,8 +27,8 @@ func TestFaultSoak(t *testing.T) {
 	rng := rand.New(rand.NewPCG(7, 11))
 	var mu sync.Mutex
 	faults := []wandbtest.Fault{
-		{Status: http.StatusTooManyRequests, Header: http.Header{"Retry-After": {"0"}}},
-		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}},
+		wandbtest.RateLimited(0), // as W&B documents it: RateLimit-Reset, no Retry-After
+		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}}, // a refusal only by its Retry-After
 		{Status: http.StatusBadGateway},
 		{Status: http.StatusBadGateway, AfterApply: true},
 		{Status: http.StatusInternalServerError, Body: `{"error":"boom"}`},

@@ -352,10 +352,13 @@ func TestMutationRetries(t *testing.T) {
 		code     Code // "" = success
 	}{
 		{"429 retried", wandbtest.Fault{Status: 429, Body: `{"error":"slow down"}`}, 2, ""},
+		{"429 as W&B documents it retried", wandbtest.RateLimited(0), 2, ""},
 		{"503 with Retry-After retried", wandbtest.Fault{Status: 503, Header: retryAfter}, 2, ""},
 		// These may have been applied: the email is looked up first, and
 		// the creation sent again only when it is not there.
 		{"503 without Retry-After, checked and sent again", wandbtest.Fault{Status: 503}, 2, ""},
+		{"503 with RateLimit-Reset but no Retry-After, checked and sent again",
+			wandbtest.Fault{Status: 503, Header: http.Header{"Ratelimit-Remaining": {"0"}, "Ratelimit-Reset": {"0"}}}, 2, ""},
 		{"500, checked and sent again", wandbtest.Fault{Status: 500, Body: `{"error":"boom"}`}, 2, ""},
 		{"502, checked and sent again", wandbtest.Fault{Status: 502}, 2, ""},
 		{"drop before apply, checked and sent again", wandbtest.Fault{Drop: true}, 2, ""},
@@ -377,6 +380,10 @@ func TestMutationRetries(t *testing.T) {
 			}
 			if n := srv.Requests("CreateUserFromAdmin"); n != tc.attempts {
 				t.Errorf("%d attempts, want %d", n, tc.attempts)
+			}
+			// A refusal (429, 503 with Retry-After) is sent again unchecked.
+			if checked, want := srv.Requests("SearchUsers") > 0, strings.Contains(tc.name, "checked"); checked != want {
+				t.Errorf("the email was looked up: %v, want %v", checked, want)
 			}
 			if _, ok := srv.UserByEmail("eve@example.com"); ok != (tc.code == "") {
 				t.Errorf("the user exists: %v, want %v", ok, tc.code == "")

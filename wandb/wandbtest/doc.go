@@ -23,8 +23,13 @@
 //   - viewer is the caller. users(query) lists the users whose username or
 //     email contains query, case-insensitively (null or "" lists everyone,
 //     which is assumed: WithEmptyUserQueryListsNobody lists nobody).
-//     users and createUser need an instance admin: others get HTTP 403 with a
-//     GraphQL error body and a null field.
+//     users and createUser need an instance admin: others get a permission
+//     failure.
+//   - A permission failure is answered as W&B's are (wandb/wandb#8609,
+//     #1239): HTTP 403, a null field and the GraphQL error "permission
+//     denied: <why>" with extensions.code PERMISSION_ERROR. Which status a
+//     given failure gets is assumed (#1239 shows 401):
+//     WithPermissionErrorStatus chooses another.
 //   - createUser of an email that exists (case-insensitively) is answered with
 //     HTTP 409 and a plain body {"error":"user with email ... already exists"},
 //     as the W&B backend does, not a GraphQL body. The new user's username is
@@ -37,7 +42,7 @@
 //     name: the secret minus its last 20 characters, which is not a usable key.
 //     The server keeps only the SHA-256 of each secret.
 //   - deleteApiKey(id) deletes a key of the caller, or any key for an admin. A
-//     non-owner non-admin gets HTTP 403 with a GraphQL error; an id that names
+//     non-owner non-admin gets a permission failure; an id that names
 //     no key gets a GraphQL error in an HTTP 200 with a null result.
 //   - IDs are base64 of "User:<n>", "ApiKey:<n>" and, for teams, "Entity:<n>".
 //   - entity(name) is the team with that name, a user's own entity (isTeam
@@ -52,9 +57,10 @@
 //     instance admin may name), the team's admin and first member. Team
 //     names share the namespace of usernames: a taken name is HTTP 409. A
 //     name must be 1 to 64 of a-z, 0-9, '.', '_', '-'.
-//   - createInvite (team admins and instance admins, else 403) invites a user
-//     by username (404 for an unknown one) or an address, which may belong
-//     to no user yet; someone already a member or invited gets 409. Invites
+//   - createInvite (team admins and instance admins, else a permission
+//     failure) invites a user by username (404 for an unknown one) or an
+//     address, which may belong to no user yet; someone already a member or
+//     invited gets 409. Invites
 //     stay pending: AcceptInvite plays the user accepting one, and a user
 //     created for an invited address is linked to the invite.
 //   - deleteInvite(id, entityName) withdraws an invite or removes a member
@@ -109,7 +115,8 @@
 // Start is NewServer for a test: it fails the test instead of panicking and
 // closes the server when the test ends; WithSeedFile seeds it from a JSON
 // file such as the repository's testdata/seed.json. Tests make the server
-// misbehave with FailNext, slow it with WithLatency, and watch it with
+// misbehave with FailNext (RateLimited is the 429 W&B documents), slow it
+// with WithLatency, and watch it with
 // Requests, LastRequest, InFlight, MaxInFlight, Stalled and UserByEmail.
 // MaskSecrets hides the secrets the server mints in what a failing test
 // prints. A Handler is safe for concurrent use; two handlers share nothing.

@@ -2,7 +2,9 @@ package wandbtest
 
 import (
 	"encoding/json"
+	"math"
 	"net/http"
+	"strconv"
 	"time"
 )
 
@@ -24,6 +26,29 @@ type Fault struct {
 	AfterApply bool          // run the real operation first, then answer with the fault instead
 	Stall      bool          // answer nothing until the client gives up (with AfterApply: after applying)
 	Trickle    time.Duration // send Body one byte at a time, this far apart (a slow or stuck server)
+}
+
+// RateLimited is the answer W&B documents for a request over its rate
+// limit (W&B docs models/track/limits.mdx, "Rate limits"): HTTP 429 with
+// the headers RateLimit-Limit, RateLimit-Remaining (0) and RateLimit-Reset,
+// the seconds until the quota resets, which the page tells clients to
+// wait; and no Retry-After, which the page never mentions. The body is
+// {"error":"rate limit exceeded"}, as wandb/wandb#2696 shows. Assumed, as
+// no public source settles them: RateLimit-Limit is 1000 (the page scales
+// quota from 0 to 1000), and RateLimit-Reset is whole seconds (reset
+// rounded up), as in the IETF draft the headers come from. A test of a
+// server that also sends Retry-After adds it to the Fault's Header.
+func RateLimited(reset time.Duration) Fault {
+	secs := int64(math.Ceil(max(reset, 0).Seconds()))
+	return Fault{
+		Status: http.StatusTooManyRequests,
+		Header: http.Header{
+			"Ratelimit-Limit":     {"1000"},
+			"Ratelimit-Remaining": {"0"},
+			"Ratelimit-Reset":     {strconv.FormatInt(secs, 10)},
+		},
+		Body: `{"error":"rate limit exceeded"}`,
+	}
 }
 
 // FailNext queues faults for the next requests of operation op (as read from

@@ -61,6 +61,26 @@ func TestFaultAnswers(t *testing.T) {
 	}
 }
 
+// TestRateLimited: the documented 429 (limits.mdx, wandb/wandb#2696):
+// the RateLimit headers with the reset in whole seconds, rounded up, and
+// no Retry-After.
+func TestRateLimited(t *testing.T) {
+	srv := wandbtest.Start(t)
+	srv.FailNext("GetViewer", wandbtest.RateLimited(1500*time.Millisecond), wandbtest.RateLimited(0))
+	for _, reset := range []string{"2", "0"} {
+		r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation})
+		got := map[string]string{"status": fmt.Sprint(r.Status), "body": string(r.Body)}
+		for _, h := range []string{"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset", "Retry-After", "Content-Type"} {
+			got[h] = r.Header.Get(h)
+		}
+		want := map[string]string{"status": "429", "body": `{"error":"rate limit exceeded"}`, "RateLimit-Limit": "1000",
+			"RateLimit-Remaining": "0", "RateLimit-Reset": reset, "Retry-After": "", "Content-Type": "application/json"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("RateLimited answer (-want +got):\n%s", diff)
+		}
+	}
+}
+
 func TestFaultQueues(t *testing.T) {
 	srv := wandbtest.Start(t)
 	srv.FailNext("", wandbtest.Fault{Status: 500, Body: "any-1"}, wandbtest.Fault{Status: 500, Body: "any-2"})

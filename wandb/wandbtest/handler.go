@@ -2,6 +2,7 @@ package wandbtest
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -104,6 +105,10 @@ func NewHandler(opts ...Option) (*Handler, error) {
 	}
 	h.latency.Store(int64(o.latency))
 	h.store.memberIDs, h.store.noEmptyList = o.assumed.memberIDs, o.assumed.noEmptyList
+	h.assumed.deniedStatus = cmp.Or(h.assumed.deniedStatus, http.StatusForbidden)
+	if s := h.assumed.deniedStatus; s < 200 || s > 599 {
+		return nil, fmt.Errorf("wandbtest: WithPermissionErrorStatus(%d): not an HTTP status from 200 to 599", s)
+	}
 	if o.oidc != nil {
 		if err := checkOIDCKey(o.oidc); err != nil {
 			return nil, err
@@ -241,7 +246,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 
-	ex := &exchange{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client")}
+	ex := &exchange{caller: caller, publicClient: strings.HasPrefix(r.UserAgent(), "W&B Public Client"), deniedStatus: h.assumed.deniedStatus}
 	buf := &bufferedResponse{header: http.Header{}}
 	r2 := r.WithContext(context.WithValue(r.Context(), exchangeKey{}, ex))
 	r2.Body = io.NopCloser(bytes.NewReader(body))
@@ -500,6 +505,7 @@ func (b *bufferedResponse) copyTo(w http.ResponseWriter) {
 type exchange struct {
 	caller       *user
 	publicClient bool // the User-Agent starts with "W&B Public Client"
+	deniedStatus int  // the status of a permission failure (see deny)
 
 	mu         sync.Mutex
 	status     int    // 0, or the status the answer must have
@@ -524,6 +530,13 @@ func (ex *exchange) fail(status int) {
 	if ex.status == 0 {
 		ex.status = status
 	}
+}
+
+// deny makes the answer that of a permission failure, err (an errDenied):
+// HTTP 403, or the status WithPermissionErrorStatus chose. It returns err.
+func (ex *exchange) deny(err error) error {
+	ex.fail(ex.deniedStatus)
+	return err
 }
 
 // failPlain replaces the GraphQL answer with {"error": msg} and status.

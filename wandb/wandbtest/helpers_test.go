@@ -25,8 +25,9 @@ type result struct {
 }
 
 type gqlError struct {
-	Message string `json:"message"`
-	Path    []any  `json:"path"`
+	Message    string         `json:"message"`
+	Path       []any          `json:"path"`
+	Extensions map[string]any `json:"extensions"`
 }
 
 // call is one request to send; the zero value is anonymous and has no

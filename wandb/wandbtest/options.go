@@ -84,6 +84,7 @@ type assumptions struct {
 	userSearchDenied bool // users(...) is refused for every caller
 	memberIDs        bool // team members have ids of their own, not their users' IDs
 	noEmptyList      bool // users(query: "") lists nobody
+	deniedStatus     int  // the HTTP status of GraphQL permission failures (0: 403)
 }
 
 // WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
@@ -132,4 +133,16 @@ func WithDistinctMemberIDs() Option {
 // other side, for clients that list everyone that way.
 func WithEmptyUserQueryListsNobody() Option {
 	return func(o *options) { o.assumed.noEmptyList = true }
+}
+
+// WithPermissionErrorStatus makes the GraphQL answers to permission
+// failures (a non-admin listing users or creating one, deleting another
+// user's key, a team change by someone who is not its admin) carry the
+// HTTP status status instead of 403; their body stays W&B's: the error
+// "permission denied: ..." with extensions.code PERMISSION_ERROR and a
+// null field. Assumed: which status a given permission failure gets is not
+// public; wandb/wandb#8609 shows 403, #1239 shows 401. A status outside
+// 200-599 makes NewHandler fail.
+func WithPermissionErrorStatus(status int) Option {
+	return func(o *options) { o.assumed.deniedStatus = status }
 }

@@ -3,6 +3,7 @@ package wandbtest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/99designs/gqlgen/graphql/handler/lru"
 	"github.com/99designs/gqlgen/graphql/handler/transport"
 	"github.com/vektah/gqlparser/v2/ast"
+	"github.com/vektah/gqlparser/v2/gqlerror"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest/internal/graph"
 )
@@ -21,7 +23,21 @@ func newGraphQL(h *Handler) *handler.Server {
 	srv.AddTransport(transport.POST{})
 	srv.SetQueryCache(lru.New[*ast.QueryDocument](100))
 	srv.AroundFields(gateFirstPartyFields)
+	srv.SetErrorPresenter(presentError)
 	return srv
+}
+
+// presentError marks a permission failure as W&B does (wandb/wandb#8609,
+// #1239): "permission denied" with extensions.code PERMISSION_ERROR.
+func presentError(ctx context.Context, err error) *gqlerror.Error {
+	e := graphql.DefaultErrorPresenter(ctx, err)
+	if errors.Is(err, errDenied) {
+		if e.Extensions == nil {
+			e.Extensions = map[string]any{}
+		}
+		e.Extensions["code"] = "PERMISSION_ERROR"
+	}
+	return e
 }
 
 // gateFirstPartyFields fails User.apiKeys for clients whose User-Agent is not
@@ -42,7 +58,12 @@ func (r *resolver) Mutation() graph.MutationResolver { return mutationResolver{r
 type queryResolver struct{ *resolver }
 type mutationResolver struct{ *resolver }
 
-var errPermission = errors.New("permission denied: this operation needs an instance admin")
+// errDenied is the root of every permission failure: its message starts
+// them all, and it earns them extensions.code PERMISSION_ERROR and the
+// status of WithPermissionErrorStatus (see exchange.deny).
+var errDenied = errors.New("permission denied")
+
+var errPermission = fmt.Errorf("%w: this operation needs an instance admin", errDenied)
 
 func (q queryResolver) Viewer(ctx context.Context) (*graph.User, error) {
 	ex := exchangeFrom(ctx)
@@ -58,8 +79,7 @@ func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserCon
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !ex.caller.admin || q.h.assumed.userSearchDenied {
-		ex.fail(http.StatusForbidden)
-		return nil, errPermission
+		return nil, ex.deny(errPermission)
 	}
 	var qs string
 	if query != nil {
@@ -78,8 +98,7 @@ func (m mutationResolver) CreateUser(ctx context.Context, in graph.CreateUserInp
 	s.mu.Lock()
 	if !ex.caller.admin {
 		s.mu.Unlock()
-		ex.fail(http.StatusForbidden)
-		return nil, errPermission
+		return nil, ex.deny(errPermission)
 	}
 	u, err := s.insertUser(strings.TrimSpace(in.Email), "", "", in.Admin != nil && *in.Admin)
 	var out *graph.User
@@ -133,8 +152,7 @@ func (m mutationResolver) DeleteAPIKey(ctx context.Context, in graph.DeleteAPIKe
 	case k == nil:
 		err = errors.New("api key not found")
 	case k.owner != ex.caller && !ex.caller.admin:
-		ex.fail(http.StatusForbidden)
-		err = errors.New("permission denied: the api key belongs to another user")
+		err = ex.deny(fmt.Errorf("%w: the api key belongs to another user", errDenied))
 	default:
 		s.deleteKey(k)
 	}

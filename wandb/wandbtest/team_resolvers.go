@@ -14,15 +14,14 @@ import (
 // The team operations of the SDK's teams.py: entity (GetTeamEntity),
 // createTeam, createInvite, deleteInvite and createServiceAccount.
 
-// teamStatus is the HTTP status for an error of a team operation.
+// teamStatus is the HTTP status for an error of a team operation other
+// than a permission failure (see exchange.deny).
 func teamStatus(err error) int {
 	switch {
 	case errors.Is(err, errNoTeam), errors.Is(err, errNoUser), errors.Is(err, errNoMember):
 		return http.StatusNotFound
 	case errors.Is(err, errExists):
 		return http.StatusConflict
-	case errors.Is(err, errNotTeamHead), errors.Is(err, errPermission):
-		return http.StatusForbidden
 	}
 	return http.StatusBadRequest
 }
@@ -35,7 +34,10 @@ func (m mutationResolver) teamMutation(ctx context.Context, change func(s *store
 	s.mu.Lock()
 	err := change(s, ex.caller)
 	s.mu.Unlock()
-	if err != nil {
+	switch {
+	case errors.Is(err, errDenied):
+		return ex.deny(err)
+	case err != nil:
 		ex.fail(teamStatus(err))
 		return err
 	}

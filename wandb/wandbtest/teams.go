@@ -80,7 +80,7 @@ var (
 	errNoTeam      = errors.New("no such team")
 	errNoMember    = errors.New("no such member or invite")
 	errBadName     = errors.New("invalid team name")
-	errNotTeamHead = errors.New("permission denied: this operation needs a team admin or an instance admin")
+	errNotTeamHead = fmt.Errorf("%w: this operation needs a team admin or an instance admin", errDenied)
 )
 
 // teamName is what a team name may look like: W&B entity names are lower

@@ -971,8 +971,8 @@ func (v *UserInfoFragment) GetAdmin() *bool { return v.Admin }
 // __CreateInviteInput is used internally by genqlient
 type __CreateInviteInput struct {
 	Entity   string  `json:"entity"`
-	Email    *string `json:"email"`
-	Username *string `json:"username"`
+	Email    *string `json:"email,omitempty"`
+	Username *string `json:"username,omitempty"`
 	Admin    *bool   `json:"admin"`
 }
 
@@ -1085,6 +1085,8 @@ mutation CreateInvite ($entity: String!, $email: String, $username: String, $adm
 }
 `
 
+// CreateInvite invites a user by email or by username. As the SDK's
+// Team.invite, it sends only the one given: the other is left out, not null.
 func CreateInvite(
 	ctx_ context.Context,
 	client_ graphql.Client,
