@@ -430,6 +430,32 @@ func testExampleRotateKeys(t *testing.T, k serverKind) {
 	check(t, runBinary(t, env, "", "scripts/examples/rotate_keys.lua"), 1, ptr(""), "usage: rotate_keys.lua FILE")
 }
 
+// TestExampleServerCheck: server_check.lua reports, read-only, what the
+// server does where wandbtest only assumes; against the assumed defaults
+// and against a server that plays each the other way.
+func TestExampleServerCheck(t *testing.T) {
+	for _, tc := range []struct {
+		golden string
+		opts   []wandbtest.Option
+	}{
+		{"server_check", nil},
+		{"server_check_other", []wandbtest.Option{wandbtest.WithSCIMRolesOnRead(), wandbtest.WithDistinctMemberIDs(),
+			wandbtest.WithEmptyUserQueryListsNobody()}},
+		{"server_check_denied", []wandbtest.Option{wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant()}},
+	} {
+		t.Run(tc.golden, func(t *testing.T) {
+			srv := wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeedFile(seedFile)}, tc.opts...)...)
+			if err := srv.AddTeam("platform", wandbtest.AdminEmail); err != nil {
+				t.Fatal(err)
+			}
+			golden(t, tc.golden, runOK(t, serverEnv(srv), "--read-only", "scripts/examples/server_check.lua"))
+			if n := serverMutations(srv); n != 0 {
+				t.Errorf("%d changes were sent", n)
+			}
+		})
+	}
+}
+
 // TestEveryExampleIsTestedAndListed checks that each script in
 // scripts/examples is run by a test in this file and listed in README.md,
 // so a new example cannot ship untested or undocumented.

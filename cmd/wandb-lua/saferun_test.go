@@ -33,6 +33,7 @@ var exampleRuns = [][]string{
 	{"scripts/examples/team_onboard.lua", "testdata/team_members.csv"},
 	{"scripts/examples/offboard.lua", "alice@example.com"},
 	{"scripts/examples/rotate_keys.lua", "new.key"},
+	{"scripts/examples/server_check.lua"},
 }
 
 // serverMutations counts the changes srv was asked for.
@@ -83,7 +84,7 @@ func TestEveryExampleUnderDryRun(t *testing.T) {
 					t.Errorf("stderr line %q is not a plan line", masked(line))
 				}
 			}
-			if name != "quickstart.lua" && name != "key_audit.lua" && !strings.Contains(r.stderr, "dry-run: ") {
+			if name != "quickstart.lua" && name != "key_audit.lua" && name != "server_check.lua" && !strings.Contains(r.stderr, "dry-run: ") {
 				t.Error("no plan line")
 			}
 			// And with --local, as the README shows.

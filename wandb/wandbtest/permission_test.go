@@ -70,3 +70,20 @@ func TestPermissionErrorStatusChecked(t *testing.T) {
 		}
 	}
 }
+
+// TestUserSearchDenied: WithUserSearchDenied refuses users(...) to every
+// caller, an instance admin included, as a permission failure, in the
+// SDK's SearchUsers document and in any other.
+func TestUserSearchDenied(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithUserSearchDenied())
+	for _, r := range []result{
+		searchUsers(t, srv, srv.AdminKey(), ""),
+		post(t, srv, call{key: srv.AdminKey(), query: `query Mine { users(query: "a") { edges { node { id } } } }`}),
+	} {
+		if r.Status != http.StatusForbidden || len(r.Errors) != 1 || r.Errors[0].Extensions["code"] != "PERMISSION_ERROR" ||
+			!strings.Contains(r.Errors[0].Message, "searching users is for local administrators only") {
+			t.Errorf("HTTP %d, errors %+v", r.Status, r.Errors)
+		}
+	}
+	viewer(t, srv, srv.AdminKey()) // the rest works
+}

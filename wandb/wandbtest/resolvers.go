@@ -65,6 +65,9 @@ var errDenied = errors.New("permission denied")
 
 var errPermission = fmt.Errorf("%w: this operation needs an instance admin", errDenied)
 
+// errSearchDenied is the refusal of WithUserSearchDenied.
+var errSearchDenied = fmt.Errorf("%w: searching users is for local administrators only", errDenied)
+
 func (q queryResolver) Viewer(ctx context.Context) (*graph.User, error) {
 	ex := exchangeFrom(ctx)
 	s := q.h.store
@@ -78,8 +81,11 @@ func (q queryResolver) Users(ctx context.Context, query *string) (*graph.UserCon
 	s := q.h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !ex.caller.admin || q.h.assumed.userSearchDenied {
+	switch {
+	case !ex.caller.admin:
 		return nil, ex.deny(errPermission)
+	case q.h.assumed.userSearchDenied:
+		return nil, ex.deny(errSearchDenied)
 	}
 	var qs string
 	if query != nil {
