@@ -123,23 +123,29 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			t.Errorf("SCIMListUsers sent %d times, want 4", n)
 		}
 	})
-	t.Run("a plain 404 for an id is not found once SCIM answered", func(t *testing.T) {
-		srv := lifecycleServer(t)
-		c := testClient(t, srv)
-		bob := mustUser(t, c, "bob")
-		if _, err := bob.Status(ctx); err != nil {
-			t.Fatal(err)
-		}
-		// Gone under its id (the server's 404 has no SCIM body): looked up
-		// afresh, and found gone.
-		if err := mustUser(t, testClient(t, srv), "bob").Delete(ctx); err != nil {
-			t.Fatal(err)
-		}
-		_, err := bob.Status(ctx)
-		if e := asError(t, err, "status", CodeNotFound); !strings.Contains(e.Message, "SCIM lists no user") {
-			t.Errorf("error = %v", e)
-		}
-	})
+	for _, bodies := range []bool{false, true} {
+		t.Run(fmt.Sprintf("a 404 for an id is not found once SCIM answered, error bodies %v", bodies), func(t *testing.T) {
+			var opts []wandbtest.Option
+			if bodies {
+				opts = append(opts, wandbtest.WithSCIMErrorBodies())
+			}
+			srv := lifecycleServer(t, opts...)
+			c := testClient(t, srv)
+			bob := mustUser(t, c, "bob")
+			if _, err := bob.Status(ctx); err != nil {
+				t.Fatal(err)
+			}
+			// Gone under its id (by default the server's 404 has no SCIM
+			// body): looked up afresh, and found gone.
+			if err := mustUser(t, testClient(t, srv), "bob").Delete(ctx); err != nil {
+				t.Fatal(err)
+			}
+			_, err := bob.Status(ctx)
+			if e := asError(t, err, "status", CodeNotFound); !strings.Contains(e.Message, "SCIM lists no user") {
+				t.Errorf("error = %v", e)
+			}
+		})
+	}
 	t.Run("bearer, at an overridden base path", func(t *testing.T) {
 		srv := lifecycleServer(t)
 		c := testClient(t, srv, func(cfg *Config) {
