@@ -153,7 +153,7 @@ func (c *Client) unknownOutcome(op string, err error) error {
 	if !errors.As(err, &e) {
 		return err
 	}
-	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Message: fmt.Sprintf(
+	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Candidates: e.Candidates, Message: fmt.Sprintf(
 		"the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
 }
 
@@ -164,7 +164,7 @@ func outcomeHint(op string) string {
 	case "create_user":
 		return "look the user up by email before creating it again"
 	case "generate_api_key":
-		return "list the keys: delete a new key whose secret you did not receive"
+		return "list the keys: a new key whose secret nobody received is unusable; delete it"
 	case "delete_api_key":
 		return "look at the user's keys before deleting again"
 	case "create_team":

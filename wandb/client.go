@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 )
 
@@ -188,7 +187,7 @@ type Client struct {
 	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
 	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
 	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
-	scimSeen  *atomic.Bool // the server's SCIM API has answered a request (shared like brk); see scimDo
+	fam       *family      // shared with the clients derived for the same server, like brk
 
 	mu     sync.Mutex
 	viewer *User     // cached after the first successful Viewer
@@ -254,7 +253,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
 		brk:       &breaker{},
-		scimSeen:  &atomic.Bool{},
+		fam:       newFamily(),
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
@@ -346,7 +345,7 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	nc.brk, nc.scimSeen = c.brk, c.scimSeen
+	nc.brk, nc.fam = c.brk, c.fam
 	return nc, nil
 }
 

@@ -16,8 +16,14 @@ import (
 // code CodeConflict carrying the server's text. It needs an admin key. The
 // returned User has no keys (KeysListed is true) and no team list (the
 // server's answer does not include one). When the answer is lost after the request reached the
-// server, the email is looked up: a user there now was created by this
-// call, which succeeds; none, and the creation is sent once more. Under Config.DryRun it sends nothing and returns a
+// server, the email is looked up: none, and the creation is sent once
+// more; a user there now is returned with an error with
+// CodeUnknownOutcome, since it may be this call's creation, another
+// program's at the same time, or there already. Concurrent calls for the
+// same email in this program (and the clients derived from this one for
+// the same server) are one flight: the first sends, the others wait, and
+// when it succeeds they fail with CodeConflict, so one creation is
+// reported created once. Under Config.DryRun it sends nothing and returns a
 // User with DryRun set, the email and admin given and the ID
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
@@ -28,45 +34,60 @@ func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*Use
 	var u *User
 	var partial error // the server's error beside the user it created
 	err := c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
-		return c.settle(ctx, op, func() error {
-			data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
-			if data == nil || data.Result == nil || data.Result.User == nil {
-				if err != nil {
-					return err
-				}
-				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email), unsure: true})
-			}
-			f := data.Result.User.UserInfoFragment
-			if f.Id == "" {
-				// Created, but not usable as answered: look it up.
-				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned a user without an id for %q", email), unsure: true})
-			}
-			// A user just created has no key yet: its (empty) list is known.
-			u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c, loaded: true}
-			partial = err
-			return nil
-		}, func(ctx context.Context) (bool, error) {
-			// The user did not exist before (the server would have said
-			// conflict): if it exists now, this call created it.
-			found, err := c.User(ctx, email, Exact())
-			switch {
-			case isNotFound(err):
-				return false, nil
-			case err != nil:
-				return false, err
-			}
-			u = found
-			return true, nil
-		})
+		err := c.fam.createOnce(ctx, email, func() error { return c.createUser(ctx, op, email, admin, &u, &partial) })
+		if errors.Is(err, errCreatedMeanwhile) {
+			return c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf(
+				"user with email %s was created by a concurrent call of this program", email)})
+		}
+		return err
 	})
 	if errors.Is(err, errDryRun) {
 		local, _, _ := strings.Cut(email, "@")
 		return &User{ID: "dry-run:" + email, Name: local, Email: &email, Admin: &admin, DryRun: true, client: c, loaded: true}, nil
 	}
 	if err != nil {
-		return nil, err
+		return u, err // u is the user found after a lost answer, if any
 	}
 	return u, partial
+}
+
+// createUser sends the creation, settled: *u is the user created, or the
+// one found after a lost answer, and *partial the server's error beside
+// it.
+func (c *Client) createUser(ctx context.Context, op, email string, admin bool, u **User, partial *error) error {
+	return c.settle(ctx, op, func() error {
+		data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
+		if data == nil || data.Result == nil || data.Result.User == nil {
+			if err != nil {
+				return err
+			}
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no user for %q", email), unsure: true})
+		}
+		f := data.Result.User.UserInfoFragment
+		if f.Id == "" {
+			// Created, but not usable as answered: look it up.
+			return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned a user without an id for %q", email), unsure: true})
+		}
+		// A user just created has no key yet: its (empty) list is known.
+		*u = &User{ID: f.Id, Name: f.Name, Username: f.Username, Email: f.Email, Admin: f.Admin, client: c, loaded: true}
+		*partial = err
+		return nil
+	}, func(ctx context.Context) (bool, error) {
+		found, err := c.User(ctx, email, Exact())
+		switch {
+		case isNotFound(err):
+			return false, nil
+		case err != nil:
+			return false, err
+		}
+		// There now: created by this call, or by another program at the
+		// same time, or there before (the answer lost may have been a
+		// conflict). Concurrent calls of this program are one flight
+		// (createOnce), but nothing tells the others apart.
+		*u = found
+		return false, notShown{fmt.Sprintf("%s exists now, but a user this call created, one another program created meanwhile "+
+			"and one that was there already (its answer, a conflict, lost) look the same", email)}
+	})
 }
 
 // checkEmail accepts a bare address such as "bob@example.com".

@@ -3,9 +3,12 @@ package wandb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -77,12 +80,68 @@ func TestCreateUserNullResult(t *testing.T) {
 		t.Errorf("%d creations sent, want 2 (the first was not applied)", n)
 	}
 
+	// Applied, answered without an id: looked up, found, and returned with
+	// an unknown outcome (nothing tells this call's user from another's).
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Body: `{"data":{"result":{"user":{"id":"","name":"x"}}}}`})
 	u, err = c.CreateUser(ctx, "erin@example.com", true)
-	if err != nil || deref(u.Email) != "erin@example.com" || u.ID == "" || !deref(u.Admin) {
+	asError(t, err, "create_user", CodeUnknownOutcome)
+	if u == nil || deref(u.Email) != "erin@example.com" || u.ID == "" || !deref(u.Admin) {
 		t.Fatalf("CreateUser = %v, %v", u, err)
 	}
 	if n := srv.Requests("CreateUserFromAdmin"); n != 3 {
 		t.Errorf("%d creations sent, want 3 (the applied one not resent)", n)
+	}
+}
+
+// TestConcurrentCreationsOfOneEmail: calls of one program creating the
+// same email at once are one flight: one is reported created, the others
+// conflict; when the flight's answer is lost, none claims the creation.
+func TestConcurrentCreationsOfOneEmail(t *testing.T) {
+	for _, lost := range []bool{false, true} {
+		t.Run(fmt.Sprintf("lost %v", lost), func(t *testing.T) {
+			srv := wandbtest.Start(t, wandbtest.WithLatency(500*time.Millisecond))
+			c := testClient(t, srv)
+			if lost {
+				srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true, AfterApply: true})
+			}
+			const n = 8
+			errs := make([]error, n)
+			var wg sync.WaitGroup
+			create := func(i int) { _, errs[i] = c.CreateUser(context.Background(), "Same@Example.com", false) }
+			wg.Go(func() { create(0) })
+			for srv.InFlight() == 0 { // the first creation is on the server, for its latency
+				time.Sleep(time.Millisecond)
+			}
+			for i := 1; i < n; i++ {
+				wg.Go(func() { create(i) })
+			}
+			wg.Wait()
+			if got := srv.Requests("CreateUserFromAdmin"); got != 1 {
+				t.Errorf("%d creations sent, want 1: the others waited for it", got)
+			}
+			count := map[Code]int{}
+			for _, err := range errs {
+				var e *Error
+				switch {
+				case err == nil:
+					count["ok"]++
+				case errors.As(err, &e):
+					count[e.Code]++
+				default:
+					t.Errorf("error %v", err)
+				}
+			}
+			claims := count["ok"]
+			if lost {
+				if claims != 0 || count[CodeUnknownOutcome] != n {
+					t.Errorf("outcomes %v: want the flight's unknown outcome for all, no claim", count)
+				}
+			} else if claims != 1 || count[CodeConflict] != n-1 {
+				t.Errorf("outcomes %v: want one created, the others conflict", count)
+			}
+			if _, ok := srv.UserByEmail("same@example.com"); !ok {
+				t.Error("the user was not created")
+			}
+		})
 	}
 }

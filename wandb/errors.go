@@ -85,7 +85,7 @@ type Error struct {
 	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
 	Status     int      // the HTTP status of the answer that failed (200 for GraphQL errors in a 200), 0 when there was none
 	Message    string   // the server's text where it gave one, else ours
-	Candidates []string // for CodeAmbiguous: the matching users; for CodeNotFound from an exact lookup: the users that partly match; as User.String()
+	Candidates []string // for CodeAmbiguous: the matching users; for CodeNotFound from an exact lookup: the users that partly match (as User.String()); for a GenerateAPIKey with CodeUnknownOutcome: the names of the new keys that may be its
 	Err        error    // the cause, if any (context.Canceled, a net error, ...)
 
 	// unsure is set on the failure of a mutation that may have taken effect

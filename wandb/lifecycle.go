@@ -248,7 +248,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 			case err != nil:
 				return false, err
 			case now.OrganizationRole == nil: // as W&B documents Get User
-				return false, notShown{"a user's organisation role when it is read"}
+				return false, notShown{"the server does not show a user's organisation role when it is read"}
 			}
 			return orgRoleIs(*now.OrganizationRole, role), nil
 		})
@@ -298,7 +298,7 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 			case err != nil:
 				return false, err
 			case now.TeamRoles == nil: // as W&B documents Get User
-				return false, notShown{"a user's team roles when it is read"}
+				return false, notShown{"the server does not show a user's team roles when it is read"}
 			}
 			return hasTeamRole(now.TeamRoles, team, role), nil
 		})

@@ -146,7 +146,7 @@ func (c *Client) scimAnswered(err error) {
 		return
 	}
 	if err == nil {
-		c.scimSeen.Store(true)
+		c.fam.scimSeen.Store(true)
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()

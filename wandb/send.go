@@ -23,8 +23,9 @@ import (
 // gqlClient is the genqlient graphql.Client for one call of the public
 // API: op is the call's Lua-facing name, which every error carries.
 type gqlClient struct {
-	c  *Client
-	op string
+	c      *Client
+	op     string
+	strict bool // see request.strict
 }
 
 // MakeRequest implements graphql.Client.
@@ -42,6 +43,7 @@ func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *
 		body:        body,
 		contentType: "application/json",
 		mutation:    strings.HasPrefix(strings.TrimSpace(req.Query), "mutation"),
+		strict:      g.strict,
 	}
 	if e := c.send(ctx, r, func(status int, body *bodyReader) *Error { return c.decode(g.op, status, body, resp) }); e != nil {
 		return e
@@ -59,10 +61,18 @@ type request struct {
 	contentType string // of the body, and what is accepted in return
 	mutation    bool   // it changes the server's state: retried only where it surely did not take effect
 	byID        bool   // a SCIM request for one resource by its id: once the SCIM API has answered, a 404 means the resource is not there
+	// strict: a mutation that must never be sent twice blindly (a new key,
+	// a service account): a 429 or a 503 with Retry-After, which may
+	// follow the change being applied, makes it unsure instead of retried.
+	strict bool
 }
 
 // gql returns the graphql.Client for the call named op.
 func (c *Client) gql(op string) graphql.Client { return gqlClient{c: c, op: op} }
+
+// gqlStrict is gql for a mutation that must never be sent twice blindly
+// (see request.strict).
+func (c *Client) gqlStrict(op string) graphql.Client { return gqlClient{c: c, op: op, strict: true} }
 
 // attemptResult is what one attempt produced.
 type attemptResult struct {
@@ -90,7 +100,8 @@ type decoder func(status int, body *bodyReader) *Error
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
-	var last *Error // the previous attempt's failure
+	var last *Error        // the previous attempt's failure
+	blindlyResent := false // a mutation was sent again after an answer that said "later"
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, nil)
@@ -116,7 +127,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			if e := r.decodeErr; e != nil {
 				// The server answered 2xx: it applied the mutation, whatever
 				// the body failed to say.
-				e.unsure = mutation && e.Code == CodeBadResponse
+				e.unsure = mutation && (e.Code == CodeBadResponse || blindlyResent && alreadyDone(e))
 				return e
 			}
 			return nil
@@ -128,18 +139,25 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		}
 		failure := c.failure(op, r)
 		last = failure
-		if r.status == http.StatusNotFound && !apiNotFound(r.body) && !(req.byID && c.scimSeen.Load()) {
+		if r.status == http.StatusNotFound && !apiNotFound(r.body) && !(req.byID && c.fam.scimSeen.Load()) {
 			// Not the API's answer: the URL is wrong. (W&B documents no
 			// body for SCIM's 404s, so once its collection answered, a
 			// resource's 404 is read as "not there", whatever the body.)
 			return c.noAPIAt(op, req)
 		}
-		failure.unsure = mutation && mayHaveApplied(r)
+		failure.unsure = mutation && (mayHaveApplied(r) || blindlyResent && alreadyDone(failure))
 		if failure.unsure && r.status == 0 && !r.timedOut {
 			// Not "cannot reach the server": it may have been reached.
 			failure.Message = "the connection was lost after the request was sent: " + c.redact(r.err.Error())
 		}
 		why, retry := retryable(mutation, r)
+		later := mutation && retry && r.err == nil // a 429 or 503 with Retry-After: assumed refused
+		if later && req.strict {
+			// It may have followed the change; this one is never sent twice
+			// blindly: the caller looks at the server instead.
+			failure.unsure = true
+			return failure
+		}
 		if !retry {
 			return failure
 		}
@@ -163,6 +181,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		if header != "" {
 			attrs = append(attrs, "header", header) // the wait is the server's, not computed
 		}
+		blindlyResent = blindlyResent || later
 		c.logger.InfoContext(ctx, "wandb retry", attrs...)
 		t := time.NewTimer(wait)
 		select {
@@ -172,6 +191,15 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		case <-t.C:
 		}
 	}
+}
+
+// alreadyDone reports whether e says the change is there already (a
+// conflict) or its target gone (not found): after a mutation was sent
+// again on an answer that said "later", which a server may give after
+// applying it, that is the first send's doing as likely as not, so the
+// caller checks instead of taking it as the verdict.
+func alreadyDone(e *Error) bool {
+	return e.Code == CodeConflict || e.Code == CodeNotFound
 }
 
 // attempt sends req once and reads the answer, within the per-attempt

@@ -35,12 +35,13 @@ func (c *Client) settleReplace(ctx context.Context, op string, do func() error, 
 	return c.settleN(ctx, op, 2, true, do, check)
 }
 
-// notShown is what a check returns when the server's answer does not show
-// the field it must read (W&B's SCIM reads leave out the roles, say):
-// it cannot tell applied from not applied.
-type notShown struct{ what string }
+// notShown is what a check returns when what the server shows cannot tell
+// applied from not applied: a field it must read is left out (W&B's SCIM
+// reads leave out the roles), or what it finds could be another's doing.
+// why says which.
+type notShown struct{ why string }
 
-func (n notShown) Error() string { return "the server does not show " + n.what }
+func (n notShown) Error() string { return n.why }
 
 // settleN is settle with up to sends sends of do; resend sends do again
 // when the check cannot see (see settleReplace).
@@ -143,6 +144,17 @@ func unsettled(c *Client, err error, note string, checkErr error) error {
 		cp.Message += ": " + ce.Message
 	}
 	cp.Message += ")"
+	return c.newError(cp)
+}
+
+// withCandidates returns err, an *Error, with Candidates set to names.
+func withCandidates(c *Client, err error, names []string) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	cp := *e
+	cp.Candidates = names
 	return c.newError(cp)
 }
 

@@ -357,7 +357,7 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 	for _, m := range t.Members() {
 		before[m.ID] = true
 	}
-	data, err := gql.CreateServiceAccount(ctx, c.gql(op), t.Name, description)
+	data, err := gql.CreateServiceAccount(ctx, c.gqlStrict(op), t.Name, description)
 	if err != nil {
 		if !isUnsure(err) {
 			return nil, err

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
@@ -110,13 +111,17 @@ func (u *User) Client() *Client { return u.client }
 //
 // On success the key (its listed name, not the secret) is added to u's
 // list. It lists u's keys first. When the answer is lost after the request
-// reached the server (or comes without the secret), a key may have been
-// minted whose secret nobody received: u's keys are listed again, such a
-// key (new, with this description) is deleted, and the mutation is sent
-// once more. So the outcome is one new key whose secret is returned, or
-// an error and no new key; when even the check fails, an error with
-// CodeUnknownOutcome says what to look for. If the server returns a key
-// along with GraphQL errors, both are returned.
+// reached the server (or comes without the secret, or as a 429 or 503,
+// which may follow an applied change), a key may have been minted whose
+// secret nobody received: u's keys are listed again. No new key with this
+// description (other than keys whose secret a call of this program
+// returned): the mutation is sent once more. One or more: the error has
+// CodeUnknownOutcome and names them; none is deleted, because nothing
+// tells this call's key from one that another call or program minted
+// with the same description meanwhile, whose secret someone holds. So a
+// key whose secret was handed out is never deleted, and a retry never
+// mints a second key. If the server returns a key along with GraphQL
+// errors, both are returned.
 func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret string, err error) {
 	const op = "generate_api_key"
 	c := u.client
@@ -153,6 +158,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 			var k APIKey
 			k, secret, partial, err = c.mintKey(ctx, op, desc)
 			if err == nil {
+				c.fam.deliver(k.ID)
 				u.addKey(k)
 				if v != u {
 					v.addKey(k) // keep the cached viewer in step with the server
@@ -162,16 +168,19 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 			if !isUnsure(err) {
 				return err
 			}
-			// A key may have been minted whose secret never arrived: nobody
-			// can ever use it (the server shows a secret once), so delete it.
 			cctx, cancel := c.checkContext(ctx)
-			n, cerr := c.deleteOrphanKeys(cctx, u, known, desc)
+			found, cerr := c.newKeys(cctx, u, known, desc)
 			cancel()
 			switch {
 			case cerr != nil:
-				return unsettled(c, err, "a key whose secret was not received may exist, and deleting it failed", cerr)
+				return unsettled(c, err, "checking for a key minted without its secret failed", cerr)
+			case len(found) > 0:
+				return withCandidates(c, unsettled(c, err, fmt.Sprintf(
+					"a key may have been minted whose secret was not received: %s now listed with this description (%s); none was deleted, "+
+						"since a key another call or program minted meanwhile looks the same: delete the one that is nobody's with delete_api_key",
+					plural(len(found), "new key is", "new keys are"), strings.Join(found, ", ")), nil), found)
 			case ctx.Err() != nil || attempt == 2:
-				return definite(c, err, fmt.Sprintf("checked: no new key is left, %d without its secret deleted", n))
+				return notApplied(c, err)
 			}
 		}
 	})
@@ -189,7 +198,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 // the key's secret or id is an unsure CodeBadResponse: the key was minted
 // and cannot be used.
 func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey, secret string, partial, err error) {
-	data, err := gql.GenerateApiKey(ctx, c.gql(op), desc)
+	data, err := gql.GenerateApiKey(ctx, c.gqlStrict(op), desc)
 	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
 		if err != nil {
 			return APIKey{}, "", nil, err
@@ -207,32 +216,31 @@ func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey
 	return k, got.Name, err, nil
 }
 
-// deleteOrphanKeys deletes u's keys that are not among known and have the
-// description desc: keys a GenerateAPIKey call minted without receiving
-// their secret. It returns how many it deleted. Each deletion is a change
-// (recorded, as delete_api_key).
-func (c *Client) deleteOrphanKeys(ctx context.Context, u *User, known map[string]bool, desc *string) (int, error) {
-	const op = "delete_api_key"
+// newKeys lists u's keys and returns the names of those not among known
+// with the description desc, whose secret no call of this program
+// returned: keys a GenerateAPIKey call may have minted without receiving
+// their secret.
+func (c *Client) newKeys(ctx context.Context, u *User, known map[string]bool, desc *string) ([]string, error) {
 	now, err := u.refetch(ctx, "generate_api_key")
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
-	n := 0
+	var found []string
 	for _, k := range now.APIKeys() {
-		if known[k.ID] || deref(k.Description) != deref(desc) {
-			continue
+		if !known[k.ID] && deref(k.Description) == deref(desc) && !c.fam.wasDelivered(k.ID) {
+			found = append(found, k.Name)
 		}
-		err := c.changed(ctx, op, k.Name, "minted by generate_api_key, its secret lost", func() error {
-			// A key nobody can use: worth the retry budget to remove.
-			_, err := u.deleteKey(ctx, op, k, c.retry.MaxAttempts, func() {})
-			return err
-		})
-		if err != nil {
-			return n, err
-		}
-		n++
 	}
-	return n, nil
+	return found, nil
+}
+
+// plural returns one for n == 1, else n and many: "1 new key is", "2 new
+// keys are".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return fmt.Sprintf("%d %s", n, many)
 }
 
 // Same reports whether u and o are the same user: the same GraphQL ID

@@ -3,10 +3,13 @@ package wandb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net/http"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -269,17 +272,24 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 // outcome is one new key whose secret the caller holds, or an error and no
 // new key. A key minted without its secret reaching the caller is deleted
 // and the mutation sent once more.
+// TestGenerateAPIKeyAfterLostAnswers: a generation whose answer is lost
+// (or comes without the secret, or as a "later" that may follow the
+// change) lists the keys again. No new key: it is sent once more, and one
+// key is the outcome. A new key with that description: the outcome is
+// unknown, the error names it, and nothing is deleted or sent again.
 func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		faults []wandbtest.Fault
-		sent   int // GenerateApiKey requests
+		minted bool // the first request minted a key, whose secret was lost
 	}{
-		{"dropped after the server minted it", []wandbtest.Fault{{AfterApply: true, Drop: true}}, 2},
-		{"dropped before", []wandbtest.Fault{{Drop: true}}, 2},
-		{"gateway error after the server minted it", []wandbtest.Fault{{AfterApply: true, Status: 502}}, 2},
-		{"answer without the secret", []wandbtest.Fault{{AfterApply: true, Body: `{"data":{"result":{"apiKey":{"id":"QXBpS2V5OjE=","name":null}}}}`}}, 2},
-		{"null result", []wandbtest.Fault{{Body: `{"data":{"result":{"apiKey":null}}}`}}, 2},
+		{"dropped after the server minted it", []wandbtest.Fault{{AfterApply: true, Drop: true}}, true},
+		{"dropped before", []wandbtest.Fault{{Drop: true}}, false},
+		{"gateway error after the server minted it", []wandbtest.Fault{{AfterApply: true, Status: 502}}, true},
+		{"answer without the secret", []wandbtest.Fault{{AfterApply: true, Body: `{"data":{"result":{"apiKey":{"id":"QXBpS2V5OjE=","name":null}}}}`}}, true},
+		{"null result", []wandbtest.Fault{{Body: `{"data":{"result":{"apiKey":null}}}`}}, false},
+		{"429 after the server minted it", []wandbtest.Fault{{AfterApply: true, Status: 429}}, true},
+		{"429 before", []wandbtest.Fault{wandbtest.RateLimited(0)}, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := wandbtest.Start(t)
@@ -292,15 +302,31 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 			before := serverKeyNames(t, srv, wandbtest.AdminEmail)
 			srv.FailNext("GenerateApiKey", tc.faults...)
 			secret, err := me.GenerateAPIKey(ctx, "ci")
+			after := serverKeyNames(t, srv, wandbtest.AdminEmail)
+			if len(after) != len(before)+1 {
+				t.Errorf("server keys %d -> %d, want exactly one new key", len(before), len(after))
+			}
+			if n := srv.Requests("DeleteApiKey"); n != 0 {
+				t.Errorf("%d keys deleted", n)
+			}
+			if tc.minted {
+				e := asError(t, err, "generate_api_key", CodeUnknownOutcome)
+				if !cmp.Equal(e.Candidates, after[len(after)-1:]) || !strings.Contains(e.Message, "1 new key is now listed with this description") {
+					t.Errorf("candidates %v (want the new key), message %q", e.Candidates, e.Message)
+				}
+				if n := srv.Requests("GenerateApiKey"); n != 1 {
+					t.Errorf("%d GenerateApiKey requests, want 1: never a second key", n)
+				}
+				return
+			}
 			if err != nil {
 				t.Fatalf("GenerateAPIKey: %v", err)
 			}
-			after := serverKeyNames(t, srv, wandbtest.AdminEmail)
-			if len(after) != len(before)+1 || after[len(after)-1] != listedKeyName(secret) {
-				t.Errorf("server keys %d -> %d, want exactly one new key, the one returned", len(before), len(after))
+			if after[len(after)-1] != listedKeyName(secret) {
+				t.Error("the new key is not the one returned")
 			}
-			if n := srv.Requests("GenerateApiKey"); n != tc.sent {
-				t.Errorf("%d GenerateApiKey requests, want %d", n, tc.sent)
+			if n := srv.Requests("GenerateApiKey"); n != 2 {
+				t.Errorf("%d GenerateApiKey requests, want 2", n)
 			}
 			other, err := c.WithAPIKey(secret)
 			if err != nil {
@@ -316,10 +342,127 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 	}
 }
 
+// TestGenerateAPIKeyNeverDeletesAnotherProgramsKey: while a generation's
+// answer is lost, another program mints a key with the same description
+// (or, for a generation without one, with none); the lost generation's
+// check sees a new key it cannot tell from its own: it reports an unknown
+// outcome naming it and leaves it, and the other program's secret works.
+func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
+	for _, desc := range []string{"ci", ""} {
+		t.Run(fmt.Sprintf("description %q", desc), func(t *testing.T) {
+			srv := wandbtest.Start(t)
+			c := testClient(t, srv)
+			me, err := c.Viewer(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			var theirs string
+			srv.FailNext("GenerateApiKey", wandbtest.Fault{Stall: true}) // not minted
+			err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+				_, err := me.GenerateAPIKey(ctx, desc)
+				return err
+			}, func() {
+				var err error
+				if theirs, err = srv.AddAPIKey(wandbtest.AdminEmail, desc); err != nil {
+					t.Error(err)
+				}
+				if _, err = srv.AddAPIKey(wandbtest.AdminEmail, "something else"); err != nil {
+					t.Error(err)
+				}
+			})
+			e := asError(t, err, "generate_api_key", CodeUnknownOutcome)
+			if !cmp.Equal(e.Candidates, []string{listedKeyName(theirs)}) {
+				t.Errorf("candidates %v, want the other program's key only", e.Candidates)
+			}
+			if n := srv.Requests("DeleteApiKey"); n != 0 {
+				t.Errorf("%d keys deleted", n)
+			}
+			other, err := c.WithAPIKey(theirs)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := other.Viewer(context.Background()); err != nil {
+				t.Errorf("the other program's key no longer works: %v", err)
+			}
+		})
+	}
+}
+
+// TestConcurrentGenerationsKeepEverySecret: many generations of one
+// program with one description, a share of their answers lost after the
+// key was minted: every secret returned still authenticates, nothing is
+// deleted, and every key whose secret was not returned is named by an
+// unknown outcome.
+func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
+	const n = 64
+	rng := rand.New(rand.NewPCG(3, 5))
+	var mu sync.Mutex
+	srv := wandbtest.Start(t, wandbtest.WithFaults(func(op string) (wandbtest.Fault, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if op != "GenerateApiKey" || rng.IntN(100) >= 15 {
+			return wandbtest.Fault{}, false
+		}
+		return wandbtest.Fault{Drop: true, AfterApply: true}, true
+	}))
+	c := testClient(t, srv)
+	ctx := context.Background()
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := serverKeyNames(t, srv, wandbtest.AdminEmail)
+	secrets := make([]string, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { secrets[i], errs[i] = me.GenerateAPIKey(ctx, "ci") })
+	}
+	wg.Wait()
+	named := map[string]bool{}
+	delivered := 0
+	for i, err := range errs {
+		var e *Error
+		switch {
+		case err == nil:
+			delivered++
+			kc, kerr := c.WithAPIKey(secrets[i])
+			if kerr != nil {
+				t.Fatal(kerr)
+			}
+			if _, verr := kc.Viewer(ctx); verr != nil {
+				t.Errorf("a secret returned does not authenticate: %v", verr)
+			}
+		case errors.As(err, &e) && e.Code == CodeUnknownOutcome:
+			for _, name := range e.Candidates {
+				named[name] = true
+			}
+		default:
+			t.Errorf("generation %d: %v", i, err)
+		}
+	}
+	if n := srv.Requests("DeleteApiKey"); n != 0 {
+		t.Errorf("%d keys deleted", n)
+	}
+	held := map[string]bool{}
+	for _, s := range secrets {
+		if s != "" {
+			held[listedKeyName(s)] = true
+		}
+	}
+	for _, name := range serverKeyNames(t, srv, wandbtest.AdminEmail)[len(initial):] {
+		if !held[name] && !named[name] {
+			t.Errorf("key %s: no secret returned, and no unknown outcome names it", name)
+		}
+	}
+	if delivered == 0 || delivered == n {
+		t.Errorf("%d of %d generations delivered: the faults did not bite", delivered, n)
+	}
+}
+
 // TestGenerateAPIKeyUnknownOutcome: when the keys cannot be listed after a
 // lost answer, the error says a key may exist and what to do, with its
-// own code; when the caller's context ends in flight, the keys are still
-// looked at and an orphan deleted.
+// own code, and nothing is deleted.
 func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
@@ -335,14 +478,15 @@ func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
 	srv.FailNext("GetViewer", wandbtest.Fault{}, wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope"}]}`})
 	_, err = me.GenerateAPIKey(ctx, "ci")
 	e := asError(t, err, "generate_api_key", CodeUnknownOutcome)
-	if !strings.Contains(e.Message, "a key whose secret was not received may exist, and deleting it failed") ||
-		!strings.HasSuffix(e.Message, "delete a new key whose secret you did not receive") {
+	if !strings.Contains(e.Message, "checking for a key minted without its secret failed") ||
+		!strings.HasSuffix(e.Message, "a new key whose secret nobody received is unusable; delete it") {
 		t.Errorf("message = %q", e.Message)
 	}
 	if after := len(serverKeyNames(t, srv, wandbtest.AdminEmail)); after != before+1 {
 		t.Errorf("server keys %d -> %d (the orphan stays: the error says so)", before, after)
 	}
 }
+
 func TestMutationRetries(t *testing.T) {
 	retryAfter := http.Header{"Retry-After": {"0"}}
 	for _, tc := range []struct {
@@ -362,8 +506,14 @@ func TestMutationRetries(t *testing.T) {
 		{"500, checked and sent again", wandbtest.Fault{Status: 500, Body: `{"error":"boom"}`}, 2, ""},
 		{"502, checked and sent again", wandbtest.Fault{Status: 502}, 2, ""},
 		{"drop before apply, checked and sent again", wandbtest.Fault{Drop: true}, 2, ""},
-		{"502 after apply, checked", wandbtest.Fault{Status: 502, AfterApply: true}, 1, ""},
-		{"drop after apply, checked", wandbtest.Fault{Drop: true, AfterApply: true}, 1, ""},
+		// Found after a lost answer: this call's creation, or another's, or
+		// one there before; nothing tells which.
+		{"502 after apply, checked", wandbtest.Fault{Status: 502, AfterApply: true}, 1, CodeUnknownOutcome},
+		{"drop after apply, checked", wandbtest.Fault{Drop: true, AfterApply: true}, 1, CodeUnknownOutcome},
+		// A "later" that followed the change: the resend's conflict is a
+		// reason to check, not the verdict.
+		{"429 after apply, resent, conflict checked", wandbtest.Fault{Status: 429, AfterApply: true}, 2, CodeUnknownOutcome},
+		{"503 with Retry-After after apply, resent, conflict checked", wandbtest.Fault{Status: 503, Header: retryAfter, AfterApply: true}, 2, CodeUnknownOutcome},
 		{"408 not retried", wandbtest.Fault{Status: 408}, 1, CodeTimeout},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -385,8 +535,9 @@ func TestMutationRetries(t *testing.T) {
 			if checked, want := srv.Requests("SearchUsers") > 0, strings.Contains(tc.name, "checked"); checked != want {
 				t.Errorf("the email was looked up: %v, want %v", checked, want)
 			}
-			if _, ok := srv.UserByEmail("eve@example.com"); ok != (tc.code == "") {
-				t.Errorf("the user exists: %v, want %v", ok, tc.code == "")
+			exists := tc.code == "" || tc.code == CodeUnknownOutcome
+			if _, ok := srv.UserByEmail("eve@example.com"); ok != exists {
+				t.Errorf("the user exists: %v, want %v", ok, exists)
 			}
 		})
 	}
