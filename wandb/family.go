@@ -14,10 +14,10 @@ import (
 type family struct {
 	scimSeen atomic.Bool // the server's SCIM API has answered a request; see scimDo
 
-	// admins serialises the changes that can remove an admin (deactivate,
-	// delete, demote), each with its last-admin guard, so that concurrent
-	// calls cannot pass the guard together.
-	admins sync.Mutex
+	// admins keeps the changes that can remove an admin (deactivate,
+	// delete, demote), each with its last-admin guard, from passing the
+	// guard together (see guardLastAdmin).
+	admins sync.RWMutex
 
 	mu        sync.Mutex
 	delivered map[string]bool      // IDs of keys whose secret a call returned

@@ -137,18 +137,31 @@ func (u *User) setActive(ctx context.Context, op string, active bool) error {
 		return err
 	}
 	if !active {
-		if err := u.guardLastAdmin(ctx, op, su); err != nil {
+		release, err := u.guardLastAdmin(ctx, op, su)
+		if err != nil {
 			return err
 		}
+		defer release()
 	}
 	c := u.client
 	err = c.change(ctx, op, userTarget(u), "", func() error {
 		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), nil)
+			var answer scimUser
+			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "", map[string]bool{"active": active}), &answer); err != nil {
+				return err
+			}
+			// W&B answers with the user: an answer that does not show it
+			// active as asked (or shows nothing) is checked by a read.
+			if answer.Active == nil || *answer.Active != active {
+				return c.unconfirmed(op, fmt.Sprintf("the server's answer does not show %s %s", u, map[bool]string{true: "active", false: "inactive"}[active]))
+			}
+			return nil
 		}, func(ctx context.Context) (bool, error) {
 			now, err := u.scimGet(ctx, op, su.ID)
 			switch {
 			case !active && isNotFound(err): // Multi-tenant: removed from the organisation
+				return true, nil
+			case !active && u.lockedOut(err):
 				return true, nil
 			case err != nil:
 				return false, err
@@ -181,16 +194,22 @@ func (u *User) Delete(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := u.guardLastAdmin(ctx, op, su); err != nil {
+	release, err := u.guardLastAdmin(ctx, op, su)
+	if err != nil {
 		return err
 	}
+	defer release()
 	c := u.client
 	err = c.change(ctx, op, userTarget(u), "", func() error {
 		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil)
+			if err := c.scimDo(ctx, op, http.MethodDelete, "/Users/"+su.ID, nil, nil, nil); err != nil {
+				return err
+			}
+			// W&B answers 204, with nothing to read: a read confirms.
+			return c.unconfirmed(op, "the server's answer, without a body, does not show the user gone")
 		}, func(ctx context.Context) (bool, error) {
 			_, err := u.scimGet(ctx, op, su.ID)
-			if isNotFound(err) {
+			if isNotFound(err) || u.lockedOut(err) {
 				return true, nil
 			}
 			return false, err
@@ -225,9 +244,11 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		return err
 	}
 	if role != RoleAdmin {
-		if err := u.guardLastAdmin(ctx, op, su); err != nil {
+		release, err := u.guardLastAdmin(ctx, op, su)
+		if err != nil {
 			return err
 		}
+		defer release()
 	}
 	c := u.client
 	return c.changed(ctx, op, userTarget(u), "role="+role, func() error {
@@ -236,8 +257,12 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), &answer); err != nil {
 				return err
 			}
-			// W&B's answer to a role PATCH shows the role: read it.
-			if got := answer.OrganizationRole; got != nil && !orgRoleIs(*got, role) {
+			// W&B's answer to a role PATCH shows the role: read it. One
+			// that does not (an empty answer) is for the check to settle.
+			switch got := answer.OrganizationRole; {
+			case got == nil:
+				return c.unconfirmed(op, "the server's answer does not show the organisation role")
+			case !orgRoleIs(*got, role):
 				return c.newError(Error{Op: op, Code: CodeInternal, Status: http.StatusOK, Message: fmt.Sprintf(
 					"the server accepted the change but answers that %s's organisation role is %q, not %q", u, *got, role)})
 			}
@@ -287,7 +312,11 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 				return err
 			}
 			// W&B's answer to a role PATCH shows the team roles: read them.
-			if answer.TeamRoles != nil && !hasTeamRole(answer.TeamRoles, team, role) {
+			// One that does not (an empty answer) is for the check to settle.
+			switch {
+			case answer.TeamRoles == nil:
+				return c.unconfirmed(op, "the server's answer does not show the team roles")
+			case !hasTeamRole(answer.TeamRoles, team, role):
 				return c.newError(Error{Op: op, Code: CodeInternal, Status: http.StatusOK, Message: fmt.Sprintf(
 					"the server accepted the change but its answer does not show %s with the role %q in %s", u, role, team)})
 			}
@@ -314,6 +343,14 @@ func hasTeamRole(roles []scimTeamRole, team, role string) bool {
 		}
 	}
 	return false
+}
+
+// lockedOut reports whether err, from a check after u deactivated or
+// deleted itself, is the server refusing its credentials (401): the
+// change is what ended them.
+func (u *User) lockedOut(err error) bool {
+	v := u.client.cachedViewer()
+	return errors.Is(err, ErrUnauthorized) && v != nil && v.Same(u)
 }
 
 // simulated plans op on u, a User simulated by a dry run (only a dry-run
@@ -344,23 +381,45 @@ func (u *User) clientOrZero() redactor {
 
 // guardLastAdmin refuses (CodeLastAdmin) to act on u (su, its SCIM
 // record), about to lose its admin rights or its account, when that could
-// leave the organisation without an active admin.
+// leave the organisation without an active admin. On success it returns
+// with the client family's admin lock held, to release once the change is
+// done, so that concurrent changes cannot pass the guard together.
 //
-// The caller is one: W&B's SCIM API, which has just answered for su,
+// The caller is an admin: W&B's SCIM API, which has just answered for su,
 // accepts only admins (instance or organisation admins, and organisation
 // service accounts). So when the caller is a person other than u, an
-// admin remains, and nothing more is asked. Otherwise (u is the caller,
-// or the caller is a service account, which SCIM never lists as a user)
-// it lists the users (GraphQL, for their admin flags) and looks the other
-// admins up in SCIM until it finds one who is active.
-func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) error {
+// admin remains, and nothing more is asked: such changes share the lock,
+// as none of them can remove the caller. Otherwise (u is the caller, or
+// the caller is a service account, which SCIM never lists as a user) it
+// takes the lock alone, lists the users (GraphQL, for their admin flags)
+// and looks the other admins up in SCIM until it finds one who is active.
+// Other programs' changes are not covered: two programs demoting the last
+// two admins at the same moment can still leave none.
+func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) (release func(), err error) {
 	c := u.client
 	if !su.status().Active {
-		return nil
+		return func() {}, nil
 	}
-	if other, err := c.callerIsAnotherPerson(ctx, op, u); err != nil || other {
-		return err
+	other, err := c.callerIsAnotherPerson(ctx, op, u)
+	if err != nil {
+		return nil, err
 	}
+	if other {
+		c.fam.admins.RLock()
+		return c.fam.admins.RUnlock, nil
+	}
+	c.fam.admins.Lock()
+	if err := u.anotherAdminRemains(ctx, op, su); err != nil {
+		c.fam.admins.Unlock()
+		return nil, err
+	}
+	return c.fam.admins.Unlock, nil
+}
+
+// anotherAdminRemains returns nil when u is no admin, or another active
+// admin exists; else the refusal.
+func (u *User) anotherAdminRemains(ctx context.Context, op string, su *scimUser) error {
+	c := u.client
 	admin := deref(u.Admin)
 	if su.OrganizationRole != nil {
 		admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)

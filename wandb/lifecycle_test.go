@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -767,10 +769,16 @@ func TestRoleChangesReadTheAnswer(t *testing.T) {
 	if !strings.Contains(e.Message, `does not show <User bob@example.com> with the role "admin" in ml`) {
 		t.Errorf("error = %v", e)
 	}
-	// An answer without the roles (a 204, say) is the server's yes.
+	// An answer without the roles (a 204, say) does not confirm: a read
+	// cannot show the role, so the replace is sent again, and its answer
+	// confirms.
+	n := srv.Requests("SCIMPatchUser")
 	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Status: http.StatusNoContent, AfterApply: true})
 	if err := bob.SetRole(ctx, "admin"); err != nil {
 		t.Fatal(err)
+	}
+	if got := srv.Requests("SCIMPatchUser") - n; got != 2 {
+		t.Errorf("sent %d times, want 2", got)
 	}
 
 	before := srv.Requests("SCIMPatchUser")
@@ -784,5 +792,122 @@ func TestRoleChangesReadTheAnswer(t *testing.T) {
 	}
 	if info, _ := srv.UserByEmail("bob@example.com"); info.Admin {
 		t.Error("the first attempt was not applied")
+	}
+}
+
+// TestSCIMAnswersAreRead: a server that answers a change with something
+// other than the change done (the user still active, the member still
+// there, or nothing at all) is checked by a read, and one that changed
+// nothing, whatever it answers, is a failure, never a success.
+func TestSCIMAnswersAreRead(t *testing.T) {
+	ctx := context.Background()
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	bob := mustUser(t, c, "bob")
+	liar := wandbtest.Fault{Body: `{"id":"x","active":true}`} // 200, nothing changed
+	srv.FailNext("SCIMPatchUser", liar, liar)
+	e := asError(t, bob.Deactivate(ctx), "deactivate", CodeBadResponse)
+	if !strings.Contains(e.Message, "does not show <User bob@example.com> inactive (checked: the change was not applied)") {
+		t.Errorf("error = %v", e)
+	}
+	if info, _ := srv.UserByEmail("bob@example.com"); info.Inactive {
+		t.Error("bob is inactive")
+	}
+	// Applied, answered with nothing: a read confirms it.
+	srv.FailNext("SCIMPatchUser", wandbtest.Fault{Status: http.StatusNoContent, AfterApply: true})
+	if err := bob.Deactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := bob.Reactivate(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// A 204 to a DELETE that deleted nothing is found out, and sent again.
+	dave := mustUser(t, c, "dave")
+	srv.FailNext("SCIMDeleteUser", wandbtest.Fault{Status: http.StatusNoContent})
+	if err := dave.Delete(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := srv.UserByEmail("dave@example.com"); ok || srv.Requests("SCIMDeleteUser") != 2 {
+		t.Errorf("dave there %v after %d DELETEs", ok, srv.Requests("SCIMDeleteUser"))
+	}
+
+	// Group changes: the answer must show the member added or removed.
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := mustUser(t, c, "carol")
+	empty := wandbtest.Fault{Body: `{"id":"x","displayName":"ml","members":null}`}
+	srv.FailNext("SCIMPatchGroup", empty, empty)
+	e = asError(t, team.AddMember(ctx, carol, ""), "add_member", CodeBadResponse)
+	if !strings.Contains(e.Message, "not among the team's members (checked: the change was not applied)") {
+		t.Errorf("error = %v", e)
+	}
+	srv.FailNext("SCIMPatchGroup", wandbtest.Fault{Status: http.StatusNoContent, AfterApply: true})
+	if err := team.AddMember(ctx, carol, ""); err != nil {
+		t.Fatal(err)
+	}
+	if got := memberInfo(t, srv, "ml", "carol@example.com"); got.Pending {
+		t.Errorf("carol = %+v", got)
+	}
+}
+
+// TestLastAdminGuardUnderConcurrency: demoting, deactivating or deleting
+// every admin at once, the caller included, leaves one: the guards cannot
+// pass together.
+func TestLastAdminGuardUnderConcurrency(t *testing.T) {
+	ctx := context.Background()
+	for _, op := range []string{"set_role", "deactivate", "delete_user"} {
+		for round := range 5 {
+			t.Run(fmt.Sprintf("%s %d", op, round), func(t *testing.T) {
+				srv := lifecycleServer(t, wandbtest.WithLatency(5*time.Millisecond))
+				c := testClient(t, srv)
+				admins := []*User{}
+				for _, who := range []string{"alice", "bob"} {
+					u := mustUser(t, c, who)
+					if err := u.SetRole(ctx, "admin"); err != nil {
+						t.Fatal(err)
+					}
+				}
+				me, err := c.Viewer(ctx)
+				if err != nil {
+					t.Fatal(err)
+				}
+				admins = append(admins, me, mustUser(t, c, "alice"), mustUser(t, c, "bob"))
+				errs := make([]error, len(admins))
+				var wg sync.WaitGroup
+				for i, u := range admins {
+					wg.Go(func() {
+						switch op {
+						case "set_role":
+							errs[i] = u.SetRole(ctx, "member")
+						case "deactivate":
+							errs[i] = u.Deactivate(ctx)
+						default:
+							errs[i] = u.Delete(ctx)
+						}
+					})
+				}
+				wg.Wait()
+				left := 0
+				for _, info := range srv.Users() {
+					if info.Admin && !info.Inactive {
+						left++
+					}
+				}
+				// Whoever goes first decides the rest: the caller removing
+				// itself ends its own admin rights (later calls are refused
+				// by the server), others leave the caller to be refused.
+				for _, err := range errs {
+					if err != nil && !errors.Is(err, ErrLastAdmin) && !errors.Is(err, ErrUnauthorized) && !errors.Is(err, ErrForbidden) {
+						t.Errorf("%s: %v", op, err)
+					}
+				}
+				if left < 1 {
+					t.Errorf("%d active admins left, errors %v", left, errs)
+				}
+			})
+		}
 	}
 }

@@ -101,6 +101,14 @@ func (c *Client) checkContext(ctx context.Context) (context.Context, context.Can
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
 }
 
+// unconfirmed is the error of a change the server answered 2xx to
+// without showing it done (an empty answer, or one that says otherwise):
+// unsure, so that settle looks at the server's state. why says what the
+// answer lacks.
+func (c *Client) unconfirmed(op, why string) error {
+	return c.newError(Error{Op: op, Code: CodeBadResponse, Status: 200, Message: why, unsure: true})
+}
+
 // notApplied returns err, an unsure failure, as a definite one: the server
 // was checked and the change is not there.
 func notApplied(c *Client, err error) error {

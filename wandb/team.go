@@ -185,7 +185,10 @@ func (t *Team) String() string { return "<Team " + t.Name + ">" }
 // CreateTeam creates the team name with the user adminUsername as its admin
 // ("" means the caller, as the SDK sends null) and returns it, loaded. The
 // mutation's own error is returned (the SDK swallows it): a name that is
-// taken gives an error matching ErrConflict. When the answer is lost after
+// taken gives an error matching ErrConflict. A team created is never
+// reported failed: when loading it after the creation fails, it is
+// returned with its ID and no members (a warning is logged; Reload
+// fetches them). When the answer is lost after
 // the request reached the server, the team is looked up: if it exists with
 // the intended admin as a team admin, the call succeeds; if it does not, the
 // mutation is sent once more.
@@ -206,10 +209,18 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 	err := c.change(ctx, op, name, details, func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.CreateTeam(ctx, c.gql(op), name, admin)
-			if err == nil && (data == nil || data.Result == nil || data.Result.Entity == nil) {
-				return c.newError(Error{Op: op, Code: CodeBadResponse, Message: fmt.Sprintf("the server returned no team for %q", name)})
+			switch {
+			case err != nil:
+				return err
+			case data == nil || data.Result == nil || data.Result.Entity == nil:
+				// A 2xx without the team: whether it was made is for the
+				// check to say.
+				return c.unconfirmed(op, fmt.Sprintf("the server returned no team for %q", name))
 			}
-			return err
+			t.mu.Lock()
+			t.ID = data.Result.Entity.Id
+			t.mu.Unlock()
+			return nil
 		}, func(ctx context.Context) (bool, error) {
 			want := adminUsername
 			if want == "" {
@@ -239,9 +250,11 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 	if err != nil {
 		return nil, err
 	}
-	if t.ID == "" { // not loaded by a check
+	if len(t.Members()) == 0 { // not loaded by a check
 		if err := t.load(ctx, op); err != nil {
-			return nil, c.renamed(err, op, "the team was created, but loading it failed: ")
+			// Created: that is the outcome, whatever the read after it.
+			c.logger.WarnContext(ctx, "wandb team created, but loading it failed: its members are not known until Reload",
+				"op", op, "team", name, "error", c.redactErr(err))
 		}
 	}
 	return t, nil
@@ -351,6 +364,28 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 	return sa, err
 }
 
+// settleServiceAccount settles err, the unsure failure of a creation of a
+// service account: the team is reloaded and searched for the new account
+// (not among before) with that description: one is the result, none a
+// definite failure, more an unknown outcome. It is never sent again.
+func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[string]bool, description string, err error) (*Member, error) {
+	c := t.client
+	cctx, cancel := c.checkContext(ctx)
+	lerr := t.load(cctx, op)
+	cancel()
+	if lerr != nil {
+		return nil, unsettled(c, err, "checking failed", lerr)
+	}
+	found := t.newServiceAccounts(before, description)
+	switch len(found) {
+	case 0:
+		return nil, notApplied(c, err)
+	case 1:
+		return found[0], nil
+	}
+	return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
+}
+
 func (t *Team) createServiceAccount(ctx context.Context, op, description string) (*Member, error) {
 	c := t.client
 	before := map[string]bool{}
@@ -362,23 +397,12 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 		if !isUnsure(err) {
 			return nil, err
 		}
-		cctx, cancel := c.checkContext(ctx)
-		lerr := t.load(cctx, op)
-		cancel()
-		if lerr != nil {
-			return nil, unsettled(c, err, "checking failed", lerr)
-		}
-		found := t.newServiceAccounts(before, description)
-		switch len(found) {
-		case 0:
-			return nil, notApplied(c, err)
-		case 1:
-			return found[0], nil
-		}
-		return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
+		return t.settleServiceAccount(ctx, op, before, description, err)
 	}
 	if data == nil || data.Result == nil || data.Result.User == nil {
-		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server returned no service account"})
+		// A 2xx without the account: whether it was made is for the team
+		// to show.
+		return t.settleServiceAccount(ctx, op, before, description, c.unconfirmed(op, "the server returned no service account"))
 	}
 	id := data.Result.User.Id
 	if err := t.load(ctx, op); err != nil {

@@ -61,8 +61,7 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 	c := t.client
 	err = c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
-				patchOp("add", "members", []map[string]string{{"value": su.ID}}), nil)
+			return t.patchGroup(ctx, op, g.ID, su, true, patchOp("add", "members", []map[string]string{{"value": su.ID}}))
 		}, t.groupCheck(ctx, op, su, true))
 	})
 	if err != nil || role == "" || strings.EqualFold(role, RoleMember) {
@@ -93,8 +92,7 @@ func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	}
 	return c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
-			return c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+g.ID, nil,
-				patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil), nil)
+			return t.patchGroup(ctx, op, g.ID, su, false, patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil))
 		}, t.groupCheck(ctx, op, su, false))
 	})
 }
@@ -119,6 +117,24 @@ func (t *Team) groupAndUser(ctx context.Context, op string, u *User) (*scimGroup
 		return nil, nil, err
 	}
 	return g, su, nil
+}
+
+// patchGroup sends the PatchOp body to the group id and reads W&B's
+// answer, the group: one that does not show su as a member (member true)
+// or not (false), or shows nothing, is for the check to settle.
+func (t *Team) patchGroup(ctx context.Context, op, id string, su *scimUser, member bool, body any) error {
+	c := t.client
+	var answer scimGroup
+	if err := c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+id, nil, body, &answer); err != nil {
+		return err
+	}
+	switch {
+	case answer.ID == "":
+		return c.unconfirmed(op, "the server's answer does not show the team")
+	case answer.has(su) != member:
+		return c.unconfirmed(op, fmt.Sprintf("the server's answer shows %s %s", su.UserName, map[bool]string{true: "not among the team's members", false: "still a member"}[member]))
+	}
+	return nil
 }
 
 // groupCheck returns the check, after a lost answer, that su is (member

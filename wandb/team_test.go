@@ -617,3 +617,53 @@ func TestTeamConcurrentUse(t *testing.T) {
 		t.Error("errors.Is(ErrNotFound) on a missing team")
 	}
 }
+
+// TestCreatedIsNeverReportedFailed: a team or service account the server
+// created is returned, and recorded ok, whatever happens to the read that
+// follows; an answer that comes without the created object is settled by
+// looking, not reported failed.
+func TestCreatedIsNeverReportedFailed(t *testing.T) {
+	ctx := context.Background()
+	srv := teamServer(t)
+	var records []ChangeRecord
+	admin := testClient(t, srv, func(cfg *Config) { cfg.OnChange = func(r ChangeRecord) { records = append(records, r) } })
+	gone := wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no answer"}]}`}
+
+	// The load after the creation fails: the team is still returned.
+	srv.FailNext("GetTeamEntity", gone)
+	team, err := admin.CreateTeam(ctx, "vision", "")
+	if err != nil || team.ID == "" || len(team.Members()) != 0 {
+		t.Fatalf("CreateTeam = %v (id %q, %d members), %v", team, team.ID, len(team.Members()), err)
+	}
+	if err := team.Reload(ctx); err != nil || len(team.Members()) != 1 {
+		t.Errorf("Reload: %v, members %v", err, viewMembers(team.Members()))
+	}
+	// Created, answered without the team: the check finds it.
+	srv.FailNext("CreateTeam", wandbtest.Fault{AfterApply: true, Body: `{"data":{"result":null}}`})
+	if team, err = admin.CreateTeam(ctx, "audio", ""); err != nil || len(team.Members()) != 1 {
+		t.Fatalf("CreateTeam after an empty answer: %v, %v", team, err)
+	}
+
+	// A service account: the reload after it fails, then an answer
+	// without the account.
+	srv.FailNext("GetTeamEntity", gone)
+	sa, err := team.CreateServiceAccount(ctx, "ci")
+	if err != nil || deref(sa.AccountType) != "SERVICE" || sa.Name != "ci" {
+		t.Fatalf("CreateServiceAccount = %v, %v", sa, err)
+	}
+	srv.FailNext("CreateServiceAccount", wandbtest.Fault{AfterApply: true, Body: `{"data":{"result":{"user":null}}}`})
+	if sa, err = team.CreateServiceAccount(ctx, "deploy"); err != nil || sa.Name != "deploy" {
+		t.Fatalf("CreateServiceAccount after an empty answer = %v, %v", sa, err)
+	}
+	if n := srv.Requests("CreateServiceAccount"); n != 2 {
+		t.Errorf("CreateServiceAccount sent %d times, want 2 (never twice for one account)", n)
+	}
+	for _, r := range records {
+		if r.Outcome != OutcomeOK {
+			t.Errorf("record %+v, want ok", r)
+		}
+	}
+	if len(records) != 4 {
+		t.Errorf("%d records, want 4", len(records))
+	}
+}
