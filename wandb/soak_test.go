@@ -177,3 +177,158 @@ func TestFaultSoak(t *testing.T) {
 		t.Error("no deletion was sent: the soak is too small")
 	}
 }
+
+// TestFaultSoakConcurrent is TestFaultSoak with 16 calls at a time: key
+// generations with one description racing each other, and creations of
+// a few emails, each asked for by several calls at once. Which request
+// meets which fault depends on the schedule, but what must hold does
+// not: no email is reported created twice, every email reported created
+// exists, no key is deleted but those reported deleted, every secret
+// returned works, and every key without a returned secret is named by an
+// unknown outcome.
+func TestFaultSoakConcurrent(t *testing.T) {
+	const calls, concurrency = 600, 16
+	rng := rand.New(rand.NewPCG(13, 17))
+	var mu sync.Mutex
+	faults := []wandbtest.Fault{
+		wandbtest.RateLimited(0),
+		{Status: http.StatusBadGateway},
+		{Status: http.StatusBadGateway, AfterApply: true},
+		{Drop: true},
+		{Drop: true, AfterApply: true},
+		{Status: http.StatusTooManyRequests, Body: `{"error":"rate limit exceeded"}`, AfterApply: true},
+		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}, AfterApply: true},
+	}
+	mutations := map[string]bool{"CreateUserFromAdmin": true, "GenerateApiKey": true, "DeleteApiKey": true}
+	srv := wandbtest.Start(t, wandbtest.WithFaults(func(op string) (wandbtest.Fault, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !mutations[op] || rng.IntN(5) != 0 {
+			return wandbtest.Fault{}, false
+		}
+		return faults[rng.IntN(len(faults))], true
+	}))
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Retry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetryAfter: time.Second}
+	})
+	ctx := context.Background()
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	initial := map[string]bool{}
+	for _, k := range me.APIKeys() {
+		initial[k.Name] = true
+	}
+	var (
+		rmu      sync.Mutex
+		claimed  = map[string]int{}    // email -> calls reporting it created
+		held     = map[string]string{} // key name -> secret
+		named    = map[string]bool{}   // key names an unknown generation named
+		deleted  = map[string]bool{}
+		outcomes = map[string]int{}
+	)
+	note := func(op string, err error) {
+		rmu.Lock()
+		defer rmu.Unlock()
+		var e *Error
+		switch {
+		case err == nil:
+			outcomes[op+" ok"]++
+		case errors.As(err, &e):
+			outcomes[op+" "+string(e.Code)]++
+			if e.Code == CodeUnknownOutcome {
+				for _, n := range e.Candidates {
+					named[n] = true
+				}
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	work := make(chan int)
+	for range concurrency {
+		wg.Go(func() {
+			for range work {
+				mu.Lock()
+				r, email := rng.IntN(10), fmt.Sprintf("u%d@example.com", rng.IntN(40))
+				mu.Unlock()
+				switch {
+				case r < 4:
+					_, err := c.CreateUser(ctx, email, false)
+					note("create_user", err)
+					if err == nil {
+						rmu.Lock()
+						claimed[email]++
+						rmu.Unlock()
+					}
+				case r < 8:
+					secret, err := me.GenerateAPIKey(ctx, "soak")
+					note("generate_api_key", err)
+					if err == nil {
+						rmu.Lock()
+						held[listedKeyName(secret)] = secret
+						rmu.Unlock()
+					}
+				default:
+					rmu.Lock()
+					name := ""
+					for n := range held { // any one
+						name = n
+						break
+					}
+					delete(held, name) // no other call deletes it
+					rmu.Unlock()
+					if name == "" {
+						continue
+					}
+					err := me.DeleteAPIKey(ctx, name)
+					note("delete_api_key", err)
+					rmu.Lock()
+					if err == nil {
+						deleted[name] = true
+					} else {
+						held[name] = "" // not known deleted: no longer checked for its secret
+					}
+					rmu.Unlock()
+				}
+			}
+		})
+	}
+	for i := range calls {
+		work <- i
+	}
+	close(work)
+	wg.Wait()
+	t.Logf("outcomes: %v", outcomes)
+
+	for email, n := range claimed {
+		if n > 1 {
+			t.Errorf("%s reported created by %d calls", email, n)
+		}
+		if _, ok := srv.UserByEmail(email); !ok {
+			t.Errorf("%s reported created, not on the server", email)
+		}
+	}
+	onServer := map[string]bool{}
+	for _, n := range serverKeyNames(t, srv, wandbtest.AdminEmail) {
+		onServer[n] = true
+	}
+	for n := range deleted {
+		if onServer[n] {
+			t.Errorf("key %s reported deleted is on the server", n)
+		}
+	}
+	for n, secret := range held {
+		if secret == "" {
+			continue
+		}
+		if !onServer[n] {
+			t.Errorf("key %s, whose secret was returned, is not on the server", n)
+		}
+	}
+	for n := range onServer {
+		if _, ok := held[n]; !ok && !initial[n] && !named[n] {
+			t.Errorf("key %s is on the server, but no secret for it was returned, and no unknown outcome names it", n)
+		}
+	}
+}
