@@ -485,3 +485,17 @@ func TestEveryExampleIsTestedAndListed(t *testing.T) {
 		}
 	}
 }
+
+// TestExampleOnboardLostAnswer: a creation whose answer is lost, and
+// whose user is there afterwards, is reported as there, not as created by
+// this run: nothing tells which.
+func TestExampleOnboardLostAnswer(t *testing.T) {
+	srv := wandbtest.Start(t)
+	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true, AfterApply: true})
+	csv := filepath.Join(t.TempDir(), "one.csv")
+	if err := os.WriteFile(csv, []byte("email,admin\nerin@example.com,no\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", csv), 0,
+		ptr("exists    erin@example.com (its answer was lost: created now or before)\n0 created, 1 already existed, 0 duplicate(s) in the file, 0 failed\n"))
+}

@@ -69,10 +69,14 @@ end
 local created = wandb.dry_run and "planned" or "created"
 local results = wandb.parallel(todo, function(t)
   local u, err = wandb.create_user(t.email, t.admin)
-  if u then
+  if not err then
     return { status = created, detail = t.admin and "admin" or nil }
   elseif err.code == "conflict" then
     return { status = "exists" }
+  elseif err.code == "unknown_outcome" and u then
+    -- The answer was lost, and the user is there now: this run's doing,
+    -- or there already; either way, there.
+    return { status = "exists", detail = "its answer was lost: created now or before" }
   end
   return { status = "failed", detail = tostring(err) }
 end, { concurrency = concurrency })

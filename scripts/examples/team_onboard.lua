@@ -50,8 +50,9 @@ end
 -- Users: created, or there already.
 local created = wandb.parallel(emails, function(email)
   local u, err = wandb.create_user(email)
-  if u then return true end
-  if err.code == "conflict" then return false end
+  if not err then return true end
+  -- There already, or there now after a lost answer (created now or before).
+  if err.code == "conflict" or (err.code == "unknown_outcome" and u) then return false end
   error(err)
 end, { concurrency = concurrency })
 local new_users = 0
