@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -287,7 +288,22 @@ func OpenAuditLog(path string) (*AuditLog, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
-	return NewAuditLog(f), f, nil
+	a := NewAuditLog(f)
+	if a.sync != nil {
+		syncDir(filepath.Dir(path))
+	}
+	return a, f, nil
+}
+
+// syncDir syncs the directory dir, so that a file just created in it
+// survives a power loss as its synced lines do. It is best effort: some
+// file systems cannot sync a directory, and most keep a new file's entry
+// with the file's own sync anyway.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
 }
 
 // Record writes r as one JSON line and counts it (an intent record,
