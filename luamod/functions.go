@@ -128,31 +128,31 @@ func userResult(op string, u *wandb.User, err error) result {
 // message as Lua's io functions do. Scripts use it for new API keys, which
 // io.open would create readable by everyone the umask allows. With a
 // client, the write is a change (wandb.Client.Change): planned and not done
-// in a dry run, refused in read-only mode, recorded.
+// in a dry run, refused in read-only mode, recorded. Recording it may send
+// a request (the actor's lookup), so it goes through netcall.
 func writePrivate(c *wandb.Client) lua.LGFunction {
 	return func(L *lua.LState) int {
 		const op = "write_private"
 		path := checkString(L, 1, op)
 		text := checkString(L, 2, op)
-		write := func() error { return wandb.WritePrivateFile(path, []byte(text)) }
-		var err error
-		if c != nil {
-			ctx := L.Context()
-			if ctx == nil {
-				ctx = context.Background()
+		return netcall(L, func(ctx context.Context) result {
+			write := func() error { return wandb.WritePrivateFile(path, []byte(text)) }
+			var err error
+			if c != nil {
+				_, err = c.Change(ctx, op, path, "", write)
+			} else {
+				err = write()
 			}
-			_, err = c.Change(ctx, op, path, "", write)
-		} else {
-			err = write()
-		}
-		if err != nil {
-			var we *wandb.Error
-			if errors.As(err, &we) { // refused: read-only
-				return fail(L, err.Error())
+			return func(*lua.LState) (lua.LValue, lua.LValue) {
+				var we *wandb.Error
+				switch {
+				case err == nil:
+					return lua.LTrue, lua.LNil
+				case errors.As(err, &we): // refused: read-only
+					return lua.LNil, lua.LString(err.Error())
+				}
+				return lua.LNil, lua.LString(fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 			}
-			return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
-		}
-		L.Push(lua.LTrue)
-		return 1
+		})
 	}
 }

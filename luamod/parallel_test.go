@@ -683,3 +683,41 @@ func TestParallelServerDies(t *testing.T) {
 		t.Errorf("%d connection attempts after the server died, want a few dozen at most", n)
 	}
 }
+
+// TestWritePrivateOverlapsInsideParallel: write_private records its change,
+// and the record names the actor, which the client may fetch with a
+// request. Inside wandb.parallel that request must not hold the lock: the
+// four items' viewer requests overlap.
+func TestWritePrivateOverlapsInsideParallel(t *testing.T) {
+	// The latency only gives the items time to meet in the server: the
+	// test counts requests in flight, it does not time them.
+	srv := wandbtest.Start(t, wandbtest.WithLatency(200*time.Millisecond))
+	var mu sync.Mutex
+	actors := map[string]int{}
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+		mu.Lock()
+		defer mu.Unlock()
+		actors[string(r.Outcome)+" "+r.Actor]++
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	dir := t.TempDir()
+	L.SetGlobal("DIR", lua.LString(dir))
+	if err := L.DoString(`
+		wandb.parallel({1, 2, 3, 4}, function(x)
+			assert(wandb.write_private(DIR .. "/k" .. x, "s" .. x))
+		end, { concurrency = 4 })
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if n := srv.MaxInFlight(); n < 2 {
+		t.Errorf("at most %d request in flight at once: write_private held the lock during its request", n)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if diff := cmp.Diff(map[string]int{"pending admin": 4, "ok admin": 4}, actors); diff != "" {
+		t.Errorf("records (-want +got):\n%s", diff)
+	}
+}

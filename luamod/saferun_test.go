@@ -2,6 +2,7 @@ package luamod
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -93,6 +94,56 @@ func TestReadOnlyInLua(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Error("write_private wrote in read-only mode")
+	}
+}
+
+// fillingDisk accepts room writes, then fails every one: a disk that
+// fills up during a run.
+type fillingDisk struct {
+	mu   sync.Mutex
+	room int
+}
+
+func (d *fillingDisk) Write(p []byte) (int, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.room == 0 {
+		return 0, errors.New("no space left on device")
+	}
+	d.room--
+	return len(p), nil
+}
+
+// TestAuditFailureKeepsMintedSecret: the disk fills after a new key's
+// intent line; the key was made, write_private still keeps its secret
+// (not refused, though its own record fails), and the next change to the
+// server is refused.
+func TestAuditFailureKeepsMintedSecret(t *testing.T) {
+	srv := wandbtest.Start(t)
+	log := wandb.NewAuditLog(&fillingDisk{room: 1})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: log.Record, BeforeChange: log.Check})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	path := filepath.Join(t.TempDir(), "new.key")
+	L.SetGlobal("PATH", lua.LString(path))
+	if err := L.DoString(`
+		local secret = assert(assert(wandb.viewer()):generate_api_key("rotated"))
+		assert(wandb.write_private(PATH, secret))
+		local u, err = wandb.create_user("x@example.com")
+		assert(u == nil and err.code == "read_only", tostring(err))
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if b, err := os.ReadFile(path); err != nil || len(b) != 40 {
+		t.Errorf("the secret was not kept: %d bytes, %v", len(b), err)
+	}
+	if log.Err() == nil {
+		t.Error("the audit log reports no write error")
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 0 {
+		t.Errorf("%d creations sent", n)
 	}
 }
 

@@ -2,11 +2,14 @@ package wandb
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -15,6 +18,11 @@ import (
 // Changes: every mutation the client can send (GraphQL or SCIM) goes
 // through Client.Change, the one place where dry runs, read-only mode and
 // the record of changes (Config.OnChange, AuditLog) are decided.
+//
+// A change that is carried out is recorded twice: an intent record
+// (OutcomePending) before it starts and an outcome record after, with the
+// same ID. A crash between the two leaves the intent alone, which a
+// reader takes as OutcomeUnknown: the change may have been applied.
 
 // Outcome is how a change ended.
 type Outcome string
@@ -25,12 +33,17 @@ const (
 	OutcomeFailed  Outcome = "failed"  // not applied; ChangeRecord.Code says why
 	OutcomeUnknown Outcome = "unknown" // it may have been applied, and the server could not tell
 	OutcomeDryRun  Outcome = "dry_run" // not sent: Config.DryRun
+	// OutcomePending marks the intent record, written before the change
+	// starts; the outcome record with the same ID follows. Alone, after a
+	// crash, it means the change may have been applied.
+	OutcomePending Outcome = "pending"
 )
 
 // ChangeRecord is one change the client attempted, as Config.OnChange and
 // the audit log see it. It never holds a secret.
 type ChangeRecord struct {
-	Time    time.Time `json:"time"`              // when the change ended, UTC
+	ID      string    `json:"id"`                // the change's: its intent and outcome records share it
+	Time    time.Time `json:"time"`              // when the change started (OutcomePending) or ended, UTC
 	Actor   string    `json:"actor"`             // who made it: the viewer's username, else email ("" if unknown)
 	Op      string    `json:"op"`                // the call, e.g. "create_user", "delete_api_key"
 	Target  string    `json:"target"`            // what it changed: an email, a key name, a team...
@@ -58,14 +71,17 @@ var errDryRun = errors.New("dry run")
 //   - otherwise do runs, and its error is returned.
 //
 // Either way Config.OnChange gets the record of the change before Change
-// returns. Every mutation of this package goes through it; a program can
-// route changes of its own (a file it writes, say) through it to have them
-// planned, refused and audited the same way. It reports whether do ran.
+// returns; when do runs, it gets the change's intent record
+// (OutcomePending) before. Every mutation of this package goes through
+// it; a program can route changes of its own (a file it writes, say)
+// through it to have them planned, refused and audited the same way. It
+// reports whether do ran.
 //
 // Config.BeforeChange is not asked here: it guards the changes this
 // package sends to the server, while a program's own change is often the
 // local end of one (the secret GenerateAPIKey returned, written to a
-// file), which refusing would lose.
+// file), which refusing would lose. So do runs even when its intent
+// record could not be written.
 func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
 	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
@@ -89,9 +105,15 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 }
 
 // gate runs change op under the client's safety settings; Config.BeforeChange
-// is asked only for a change sent to the server.
+// is asked only for a change sent to the server, after Config.OnChange got
+// its intent record, so that AuditLog.Check refuses a change whose intent
+// could not be written.
 func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
 	rec := ChangeRecord{Op: op, Target: target, Details: details}
+	if c.cfg.OnChange != nil {
+		rec.ID = newChangeID()
+		rec.Actor = c.actor(ctx)
+	}
 	var err error
 	switch {
 	case c.cfg.ReadOnly:
@@ -104,6 +126,11 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 		rec.Outcome = OutcomeDryRun
 		err = errDryRun
 	default:
+		if c.cfg.OnChange != nil {
+			intent := rec
+			intent.Outcome, intent.Time = OutcomePending, time.Now().UTC()
+			c.cfg.OnChange(intent)
+		}
 		if toServer {
 			if err = c.refused(op, target); err != nil {
 				break
@@ -124,11 +151,18 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 		default:
 			rec.Outcome, rec.Code = OutcomeFailed, codeOf(err)
 		}
-		rec.Actor = c.actor(ctx)
 		rec.Time = time.Now().UTC()
 		c.cfg.OnChange(rec)
 	}
 	return err
+}
+
+// newChangeID returns a new ChangeRecord.ID: 16 random hex digits, so
+// that records from runs appending to one file do not collide.
+func newChangeID() string {
+	var b [8]byte
+	_, _ = rand.Read(b[:]) // never fails: crypto/rand crashes the program instead
+	return hex.EncodeToString(b[:])
 }
 
 // refused asks Config.BeforeChange whether change op of target may be
@@ -188,15 +222,13 @@ func (c *Client) changed(ctx context.Context, op, target, details string, do fun
 }
 
 // actor names the viewer for change records, fetching it if needed (a
-// query, sent even in a dry run); "" when it cannot be fetched.
+// query, sent even in a dry run, before the change); "" when it cannot be
+// fetched.
 func (c *Client) actor(ctx context.Context) string {
 	v := c.cachedViewer()
 	if v == nil {
-		// The record is written even when ctx was cancelled mid-change.
-		vctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
-		defer cancel()
 		var err error
-		if v, err = c.Viewer(vctx); err != nil {
+		if v, err = c.Viewer(ctx); err != nil {
 			return ""
 		}
 	}
@@ -215,20 +247,37 @@ func codeOf(err error) Code {
 	return CodeInternal
 }
 
-// AuditLog writes change records as JSON lines, one per change, each
-// written before the change's call returns (so an interrupted or crashed
-// run leaves a complete record), and counts them by outcome. It is safe for
-// concurrent use. Use its Record method as Config.OnChange.
+// AuditLog writes change records as JSON lines, one per record, and
+// counts the changes by outcome. Each line is one write to w, made before
+// the client goes on: the intent line before the change starts, the
+// outcome line before the change's call returns, so an interrupted or
+// crashed run leaves an intent line for every change it started. When w
+// is a regular file, each intent line is also synced to the disk before
+// the change starts (File.Sync), so that a power loss cannot lose the
+// intent of a change that was sent; outcome lines are not synced on their
+// own (a lost one reads as unknown). It is safe for concurrent use, and
+// lines written concurrently never interleave. Use its Record method as
+// Config.OnChange and its Check method as Config.BeforeChange.
 type AuditLog struct {
 	mu     sync.Mutex
 	w      io.Writer
-	err    error // the first write error
+	sync   func() error // syncs w to the disk; nil when w is not a regular file
+	err    error        // the first write error
 	counts map[Outcome]int
 }
 
-// NewAuditLog returns an audit log writing to w; nil w only counts.
+// NewAuditLog returns an audit log writing to w; nil w only counts. An
+// *os.File that is a regular file has its intent lines synced.
 func NewAuditLog(w io.Writer) *AuditLog {
-	return &AuditLog{w: w, counts: map[Outcome]int{}}
+	a := &AuditLog{w: w, counts: map[Outcome]int{}}
+	if f, ok := w.(*os.File); ok {
+		// A terminal, a pipe or /dev/full cannot be synced: their lines
+		// are written, as to any other writer.
+		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+			a.sync = f.Sync
+		}
+	}
+	return a
 }
 
 // OpenAuditLog opens the file at path for appending, creating it readable
@@ -239,23 +288,59 @@ func OpenAuditLog(path string) (*AuditLog, *os.File, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
 	}
-	return NewAuditLog(f), f, nil
+	a := NewAuditLog(f)
+	if a.sync != nil {
+		syncDir(filepath.Dir(path))
+	}
+	return a, f, nil
 }
 
-// Record writes r as one JSON line and counts it. A write error is kept
-// (see Err) and the record is still counted.
+// syncDir syncs the directory dir, so that a file just created in it
+// survives a power loss as its synced lines do. It is best effort: some
+// file systems cannot sync a directory, and most keep a new file's entry
+// with the file's own sync anyway.
+func syncDir(dir string) {
+	if d, err := os.Open(dir); err == nil {
+		_ = d.Sync()
+		d.Close()
+	}
+}
+
+// Record writes r as one JSON line and counts it (an intent record,
+// OutcomePending, is not counted: its outcome will be). A write error is
+// kept (see Err), and from then on nothing is written; the record is
+// still counted.
 func (a *AuditLog) Record(r ChangeRecord) {
+	if !a.write(r) || r.Outcome != OutcomePending || a.sync == nil {
+		return
+	}
+	// Outside the lock: concurrent syncs of one file are sound, and the
+	// kernel may make one disk flush serve several.
+	if err := a.sync(); err != nil {
+		a.mu.Lock()
+		defer a.mu.Unlock()
+		if a.err == nil {
+			a.err = fmt.Errorf("sync: %w", err)
+		}
+	}
+}
+
+// write writes and counts r, and reports whether its line was written.
+func (a *AuditLog) write(r ChangeRecord) bool {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	a.counts[r.Outcome]++
+	if r.Outcome != OutcomePending {
+		a.counts[r.Outcome]++
+	}
 	if a.w == nil || a.err != nil {
-		return
+		return false
 	}
 	b, err := json.Marshal(r)
 	if err == nil {
 		_, err = a.w.Write(append(b, '\n'))
 	}
 	a.err = err
+	return err == nil
 }
 
 // Counts returns how many changes ended with each outcome.
@@ -270,10 +355,12 @@ func (a *AuditLog) Counts() map[Outcome]int {
 }
 
 // Check returns an error once a record could not be written (see Err),
-// nil until then. As Config.BeforeChange it refuses every change to the
-// server after the first record that could not be written, so that none
-// goes unrecorded; the change whose record failed was made, and Err
-// reports it.
+// nil until then. As Config.BeforeChange, asked after Record got the
+// change's intent record, it refuses a change to the server whose intent
+// line could not be written, and every one after the first record that
+// could not be written, so that none is sent without its intent line. A
+// change whose outcome line could not be written was made, and its intent
+// line records it.
 func (a *AuditLog) Check(op, target string) error {
 	if err := a.Err(); err != nil {
 		return fmt.Errorf("the audit log cannot be written (%w): no change is sent without its record", err)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -247,14 +248,28 @@ func TestChangeRecords(t *testing.T) {
 	if strings.Contains(string(b), secret) || strings.Contains(string(b), srv.AdminKey()) {
 		t.Fatal("the audit log holds a secret")
 	}
+	// Each change has its intent line, then its outcome line, with the
+	// same id, actor, op and target.
 	var got []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+	var intent ChangeRecord
+	seen := map[string]bool{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
 		var r ChangeRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
 			t.Fatalf("line %q: %v", line, err)
 		}
-		if r.Actor != "admin" || r.Time.IsZero() || r.Time.Location().String() != "UTC" {
+		if r.Actor != "admin" || r.Time.IsZero() || r.Time.Location().String() != "UTC" || len(r.ID) != 16 {
 			t.Errorf("record %+v", r)
+		}
+		if i%2 == 0 {
+			if r.Outcome != OutcomePending || seen[r.ID] {
+				t.Errorf("line %d = %+v, want the intent of a new change", i+1, r)
+			}
+			seen[r.ID], intent = true, r
+			continue
+		}
+		if r.ID != intent.ID || r.Op != intent.Op || r.Target != intent.Target || r.Details != intent.Details || r.Time.Before(intent.Time) {
+			t.Errorf("outcome %+v does not follow its intent %+v", r, intent)
 		}
 		got = append(got, strings.TrimSpace(string(r.Op)+" "+r.Target+" "+string(r.Outcome)+" "+string(r.Code)))
 	}
@@ -267,7 +282,7 @@ func TestChangeRecords(t *testing.T) {
 		"write_report /tmp/report ok",
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
-		t.Errorf("audit lines (-want +got):\n%s", diff)
+		t.Errorf("audit outcome lines (-want +got):\n%s", diff)
 	}
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("audit log mode %v, %v", fi.Mode(), err)
@@ -283,7 +298,7 @@ func TestChangeRecords(t *testing.T) {
 	}
 	log2.Record(ChangeRecord{Op: "x", Outcome: OutcomeOK})
 	f2.Close()
-	if b2, _ := os.ReadFile(path); !bytes.HasPrefix(b2, b) || bytes.Count(b2, []byte("\n")) != len(want)+1 {
+	if b2, _ := os.ReadFile(path); !bytes.HasPrefix(b2, b) || bytes.Count(b2, []byte("\n")) != 2*len(want)+1 {
 		t.Error("reopening the audit log did not append")
 	}
 	if _, _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
@@ -343,10 +358,11 @@ func TestExactLookup(t *testing.T) {
 	}
 }
 
-// TestAuditLogFailureRefusesFurtherChanges: once a record cannot be
-// written, AuditLog.Check as Config.BeforeChange refuses every later
-// change to the server before anything is sent, for the client and those
-// derived from it.
+// TestAuditLogFailureRefusesFurtherChanges: a change whose intent line
+// cannot be written is refused before anything is sent, by AuditLog.Check
+// as Config.BeforeChange, for the client and those derived from it: on a
+// full disk not one change reaches the server, one at a time or many at
+// once.
 func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
 	srv := lifecycleServer(t)
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
@@ -357,13 +373,6 @@ func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
 	log := NewAuditLog(full)
 	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
 	ctx := context.Background()
-	if _, err := c.CreateUser(ctx, "first@example.com", false); err != nil {
-		t.Fatal(err) // made; its record could not be written
-	}
-	if log.Err() == nil {
-		t.Fatal("writing to /dev/full did not fail")
-	}
-	sent := mutations(srv)
 	derived, err := c.WithAPIKey(srv.AdminKey())
 	if err != nil {
 		t.Fatal(err)
@@ -384,17 +393,155 @@ func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
 			t.Errorf("Change = %v, %v; want it run", ran, err)
 		}
 	}
-	if n := mutations(srv); n != sent {
-		t.Errorf("%d mutations sent after the audit log failed", n-sent)
+	if log.Err() == nil || !strings.Contains(log.Err().Error(), "no space left on device") {
+		t.Fatalf("Err = %v, want the write error", log.Err())
 	}
-	if _, ok := srv.UserByEmail("second@example.com"); ok {
-		t.Error("a refused change was made")
+	var wg sync.WaitGroup
+	for i := range 16 {
+		wg.Go(func() {
+			_, err := c.CreateUser(ctx, fmt.Sprintf("p%d@example.com", i), false)
+			if !errors.Is(err, ErrReadOnly) {
+				t.Errorf("parallel create %d: %v, want it refused", i, err)
+			}
+		})
 	}
-	if got := log.Counts(); got[OutcomeOK] != 3 || got[OutcomeFailed] != 2 {
-		t.Errorf("counts = %v, want 3 ok and 2 refused", got)
+	wg.Wait()
+	if n := mutations(srv); n != 0 {
+		t.Errorf("%d changes reached the server without their intent line", n)
+	}
+	if n := srv.Requests("CreateUserFromAdmin"); n != 0 {
+		t.Errorf("%d creations reached the server", n)
+	}
+	if got := log.Counts(); got[OutcomeOK] != 2 || got[OutcomeFailed] != 18 || got[OutcomePending] != 0 {
+		t.Errorf("counts = %v, want 2 ok and 18 refused", got)
 	}
 	// Queries still work: a read-only run can go on.
 	if _, err := c.Viewer(ctx); err != nil {
 		t.Error(err)
+	}
+}
+
+// lineLimit accepts n writes, then fails every one: a disk that fills up.
+type lineLimit struct {
+	mu    sync.Mutex
+	n     int
+	lines bytes.Buffer
+}
+
+func (w *lineLimit) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.n == 0 {
+		return 0, errors.New("no space left on device")
+	}
+	w.n--
+	return w.lines.Write(p)
+}
+
+// TestAuditLogFillsBetweenIntentAndOutcome: the change whose outcome line
+// could not be written was made, and its intent line says so; no change
+// is sent after it.
+func TestAuditLogFillsBetweenIntentAndOutcome(t *testing.T) {
+	srv := lifecycleServer(t)
+	w := &lineLimit{n: 1}
+	log := NewAuditLog(w)
+	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
+	ctx := context.Background()
+	if _, err := c.CreateUser(ctx, "first@example.com", false); err != nil {
+		t.Fatal(err)
+	}
+	var intent ChangeRecord
+	if err := json.Unmarshal(w.lines.Bytes(), &intent); err != nil || intent.Outcome != OutcomePending || intent.Target != "first@example.com" {
+		t.Errorf("the intent line is %q (%v)", w.lines.String(), err)
+	}
+	if _, ok := srv.UserByEmail("first@example.com"); !ok {
+		t.Error("the change whose outcome line failed was not made")
+	}
+	_, err := c.CreateUser(ctx, "second@example.com", false)
+	asError(t, err, "create_user", CodeReadOnly)
+	if n := srv.Requests("CreateUserFromAdmin"); n != 1 {
+		t.Errorf("%d creations sent, want 1", n)
+	}
+}
+
+// TestAuditLogSyncFailure: an intent line the disk would not keep (a
+// failed sync) refuses its change like one that could not be written.
+func TestAuditLogSyncFailure(t *testing.T) {
+	srv := lifecycleServer(t)
+	var lines bytes.Buffer
+	log := NewAuditLog(&lines)
+	log.sync = func() error { return errors.New("input/output error") } // what fsync says of a failing disk
+	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
+	_, err := c.CreateUser(context.Background(), "first@example.com", false)
+	asError(t, err, "create_user", CodeReadOnly)
+	if err := log.Err(); err == nil || err.Error() != "sync: input/output error" {
+		t.Errorf("Err = %v", err)
+	}
+	if n := mutations(srv); n != 0 {
+		t.Errorf("%d changes sent", n)
+	}
+}
+
+// TestAuditLogConcurrentLines: changes made at once write whole lines,
+// each change an intent line and, after it, an outcome line with the same
+// id; an audit log on a regular file syncs its intent lines.
+func TestAuditLogConcurrentLines(t *testing.T) {
+	srv := lifecycleServer(t)
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	log, f, err := OpenAuditLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if log.sync == nil {
+		t.Error("an audit log on a regular file does not sync")
+	}
+	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
+	const n = 32
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			if _, err := c.CreateUser(context.Background(), fmt.Sprintf("c%d@example.com", i), false); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	state := map[string]Outcome{} // by id: the last line's outcome
+	targets := map[string]bool{}
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var r ChangeRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("line %q: %v", line, err)
+		}
+		switch prev, ok := state[r.ID]; {
+		case !ok && r.Outcome == OutcomePending:
+			targets[r.Target] = true
+		case ok && prev == OutcomePending && r.Outcome == OutcomeOK:
+		default:
+			t.Errorf("line %q after %q for its id", line, prev)
+		}
+		state[r.ID] = r.Outcome
+	}
+	if len(state) != n || len(targets) != n {
+		t.Errorf("%d ids for %d targets, want %d", len(state), len(targets), n)
+	}
+	for id, o := range state {
+		if o != OutcomeOK {
+			t.Errorf("change %s ended %s", id, o)
+		}
+	}
+	if got := log.Counts(); got[OutcomeOK] != n || len(got) != 1 {
+		t.Errorf("counts = %v", got)
+	}
+	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
+		defer full.Close()
+		if NewAuditLog(full).sync != nil {
+			t.Error("an audit log on a device syncs")
+		}
 	}
 }

@@ -158,15 +158,19 @@ type Config struct {
 	ReadOnly bool
 	// OnChange, if set, is called with the record of every change the
 	// client attempts (dry-run and refused ones included) before the call
-	// returns: AuditLog.Record writes an audit log.
+	// returns, and, for a change that runs (not in a dry run or
+	// read-only), with its intent record (OutcomePending, the same ID)
+	// before it starts. It may be called from several goroutines at once.
+	// AuditLog.Record writes an audit log.
 	OnChange func(ChangeRecord) `json:"-"`
 	// BeforeChange, if set, is called before each change is sent to the
 	// server (not in a dry run or read-only: those send nothing; not for
 	// Client.Change, a program's own change). An error refuses the change:
 	// nothing is sent, and the call fails with an error matching
-	// ErrReadOnly and the returned error, its message saying why. With
-	// AuditLog.Check here, no change to the server goes unrecorded once
-	// the audit log cannot be written.
+	// ErrReadOnly and the returned error, its message saying why. It is
+	// asked after OnChange got the change's intent record: with
+	// AuditLog.Check here, no change is sent whose intent line could not
+	// be written, nor any after it.
 	BeforeChange func(op, target string) error `json:"-"`
 }
 

@@ -272,13 +272,18 @@ func ExampleNewAuditLog() {
 	if _, err := client.CreateUser(ctx, "carol@example.com", false); err != nil {
 		log.Fatal(err)
 	}
-	var rec wandb.ChangeRecord
-	if err := json.Unmarshal(lines.Bytes(), &rec); err != nil {
-		log.Fatal(err)
+	// An intent line before the change was sent, an outcome line after.
+	dec := json.NewDecoder(&lines)
+	for dec.More() {
+		var rec wandb.ChangeRecord
+		if err := dec.Decode(&rec); err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println("recorded:", rec.Actor, rec.Op, rec.Target, rec.Outcome)
 	}
-	fmt.Println("recorded:", rec.Actor, rec.Op, rec.Target, rec.Outcome)
 	// Output:
 	// dry-run: create_user carol@example.com admin=false
 	// simulated: true
+	// recorded: admin create_user carol@example.com pending
 	// recorded: admin create_user carol@example.com ok
 }

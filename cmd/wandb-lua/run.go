@@ -271,7 +271,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	}
 	var beforeChange func(op, target string) error
 	if o.audit != "" {
-		beforeChange = changes.Check // no change without its record
+		beforeChange = changes.Check // no change sent without its intent line
 	}
 	flags := func(cfg *wandb.Config) {
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record

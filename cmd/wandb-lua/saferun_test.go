@@ -164,15 +164,8 @@ func TestAuditFlag(t *testing.T) {
 	if masked(string(b)) != string(b) || bytes.Contains(b, bytes.TrimSpace(secret)) {
 		t.Fatal("the audit log holds a secret")
 	}
-	type record struct {
-		Time, Actor, Op, Target, Outcome, Code string
-	}
 	var got []string
-	for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
-		var r record
-		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("line %q: %v", line, err)
-		}
+	for _, r := range auditOutcomes(t, b) {
 		if ts, err := time.Parse(time.RFC3339, r.Time); err != nil || ts.Location() != time.UTC {
 			t.Errorf("time %q", r.Time)
 		}
@@ -203,23 +196,144 @@ func TestAuditFlag(t *testing.T) {
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--audit", filepath.Join(dir, "no", "such", "dir"), "-e", "return"), 2, ptr(""), "--audit: audit log: ")
 
-	// Once a record cannot be written, no further change is sent to the
-	// server, while a minted secret can still be kept; the run fails at
-	// the end, naming the write error.
+	// When a change's intent line cannot be written, the change is not
+	// sent, while write_private still writes (a minted secret is kept);
+	// the run fails at the end, naming the write error.
 	if _, err := os.Stat("/dev/full"); err == nil {
 		kept := filepath.Join(dir, "kept.key")
+		sent := serverMutations(srv)
 		r := runBinary(t, serverEnv(srv), "", "--audit", "/dev/full", "-e", `local w = require("wandb")
-			local secret = assert(w.viewer():generate_api_key("rotated"))
-			assert(w.write_private(`+strconv.Quote(kept)+`, secret))
+			assert(w.write_private(`+strconv.Quote(kept)+`, "kept"))
 			local u, err = w.create_user("rec2@example.com")
 			print(u, err.code)`)
 		check(t, r, 1, ptr("nil\tread_only\n"), "--audit /dev/full: a record could not be written: ", "no space left on device")
-		if b, err := os.ReadFile(kept); err != nil || len(bytes.TrimSpace(b)) == 0 {
-			t.Errorf("the new key's secret was not kept: %v", err)
+		if b, err := os.ReadFile(kept); err != nil || string(b) != "kept" {
+			t.Errorf("write_private did not write: %v", err)
 		}
-		if _, ok := srv.UserByEmail("rec2@example.com"); ok {
-			t.Error("a change was made after the audit log failed")
+		if n := serverMutations(srv); n != sent {
+			t.Errorf("%d changes were sent without their intent line", n-sent)
 		}
+	}
+}
+
+// auditRecord is a line of an --audit file.
+type auditRecord struct {
+	ID, Time, Actor, Op, Target, Outcome, Code string
+}
+
+// auditLines parses the lines of an --audit file.
+func auditLines(t *testing.T, b []byte) []auditRecord {
+	t.Helper()
+	var recs []auditRecord
+	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
+		var r auditRecord
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Fatalf("audit line %q: %v", line, err)
+		}
+		recs = append(recs, r)
+	}
+	return recs
+}
+
+// auditOutcomes returns the outcome lines of an --audit file, and checks
+// that each follows its change's intent line (the same id, op and target)
+// and that every intent has at most one outcome. Dry-run lines have no
+// intent.
+func auditOutcomes(t *testing.T, b []byte) []auditRecord {
+	t.Helper()
+	intents := map[string]auditRecord{}
+	var out []auditRecord
+	for _, r := range auditLines(t, b) {
+		if r.ID == "" {
+			t.Errorf("a line without an id: %+v", r)
+		}
+		in, ok := intents[r.ID]
+		switch {
+		case r.Outcome == "pending" && !ok:
+			intents[r.ID] = r
+			continue
+		case r.Outcome == "dry_run" && !ok:
+		case r.Outcome == "pending" || !ok || in.Outcome != "pending" || in.Op != r.Op || in.Target != r.Target:
+			t.Errorf("line %+v does not follow its intent (%+v)", r, in)
+		}
+		intents[r.ID] = r
+		out = append(out, r)
+	}
+	return out
+}
+
+// TestAuditSurvivesSIGKILL: a run killed with changes in flight leaves an
+// intent line for every change the server made, and its outcome lines
+// match the server.
+func TestAuditSurvivesSIGKILL(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no SIGKILL on windows")
+	}
+	srv := wandbtest.Start(t, wandbtest.WithLatency(20*time.Millisecond))
+	// Of 40 creations at concurrency 8, the 9th to 11th are applied and
+	// never answered: the run is killed while they wait for their answers.
+	faults := make([]wandbtest.Fault, 11)
+	for i := 8; i < 11; i++ {
+		faults[i] = wandbtest.Fault{AfterApply: true, Stall: true}
+	}
+	srv.FailNext("CreateUserFromAdmin", faults...)
+	audit := filepath.Join(t.TempDir(), "audit.jsonl")
+	c := cmd(t, serverEnv(srv), "--audit", audit, "-e", `local w = require("wandb")
+		local items = {}
+		for i = 1, 40 do items[i] = i end
+		w.parallel(items, function(i) assert(w.create_user("k" .. i .. "@example.com")) end, { concurrency = 8 })`)
+	if err := c.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "three stalled creations and others in flight", func() bool {
+		return srv.Stalled() == 3 && srv.Requests("CreateUserFromAdmin") >= 16 && srv.InFlight() > srv.Stalled()
+	})
+	if err := c.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = c.Wait() // killed
+	waitFor(t, "the server to finish the killed run's requests", func() bool { return srv.InFlight() == 0 })
+
+	b, err := os.ReadFile(audit)
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]string{}
+	for _, r := range auditOutcomes(t, b) {
+		outcomes[r.Target] = r.Outcome
+	}
+	intents := map[string]bool{}
+	for _, r := range auditLines(t, b) {
+		if r.Outcome == "pending" {
+			intents[r.Target] = true
+		}
+	}
+	created, unanswered := 0, 0
+	for i := 1; i <= 40; i++ {
+		email := "k" + strconv.Itoa(i) + "@example.com"
+		_, exists := srv.UserByEmail(email)
+		if exists {
+			created++
+			if !intents[email] {
+				t.Errorf("%s was created without an intent line", email)
+			}
+			if outcomes[email] == "" {
+				unanswered++
+			}
+		}
+		switch o := outcomes[email]; {
+		case o == "ok" && !exists:
+			t.Errorf("%s: recorded ok, but the server has no such user", email)
+		case o == "failed" && exists:
+			t.Errorf("%s: recorded failed, but the server created it", email)
+		case o != "" && o != "ok" && o != "failed" && o != "unknown":
+			t.Errorf("%s: outcome %q", email, o)
+		}
+	}
+	// Of 16 or more requests, at most 5 were still waiting out the latency
+	// (unapplied); the 3 stalled ones were applied without an answer.
+	if created < 11 || unanswered < 3 {
+		t.Errorf("%d users created, %d of them without an outcome line: want at least 11 and 3", created, unanswered)
 	}
 }
 

@@ -25,7 +25,8 @@ Options:
   --dry-run            send no change: print each planned change to stderr,
                        and let the script run on as if it had succeeded
   --read-only          refuse every change before it is sent; queries work
-  --audit FILE         append one JSON line per change attempted to FILE
+  --audit FILE         append JSON lines to FILE recording each change: one
+                       before it is sent, one with its outcome
   --max-response SIZE  the largest answer to read, e.g. 1GiB (default:
                        $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
   -q, --quiet          no progress line from wandb.parallel on a terminal
