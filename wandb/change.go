@@ -121,7 +121,9 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 	case c.cfg.DryRun:
 		line := strings.TrimSpace("dry-run: " + op + " " + target + " " + details)
 		if w := c.cfg.DryRunOutput; w != nil {
+			c.fam.outMu.Lock() // concurrent calls write whole lines, one at a time
 			fmt.Fprintln(w, line)
+			c.fam.outMu.Unlock()
 		}
 		rec.Outcome = OutcomeDryRun
 		err = errDryRun

@@ -151,7 +151,8 @@ type Config struct {
 	// is planned instead, a line to DryRunOutput, and returns a simulated
 	// success (see Client.Change). Queries are sent as usual.
 	DryRun bool
-	// DryRunOutput receives the plan lines of a dry run; nil discards them.
+	// DryRunOutput receives the plan lines of a dry run, one whole line per
+	// write, never two at once; nil discards them.
 	DryRunOutput io.Writer `json:"-"`
 	// ReadOnly refuses every change before anything is sent, with an error
 	// matching ErrReadOnly.

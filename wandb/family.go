@@ -19,6 +19,8 @@ type family struct {
 	// guard together (see guardLastAdmin).
 	admins sync.RWMutex
 
+	outMu sync.Mutex // serialises the dry-run lines written to Config.DryRunOutput
+
 	mu        sync.Mutex
 	delivered map[string]bool      // IDs of keys whose secret a call returned
 	creating  map[string]*creation // CreateUser calls in flight, by lower-cased email

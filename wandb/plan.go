@@ -1,0 +1,527 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+)
+
+// Desired-state plans: a script says which users and team memberships it
+// wants, Client.Plan compares that with the server and lists the changes
+// that would bring the server there, and Plan.Apply makes them, each as
+// the call it stands for (recorded, dry-run and read-only aware, with a
+// definite outcome or an unknown one). A dry run computes the same plan,
+// so it prints exactly the changes a real run would make.
+
+// Desired is the state a plan brings the server to. Only what it lists is
+// changed: a user, team or member it does not name is left alone, unless
+// Prune asks to remove the members of the listed teams it does not list.
+type Desired struct {
+	Users       []DesiredUser       // users that must exist, with their instance-admin flag and activity if given
+	Memberships []DesiredMembership // team memberships (or pending invitations) that must exist, with their role if given
+	Teams       []string            // teams to create when missing (a membership's team must exist or be listed here)
+	Withdraw    []Invitation        // pending invitations to withdraw, if there
+	Prune       bool                // remove members and invitations of the teams of Memberships that Memberships does not list (service accounts are kept)
+}
+
+// DesiredUser is a user that must exist.
+type DesiredUser struct {
+	Email string
+	Admin *bool // an instance admin or not; nil: as it is (a new user is not)
+	// Active false deactivates the user (last, after every other change);
+	// true or nil leaves it as it is: wandb-lua does not reactivate.
+	Active *bool
+}
+
+// DesiredMembership is a user (by email) that must be a member of a team,
+// or invited to it.
+type DesiredMembership struct {
+	Team  string
+	Email string
+	Role  string // "admin" or "member"; "": a member when invited, the role it has otherwise
+}
+
+// Invitation names a pending invitation: the team and the address.
+type Invitation struct {
+	Team  string
+	Email string
+}
+
+// PlannedChange is one change of a plan: Op is the call it stands for (as
+// in change records: "create_user", "set_role", "create_team", "invite",
+// "delete_member", "set_team_role", "deactivate"), Target what it acts on
+// (an email or a team), Details the rest ("team=ml admin=true").
+type PlannedChange struct {
+	Op      string
+	Target  string
+	Details string
+	Why     string // one line for people: what is there now
+
+	phase int
+	run   func(ctx context.Context) error
+}
+
+// String returns the change as a line of the plan's diff.
+func (pc PlannedChange) String() string {
+	mark := map[string]string{"create_user": "+", "create_team": "+", "invite": "+", "delete_member": "-", "deactivate": "-"}[pc.Op]
+	if mark == "" {
+		mark = "~"
+	}
+	s := mark + " " + pc.Op + " " + pc.Target
+	if pc.Details != "" {
+		s += " " + pc.Details
+	}
+	if pc.Why != "" {
+		s += " (" + pc.Why + ")"
+	}
+	return s
+}
+
+// Plan is the list of changes that bring the server to a Desired state,
+// as the server was when the plan was made.
+type Plan struct {
+	Changes []PlannedChange
+	client  *Client
+}
+
+// String returns the plan as a diff, a line per change, or "no changes".
+func (p *Plan) String() string {
+	if len(p.Changes) == 0 {
+		return "no changes"
+	}
+	lines := make([]string, len(p.Changes))
+	for i, c := range p.Changes {
+		lines[i] = c.String()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// PlanResult is the outcome of one change of a plan: Err is nil when it
+// was made (or, in a dry run, planned).
+type PlanResult struct {
+	Change PlannedChange
+	Err    error
+}
+
+// Plan phases: changes of a phase depend only on earlier phases.
+const (
+	phaseCreate     = iota // users and teams
+	phaseRole              // instance-admin flags
+	phaseWithdraw          // invitations withdrawn, members removed
+	phaseMembership        // invitations sent, team roles set
+	phaseDeactivate        // last: on Multi-tenant Cloud it removes the user
+)
+
+// Apply makes the plan's changes, up to concurrency at a time (1 when
+// less), a phase at a time: users and teams created first, then instance
+// roles, withdrawals and removals, invitations and team roles, and
+// deactivations last. It returns a result per change, in the plan's
+// order; a change that fails does not stop the others. Each change is
+// the call it stands for: recorded, planned only under Config.DryRun,
+// refused under Config.ReadOnly.
+func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
+	results := make([]PlanResult, len(p.Changes))
+	concurrency = max(concurrency, 1)
+	for phase := phaseCreate; phase <= phaseDeactivate; phase++ {
+		sem := make(chan struct{}, concurrency)
+		var wg sync.WaitGroup
+		for i, c := range p.Changes {
+			if c.phase != phase {
+				continue
+			}
+			results[i].Change = c
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				select {
+				case sem <- struct{}{}:
+				case <-ctx.Done():
+					results[i].Err = p.client.ctxError(c.Op, ctx.Err(), nil)
+					return
+				}
+				defer func() { <-sem }()
+				results[i].Err = c.run(ctx)
+			}()
+		}
+		wg.Wait()
+	}
+	return results
+}
+
+// Plan reads the server and returns the changes that bring it to want.
+// Nothing is changed. A membership of a team that does not exist and is
+// not in want.Teams, an email or role that is not valid, is an error
+// (CodeInvalidArgument) before anything is read.
+func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
+	const op = "plan"
+	if err := checkDesired(want); err != nil {
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	}
+	pl := &planner{c: c, want: want, users: map[string]*User{}, teams: map[string]*Team{}}
+	if err := pl.read(ctx); err != nil {
+		return nil, c.renamed(err, op, "cannot read the server to plan: ")
+	}
+	if err := pl.plan(ctx); err != nil {
+		return nil, err
+	}
+	// In the order they will be made; in want's order within a phase.
+	sort.SliceStable(pl.changes, func(i, j int) bool { return pl.changes[i].phase < pl.changes[j].phase })
+	return &Plan{Changes: pl.changes, client: c}, nil
+}
+
+// checkDesired checks want's emails, roles and names.
+func checkDesired(want Desired) error {
+	for _, u := range want.Users {
+		if err := checkEmail(u.Email); err != nil {
+			return err
+		}
+	}
+	for _, m := range want.Memberships {
+		if err := checkEmail(m.Email); err != nil {
+			return err
+		}
+		if strings.TrimSpace(m.Team) == "" {
+			return fmt.Errorf("a membership of %s names no team", m.Email)
+		}
+		if r := strings.ToLower(m.Role); r != "" && r != RoleAdmin && r != RoleMember {
+			return fmt.Errorf("role %q of %s in %s: want %q, %q or none", m.Role, m.Email, m.Team, RoleAdmin, RoleMember)
+		}
+	}
+	for _, w := range want.Withdraw {
+		if err := checkEmail(w.Email); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// planner computes a plan.
+type planner struct {
+	c       *Client
+	want    Desired
+	users   map[string]*User // by lower-cased email; absent: no such user
+	status  map[string]UserStatus
+	teams   map[string]*Team // by name; absent: no such team
+	changes []PlannedChange
+}
+
+// read looks up every email and team want names, a few at a time.
+func (pl *planner) read(ctx context.Context) error {
+	emails := map[string]bool{}
+	for _, u := range pl.want.Users {
+		emails[strings.ToLower(u.Email)] = true
+	}
+	for _, m := range pl.want.Memberships {
+		emails[strings.ToLower(m.Email)] = true
+	}
+	teams := map[string]bool{}
+	for _, m := range pl.want.Memberships {
+		teams[m.Team] = true
+	}
+	for _, t := range pl.want.Teams {
+		teams[t] = true
+	}
+	for _, w := range pl.want.Withdraw {
+		teams[w.Team] = true
+	}
+	var mu sync.Mutex
+	var tasks []func() error
+	for e := range emails {
+		tasks = append(tasks, func() error {
+			u, err := pl.c.User(ctx, e, Exact())
+			switch {
+			case isNotFound(err):
+				return nil
+			case err != nil:
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			pl.users[e] = u
+			return nil
+		})
+	}
+	for name := range teams {
+		tasks = append(tasks, func() error {
+			t, err := pl.c.Team(ctx, name)
+			switch {
+			case isNotFound(err):
+				return nil
+			case err != nil:
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			pl.teams[name] = t
+			return nil
+		})
+	}
+	if err := runAll(tasks, 8); err != nil {
+		return err
+	}
+	// Activity, only where a deactivation is asked for.
+	pl.status = map[string]UserStatus{}
+	tasks = nil
+	for _, w := range pl.want.Users {
+		u := pl.users[strings.ToLower(w.Email)]
+		if u == nil || w.Active == nil || *w.Active {
+			continue
+		}
+		tasks = append(tasks, func() error {
+			st, err := u.Status(ctx)
+			if isNotFound(err) { // not in the organisation (removed on Multi-tenant Cloud)
+				st, err = UserStatus{Active: false}, nil
+			}
+			if err != nil {
+				return err
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			pl.status[strings.ToLower(w.Email)] = st
+			return nil
+		})
+	}
+	return runAll(tasks, 8)
+}
+
+// runAll runs tasks, up to n at a time, and returns the first error.
+func runAll(tasks []func() error, n int) error {
+	sem := make(chan struct{}, n)
+	errs := make([]error, len(tasks))
+	var wg sync.WaitGroup
+	for i, task := range tasks {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer wg.Done()
+			defer func() { <-sem }()
+			errs[i] = task()
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// add appends a change.
+func (pl *planner) add(phase int, op, target, details, why string, run func(ctx context.Context) error) {
+	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Details: details, Why: why, phase: phase, run: run})
+}
+
+// plan lists the changes: users, teams, memberships (in want's order),
+// deactivations.
+func (pl *planner) plan(ctx context.Context) error {
+	c := pl.c
+	// Created users, kept for the changes that follow in the same apply.
+	created := map[string]*User{}
+	var cmu sync.Mutex
+	userFor := func(email string) *User {
+		if u := pl.users[strings.ToLower(email)]; u != nil {
+			return u
+		}
+		cmu.Lock()
+		defer cmu.Unlock()
+		return created[strings.ToLower(email)]
+	}
+	seen := map[string]bool{}
+	for _, w := range pl.want.Users {
+		key := strings.ToLower(w.Email)
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		u := pl.users[key]
+		switch {
+		case u == nil:
+			admin := w.Admin != nil && *w.Admin
+			email := w.Email
+			pl.add(phaseCreate, "create_user", email, fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
+				nu, err := c.CreateUser(ctx, email, admin)
+				if err == nil {
+					cmu.Lock()
+					created[strings.ToLower(email)] = nu
+					cmu.Unlock()
+				}
+				return err
+			})
+		case w.Admin != nil && u.Admin != nil && *w.Admin != *u.Admin:
+			role := RoleMember
+			if *w.Admin {
+				role = RoleAdmin
+			}
+			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+				return u.SetRole(ctx, role)
+			})
+		case w.Admin != nil && u.Admin == nil:
+			// Not shown (a user found through SCIM only): set it; the
+			// change replaces a value, so it is harmless when it is so.
+			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
+			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, "the server does not show the role", func(ctx context.Context) error {
+				return u.SetRole(ctx, role)
+			})
+		}
+	}
+
+	// Teams to create: those listed, and none other (a membership's team
+	// must exist or be listed).
+	creating := map[string]*Team{}
+	var tmu sync.Mutex
+	for _, name := range uniq(pl.want.Teams) {
+		if pl.teams[name] != nil {
+			continue
+		}
+		pl.add(phaseCreate, "create_team", name, "admin=you", "no such team", func(ctx context.Context) error {
+			t, err := c.CreateTeam(ctx, name, "")
+			if err == nil {
+				tmu.Lock()
+				creating[name] = t
+				tmu.Unlock()
+			}
+			return err
+		})
+	}
+	teamFor := func(name string) (*Team, error) {
+		if t := pl.teams[name]; t != nil {
+			return t, nil
+		}
+		tmu.Lock()
+		defer tmu.Unlock()
+		if t := creating[name]; t != nil {
+			return t, nil
+		}
+		return nil, c.newError(Error{Op: "invite", Code: CodeNotFound, Message: fmt.Sprintf("no team named %q: its creation failed", name)})
+	}
+	for _, m := range pl.want.Memberships {
+		if pl.teams[m.Team] == nil && !slices.Contains(pl.want.Teams, m.Team) {
+			return c.newError(Error{Op: "plan", Code: CodeInvalidArgument, Message: fmt.Sprintf(
+				"no team named %q (for %s); list it among the teams to create", m.Team, m.Email)})
+		}
+	}
+
+	// Withdrawals asked for.
+	for _, w := range pl.want.Withdraw {
+		t := pl.teams[w.Team]
+		if t == nil {
+			continue
+		}
+		if inv := findMember(t, w.Email); inv != nil && deref(inv.Pending) {
+			pl.add(phaseWithdraw, "delete_member", w.Email, "from team "+w.Team, "a pending invitation", inv.Delete)
+		}
+	}
+
+	// Memberships, in want's order, one change set per (team, email).
+	listed := map[string]bool{}
+	for _, m := range pl.want.Memberships {
+		key := m.Team + "\x00" + strings.ToLower(m.Email)
+		if listed[key] {
+			continue
+		}
+		listed[key] = true
+		role := strings.ToLower(m.Role)
+		team, email := m.Team, m.Email
+		admin := role == RoleAdmin
+		invite := func(ctx context.Context) error {
+			t, err := teamFor(team)
+			if err != nil {
+				return err
+			}
+			_, err = t.Invite(ctx, ByEmail(email), admin)
+			return err
+		}
+		details := fmt.Sprintf("to team %s admin=%v", team, admin)
+		t := pl.teams[team]
+		var cur *Member
+		if t != nil {
+			cur = findMember(t, email)
+		}
+		switch {
+		case cur == nil:
+			pl.add(phaseMembership, "invite", email, details, "not a member or invited", invite)
+		case role == "" || deref(cur.Admin) == admin:
+			// As wanted.
+		case deref(cur.Pending):
+			// An invitation's role cannot be changed: withdraw it, and
+			// invite again with the role wanted.
+			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
+			pl.add(phaseWithdraw, "delete_member", email, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
+			pl.add(phaseMembership, "invite", email, details, "again, as "+role, invite)
+		default:
+			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
+			pl.add(phaseMembership, "set_team_role", email, fmt.Sprintf("team=%s role=%s", team, role), "a "+was+" now", func(ctx context.Context) error {
+				u := userFor(email)
+				if u == nil {
+					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
+				}
+				return u.SetTeamRole(ctx, team, role)
+			})
+		}
+	}
+
+	// Pruning: members and invitations of the listed teams not listed.
+	if pl.want.Prune {
+		var names []string
+		for _, m := range pl.want.Memberships {
+			names = append(names, m.Team)
+		}
+		for _, name := range uniq(names) {
+			t := pl.teams[name]
+			if t == nil {
+				continue
+			}
+			for _, m := range t.Members() {
+				if deref(m.AccountType) == "SERVICE" || listed[name+"\x00"+strings.ToLower(memberTarget(m))] ||
+					listed[name+"\x00"+strings.ToLower(deref(m.Email))] {
+					continue
+				}
+				why := "a member, not listed"
+				if deref(m.Pending) {
+					why = "invited, not listed"
+				}
+				pl.add(phaseWithdraw, "delete_member", memberTarget(m), "from team "+name, why, m.Delete)
+			}
+		}
+	}
+
+	// Deactivations, last.
+	seen = map[string]bool{}
+	for _, w := range pl.want.Users {
+		key := strings.ToLower(w.Email)
+		u := pl.users[key]
+		if seen[key] || u == nil || w.Active == nil || *w.Active {
+			continue
+		}
+		seen[key] = true
+		if st, ok := pl.status[key]; ok && !st.Active {
+			continue
+		}
+		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "active", u.Deactivate)
+	}
+	return nil
+}
+
+// findMember returns the member or invitation of t with email, or nil.
+func findMember(t *Team, email string) *Member {
+	for _, m := range t.Members() {
+		if eqFold(m.Email, email) {
+			return m
+		}
+	}
+	return nil
+}
+
+// uniq returns names without repeats, sorted.
+func uniq(names []string) []string {
+	set := map[string]bool{}
+	for _, n := range names {
+		set[n] = true
+	}
+	out := make([]string, 0, len(set))
+	for n := range set {
+		out = append(out, n)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,199 @@
+package wandb
+
+import (
+	"bytes"
+	"context"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
+)
+
+// planDesired is the state TestPlan asks for on teamServer's seed: alice
+// (a team admin of ml, not an instance admin) made an instance admin; erin
+// created; carol, invited to ml as a member, wanted as its admin; bob, a
+// member of ml, made its admin; frank invited; the team vision created
+// with bob; dave deactivated.
+func planDesired() Desired {
+	yes, no := true, false
+	return Desired{
+		Users: []DesiredUser{
+			{Email: "alice@example.com", Admin: &yes},
+			{Email: "erin@example.com", Admin: &no},
+			{Email: "bob@example.com"},
+			{Email: "dave@example.com", Active: &no},
+		},
+		Memberships: []DesiredMembership{
+			{Team: "ml", Email: "carol@example.com", Role: "admin"},
+			{Team: "ml", Email: "bob@example.com", Role: "admin"},
+			{Team: "ml", Email: "alice@example.com"},
+			{Team: "ml", Email: "frank@example.org", Role: "member"},
+			{Team: "vision", Email: "bob@example.com", Role: "member"},
+		},
+		Teams: []string{"vision"},
+	}
+}
+
+// TestPlan: a plan lists exactly the changes that bring the server to the
+// desired state; a dry run of it prints one plan line per change and
+// changes nothing; applying it makes them; a second plan is empty.
+func TestPlan(t *testing.T) {
+	ctx := context.Background()
+	srv := teamServer(t)
+	var lines bytes.Buffer
+	dry := testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, &lines })
+	want := []string{
+		"+ create_user erin@example.com admin=false (no such user)",
+		"+ create_team vision admin=you (no such team)",
+		"~ set_role alice@example.com role=admin (not an instance admin now)",
+		"- delete_member carol@example.com from team ml (invited as member, wanted as admin)",
+		"+ invite carol@example.com to team ml admin=true (again, as admin)",
+		"~ set_team_role bob@example.com team=ml role=admin (a member now)",
+		"+ invite frank@example.org to team ml admin=false (not a member or invited)",
+		"+ invite bob@example.com to team vision admin=false (not a member or invited)",
+		"- deactivate dave@example.com (active)",
+	}
+	p, err := dry.Plan(ctx, planDesired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, strings.Split(p.String(), "\n")); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	before := srv.Users()
+	for _, r := range p.Apply(ctx, 4) {
+		if r.Err != nil {
+			t.Errorf("dry run of %s: %v", r.Change, r.Err)
+		}
+	}
+	if n := strings.Count(lines.String(), "dry-run: "); n != len(p.Changes) {
+		t.Errorf("%d dry-run lines for %d changes:\n%s", n, len(p.Changes), lines.String())
+	}
+	if diff := cmp.Diff(before, srv.Users()); diff != "" {
+		t.Errorf("the dry run changed users (-before +after):\n%s", diff)
+	}
+
+	var (
+		mu      sync.Mutex
+		records []ChangeRecord
+	)
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.OnChange = func(r ChangeRecord) { // called concurrently
+			mu.Lock()
+			defer mu.Unlock()
+			if r.Outcome != OutcomePending {
+				records = append(records, r)
+			}
+		}
+	})
+	p, err = c.Plan(ctx, planDesired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, strings.Split(p.String(), "\n")); diff != "" {
+		t.Errorf("the real plan differs from the dry run's (-dry +real):\n%s", diff)
+	}
+	for _, r := range p.Apply(ctx, 4) {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Change, r.Err)
+		}
+	}
+	if len(records) != len(want) {
+		t.Errorf("%d change records, want %d", len(records), len(want))
+	}
+	for _, r := range records {
+		if r.Outcome != OutcomeOK {
+			t.Errorf("record %+v", r)
+		}
+	}
+	if info, _ := srv.UserByEmail("alice@example.com"); !info.Admin {
+		t.Error("alice is not an instance admin")
+	}
+	if info, _ := srv.UserByEmail("dave@example.com"); !info.Inactive {
+		t.Error("dave is active")
+	}
+	if m := memberInfo(t, srv, "ml", "carol@example.com"); !m.Admin || !m.Pending {
+		t.Errorf("carol in ml = %+v, want an invitee as admin", m)
+	}
+	if m := memberInfo(t, srv, "ml", "bob@example.com"); m.Role != "admin" {
+		t.Errorf("bob in ml = %+v", m)
+	}
+	again, err := c.Plan(ctx, planDesired())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.String() != "no changes" {
+		t.Errorf("a second plan:\n%s", again)
+	}
+}
+
+// TestPlanPruneAndWithdraw: pruning removes the members and invitations
+// of the listed teams that are not listed, service accounts kept;
+// withdrawals take back a pending invitation, and nothing when there is
+// none.
+func TestPlanPruneAndWithdraw(t *testing.T) {
+	ctx := context.Background()
+	srv := teamServer(t)
+	c := testClient(t, srv)
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := team.CreateServiceAccount(ctx, "ci"); err != nil {
+		t.Fatal(err)
+	}
+	p, err := c.Plan(ctx, Desired{
+		Memberships: []DesiredMembership{{Team: "ml", Email: "alice@example.com", Role: "admin"}},
+		Prune:       true,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "- delete_member bob@example.com from team ml (a member, not listed)\n- delete_member carol@example.com from team ml (invited, not listed)"
+	if p.String() != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", p, want)
+	}
+	p, err = c.Plan(ctx, Desired{Withdraw: []Invitation{{Team: "ml", Email: "carol@example.com"}, {Team: "ml", Email: "bob@example.com"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "- delete_member carol@example.com from team ml (a pending invitation)"; p.String() != want {
+		t.Errorf("plan:\n%s\nwant:\n%s", p, want)
+	}
+	for _, r := range p.Apply(ctx, 1) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	if info, _ := srv.Team("ml"); len(info.Members) != 3 { // alice, bob, the service account
+		t.Errorf("ml = %+v", info.Members)
+	}
+}
+
+func TestPlanErrors(t *testing.T) {
+	ctx := context.Background()
+	srv := teamServer(t)
+	c := testClient(t, srv)
+	for _, tc := range []struct {
+		want Desired
+		msg  string
+	}{
+		{Desired{Users: []DesiredUser{{Email: "not an email"}}}, "invalid email address"},
+		{Desired{Memberships: []DesiredMembership{{Team: "ml", Email: "a@example.com", Role: "owner"}}}, `role "owner"`},
+		{Desired{Memberships: []DesiredMembership{{Email: "a@example.com"}}}, "names no team"},
+		{Desired{Memberships: []DesiredMembership{{Team: "nope", Email: "a@example.com"}}}, `no team named "nope"`},
+	} {
+		_, err := c.Plan(ctx, tc.want)
+		if e := asError(t, err, "plan", CodeInvalidArgument); !strings.Contains(e.Message, tc.msg) {
+			t.Errorf("error = %v, want %q", e, tc.msg)
+		}
+	}
+	srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
+	_, err := c.Plan(ctx, Desired{Teams: []string{"ml"}})
+	if err == nil || !strings.Contains(err.Error(), "plan: cannot read the server to plan") {
+		t.Errorf("error = %v", err)
+	}
+}
