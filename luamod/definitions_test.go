@@ -93,6 +93,9 @@ func moduleNames(t *testing.T) map[string][]string {
 		"wandb.Team":            split(teamFields),
 		"wandb.Member":          split(memberFields),
 		"wandb.api":             split(apiFields),
+		"wandb.Plan":            split(planFields),
+		"wandb.Desired":         split(desiredFields),
+		"wandb.PlannedChange":   keys(`assert(wandb.plan{ users = { { email = "new@example.com" } } }).changes[1]`),
 		"wandb.Error":           split(errorFields),
 		"wandb.Key":             keys("wandb.viewer().keys[1]"),
 		"wandb.ParallelFailure": keys(`select(2, wandb.parallel({1}, function() error("x") end, {on_error = "collect"}))[1]`),
@@ -107,7 +110,7 @@ func moduleNames(t *testing.T) map[string][]string {
 		local t = assert(wandb.team("ml-research"))
 		local _, err = wandb.user("nobody-at-all")
 		values = { ["wandb.User"] = me, ["wandb.Team"] = t, ["wandb.Member"] = t.members[1],
-			["wandb.api"] = me.user_api, ["wandb.Error"] = err }
+			["wandb.api"] = me.user_api, ["wandb.Error"] = err, ["wandb.Plan"] = assert(wandb.plan{}) }
 	`); err != nil {
 		t.Fatal(err)
 	}

@@ -30,6 +30,7 @@ func clientFuncs() map[string]clientFunc {
 		"create_user": createUser,
 		"team":        team,
 		"create_team": createTeam,
+		"plan":        plan,
 	}
 }
 

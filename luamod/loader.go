@@ -104,6 +104,7 @@ func setup(L *lua.LState) *family {
 	}
 	registerAPIType(L, apiM)
 	registerTeamTypes(L)
+	registerPlanType(L)
 	registerErrorType(L)
 	registerFailureType(L)
 	registerJSONTypes(L)

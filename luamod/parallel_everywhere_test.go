@@ -30,6 +30,8 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"wandb.create_team", `return assert(wandb.create_team("new" .. x)).name`, "new?"},
 		{"api:team", `return assert(api():team("t" .. x)).name`, "t?"},
 		{"api:create_team", `return assert(api():create_team("new" .. x)).name`, "new?"},
+		{"wandb.plan", `return #assert(wandb.plan{ users = { { email = "u" .. x .. "@example.com" } } }).changes`, "0"},
+		{"api:plan", `return #assert(api():plan{ users = { { email = "p" .. x .. "@example.com" } } }).changes`, "1"},
 		{"t:reload", `return assert(teams[x]:reload())`, "true"},
 		{"t:invite", `return assert(teams[x]:invite("y" .. x .. "@example.org")).email`, "y?@example.org"},
 		{"t:create_service_account", `return assert(teams[x]:create_service_account("bot" .. x)).name`, "bot?"},

@@ -94,6 +94,31 @@ function User:delete() end
 ---@return wandb.Error? err
 function User:set_role(role) end
 
+---A desired state for wandb.plan: only what it lists is changed.
+---@class wandb.Desired
+---@field users {email: string, admin: boolean?, active: boolean?}[]? users that must exist; admin sets the instance-admin flag up or down; active = false deactivates
+---@field memberships {email: string, team: string, role: ("admin"|"member")?}[]? members or invitees a team must have, with their role
+---@field teams string[]? teams to create when missing
+---@field withdraw {email: string, team: string}[]? pending invitations to withdraw
+---@field prune boolean? remove the members and invitations of the memberships' teams that are not listed
+
+---One change of a plan.
+---@class wandb.PlannedChange
+---@field op string the call it stands for: "create_user", "set_role", "create_team", "invite", "delete_member", "set_team_role", "deactivate"
+---@field target string an email or a team
+---@field details string the rest, e.g. "to team ml admin=true"
+---@field why string what is there now
+
+---A plan: tostring(p) is its diff, one line per change.
+---@class wandb.Plan
+---@field changes wandb.PlannedChange[] in the order they are made (a fresh table on each read)
+local Plan = {}
+
+---Makes the plan's changes, concurrency at a time (default 8), creations first and deactivations last.
+---@param opts? {concurrency: integer?}
+---@return (wandb.PlannedChange|{ok: boolean, err: wandb.Error?})[] results one per change, in the plan's order
+function Plan:apply(opts) end
+
 ---A W&B team. Read-only; members and methods use the team as last loaded.
 ---@class wandb.Team
 ---@field name string
@@ -203,6 +228,11 @@ function api:team(name) end
 ---@return wandb.Team? team
 ---@return wandb.Error? err
 function api:create_team(name, admin_username) end
+
+---@param desired wandb.Desired
+---@return wandb.Plan? plan
+---@return wandb.Error? err
+function api:plan(desired) end
 
 ---The record wandb.parallel raises (or collects) for a failed item.
 ---`tostring(f)` is "wandb.parallel: item <index>: <error>".
@@ -343,6 +373,12 @@ function wandb.team(name) end
 ---@return wandb.Team? team
 ---@return wandb.Error? err
 function wandb.create_team(name, admin_username) end
+
+---Reads the server and returns the changes that bring it to the desired state.
+---@param desired wandb.Desired
+---@return wandb.Plan? plan
+---@return wandb.Error? err
+function wandb.plan(desired) end
 
 ---Another identity, on the module's server unless base_url is given.
 ---@param opts wandb.APIOptions

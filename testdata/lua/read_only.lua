@@ -12,7 +12,7 @@ eq(u.email, "alice@example.com", "email after the failed writes")
 
 local api = assert(wandb.api{ api_key = string.rep("b", 40) })
 raises("wandb.api is read-only (cannot set field 'base_url')", function() api.base_url = "http://evil.example" end)
-raises("wandb.api has no field 'viewr' (it has base_url, viewer, user, users, create_user, team, create_team)", function() local x = api.viewr end)
+raises("wandb.api has no field 'viewr' (it has base_url, viewer, user, users, create_user, team, create_team, plan)", function() local x = api.viewr end)
 
 -- The metatables cannot be reached from scripts.
 eq(getmetatable(u), "wandb.User", "getmetatable(User)")
