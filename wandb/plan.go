@@ -449,8 +449,8 @@ func (pl *planner) plan(ctx context.Context) error {
 			pl.add(phaseWithdraw, "delete_member", email, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
 			pl.add(phaseMembership, "invite", email, details, "again, as "+role, invite)
 		default:
-			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
-			pl.add(phaseMembership, "set_team_role", email, fmt.Sprintf("team=%s role=%s", team, role), "a "+was+" now", func(ctx context.Context) error {
+			was := map[bool]string{true: "an admin", false: "a member"}[deref(cur.Admin)]
+			pl.add(phaseMembership, "set_team_role", email, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
 				u := userFor(email)
 				if u == nil {
 					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
@@ -483,6 +483,10 @@ func (pl *planner) plan(ctx context.Context) error {
 				pl.add(phaseWithdraw, "delete_member", memberTarget(m), "from team "+name, why, m.Delete)
 			}
 		}
+	}
+
+	if err := pl.keepTeamAdmins(); err != nil {
+		return err
 	}
 
 	// Deactivations, last.
@@ -524,4 +528,36 @@ func uniq(names []string) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// keepTeamAdmins refuses (CodeLastAdmin) a plan that leaves a team that
+// has an admin (a member who accepted, not an invitation) without one:
+// its demotions and removals would leave nobody to run it.
+func (pl *planner) keepTeamAdmins() error {
+	for name, t := range pl.teams {
+		admins := map[string]bool{}
+		for _, m := range t.Members() {
+			if deref(m.Admin) && !deref(m.Pending) {
+				admins[strings.ToLower(memberTarget(m))] = true
+			}
+		}
+		if len(admins) == 0 {
+			continue
+		}
+		for _, c := range pl.changes {
+			switch target := strings.ToLower(c.Target); {
+			case c.Op == "set_team_role" && c.Details == "team="+name+" role="+RoleMember:
+				delete(admins, target)
+			case c.Op == "set_team_role" && c.Details == "team="+name+" role="+RoleAdmin:
+				admins[target] = true
+			case c.Op == "delete_member" && c.Details == "from team "+name:
+				delete(admins, target)
+			}
+		}
+		if len(admins) == 0 {
+			return pl.c.newError(Error{Op: "plan", Code: CodeLastAdmin, Message: fmt.Sprintf(
+				"refusing a plan that leaves team %s without an admin: it demotes or removes every one; keep one, or make another member its admin", name)})
+		}
+	}
+	return nil
 }

@@ -191,8 +191,17 @@ func TestPlanErrors(t *testing.T) {
 			t.Errorf("error = %v, want %q", e, tc.msg)
 		}
 	}
+	// A team is not left without an admin.
+	_, err := c.Plan(ctx, Desired{Memberships: []DesiredMembership{{Team: "ml", Email: "alice@example.com", Role: "member"}}})
+	if e := asError(t, err, "plan", CodeLastAdmin); !strings.Contains(e.Message, "leaves team ml without an admin") {
+		t.Errorf("error = %v", e)
+	}
+	_, err = c.Plan(ctx, Desired{Memberships: []DesiredMembership{{Team: "ml", Email: "bob@example.com", Role: "admin"}}, Prune: true})
+	if err != nil { // bob becomes its admin as alice goes
+		t.Errorf("a plan that hands the team to bob: %v", err)
+	}
 	srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
-	_, err := c.Plan(ctx, Desired{Teams: []string{"ml"}})
+	_, err = c.Plan(ctx, Desired{Teams: []string{"ml"}})
 	if err == nil || !strings.Contains(err.Error(), "plan: cannot read the server to plan") {
 		t.Errorf("error = %v", err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -128,10 +129,10 @@ func testExampleOnboard(t *testing.T, k serverKind) {
 	}
 	creations := srv.Requests("CreateUserFromAdmin")
 
-	// Again, with another concurrency: everything exists now, in the same order.
+	// Again, with another concurrency: everything is there now.
 	golden(t, "onboard_again", runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/users.csv", "--concurrency", "2"))
-	if got := srv.Requests("CreateUserFromAdmin") - creations; got != 6 {
-		t.Errorf("the second run sent %d creations, want 6 (one per row)", got)
+	if got := srv.Requests("CreateUserFromAdmin") - creations; got != 0 {
+		t.Errorf("the second run sent %d creations, want none", got)
 	}
 
 	r := runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", "no/such.csv")
@@ -156,18 +157,20 @@ func TestExampleOnboardFiles(t *testing.T) {
 
 	// A byte-order mark, CRLF, quoted fields, an empty row.
 	out := runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", "testdata/csv/excel.csv")
-	want := "created   erin@example.com\ncreated   frank@example.com (admin)\ncreated   ivan@example.com\n" +
-		"3 created, 0 already existed, 0 duplicate(s) in the file, 0 failed\n"
+	want := "+ create_user erin@example.com admin=false (no such user)\n+ create_user frank@example.com admin=true (no such user)\n" +
+		"+ create_user ivan@example.com admin=false (no such user)\n3 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("excel.csv (-want +got):\n%s", diff)
 	}
 
-	// A repeat (in another case, with the same admin value) is created once.
+	// A repeat (in another case, with the same admin value) is one user;
+	// an explicit "no" demotes an admin, an empty value leaves one.
 	before := srv.Requests("CreateUserFromAdmin")
-	dup := write("dup.csv", "email,admin\njudy@example.com,yes\nkim@example.com,\n JUDY@example.com ,TRUE\n")
+	dup := write("dup.csv", "email,admin\njudy@example.com,yes\nkim@example.com,\n JUDY@example.com ,TRUE\nfrank@example.com,no\ncarol@example.org,\n")
 	out = runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", dup)
-	want = "created   judy@example.com (admin)\ncreated   kim@example.com\nduplicate JUDY@example.com (first on line 2)\n" +
-		"2 created, 0 already existed, 1 duplicate(s) in the file, 0 failed\n"
+	want = "duplicate JUDY@example.com (first on line 2)\n+ create_user judy@example.com admin=true (no such user)\n" +
+		"+ create_user kim@example.com admin=false (no such user)\n~ set_role frank@example.com role=member (an instance admin now)\n" +
+		"4 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
 		t.Errorf("dup.csv (-want +got):\n%s", diff)
 	}
@@ -177,6 +180,12 @@ func TestExampleOnboardFiles(t *testing.T) {
 	if u, ok := srv.UserByEmail("judy@example.com"); !ok || !u.Admin {
 		t.Errorf("judy: %+v, %v; want an admin", u, ok)
 	}
+	if u, _ := srv.UserByEmail("frank@example.com"); u.Admin {
+		t.Error("frank is still an admin")
+	}
+	if u, _ := srv.UserByEmail("carol@example.org"); !u.Admin {
+		t.Error("carol, left as she is, is no longer an admin")
+	}
 
 	// Bad files stop the script before any request.
 	before = srv.Requests("")
@@ -184,7 +193,7 @@ func TestExampleOnboardFiles(t *testing.T) {
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", bad), 1, ptr(""),
 		bad+`:2: admin must be true or false (yes/no, 1/0 or empty), not "maybe"`+"\n"+
 			bad+":3: no email\n"+
-			bad+":5: Y@example.com is on line 4 too, with admin=true\nnothing was created")
+			bad+":5: Y@example.com is on line 4 too, with admin=true\nnothing was changed")
 	noEmail := write("no_email.csv", "mail,admin\nx@example.com,true\n")
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", noEmail), 1, ptr(""),
 		noEmail+":1: no 'email' column (the columns are: mail, admin)")
@@ -201,19 +210,28 @@ func TestExampleTeamOnboard(t *testing.T) { eachKind(t, testExampleTeamOnboard) 
 func testExampleTeamOnboard(t *testing.T, k serverKind) {
 	srv := k.start(t)
 	golden(t, "team_onboard", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv"))
-	vision, ok := srv.Team("vision")
-	if !ok {
-		t.Fatal("team vision was not created")
+	members := func(team string) []string {
+		t.Helper()
+		info, ok := srv.Team(team)
+		if !ok {
+			t.Fatalf("team %s does not exist", team)
+		}
+		var got []string
+		for _, m := range info.Members {
+			got = append(got, fmt.Sprintf("%s admin=%v pending=%v", m.Email, m.Admin, m.Pending))
+		}
+		slices.Sort(got) // the invitations were sent concurrently: their order is the server's
+		return got
 	}
-	var got []string
-	for _, m := range vision.Members {
-		got = append(got, fmt.Sprintf("%s admin=%v pending=%v", m.Email, m.Admin, m.Pending))
-	}
-	// The invites were sent concurrently: their order is the server's.
-	slices.Sort(got)
 	want := []string{"admin@example.com admin=true pending=false", "bob@example.com admin=false pending=true", "erin@example.com admin=true pending=true"}
-	if diff := cmp.Diff(want, got); diff != "" {
+	if diff := cmp.Diff(want, members("vision")); diff != "" {
 		t.Errorf("vision's members (-want +got):\n%s", diff)
+	}
+	// dave, invited as a member, is the file's admin: invited again as one.
+	want = []string{"alice.smith@example.com admin=false pending=false", "alice@example.com admin=true pending=false",
+		"dave@example.com admin=true pending=true", "frank@example.org admin=false pending=true"}
+	if diff := cmp.Diff(want, members("ml-research")); diff != "" {
+		t.Errorf("ml-research's members (-want +got):\n%s", diff)
 	}
 	if _, ok := srv.UserByEmail("frank@example.org"); !ok {
 		t.Error("frank was not created")
@@ -222,8 +240,8 @@ func testExampleTeamOnboard(t *testing.T, k serverKind) {
 
 	// Again, one at a time: everything is there now.
 	golden(t, "team_onboard_again", runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", "testdata/team_members.csv", "--concurrency", "1"))
-	if got := srv.Requests("CreateInvite") - sent; got != 6 {
-		t.Errorf("the second run sent %d invites, want 6 (one per row)", got)
+	if got := srv.Requests("CreateInvite") - sent; got != 0 {
+		t.Errorf("the second run sent %d invitations, want none", got)
 	}
 
 	// A bad row stops the script before anything is sent.
@@ -295,7 +313,7 @@ func testExampleOffboard(t *testing.T, k serverKind) {
 		t.Errorf("alice.smith was touched: %+v", info)
 	}
 	// Again: nothing is left to do.
-	again := "Offboarding <User alice@example.com>: revoke 0 API keys, leave 0 teams, deactivate\n  done    deactivate\n1 step done, 0 failed\n"
+	again := "Offboarding <User alice@example.com>: revoke 0 API keys, leave 0 teams, deactivate\n  already deactivate\n1 step done, 0 failed\n"
 	if multiTenant {
 		again = "No user alice@example.com: nothing to offboard (already removed from the organisation, or never in it)\n"
 	}
@@ -312,6 +330,12 @@ func testExampleOffboard(t *testing.T, k serverKind) {
 		`wandb-lua: wandb: user: no user's username or email is exactly "smith"; 1 partly matches: <User alice.smith@example.com>`)
 	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive {
 		t.Errorf("alice.smith after a partial match: %+v", info)
+	}
+	// An instance admin loses the rights before the account goes: whoever
+	// reactivates it does not get an admin back.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "carol"), 0, nil)
+	if info, there := srv.UserByEmail("carol@example.org"); there && (info.Admin || !info.Inactive) {
+		t.Errorf("carol after offboarding: %+v", info)
 	}
 	// Username and case-insensitive email are exact matches.
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "Bob@Example.com"), 0, nil)
@@ -496,6 +520,127 @@ func TestExampleOnboardLostAnswer(t *testing.T) {
 	if err := os.WriteFile(csv, []byte("email,admin\nerin@example.com,no\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", csv), 0,
-		ptr("exists    erin@example.com (its answer was lost: created now or before)\n0 created, 1 already existed, 0 duplicate(s) in the file, 0 failed\n"))
+	r := runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", csv)
+	check(t, r, 1, ptr("+ create_user erin@example.com admin=false (no such user)\n"+
+		"FAILED  create_user erin@example.com: "+
+		"wandb: create_user: the change may have been applied: the connection was lost after the request was sent: "+
+		"Post \""+srv.URL+"/graphql\": EOF (could not check: erin@example.com exists now, but a user this call created, "+
+		"one another program created meanwhile and one that was there already (its answer, a conflict, lost) look the same); "+
+		"look the user up by email before creating it again\n1 user(s): 0 change(s) made, 1 failed\n"),
+		"1 change(s) failed: run the script again to finish")
+	// Run again: there, nothing to do.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", csv), 0, ptr("no changes\n1 user(s): 0 change(s) made, 0 failed\n"))
+}
+
+// TestExampleSync: sync.lua brings the server in line with a CSV or JSON
+// file, prunes only when asked, and a second run changes nothing.
+func TestExampleSync(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	dir := t.TempDir()
+	csv := filepath.Join(dir, "people.csv")
+	if err := os.WriteFile(csv, []byte("email,team,role,admin\nalice@example.com,ml-research,admin,\n"+
+		"bob@example.com,ml-research,member,yes\nzed@example.com,,,\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", csv), 0, ptr(
+		"+ create_user zed@example.com admin=false (no such user)\n"+
+			"~ set_role bob@example.com role=admin (not an instance admin now)\n"+
+			"+ invite bob@example.com to team ml-research admin=false (not a member or invited)\n"+
+			"3 change(s) made, 0 failed\n"))
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", csv), 0, ptr("no changes\n0 change(s) made, 0 failed\n"))
+
+	// JSON, pruning: ml-research's other members and invitations go.
+	js := filepath.Join(dir, "state.json")
+	if err := os.WriteFile(js, []byte(`{"memberships": [{"email": "alice@example.com", "team": "ml-research", "role": "admin"},
+		{"email": "bob@example.com", "team": "ml-research"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "sync_prune", runOK(t, serverEnv(srv), "scripts/examples/sync.lua", js, "--prune"))
+	info, _ := srv.Team("ml-research")
+	var got []string
+	for _, m := range info.Members {
+		got = append(got, m.Email)
+	}
+	slices.Sort(got)
+	if diff := cmp.Diff([]string{"alice@example.com", "bob@example.com"}, got); diff != "" {
+		t.Errorf("ml-research after pruning (-want +got):\n%s", diff)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", js, "--prune"), 0, ptr("no changes\n0 change(s) made, 0 failed\n"))
+
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua"), 1, ptr(""), "usage: sync.lua FILE.csv|FILE.json")
+	bad := filepath.Join(dir, "bad.csv")
+	if err := os.WriteFile(bad, []byte("email,team,role\nx@example.com,t,owner\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", bad), 1, ptr(""), bad+`:2: role must be admin, member or empty, not "owner"`)
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", csv, "extra"), 1, ptr(""), "usage: sync.lua")
+}
+
+// exactRuns are the example runs whose dry run must predict the real run
+// exactly, on the same starting state (testdata/seed.json).
+var exactRuns = [][]string{
+	{"scripts/examples/onboard.lua", "testdata/users.csv"},
+	{"scripts/examples/team_onboard.lua", "testdata/team_members.csv"},
+	{"scripts/examples/sync.lua", "testdata/team_members.csv"},
+	{"scripts/examples/offboard.lua", "alice@example.com"},
+}
+
+// TestDryRunIsExact: for each example, a dry run and a real run on two
+// servers with the same starting state: the dry run's plan lines are the
+// changes the real run makes, one for one (as the audit logs record
+// them), and a real run after that makes no change.
+func TestDryRunIsExact(t *testing.T) {
+	changes := func(t *testing.T, path, outcome string) []string {
+		t.Helper()
+		b, err := os.ReadFile(path)
+		if os.IsNotExist(err) {
+			return nil
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if line == "" {
+				continue
+			}
+			var r struct{ Op, Target, Details, Outcome string }
+			if err := json.Unmarshal([]byte(line), &r); err != nil {
+				t.Fatal(err)
+			}
+			if r.Op == "delete_api_key" {
+				r.Target = "<key>" // key names differ from server to server
+			}
+			if r.Outcome == outcome {
+				out = append(out, r.Op+" "+r.Target+" "+r.Details)
+			}
+		}
+		slices.Sort(out)
+		return out
+	}
+	for _, run := range exactRuns {
+		t.Run(filepath.Base(run[0]), func(t *testing.T) {
+			dir := t.TempDir()
+			dry, real, again := filepath.Join(dir, "dry.jsonl"), filepath.Join(dir, "real.jsonl"), filepath.Join(dir, "again.jsonl")
+			r := runBinary(t, serverEnv(wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))), "", append([]string{"--dry-run", "--audit", dry}, run...)...)
+			check(t, r, 0, nil)
+			planned := changes(t, dry, "dry_run")
+			if n := strings.Count(r.stderr, "dry-run: "); n != len(planned) {
+				t.Errorf("%d plan lines, %d dry-run records", n, len(planned))
+			}
+			srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+			runOK(t, serverEnv(srv), append([]string{"--audit", real}, run...)...)
+			made := changes(t, real, "ok")
+			if diff := cmp.Diff(planned, made); diff != "" || len(made) == 0 {
+				t.Errorf("the dry run's changes and the real run's (-dry +real):\n%s", diff)
+			}
+			if n := len(changes(t, real, "failed")) + len(changes(t, real, "unknown")); n != 0 {
+				t.Errorf("%d changes did not succeed", n)
+			}
+			runOK(t, serverEnv(srv), append([]string{"--audit", again}, run...)...)
+			if second := changes(t, again, "ok"); len(second) != 0 {
+				t.Errorf("a second run made changes: %v", second)
+			}
+		})
+	}
 }

@@ -1,12 +1,14 @@
 #!/usr/bin/env wandb-lua
 -- Offboarding one user, found by exact email or username: revoke every API
--- key, remove the user from every team, then deactivate the account, and
--- print what was done. Deactivation comes last, and only once every other
--- step is done: on Multi-tenant Cloud it removes the user from the
--- organisation, after which nothing more can be done for them. Each step
--- is safe to repeat, so after a failure (an outage, say) running the
--- script again finishes the job; a user who is no longer there has
--- nothing left to do. Under wandb-lua --dry-run nothing is changed: the
+-- key, remove the user from every team, take away instance admin rights
+-- (so that reactivating the account does not bring an admin back), then
+-- deactivate the account, and print what was done. Deactivation comes
+-- last, and only once every other step is done: on Multi-tenant Cloud it
+-- removes the user from the organisation, after which nothing more can be
+-- done for them. Each step is safe to repeat, and one with nothing to do
+-- says "already", so after a failure (an outage, say) running the script
+-- again finishes the job; a user who is no longer there has nothing left
+-- to do. Under wandb-lua --dry-run nothing is changed: the
 -- script prints what it would do. Needs an admin key. Refuses to offboard
 -- the identity running it.
 --
@@ -46,12 +48,23 @@ for _, name in ipairs(teams) do
     return t:remove_member(u)
   end }
 end
-local deactivate = { what = "deactivate", run = function() return u:deactivate() end }
+-- An instance admin loses the rights first, so that whoever reactivates
+-- the account does not get an admin back.
+if u.admin ~= false then
+  steps[#steps + 1] = { what = "remove instance admin", run = function() return u:set_role("member") end }
+end
+local deactivate = { what = "deactivate", run = function()
+  local st, err = u:status()
+  if not st then return false, err end
+  if not st.active then return "already" end
+  return u:deactivate()
+end }
 
 local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
-print(string.format("Offboarding %s%s: revoke %s, leave %s, deactivate", tostring(u),
+print(string.format("Offboarding %s%s: revoke %s, leave %s,%s deactivate", tostring(u),
   wandb.dry_run and " (dry run: nothing is changed)" or "",
-  keys and plural(#keys, "API key") or "its API keys", plural(#teams, "team")))
+  keys and plural(#keys, "API key") or "its API keys", plural(#teams, "team"),
+  u.admin ~= false and " remove instance admin," or ""))
 if not keys then
   -- Found through SCIM: the server does not let this key list the user's keys.
   print("  NOTE    API keys: not listed for this key (the server refuses it user search), so none are revoked")
@@ -61,7 +74,10 @@ local failed, done = {}, 0
 local function run(step)
   -- In a dry run the step runs too: the module plans it instead of sending it.
   local ok, err = step.run()
-  if ok then
+  if ok == "already" then
+    done = done + 1
+    print("  already " .. step.what)
+  elseif ok then
     done = done + 1
     print((wandb.dry_run and "  would   " or "  done    ") .. step.what)
   elseif err.code == "not_found" then

@@ -1,17 +1,21 @@
 #!/usr/bin/env wandb-lua
--- Onboarding: create the users listed in a CSV file, skipping those that
--- already exist, and print a summary. Needs an admin key. The file has a
--- header with an "email" column and, optionally, an "admin" column: true,
--- yes or 1 for an instance admin; false, no, 0 or empty for a user (see
--- testdata/users.csv). Files saved by Excel or Google Sheets read as they
--- are (a byte-order mark, quoted fields, CRLF).
--- The whole file is checked before anything is created: a row without an
--- email or with an unclear admin value stops the script, naming its line.
--- A user listed twice is created once; the repeat is reported as a
--- duplicate.
--- Up to CONCURRENCY users (default 8) are created at once with wandb.parallel.
+-- Onboarding: make the users listed in a CSV file exist, with the
+-- instance-admin flag the file gives them, and print what that took. Needs
+-- an admin key. The file has a header with an "email" column and,
+-- optionally, an "admin" column: true, yes or 1 for an instance admin;
+-- false, no or 0 for a user (an admin is demoted); empty for "as they
+-- are" (a new user is not an admin). See testdata/users.csv. Files saved
+-- by Excel or Google Sheets read as they are (a byte-order mark, quoted
+-- fields, CRLF).
+-- The whole file is checked before anything is read from the server: a
+-- row without an email or with an unclear admin value stops the script,
+-- naming its line. A user listed twice is one user; the repeat is reported
+-- as a duplicate.
+-- The plan (wandb.plan) lists only what the server lacks, so under
+-- wandb-lua --dry-run it shows exactly what a real run would change. Up to
+-- CONCURRENCY changes (default 8) are made at once.
 --
---   wandb-lua scripts/examples/onboard.lua FILE.csv [--concurrency N]
+--   wandb-lua [--dry-run] scripts/examples/onboard.lua FILE.csv [--concurrency N]
 local wandb = require("wandb")
 
 local path = arg[1]
@@ -33,14 +37,11 @@ local function trim(s)
 end
 local admin_words = {
   ["true"] = true, yes = true, ["1"] = true,
-  ["false"] = false, no = false, ["0"] = false, [""] = false,
+  ["false"] = false, no = false, ["0"] = false, [""] = "as is",
 }
 
--- Check every row, and find the repeats, before changing anything.
-local report = {}   -- per row, in the order of the file
-local todo = {}     -- the users to create, each once
-local first = {}    -- email (lower case) -> the row that lists it first
-local problems = {}
+-- Check every row, and find the repeats, before anything else.
+local users, first, problems, duplicates = {}, {}, {}, {}
 for i, row in ipairs(rows) do
   local where = path .. ":" .. lines[i] .. ": "
   local email = trim(row.email)
@@ -54,45 +55,35 @@ for i, row in ipairs(rows) do
     if f.admin ~= admin then
       problems[#problems + 1] = where .. string.format("%s is on line %d too, with admin=%s", email, f.line, tostring(f.admin))
     end
-    report[i] = { email = email, status = "duplicate", detail = "first on line " .. f.line }
+    duplicates[#duplicates + 1] = string.format("duplicate %s (first on line %d)", email, f.line)
   else
     first[email:lower()] = { line = lines[i], admin = admin }
-    todo[#todo + 1] = { email = email, admin = admin, row = i }
+    local u = { email = email }
+    if admin ~= "as is" then u.admin = admin end
+    users[#users + 1] = u
   end
 end
 if #problems > 0 then
-  error(table.concat(problems, "\n") .. "\nnothing was created", 0)
+  error(table.concat(problems, "\n") .. "\nnothing was changed", 0)
 end
+for _, line in ipairs(duplicates) do print(line) end
 
--- Each call runs on its own thread; while one waits for the server,
--- the others go on. The results come back in the order of todo.
-local created = wandb.dry_run and "planned" or "created"
-local results = wandb.parallel(todo, function(t)
-  local u, err = wandb.create_user(t.email, t.admin)
-  if not err then
-    return { status = created, detail = t.admin and "admin" or nil }
-  elseif err.code == "conflict" then
-    return { status = "exists" }
-  elseif err.code == "unknown_outcome" and u then
-    -- The answer was lost, and the user is there now: this run's doing,
-    -- or there already; either way, there.
-    return { status = "exists", detail = "its answer was lost: created now or before" }
+-- What the server lacks, and making it.
+local plan = assert(wandb.plan({ users = users }))
+print(tostring(plan))
+local failed = 0
+for _, r in ipairs(plan:apply({ concurrency = concurrency })) do
+  if not r.ok then
+    failed = failed + 1
+    print(string.format("FAILED  %s %s: %s", r.op, r.target, tostring(r.err)))
   end
-  return { status = "failed", detail = tostring(err) }
-end, { concurrency = concurrency })
-for j, t in ipairs(todo) do
-  results[j].email = t.email
-  report[t.row] = results[j]
 end
-
-local count = { [created] = 0, exists = 0, duplicate = 0, failed = 0 }
-for i = 1, #rows do
-  local r = report[i]
-  count[r.status] = count[r.status] + 1
-  print(string.format("%-9s %s%s", r.status, r.email, r.detail and " (" .. r.detail .. ")" or ""))
+local n = #plan.changes
+if wandb.dry_run then
+  print(string.format("dry run: %d change(s) planned for %d user(s), nothing changed", n, #users))
+  return
 end
-print(string.format("%d %s, %d already existed, %d duplicate(s) in the file, %d failed",
-  count[created], created, count.exists, count.duplicate, count.failed))
-if count.failed > 0 then
-  error(string.format("%d user(s) could not be created", count.failed), 0)
+print(string.format("%d user(s): %d change(s) made, %d failed", #users, n - failed, failed))
+if failed > 0 then
+  error(string.format("%d change(s) failed: run the script again to finish", failed), 0)
 end
