@@ -101,7 +101,11 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
 	var last *Error        // the previous attempt's failure
-	blindlyResent := false // a mutation was sent again after an answer that said "later"
+	// blindlyResent: a mutation was sent again after an answer that said
+	// "later", which a server may give after applying it; whatever the
+	// last send's answer, the first's outcome is then for the caller to
+	// check (a conflict or not found may be the first send's doing).
+	blindlyResent := false
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, nil)
@@ -127,7 +131,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			if e := r.decodeErr; e != nil {
 				// The server answered 2xx: it applied the mutation, whatever
 				// the body failed to say.
-				e.unsure = mutation && (e.Code == CodeBadResponse || blindlyResent && alreadyDone(e))
+				e.unsure = mutation && (e.Code == CodeBadResponse || blindlyResent)
 				return e
 			}
 			return nil
@@ -145,7 +149,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			// resource's 404 is read as "not there", whatever the body.)
 			return c.noAPIAt(op, req)
 		}
-		failure.unsure = mutation && (mayHaveApplied(r) || blindlyResent && alreadyDone(failure))
+		failure.unsure = mutation && (mayHaveApplied(r) || blindlyResent)
 		if failure.unsure && r.status == 0 && !r.timedOut {
 			// Not "cannot reach the server": it may have been reached.
 			failure.Message = "the connection was lost after the request was sent: " + c.redact(r.err.Error())
@@ -191,15 +195,6 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		case <-t.C:
 		}
 	}
-}
-
-// alreadyDone reports whether e says the change is there already (a
-// conflict) or its target gone (not found): after a mutation was sent
-// again on an answer that said "later", which a server may give after
-// applying it, that is the first send's doing as likely as not, so the
-// caller checks instead of taking it as the verdict.
-func alreadyDone(e *Error) bool {
-	return e.Code == CodeConflict || e.Code == CodeNotFound
 }
 
 // attempt sends req once and reads the answer, within the per-attempt
