@@ -127,6 +127,20 @@ func TestServiceAccountKeyNeverShown(t *testing.T) {
 		}
 		shown = append(shown, err.Error(), fmt.Sprintf("%+v", err))
 	}
+	// A team's answer carrying the key beside an error that echoes it, to
+	// a client of another family, which has not seen the key before.
+	body := `{"data":{"entity":{"id":"RW50aXR5OjE=","name":"ml","readOnlyAdmin":false,"isTeam":true,"privateOnly":false,` +
+		`"storageBytes":0,"codeSavingEnabled":true,"defaultAccess":"MEMBERS","members":[{"id":"x","name":"CI bot",` +
+		`"accountType":"SERVICE","apiKey":"` + key + `"}]}},"errors":[{"message":"member key ` + key + `"}]}`
+	srv.FailNext("GetTeamEntity", wandbtest.Fault{Body: body})
+	stranger := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
+	if _, err := stranger.Team(ctx, "ml"); err == nil {
+		t.Error("the team loaded beside an error")
+	} else {
+		shown = append(shown, err.Error())
+	}
+	_, err = stranger.CreateUser(ctx, key, false)
+	shown = append(shown, fmt.Sprint(err))
 	shown = append(shown, logs.String(), records.String())
 	for _, s := range shown {
 		if showsKey(s, key) {
