@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -249,5 +250,39 @@ func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
 	}
 	if v, err := bot.Viewer(ctx); err != nil || deref(v.Username) != "ml-service" {
 		t.Errorf("the key's viewer = %v, %v", v, err)
+	}
+}
+
+// TestServiceAccountKeysConcurrently: service accounts created at once in
+// one team each get their own key (run with -race).
+func TestServiceAccountKeysConcurrently(t *testing.T) {
+	srv, admin, team := mlAsAlice(t)
+	ctx := context.Background()
+	const n = 6
+	keys := make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() {
+			sa, err := team.CreateServiceAccount(ctx, fmt.Sprintf("bot %d", i))
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			keys[i], _ = sa.APIKey()
+		})
+	}
+	wg.Wait()
+	for i, key := range keys {
+		if key == "" {
+			t.Errorf("bot %d: no key", i)
+			continue
+		}
+		bot, err := admin.WithAPIKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := bot.Viewer(ctx); err != nil || v.ID != serviceUserID(t, srv, fmt.Sprintf("bot %d", i)) {
+			t.Errorf("bot %d: the key's viewer is %v, %v", i, v, err)
+		}
 	}
 }
