@@ -28,7 +28,8 @@
 // deactivate, reactivate, delete and set_role. Teams have a name, an id,
 // members and the methods reload, invite, create_service_account,
 // add_member, remove_member and set_role; Members have id, name, username,
-// email, admin, pending, account_type and team, and the method delete.
+// email, admin, pending, account_type, api_key (only on the Member
+// create_service_account returned) and team, and the method delete.
 // README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not

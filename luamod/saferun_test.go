@@ -44,6 +44,8 @@ func TestDryRunInLua(t *testing.T) {
 		local m = assert(t:invite("x@example.org"))
 		assert(m.dry_run == true and m.pending == true, "simulated member")
 		assert(m:delete() == true)
+		local sa = assert(t:create_service_account("bot"))
+		assert(sa.dry_run == true and sa.account_type == "SERVICE" and sa.api_key == nil, "a simulated service account, without a key")
 		assert(u:deactivate() == true)
 		assert(me:delete_api_key(me.api_keys[1]) == true)
 	`); err != nil {
@@ -59,6 +61,7 @@ func TestDryRunInLua(t *testing.T) {
 		"dry-run: create_team vision admin=you",
 		"dry-run: invite x@example.org to team vision admin=false",
 		"dry-run: delete_member x@example.org from team vision",
+		`dry-run: create_service_account vision description="bot"`,
 		"dry-run: deactivate new@example.com",
 	}
 	lines := strings.Split(strings.TrimSpace(plan.String()), "\n")

@@ -24,7 +24,7 @@ const (
 const (
 	teamFields = "name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, " +
 		"reload, invite, create_service_account, add_member, remove_member, set_role"
-	memberFields = "id, name, username, email, admin, pending, account_type, team, dry_run, delete"
+	memberFields = "id, name, username, email, admin, pending, account_type, api_key, team, dry_run, delete"
 )
 
 // team is team(name): the Team, or nil, err.
@@ -197,6 +197,13 @@ func memberIndex(L *lua.LState) int {
 		L.Push(optBoolValue(m.Pending))
 	case "account_type":
 		L.Push(optStringValue(m.AccountType))
+	case "api_key":
+		// Only the Member t:create_service_account returned has one.
+		if key, ok := m.APIKey(); ok {
+			L.Push(lua.LString(key))
+		} else {
+			L.Push(lua.LNil)
+		}
 	case "team":
 		L.Push(newTeam(L, m.Team()))
 	case "dry_run":
@@ -263,7 +270,9 @@ func teamInvite(L *lua.LState) int {
 }
 
 // teamCreateServiceAccount is t:create_service_account(description): the
-// new service account as a Member, or nil, err.
+// new service account as a Member, or nil, err. Its api_key is the
+// account's API key when the server gave one (see
+// wandb.Member.APIKey), nil otherwise.
 func teamCreateServiceAccount(L *lua.LState) int {
 	const op = "create_service_account"
 	t := checkSelfTeam(L, op)

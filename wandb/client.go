@@ -292,6 +292,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	} else {
 		c.redactor = newRedactor(cfg.APIKey)
 	}
+	c.redactor.learned = c.fam.secrets
 	c.redactor.add(proxySecret(cfg.HTTPProxy))
 	c.redactor.add(proxySecret(cfg.HTTPSProxy))
 	c.http = withRedirectPolicy(withHeaders(withCredentials(hc,
@@ -351,6 +352,7 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 		return nil, err
 	}
 	nc.brk, nc.fam = c.brk, c.fam
+	nc.redactor.learned = c.fam.secrets
 	return nc, nil
 }
 

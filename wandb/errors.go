@@ -124,17 +124,22 @@ func (e *Error) Is(target error) bool {
 }
 
 // redactor removes secrets from what leaves the package. A Client's holds
-// its key and the key's credential headers; the zero value, for errors made
-// before there is a key, removes nothing. Copies share one set of secrets.
+// its key and the key's credential headers, and the secrets the client's
+// family learned (learned: the API keys of service accounts it read); the
+// zero value, for errors made before there is a key, removes nothing.
+// Copies share the same sets of secrets.
 type redactor struct {
-	set *secretSet
+	set     *secretSet
+	learned *secretSet
 }
 
-// secretSet is the secrets of one key. Secrets are added, never removed:
-// the SCIM credentials join once the viewer's username is known.
+// secretSet is the secrets of one key, or those a family of clients
+// learned. Secrets are added, never removed: the SCIM credentials join
+// once the viewer's username is known. The list is replaced, never changed
+// in place, so a reader may use it after unlocking.
 type secretSet struct {
 	mu      sync.Mutex
-	secrets []string
+	secrets []string // longest first
 }
 
 // newRedactor returns the redactor for key ("" for an identity with no
@@ -156,7 +161,13 @@ const minSecretLen = 8
 // forms a server may echo it in: as it is and without an on-prem prefix
 // such as "local-" (both in any letter case), and base64-encoded.
 func (r redactor) add(secret string) {
-	if r.set == nil || len(secret) < minSecretLen {
+	r.set.add(secret)
+}
+
+// add adds secret to s, in the forms redactor.add says; a nil s adds
+// nothing.
+func (s *secretSet) add(secret string) {
+	if s == nil || len(secret) < minSecretLen {
 		return
 	}
 	forms := []string{secret}
@@ -168,26 +179,41 @@ func (r redactor) add(secret string) {
 			forms = append(forms, enc.EncodeToString([]byte(f)))
 		}
 	}
-	r.set.mu.Lock()
-	defer r.set.mu.Unlock()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next := slices.Clone(s.secrets)
 	for _, f := range forms {
-		if !slices.Contains(r.set.secrets, f) {
-			r.set.secrets = append(r.set.secrets, f)
+		if !slices.Contains(next, f) {
+			next = append(next, f)
 		}
 	}
 	// Longest first, so that a form containing another goes whole.
-	slices.SortFunc(r.set.secrets, func(a, b string) int { return len(b) - len(a) })
+	slices.SortStableFunc(next, byLength)
+	s.secrets = next
 }
+
+// list returns the secrets of s, longest first (none for a nil s); the
+// caller must not change the slice.
+func (s *secretSet) list() []string {
+	if s == nil {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.secrets
+}
+
+// byLength orders secrets longest first.
+func byLength(a, b string) int { return len(b) - len(a) }
 
 // redact replaces every secret in s with "[redacted]", ignoring the case
 // of letters (a server may echo a key upper-cased).
 func (r redactor) redact(s string) string {
-	if r.set == nil {
-		return s
+	secrets := r.set.list()
+	if learned := r.learned.list(); len(learned) > 0 {
+		secrets = append(slices.Clone(secrets), learned...)
+		slices.SortStableFunc(secrets, byLength)
 	}
-	r.set.mu.Lock()
-	secrets := r.set.secrets
-	r.set.mu.Unlock()
 	for _, secret := range secrets {
 		s = replaceFold(s, secret, "[redacted]")
 	}

@@ -292,3 +292,38 @@ func isNewErrorArg(parent ast.Node, lit *ast.CompositeLit) bool {
 	sel, ok := call.Fun.(*ast.SelectorExpr)
 	return ok && sel.Sel.Name == "newError"
 }
+
+// TestRedactorLearnedSecrets: a client removes its own secrets and those
+// its family learned, the longest first across both sets (a learned
+// secret that contains the client's key goes whole), while secrets are
+// added concurrently (run with -race).
+func TestRedactorLearnedSecrets(t *testing.T) {
+	own := strings.Repeat("a1", 20)
+	longer := "local-" + own + strings.Repeat("b", 10)
+	r := newRedactor(own)
+	r.learned = &secretSet{}
+	r.learned.add(longer)
+	if got := r.redact("x " + longer + " y " + own); got != "x [redacted] y [redacted]" {
+		t.Errorf("redact = %q", newRedactor(own).redact(got))
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for i := range 200 {
+			r.learned.add(fmt.Sprintf("%040d", i))
+		}
+	}()
+	for range 200 {
+		if s := r.redact(own); s != "[redacted]" {
+			t.Fatalf("redact = %q", newRedactor(own).redact(s))
+		}
+	}
+	<-done
+	if got := r.redact(fmt.Sprintf("%040d", 199)); got != "[redacted]" {
+		t.Error("a learned secret is kept")
+	}
+	var zero redactor
+	if got := zero.redact(own); got != own {
+		t.Error("the zero redactor changed a string")
+	}
+}

@@ -21,13 +21,18 @@ type family struct {
 
 	outMu sync.Mutex // serialises the dry-run lines written to Config.DryRunOutput
 
+	// secrets are the secrets the family learned from the server (the API
+	// keys of service accounts, see Team.fetch): every client of the
+	// family removes them from its errors and logs.
+	secrets *secretSet
+
 	mu        sync.Mutex
 	delivered map[string]bool      // IDs of keys whose secret a call returned
 	creating  map[string]*creation // CreateUser calls in flight, by lower-cased email
 }
 
 func newFamily() *family {
-	return &family{delivered: map[string]bool{}, creating: map[string]*creation{}}
+	return &family{secrets: &secretSet{}, delivered: map[string]bool{}, creating: map[string]*creation{}}
 }
 
 // deliver notes that the secret of the key with id was returned to a

@@ -59,6 +59,41 @@ type Member struct {
 	DryRun      bool    // simulated: returned by a change under Config.DryRun, not by the server
 
 	team *Team
+	// key returns the API key of a service account CreateServiceAccount
+	// returned; nil otherwise. A func, so that no printer (fmt verbs, slog,
+	// encoding/json, a reflection-based dumper) reaches the secret: they
+	// show a func's address at most.
+	key func() string
+}
+
+// APIKey returns the service account's API key (the SDK's Member.api_key)
+// and true when m is the Member CreateServiceAccount returned and the
+// server's answer carried the key. It is "", false for the members a team
+// lists (Members, Reload: they never carry a key), in a dry run, and when
+// the server gave no key (whether servers that keep only hashes of keys
+// still do is not public; CreateServiceAccount then logs a warning): then
+// create a key in the W&B UI, in the team's settings under Service
+// Accounts. The server may not show the key again: store it (see
+// WritePrivateFile). The key never appears in String, an error, a log line
+// or a change record; Client.WithAPIKey(key) is a client for the service
+// account.
+func (m *Member) APIKey() (key string, ok bool) {
+	if m.key == nil {
+		return "", false
+	}
+	return m.key(), true
+}
+
+// withKey returns a copy of m carrying the API key keys holds for it, or m
+// when keys holds none: the member the team lists stays without it.
+func withKey(m *Member, keys map[*Member]string) *Member {
+	secret, ok := keys[m]
+	if !ok {
+		return m
+	}
+	cp := *m
+	cp.key = func() string { return secret }
+	return &cp
 }
 
 // Invitee says whom [Team.Invite] invites: a user by username
@@ -116,25 +151,53 @@ func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
 // load fetches t and replaces its ID, info and members; op names the call
 // in errors.
 func (t *Team) load(ctx context.Context, op string) error {
+	_, _, err := t.fetch(ctx, op)
+	return err
+}
+
+// fetch is load, returning the members it set and the API keys the
+// answer carried for them (members[].apiKey, which the SDK selects: a
+// service account's secret on servers that fill it), for
+// CreateServiceAccount to hand out once. The members, which Members
+// lists, never carry a key, and every key read joins the redactor of the
+// client's family before anything else can see it.
+func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]string, error) {
 	c := t.client
 	data, err := gql.GetTeamEntity(ctx, c.gql(op), t.Name)
+	if data != nil && data.Entity != nil {
+		for _, gm := range data.Entity.Members {
+			if k := deref(gm.ApiKey); k != "" {
+				c.fam.secrets.add(k)
+				c.fam.secrets.add(basicCredentials(k))
+				if e, ok := err.(*Error); ok {
+					// Cleaned before the keys beside it were known.
+					err = c.newError(*e)
+				}
+			}
+		}
+	}
 	switch {
 	case err != nil:
-		return err
+		return nil, nil, err
 	case data == nil || data.Entity == nil:
-		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("no team named %q", t.Name)})
+		return nil, nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("no team named %q", t.Name)})
 	case !data.Entity.IsTeam:
-		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%q is a user's entity, not a team", t.Name)})
+		return nil, nil, c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%q is a user's entity, not a team", t.Name)})
 	}
 	e := data.Entity
 	members := make([]*Member, 0, len(e.Members))
+	var keys map[*Member]string
 	for _, gm := range e.Members {
-		// gm.ApiKey, which the SDK selects, is dropped: on servers that
-		// still fill it in it is a secret.
 		m := &Member{Name: gm.Name, Username: gm.Username, Email: gm.Email, Admin: gm.Admin,
 			Pending: gm.Pending, AccountType: gm.AccountType, team: t}
 		if gm.Id != nil {
 			m.ID = *gm.Id
+		}
+		if k := deref(gm.ApiKey); k != "" {
+			if keys == nil {
+				keys = map[*Member]string{}
+			}
+			keys[m] = k
 		}
 		members = append(members, m)
 	}
@@ -145,7 +208,7 @@ func (t *Team) load(ctx context.Context, op string) error {
 		EntityType: e.EntityType, PrivateOnly: e.PrivateOnly, StorageBytes: e.StorageBytes,
 		CodeSavingEnabled: e.CodeSavingEnabled, DefaultAccess: e.DefaultAccess, IsPaid: e.IsPaid}
 	t.members = members
-	return nil
+	return members, keys, nil
 }
 
 // Reload fetches the team again: Info and Members then return the
@@ -342,6 +405,12 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 // reloaded team is searched for the new service account with that
 // description: one is the result, none a definite failure, more an error
 // with CodeUnknownOutcome.
+//
+// The result carries the account's API key (see Member.APIKey) when the
+// reloaded team's answer carried it, as the SDK's Member.api_key; the
+// member the team lists does not. When the server gave no key, the call
+// still succeeds, without one, and logs a warning saying where to create
+// one. In a dry run the simulated account has no key.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
 	const op = "create_service_account"
 	c := t.client
@@ -361,6 +430,11 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 		return &Member{ID: "dry-run:service-account", Name: description, Admin: ptrTo(false), Pending: ptrTo(false),
 			AccountType: ptrTo("SERVICE"), DryRun: true, team: t}, nil
 	}
+	if sa != nil && sa.key == nil {
+		c.logger.WarnContext(ctx, "wandb service account created, but the server returned no API key for it: "+
+			"create one in the W&B UI, in the team's settings under Service Accounts",
+			"op", op, "team", t.Name, "account", sa.Name)
+	}
 	return sa, err
 }
 
@@ -371,17 +445,17 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[string]bool, description string, err error) (*Member, error) {
 	c := t.client
 	cctx, cancel := c.checkContext(ctx)
-	lerr := t.load(cctx, op)
+	members, keys, lerr := t.fetch(cctx, op)
 	cancel()
 	if lerr != nil {
 		return nil, unsettled(c, err, "checking failed", lerr)
 	}
-	found := t.newServiceAccounts(before, description)
+	found := newServiceAccounts(members, before, description)
 	switch len(found) {
 	case 0:
 		return nil, notApplied(c, err)
 	case 1:
-		return found[0], nil
+		return withKey(found[0], keys), nil
 	}
 	return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
 }
@@ -405,27 +479,29 @@ func (t *Team) createServiceAccount(ctx context.Context, op, description string)
 		return t.settleServiceAccount(ctx, op, before, description, c.unconfirmed(op, "the server returned no service account"))
 	}
 	id := data.Result.User.Id
-	if err := t.load(ctx, op); err != nil {
+	members, keys, err := t.fetch(ctx, op)
+	if err != nil {
 		return t.unlistedServiceAccount(ctx, op, id, description, "reloading the team failed: "+c.redactErr(err)), nil
 	}
-	for _, m := range t.Members() {
+	for _, m := range members {
 		if id != "" && m.ID == id {
-			return m, nil
+			return withKey(m, keys), nil
 		}
 	}
-	found := t.newServiceAccounts(before, description)
+	found := newServiceAccounts(members, before, description)
 	if len(found) == 1 {
-		return found[0], nil
+		return withKey(found[0], keys), nil
 	}
 	return t.unlistedServiceAccount(ctx, op, id, description,
 		fmt.Sprintf("the reloaded team lists %d new service accounts named %q and none with its id", len(found), description)), nil
 }
 
-// newServiceAccounts returns the SERVICE members named description whose
-// IDs are not in before, the member IDs listed before the creation.
-func (t *Team) newServiceAccounts(before map[string]bool, description string) []*Member {
+// newServiceAccounts returns the SERVICE members among members named
+// description whose IDs are not in before, the member IDs listed before
+// the creation.
+func newServiceAccounts(members []*Member, before map[string]bool, description string) []*Member {
 	var found []*Member
-	for _, m := range t.Members() {
+	for _, m := range members {
 		if !before[m.ID] && deref(m.AccountType) == "SERVICE" && m.Name == description {
 			found = append(found, m)
 		}

@@ -148,7 +148,11 @@ function Team:reload() end
 ---@return wandb.Error? err
 function Team:invite(who, admin) end
 
----Creates a service account in the team.
+---Creates a service account in the team. The Member returned carries the
+---account's API key in `api_key` when the server gave it (shown this once:
+---store it, e.g. with wandb.write_private); nil in a dry run or when the
+---server gave none (then create a key in the W&B UI, in the team's
+---settings under Service Accounts).
 ---@param description string
 ---@return wandb.Member? account
 ---@return wandb.Error? err
@@ -183,6 +187,7 @@ function Team:set_role(user, role) end
 ---@field admin boolean? a team admin
 ---@field pending boolean an invitation not accepted yet
 ---@field account_type string? "USER" or "SERVICE"
+---@field api_key string? the API key of a service account, only on the Member t:create_service_account returned, when the server gave one; never on t.members, nil in a dry run
 ---@field team wandb.Team
 ---@field dry_run boolean a simulated member from a dry run
 local Member = {}

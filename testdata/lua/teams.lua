@@ -87,6 +87,24 @@ for _, m in ipairs(test.server_team("vision").members) do
 end
 ok(found, "the service account is the server's")
 
+-- Its API key, shown once: on the Member returned, never on a listed one,
+-- in tostring or in JSON; it authenticates as the service account.
+local key = sa.api_key
+eq(type(key), "string", "the service account's api_key")
+ok(#key >= 40, "a key")
+local bot = assert(wandb.api{ api_key = key })
+eq(assert(bot:viewer()).username, "vision-service", "the key's viewer is the service account")
+ok(not tostring(sa):find(key, 1, true), "tostring shows no key")
+for _, m in ipairs(mine.members) do
+  eq(m.api_key, nil, "a listed member's api_key")
+  if m.id == sa.id then ok(m == sa, "the listed member equals the one returned") end
+end
+local encoded, jerr = wandb.json.encode({ account = sa })
+eq(encoded, nil, "json.encode of a Member")
+ok(jerr:find("cannot encode a wandb.Member", 1, true) and not jerr:find(key, 1, true), "json.encode refuses the Member")
+local _, uerr = wandb.create_user(key)
+ok(not tostring(uerr):find(key, 1, true), "an error shows no key")
+
 -- Reload sees what changed on the server.
 test.accept_invite("vision", "bob@example.com")
 eq(assert(mine:reload()), true, "reload")
@@ -115,7 +133,7 @@ eq(bob_team.members[1].username, "bob", "api:create_team")
 raises("wandb.Team is read-only (cannot set field 'name')", function() t.name = "x" end)
 raises("wandb.Team has no field 'nmae' (it has name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account, add_member, remove_member, set_role)",
   function() return t.nmae end)
-raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, team, dry_run, delete)",
+raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, api_key, team, dry_run, delete)",
   function() return sa.emial end)
 raises("bad argument #1 to 'team' (string expected, got number)", function() wandb.team(1) end)
 raises("bad argument #2 to 'create_team' (string expected, got boolean)", function() wandb.create_team("x", true) end)

@@ -112,7 +112,7 @@ func (h *Handler) applySeed(sd Seed) error {
 			if strings.TrimSpace(sa.Description) == "" {
 				return fmt.Errorf("team %s: a service account has no description", st.Name)
 			}
-			u, err := s.addServiceAccount(t, sa.Description, sa.Secret)
+			u, _, _, err := s.addServiceAccount(t, sa.Description, sa.Secret)
 			if err != nil {
 				return fmt.Errorf("team %s: service account %q: %w", st.Name, sa.Description, err)
 			}

@@ -29,12 +29,15 @@
 // differences. Options play each assumption a client depends on the other
 // way (WithSCIMRolesOnRead, WithSCIMErrorBodies, WithUserSearchDenied,
 // WithDistinctMemberIDs, WithEmptyUserQueryListsNobody,
-// WithPermissionErrorStatus), so a test can show a client works either way.
+// WithPermissionErrorStatus, WithoutMemberKeys), so a test can show a
+// client works either way.
 //
 // Some of what the server does is its own, where the public record is
 // silent: SCIM ids are "scim-u<n>" and "scim-t<n>", unlike GraphQL IDs, so
 // that a client cannot confuse them; secrets are 40 hex characters from
-// crypto/rand, and the server keeps only their SHA-256; the server does not
+// crypto/rand, and the server keeps only their SHA-256 (the secret of a
+// service account createServiceAccount made stays in memory too, for
+// GetTeamEntity's members[].apiKey, never in the state file); the server does not
 // refuse to remove the last admin (W&B's docs only warn), so clients must
 // guard it.
 //

@@ -92,7 +92,7 @@ func TestServiceAccountNamesAreLinear(t *testing.T) {
 	before := s.nameProbes
 	var last *user
 	for range n {
-		if last, err = s.addServiceAccount(tm, "bot", ""); err != nil {
+		if last, _, _, err = s.addServiceAccount(tm, "bot", ""); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -85,6 +85,7 @@ type assumptions struct {
 	memberIDs        bool // team members have ids of their own, not their users' IDs
 	noEmptyList      bool // users(query: "") lists nobody
 	deniedStatus     int  // the HTTP status of GraphQL permission failures (0: 403)
+	noMemberKeys     bool // GetTeamEntity's members[].apiKey is always null
 }
 
 // WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
@@ -145,4 +146,16 @@ func WithEmptyUserQueryListsNobody() Option {
 // 200-599 makes NewHandler fail.
 func WithPermissionErrorStatus(status int) Option {
 	return func(o *options) { o.assumed.deniedStatus = status }
+}
+
+// WithoutMemberKeys makes GetTeamEntity answer null for every member's
+// apiKey. By default a service account that createServiceAccount made
+// shows its key's secret there, to the team's admins and instance admins,
+// for as long as the key exists and the handler runs (the secret is kept
+// in memory only, never in the state file). The SDK selects
+// members[].apiKey and exposes it as Member.api_key; whether a real server
+// still fills it now that it keeps only hashes of keys is not public, so a
+// client must work either way: this option plays a server that does not.
+func WithoutMemberKeys() Option {
+	return func(o *options) { o.assumed.noMemberKeys = true }
 }

@@ -103,7 +103,8 @@ type store struct {
 	byUsername map[string]*user // lower-cased username
 	keys       map[int]*apiKey
 	keyByHash  map[string]*apiKey
-	teams      []*team // creation order
+	memberKeys map[*user]memberKey // the secrets of service accounts' keys createServiceAccount minted; memory only
+	teams      []*team             // creation order
 	teamByName map[string]*team
 
 	nextSuffix map[string]int // per base name, where freeName starts looking (see names.go)
@@ -121,6 +122,7 @@ func newStore() *store {
 		byUsername: map[string]*user{},
 		keys:       map[int]*apiKey{},
 		keyByHash:  map[string]*apiKey{},
+		memberKeys: map[*user]memberKey{},
 		teamByName: map[string]*team{},
 		nextSuffix: map[string]int{},
 
@@ -282,6 +284,9 @@ func (s *store) insertKey(k *apiKey) {
 func (s *store) deleteKey(k *apiKey) {
 	delete(s.keys, k.id)
 	delete(s.keyByHash, k.hash)
+	if s.memberKeys[k.owner].key == k {
+		delete(s.memberKeys, k.owner)
+	}
 	k.owner.keys = slices.DeleteFunc(k.owner.keys, func(o *apiKey) bool { return o == k })
 	s.userChanged(k.owner)
 }

@@ -223,29 +223,56 @@ func (s *store) deleteMember(t *team, id string) error {
 }
 
 // addServiceAccount creates a service account, with an API key, as a
-// member of t. The key's secret is minted, or secret when not "" (a
-// seed's, see SeedKey.Secret).
-func (s *store) addServiceAccount(t *team, description, secret string) (*user, error) {
+// member of t, and returns it with the key. The key's secret is minted, or
+// secret when not "" (a seed's, see SeedKey.Secret); minted is the minted
+// one ("" when secret was given), which the store does not keep.
+func (s *store) addServiceAccount(t *team, description, secret string) (u *user, k *apiKey, minted string, err error) {
 	if secret != "" {
 		if err := s.checkKnownSecret(secret); err != nil {
-			return nil, err
+			return nil, nil, "", err
 		}
 	}
 	username := s.freeName(t.name + "-service")
 	now := time.Now().UTC()
-	u := &user{id: s.nextUser, name: description, username: username, service: true, created: now, modified: now}
+	u = &user{id: s.nextUser, name: description, username: username, service: true, created: now, modified: now}
 	s.nextUser++
 	s.users = append(s.users, u)
 	s.byUsername[username] = u
 	s.userChanged(u)
 	desc := "service account"
 	if secret == "" {
-		s.addKey(u, &desc)
+		k, minted = s.addKey(u, &desc)
 	} else {
-		s.addKeyWithSecret(u, &desc, secret)
+		k = s.addKeyWithSecret(u, &desc, secret)
 	}
 	s.addMember(t, u, false)
-	return u, nil
+	return u, k, minted, nil
+}
+
+// memberKey is the secret of a service account's key, which
+// GetTeamEntity shows in the account's members[].apiKey (see
+// store.memberKeys).
+type memberKey struct {
+	key    *apiKey
+	secret string
+}
+
+// rememberMemberKey keeps the secret of k, the key createServiceAccount
+// minted for the service account sa, in memory, for GetTeamEntity to show
+// while the key exists. It is never saved: the state file holds only
+// SHA-256 of secrets.
+func (s *store) rememberMemberKey(sa *user, k *apiKey, secret string) {
+	s.memberKeys[sa] = memberKey{key: k, secret: secret}
+}
+
+// memberSecret returns the secret GetTeamEntity shows for u, a member: its
+// service account key's, while that key exists, else "".
+func (s *store) memberSecret(u *user) string {
+	mk, ok := s.memberKeys[u]
+	if !ok || s.keys[mk.key.id] != mk.key {
+		return ""
+	}
+	return mk.secret
 }
 
 // linkInvites attaches the pending invites to u's email address to u, a

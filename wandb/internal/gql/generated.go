@@ -464,7 +464,7 @@ type GetTeamEntityEntityMembersMember struct {
 	PhotoUrl *string `json:"photoUrl"`
 	// USER or SERVICE (a service account).
 	AccountType *string `json:"accountType"`
-	// Selected by the SDK. Servers that hash keys do not return a secret here.
+	// Selected by the SDK, which exposes it as Member.api_key: a service account's API key. Whether servers that hash keys still fill it is not public.
 	ApiKey *string `json:"apiKey"`
 }
 

@@ -858,7 +858,7 @@ type Member {
   photoUrl: String
   "USER or SERVICE (a service account)."
   accountType: String
-  "Selected by the SDK. Servers that hash keys do not return a secret here."
+  "Selected by the SDK, which exposes it as Member.api_key: a service account's API key. Whether servers that hash keys still fill it is not public."
   apiKey: String
 }
 

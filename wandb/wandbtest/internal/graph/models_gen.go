@@ -130,7 +130,7 @@ type Member struct {
 	PhotoURL *string `json:"photoUrl,omitempty"`
 	// USER or SERVICE (a service account).
 	AccountType *string `json:"accountType,omitempty"`
-	// Selected by the SDK. Servers that hash keys do not return a secret here.
+	// Selected by the SDK, which exposes it as Member.api_key: a service account's API key. Whether servers that hash keys still fill it is not public.
 	APIKey *string `json:"apiKey,omitempty"`
 }
 
