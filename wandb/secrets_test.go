@@ -163,3 +163,25 @@ func TestServerTextIsCleaned(t *testing.T) {
 		t.Errorf("message is %d runes long, want it cut at %d", n, maxMessageRunes)
 	}
 }
+
+// TestGeneratedSecretIsRedacted: a secret GenerateAPIKey returned is
+// removed from what the client (and its family) says afterwards, should a
+// server echo it.
+func TestGeneratedSecretIsRedacted(t *testing.T) {
+	ctx := context.Background()
+	srv := wandbtest.Start(t)
+	c := testClient(t, srv)
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	secret, err := me.GenerateAPIKey(ctx, "ci")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"bad key ` + secret + `"}]}`})
+	_, err = c.WithReadOnly().Users(ctx, "x")
+	if err == nil || strings.Contains(err.Error(), secret) {
+		t.Errorf("the error shows the generated secret (or there is none): %v", wandbtest.MaskSecrets(fmt.Sprint(err)))
+	}
+}

@@ -159,6 +159,9 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 			k, secret, partial, err = c.mintKey(ctx, op, desc)
 			if err == nil {
 				c.fam.deliver(k.ID)
+				// The caller holds it now; nothing this family prints may.
+				c.fam.secrets.add(secret)
+				c.fam.secrets.add(basicCredentials(secret))
 				u.addKey(k)
 				if v != u {
 					v.addKey(k) // keep the cached viewer in step with the server
