@@ -85,6 +85,10 @@ func TestFaultSoak(t *testing.T) {
 	named := map[string]bool{}   // key names an unknown generation named
 	deleted := map[string]bool{} // key names reported deleted
 	outcomes := map[string]int{}
+	// Unknown outcomes whose check itself failed: honest, and possible
+	// when a loaded machine makes the 50 ms attempt timeout bite on the
+	// check too; each may leave a key nobody holds.
+	unchecked := 0
 	note := func(op string, err error) {
 		var e *Error
 		switch {
@@ -97,6 +101,9 @@ func TestFaultSoak(t *testing.T) {
 			}
 		case errors.As(err, &e) && e.Code == CodeUnknownOutcome && op == "create_user" && strings.Contains(e.Message, "exists now"):
 			outcomes[op+" unknown, user there"]++
+		case errors.Is(err, ErrUnknownOutcome) && strings.Contains(err.Error(), "failed: no complete response within"):
+			outcomes[op+" unknown, the check timed out"]++
+			unchecked++
 		case errors.Is(err, ErrUnknownOutcome):
 			outcomes[op+" unknown"]++
 			t.Errorf("%s: %v", op, err)
@@ -129,9 +136,12 @@ func TestFaultSoak(t *testing.T) {
 			name := names[choose(len(names))]
 			err := me.DeleteAPIKey(ctx, name)
 			note("delete_api_key", err)
-			if err == nil {
+			switch {
+			case err == nil:
 				delete(held, name)
 				deleted[name] = true
+			case errors.Is(err, ErrUnknownOutcome):
+				held[name] = "" // gone or not: not checked below
 			}
 		}
 	}
@@ -155,12 +165,16 @@ func TestFaultSoak(t *testing.T) {
 			t.Errorf("key %s reported deleted is on the server", n)
 		}
 	}
+	verify := testClient(t, srv) // without the soak's tight attempt timeout: the check is not under test
 	for n, secret := range held {
+		if secret == "" {
+			continue
+		}
 		if !onServer[n] {
 			t.Errorf("key %s reported generated is not on the server", n)
 			continue
 		}
-		kc, err := c.WithAPIKey(secret)
+		kc, err := verify.WithAPIKey(secret)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -168,10 +182,14 @@ func TestFaultSoak(t *testing.T) {
 			t.Errorf("key %s: its secret does not authenticate: %v", n, err)
 		}
 	}
+	orphans := 0
 	for n := range onServer {
 		if _, ok := held[n]; !ok && !initial[n] && !named[n] {
-			t.Errorf("key %s is on the server, but no secret for it was returned, and no unknown outcome names it", n)
+			orphans++
 		}
+	}
+	if orphans > unchecked {
+		t.Errorf("%d keys are on the server with no secret returned and no unknown outcome naming them, for %d checks that failed", orphans, unchecked)
 	}
 	if n := srv.Requests("DeleteApiKey"); n == 0 {
 		t.Error("no deletion was sent: the soak is too small")
