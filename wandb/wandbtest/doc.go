@@ -29,7 +29,8 @@
 // differences. Options play each assumption a client depends on the other
 // way (WithSCIMRolesOnRead, WithSCIMErrorBodies, WithUserSearchDenied,
 // WithDistinctMemberIDs, WithEmptyUserQueryListsNobody,
-// WithPermissionErrorStatus), so a test can show a client works either way.
+// WithPermissionErrorStatus, WithSCIMPagingIgnored), so a test can show a
+// client works either way.
 //
 // Some of what the server does is its own, where the public record is
 // silent: SCIM ids are "scim-u<n>" and "scim-t<n>", unlike GraphQL IDs, so

@@ -85,6 +85,8 @@ type assumptions struct {
 	memberIDs        bool // team members have ids of their own, not their users' IDs
 	noEmptyList      bool // users(query: "") lists nobody
 	deniedStatus     int  // the HTTP status of GraphQL permission failures (0: 403)
+
+	scimPagingIgnored bool // SCIM lists ignore startIndex and count: every answer is the first page
 }
 
 // WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
@@ -145,4 +147,15 @@ func WithEmptyUserQueryListsNobody() Option {
 // 200-599 makes NewHandler fail.
 func WithPermissionErrorStatus(status int) Option {
 	return func(o *options) { o.assumed.deniedStatus = status }
+}
+
+// WithSCIMPagingIgnored makes SCIM's list answers (GET /scim/Users,
+// /scim/Groups) ignore RFC 7644's startIndex and count and always answer
+// the first page: at most 9,999 resources, with startIndex 1, whatever
+// was asked. Assumed either way: W&B documents at most 9,999 items per
+// request and no paging parameters, so whether a real server pages past
+// them is not public. By default startIndex and count are honoured, as
+// RFC 7644 has them.
+func WithSCIMPagingIgnored() Option {
+	return func(o *options) { o.assumed.scimPagingIgnored = true }
 }
