@@ -24,9 +24,14 @@ func WithLatency(d time.Duration) Option {
 }
 
 // WithSeed adds the users, keys and teams of s when the handler starts, after
-// the built-in admin. Several WithSeed options apply in order. A seed is not
-// applied when WithStateFile loads an existing state file: the state already
-// holds what the seed added when the file was first written.
+// the built-in admin. Several WithSeed options apply in order. When
+// WithStateFile loads an existing state file, a seed is merged into it: a
+// user whose email the state holds, and a team whose name it holds, are
+// left as the state has them (whatever the seed says of them), and the
+// others are added, as on a fresh start (a new user joins its teams, and
+// a new team gets its admins, invites and service accounts). So a seed
+// given again at every restart adds what was added to it since, and adds
+// back a seeded user deleted since.
 func WithSeed(s Seed) Option {
 	return func(o *options) {
 		o.seeds = append(o.seeds, func() (Seed, error) { return s, nil })

@@ -167,7 +167,7 @@ func (h *Handler) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte,
 		etag = u.Meta.Version
 	}
 	s.mu.Unlock()
-	if err == nil && r.Method != http.MethodGet {
+	if err == nil { // a change, or the caller's first request of the day (see store.seen)
 		if perr := h.persist(); perr != nil {
 			err = scimErr(http.StatusInternalServerError, "%v", perr)
 		}
