@@ -23,6 +23,7 @@
 ---| "last_admin"       # it would leave no active instance admin
 ---| "read_only"        # refused before sending: read-only mode, or the audit log failed
 ---| "unknown_outcome"  # a change may have been applied, and checking failed: see err.message
+---| "incomplete"       # the server left part of the answer out; what it gave comes with the error
 
 ---A failure a script should handle, returned as `nil, err` (or `false, err`).
 ---`tostring(err)` is one line; `error(err)` raises it unchanged. Never holds a key.
