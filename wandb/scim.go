@@ -195,6 +195,18 @@ func (c *Client) scimSend(ctx context.Context, op, method, path string, query ur
 		r.body = b
 	}
 	if e := c.send(ctx, r, func(status int, body *bodyReader) *Error {
+		if sd, ok := out.(streamedData); ok { // a list (scimscan.go)
+			s := newJSONScanner(body)
+			err := sd.decodeFrom(s)
+			if err == nil {
+				err = s.end()
+			}
+			if err != nil && body.err == nil { // a failed read fails the attempt
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Status: status, Err: err,
+					Message: "the SCIM answer is not what was expected: " + err.Error() + ": " + excerpt(body.fullHead())})
+			}
+			return nil
+		}
 		b, err := io.ReadAll(body)
 		if err != nil || out == nil || len(bytes.TrimSpace(b)) == 0 {
 			return nil // a failed read fails the attempt
