@@ -50,29 +50,26 @@ func FuzzSCIMList(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, body []byte, chunk int) {
 		chunk = 1 + max(chunk, -chunk)%64
-		var wantUsers scimList[scimUser]
-		werr := json.Unmarshal(body, &wantUsers)
-		gotUsers, gerr := scanList[scimUser](body, chunk)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("users: encoding/json error %v, scanner error %v, for %q", werr, gerr, body)
-		}
-		if werr == nil {
-			if diff := cmp.Diff(wantUsers, gotUsers, cmpopts.EquateEmpty()); diff != "" {
-				t.Fatalf("users (-encoding/json +scanner) for %q:\n%s", body, diff)
-			}
-		}
-		var wantGroups scimList[scimGroup]
-		werr = json.Unmarshal(body, &wantGroups)
-		gotGroups, gerr := scanList[scimGroup](body, chunk)
-		if (werr == nil) != (gerr == nil) {
-			t.Fatalf("groups: encoding/json error %v, scanner error %v, for %q", werr, gerr, body)
-		}
-		if werr == nil {
-			if diff := cmp.Diff(wantGroups, gotGroups, cmpopts.EquateEmpty()); diff != "" {
-				t.Fatalf("groups (-encoding/json +scanner) for %q:\n%s", body, diff)
-			}
-		}
+		sameAsJSON[scimUser](t, "users", body, chunk)
+		sameAsJSON[scimGroup](t, "groups", body, chunk)
 	})
+}
+
+// sameAsJSON fails t unless the scanner decodes body (a list of what)
+// as encoding/json does, or fails where it fails.
+func sameAsJSON[T any](t *testing.T, what string, body []byte, chunk int) {
+	t.Helper()
+	var want scimList[T]
+	werr := json.Unmarshal(body, &want)
+	got, gerr := scanList[T](body, chunk)
+	if (werr == nil) != (gerr == nil) {
+		t.Fatalf("%s: encoding/json error %v, scanner error %v, for %q", what, werr, gerr, body)
+	}
+	if werr == nil {
+		if diff := cmp.Diff(want, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("%s (-encoding/json +scanner) for %q:\n%s", what, body, diff)
+		}
+	}
 }
 
 // BenchmarkDecodeSCIMUsers decodes a page of 9,999 SCIM users from memory,
