@@ -282,3 +282,14 @@ func TestJoinStatus(t *testing.T) {
 		t.Errorf("joined (-want +got):\n%s", diff)
 	}
 }
+
+// TestSCIMListBadAnswer: a list that is not JSON, or not a list's shape,
+// is a bad response, with an excerpt of what came.
+func TestSCIMListBadAnswer(t *testing.T) {
+	for _, body := range []string{`<html>proxy error</html>`, `{"Resources":[{"id":5}]}`, `{"Resources":[]} trailing`} {
+		users, err := fakeSCIM(t, 1, func(int) string { return body }).UsersWithStatus(context.Background(), "")
+		if e := asError(t, err, "users", CodeBadResponse); users != nil || !strings.Contains(e.Message, "the SCIM answer is not what was expected") {
+			t.Errorf("%s: %v, %v", body, users, err)
+		}
+	}
+}
