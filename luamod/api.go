@@ -16,7 +16,7 @@ import (
 const apiTypeName = "wandb.api"
 
 // apiFields lists the fields of api objects, for messages.
-const apiFields = "base_url, viewer, user, users, create_user, team, create_team, plan"
+const apiFields = "base_url, viewer, user, users, create_user, team, teams, create_team, plan"
 
 // newAPI returns the Lua value for c: a userdata whose Value is c.
 func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {

@@ -12,7 +12,8 @@
 //	print(me.email, #me.api_keys)
 //
 // [Loader] builds the module table: the network functions viewer, user,
-// users, create_user, team and create_team use the client given to Loader;
+// users (with {status = true}, each user's standing from SCIM), create_user,
+// team, teams and create_team use the client given to Loader;
 // wandb.api{api_key = ..., base_url = ..., max_response = ...} returns an
 // api object for another identity (max_response: the largest answer it
 // reads, e.g. "1GiB"), with the same functions as methods; wandb.parallel
@@ -23,7 +24,9 @@
 // object). The module table is strict: reading, calling or setting a name
 // it does not have raises an error listing the names it has.
 // Users are read-only userdata with fields (id, name, username, email,
-// admin, entity, deleted_at, api_keys, keys, teams, user_api) and the methods
+// admin, entity, deleted_at, api_keys, keys, teams, user_api; active,
+// created_at, days_active and last_active_at, nil unless listed by
+// users(q, {status = true})) and the methods
 // generate_api_key, delete_api_key and, over W&B's SCIM API, status,
 // deactivate, reactivate, delete and set_role. Teams have a name, an id,
 // members and the methods reload, invite, create_service_account,

@@ -10,8 +10,8 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
-// The module's functions. viewer, user, users, create_user, team and
-// create_team exist twice:
+// The module's functions. viewer, user, users, create_user, team, teams
+// and create_team exist twice:
 // as wandb.<name>, for the client given to Loader, and as api:<name>, for
 // an api object's client (see apiMethod).
 
@@ -29,6 +29,7 @@ func clientFuncs() map[string]clientFunc {
 		"users":       users,
 		"create_user": createUser,
 		"team":        team,
+		"teams":       teams,
 		"create_team": createTeam,
 		"plan":        plan,
 	}
@@ -72,13 +73,28 @@ func user(L *lua.LState, c *wandb.Client) int {
 	})
 }
 
-// users is users([query]): an array of Users (all users when query is nil
-// or ""), or nil, err.
+// users is users([query[, {status = true}]]): an array of Users (all
+// users when query is nil or ""), or nil, err. With status, each User
+// carries its standing (active, created_at, days_active, last_active_at)
+// where SCIM gives it (wandb.Client.UsersWithStatus); a server that does
+// not page gives the users with an error beside them.
 func users(L *lua.LState, c *wandb.Client) int {
 	const op = "users"
 	q := optString(L, 1, op, "")
+	status := false
+	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
+		if k != "status" {
+			return false
+		}
+		status = checkBoolOption(L, 2, op, k, v)
+		return true
+	}, `"status"`)
+	fetch := c.Users
+	if status {
+		fetch = c.UsersWithStatus
+	}
 	return netcall(L, func(ctx context.Context) result {
-		list, err := c.Users(ctx, q)
+		list, err := fetch(ctx, q)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if list == nil {
 				return lua.LNil, newError(L, op, err)

@@ -270,6 +270,40 @@ func TestLuaUsersWhenEmptyQueryListsNobody(t *testing.T) {
 	}
 }
 
+// TestLuaUsersStatusWhenSCIMDoesNotPage: against a server whose SCIM
+// list answers its first 9,999 users whatever is asked (whether W&B pages
+// past them is not public), wandb.users(q, {status = true}) gives every
+// user and an "incomplete" error beside them; the users past the first
+// answer have no standing (nil), never an inactive or never-active one.
+func TestLuaUsersStatusWhenSCIMDoesNotPage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("lists 10,000 users")
+	}
+	seed := wandbtest.ManyUsers(10_000)
+	seed.Users = append(seed.Users, wandbtest.SeedUser{Email: "late@example.com", Active: ptr(false), LastActiveAt: "2020-01-01T00:00:00Z"})
+	srv := wandbtest.Start(t, wandbtest.WithSeed(seed), wandbtest.WithSCIMPagingIgnored())
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	err := L.DoString(`
+		local list, err = wandb.users("", { status = true })
+		assert(#list == 10002, "every user: " .. #list)
+		assert(err and err.code == "incomplete" and err.op == "users", tostring(err))
+		assert(err.message:find("listed 9999 of its 10002 users", 1, true), err.message)
+		local known = 0
+		for _, u in ipairs(list) do
+			if u.active ~= nil then known = known + 1 end
+		end
+		assert(known == 9999, "users with a standing: " .. known)
+		local late = list[#list]
+		assert(late.email == "late@example.com", late.email)
+		assert(late.active == nil and late.last_active_at == nil and late.days_active == nil and late.created_at == nil,
+			"a user past the first answer has no standing")`)
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
+
 // TestBadInputLeavesServerUnchanged runs the bad-input script and checks
 // that the server received only the one viewer request the script needs
 // for a User value, and that its users and keys are as seeded.

@@ -26,7 +26,11 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"api:create_user", `return assert(api():create_user("new" .. x .. "@example.com")).email`, "new?@example.com"},
 		{"u:generate_api_key", `return #assert(me:generate_api_key("k" .. x))`, "40"},
 		{"u:delete_api_key", `return assert(me:delete_api_key(names[x]))`, "true"},
+		{"wandb.users with status", `return tostring(assert(wandb.users("u" .. x .. "@", { status = true }))[1].active)`, "true"},
+		{"api:users with status", `return tostring(assert(api():users("u" .. x .. "@", { status = true }))[1].active)`, "true"},
 		{"wandb.team", `return assert(wandb.team("t" .. x)).name`, "t?"},
+		{"wandb.teams", `return #assert(wandb.teams())`, "4"},
+		{"api:teams", `return #assert(api():teams())`, "4"},
 		{"wandb.create_team", `return assert(wandb.create_team("new" .. x)).name`, "new?"},
 		{"api:team", `return assert(api():team("t" .. x)).name`, "t?"},
 		{"api:create_team", `return assert(api():create_team("new" .. x)).name`, "new?"},
@@ -45,6 +49,10 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"t:remove_member", `return assert(teams[x]:remove_member(users[x]))`, "true"},
 		{"t:set_role", `return assert(teams[x]:set_role(users[x], "admin"))`, "true"},
 	}
+	// These calls make requests of their own at once (teams loads teams
+	// concurrently; users with status lists SCIM while it searches), so
+	// more than conc may be held.
+	fanOut := map[string]bool{"wandb.users with status": true, "api:users with status": true, "wandb.teams": true, "api:teams": true}
 	// Every network function of the module is in the table above.
 	var names []string
 	for _, c := range cases {
@@ -104,7 +112,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			if got := L.GetGlobal("out").String(); got != strings.Join(want, ",") {
 				t.Errorf("results = %q, want %q", got, strings.Join(want, ","))
 			}
-			if got := g.maxInside(); got != conc {
+			if got := g.maxInside(); got != conc && !(fanOut[tc.name] && got > conc) {
 				t.Errorf("server held at most %d requests at once, want %d", got, conc)
 			}
 		})

@@ -37,6 +37,26 @@ func team(L *lua.LState, c *wandb.Client) int {
 	})
 }
 
+// teams is teams(): every team of the instance, an array of Teams, or
+// nil, err; a server that does not page gives the teams it listed with an
+// error beside them (wandb.Client.Teams).
+func teams(L *lua.LState, c *wandb.Client) int {
+	const op = "teams"
+	return netcall(L, func(ctx context.Context) result {
+		list, err := c.Teams(ctx)
+		return func(L *lua.LState) (lua.LValue, lua.LValue) {
+			if list == nil {
+				return lua.LNil, newError(L, op, err)
+			}
+			t := L.CreateTable(len(list), 0)
+			for _, tm := range list {
+				t.Append(newTeam(L, tm))
+			}
+			return t, optError(L, op, err)
+		}
+	})
+}
+
 // createTeam is create_team(name[, admin_username]): the new Team, or nil,
 // err.
 func createTeam(L *lua.LState, c *wandb.Client) int {

@@ -14,8 +14,8 @@ import (
 const userTypeName = "wandb.User"
 
 // userFields lists the readable fields of a User for error messages.
-const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, generate_api_key, delete_api_key, " +
-	"deactivate, reactivate, delete, set_role, status"
+const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, " +
+	"active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status"
 
 // userValue is the Value of a User userdata: the user and the Lua values
 // of its string fields, boxed on first read and kept, so reading a field
@@ -164,6 +164,8 @@ func userIndex(L *lua.LState) int {
 		L.Push(stringArray(L, u.Teams()))
 	case "dry_run":
 		L.Push(lua.LBool(u.DryRun))
+	case "active", "created_at", "days_active", "last_active_at":
+		L.Push(standingField(u.OrgStatus, k))
 	case "user_api":
 		if u.Client() == nil {
 			L.Push(lua.LNil)
@@ -178,6 +180,35 @@ func userIndex(L *lua.LState) int {
 		L.Push(m)
 	}
 	return 1
+}
+
+// standingField is field k of a User's standing (see
+// wandb.User.OrgStatus): nil when the standing was not asked for or is
+// not known, and for a field the server did not give; times as RFC 3339
+// strings. So u.active ~= nil says the standing is known, and then a nil
+// last_active_at means never active.
+func standingField(st *wandb.UserStatus, k string) lua.LValue {
+	if st == nil {
+		return lua.LNil
+	}
+	var at *time.Time
+	switch k {
+	case "active":
+		return lua.LBool(st.Active)
+	case "days_active":
+		if st.DaysActive == nil {
+			return lua.LNil
+		}
+		return lua.LNumber(*st.DaysActive)
+	case "created_at":
+		at = st.Created
+	case "last_active_at":
+		at = st.LastActiveAt
+	}
+	if at == nil {
+		return lua.LNil
+	}
+	return lua.LString(at.UTC().Format(time.RFC3339))
 }
 
 // keyTable returns keys as u.keys shows them: {name, description} each.

@@ -7,10 +7,11 @@
 // SDK does (WANDB_API_KEY or an identity token from
 // WANDB_IDENTITY_TOKEN_FILE, WANDB_BASE_URL, the SDK's settings files,
 // netrc, extra headers, proxies). It
-// finds users ([Client.Viewer], [Client.User], [Client.Users]), creates
+// finds users ([Client.Viewer], [Client.User], [Client.Users], and with
+// their standing in the organisation [Client.UsersWithStatus]), creates
 // them ([Client.CreateUser]), and manages a [User]'s keys
 // ([User.GenerateAPIKey], [User.DeleteAPIKey]). Teams ([Client.Team],
-// [Client.CreateTeam]) have members ([Team.Members]), invitations
+// every team with [Client.Teams], [Client.CreateTeam]) have members ([Team.Members]), invitations
 // ([Team.Invite] with [ByEmail] or [ByUsername]) and service accounts
 // ([Team.CreateServiceAccount]); [Member.Delete] removes a member or an
 // invite. A user's lifecycle goes through W&B's SCIM API: [User.Deactivate],

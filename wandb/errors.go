@@ -59,6 +59,11 @@ const (
 	// the call was cancelled in flight), and checking the server's state
 	// failed too: it may have been applied. The message says what to check.
 	CodeUnknownOutcome Code = "unknown_outcome"
+	// CodeIncomplete: the server answered, but left out part of what was
+	// asked (a SCIM list that does not page past its first answer); what
+	// it did give comes with the error, and the message says what is
+	// missing.
+	CodeIncomplete Code = "incomplete"
 )
 
 // Sentinel errors, one per code that callers commonly branch on. They match
@@ -76,6 +81,7 @@ var (
 	ErrLastAdmin       error = &Error{Code: CodeLastAdmin}       // the only active instance admin would be lost
 	ErrReadOnly        error = &Error{Code: CodeReadOnly}        // a change refused by Config.ReadOnly or BeforeChange
 	ErrUnknownOutcome  error = &Error{Code: CodeUnknownOutcome}  // a change that may have been applied
+	ErrIncomplete      error = &Error{Code: CodeIncomplete}      // part of an answer is missing
 )
 
 // Error is the error every method of this package returns. It never holds

@@ -30,6 +30,7 @@ type jsonScanner struct {
 
 	key     []byte // the current object key (see object)
 	skipped []byte // scratch for the strings skip reads
+	text    []byte // scratch for the strings scanString reads (scimscan.go)
 	filled  bool   // the last read filled the buffer: there may be much more
 }
 

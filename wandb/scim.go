@@ -195,6 +195,18 @@ func (c *Client) scimSend(ctx context.Context, op, method, path string, query ur
 		r.body = b
 	}
 	if e := c.send(ctx, r, func(status int, body *bodyReader) *Error {
+		if sd, ok := out.(streamedData); ok { // a list (scimscan.go)
+			s := newJSONScanner(body)
+			err := sd.decodeFrom(s)
+			if err == nil {
+				err = s.end()
+			}
+			if err != nil && body.err == nil { // a failed read fails the attempt
+				return c.newError(Error{Op: op, Code: CodeBadResponse, Status: status, Err: err,
+					Message: "the SCIM answer is not what was expected: " + err.Error() + ": " + excerpt(body.fullHead())})
+			}
+			return nil
+		}
 		b, err := io.ReadAll(body)
 		if err != nil || out == nil || len(bytes.TrimSpace(b)) == 0 {
 			return nil // a failed read fails the attempt
@@ -241,6 +253,7 @@ func patchOp(op, path string, value any) map[string]any {
 type scimList[T any] struct {
 	Resources    []T `json:"Resources"`
 	TotalResults int `json:"totalResults"`
+	StartIndex   int `json:"startIndex"` // 1-based; 0 when the server does not say
 }
 
 // scimUser is a SCIM User as W&B returns it. Keys match case-insensitively
@@ -255,6 +268,9 @@ type scimUser struct {
 	TeamRoles        []scimTeamRole `json:"teamRoles"`
 	DaysActive       *int           `json:"daysActive"`
 	LastActiveAt     *string        `json:"lastActiveAt"`
+	Meta             struct {
+		Created string `json:"created"`
+	} `json:"meta"`
 }
 
 // scimTeamRole is one of a user's team roles.
@@ -326,21 +342,31 @@ func (su *scimUser) hasEmail(email string) bool {
 }
 
 // UserStatus is a user's standing in the organisation as W&B's SCIM API
-// reports it ([User.Status]).
+// reports it ([User.Status], [User.OrgStatus]).
 type UserStatus struct {
 	Active       bool       // false once deactivated
-	Role         string     // the organisation role ("admin", "member", ...) where the SCIM API shows it; "" where it does not, as W&B documents Get User (User.Admin, from GraphQL, says who is an instance admin)
+	Role         string     // the organisation role ("admin", "member", ...) where the SCIM API shows it; "" where it does not, as W&B documents Get User and List Users (User.Admin, from GraphQL, says who is an instance admin)
 	DaysActive   *int       // nil when the server does not say
 	LastActiveAt *time.Time // nil for a user never active, or when the server does not say
+	Created      *time.Time // when the user was added (meta.created); nil when the server does not say
 }
 
 // status converts su.
 func (su *scimUser) status() UserStatus {
-	st := UserStatus{Active: su.Active == nil || *su.Active, Role: strings.ToLower(deref(su.OrganizationRole)), DaysActive: su.DaysActive}
-	if su.LastActiveAt != nil {
-		if t, err := time.Parse(time.RFC3339, *su.LastActiveAt); err == nil {
-			st.LastActiveAt = &t
-		}
-	}
+	st := UserStatus{Active: su.Active == nil || *su.Active, Role: strings.ToLower(deref(su.OrganizationRole)), DaysActive: su.DaysActive,
+		LastActiveAt: parseTime(deref(su.LastActiveAt)), Created: parseTime(su.Meta.Created)}
 	return st
+}
+
+// parseTime reads an RFC 3339 time, as SCIM writes them; nil for "" or
+// anything else.
+func parseTime(s string) *time.Time {
+	if s == "" {
+		return nil
+	}
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return nil
+	}
+	return &t
 }

@@ -100,7 +100,7 @@ type decoder func(status int, body *bodyReader) *Error
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
-	var last *Error        // the previous attempt's failure
+	var last *Error // the previous attempt's failure
 	// blindlyResent: a mutation was sent again after an answer that said
 	// "later", which a server may give after applying it; whatever the
 	// last send's answer, the first's outcome is then for the caller to

@@ -39,7 +39,7 @@ func teamServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
 			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
 		},
-		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []string{"carol@example.com"}}},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "carol@example.com"}}}},
 	}))...)
 }
 

@@ -31,6 +31,15 @@ type User struct {
 	DeletedAt *string // when the user was deleted, as the server formats it
 	DryRun    bool    // simulated: returned by a change under Config.DryRun, not by the server
 
+	// OrgStatus is the user's standing in the organisation (active,
+	// created, days active, last activity) from W&B's SCIM API, for a
+	// user listed by Client.UsersWithStatus. It is nil when that was not
+	// asked for, and when it is not known: for a user the SCIM API does
+	// not list (a service account), or did not list (past what a server
+	// that does not page answered). So a nil OrgStatus never means
+	// inactive or never active.
+	OrgStatus *UserStatus
+
 	client *Client
 	mu     sync.Mutex
 	loaded bool // the keys are known: listed by the server, or none for a user just created (see KeysListed)

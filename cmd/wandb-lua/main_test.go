@@ -420,6 +420,14 @@ func TestInterruptCancelsRequest(t *testing.T) {
 // admin key, and a function that interrupts it and returns its exit code.
 func startServe(t testing.TB, args ...string) (url, key string, stop func() int) {
 	t.Helper()
+	url, key, stop, _ = startServeStderr(t, args...)
+	return url, key, stop
+}
+
+// startServeStderr is startServe that also returns what serve wrote to
+// stderr, complete once stop has returned.
+func startServeStderr(t testing.TB, args ...string) (url, key string, stop func() int, stderr func() string) {
+	t.Helper()
 	c := cmd(t, nil, append([]string{"serve", "--addr", "127.0.0.1:0"}, args...)...)
 	stdout, err := c.StdoutPipe()
 	if err != nil {
@@ -461,7 +469,7 @@ func startServe(t testing.TB, args ...string) (url, key string, stop func() int)
 		return 0
 	}
 	t.Cleanup(func() { stop() })
-	return url, key, stop
+	return url, key, stop, errb.String
 }
 
 func TestServe(t *testing.T) {
@@ -509,6 +517,37 @@ func TestServeStateSurvivesRestart(t *testing.T) {
 	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}, "", "-e", countKeys), 0, ptr("2\n"))
 	r := runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key2}, "", "-e", "assert(wandb.viewer())")
 	check(t, r, 1, ptr(""), "(HTTP 401)")
+}
+
+// TestServeMergesSeedIntoState: --seed with a --state file that exists
+// adds the seed's users and teams the state does not have, leaves the
+// others as the state keeps them, and says so; the users' activity is
+// kept across the restart.
+func TestServeMergesSeedIntoState(t *testing.T) {
+	state := filepath.Join(t.TempDir(), "state.json")
+	bobKey := strings.Repeat("b", 40)
+	first := writeScript(t, "first.json", `{"users": [{"email": "bob@example.com", "name": "Bob", "keys": [{"secret": "`+bobKey+`"}]}]}`)
+	url, _, stop, stderr := startServeStderr(t, "--state", state, "--seed", first)
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + bobKey}, "", "-e", "assert(wandb.viewer())"), 0, ptr(""))
+	if code := stop(); code != 0 || strings.Contains(stderr(), "merged") {
+		t.Fatalf("a fresh state: exit %d, stderr %q", code, masked(stderr()))
+	}
+
+	second := writeScript(t, "second.json", `{"users": [{"email": "bob@example.com", "name": "Someone Else"}, {"email": "carol@example.com"}],
+		"teams": [{"name": "ml", "invites": [{"email": "bob@example.com", "admin": true}]}]}`)
+	url, key, stop, stderr := startServeStderr(t, "--state", state, "--seed", second)
+	script := `local by = {}
+		for _, u in ipairs(assert(wandb.users("", {status = true}))) do by[u.email] = u end
+		print(by["bob@example.com"].name, by["bob@example.com"].last_active_at ~= nil, by["carol@example.com"] ~= nil,
+			by["carol@example.com"].last_active_at)
+		local inv = assert(wandb.team("ml")).members[1]
+		print(inv.email, inv.admin, inv.pending)`
+	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}, "", "-e", script), 0,
+		ptr("Bob\ttrue\ttrue\tnil\nbob@example.com\ttrue\ttrue\n"))
+	stop()
+	if want := "wandb-lua serve: merged " + second + " into " + state + ": its users and teams the state did not have were added"; !strings.Contains(stderr(), want) {
+		t.Errorf("stderr %q, want %q", masked(stderr()), want)
+	}
 }
 
 // TestServeOutput: the banner goes to stderr, and stdout has only lines a

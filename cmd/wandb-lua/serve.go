@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
@@ -46,6 +47,13 @@ func serve(ctx context.Context, args []string, std stdio) error {
 		return usagef("serve: unexpected argument %q", fs.Arg(0))
 	}
 
+	// A seed given with a state file that exists is merged into it (see
+	// wandbtest.WithSeed): say so, since the seed is not applied whole.
+	merged := false
+	if *seedFile != "" && *stateFile != "" {
+		_, err := os.Stat(*stateFile)
+		merged = err == nil
+	}
 	var opts []wandbtest.Option
 	if *seedFile != "" {
 		seed, err := wandbtest.LoadSeed(*seedFile)
@@ -86,16 +94,27 @@ func serve(ctx context.Context, args []string, std stdio) error {
 		fmt.Fprintf(std.err, "wandb-lua serve: warning: listening on %s, reachable from other machines, without TLS\n", srv.ln.Addr())
 	}
 	// The banner on stderr; on stdout only lines a shell can source.
+	if merged {
+		fmt.Fprintf(std.err, "wandb-lua serve: merged %s into %s: its users and teams the state did not have were added; the others are as the state keeps them\n",
+			*seedFile, *stateFile)
+	}
 	fmt.Fprintf(std.err, "wandb-lua serve: a W&B-compatible test server on %s; Ctrl-C stops it\n", srv.url)
 	fmt.Fprintf(std.out, "export WANDB_BASE_URL=%s\n", shellQuote(srv.url))
 	fmt.Fprintf(std.out, "export WANDB_API_KEY=%s\n", shellQuote(key))
 
+	var stopped error
 	select {
 	case <-ctx.Done():
-		return nil
 	case err := <-srv.done:
-		return fmt.Errorf("serve: %w", err)
+		stopped = fmt.Errorf("serve: %w", err)
 	}
+	// Save the last activity (who was active when) the state file does
+	// not hold yet, once no request is running.
+	srv.close()
+	if err := h.Flush(); err != nil && stopped == nil {
+		stopped = fmt.Errorf("serve: %w", err)
+	}
+	return stopped
 }
 
 // server is an HTTP server on a listener.

@@ -37,7 +37,8 @@ Options:
 
 Serve options:
   --addr HOST:PORT     where to listen (default 127.0.0.1:8080, loopback only)
-  --seed FILE          add the users, keys and teams in FILE (JSON)
+  --seed FILE          add the users, keys and teams in FILE (JSON); with a
+                       --state FILE that exists, only those not in it
   --state FILE         keep the server's data in FILE across restarts
   --latency DURATION   delay every request by DURATION (e.g. 50ms)
 

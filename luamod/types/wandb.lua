@@ -23,6 +23,7 @@
 ---| "last_admin"       # it would leave no active instance admin
 ---| "read_only"        # refused before sending: read-only mode, or the audit log failed
 ---| "unknown_outcome"  # a change may have been applied, and checking failed: see err.message
+---| "incomplete"       # the server left part of the answer out; what it gave comes with the error
 
 ---A failure a script should handle, returned as `nil, err` (or `false, err`).
 ---`tostring(err)` is one line; `error(err)` raises it unchanged. Never holds a key.
@@ -52,6 +53,10 @@
 ---@field teams string[] the names of the user's teams, without the user's own entity (a fresh table on each read)
 ---@field user_api wandb.api the identity that fetched this user
 ---@field dry_run boolean a simulated user from a dry run
+---@field active boolean? with wandb.users(q, {status = true}): false once deactivated; nil when the standing was not asked for or is not known (a service account; a user past what a server that does not page listed)
+---@field created_at string? with status: when the user was added (RFC 3339); nil when not known
+---@field days_active integer? with status: the days the user was active; nil when not known
+---@field last_active_at string? with status: the last activity (RFC 3339); nil when not known, or (with active not nil) never active
 local User = {}
 
 ---Generates an API key for this user, which must be the identity's own
@@ -213,9 +218,10 @@ function api:viewer() end
 function api:user(username_or_email, opts) end
 
 ---@param query? string
+---@param opts? {status: boolean}
 ---@return wandb.User[]? users
 ---@return wandb.Error? err
-function api:users(query) end
+function api:users(query, opts) end
 
 ---@param email string
 ---@param admin? boolean
@@ -227,6 +233,10 @@ function api:create_user(email, admin) end
 ---@return wandb.Team? team
 ---@return wandb.Error? err
 function api:team(name) end
+
+---@return wandb.Team[]? teams
+---@return wandb.Error? err
+function api:teams() end
 
 ---@param name string
 ---@param admin_username? string
@@ -354,10 +364,15 @@ function wandb.viewer() end
 function wandb.user(username_or_email, opts) end
 
 ---Every user whose username or email contains query; all without one.
+---With {status = true}, each user carries active, created_at, days_active
+---and last_active_at where the server's SCIM API gives them (one listing,
+---not a request per user); a server that lists only part of them gives
+---the users and an error with code "incomplete": test err.
 ---@param query? string
+---@param opts? {status: boolean}
 ---@return wandb.User[]? users
 ---@return wandb.Error? err
-function wandb.users(query) end
+function wandb.users(query, opts) end
 
 ---Creates a user (an instance admin if admin is true).
 ---@param email string
@@ -371,6 +386,12 @@ function wandb.create_user(email, admin) end
 ---@return wandb.Team? team
 ---@return wandb.Error? err
 function wandb.team(name) end
+
+---Every team of the instance, each as wandb.team loads it (members, then
+---pending invites). Listed through SCIM: needs an admin key.
+---@return wandb.Team[]? teams
+---@return wandb.Error? err
+function wandb.teams() end
 
 ---Creates a team with admin_username (default: you) as its admin.
 ---@param name string

@@ -77,7 +77,7 @@ raises("bad argument #1 to 'create_user' (string expected, got nil)", function()
 raises("bad argument #2 to 'create_user' (boolean expected, got string)", function() api:create_user("x@example.com", "no") end)
 
 -- Misspelt fields and writes.
-raises("wandb.User has no field 'delete_key' (it has id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
+raises("wandb.User has no field 'delete_key' (it has id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
   function() me:delete_key("x") end)
 
 eq(test.requests(), n, "requests after bad input")

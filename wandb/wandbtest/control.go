@@ -41,12 +41,17 @@ func (h *Handler) AddUser(u SeedUser) (UserInfo, error) {
 	return info, h.persist()
 }
 
-// addSeedUser adds su with its keys and teams; s.mu must be held.
+// addSeedUser adds su with its keys, teams and standing; s.mu must be
+// held.
 func (s *store) addSeedUser(su SeedUser) (*user, error) {
 	for _, t := range su.Teams {
 		if strings.TrimSpace(t) == "" {
 			return nil, fmt.Errorf("user %s: empty team name", su.Email)
 		}
+	}
+	st, err := seedStanding(su)
+	if err != nil {
+		return nil, fmt.Errorf("user %s: %w", su.Email, err)
 	}
 	secrets := map[string]bool{}
 	for _, k := range su.Keys {
@@ -65,6 +70,10 @@ func (s *store) addSeedUser(su SeedUser) (*user, error) {
 	if err != nil {
 		return nil, err
 	}
+	u.inactive, u.lastActive, u.activeDays = st.inactive, st.lastActive, st.activeDays
+	if !st.created.IsZero() {
+		u.created = st.created
+	}
 	for _, k := range su.Keys {
 		desc := k.Description
 		if k.Secret == "" {
@@ -81,17 +90,76 @@ func (s *store) addSeedUser(su SeedUser) (*user, error) {
 	return u, nil
 }
 
-// applySeed adds the users and then the teams of sd.
-func (h *Handler) applySeed(sd Seed) error {
+// standing is what a seed says of a user's standing (see SeedUser).
+type standing struct {
+	inactive   bool
+	created    time.Time // zero: when it is seeded
+	lastActive time.Time // zero: never active
+	activeDays int
+}
+
+// seedStanding reads su's standing.
+func seedStanding(su SeedUser) (standing, error) {
+	st := standing{inactive: su.Active != nil && !*su.Active, activeDays: su.DaysActive}
+	var err error
+	if su.CreatedAt != "" {
+		if st.created, err = time.Parse(time.RFC3339, su.CreatedAt); err != nil {
+			return st, fmt.Errorf("created_at: want an RFC 3339 time, e.g. 2024-01-15T09:00:00Z: %w", err)
+		}
+		st.created = st.created.UTC()
+	}
+	if su.LastActiveAt != "" {
+		if st.lastActive, err = time.Parse(time.RFC3339, su.LastActiveAt); err != nil {
+			return st, fmt.Errorf("last_active_at: want an RFC 3339 time, e.g. 2025-03-01T12:00:00Z: %w", err)
+		}
+		st.lastActive = st.lastActive.UTC()
+		if st.activeDays == 0 {
+			st.activeDays = 1 // active on that day at least
+		}
+	}
+	if su.DaysActive < 0 {
+		return st, fmt.Errorf("days_active %d: want 0 or more", su.DaysActive)
+	}
+	return st, nil
+}
+
+// stateNames are the users (by lower-cased email) and teams (by name) a
+// restored state file holds: what a seed merged into it leaves alone.
+type stateNames struct {
+	emails, teams map[string]bool
+}
+
+// names returns what the store holds; s.mu must be held.
+func (s *store) names() *stateNames {
+	n := &stateNames{emails: make(map[string]bool, len(s.byEmail)), teams: make(map[string]bool, len(s.teamByName))}
+	for e := range s.byEmail {
+		n.emails[e] = true
+	}
+	for t := range s.teamByName {
+		n.teams[t] = true
+	}
+	return n
+}
+
+// applySeed adds the users and then the teams of sd. With kept (a
+// restored state's names), the users and teams it names are left as they
+// are, and only the others are added: the seed is merged into the state.
+func (h *Handler) applySeed(sd Seed, kept *stateNames) error {
 	s := h.store
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, u := range sd.Users {
+		if kept != nil && kept.emails[strings.ToLower(u.Email)] {
+			continue
+		}
 		if _, err := s.addSeedUser(u); err != nil {
 			return err
 		}
 	}
 	for _, st := range sd.Teams {
+		if kept != nil && kept.teams[st.Name] {
+			continue
+		}
 		if err := s.joinTeam(st.Name, nil); err != nil {
 			return err
 		}
@@ -118,11 +186,11 @@ func (h *Handler) applySeed(sd Seed) error {
 			}
 			u.admin = sa.Admin
 		}
-		for _, email := range st.Invites {
-			if _, err := splitEmail(email); err != nil {
+		for _, inv := range st.Invites {
+			if _, err := splitEmail(inv.Email); err != nil {
 				return fmt.Errorf("team %s: %w", st.Name, err)
 			}
-			if _, err := s.invite(t, s.byEmail[strings.ToLower(email)], email, false); err != nil {
+			if _, err := s.invite(t, s.byEmail[strings.ToLower(inv.Email)], inv.Email, inv.Admin); err != nil {
 				return fmt.Errorf("team %s: %w", st.Name, err)
 			}
 		}

@@ -29,8 +29,8 @@
 // differences. Options play each assumption a client depends on the other
 // way (WithSCIMRolesOnRead, WithSCIMErrorBodies, WithUserSearchDenied,
 // WithDistinctMemberIDs, WithEmptyUserQueryListsNobody,
-// WithPermissionErrorStatus, WithoutMemberKeys), so a test can show a
-// client works either way.
+// WithPermissionErrorStatus, WithoutMemberKeys, WithSCIMPagingIgnored), so
+// a test can show a client works either way.
 //
 // Some of what the server does is its own, where the public record is
 // silent: SCIM ids are "scim-u<n>" and "scim-t<n>", unlike GraphQL IDs, so
@@ -45,8 +45,9 @@
 //
 // Start is NewServer for a test: it fails the test instead of panicking and
 // closes the server when the test ends; WithSeedFile seeds it from a JSON
-// file such as the repository's testdata/seed.json, and WithStateFile keeps
-// its data across restarts. Tests make the server misbehave with FailNext
+// file such as the repository's testdata/seed.json (users' standing
+// included: deactivated, created, last active), and WithStateFile keeps
+// its data across restarts, a seed given again merged into it. Tests make the server misbehave with FailNext
 // and WithFaults (RateLimited is the 429 W&B documents), slow it with
 // WithLatency, play users with AcceptInvite and AddAPIKey, and watch it with
 // Requests, LastRequest, InFlight, MaxInFlight, Stalled and UserByEmail.

@@ -125,20 +125,27 @@ func NewHandler(opts ...Option) (*Handler, error) {
 	if err := h.ensureAdmin(); err != nil {
 		return nil, err
 	}
-	if !loaded {
-		for _, load := range o.seeds {
-			s, err := load()
-			if err != nil {
-				return nil, err
-			}
-			if err := h.applySeed(s); err != nil {
-				return nil, fmt.Errorf("wandbtest: seed: %w", err)
-			}
+	var kept *stateNames // a restored state: the seeds are merged into it
+	if loaded {
+		h.store.mu.Lock()
+		kept = h.store.names()
+		h.store.mu.Unlock()
+	}
+	for _, load := range o.seeds {
+		s, err := load()
+		if err != nil {
+			return nil, err
 		}
-
+		if err := h.applySeed(s, kept); err != nil {
+			return nil, fmt.Errorf("wandbtest: seed: %w", err)
+		}
 	}
 	h.gql = newGraphQL(h)
-	if err := h.save(h.compactOnStart); err != nil {
+	first := saveChanges
+	if h.compactOnStart {
+		first = saveSnapshot
+	}
+	if err := h.save(first); err != nil {
 		return nil, err
 	}
 	return h, nil
@@ -252,6 +259,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r2.Body = io.NopCloser(bytes.NewReader(body))
 	if !h.searchUsersAnswer(buf, rec, ex) {
 		h.gql.ServeHTTP(buf, r2)
+	}
+	// A mutation saved its change; a read may have begun the caller's
+	// active day (see store.seen).
+	if err := h.persist(); err != nil {
+		writeJSON(w, http.StatusInternalServerError, gqlErrors(err.Error()))
+		return
 	}
 
 	if after != nil {

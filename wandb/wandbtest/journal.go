@@ -18,7 +18,7 @@ import (
 //
 // Rewriting the whole file for every change cost time in proportion to the
 // instance: 207 ms per created user at 50,000 users. Now the file's first
-// line is a snapshot of the store (JSON, version 3), and each save after
+// line is a snapshot of the store (JSON, version 4), and each save after
 // that appends one line: the users and teams that changed since the last
 // save, whole, and the users deleted. Reading the file applies the lines
 // in order; the last one wins.
@@ -36,8 +36,10 @@ import (
 //     rewritten only after as many bytes of journal), and after a save
 //     that failed (its changes are no longer tracked separately).
 //   - A file of version 1 or 2 (a snapshot alone) loads as before; its
-//     first save writes it as version 3, whole, since an older reader
-//     would ignore appended lines.
+//     first save writes it as version 4, whole, since an older reader
+//     would ignore appended lines. So does a file of version 3 (a
+//     journal without the users' standing), whose reader would refuse
+//     the new fields.
 //   - Like the snapshot, a line holds hashes of secrets, never a secret.
 
 // minCompactBytes is the smallest journal compacted while the handler
@@ -96,6 +98,7 @@ func (s *store) forgetChanges() {
 	clear(s.changedUsers)
 	clear(s.changedTeams)
 	s.deletedUsers = nil
+	s.activity = false
 }
 
 // stateRead is what readState found besides the state.
@@ -125,7 +128,7 @@ func readState(b []byte) (stateFile, stateRead, error) {
 			return sf, read, fmt.Errorf("data after the version %d state", sf.Version)
 		}
 		return sf, read, nil
-	case stateVersion:
+	case 3, stateVersion:
 	default:
 		return sf, read, fmt.Errorf("unsupported version %d (want 1 to %d)", sf.Version, stateVersion)
 	}
@@ -209,13 +212,27 @@ func (h *Handler) loadState(path string) (bool, error) {
 }
 
 // persist saves the changes, if there is a state file and anything changed.
-func (h *Handler) persist() error { return h.save(false) }
+func (h *Handler) persist() error { return h.save(saveChanges) }
+
+// Flush saves to the state file (WithStateFile) what it does not hold
+// yet: the time of each user's last activity since the last change (a
+// change, and a user's first request of a day, are saved before they are
+// answered). wandb-lua serve calls it when it stops, and Server.Close
+// does; without a state file it does nothing.
+func (h *Handler) Flush() error { return h.save(saveActivity) }
+
+// What save writes.
+const (
+	saveChanges  = iota // the changes, if any
+	saveActivity        // the changes, and the activity not yet saved (Flush)
+	saveSnapshot        // a snapshot, even if nothing changed
+)
 
 // save writes what changed since the last save to the state file: a
-// journal line, or a new snapshot (see above); force writes the snapshot
-// even if nothing changed. Changes are taken under the store's lock and
-// written under saveMu, so the file never goes back to an older state.
-func (h *Handler) save(force bool) error {
+// journal line, or a new snapshot (see above). Changes are taken under
+// the store's lock and written under saveMu, so the file never goes back
+// to an older state.
+func (h *Handler) save(what int) error {
 	if h.stateFile == "" {
 		return nil
 	}
@@ -224,11 +241,11 @@ func (h *Handler) save(force bool) error {
 	s := h.store
 	s.mu.Lock()
 	gen := s.gen
-	if gen == h.savedGen && !force {
+	if gen == h.savedGen && what == saveChanges || gen == h.savedGen && what == saveActivity && !s.activity {
 		s.mu.Unlock()
 		return nil
 	}
-	full := force || h.fullNext || h.journalBytes > max(h.snapshotBytes, minCompactBytes)
+	full := what == saveSnapshot || h.fullNext || h.journalBytes > max(h.snapshotBytes, minCompactBytes)
 	var b []byte
 	var err error
 	if full {

@@ -54,7 +54,7 @@ func journalScenario(t *testing.T, multiTenant bool) {
 			{Email: "bob@example.com", Name: "Bob", Teams: []string{"ml"}},
 			{Email: "carol@example.com"},
 		},
-		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []string{"later@example.com"},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "later@example.com"}},
 			ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "ci"}}}},
 	})}
 	if multiTenant {

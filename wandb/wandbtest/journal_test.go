@@ -186,8 +186,8 @@ func TestStateVersion2(t *testing.T) {
 		t.Fatal(err)
 	}
 	ls := lines(t, path)
-	if len(ls) != 1 || !strings.HasPrefix(ls[0], `{"version":3,`) {
-		t.Errorf("after the first change: %d lines starting %.20q, want one of version 3", len(ls), ls[0])
+	if len(ls) != 1 || !strings.HasPrefix(ls[0], `{"version":4,`) {
+		t.Errorf("after the first change: %d lines starting %.20q, want one of version 4", len(ls), ls[0])
 	}
 	before := h.Users()
 	h2, err := wandbtest.NewHandler(wandbtest.WithStateFile(path))

@@ -24,9 +24,14 @@ func WithLatency(d time.Duration) Option {
 }
 
 // WithSeed adds the users, keys and teams of s when the handler starts, after
-// the built-in admin. Several WithSeed options apply in order. A seed is not
-// applied when WithStateFile loads an existing state file: the state already
-// holds what the seed added when the file was first written.
+// the built-in admin. Several WithSeed options apply in order. When
+// WithStateFile loads an existing state file, a seed is merged into it: a
+// user whose email the state holds, and a team whose name it holds, are
+// left as the state has them (whatever the seed says of them), and the
+// others are added, as on a fresh start (a new user joins its teams, and
+// a new team gets its admins, invites and service accounts). So a seed
+// given again at every restart adds what was added to it since, and adds
+// back a seeded user deleted since.
 func WithSeed(s Seed) Option {
 	return func(o *options) {
 		o.seeds = append(o.seeds, func() (Seed, error) { return s, nil })
@@ -86,6 +91,8 @@ type assumptions struct {
 	noEmptyList      bool // users(query: "") lists nobody
 	deniedStatus     int  // the HTTP status of GraphQL permission failures (0: 403)
 	noMemberKeys     bool // GetTeamEntity's members[].apiKey is always null
+
+	scimPagingIgnored bool // SCIM lists ignore startIndex and count: every answer is the first page
 }
 
 // WithSCIMRolesOnRead makes SCIM's Get User and List Users answers carry
@@ -158,4 +165,15 @@ func WithPermissionErrorStatus(status int) Option {
 // client must work either way: this option plays a server that does not.
 func WithoutMemberKeys() Option {
 	return func(o *options) { o.assumed.noMemberKeys = true }
+}
+
+// WithSCIMPagingIgnored makes SCIM's list answers (GET /scim/Users,
+// /scim/Groups) ignore RFC 7644's startIndex and count and always answer
+// the first page: at most 9,999 resources, with startIndex 1, whatever
+// was asked. Assumed either way: W&B documents at most 9,999 items per
+// request and no paging parameters, so whether a real server pages past
+// them is not public. By default startIndex and count are honoured, as
+// RFC 7644 has them.
+func WithSCIMPagingIgnored() Option {
+	return func(o *options) { o.assumed.scimPagingIgnored = true }
 }

@@ -167,7 +167,7 @@ func (h *Handler) serveSCIM(w http.ResponseWriter, r *http.Request, body []byte,
 		etag = u.Meta.Version
 	}
 	s.mu.Unlock()
-	if err == nil && r.Method != http.MethodGet {
+	if err == nil { // a change, or the caller's first request of the day (see store.seen)
 		if perr := h.persist(); perr != nil {
 			err = scimErr(http.StatusInternalServerError, "%v", perr)
 		}
@@ -202,14 +202,53 @@ func parseFilter(r *http.Request, attrs ...string) (attr, value string, err *sci
 	return "", "", scimErr(http.StatusBadRequest, "invalid filter %q: the attributes are %s", f, strings.Join(attrs, ", "))
 }
 
-// listResponse is a SCIM ListResponse of items.
-func listResponse[T any](items []T) map[string]any {
-	total := len(items)
-	if len(items) > scimMaxItems {
-		items = items[:scimMaxItems]
+// listPage is the page of a list a request asks for: RFC 7644's
+// startIndex (1-based; less than 1 counts as 1) and count (the most to
+// return; negative counts as 0), at most scimMaxItems. W&B documents
+// neither parameter, only "maximum 9999 items per request", and shows
+// startIndex 1 and itemsPerPage 9999 in every answer; honouring them is
+// assumed. With WithSCIMPagingIgnored the parameters are ignored: every
+// answer is the first page.
+type listPage struct {
+	start, size int // startIndex, and the page's size limit (itemsPerPage)
+}
+
+// page reads the page r asks for.
+func (h *Handler) page(r *http.Request) (listPage, *scimError) {
+	p := listPage{start: 1, size: scimMaxItems}
+	if h.assumed.scimPagingIgnored {
+		return p, nil
 	}
+	q := r.URL.Query()
+	for _, param := range []struct {
+		name string
+		into *int
+	}{{"startIndex", &p.start}, {"count", &p.size}} {
+		v := q.Get(param.name)
+		if v == "" {
+			continue
+		}
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return p, scimErr(http.StatusBadRequest, "invalid %s %q: want an integer", param.name, v)
+		}
+		*param.into = n
+	}
+	p.start = max(p.start, 1)
+	p.size = min(max(p.size, 0), scimMaxItems)
+	return p, nil
+}
+
+// of returns the part of n listed items the page holds: items [from, to).
+func (p listPage) of(n int) (from, to int) {
+	from = min(p.start-1, n)
+	return from, min(from+p.size, n)
+}
+
+// listResponse is a SCIM ListResponse of a page of a list of total items.
+func listResponse[T any](items []T, total int, p listPage) map[string]any {
 	return map[string]any{"schemas": []string{scimListURN}, "Resources": items, "totalResults": total,
-		"startIndex": 1, "itemsPerPage": scimMaxItems}
+		"startIndex": p.start, "itemsPerPage": p.size}
 }
 
 // readPatch decodes a PatchOp with exactly one operation: W&B applies one
@@ -332,17 +371,26 @@ func (h *Handler) scimUsers(r *http.Request, body []byte, id string) (int, any, 
 		if err != nil {
 			return 0, nil, err
 		}
-		items := []scimUserJSON{}
+		p, err := h.page(r)
+		if err != nil {
+			return 0, nil, err
+		}
+		var listed []*user
 		for _, u := range s.users {
 			switch {
 			case u.service:
 			case attr == "userName" && !strings.EqualFold(u.username, value):
 			case attr == "emails.value" && !strings.EqualFold(u.email, value):
 			default:
-				items = append(items, h.scimUser(u, false))
+				listed = append(listed, u)
 			}
 		}
-		return http.StatusOK, listResponse(items), nil
+		from, to := p.of(len(listed))
+		items := make([]scimUserJSON, 0, to-from)
+		for _, u := range listed[from:to] {
+			items = append(items, h.scimUser(u, false))
+		}
+		return http.StatusOK, listResponse(items, len(listed), p), nil
 	case id == "" && r.Method == http.MethodPost:
 		return h.scimCreateUser(body)
 	case id == "":
@@ -564,13 +612,22 @@ func (h *Handler) scimGroups(r *http.Request, body []byte, id string) (int, any,
 			if err != nil {
 				return 0, nil, err
 			}
-			items := []scimGroupJSON{}
+			p, err := h.page(r)
+			if err != nil {
+				return 0, nil, err
+			}
+			var listed []*team
 			for _, t := range s.teams {
 				if value == "" || t.name == value {
-					items = append(items, scimGroup(t))
+					listed = append(listed, t)
 				}
 			}
-			return http.StatusOK, listResponse(items), nil
+			from, to := p.of(len(listed))
+			items := make([]scimGroupJSON, 0, to-from)
+			for _, t := range listed[from:to] {
+				items = append(items, scimGroup(t))
+			}
+			return http.StatusOK, listResponse(items, len(listed), p), nil
 		case http.MethodPost:
 			return h.scimCreateGroup(body)
 		}

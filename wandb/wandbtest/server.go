@@ -31,11 +31,14 @@ func NewServer(opts ...Option) *Server {
 }
 
 // Close closes the server's connections, including those of requests that
-// are waiting (latency, fault delays: their contexts end), and blocks until
-// every request has returned.
+// are waiting (latency, fault delays: their contexts end), blocks until
+// every request has returned, and then saves the activity the state file
+// does not hold yet (see Flush; a test that must know it was saved calls
+// Flush itself, which reports an error).
 func (s *Server) Close() {
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	_ = s.Flush() // best effort: Close reports nothing, as httptest's does not
 }
 
 // Client returns an HTTP client configured for the server; Close closes its

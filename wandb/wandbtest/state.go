@@ -15,8 +15,10 @@ import (
 // snapshot on the first line, then the journal (see journal.go). It reads
 // versions 1 and 2 too, a snapshot alone (version 1 is from before team
 // admins, invites and service accounts: its team members are plain
-// members).
-const stateVersion = 3
+// members), and version 3, the journal without the users' standing
+// (created, modified, version, last_active, active_days): its users were
+// created when it is loaded, never active.
+const stateVersion = 4
 
 // stateFile is what WithStateFile persists: enough to restart, no secrets.
 type stateFile struct {
@@ -51,6 +53,13 @@ type stateUser struct {
 	Inactive bool       `json:"inactive,omitempty"` // deactivated
 	Viewer   bool       `json:"viewer,omitempty"`   // the deprecated viewer organisation role
 	Keys     []stateKey `json:"keys"`
+
+	// The standing SCIM shows (not before version 4): RFC 3339 times.
+	Created    string `json:"created,omitempty"`
+	Modified   string `json:"modified,omitempty"`
+	Version    int    `json:"version,omitempty"`     // the ETag's number
+	LastActive string `json:"last_active,omitempty"` // absent: never active
+	ActiveDays int    `json:"active_days,omitempty"`
 }
 
 type stateKey struct {
@@ -105,7 +114,12 @@ func (s *store) snapshot() ([]byte, error) {
 // state is u as the state file keeps it.
 func (u *user) state() stateUser {
 	su := stateUser{ID: u.id, Email: u.email, Username: u.username, Name: u.name, Admin: u.admin, Service: u.service,
-		Inactive: u.inactive, Viewer: u.viewer, Keys: []stateKey{}}
+		Inactive: u.inactive, Viewer: u.viewer, Keys: []stateKey{},
+		Created: u.created.Format(time.RFC3339Nano), Modified: u.modified.Format(time.RFC3339Nano), Version: u.version,
+		ActiveDays: u.activeDays}
+	if !u.lastActive.IsZero() {
+		su.LastActive = u.lastActive.Format(time.RFC3339Nano)
+	}
 	for _, k := range u.keys {
 		su.Keys = append(su.Keys, stateKey{ID: k.id, Name: k.name, Description: k.description, SHA256: k.hash})
 	}
@@ -152,9 +166,11 @@ func (s *store) restore(sf stateFile) error {
 		if su.Username == "" || (!su.Service && s.byEmail[strings.ToLower(su.Email)] != nil) || s.byUsername[strings.ToLower(su.Username)] != nil {
 			return fmt.Errorf("user %s: empty or duplicate email or username", su.Email)
 		}
-		now := time.Now().UTC()
 		u := &user{id: su.ID, name: su.Name, username: su.Username, email: su.Email, admin: su.Admin, service: su.Service,
-			inactive: su.Inactive, viewer: su.Viewer, created: now, modified: now}
+			inactive: su.Inactive, viewer: su.Viewer, version: su.Version, activeDays: su.ActiveDays}
+		if err := u.restoreTimes(su); err != nil {
+			return fmt.Errorf("user %d: %w", su.ID, err)
+		}
 		byID[u.id] = u
 		s.users = append(s.users, u)
 		if !u.service {
@@ -227,5 +243,30 @@ func (s *store) restore(sf stateFile) error {
 	// after a state with none of a kind and its counter at 0 (nextMember
 	// is set above).
 	s.nextUser, s.nextKey, s.nextTeam, s.nextInvite = max(sf.NextUser, 1), max(sf.NextKey, 1), max(sf.NextTeam, 1), max(sf.NextInvite, 1)
+	return nil
+}
+
+// restoreTimes sets u's times from su: created and modified default to
+// now (a file from before they were kept), last activity to never.
+func (u *user) restoreTimes(su stateUser) error {
+	now := time.Now().UTC()
+	for _, f := range []struct {
+		name, text string
+		into       *time.Time
+		def        time.Time
+	}{{"created", su.Created, &u.created, now}, {"modified", su.Modified, &u.modified, now}, {"last_active", su.LastActive, &u.lastActive, time.Time{}}} {
+		*f.into = f.def
+		if f.text == "" {
+			continue
+		}
+		t, err := time.Parse(time.RFC3339Nano, f.text)
+		if err != nil {
+			return fmt.Errorf("%s: %w", f.name, err)
+		}
+		*f.into = t.UTC()
+	}
+	if su.Version < 0 || su.ActiveDays < 0 {
+		return fmt.Errorf("negative version or active_days")
+	}
 	return nil
 }

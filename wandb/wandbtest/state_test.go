@@ -146,7 +146,7 @@ func TestStateFileErrors(t *testing.T) {
 	bad := map[string]string{
 		"not json":        `{`,
 		"unknown field":   strings.Replace(good, `"version":1`, `"version":1,"extra":true`, 1),
-		"version":         strings.Replace(good, `"version":1`, `"version":4`, 1),
+		"version":         strings.Replace(good, `"version":1`, `"version":5`, 1),
 		"user id reused":  strings.Replace(good, `{"id":2,"email"`, `{"id":1,"email"`, 1),
 		"user id too big": strings.Replace(good, `"next_user":3`, `"next_user":2`, 1),
 		"bad email":       strings.Replace(good, `b@example.com`, `b`, 1),

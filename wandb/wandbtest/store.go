@@ -94,6 +94,7 @@ type store struct {
 	noEmptyList bool // WithEmptyUserQueryListsNobody: search("") finds nobody
 
 	// What changed since the state file was last written (see journal.go).
+	activity     bool // only the time of a user's last activity: not yet a reason to write
 	changedUsers map[*user]struct{}
 	deletedUsers []int
 	changedTeams map[*team]struct{}
@@ -326,10 +327,18 @@ func (s *store) userBySecret(secret string) *user {
 }
 
 // seen counts an authenticated request as u's activity and returns u.
+// The first request of a day (UTC) is a change, saved before the request
+// is answered; a later one only moves the time of the last activity,
+// which is saved with the next change or by Flush (a save per request
+// would cost a write and a sync per read).
 func (s *store) seen(u *user) *user {
 	now := time.Now().UTC()
 	if u.lastActive.IsZero() || u.lastActive.Format(time.DateOnly) != now.Format(time.DateOnly) {
 		u.activeDays++
+		s.userChanged(u)
+	} else {
+		s.changedUsers[u] = struct{}{}
+		s.activity = true
 	}
 	u.lastActive = now
 	return u

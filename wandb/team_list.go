@@ -1,0 +1,82 @@
+package wandb
+
+import (
+	"context"
+	"errors"
+	"sync"
+)
+
+// teamsConcurrency is how many teams Teams loads at once: enough to hide
+// the latency of a far server, few enough not to look like a flood.
+const teamsConcurrency = 8
+
+// Teams returns every team of the instance, in the order W&B's SCIM API
+// lists them, each loaded as [Client.Team] loads it (GetTeamEntity: the
+// members, then the pending invites, with their admin flags). The teams
+// are listed by the SCIM API (GET /scim/Groups, a request per page; the
+// GraphQL API the SDK uses lists only the caller's own teams), so it needs
+// an admin key; then up to 8 are loaded at once, a request each.
+//
+// A team listed but gone when it is loaded is left out. A server that
+// does not page past its first answer (W&B documents at most 9,999 per
+// answer) gives the teams it listed, loaded, with an error with
+// CodeIncomplete. Any other failure, of the list or of a team's load,
+// fails the call: nil and the error (the first, if several).
+func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
+	const op = "teams"
+	groups, incomplete := scimListAll(ctx, c, op, "/Groups", "teams", func(g *scimGroup) string { return g.ID })
+	if groups == nil && incomplete != nil {
+		return nil, incomplete
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	loaded := make([]*Team, len(groups))
+	var (
+		wg    sync.WaitGroup
+		mu    sync.Mutex
+		first error
+	)
+	slots := make(chan struct{}, teamsConcurrency)
+	for i := range groups {
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		wg.Add(1)
+		go func(i int, g *scimGroup) {
+			defer func() { <-slots; wg.Done() }()
+			t := &Team{Name: g.DisplayName, client: c, scimID: g.ID}
+			err := t.load(ctx, op)
+			switch {
+			case err == nil:
+				loaded[i] = t
+			case errors.Is(err, ErrNotFound): // gone since it was listed
+				c.logger.InfoContext(ctx, "wandb team listed but gone", "op", op, "team", g.DisplayName)
+			default:
+				mu.Lock()
+				if first == nil {
+					first = err
+					cancel()
+				}
+				mu.Unlock()
+			}
+		}(i, &groups[i])
+	}
+	wg.Wait()
+	if first == nil && ctx.Err() != nil {
+		first = c.ctxError(op, ctx.Err(), nil)
+	}
+	if first != nil {
+		return nil, first
+	}
+	teams := make([]*Team, 0, len(loaded))
+	for _, t := range loaded {
+		if t != nil {
+			teams = append(teams, t)
+		}
+	}
+	return teams, incomplete
+}
