@@ -331,6 +331,13 @@ func testExampleOffboard(t *testing.T, k serverKind) {
 	if info, _ := srv.UserByEmail("alice.smith@example.com"); len(info.Keys) != 1 || info.Inactive {
 		t.Errorf("alice.smith after a partial match: %+v", info)
 	}
+	// dave has a pending invitation to ml-research: withdrawn.
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "dave@example.com"), 0, ptr(
+		"Offboarding <User dave@example.com>: revoke 0 API keys, leave 0 teams, withdraw 1 invitation, deactivate\n"+
+			"  done    withdraw the invitation to ml-research\n  done    deactivate\n2 steps done, 0 failed\n"))
+	if info, _ := srv.Team("ml-research"); slices.ContainsFunc(info.Members, func(m wandbtest.MemberInfo) bool { return m.Email == "dave@example.com" }) {
+		t.Error("dave's invitation to ml-research remains")
+	}
 	// An instance admin loses the rights before the account goes: whoever
 	// reactivates it does not get an admin back.
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/offboard.lua", "carol"), 0, nil)

@@ -1,6 +1,7 @@
 #!/usr/bin/env wandb-lua
 -- Offboarding one user, found by exact email or username: revoke every API
--- key, remove the user from every team, take away instance admin rights
+-- key, remove the user from every team, withdraw the invitations to the
+-- user's address that are still pending, take away instance admin rights
 -- (so that reactivating the account does not bring an admin back), then
 -- deactivate the account, and print what was done. Deactivation comes
 -- last, and only once every other step is done: on Multi-tenant Cloud it
@@ -48,6 +49,20 @@ for _, name in ipairs(teams) do
     return t:remove_member(u)
   end }
 end
+-- Pending invitations to the user's address, in every team, are withdrawn:
+-- accepted later, they would bring the user back.
+local invitations = 0
+if u.email then
+  local all = assert(wandb.teams())
+  for _, t in ipairs(all) do
+    for _, m in ipairs(t.members) do
+      if m.pending and m.email and m.email:lower() == u.email:lower() then
+        invitations = invitations + 1
+        steps[#steps + 1] = { what = "withdraw the invitation to " .. t.name, run = function() return m:delete() end }
+      end
+    end
+  end
+end
 -- An instance admin loses the rights first, so that whoever reactivates
 -- the account does not get an admin back.
 if u.admin ~= false then
@@ -61,9 +76,10 @@ local deactivate = { what = "deactivate", run = function()
 end }
 
 local function plural(n, word) return n .. " " .. word .. (n == 1 and "" or "s") end
-print(string.format("Offboarding %s%s: revoke %s, leave %s,%s deactivate", tostring(u),
+print(string.format("Offboarding %s%s: revoke %s, leave %s,%s%s deactivate", tostring(u),
   wandb.dry_run and " (dry run: nothing is changed)" or "",
   keys and plural(#keys, "API key") or "its API keys", plural(#teams, "team"),
+  invitations > 0 and (" withdraw " .. plural(invitations, "invitation") .. ",") or "",
   u.admin ~= false and " remove instance admin," or ""))
 if not keys then
   -- Found through SCIM: the server does not let this key list the user's keys.
