@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -590,6 +591,7 @@ var exactRuns = [][]string{
 	{"scripts/examples/team_onboard.lua", "testdata/team_members.csv"},
 	{"scripts/examples/sync.lua", "testdata/team_members.csv"},
 	{"scripts/examples/offboard.lua", "alice@example.com"},
+	{"scripts/examples/reclaim_seats.lua", "365", "--report", "-"},
 }
 
 // TestDryRunIsExact: for each example, a dry run and a real run on two
@@ -629,6 +631,10 @@ func TestDryRunIsExact(t *testing.T) {
 		t.Run(filepath.Base(run[0]), func(t *testing.T) {
 			dir := t.TempDir()
 			dry, real, again := filepath.Join(dir, "dry.jsonl"), filepath.Join(dir, "real.jsonl"), filepath.Join(dir, "again.jsonl")
+			if i := slices.Index(run, "-"); i >= 0 { // a report file
+				run = slices.Clone(run)
+				run[i] = filepath.Join(dir, "report.csv")
+			}
 			r := runBinary(t, serverEnv(wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))), "", append([]string{"--dry-run", "--audit", dry}, run...)...)
 			check(t, r, 0, nil)
 			planned := changes(t, dry, "dry_run")
@@ -650,4 +656,85 @@ func TestDryRunIsExact(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestExampleKeyReport: key_report.lua writes every user's keys (names,
+// never secrets) and standing to a CSV file readable by its owner only,
+// and changes nothing.
+func TestExampleKeyReport(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	path := filepath.Join(t.TempDir(), "keys.csv")
+	out := runOK(t, serverEnv(srv), "scripts/examples/key_report.lua", path, "example.com")
+	if out != "5 user(s), 5 key(s): "+path+"\n" {
+		t.Errorf("stdout %q", out)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "key_report", string(b))
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("report mode %v, %v", fi.Mode(), err)
+	}
+	if n := serverMutations(srv); n != 0 {
+		t.Errorf("%d changes were sent", n)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/key_report.lua"), 1, ptr(""), "usage: key_report.lua FILE.csv [QUERY]")
+}
+
+// TestExampleReclaimSeats: reclaim_seats.lua deactivates, through a plan,
+// the users idle for DAYS or more (never active: counted from their
+// creation), keeps the protected ones, you, and those whose standing is
+// not known, writes a report, and a second run changes nothing.
+func TestExampleReclaimSeats(t *testing.T) {
+	recent := time.Now().UTC().Add(-24 * time.Hour).Format(time.RFC3339)
+	old := "2020-01-02T03:04:05Z"
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+		{Email: "idle@example.com", CreatedAt: old, LastActiveAt: old, DaysActive: 3},
+		{Email: "never@example.com", CreatedAt: old},
+		{Email: "new@example.com", CreatedAt: recent},
+		{Email: "busy@example.com", CreatedAt: old, LastActiveAt: recent, DaysActive: 300},
+		{Email: "keep@example.com", CreatedAt: old, LastActiveAt: old},
+		{Email: "gone@example.com", CreatedAt: old, Active: new(bool)},
+	}}))
+	dir := t.TempDir()
+	protect := filepath.Join(dir, "protect.csv")
+	if err := os.WriteFile(protect, []byte("email\nKEEP@example.com\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report.csv")
+	args := []string{"scripts/examples/reclaim_seats.lua", "365", "--protect", protect, "--report", report}
+	dry := runBinary(t, serverEnv(srv), "", append([]string{"--dry-run"}, args...)...)
+	check(t, dry, 0, nil)
+	if n := strings.Count(dry.stderr, "dry-run: deactivate "); n != 2 || serverMutations(srv) != 0 {
+		t.Errorf("the dry run planned %d deactivations, sent %d changes", n, serverMutations(srv))
+	}
+	golden(t, "reclaim_seats", runOK(t, serverEnv(srv), args...), report, "$REPORT")
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	actions := map[string]string{}
+	for i, line := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.Split(line, ",")
+		if i > 0 {
+			actions[f[0]] = f[len(f)-1]
+		}
+	}
+	if diff := cmp.Diff(map[string]string{"admin@example.com": "you", "gone@example.com": "deactivated already",
+		"idle@example.com": "deactivate", "keep@example.com": "protected", "never@example.com": "deactivate"}, actions); diff != "" {
+		t.Errorf("the report's actions (-want +got):\n%s", diff)
+	}
+	for email, inactive := range map[string]bool{"idle@example.com": true, "never@example.com": true, "new@example.com": false,
+		"busy@example.com": false, "keep@example.com": false} {
+		if info, _ := srv.UserByEmail(email); info.Inactive != inactive {
+			t.Errorf("%s: inactive %v, want %v", email, info.Inactive, inactive)
+		}
+	}
+	sent := serverMutations(srv)
+	check(t, runBinary(t, serverEnv(srv), "", args...), 0, nil)
+	if n := serverMutations(srv) - sent; n != 0 {
+		t.Errorf("a second run sent %d changes", n)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/reclaim_seats.lua", "soon"), 1, ptr(""), "usage: reclaim_seats.lua DAYS")
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -35,6 +36,8 @@ var exampleRuns = [][]string{
 	{"scripts/examples/rotate_keys.lua", "new.key"},
 	{"scripts/examples/server_check.lua"},
 	{"scripts/examples/sync.lua", "testdata/team_members.csv"},
+	{"scripts/examples/key_report.lua", "report.csv"},
+	{"scripts/examples/reclaim_seats.lua", "365", "--report", "report.csv"},
 }
 
 // serverMutations counts the changes srv was asked for.
@@ -59,8 +62,11 @@ func TestEveryExampleUnderDryRun(t *testing.T) {
 			}
 			dir := t.TempDir()
 			args := append([]string{"--dry-run"}, run...)
-			if name == "rotate_keys.lua" {
+			switch name {
+			case "rotate_keys.lua": // a secret: not written in a dry run
 				args[len(args)-1] = filepath.Join(dir, "new.key")
+			case "key_report.lua", "reclaim_seats.lua": // a report: written, in a dry run too
+				args[slices.Index(args, "report.csv")] = filepath.Join(t.TempDir(), "report.csv")
 			}
 			r := runBinary(t, serverEnv(srv), "", args...)
 			if r.code != 0 {
@@ -85,7 +91,7 @@ func TestEveryExampleUnderDryRun(t *testing.T) {
 					t.Errorf("stderr line %q is not a plan line", masked(line))
 				}
 			}
-			if name != "quickstart.lua" && name != "key_audit.lua" && name != "server_check.lua" && !strings.Contains(r.stderr, "dry-run: ") {
+			if !slices.Contains([]string{"quickstart.lua", "key_audit.lua", "server_check.lua", "key_report.lua"}, name) && !strings.Contains(r.stderr, "dry-run: ") {
 				t.Error("no plan line")
 			}
 			// And with --local, as the README shows.
