@@ -87,28 +87,36 @@ type decoder func(status int, body *bodyReader) *Error
 
 // send sends req with retries and hands a 2xx answer to decode. Every
 // error it returns is an *Error for req.op.
+//
+// Each attempt waits for the circuit breaker's leave (breaker.go; an
+// outcome check's attempts, see checkContext, wait for a probe in flight
+// rather than being refused).
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
-	var last *Error // the previous attempt's failure
+	check := isOutcomeCheck(ctx)
+	var (
+		last   *Error // the previous attempt's failure
+		probed bool   // an attempt of this call probed the server
+	)
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return c.ctxError(op, err, nil)
+			return c.ctxError(op, err, last)
 		}
-		if ok, wait := c.brk.allow(); !ok {
+		pm, refused, err := c.admit(ctx, op, check, probed)
+		if err != nil || refused != nil {
+			if err != nil {
+				return c.ctxError(op, err, last)
+			}
 			if last != nil {
 				last.Message += " (the server looks down: no further attempts)"
 				return last
 			}
-			return c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
-				"the server at %s looks down: %d attempts in a row could not reach it; nothing is sent to it for the next %s",
-				c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))})
+			return refused
 		}
+		probed = probed || pm.probe
 		start := time.Now()
-		r := c.attempt(ctx, req, decode)
-		if reached, ok := reachedServer(r, ctx.Err() != nil); ok {
-			c.brk.record(reached)
-		}
+		r := c.attemptAllowed(ctx, req, decode, pm)
 		c.logger.DebugContext(ctx, "wandb request",
 			"op", op, "operation", req.name, "attempt", attempt,
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
@@ -172,6 +180,41 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		case <-t.C:
 		}
 	}
+}
+
+// admit asks the circuit breaker for leave to send an attempt of the call
+// op: an outcome check's attempt (check) waits for a probe in flight, and
+// is refused only once this call has probed (see breaker.allowCheck). It
+// returns the permit, or the error of a refusal, or ctx's error.
+func (c *Client) admit(ctx context.Context, op string, check, probed bool) (permit, *Error, error) {
+	if check {
+		pm, ok, err := c.brk.allowCheck(ctx, probed)
+		if err != nil || ok {
+			return pm, nil, err
+		}
+		return permit{}, c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
+			"the server at %s looks down: it could not be reached just now", c.cfg.BaseURL)}), nil
+	}
+	pm, ok, wait := c.brk.allow()
+	if ok {
+		return pm, nil, nil
+	}
+	return permit{}, c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
+		"the server at %s looks down: %d attempts in a row could not reach it; nothing is sent to it for the next %s",
+		c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))}), nil
+}
+
+// attemptAllowed sends one attempt under the breaker's permit pm, then
+// tells the breaker what the attempt found out, whatever happens: a probe
+// that ends without an answer (the caller cancelled it, a decoder
+// panicked) must not keep the probe's place, or the breaker would never
+// close.
+func (c *Client) attemptAllowed(ctx context.Context, req request, decode decoder, pm permit) (r attemptResult) {
+	ev := noEvidence
+	defer func() { c.brk.record(pm, ev) }()
+	r = c.attempt(ctx, req, decode)
+	ev = reachedServer(r, ctx.Err() != nil)
+	return r
 }
 
 // attempt sends req once and reads the answer, within the per-attempt

@@ -85,11 +85,14 @@ func (c *Client) settleN(ctx context.Context, op string, sends int, resend bool,
 
 // checkContext returns the context to check a mutation's outcome with:
 // ctx, or when ctx has ended one without its cancellation, bounded by
-// Config.OutcomeCheckTimeout (already done when that is negative).
+// Config.OutcomeCheckTimeout (already done when that is negative). It is
+// marked as a check's (see isOutcomeCheck): the circuit breaker never
+// refuses its requests without one attempt.
 func (c *Client) checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx.Err() == nil {
-		return ctx, func() {}
+		return context.WithValue(ctx, outcomeCheckKey{}, true), func() {}
 	}
+	ctx = context.WithValue(ctx, outcomeCheckKey{}, true)
 	d := c.cfg.OutcomeCheckTimeout
 	switch {
 	case d == 0:
@@ -98,6 +101,16 @@ func (c *Client) checkContext(ctx context.Context) (context.Context, context.Can
 		d = 0
 	}
 	return context.WithTimeout(context.WithoutCancel(ctx), d)
+}
+
+// outcomeCheckKey marks the context of an outcome check.
+type outcomeCheckKey struct{}
+
+// isOutcomeCheck reports whether ctx is an outcome check's (see
+// checkContext).
+func isOutcomeCheck(ctx context.Context) bool {
+	v, _ := ctx.Value(outcomeCheckKey{}).(bool)
+	return v
 }
 
 // notApplied returns err, an unsure failure, as a definite one: the server
