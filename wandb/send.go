@@ -90,14 +90,17 @@ type decoder func(status int, body *bodyReader) *Error
 //
 // Each attempt waits for the circuit breaker's leave (breaker.go; an
 // outcome check's attempts, see checkContext, wait for a probe in flight
-// rather than being refused).
+// rather than being refused). The waits the server
+// asks for are summed over the call: one that would take the sum past
+// RetryPolicy.MaxRetryAfter ends the call instead.
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
 	check := isOutcomeCheck(ctx)
 	var (
-		last   *Error // the previous attempt's failure
-		probed bool   // an attempt of this call probed the server
+		last   *Error        // the previous attempt's failure
+		probed bool          // an attempt of this call probed the server
+		asked  time.Duration // the waits the server asked for so far
 	)
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
@@ -158,10 +161,19 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			return failure
 		}
 		wait, header, ok := c.backoff(attempt, r)
-		if !ok {
+		switch {
+		case !ok:
 			failure.Message += fmt.Sprintf(" (the server's %s asks for a wait of %s, longer than the %s this client waits)",
 				header, wait, p.MaxRetryAfter)
 			return failure
+		case header != "" && asked+wait > p.MaxRetryAfter:
+			// A server that keeps asking for long waits is not sat out
+			// attempt after attempt: the caller hears what it asks for.
+			failure.Message += fmt.Sprintf(" (the server's %s asks for a wait of %s; after the %s it asked for before, that is more than the %s this client waits in all)",
+				header, wait, asked, p.MaxRetryAfter)
+			return failure
+		case header != "":
+			asked += wait
 		}
 		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
 			failure.Message += " (the deadline leaves no time for another attempt)"
