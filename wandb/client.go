@@ -132,6 +132,15 @@ type Config struct {
 	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
 	// WANDB_HTTP_TIMEOUT (seconds), as the SDK names it.
 	AttemptTimeout time.Duration
+	// MaxInFlight bounds the requests the client, and the clients derived
+	// from it for the same server (WithAPIKey, WithReadOnly,
+	// WithMaxResponseBytes), have in flight at once, however many
+	// goroutines call them; 0 means 64, the default transport's
+	// connections per host, and more than 10,000 is taken as 10,000. An
+	// attempt waits for a place before it is sent, honouring its context
+	// (a wait cut short sends nothing). ConfigFromEnv reads
+	// WANDB_MAX_IN_FLIGHT.
+	MaxInFlight int
 	// OutcomeCheckTimeout bounds the check of a change whose caller's
 	// context ended while its request was in flight (Ctrl-C, a deadline,
 	// wandb.parallel stopping on another item's failure): the server is
@@ -188,6 +197,7 @@ type Client struct {
 	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
 	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
 	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
+	inFlight  inFlight     // the places for requests in flight, shared like brk
 	scimSeen  *atomic.Bool // the server's SCIM API has answered a request (shared like brk); see scimDo
 
 	mu     sync.Mutex
@@ -254,6 +264,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
 		brk:       &breaker{},
+		inFlight:  newInFlight(min(cfg.MaxInFlight, maxMaxInFlight)),
 		scimSeen:  &atomic.Bool{},
 	}
 	if cfg.UserAgent != "" {
@@ -340,13 +351,13 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 
 // sameServer returns a client for cfg, a configuration for c's server,
 // over c's HTTP client and sharing c's circuit breaker (the server's
-// state is the same whoever asks).
+// state is the same whoever asks) and c's bound on requests in flight.
 func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 	nc, err := newClient(cfg, c.inner, tokens)
 	if err != nil {
 		return nil, err
 	}
-	nc.brk, nc.scimSeen = c.brk, c.scimSeen
+	nc.brk, nc.scimSeen, nc.inFlight = c.brk, c.scimSeen, c.inFlight
 	return nc, nil
 }
 

@@ -88,9 +88,10 @@ type decoder func(status int, body *bodyReader) *Error
 // send sends req with retries and hands a 2xx answer to decode. Every
 // error it returns is an *Error for req.op.
 //
-// Each attempt waits for the circuit breaker's leave (breaker.go; an
-// outcome check's attempts, see checkContext, wait for a probe in flight
-// rather than being refused). The waits the server
+// Each attempt waits for a place among the requests the client family may
+// have in flight (Config.MaxInFlight), then for the circuit breaker's
+// leave (breaker.go; an outcome check's attempts, see checkContext, wait
+// for a probe in flight rather than being refused). The waits the server
 // asks for are summed over the call: one that would take the sum past
 // RetryPolicy.MaxRetryAfter ends the call instead.
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
@@ -106,8 +107,12 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, last)
 		}
+		if err := c.inFlight.acquire(ctx); err != nil {
+			return c.ctxError(op, err, last)
+		}
 		pm, refused, err := c.admit(ctx, op, check, probed)
 		if err != nil || refused != nil {
+			c.inFlight.release()
 			if err != nil {
 				return c.ctxError(op, err, last)
 			}
@@ -216,14 +221,17 @@ func (c *Client) admit(ctx context.Context, op string, check, probed bool) (perm
 		c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))}), nil
 }
 
-// attemptAllowed sends one attempt under the breaker's permit pm, then
-// tells the breaker what the attempt found out, whatever happens: a probe
-// that ends without an answer (the caller cancelled it, a decoder
-// panicked) must not keep the probe's place, or the breaker would never
-// close.
+// attemptAllowed sends one attempt under the breaker's permit pm, with a
+// place in flight taken, then gives the place back and tells the breaker
+// what the attempt found out, whatever happens: a probe that ends without
+// an answer (the caller cancelled it, a decoder panicked) must not keep
+// the probe's place, or the breaker would never close.
 func (c *Client) attemptAllowed(ctx context.Context, req request, decode decoder, pm permit) (r attemptResult) {
 	ev := noEvidence
-	defer func() { c.brk.record(pm, ev) }()
+	defer func() {
+		c.inFlight.release()
+		c.brk.record(pm, ev)
+	}()
 	r = c.attempt(ctx, req, decode)
 	ev = reachedServer(r, ctx.Err() != nil)
 	return r
