@@ -73,23 +73,31 @@ func TestParallelResultsInOrderOfItemsNotOfCompletion(t *testing.T) {
 
 func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		n       int
-		opts    string
-		wantMax int
+		name     string
+		n        int
+		opts     string
+		inFlight int // the client's MaxInFlight; 0 for the default, 64
+		wantMax  int
 	}{
-		{"default is 8", 20, "nil", 8},
-		{"concurrency 1", 5, "{ concurrency = 1 }", 1},
-		{"concurrency 4", 20, "{ concurrency = 4 }", 4},
-		{"fewer items than concurrency", 3, "{ concurrency = 16 }", 3},
-		{"maximum", 300, "{ concurrency = 256 }", 256},
+		{"default is 8", 20, "nil", 0, 8},
+		{"concurrency 1", 5, "{ concurrency = 1 }", 0, 1},
+		{"concurrency 4", 20, "{ concurrency = 4 }", 0, 4},
+		{"fewer items than concurrency", 3, "{ concurrency = 16 }", 0, 3},
+		{"maximum", 300, "{ concurrency = 256 }", 256, 256}, // past the client's default bound
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The first wantMax requests wait for each other, so this
 			// finishes only if they overlap; maxInside shows that no more
 			// ever did.
 			g := newGatedServer(t, tc.wantMax)
-			L, _ := gatedState(t, g)
+			c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: g.AdminKey(), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: tc.inFlight})
+			if err != nil {
+				t.Fatal(err)
+			}
+			L, _ := newState(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), gateTimeout)
+			defer cancel()
+			L.SetContext(ctx)
 			// active counts, on the Lua side, the items between the start
 			// of fn and the end of its request; started records the order
 			// in which items start.
