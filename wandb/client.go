@@ -264,7 +264,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		maxBody:   cfg.MaxResponseBytes,
 		timeout:   cfg.AttemptTimeout,
 		brk:       &breaker{},
-		inFlight:  newInFlight(min(cfg.MaxInFlight, maxMaxInFlight)),
+		inFlight:  newInFlight(min(cfg.MaxInFlight, MaxInFlightLimit)),
 		scimSeen:  &atomic.Bool{},
 	}
 	if cfg.UserAgent != "" {
@@ -393,7 +393,9 @@ func (c *Client) with(name string, set func(*Config)) *Client {
 // default, Basic, from a client with an identity token, which the new
 // client does not use). The key is sent only to baseURL, never to c's
 // server; the SCIM API is the new server's, at baseURL + "/scim". It has
-// its own viewer cache.
+// its own viewer cache. A baseURL that names c's server (SameServer)
+// gives a client that shares c's circuit breaker and bound on requests
+// in flight, as WithAPIKey does.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	base, err := normalizeBaseURL(baseURL)
 	if err != nil {
@@ -410,7 +412,12 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
 	}
-	return newClient(cfg, c.inner, nil)
+	nc, err := newClient(cfg, c.inner, nil)
+	if err == nil && nc.SameServer(c) {
+		// c's server after all: its state is the same whoever asks.
+		nc.brk, nc.inFlight = c.brk, c.inFlight
+	}
+	return nc, err
 }
 
 // String describes the client without its key, e.g.

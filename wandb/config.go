@@ -155,8 +155,8 @@ func limitsFromEnv(cfg *Config) error {
 	}
 	if raw := os.Getenv("WANDB_MAX_IN_FLIGHT"); raw != "" {
 		n, err := strconv.Atoi(strings.TrimSpace(raw))
-		if err != nil || n < 1 || n > maxMaxInFlight {
-			return configError("WANDB_MAX_IN_FLIGHT %q: not a number of requests; use a whole number from 1 to %d, e.g. 16", raw, maxMaxInFlight)
+		if err != nil || n < 1 || n > MaxInFlightLimit {
+			return configError("WANDB_MAX_IN_FLIGHT %q: not a number of requests; use a whole number from 1 to %d, e.g. 16", raw, MaxInFlightLimit)
 		}
 		cfg.MaxInFlight = n
 	}

@@ -15,8 +15,10 @@ import "context"
 // only bound.
 const defaultMaxInFlight = defaultMaxConnsPerHost
 
-// maxMaxInFlight bounds the setting: more is no bound at all.
-const maxMaxInFlight = 10000
+// MaxInFlightLimit is the largest Config.MaxInFlight: a larger one is
+// taken as this, and WANDB_MAX_IN_FLIGHT refuses it. More requests than
+// this in flight is no bound at all.
+const MaxInFlightLimit = 10000
 
 // inFlight holds a place for each request in flight.
 type inFlight chan struct{}

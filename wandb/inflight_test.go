@@ -81,9 +81,9 @@ func TestMaxInFlightWait(t *testing.T) {
 	}
 }
 
-// TestMaxInFlightNotShared: a client for another server has a bound of
-// its own.
-func TestMaxInFlightNotShared(t *testing.T) {
+// TestMaxInFlightPerServer: a client for another server has a bound of
+// its own; one for the same server, named again, shares it.
+func TestMaxInFlightPerServer(t *testing.T) {
 	srv, other := wandbtest.Start(t), wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.MaxInFlight = 1 })
 	srv.FailNext("SearchUsers", wandbtest.Fault{Stall: true})
@@ -99,5 +99,16 @@ func TestMaxInFlightNotShared(t *testing.T) {
 	}
 	if _, err := oc.Viewer(context.Background()); err != nil {
 		t.Errorf("another server's client waits for this one's: %v", err)
+	}
+	sc, err := c.WithServer(srv.URL+"/", srv.AdminKey())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+	defer cancel()
+	_, err = sc.Viewer(ctx)
+	asError(t, err, "viewer", CodeTimeout)
+	if n := srv.Requests("GetViewer"); n != 0 {
+		t.Errorf("%d requests sent past the bound by a client for the same server", n)
 	}
 }
