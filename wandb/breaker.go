@@ -16,30 +16,33 @@ import (
 // Clearly down takes evidence that a flaky server does not give, since
 // opening fails calls that a server answering most requests would have
 // served: breakerThreshold attempts in a row got no answer from the
-// server, with no answer to any caller in between, and either that many
-// of them could not even connect (nothing listens there), or the run of
-// failures has gone on for breakerWindow. Any answer ends the run, an
-// error (500, 429, 503 with Retry-After) included: a server that answers
-// is up. So a server that answers, say, 85 requests in 100 and drops or
-// times out the rest never opens it, however many calls are in flight,
-// while one that refuses connections opens it after five attempts.
+// server, with no answer to any caller in between, and either one of them
+// could not even connect (nothing listens there: a server that is up,
+// however flaky, accepts connections, and a gateway in front of one
+// answers 502 instead), or the run of failures has gone on for
+// breakerWindow. Any answer ends the run, an error (500, 429, 503 with
+// Retry-After) included: a server that answers is up. So a server that
+// answers, say, 85 requests in 100 and drops or times out the rest never
+// opens it, however many calls are in flight, while one that is gone
+// opens it after five attempts.
 //
 // After a pause one attempt probes the server (half-open): an answer
 // closes the breaker, no answer opens it again for a longer pause, and a
 // probe that ends saying nothing (its caller cancelled it, no access
 // token could be had) gives its place to the next attempt. The check of
-// a change's outcome is never refused without an attempt of its own (see
-// allowCheck): an outcome left unknown must be the server's doing, not the
-// breaker's guess.
+// a change's outcome is never refused on the breaker's word alone (see
+// allowCheck): it waits for the probe in flight and takes its result, or
+// probes the server itself, pause or not. An outcome left unknown must be
+// the server's doing, found by an attempt, not the breaker's guess.
 
 const (
 	// breakerThreshold is how many attempts in a row must fail to reach
 	// the server before it can count as down.
 	breakerThreshold = 5
 	// breakerWindow is how long attempts must have been failing, with no
-	// answer in between, before failures other than refused connections
-	// (lost connections, attempt timeouts, a gateway's 502) open the
-	// breaker.
+	// answer in between, before failures that a flaky server also shows
+	// (lost connections, attempt timeouts, a gateway's 502), with no
+	// refused connection among them, open the breaker.
 	breakerWindow = 5 * time.Second
 	// breakerMinPause and breakerMaxPause bound the pause before a probe;
 	// it doubles with each failed probe.
@@ -74,6 +77,7 @@ type breaker struct {
 	openUntil time.Time     // the pause: no probe before then
 	pause     time.Duration // the current pause, doubled by each failed probe
 	probe     chan struct{} // non-nil while a probe is out; closed when it ends
+	failed    bool          // the last probe to end got no answer
 }
 
 // permit is the breaker's leave for one attempt, to hand back to record.
@@ -101,18 +105,21 @@ func (b *breaker) allow() (p permit, ok bool, wait time.Duration) {
 
 // allowCheck is allow for an attempt of an outcome check (see
 // checkContext). While a probe is out, it waits for the probe's end, or
-// ctx's; then, if the breaker is still open, the attempt probes the
-// server itself, pause or not. A call that has probed already (probed) is
-// refused while the breaker is open, as any other attempt: its own
-// attempt found no server. It returns ctx's error if ctx ended first.
+// ctx's, and takes its result: the probe got an answer, the attempt is
+// sent; it got none, the attempt is refused (the server was tried just
+// now). When no probe is out, or the one it waited for ended saying
+// nothing, the attempt probes the server itself, pause or not. A call
+// that has probed already (probed) is refused while the breaker is open,
+// as any other attempt. It returns ctx's error if ctx ended first.
 func (b *breaker) allowCheck(ctx context.Context, probed bool) (p permit, ok bool, err error) {
+	waited := false // for a probe, which has ended since
 	for {
 		b.mu.Lock()
 		switch {
 		case !b.open:
 			b.mu.Unlock()
 			return permit{}, true, nil
-		case probed:
+		case probed, b.probe == nil && waited && b.failed:
 			b.mu.Unlock()
 			return permit{}, false, nil
 		case b.probe == nil:
@@ -124,6 +131,7 @@ func (b *breaker) allowCheck(ctx context.Context, probed bool) (p permit, ok boo
 		b.mu.Unlock()
 		select {
 		case <-done:
+			waited = true
 		case <-ctx.Done():
 			return permit{}, false, ctx.Err()
 		}
@@ -138,6 +146,7 @@ func (b *breaker) record(p permit, ev evidence) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if p.probe && b.probe != nil {
+		b.failed = ev == noAnswer || ev == noConnection
 		close(b.probe)
 		b.probe = nil
 	}
@@ -160,7 +169,7 @@ func (b *breaker) record(p permit, ev evidence) {
 	case b.open && p.probe:
 		b.pause = min(2*b.pause, breakerMaxPause)
 		b.openUntil = now.Add(b.pause)
-	case !b.open && b.failures >= breakerThreshold && (b.refused >= breakerThreshold || now.Sub(b.since) >= breakerWindow):
+	case !b.open && b.failures >= breakerThreshold && (b.refused > 0 || now.Sub(b.since) >= breakerWindow):
 		b.open, b.pause = true, breakerMinPause
 		b.openUntil = now.Add(b.pause)
 	}

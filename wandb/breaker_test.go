@@ -81,8 +81,8 @@ func TestBreakerStates(t *testing.T) {
 
 // TestBreakerWantsEvidence: failures that a flaky server also shows (lost
 // connections, timeouts, a gateway's 502) open the breaker only when no
-// answer has come for breakerWindow; any answer, from any caller, starts
-// the count again.
+// answer has come for breakerWindow, or when a connection was refused
+// among them; any answer, from any caller, starts the count again.
 func TestBreakerWantsEvidence(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		var b breaker
@@ -95,25 +95,22 @@ func TestBreakerWantsEvidence(t *testing.T) {
 		time.Sleep(breakerWindow - time.Millisecond)
 		b.record(permit{}, answered)
 		time.Sleep(time.Millisecond)
-		b.record(permit{}, noAnswer)
-		if _, ok, _ := b.allow(); !ok {
-			t.Fatal("open although the server answered in between")
-		}
-		// Refused connections beside the other failures open it at once.
 		for range breakerThreshold - 1 {
-			b.record(permit{}, noConnection)
+			b.record(permit{}, noAnswer)
 		}
-		if _, ok, _ := b.allow(); !ok {
-			t.Fatal("open before enough evidence")
-		}
-		b.record(permit{}, noConnection)
+		b.record(permit{}, noConnection) // the fifth in a row since the answer
 		if _, ok, _ := b.allow(); ok {
-			t.Fatal("closed after five refused connections")
+			t.Fatal("closed after five failures in a row, one of them a refused connection")
 		}
 
 		b = breaker{}
+		b.record(permit{}, noConnection)
+		b.record(permit{}, answered)
 		for range breakerThreshold {
 			b.record(permit{}, noAnswer)
+		}
+		if _, ok, _ := b.allow(); !ok {
+			t.Fatal("open on a refused connection from before the server's last answer")
 		}
 		time.Sleep(breakerWindow)
 		b.record(permit{}, noAnswer)
@@ -150,8 +147,9 @@ func TestBreakerProbeWithoutAnswer(t *testing.T) {
 }
 
 // TestBreakerCheck: an outcome check is let through while the breaker is
-// open: it waits for the probe out, then probes itself; once it has
-// probed, it is refused like any other attempt.
+// open: it probes the server, pause or not, or waits for the probe out
+// and takes its result; once it has probed, it is refused like any other
+// attempt.
 func TestBreakerCheck(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
@@ -170,24 +168,49 @@ func TestBreakerCheck(t *testing.T) {
 		if _, ok, err := b.allowCheck(ctx, true); ok || err != nil {
 			t.Fatalf("a check that probed: allowCheck = %v, %v; want refused", ok, err)
 		}
-		// Another check waits for the probe out.
-		got := make(chan permit, 1)
-		go func() {
-			p, ok, err := b.allowCheck(ctx, false)
-			if !ok || err != nil {
-				t.Errorf("waiting check: allowCheck = %v, %v", ok, err)
+		// Other checks wait for the probe out, and take its result.
+		waiting := func() <-chan bool {
+			got := make(chan bool, 1)
+			go func() {
+				p, ok, err := b.allowCheck(ctx, false)
+				if err != nil || p.probe {
+					t.Errorf("waiting check: allowCheck = %v, %v, %v", p, ok, err)
+				}
+				got <- ok
+			}()
+			synctest.Wait()
+			select {
+			case <-got:
+				t.Fatal("a check went ahead while the probe was out")
+			default:
 			}
-			got <- p
+			return got
+		}
+		got := waiting()
+		b.record(p, noConnection) // no answer: refused, the server was just tried
+		if <-got {
+			t.Error("a check went ahead after the probe it waited for got no answer")
+		}
+		p, _, _ = b.allowCheck(ctx, false) // no probe out: this one probes
+		got = waiting()
+		b.record(p, answered)
+		if !<-got {
+			t.Error("a check was refused after the probe it waited for got an answer")
+		}
+		// A probe that ends saying nothing leaves a waiting check to probe.
+		for range breakerThreshold {
+			b.record(permit{}, noConnection)
+		}
+		p, _, _ = b.allowCheck(ctx, false)
+		probes := make(chan permit, 1)
+		go func() {
+			p, _, _ := b.allowCheck(ctx, false)
+			probes <- p
 		}()
 		synctest.Wait()
-		select {
-		case <-got:
-			t.Fatal("a second probe while one is out")
-		default:
-		}
-		b.record(p, noConnection) // no answer: the waiting check probes itself
-		if p := <-got; !p.probe {
-			t.Fatal("the waiting check did not probe after the probe failed")
+		b.record(p, noEvidence)
+		if p := <-probes; !p.probe {
+			t.Error("the waiting check did not probe after the probe ended without an answer")
 		}
 		// A check whose context ends while it waits gives up.
 		cctx, cancel := context.WithCancel(ctx)
@@ -202,67 +225,6 @@ func TestBreakerCheck(t *testing.T) {
 			t.Errorf("allowCheck = %v, want context.Canceled", err)
 		}
 	})
-}
-
-// TestServerDown: once a server is clearly down, calls fail at once with
-// CodeUnavailable instead of each retrying; clients derived for the same
-// server share that knowledge, a client for another server does not.
-func TestServerDown(t *testing.T) {
-	srv := wandbtest.Start(t)
-	var dials atomic.Int32
-	tr := http.DefaultTransport.(*http.Transport).Clone()
-	tr.DisableKeepAlives = true // every attempt dials: attempts are counted by dials
-	dial := tr.DialContext
-	tr.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
-		dials.Add(1)
-		return dial(ctx, network, addr)
-	}
-	c := testClient(t, srv, func(cfg *Config) {
-		cfg.HTTPClient = &http.Client{Transport: tr}
-		cfg.Retry = RetryPolicy{MaxAttempts: 3, MinWait: time.Millisecond, MaxWait: time.Millisecond}
-	})
-	ctx := context.Background()
-	if _, err := c.Viewer(ctx); err != nil {
-		t.Fatal(err)
-	}
-	srv.Close()
-	base := dials.Load()
-
-	// The first call makes 3 attempts, the second 2 before the breaker
-	// opens (5 in a row): it ends with its own failure, noting the rest.
-	_, err := c.Users(ctx, "a")
-	asError(t, err, "users", CodeTransport)
-	_, err = c.Users(ctx, "b")
-	if e := asError(t, err, "users", CodeTransport); !strings.HasSuffix(e.Message, "(the server looks down: no further attempts)") {
-		t.Errorf("message = %q", e.Message)
-	}
-	if n := dials.Load() - base; n != breakerThreshold {
-		t.Errorf("%d connection attempts, want %d", n, breakerThreshold)
-	}
-	// Now nothing is sent: every call fails at once, mutations included.
-	before := dials.Load()
-	for range 20 {
-		_, err = c.CreateUser(ctx, "x@example.com", false)
-		e := asError(t, err, "create_user", CodeUnavailable)
-		if !strings.HasPrefix(e.Message, "the server at "+srv.URL+" looks down: 5 attempts in a row could not reach it; nothing is sent to it for the next ") {
-			t.Fatalf("message = %q", e.Message)
-		}
-	}
-	ro := c.WithReadOnly()
-	if _, err := ro.Users(ctx, "c"); !errors.Is(err, ErrUnavailable) {
-		t.Errorf("a derived client tried the server: %v", err)
-	}
-	if n := dials.Load() - before; n != 0 {
-		t.Errorf("%d connection attempts while the server is known to be down", n)
-	}
-	other := wandbtest.Start(t)
-	oc, err := c.WithServer(other.URL, other.AdminKey())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := oc.Viewer(ctx); err != nil {
-		t.Errorf("another server's client is held back: %v", err)
-	}
 }
 
 // deadTransport returns a transport that, while down is set, connects to

@@ -200,9 +200,9 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 }
 
 // admit asks the circuit breaker for leave to send an attempt of the call
-// op: an outcome check's attempt (check) waits for a probe in flight, and
-// is refused only once this call has probed (see breaker.allowCheck). It
-// returns the permit, or the error of a refusal, or ctx's error.
+// op: an outcome check's attempt (check) waits for a probe in flight and
+// takes its result, or probes itself (see breaker.allowCheck). It returns
+// the permit, or the error of a refusal, or ctx's error.
 func (c *Client) admit(ctx context.Context, op string, check, probed bool) (permit, *Error, error) {
 	if check {
 		pm, ok, err := c.brk.allowCheck(ctx, probed)
@@ -210,7 +210,7 @@ func (c *Client) admit(ctx context.Context, op string, check, probed bool) (perm
 			return pm, nil, err
 		}
 		return permit{}, c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
-			"the server at %s looks down: it could not be reached just now", c.cfg.BaseURL)}), nil
+			"the server at %s could not be reached just now: the attempt this check waited for got no answer", c.cfg.BaseURL)}), nil
 	}
 	pm, ok, wait := c.brk.allow()
 	if ok {
