@@ -292,7 +292,9 @@ func TestFaultSoakConcurrent(t *testing.T) {
 			if e.Code == CodeUnavailable {
 				unavailable++
 			}
-			if strings.Contains(e.Message, "looks down") { // the breaker's words
+			// The breaker's words, refusing a call or a check (after the
+			// probe that check waited for got no answer).
+			if strings.Contains(e.Message, "looks down") || strings.Contains(e.Message, "this check waited for") {
 				if refused++; refused == 1 {
 					t.Errorf("%s met the breaker: %v", r.op, r.err)
 				}
