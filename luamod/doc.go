@@ -17,7 +17,9 @@
 // wandb.api{api_key = ..., base_url = ..., max_response = ...} returns an
 // api object for another identity (max_response: the largest answer it
 // reads, e.g. "1GiB"), with the same functions as methods; wandb.parallel
-// runs a function over an array with requests in flight at once;
+// runs a function over an array with requests in flight at once (at most
+// the client's wandb.Config.MaxInFlight for the client and the api objects
+// for its server together, however parallel calls nest);
 // wandb.write_private writes a file only its owner can read, for secrets;
 // wandb.csv reads and writes CSV files (read, parse, write, format) and
 // wandb.json encodes and decodes JSON (encode, decode, null, array,

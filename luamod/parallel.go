@@ -40,7 +40,11 @@ type parallelOptions struct {
 // requests are in flight at once, wherever in fn's code they are made:
 // inside pcall, metamethods, iterators, callbacks, require'd modules, the
 // script's own coroutines or a nested parallel call (whose own workers add
-// up to its own concurrency while the outer item waits for it).
+// up to its own concurrency while the outer item waits for it). Nested
+// calls multiply their concurrency, but the client bounds the requests
+// its family has in flight (wandb.Config.MaxInFlight): a request waits for
+// a place inside the client's send, so with the mutex released, as while
+// it is in flight.
 //
 // items must be an array: keys 1..n and no others (no holes, no named
 // keys), or parallel raises an argument error; {} returns two empty arrays.

@@ -73,23 +73,31 @@ func TestParallelResultsInOrderOfItemsNotOfCompletion(t *testing.T) {
 
 func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 	for _, tc := range []struct {
-		name    string
-		n       int
-		opts    string
-		wantMax int
+		name     string
+		n        int
+		opts     string
+		inFlight int // the client's MaxInFlight; 0 for the default, 64
+		wantMax  int
 	}{
-		{"default is 8", 20, "nil", 8},
-		{"concurrency 1", 5, "{ concurrency = 1 }", 1},
-		{"concurrency 4", 20, "{ concurrency = 4 }", 4},
-		{"fewer items than concurrency", 3, "{ concurrency = 16 }", 3},
-		{"maximum", 300, "{ concurrency = 256 }", 256},
+		{"default is 8", 20, "nil", 0, 8},
+		{"concurrency 1", 5, "{ concurrency = 1 }", 0, 1},
+		{"concurrency 4", 20, "{ concurrency = 4 }", 0, 4},
+		{"fewer items than concurrency", 3, "{ concurrency = 16 }", 0, 3},
+		{"maximum", 300, "{ concurrency = 256 }", 256, 256}, // past the client's default bound
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			// The first wantMax requests wait for each other, so this
 			// finishes only if they overlap; maxInside shows that no more
 			// ever did.
 			g := newGatedServer(t, tc.wantMax)
-			L, _ := gatedState(t, g)
+			c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: g.AdminKey(), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: tc.inFlight})
+			if err != nil {
+				t.Fatal(err)
+			}
+			L, _ := newState(t, c)
+			ctx, cancel := context.WithTimeout(context.Background(), gateTimeout)
+			defer cancel()
+			L.SetContext(ctx)
 			// active counts, on the Lua side, the items between the start
 			// of fn and the end of its request; started records the order
 			// in which items start.
@@ -121,6 +129,50 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 				t.Errorf("requests = %d, want %d", got, tc.n)
 			}
 		})
+	}
+}
+
+// TestParallelNestedBoundedInFlight: nested parallel calls multiply their
+// concurrency (4 x 4 x 4 items here could have 64 requests in flight),
+// but the client's MaxInFlight bounds the requests of the whole family:
+// the server never holds more than that, and does hold that many (the
+// first ones wait at the gate until they have gathered).
+func TestParallelNestedBoundedInFlight(t *testing.T) {
+	const bound = 5
+	g := newGatedServer(t, bound)
+	c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: g.AdminKey(), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: bound})
+	if err != nil {
+		t.Fatal(err)
+	}
+	L, _ := newState(t, c)
+	ctx, cancel := context.WithTimeout(context.Background(), gateTimeout)
+	defer cancel()
+	L.SetContext(ctx)
+	if err := L.DoString(`
+		local four = {1, 2, 3, 4}
+		local r = wandb.parallel(four, function(i)
+			local n = 0
+			for _, m in ipairs(wandb.parallel(four, function(j)
+				local found = 0
+				for _, list in ipairs(wandb.parallel(four, function(k)
+					return assert(wandb.users("nobody" .. i .. j .. k))
+				end, { concurrency = 4 })) do found = found + #list end
+				return found + 1
+			end, { concurrency = 4 })) do n = n + m end
+			return n
+		end, { concurrency = 4 })
+		for i = 1, 4 do assert(r[i] == 4, "result " .. i) end
+	`); err != nil {
+		t.Fatal(err)
+	}
+	if got := g.maxInside(); got != bound {
+		t.Errorf("the server held at most %d requests at once, want %d (the bound)", got, bound)
+	}
+	if got := g.MaxInFlight(); got > bound {
+		t.Errorf("the handler served %d requests at once, more than the bound %d", got, bound)
+	}
+	if got := g.Requests("SearchUsers"); got != 64 {
+		t.Errorf("%d requests, want 64", got)
 	}
 }
 

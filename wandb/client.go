@@ -131,6 +131,15 @@ type Config struct {
 	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
 	// WANDB_HTTP_TIMEOUT (seconds), as the SDK names it.
 	AttemptTimeout time.Duration
+	// MaxInFlight bounds the requests the client, and the clients derived
+	// from it for the same server (WithAPIKey, WithReadOnly,
+	// WithMaxResponseBytes), have in flight at once, however many
+	// goroutines call them; 0 means 64, the default transport's
+	// connections per host, and more than 10,000 is taken as 10,000. An
+	// attempt waits for a place before it is sent, honouring its context
+	// (a wait cut short sends nothing). ConfigFromEnv reads
+	// WANDB_MAX_IN_FLIGHT.
+	MaxInFlight int
 	// OutcomeCheckTimeout bounds the check of a change whose caller's
 	// context ended while its request was in flight (Ctrl-C, a deadline,
 	// wandb.parallel stopping on another item's failure): the server is
@@ -193,6 +202,7 @@ type Client struct {
 	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
 	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
 	fam       *family      // shared with the clients derived for the same server, like brk
+	inFlight  inFlight     // the places for requests in flight, shared like brk
 
 	mu     sync.Mutex
 	viewer *User     // cached after the first successful Viewer
@@ -259,6 +269,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		timeout:   cfg.AttemptTimeout,
 		brk:       &breaker{},
 		fam:       newFamily(),
+		inFlight:  newInFlight(min(cfg.MaxInFlight, MaxInFlightLimit)),
 	}
 	if cfg.UserAgent != "" {
 		c.userAgent += " " + cfg.UserAgent
@@ -345,13 +356,13 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 
 // sameServer returns a client for cfg, a configuration for c's server,
 // over c's HTTP client and sharing c's circuit breaker (the server's
-// state is the same whoever asks).
+// state is the same whoever asks) and c's bound on requests in flight.
 func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 	nc, err := newClient(cfg, c.inner, tokens)
 	if err != nil {
 		return nil, err
 	}
-	nc.brk, nc.fam = c.brk, c.fam
+	nc.brk, nc.fam, nc.inFlight = c.brk, c.fam, c.inFlight
 	nc.redactor.learned = c.fam.secrets
 	return nc, nil
 }
@@ -388,7 +399,9 @@ func (c *Client) with(name string, set func(*Config)) *Client {
 // default, Basic, from a client with an identity token, which the new
 // client does not use). The key is sent only to baseURL, never to c's
 // server; the SCIM API is the new server's, at baseURL + "/scim". It has
-// its own viewer cache.
+// its own viewer cache. A baseURL that names c's server (SameServer)
+// gives a client that shares c's circuit breaker and bound on requests
+// in flight, as WithAPIKey does.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	base, err := normalizeBaseURL(baseURL)
 	if err != nil {
@@ -405,7 +418,12 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
 	}
-	return newClient(cfg, c.inner, nil)
+	nc, err := newClient(cfg, c.inner, nil)
+	if err == nil && nc.SameServer(c) {
+		// c's server after all: its state is the same whoever asks.
+		nc.brk, nc.inFlight = c.brk, c.inFlight
+	}
+	return nc, err
 }
 
 // String describes the client without its key, e.g.

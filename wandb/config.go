@@ -105,7 +105,8 @@ func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 // in the SDK a value of 0 or less leaves the default, and unlike it a
 // fraction of a second counts. It reads the response size limit from
 // WANDB_MAX_RESPONSE_BYTES (this project's: a number of bytes, or with a
-// unit: 64MiB, 1GiB).
+// unit: 64MiB, 1GiB) and the bound on requests in flight from
+// WANDB_MAX_IN_FLIGHT (this project's too).
 func limitsFromEnv(cfg *Config) error {
 	for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS"} { // the second wins
 		raw := os.Getenv(name)
@@ -151,6 +152,13 @@ func limitsFromEnv(cfg *Config) error {
 			return configError("WANDB_MAX_RESPONSE_BYTES %q: not a size; use a number of bytes or e.g. 64MiB, 1GiB", raw)
 		}
 		cfg.MaxResponseBytes = n
+	}
+	if raw := os.Getenv("WANDB_MAX_IN_FLIGHT"); raw != "" {
+		n, err := strconv.Atoi(strings.TrimSpace(raw))
+		if err != nil || n < 1 || n > MaxInFlightLimit {
+			return configError("WANDB_MAX_IN_FLIGHT %q: not a number of requests; use a whole number from 1 to %d, e.g. 16", raw, MaxInFlightLimit)
+		}
+		cfg.MaxInFlight = n
 	}
 	return nil
 }

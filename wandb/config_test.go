@@ -38,7 +38,7 @@ var envVars = []string{
 	"WANDB_API_KEY", "WANDB_BASE_URL", "NETRC", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_CREDENTIALS_FILE",
 	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
 	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH", "WANDB_USER_AGENT",
-	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES",
+	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES", "WANDB_MAX_IN_FLIGHT",
 	"WANDB__GRAPHQL_RETRY_MAX", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS",
 }
 
@@ -223,8 +223,9 @@ func TestConfigFromEnvTransport(t *testing.T) {
 	}
 }
 
-// TestConfigFromEnvLimits: the attempt timeout under the SDK's names, and
-// the response size limit, which the errors for them name.
+// TestConfigFromEnvLimits: the attempt timeout under the SDK's names, the
+// response size limit and the bound on requests in flight, which the
+// errors for them name.
 func TestConfigFromEnvLimits(t *testing.T) {
 	isolateEnv(t)
 	t.Setenv("WANDB_API_KEY", envKey)
@@ -232,6 +233,7 @@ func TestConfigFromEnvLimits(t *testing.T) {
 		env             map[string]string
 		timeout         time.Duration
 		maxBytes        int64
+		inFlight        int
 		wantErrContains string
 	}{
 		{env: map[string]string{}},
@@ -246,8 +248,13 @@ func TestConfigFromEnvLimits(t *testing.T) {
 		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "lots"}, wantErrContains: `WANDB_MAX_RESPONSE_BYTES "lots": not a size`},
 		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "-1"}, wantErrContains: `WANDB_MAX_RESPONSE_BYTES "-1": not a size`},
 		{env: map[string]string{"WANDB_MAX_RESPONSE_BYTES": "9999999999GiB"}, wantErrContains: "not a size"},
+		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": "16"}, inFlight: 16},
+		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": " 1 "}, inFlight: 1},
+		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": "0"}, wantErrContains: `WANDB_MAX_IN_FLIGHT "0": not a number of requests; use a whole number from 1 to 10000`},
+		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": "many"}, wantErrContains: `WANDB_MAX_IN_FLIGHT "many": not a number of requests`},
+		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": "10001"}, wantErrContains: "not a number of requests"},
 	} {
-		for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES"} {
+		for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES", "WANDB_MAX_IN_FLIGHT"} {
 			t.Setenv(name, tc.env[name])
 		}
 		cfg, err := ConfigFromEnv()
@@ -258,8 +265,8 @@ func TestConfigFromEnvLimits(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%v: %v", tc.env, err)
-		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes:
-			t.Errorf("%v: timeout %v, max %d; want %v, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, tc.timeout, tc.maxBytes)
+		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes || cfg.MaxInFlight != tc.inFlight:
+			t.Errorf("%v: timeout %v, max %d, in flight %d; want %v, %d, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, cfg.MaxInFlight, tc.timeout, tc.maxBytes, tc.inFlight)
 		}
 	}
 }

@@ -21,12 +21,13 @@ type RetryPolicy struct {
 	MaxAttempts   int           // attempts in total, the first included
 	MinWait       time.Duration // wait before the first retry; doubled for each further one
 	MaxWait       time.Duration // cap on the computed wait (before up to 25% jitter)
-	MaxRetryAfter time.Duration // longest wait the server may ask for (Retry-After, RateLimit-Reset) that the client waits; a longer one ends the retries
+	MaxRetryAfter time.Duration // most a call waits at the server's request (Retry-After, RateLimit-Reset), summed over its retries; a wait that would pass it ends the retries
 }
 
 // DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
 // 6 attempts, waits from 1s doubling up to 30s (plus up to 25% jitter), and
-// a server's Retry-After or RateLimit-Reset honoured up to 60s.
+// a server's Retry-After or RateLimit-Reset honoured up to 60s in all over
+// a call's retries.
 func DefaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: time.Minute}
 }
@@ -108,7 +109,7 @@ func retryable(mutation bool, r attemptResult) (why string, ok bool) {
 
 // backoff returns the wait before the retry that follows attempt (1-based)
 // and the header it came from: the wait the server asked for, if it did
-// (see serverWait; ok is false when that exceeds MaxRetryAfter), else
+// (see serverWait; ok is false when that alone exceeds MaxRetryAfter), else
 // MinWait doubled per attempt, capped at MaxWait, plus up to 25% jitter,
 // and header "".
 func (c *Client) backoff(attempt int, r attemptResult) (wait time.Duration, header string, ok bool) {

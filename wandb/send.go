@@ -97,10 +97,22 @@ type decoder func(status int, body *bodyReader) *Error
 
 // send sends req with retries and hands a 2xx answer to decode. Every
 // error it returns is an *Error for req.op.
+//
+// Each attempt waits for a place among the requests the client family may
+// have in flight (Config.MaxInFlight), then for the circuit breaker's
+// leave (breaker.go; an outcome check's attempts, see checkContext, wait
+// for a probe in flight rather than being refused). The waits the server
+// asks for are summed over the call: one that would take the sum past
+// RetryPolicy.MaxRetryAfter ends the call instead.
 func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	op, mutation := req.op, req.mutation
 	p := c.retry
-	var last *Error // the previous attempt's failure
+	check := isOutcomeCheck(ctx)
+	var (
+		last   *Error        // the previous attempt's failure
+		probed bool          // an attempt of this call probed the server
+		asked  time.Duration // the waits the server asked for so far
+	)
 	// blindlyResent: a mutation was sent again after an answer that said
 	// "later", which a server may give after applying it; whatever the
 	// last send's answer, the first's outcome is then for the caller to
@@ -108,22 +120,26 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	blindlyResent := false
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
-			return c.ctxError(op, err, nil)
+			return c.ctxError(op, err, last)
 		}
-		if ok, wait := c.brk.allow(); !ok {
+		if err := c.inFlight.acquire(ctx); err != nil {
+			return c.ctxError(op, err, last)
+		}
+		pm, refused, err := c.admit(ctx, op, check, probed)
+		if err != nil || refused != nil {
+			c.inFlight.release()
+			if err != nil {
+				return c.ctxError(op, err, last)
+			}
 			if last != nil {
 				last.Message += " (the server looks down: no further attempts)"
 				return last
 			}
-			return c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
-				"the server at %s looks down: %d attempts in a row could not reach it; nothing is sent to it for the next %s",
-				c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))})
+			return refused
 		}
+		probed = probed || pm.probe
 		start := time.Now()
-		r := c.attempt(ctx, req, decode)
-		if reached, ok := reachedServer(r, ctx.Err() != nil); ok {
-			c.brk.record(reached)
-		}
+		r := c.attemptAllowed(ctx, req, decode, pm)
 		c.logger.DebugContext(ctx, "wandb request",
 			"op", op, "operation", req.name, "attempt", attempt,
 			"status", r.status, "duration", time.Since(start), "error", c.redactErr(r.err))
@@ -172,10 +188,19 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 			return failure
 		}
 		wait, header, ok := c.backoff(attempt, r)
-		if !ok {
+		switch {
+		case !ok:
 			failure.Message += fmt.Sprintf(" (the server's %s asks for a wait of %s, longer than the %s this client waits)",
 				header, wait, p.MaxRetryAfter)
 			return failure
+		case header != "" && asked+wait > p.MaxRetryAfter:
+			// A server that keeps asking for long waits is not sat out
+			// attempt after attempt: the caller hears what it asks for.
+			failure.Message += fmt.Sprintf(" (the server's %s asks for a wait of %s; after the %s it asked for before, that is more than the %s this client waits in all)",
+				header, wait, asked, p.MaxRetryAfter)
+			return failure
+		case header != "":
+			asked += wait
 		}
 		if dl, has := ctx.Deadline(); has && time.Until(dl) < wait {
 			failure.Message += " (the deadline leaves no time for another attempt)"
@@ -195,6 +220,44 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		case <-t.C:
 		}
 	}
+}
+
+// admit asks the circuit breaker for leave to send an attempt of the call
+// op: an outcome check's attempt (check) waits for a probe in flight and
+// takes its result, or probes itself (see breaker.allowCheck). It returns
+// the permit, or the error of a refusal, or ctx's error.
+func (c *Client) admit(ctx context.Context, op string, check, probed bool) (permit, *Error, error) {
+	if check {
+		pm, ok, err := c.brk.allowCheck(ctx, probed)
+		if err != nil || ok {
+			return pm, nil, err
+		}
+		return permit{}, c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
+			"the server at %s could not be reached just now: the attempt this check waited for got no answer", c.cfg.BaseURL)}), nil
+	}
+	pm, ok, wait := c.brk.allow()
+	if ok {
+		return pm, nil, nil
+	}
+	return permit{}, c.newError(Error{Op: op, Code: CodeUnavailable, Message: fmt.Sprintf(
+		"the server at %s looks down: %d attempts in a row could not reach it; nothing is sent to it for the next %s",
+		c.cfg.BaseURL, breakerThreshold, wait.Round(100*time.Millisecond))}), nil
+}
+
+// attemptAllowed sends one attempt under the breaker's permit pm, with a
+// place in flight taken, then gives the place back and tells the breaker
+// what the attempt found out, whatever happens: a probe that ends without
+// an answer (the caller cancelled it, a decoder panicked) must not keep
+// the probe's place, or the breaker would never close.
+func (c *Client) attemptAllowed(ctx context.Context, req request, decode decoder, pm permit) (r attemptResult) {
+	ev := noEvidence
+	defer func() {
+		c.inFlight.release()
+		c.brk.record(pm, ev)
+	}()
+	r = c.attempt(ctx, req, decode)
+	ev = reachedServer(r, ctx.Err() != nil)
+	return r
 }
 
 // attempt sends req once and reads the answer, within the per-attempt

@@ -86,11 +86,14 @@ func (c *Client) settleN(ctx context.Context, op string, sends int, resend bool,
 
 // checkContext returns the context to check a mutation's outcome with:
 // ctx, or when ctx has ended one without its cancellation, bounded by
-// Config.OutcomeCheckTimeout (already done when that is negative).
+// Config.OutcomeCheckTimeout (already done when that is negative). It is
+// marked as a check's (see isOutcomeCheck): the circuit breaker never
+// refuses its requests without one attempt.
 func (c *Client) checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	if ctx.Err() == nil {
-		return ctx, func() {}
+		return context.WithValue(ctx, outcomeCheckKey{}, true), func() {}
 	}
+	ctx = context.WithValue(ctx, outcomeCheckKey{}, true)
 	d := c.cfg.OutcomeCheckTimeout
 	switch {
 	case d == 0:
@@ -107,6 +110,16 @@ func (c *Client) checkContext(ctx context.Context) (context.Context, context.Can
 // answer lacks.
 func (c *Client) unconfirmed(op, why string) error {
 	return c.newError(Error{Op: op, Code: CodeBadResponse, Status: 200, Message: why, unsure: true})
+}
+
+// outcomeCheckKey marks the context of an outcome check.
+type outcomeCheckKey struct{}
+
+// isOutcomeCheck reports whether ctx is an outcome check's (see
+// checkContext).
+func isOutcomeCheck(ctx context.Context) bool {
+	v, _ := ctx.Value(outcomeCheckKey{}).(bool)
+	return v
 }
 
 // notApplied returns err, an unsure failure, as a definite one: the server

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -32,27 +33,12 @@ func TestFaultSoak(t *testing.T) {
 	const calls = 2000
 	rng := rand.New(rand.NewPCG(7, 11))
 	var mu sync.Mutex
-	faults := []wandbtest.Fault{
-		wandbtest.RateLimited(0), // as W&B documents it: RateLimit-Reset, no Retry-After
-		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}}, // a refusal only by its Retry-After
-		{Status: http.StatusBadGateway},
-		{Status: http.StatusBadGateway, AfterApply: true},
-		{Status: http.StatusInternalServerError, Body: `{"error":"boom"}`},
-		{Drop: true},
-		{Drop: true, AfterApply: true},
-		{Stall: true, AfterApply: true},
-		{Body: `{"data":{"result":`, AfterApply: true}, // cut off
-		{Body: `{"data":{"result":null}}`},
-		// Promises broken: "later" after applying the change.
-		{Status: http.StatusTooManyRequests, Body: `{"error":"rate limit exceeded"}`, AfterApply: true},
-		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}, AfterApply: true},
-	}
-	mutations := map[string]bool{"CreateUserFromAdmin": true, "GenerateApiKey": true, "DeleteApiKey": true}
+	faults := soakFaults()
 	faulted := map[string]int{}
 	pick := func(op string) (wandbtest.Fault, bool) {
 		mu.Lock()
 		defer mu.Unlock()
-		if !mutations[op] || rng.IntN(5) != 0 {
+		if !soakMutation(op) || rng.IntN(5) != 0 {
 			return wandbtest.Fault{}, false
 		}
 		f := faults[rng.IntN(len(faults))]
@@ -348,5 +334,234 @@ func TestFaultSoakConcurrent(t *testing.T) {
 		if _, ok := held[n]; !ok && !initial[n] && !named[n] {
 			t.Errorf("key %s is on the server, but no secret for it was returned, and no unknown outcome names it", n)
 		}
+	}
+}
+
+// soakFaults is the soaks' mix of faults, one of each kind a server or
+// the network in front of it shows.
+func soakFaults() []wandbtest.Fault {
+	return []wandbtest.Fault{
+		wandbtest.RateLimited(0), // as W&B documents it: RateLimit-Reset, no Retry-After
+		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}}, // a refusal only by its Retry-After
+		{Status: http.StatusBadGateway},
+		{Status: http.StatusBadGateway, AfterApply: true},
+		{Status: http.StatusInternalServerError, Body: `{"error":"boom"}`},
+		{Drop: true},
+		{Drop: true, AfterApply: true},
+		{Stall: true, AfterApply: true},
+		{Body: `{"data":{"result":`, AfterApply: true}, // cut off
+		{Body: `{"data":{"result":null}}`},
+		// Promises broken: "later" after applying the change.
+		{Status: http.StatusTooManyRequests, Body: `{"error":"rate limit exceeded"}`, AfterApply: true},
+		{Status: http.StatusServiceUnavailable, Header: http.Header{"Retry-After": {"0"}}, AfterApply: true},
+	}
+}
+
+// soakMutation reports whether op is one of the mutations the soaks send
+// faults to.
+func soakMutation(op string) bool {
+	switch op {
+	case "CreateUserFromAdmin", "GenerateApiKey", "DeleteApiKey":
+		return true
+	}
+	return false
+}
+
+// TestFaultSoakAtThirtyPercent sends 750 changes from 16 goroutines at once
+// through a server that answers three requests to a mutation in ten with
+// a fault of the soaks' mix, and checks that a server which answers most
+// requests is treated as up: fewer than 5% of the calls fail with
+// CodeUnavailable, and no call meets the circuit breaker, so no outcome
+// is left unknown because the breaker refused its check. The server's
+// state must be what the calls reported, as in TestFaultSoak, except for
+// the outcomes reported unknown: at this share of faults, the deletion of
+// a key whose secret was lost can itself fail. Each goroutine manages
+// keys as a user of its own, through a client derived from the admin's
+// (one family: one breaker, one bound on requests in flight). Which
+// request meets which fault depends on the goroutines' timing; how many
+// faults there are, and of which kinds, on the seed alone.
+func TestFaultSoakAtThirtyPercent(t *testing.T) {
+	const calls, workers = 750, 16
+	rng := rand.New(rand.NewPCG(7, 11))
+	var mu sync.Mutex
+	faults := soakFaults()
+	pick := func(op string) (wandbtest.Fault, bool) {
+		mu.Lock()
+		defer mu.Unlock()
+		if !soakMutation(op) || rng.IntN(10) >= 3 {
+			return wandbtest.Fault{}, false
+		}
+		return faults[rng.IntN(len(faults))], true
+	}
+	srv := wandbtest.Start(t, wandbtest.WithFaults(pick))
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.Retry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetryAfter: time.Second}
+		// What a stalled answer costs. Long enough that no other answer
+		// is taken for a stall on a busy machine, where the check that
+		// follows could run before the server, still at work on the
+		// change, has applied it, and read "not applied".
+		cfg.AttemptTimeout = time.Second
+	})
+	ctx := context.Background()
+	users := make([]*User, workers)
+	initial := map[string]bool{} // the users' keys before the soak
+	for w := range users {
+		email := fmt.Sprintf("worker%d@example.com", w)
+		if _, err := srv.AddUser(wandbtest.SeedUser{Email: email}); err != nil {
+			t.Fatal(err)
+		}
+		var err error
+		if users[w], err = clientFor(t, srv, c, email).Viewer(ctx); err != nil {
+			t.Fatal(err)
+		}
+		for _, k := range users[w].APIKeys() {
+			initial[k.Name] = true
+		}
+	}
+
+	// The plan: which change each call makes (a delete takes one of the
+	// keys its goroutine generated, or generates one when it has none).
+	plan := rand.New(rand.NewPCG(13, 17))
+	kinds := make([]int, calls)
+	for i := range kinds {
+		kinds[i] = plan.IntN(10)
+	}
+	type report struct {
+		op, email, name, secret string
+		user                    *User
+		err                     error
+	}
+	reports := make([]report, calls)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for _, me := range users {
+		wg.Go(func() {
+			var mine []string // names of the keys this goroutine generated and holds
+			for {
+				i := int(next.Add(1)) - 1
+				if i >= calls {
+					return
+				}
+				r := &reports[i]
+				r.user = me
+				switch k := kinds[i]; {
+				case k < 5:
+					r.op, r.email = "create_user", fmt.Sprintf("u%d@example.com", i)
+					_, r.err = c.CreateUser(ctx, r.email, false)
+				case k < 8 || len(mine) == 0:
+					r.op = "generate_api_key"
+					r.secret, r.err = me.GenerateAPIKey(ctx, "soak")
+					if r.err == nil {
+						r.name = listedKeyName(r.secret)
+						mine = append(mine, r.name)
+					}
+				default:
+					r.op, r.name = "delete_api_key", mine[len(mine)-1]
+					if r.err = me.DeleteAPIKey(ctx, r.name); r.err == nil {
+						mine = mine[:len(mine)-1]
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+
+	outcomes := map[string]int{}
+	unavailable, unknown, refused := 0, 0, 0 // refused: calls that met the breaker
+	created := map[string]bool{}             // email -> reported created, when known
+	held := map[string]string{}              // key name -> secret returned
+	owner := map[string]*User{}              // key name -> its user
+	deleted := map[string]bool{}             // key names reported deleted
+	unsure := map[string]bool{}              // key names whose deletion's outcome is unknown
+	orphans := map[*User]int{}               // generations whose outcome is unknown, by user
+	for _, r := range reports {
+		var e *Error
+		switch {
+		case r.err == nil:
+			outcomes[r.op+" ok"]++
+		case errors.As(r.err, &e):
+			outcomes[r.op+" failed "+string(e.Code)]++
+			if e.Code == CodeUnavailable {
+				unavailable++
+			}
+			// The breaker's words, refusing a call or a check (after the
+			// probe that check waited for got no answer).
+			if strings.Contains(e.Message, "looks down") || strings.Contains(e.Message, "this check waited for") {
+				if refused++; refused == 1 {
+					t.Errorf("%s met the breaker: %v", r.op, r.err)
+				}
+			}
+		default:
+			t.Errorf("%s: %T %v", r.op, r.err, r.err)
+		}
+		if errors.Is(r.err, ErrUnknownOutcome) {
+			unknown++
+			switch r.op {
+			case "generate_api_key":
+				orphans[r.user]++
+			case "delete_api_key":
+				unsure[r.name] = true
+			}
+			continue
+		}
+		switch {
+		case r.op == "create_user":
+			created[r.email] = r.err == nil
+		case r.op == "generate_api_key" && r.err == nil:
+			held[r.name], owner[r.name] = r.secret, r.user
+		case r.op == "delete_api_key" && r.err == nil:
+			deleted[r.name] = true
+		}
+	}
+	for n := range deleted {
+		delete(held, n)
+	}
+	for n := range unsure {
+		delete(held, n)
+	}
+	t.Logf("outcomes: %v", outcomes)
+	t.Logf("of %d calls: %d failed with CodeUnavailable, %d met the breaker, %d have an unknown outcome", calls, unavailable, refused, unknown)
+	if unavailable*20 >= calls {
+		t.Errorf("%d of %d calls failed with CodeUnavailable, want fewer than 5%%", unavailable, calls)
+	}
+
+	// The server's state is what was reported.
+	for email, ok := range created {
+		if _, exists := srv.UserByEmail(email); exists != ok {
+			t.Errorf("%s: reported created %v, on the server %v", email, ok, exists)
+		}
+	}
+	onServer := map[string]*User{}
+	for _, u := range users {
+		for _, n := range serverKeyNames(t, srv, *u.Email) {
+			onServer[n] = u
+		}
+	}
+	for n := range deleted {
+		if onServer[n] != nil {
+			t.Errorf("key %s reported deleted is on the server", n)
+		}
+	}
+	for n, secret := range held {
+		if onServer[n] != owner[n] {
+			t.Errorf("key %s reported generated is not on the server", n)
+			continue
+		}
+		kc, err := c.WithAPIKey(secret)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, err := kc.Viewer(ctx); err != nil || v.ID != owner[n].ID {
+			t.Errorf("key %s: its secret does not authenticate its user: %v", n, err)
+		}
+	}
+	for n, u := range onServer {
+		if _, ok := held[n]; ok || initial[n] || unsure[n] {
+			continue
+		}
+		if orphans[u] == 0 {
+			t.Errorf("key %s is on the server, but no secret for it was returned", n)
+		}
+		orphans[u]-- // one key a generation of unknown outcome may have left
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"fmt"
 	"regexp"
 	"strconv"
 	"time"
@@ -51,6 +52,29 @@ func (f sizeFlag) Set(s string) error {
 	n, ok := wandb.ParseByteSize(s)
 	if !ok {
 		return errors.New("not a size; use a number of bytes or e.g. 64MiB, 1GiB")
+	}
+	*f.n = n
+	return nil
+}
+
+// requestsFlag is a flag.Value for a number of requests from 1 to max:
+// "--max-in-flight 16".
+type requestsFlag struct {
+	n   *int
+	max int
+}
+
+func (f requestsFlag) String() string {
+	if f.n == nil {
+		return ""
+	}
+	return strconv.Itoa(*f.n)
+}
+
+func (f requestsFlag) Set(s string) error {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > f.max {
+		return fmt.Errorf("not a number of requests; use a whole number from 1 to %d, e.g. 16", f.max)
 	}
 	*f.n = n
 	return nil

@@ -12,6 +12,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -155,6 +156,9 @@ func TestUsageErrors(t *testing.T) {
 		{"negative duration", nil, []string{"--timeout=-1s", "x.lua"}, "wandb-lua: --timeout -1s: a duration must not be negative\n"},
 		{"bad size", nil, []string{"--max-response", "lots", "x.lua"}, "wandb-lua: --max-response lots: not a size; use a number of bytes or e.g. 64MiB, 1GiB\n"},
 		{"zero size", nil, []string{"--max-response=0", "x.lua"}, "wandb-lua: --max-response 0: not a size"},
+		{"no requests in flight", nil, []string{"--max-in-flight", "0", "x.lua"}, "wandb-lua: --max-in-flight 0: not a number of requests; use a whole number from 1 to 10000, e.g. 16\n"},
+		{"bad requests in flight", nil, []string{"--max-in-flight=many", "x.lua"}, "wandb-lua: --max-in-flight many: not a number of requests"},
+		{"bad WANDB_MAX_IN_FLIGHT", []string{"WANDB_API_KEY=" + srv.AdminKey(), "WANDB_MAX_IN_FLIGHT=many"}, []string{"-e", "x=1"}, `WANDB_MAX_IN_FLIGHT "many": not a number of requests`},
 		{"unknown option", nil, []string{"--dryrun", "x.lua"}, "wandb-lua: unknown option --dryrun\n"},
 		{"local and base url", nil, []string{"--local", "--base-url", srv.URL, "-e", "x=1"}, "--local runs its own server: drop --base-url"},
 		{"local and key file", nil, []string{"--local", "--api-key-file", "k", "-e", "x=1"}, "--local uses the local server's admin key: drop --api-key-file"},
@@ -359,6 +363,45 @@ func TestMaxResponse(t *testing.T) {
 	check(t, runBinary(t, nil, "", "--local", "--seed", "testdata/seed.json", "--max-response", "1KiB", "-e", script), 0,
 		ptr("the response is larger than the limit of 1 KiB and was cut off; "+
 			"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)\n"))
+}
+
+// TestMaxInFlight runs nested wandb.parallel calls that could have 16
+// requests in flight: --max-in-flight, over WANDB_MAX_IN_FLIGHT, bounds
+// them. The first requests wait at the server until as many as the bound
+// have arrived, so the server sees exactly that many at once.
+func TestMaxInFlight(t *testing.T) {
+	script := `wandb.parallel({1, 2, 3, 4}, function(i)
+		wandb.parallel({1, 2, 3, 4}, function(j) assert(wandb.users("nobody" .. i .. j)) end, { concurrency = 4 })
+	end, { concurrency = 4, progress = false })`
+	for _, tc := range []struct {
+		name string
+		env  []string
+		args []string
+		want int
+	}{
+		{"flag", []string{"WANDB_MAX_IN_FLIGHT=1"}, []string{"--max-in-flight", "3"}, 3},
+		{"environment", []string{"WANDB_MAX_IN_FLIGHT=2"}, nil, 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var arrived atomic.Int32
+			gathered := make(chan struct{})
+			srv := wandbtest.Start(t, wandbtest.WithFaults(func(string) (wandbtest.Fault, bool) {
+				if arrived.Add(1) == int32(tc.want) {
+					close(gathered)
+				}
+				select {
+				case <-gathered:
+				case <-time.After(10 * time.Second): // fewer in flight than wanted: reported below
+				}
+				return wandbtest.Fault{}, false
+			}))
+			args := append(tc.args, "-e", script)
+			check(t, runBinary(t, append(serverEnv(srv), tc.env...), "", args...), 0, ptr(""))
+			if got := srv.MaxInFlight(); got != tc.want {
+				t.Errorf("the server held at most %d requests at once, want %d", got, tc.want)
+			}
+		})
+	}
 }
 
 func TestTimeout(t *testing.T) {

@@ -61,6 +61,7 @@ type options struct {
 	readOnly    bool
 	audit       string // --audit FILE
 	maxResponse int64  // --max-response SIZE; 0 for the environment's or the default
+	maxInFlight int    // --max-in-flight N; 0 for the environment's or the default
 	quiet       bool
 	verbose     bool // -v: retries, outcome checks and server warnings on stderr
 	interactive bool // -i, or no script on a terminal
@@ -93,6 +94,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.BoolVar(&o.readOnly, "read-only", false, "")
 	fs.StringVar(&o.audit, "audit", "", "")
 	fs.Var(sizeFlag{&o.maxResponse}, "max-response", "")
+	fs.Var(requestsFlag{&o.maxInFlight, wandb.MaxInFlightLimit}, "max-in-flight", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
@@ -281,6 +283,9 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		}
 		if o.maxResponse > 0 {
 			cfg.MaxResponseBytes = o.maxResponse
+		}
+		if o.maxInFlight > 0 {
+			cfg.MaxInFlight = o.maxInFlight
 		}
 	}
 	client, closeServer, err := newClient(o, std, flags)

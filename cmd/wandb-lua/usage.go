@@ -29,6 +29,8 @@ Options:
                        before it is sent, one with its outcome
   --max-response SIZE  the largest answer to read, e.g. 1GiB (default:
                        $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
+  --max-in-flight N    send at most N requests at once, however wandb.parallel
+                       calls nest (default: $WANDB_MAX_IN_FLIGHT, else 64)
   -q, --quiet          no progress line from wandb.parallel on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
                        change's outcome, to stderr
