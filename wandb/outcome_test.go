@@ -1,9 +1,13 @@
 package wandb
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"io"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -111,4 +115,65 @@ func TestCancelledInFlightOutcomes(t *testing.T) {
 			t.Errorf("server keys %d -> %d, want the key left, named", before, after)
 		}
 	})
+}
+
+// checkThenApply is a transport that, once the request whose body names
+// op has been answered n times, runs late: as a slow server that applies
+// a change after the client checked it was not there.
+type checkThenApply struct {
+	rt   http.RoundTripper
+	op   string
+	n    int
+	seen atomic.Int32
+	late func()
+}
+
+func (c *checkThenApply) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		body, _ = io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(body))
+	}
+	resp, err := c.rt.RoundTrip(r)
+	if bytes.Contains(body, []byte("query "+c.op)) && int(c.seen.Add(1)) == c.n {
+		c.late()
+	}
+	return resp, err
+}
+
+// TestLateApplyAfterCheck: a deletion whose answer was lost is checked,
+// found not applied, and sent again; meanwhile the server applied the
+// first send after all. The second send's "not found" is checked again,
+// not taken as the verdict: the key is gone, the call succeeded.
+func TestLateApplyAfterCheck(t *testing.T) {
+	ctx := context.Background()
+	srv := wandbtest.Start(t)
+	if _, err := srv.AddAPIKey(wandbtest.AdminEmail, "bob"); err != nil {
+		t.Fatal(err)
+	}
+	tr := &checkThenApply{rt: http.DefaultTransport, op: "GetViewer", n: 2, late: func() {
+		// The check (the second GetViewer, after the viewer's) saw the
+		// key; now the first send takes effect.
+		if n, err := srv.RevokeAPIKeys(wandbtest.AdminEmail, "bob"); n != 1 || err != nil {
+			t.Errorf("revoke: %d, %v", n, err)
+		}
+	}}
+	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: tr} })
+	me, err := c.Viewer(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var name string
+	for _, k := range me.APIKeys() {
+		if deref(k.Description) == "bob" {
+			name = k.Name
+		}
+	}
+	srv.FailNext("DeleteApiKey", wandbtest.Fault{Drop: true}) // lost, not applied (yet)
+	if err := me.DeleteAPIKey(ctx, name); err != nil {
+		t.Fatalf("DeleteAPIKey: %v", err)
+	}
+	if n := srv.Requests("DeleteApiKey"); n != 2 {
+		t.Errorf("%d deletions sent, want 2", n)
+	}
 }

@@ -56,6 +56,12 @@ func (c *Client) settleN(ctx context.Context, op string, sends int, resend bool,
 			// The first attempt may have applied it: this one's failure
 			// does not say it was not.
 			return unsettled(c, blind, "could not check: sent again, which failed", err)
+		case attempt > 1 && (errors.Is(err, ErrConflict) || errors.Is(err, ErrNotFound)) && !isUnsure(err):
+			// Sent again because a check found it not applied, and now
+			// there already (or its target gone): the first send may have
+			// been applied after that check, as a slow server does. Look
+			// again rather than take it as the verdict.
+			err = asUnsure(err)
 		case !isUnsure(err):
 			return err
 		}
@@ -139,6 +145,17 @@ func definite(c *Client, err error, note string) error {
 	cp.unsure = false
 	cp.Message += " (" + note + ")"
 	return c.newError(cp)
+}
+
+// asUnsure returns err, an *Error, marked unsure.
+func asUnsure(err error) error {
+	var e *Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	cp := *e
+	cp.unsure = true
+	return &cp
 }
 
 // isUnsure reports whether err is a failure of a mutation that may have
