@@ -160,7 +160,10 @@ func TestUsersWithStatusFailures(t *testing.T) {
 	if users, err := c.UsersWithStatus(ctx, ""); users != nil || !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("search refused: %v, %v", users, err)
 	}
-	srv.FailNext("SCIMListUsers", wandbtest.Fault{Status: http.StatusForbidden})
+	// The first call's SCIM list, cancelled with it, may still reach the
+	// server and take a fault queued now: queue one for it too.
+	forbidden := wandbtest.Fault{Status: http.StatusForbidden}
+	srv.FailNext("SCIMListUsers", forbidden, forbidden)
 	users, err := c.UsersWithStatus(ctx, "")
 	if e := asError(t, err, "users", CodeForbidden); users != nil || !strings.Contains(e.Message, "cannot list the users' standing through SCIM") {
 		t.Errorf("SCIM refused: %v, %v", users, err)
