@@ -231,34 +231,10 @@ func (pl *planner) read(ctx context.Context) error {
 	var mu sync.Mutex
 	var tasks []func() error
 	for e := range emails {
-		tasks = append(tasks, func() error {
-			u, err := pl.c.User(ctx, e, Exact())
-			switch {
-			case isNotFound(err):
-				return nil
-			case err != nil:
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			pl.users[e] = u
-			return nil
-		})
+		tasks = append(tasks, lookupTask(&mu, pl.users, e, func() (*User, error) { return pl.c.User(ctx, e, Exact()) }))
 	}
 	for name := range teams {
-		tasks = append(tasks, func() error {
-			t, err := pl.c.Team(ctx, name)
-			switch {
-			case isNotFound(err):
-				return nil
-			case err != nil:
-				return err
-			}
-			mu.Lock()
-			defer mu.Unlock()
-			pl.teams[name] = t
-			return nil
-		})
+		tasks = append(tasks, lookupTask(&mu, pl.teams, name, func() (*Team, error) { return pl.c.Team(ctx, name) }))
 	}
 	if err := runAll(tasks, 8); err != nil {
 		return err
@@ -286,6 +262,24 @@ func (pl *planner) read(ctx context.Context) error {
 		})
 	}
 	return runAll(tasks, 8)
+}
+
+// lookupTask returns a task that looks key up with find and keeps what it
+// finds in m (under mu); not found is no error, and keeps nothing.
+func lookupTask[T any](mu *sync.Mutex, m map[string]*T, key string, find func() (*T, error)) func() error {
+	return func() error {
+		v, err := find()
+		switch {
+		case isNotFound(err):
+			return nil
+		case err != nil:
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		m[key] = v
+		return nil
+	}
 }
 
 // runAll runs tasks, up to n at a time, and returns the first error.
