@@ -282,7 +282,7 @@ func lookupTask[T any](mu *sync.Mutex, m map[string]*T, key string, find func() 
 	}
 }
 
-// runAll runs tasks, up to n at a time, and returns the first error.
+// runAll runs tasks, up to n at a time, and returns their errors, joined.
 func runAll(tasks []func() error, n int) error {
 	sem := make(chan struct{}, n)
 	errs := make([]error, len(tasks))
