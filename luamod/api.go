@@ -169,7 +169,7 @@ func checkSizeField(L *lua.LState, t *lua.LTable, op, name string) int64 {
 func clientFor(def *wandb.Client, base, key string) (*wandb.Client, error) {
 	switch {
 	case def == nil:
-		return wandb.NewClient(wandb.Config{BaseURL: base, APIKey: key})
+		return wandb.NewClient(wandb.Config{BaseURL: base, APIKey: wandb.NewSecret(key)})
 	case base == "":
 		return def.WithAPIKey(key)
 	default:

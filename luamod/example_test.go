@@ -19,7 +19,7 @@ import (
 func Example() {
 	srv := wandbtest.NewServer() // a W&B-compatible server; use your W&B URL and key instead
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,7 +62,7 @@ func Example() {
 func ExampleWrapError() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -100,7 +100,7 @@ func ExampleWrapError() {
 func ExampleNewSandbox() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}

@@ -551,7 +551,7 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	srv := wandbtest.Start(t)
 	var mu sync.Mutex
 	outcomes := map[string]string{}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: func(r wandb.ChangeRecord) {
 		mu.Lock()
 		defer mu.Unlock()
 		outcomes[r.Target] = string(r.Outcome) + " " + string(r.Code)
@@ -618,7 +618,7 @@ func TestParallelServerDies(t *testing.T) {
 		}
 		return dial(ctx, network, addr)
 	}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), HTTPClient: &http.Client{Transport: tr},
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), HTTPClient: &http.Client{Transport: tr},
 		Retry:               wandb.RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond},
 		OutcomeCheckTimeout: 200 * time.Millisecond})
 	if err != nil {
@@ -694,7 +694,7 @@ func TestWritePrivateOverlapsInsideParallel(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithLatency(200*time.Millisecond))
 	var mu sync.Mutex
 	actors := map[string]int{}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: func(r wandb.ChangeRecord) {
 		mu.Lock()
 		defer mu.Unlock()
 		actors[string(r.Outcome)+" "+r.Actor]++

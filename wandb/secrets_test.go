@@ -48,7 +48,7 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 		"ftp://wandb.example.com/" + key,
 		"api:" + key + "@wandb.example.com",
 	} {
-		_, err := NewClient(Config{BaseURL: base, APIKey: key})
+		_, err := NewClient(Config{BaseURL: base, APIKey: NewSecret(key)})
 		if err == nil {
 			t.Errorf("NewClient(%q) accepted it", base)
 			continue
@@ -65,7 +65,7 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 		}
 	}
 	// A key in the path is a valid URL: String and errors hide it.
-	cfg := Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: key, Retry: RetryPolicy{MaxAttempts: 1}}
+	cfg := Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: NewSecret(key), Retry: RetryPolicy{MaxAttempts: 1}}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +80,8 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 
 func TestEveryVerbHidesTheKey(t *testing.T) {
 	const key = "0123456789abcdef0123456789abcdef01234567"
-	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: key, HTTPProxy: "http://u:" + key + "@proxy:3128",
-		ExtraHeaders: map[string]string{"X-Token": key}}
+	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), HTTPProxy: NewSecret("http://u:" + key + "@proxy:3128"),
+		ExtraHeaders: secretHeaders(map[string]string{"X-Token": key})}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -70,7 +70,7 @@ func BenchmarkUsers(b *testing.B) {
 // server at url, which lists n users and the admin.
 func benchUsersFrom(b *testing.B, url, key string, n int) {
 	b.Run("raw", func(b *testing.B) { benchRawUsers(b, url, key) })
-	client, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: wandb.NewSecret(key)})
 	if err != nil {
 		b.Fatal(err)
 	}
