@@ -109,10 +109,13 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 // its intent record, so that AuditLog.Check refuses a change whose intent
 // could not be written.
 func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
+	// Targets and details come from the server's data too (a user's email,
+	// a key's name): its plan lines and records carry no secret either.
+	target, details = c.redact(target), c.redact(details)
 	rec := ChangeRecord{Op: op, Target: target, Details: details}
 	if c.cfg.OnChange != nil {
 		rec.ID = newChangeID()
-		rec.Actor = c.actor(ctx)
+		rec.Actor = c.redact(c.actor(ctx))
 	}
 	var err error
 	switch {
