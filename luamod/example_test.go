@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -106,7 +107,8 @@ func ExampleNewSandbox() {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	L := luamod.NewSandbox(ctx, luamod.SandboxOptions{Client: client, ReadOnly: true})
+	// What the script prints goes to Output; without one, nowhere.
+	L := luamod.NewSandbox(ctx, luamod.SandboxOptions{Client: client, ReadOnly: true, Output: os.Stdout})
 	defer L.Close()
 
 	err = L.DoString(`

@@ -27,16 +27,19 @@ const SDKVersion = "0.28.2"
 // DefaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
 const DefaultBaseURL = "https://api.wandb.ai"
 
+// DefaultMaxResponseBytes is the largest response a client reads unless
+// Config.MaxResponseBytes says otherwise. It bounds how much a hostile or
+// broken server can make the client read. users() is one answer, not
+// paginated: about 250 bytes a user without keys, 460 with two keys and
+// two teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
+// more keys and teams, or for twice as many users. Answers are decoded as
+// they are read, never held whole, so the limit is not memory the client
+// holds; what the client keeps of the largest answer allowed is its users
+// (about 0.3 KiB each in Go).
+const DefaultMaxResponseBytes = 256 << 20
+
 const (
-	// defaultMaxResponseBytes bounds how much a hostile or broken server
-	// can make the client read. users() is one answer, not paginated:
-	// about 250 bytes a user without keys, 460 with two keys and two
-	// teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
-	// more keys and teams, or for twice as many users. Answers are decoded as they are read, never held whole, so the
-	// limit is not memory the client holds; what the client keeps of the
-	// largest answer allowed is its users (about 0.3 KiB each in Go).
-	defaultMaxResponseBytes = 256 << 20
-	defaultAttemptTimeout   = 30 * time.Second
+	defaultAttemptTimeout = 30 * time.Second
 	// defaultMaxConnsPerHost sizes the default pool for wandb.parallel's
 	// concurrency, so bulk runs reuse connections instead of opening one per request.
 	defaultMaxConnsPerHost = 64
@@ -273,7 +276,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if c.maxBody <= 0 {
-		c.maxBody = defaultMaxResponseBytes
+		c.maxBody = DefaultMaxResponseBytes
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultAttemptTimeout
@@ -364,6 +367,10 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 func (c *Client) WithReadOnly() *Client {
 	return c.with("WithReadOnly", func(cfg *Config) { cfg.ReadOnly = true })
 }
+
+// MaxResponseBytes returns the largest response c reads, in bytes
+// (Config.MaxResponseBytes, or DefaultMaxResponseBytes).
+func (c *Client) MaxResponseBytes() int64 { return c.maxBody }
 
 // WithMaxResponseBytes returns a client like c (same server, identity,
 // settings and connection pool) whose responses may be up to n bytes
