@@ -29,6 +29,8 @@ Options:
                        before it is sent, one with its outcome
   --max-response SIZE  the largest answer to read, e.g. 1GiB (default:
                        $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
+  --max-string SIZE    the longest string the script may build, e.g. 1GiB
+                       (default 256MiB)
   -q, --quiet          no progress line from wandb.parallel on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
                        change's outcome, to stderr
