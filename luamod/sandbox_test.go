@@ -290,3 +290,34 @@ func TestSandboxStopsRunaways(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestToStringRedactsServerData: a server that puts the client's key in
+// its data does not get it shown by tostring of a user, team or member,
+// nor by an error naming it.
+func TestToStringRedactsServerData(t *testing.T) {
+	key := strings.Repeat("5ec7e7", 7)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "root@example.com", Admin: true, Keys: []wandbtest.SeedKey{{Description: "own", Secret: key}}},
+			{Email: key + "@x.com", Teams: []string{"t" + key}},
+		},
+	}))
+	L := sandboxFor(t, srv, SandboxOptions{Client: newClient(t, srv.URL, key)})
+	L.SetGlobal("KEY", lua.LString(key))
+	if err := L.DoString(`
+		local u = assert(wandb.user(KEY .. "@x.com"))
+		local team = assert(wandb.team("t" .. KEY))
+		local _, err = wandb.user("zz" .. KEY)
+		shown = table.concat({tostring(u), "user " .. u, tostring(team), tostring(team.members[1]), tostring(err)}, "\n")
+		email = u.email
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	shown := L.GetGlobal("shown").String()
+	if strings.Contains(shown, key[:20]) || !strings.Contains(shown, "<User [redacted]@x.com>") || !strings.Contains(shown, "<Team t[redacted]>") {
+		t.Errorf("shown:\n%s", wandbtest.MaskSecrets(shown))
+	}
+	if L.GetGlobal("email").String() != key+"@x.com" {
+		t.Error("the data itself changed")
+	}
+}
