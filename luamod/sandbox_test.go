@@ -280,7 +280,12 @@ func TestSandboxStopsRunaways(t *testing.T) {
 		L.Close()
 		cancel()
 	}
-	L := sandboxFor(t, srv, SandboxOptions{})
+	// A million tail calls take seconds under -race: a deadline that
+	// leaves the limit to be met first.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	L := NewSandbox(ctx, SandboxOptions{Client: newClient(t, srv.URL, srv.AdminKey())})
+	defer L.Close()
 	err := L.DoString(`local function f(n) return f(n + 1) end return f(1)`)
 	if err == nil || !strings.Contains(err.Error(), "stack overflow (more than 1000000 levels of calls, tail calls included)") {
 		t.Errorf("tail calls: %v", err)
