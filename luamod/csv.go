@@ -278,12 +278,8 @@ func formatCSV(L *lua.LState, fname string, n int) string {
 		if limit > 0 && int64(b.Len()) > limit {
 			raise(L, fname+": "+tooLargeText(float64(b.Len()), limit))
 		}
-		if done != nil && i%1024 == 0 {
-			select {
-			case <-done:
-				stopped(L)
-			default:
-			}
+		if i%1024 == 0 {
+			stopIfDone(L, done)
 		}
 		row, ok := rows.RawGetInt(i).(*lua.LTable)
 		if !ok {

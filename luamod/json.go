@@ -193,12 +193,8 @@ func (e *jsonEncoder) value(v lua.LValue, path string, depth int) (any, error) {
 	if e.max > 0 && e.size > e.max {
 		return nil, errors.New(tooLargeText(float64(e.size), e.max))
 	}
-	if e.values++; e.done != nil && e.values%4096 == 0 {
-		select {
-		case <-e.done:
-			stopped(e.L)
-		default:
-		}
+	if e.values++; e.values%4096 == 0 {
+		stopIfDone(e.L, e.done)
 	}
 	switch x := v.(type) {
 	case *lua.LNilType:

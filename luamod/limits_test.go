@@ -116,12 +116,15 @@ func TestRunawaysStopAtTheDeadline(t *testing.T) {
 		"a loop":               `while true do end`,
 		"in a coroutine":       `return coroutine.wrap(function() return string.find(("a"):rep(5000) .. "b", ("a*"):rep(20) .. "c") end)()`,
 		"inside pcall":         `while true do pcall(string.find, ("a"):rep(5000) .. "b", ("a*"):rep(20) .. "c") end`,
+		"json.encode":          `local t = {1} for i = 1, 40 do t = {t, t} end return require("wandb").json.encode(t)`,
+		"csv.format":           `local r = {a = ("x"):rep(1000)} local rows = {} for i = 1, 2^16 do rows[i] = r end while true do require("wandb").csv.format(rows, {"a", "a", "a"}) end`,
 	} {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 			defer cancel()
 			L := limitedState(t, ctx, Limits{MaxCallLevels: 1 << 30})
+			L.PreloadModule("wandb", LoaderWith(Options{}))
 			start := time.Now()
 			err := L.DoString(script)
 			if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {

@@ -426,13 +426,22 @@ func (b *builder) add(s string) {
 		b.lib.tooLarge(b.L, b.fn, "a string of more than "+showSize(float64(max)))
 	}
 	b.WriteString(s)
-	if b.done != nil && b.Len()-b.checked >= 1<<20 {
+	if b.Len()-b.checked >= 1<<20 {
 		b.checked = b.Len()
-		select {
-		case <-b.done:
-			stopped(b.L)
-		default:
-		}
+		stopIfDone(b.L, b.done)
+	}
+}
+
+// stopIfDone raises the error of L's context when done (its Done, or nil)
+// is closed: for code that runs long in Go, between two of its steps.
+func stopIfDone(L *lua.LState, done <-chan struct{}) {
+	if done == nil {
+		return
+	}
+	select {
+	case <-done:
+		stopped(L)
+	default:
 	}
 }
 
