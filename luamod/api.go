@@ -82,8 +82,9 @@ var apiOptions = []string{"api_key", "base_url", "max_response"}
 // URL is rejected. Without base_url it talks to the module client's
 // server; max_response is the largest answer it reads, a number of bytes
 // or a size such as "1GiB" (Config.MaxResponseBytes; without it, the
-// module client's limit, or the default). It sends nothing.
-func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
+// module client's limit, or the default), at most maxResponse when that is
+// positive. It sends nothing.
+func newAPIFunc(def *wandb.Client, policy APIPolicy, maxResponse int64) lua.LGFunction {
 	return func(L *lua.LState) int {
 		const op = "api"
 		t, ok := L.Get(1).(*lua.LTable)
@@ -100,7 +101,7 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 			sort.Strings(unknown)
 			argError(L, 1, op, fmt.Sprintf("unknown field %s; the fields are api_key, base_url and max_response", unknown[0]))
 		}
-		maxResponse := checkSizeField(L, t, op, "max_response")
+		want := checkSizeField(L, t, op, "max_response")
 		keyV, ok := t.RawGetString("api_key").(lua.LString)
 		if !ok {
 			argError(L, 1, op, "field api_key: string expected, got "+t.RawGetString("api_key").Type().String())
@@ -131,8 +132,11 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 			L.Push(newError(L, op, &we))
 			return 2
 		}
-		if maxResponse > 0 {
-			c = c.WithMaxResponseBytes(maxResponse)
+		if maxResponse > 0 && (want > maxResponse || want == 0 && c.MaxResponseBytes() > maxResponse) {
+			want = maxResponse // the embedder's limit, which the script cannot raise
+		}
+		if want > 0 {
+			c = c.WithMaxResponseBytes(want)
 		}
 		L.Push(newAPI(L, c))
 		return 1
@@ -169,7 +173,7 @@ func checkSizeField(L *lua.LState, t *lua.LTable, op, name string) int64 {
 func clientFor(def *wandb.Client, base, key string) (*wandb.Client, error) {
 	switch {
 	case def == nil:
-		return wandb.NewClient(wandb.Config{BaseURL: base, APIKey: key})
+		return wandb.NewClient(wandb.Config{BaseURL: base, APIKey: wandb.NewSecret(key)})
 	case base == "":
 		return def.WithAPIKey(key)
 	default:

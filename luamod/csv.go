@@ -273,7 +273,14 @@ func formatCSV(L *lua.LState, fname string, n int) string {
 	w.Comma = o.separator
 	_ = w.Write(cols) // a strings.Builder does not fail
 	rec := make([]string, len(cols))
+	limit, done := maxString(L), runDone(L)
 	for i := 1; i <= rows.Len(); i++ {
+		if limit > 0 && int64(b.Len()) > limit {
+			raise(L, fname+": "+tooLargeText(float64(b.Len()), limit))
+		}
+		if i%1024 == 0 {
+			stopIfDone(L, done)
+		}
 		row, ok := rows.RawGetInt(i).(*lua.LTable)
 		if !ok {
 			argError(L, n, fname, fmt.Sprintf("row %d is a %s, not a table", i, valueTypeName(rows.RawGetInt(i))))
@@ -288,6 +295,9 @@ func formatCSV(L *lua.LState, fname string, n int) string {
 		_ = w.Write(rec)
 	}
 	w.Flush()
+	if limit > 0 && int64(b.Len()) > limit {
+		raise(L, fname+": "+tooLargeText(float64(b.Len()), limit))
+	}
 	return b.String()
 }
 

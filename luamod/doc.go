@@ -77,4 +77,26 @@
 // a cancellation set with L.SetContext stops a request in flight. The
 // module keeps no global state: metatables live in each LState's registry,
 // and two LStates with two clients share nothing.
+//
+// # Deadlines, limits and untrusted scripts
+//
+// gopher-lua looks at the context between two instructions of its VM and
+// nowhere else: a function written in Go runs to its end. A deadline
+// therefore stops the VM and a request in flight, but not, on its own,
+// the string library, where a pattern can backtrack for ever, string.rep
+// can build gigabytes and gopher-lua's gsub copies its subject for every
+// match; and tail calls, which the VM makes without growing its call
+// stack, make the traceback of the error that ends them as long as their
+// number. [SetLimits] replaces string.find, match, gmatch, gsub, rep and
+// format and table.concat with versions that look at the context as they
+// run (Lua 5.1's matching algorithm, in time linear in the subject for
+// gsub and gmatch), and bounds strings ([Limits].MaxString) and levels of
+// calls, tail calls included (MaxCallLevels); [SetContext] gives a state
+// its context with checks of those limits between instructions. What
+// neither can stop: the other Go functions that take time in proportion
+// to their input (table.sort of a huge table), and the memory a script
+// allocates in tables. [NewSandbox] uses both, with limits of its own and
+// an embedder's caps on what wandb.api and wandb.parallel may ask for;
+// for a script you do not trust, run it in a process of its own, under a
+// memory limit and a deadline that ends the process.
 package luamod

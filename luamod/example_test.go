@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log"
+	"os"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -19,7 +20,7 @@ import (
 func Example() {
 	srv := wandbtest.NewServer() // a W&B-compatible server; use your W&B URL and key instead
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -62,7 +63,7 @@ func Example() {
 func ExampleWrapError() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -100,13 +101,14 @@ func ExampleWrapError() {
 func ExampleNewSandbox() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	L := luamod.NewSandbox(ctx, luamod.SandboxOptions{Client: client, ReadOnly: true})
+	// What the script prints goes to Output; without one, nowhere.
+	L := luamod.NewSandbox(ctx, luamod.SandboxOptions{Client: client, ReadOnly: true, Output: os.Stdout})
 	defer L.Close()
 
 	err = L.DoString(`

@@ -36,7 +36,7 @@ func newClient(tb testing.TB, url, key string) *wandb.Client {
 	tb.Helper()
 	// A short check of changes cancelled in flight: some tests cancel
 	// requests a server holds for an hour, and its checks would wait too.
-	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key, Retry: wandb.RetryPolicy{MaxAttempts: 1}, OutcomeCheckTimeout: 200 * time.Millisecond})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: wandb.NewSecret(key), Retry: wandb.RetryPolicy{MaxAttempts: 1}, OutcomeCheckTimeout: 200 * time.Millisecond})
 	if err != nil {
 		tb.Fatal(err)
 	}

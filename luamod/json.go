@@ -150,7 +150,8 @@ func jsonEncode(L *lua.LState) int {
 	if L.GetTop() < 1 {
 		argError(L, 1, fname, "value expected")
 	}
-	e := jsonEncoder{L: L, array: L.GetTypeMetatable(jsonArrayTypeName), object: L.GetTypeMetatable(jsonObjectTypeName), seen: map[*lua.LTable]bool{}}
+	e := jsonEncoder{L: L, array: L.GetTypeMetatable(jsonArrayTypeName), object: L.GetTypeMetatable(jsonObjectTypeName), seen: map[*lua.LTable]bool{},
+		max: maxString(L), done: runDone(L)}
 	v, err := e.value(L.Get(1), "$", 0)
 	if err != nil {
 		return fail(L, "json.encode: "+err.Error())
@@ -162,6 +163,9 @@ func jsonEncode(L *lua.LState) int {
 	if err := enc.Encode(v); err != nil {
 		return fail(L, "json.encode: "+err.Error())
 	}
+	if e.max > 0 && int64(b.Len()-1) > e.max {
+		return fail(L, "json.encode: "+tooLargeText(float64(b.Len()-1), e.max))
+	}
 	L.Push(lua.LString(strings.TrimSuffix(b.String(), "\n")))
 	return 1
 }
@@ -171,10 +175,27 @@ type jsonEncoder struct {
 	L             *lua.LState
 	array, object lua.LValue // the marking metatables
 	seen          map[*lua.LTable]bool
+	// max is Limits.MaxString (0: none) and size the least the text takes
+	// so far: a table reached twice is encoded twice, so that a few
+	// tables ({t, t} nested) can make a text of any length. done is the
+	// run's context, looked at every 4096 values.
+	max, size int64
+	done      <-chan struct{}
+	values    int
 }
 
 // value converts v, found at path.
 func (e *jsonEncoder) value(v lua.LValue, path string, depth int) (any, error) {
+	e.size++ // at least a byte
+	if s, ok := v.(lua.LString); ok {
+		e.size += int64(len(s)) + 1
+	}
+	if e.max > 0 && e.size > e.max {
+		return nil, errors.New(tooLargeText(float64(e.size), e.max))
+	}
+	if e.values++; e.values%4096 == 0 {
+		stopIfDone(e.L, e.done)
+	}
 	switch x := v.(type) {
 	case *lua.LNilType:
 		return nil, nil

@@ -35,6 +35,15 @@ type Options struct {
 	// API says what wandb.api{...} may do: APIAnyServer (the default),
 	// APISameServer or APIOff.
 	API APIPolicy
+	// MaxResponseBytes, if positive, is the largest response an api object
+	// may read: a larger wandb.api{max_response = ...} is lowered to it, and
+	// so is the limit of an api object whose client would read more.
+	MaxResponseBytes int64
+	// MaxConcurrency, if positive, bounds wandb.parallel: a larger
+	// opts.concurrency is lowered to it, and the requests in flight at once
+	// in all the state's parallel calls, nested ones included, are at most
+	// that many.
+	MaxConcurrency int
 }
 
 // APIPolicy says what wandb.api{...} may do.
@@ -56,12 +65,13 @@ func LoaderWith(opts Options) lua.LGFunction {
 	c := opts.Client
 	return func(L *lua.LState) int {
 		f := setup(L)
+		f.limitConcurrency(opts.MaxConcurrency)
 		mod := L.NewTable()
 		for name, fn := range clientFuncs() {
 			mod.RawSetString(name, L.NewFunction(moduleFunc(name, c, fn)))
 		}
 		if opts.API != APIOff {
-			mod.RawSetString("api", L.NewFunction(newAPIFunc(c, opts.API)))
+			mod.RawSetString("api", L.NewFunction(newAPIFunc(c, opts.API, opts.MaxResponseBytes)))
 		}
 		mod.RawSetString("parallel", L.NewFunction(f.parallelFunc(opts.Progress)))
 		if !opts.NoFiles {

@@ -29,6 +29,11 @@ import (
 // threads made from it share one registry; see setup).
 type family struct {
 	mu sync.Mutex
+	// slots, when Options.MaxConcurrency is set, holds a token for each
+	// request in flight inside wandb.parallel calls; maxConcurrency is its
+	// capacity.
+	slots          chan struct{}
+	maxConcurrency int
 	// active counts the wandb.parallel calls in progress. It is read and
 	// written only by the goroutine running Lua: while it is 0 that
 	// goroutine is the only one and does not take mu; from the start of
@@ -50,7 +55,7 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 // touch L or any Lua value, and must return soon after ctx is done. Every
 // Lua function of the module that sends a request goes through netcall.
 func netcall(L *lua.LState, op func(ctx context.Context) result) int {
-	ctx := L.Context()
+	ctx := runContext(L) // op's goroutines may ask it whether it is done; the VM's watchdog is not for them
 	if ctx == nil {
 		ctx = context.Background()
 	}
@@ -58,7 +63,9 @@ func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 	if f := familyOf(L); f != nil && f.active > 0 {
 		current := L.G.CurrentThread
 		f.mu.Unlock()
+		release := f.acquire(ctx)
 		res = runOp(ctx, op)
+		release()
 		f.mu.Lock()
 		L.G.CurrentThread = current
 	} else {
@@ -86,4 +93,29 @@ func runOp(ctx context.Context, op func(ctx context.Context) result) (res result
 		}
 	}()
 	return op(ctx)
+}
+
+// limitConcurrency makes n (if positive and lower than the limit so far)
+// the most requests f's parallel calls have in flight at once. Loading the
+// module is the only time it is called; no request is in flight then.
+func (f *family) limitConcurrency(n int) {
+	if n <= 0 || f.maxConcurrency > 0 && n >= f.maxConcurrency {
+		return
+	}
+	f.maxConcurrency, f.slots = n, make(chan struct{}, n)
+}
+
+// acquire waits for a slot for a request (none when f has no limit, or
+// once ctx is done: the request then ends at once) and returns what
+// releases it. It runs without the lock.
+func (f *family) acquire(ctx context.Context) (release func()) {
+	if f.slots == nil {
+		return func() {}
+	}
+	select {
+	case f.slots <- struct{}{}:
+		return func() { <-f.slots }
+	case <-ctx.Done():
+		return func() {}
+	}
 }

@@ -81,7 +81,7 @@ func (f *family) parallel(L *lua.LState, progress io.Writer) int {
 	n := checkItems(L, items)
 	opts := checkParallelOptions(L, 3)
 
-	parent := L.Context()
+	parent := runContext(L)
 	if parent == nil {
 		parent = context.Background()
 	}
@@ -97,7 +97,11 @@ func (f *family) parallel(L *lua.LState, progress io.Writer) int {
 			stop := startProgress(progress, n, &r.done, &r.failures)
 			defer stop()
 		}
-		f.runWorkers(L, r, min(opts.concurrency, n))
+		workers := min(opts.concurrency, n)
+		if f.maxConcurrency > 0 {
+			workers = min(workers, f.maxConcurrency) // the embedder's limit
+		}
+		f.runWorkers(L, r, workers)
 		if err := parent.Err(); err != nil {
 			raise(L, "wandb.parallel: "+err.Error())
 		}
@@ -150,7 +154,7 @@ func (f *family) runWorkers(L *lua.LState, r *run, workers int) {
 		if cancel != nil {
 			cancel() // the context NewThread derived from L's; r.ctx replaces it
 		}
-		th.SetContext(r.ctx)
+		SetContext(th, r.ctx) // with the limits' checks, if L has limits
 		// Nothing may resume a worker's thread as a coroutine (a script
 		// could get it from coroutine.running()): it runs on its own
 		// goroutine. gopher-lua refuses to resume a dead thread and does

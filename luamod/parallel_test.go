@@ -90,7 +90,7 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 			// finishes only if they overlap; maxInside shows that no more
 			// ever did.
 			g := newGatedServer(t, tc.wantMax)
-			c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: g.AdminKey(), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: tc.inFlight})
+			c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: wandb.NewSecret(g.AdminKey()), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: tc.inFlight})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -140,7 +140,7 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 func TestParallelNestedBoundedInFlight(t *testing.T) {
 	const bound = 5
 	g := newGatedServer(t, bound)
-	c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: g.AdminKey(), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: bound})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: wandb.NewSecret(g.AdminKey()), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: bound})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -603,7 +603,7 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	srv := wandbtest.Start(t)
 	var mu sync.Mutex
 	outcomes := map[string]string{}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: func(r wandb.ChangeRecord) {
 		mu.Lock()
 		defer mu.Unlock()
 		outcomes[r.Target] = string(r.Outcome) + " " + string(r.Code)
@@ -670,7 +670,7 @@ func TestParallelServerDies(t *testing.T) {
 		}
 		return dial(ctx, network, addr)
 	}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), HTTPClient: &http.Client{Transport: tr},
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), HTTPClient: &http.Client{Transport: tr},
 		Retry:               wandb.RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: 10 * time.Millisecond},
 		OutcomeCheckTimeout: 200 * time.Millisecond})
 	if err != nil {
@@ -746,7 +746,7 @@ func TestWritePrivateOverlapsInsideParallel(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithLatency(200*time.Millisecond))
 	var mu sync.Mutex
 	actors := map[string]int{}
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: func(r wandb.ChangeRecord) {
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: func(r wandb.ChangeRecord) {
 		mu.Lock()
 		defer mu.Unlock()
 		actors[string(r.Outcome)+" "+r.Actor]++

@@ -21,7 +21,7 @@ import (
 func TestDryRunInLua(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	var plan bytes.Buffer
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), DryRun: true, DryRunOutput: &plan})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), DryRun: true, DryRunOutput: &plan})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,7 +78,7 @@ func TestDryRunInLua(t *testing.T) {
 
 func TestReadOnlyInLua(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), ReadOnly: true})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), ReadOnly: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -124,7 +124,7 @@ func (d *fillingDisk) Write(p []byte) (int, error) {
 func TestAuditFailureKeepsMintedSecret(t *testing.T) {
 	srv := wandbtest.Start(t)
 	log := wandb.NewAuditLog(&fillingDisk{room: 1})
-	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), OnChange: log.Record, BeforeChange: log.Check})
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: log.Record, BeforeChange: log.Check})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/wandb"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -205,5 +206,123 @@ func TestSandboxLimits(t *testing.T) {
 	err = L2.DoString(`while true do end`)
 	if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {
 		t.Errorf("an endless loop: %v", err)
+	}
+}
+
+// TestSandboxCapsWhatTheScriptAsksFor: a script cannot raise the response
+// limit of its wandb.api objects, nor the concurrency of wandb.parallel,
+// beyond what the embedder set; print goes where the embedder says.
+func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithLatency(20*time.Millisecond))
+	key, err := srv.AddAPIKey("bob@example.com", "sandbox")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	L := sandboxFor(t, srv, SandboxOptions{AllowAPI: true, MaxResponseBytes: 64 << 10, MaxConcurrency: 2, Output: &out})
+	L.SetGlobal("KEY", lua.LString(key))
+	if err := L.DoString(`
+		huge = wandb.api{ api_key = KEY, max_response = 2^62 }
+		small = wandb.api{ api_key = KEY, max_response = "1KiB" }
+		plain = wandb.api{ api_key = KEY }
+		print("printed", 1, nil, huge ~= nil)
+		-- Nested calls, 4 x 4 requests: never more than 2 in flight.
+		local r = wandb.parallel({1, 2, 3, 4}, function()
+			return #wandb.parallel({1, 2, 3, 4}, function() return #assert(wandb.users("a")) end, { concurrency = 16 })
+		end, { concurrency = 100 })
+		assert(#r == 4 and r[1] == 4)
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	for name, want := range map[string]int64{"huge": 64 << 10, "small": 1 << 10, "plain": 64 << 10} {
+		c, ok := toClient(L.GetGlobal(name))
+		if !ok || c.MaxResponseBytes() != want {
+			t.Errorf("%s: max response %d, want %d", name, c.MaxResponseBytes(), want)
+		}
+	}
+	if n := srv.MaxInFlight(); n > 2 {
+		t.Errorf("%d requests in flight at once, want 2 at most", n)
+	}
+	if out.String() != "printed\t1\tnil\ttrue\n" {
+		t.Errorf("print wrote %q", out.String())
+	}
+
+	// The defaults: the client's response limit; print goes nowhere; a
+	// string of more than 64 MiB is refused.
+	L = sandboxFor(t, srv, SandboxOptions{AllowAPI: true})
+	L.SetGlobal("KEY", lua.LString(key))
+	if err := L.DoString(`huge = wandb.api{ api_key = KEY, max_response = 2^62 } print("nowhere")`); err != nil {
+		t.Fatal(err)
+	}
+	if c, _ := toClient(L.GetGlobal("huge")); c.MaxResponseBytes() != wandb.DefaultMaxResponseBytes {
+		t.Errorf("default: max response %d", c.MaxResponseBytes())
+	}
+	err = L.DoString(`local s = ("x"):rep(2^26 + 1)`)
+	if err == nil || !strings.Contains(err.Error(), "resulting string too large (a string of 64 MiB; the limit is 64 MiB)") {
+		t.Errorf("a string over 64 MiB: %v", err)
+	}
+}
+
+// TestSandboxStopsRunaways: the string functions and tail calls that
+// once ran past any deadline stop at the sandbox's.
+func TestSandboxStopsRunaways(t *testing.T) {
+	srv := wandbtest.Start(t)
+	for name, script := range map[string]string{
+		"find": `return string.find(("a"):rep(5000) .. "b", ("a*"):rep(20) .. "c")`,
+		"gsub": `return (("a"):rep(200000)):gsub(("a*"):rep(10) .. "b", "")`,
+	} {
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		L := NewSandbox(ctx, SandboxOptions{Client: newClient(t, srv.URL, srv.AdminKey())})
+		err := L.DoString(script)
+		if err == nil || !strings.Contains(err.Error(), "context deadline exceeded") {
+			t.Errorf("%s: %v", name, err)
+		}
+		L.Close()
+		cancel()
+	}
+	// A million tail calls take seconds under -race: a deadline that
+	// leaves the limit to be met first.
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	L := NewSandbox(ctx, SandboxOptions{Client: newClient(t, srv.URL, srv.AdminKey())})
+	defer L.Close()
+	err := L.DoString(`local function f(n) return f(n + 1) end return f(1)`)
+	if err == nil || !strings.Contains(err.Error(), "stack overflow (more than 1000000 levels of calls, tail calls included)") {
+		t.Errorf("tail calls: %v", err)
+	}
+	// 200,000 characters through gsub: done in one pass.
+	if err := L.DoString(`local s, n = (("ab"):rep(100000)):gsub("(a)(b)", "%2%1") assert(n == 100000 and s:sub(1, 4) == "baba")`); err != nil {
+		t.Error(err)
+	}
+}
+
+// TestToStringRedactsServerData: a server that puts the client's key in
+// its data does not get it shown by tostring of a user, team or member,
+// nor by an error naming it.
+func TestToStringRedactsServerData(t *testing.T) {
+	key := strings.Repeat("5ec7e7", 7)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "root@example.com", Admin: true, Keys: []wandbtest.SeedKey{{Description: "own", Secret: key}}},
+			{Email: key + "@x.com", Teams: []string{"t" + key}},
+		},
+	}))
+	L := sandboxFor(t, srv, SandboxOptions{Client: newClient(t, srv.URL, key)})
+	L.SetGlobal("KEY", lua.LString(key))
+	if err := L.DoString(`
+		local u = assert(wandb.user(KEY .. "@x.com"))
+		local team = assert(wandb.team("t" .. KEY))
+		local _, err = wandb.user("zz" .. KEY)
+		shown = table.concat({tostring(u), "user " .. u, tostring(team), tostring(team.members[1]), tostring(err)}, "\n")
+		email = u.email
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	shown := L.GetGlobal("shown").String()
+	if strings.Contains(shown, key[:20]) || !strings.Contains(shown, "<User [redacted]@x.com>") || !strings.Contains(shown, "<Team t[redacted]>") {
+		t.Errorf("shown:\n%s", wandbtest.MaskSecrets(shown))
+	}
+	if L.GetGlobal("email").String() != key+"@x.com" {
+		t.Error("the data itself changed")
 	}
 }

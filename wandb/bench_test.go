@@ -21,7 +21,7 @@ import (
 // (the client's work plus wandbtest's handler).
 func BenchmarkGetViewer(b *testing.B) {
 	srv := wandbtest.Start(b)
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey())})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -37,7 +37,7 @@ func BenchmarkGetViewer(b *testing.B) {
 // BenchmarkCreateUser is one createUser mutation round trip on loopback.
 func BenchmarkCreateUser(b *testing.B) {
 	srv := wandbtest.Start(b)
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey())})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -64,7 +64,7 @@ func BenchmarkClientOnly(b *testing.B) {
 		_, _ = w.Write(body)
 	}))
 	defer hs.Close()
-	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: strings.Repeat("a", 40)})
+	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: NewSecret(strings.Repeat("a", 40))})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -108,7 +108,7 @@ func BenchmarkUsersWithStatus(b *testing.B) {
 		}
 	}
 	srv := wandbtest.Start(b, wandbtest.WithSeed(seed), wandbtest.WithLatency(20*time.Millisecond))
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey())})
 	if err != nil {
 		b.Fatal(err)
 	}

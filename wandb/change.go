@@ -109,10 +109,13 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 // its intent record, so that AuditLog.Check refuses a change whose intent
 // could not be written.
 func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
+	// Targets and details come from the server's data too (a user's email,
+	// a key's name): its plan lines and records carry no secret either.
+	target, details = c.redact(target), c.redact(details)
 	rec := ChangeRecord{Op: op, Target: target, Details: details}
 	if c.cfg.OnChange != nil {
 		rec.ID = newChangeID()
-		rec.Actor = c.actor(ctx)
+		rec.Actor = c.redact(c.actor(ctx))
 	}
 	var err error
 	switch {
@@ -285,10 +288,18 @@ func NewAuditLog(w io.Writer) *AuditLog {
 // OpenAuditLog opens the file at path for appending, creating it readable
 // by its owner only (mode 0600), and returns an audit log writing to it
 // and the file, which the caller closes.
+//
+// An existing regular file that its group or others can write is refused,
+// not changed: anyone who can write it can forge or erase the record.
 func OpenAuditLog(path string) (*AuditLog, *os.File, error) {
 	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, nil, fmt.Errorf("audit log: %w", err)
+	}
+	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o022 != 0 {
+		f.Close()
+		return nil, nil, fmt.Errorf("audit log %s: its group or others can write it (mode %04o), so its record could be forged; "+
+			"make it writable by you alone (chmod go-w %s) or name a new file", path, fi.Mode().Perm(), path)
 	}
 	a := NewAuditLog(f)
 	if a.sync != nil {

@@ -304,6 +304,27 @@ func TestChangeRecords(t *testing.T) {
 	if _, _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
 		t.Error("an audit log in a missing directory opened")
 	}
+	// A file others can write is refused and left as it is.
+	for _, mode := range []os.FileMode{0o620, 0o602, 0o666} {
+		if err := os.Chmod(path, mode); err != nil {
+			t.Fatal(err)
+		}
+		_, _, err := OpenAuditLog(path)
+		if err == nil || !strings.Contains(err.Error(), "its group or others can write it") || !strings.Contains(err.Error(), "chmod go-w "+path) {
+			t.Errorf("mode %04o: %v", mode, err)
+		}
+		if fi, _ := os.Stat(path); fi.Mode().Perm() != mode {
+			t.Errorf("mode %04o changed to %04o", mode, fi.Mode().Perm())
+		}
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if _, f, err := OpenAuditLog(path); err != nil {
+		t.Errorf("mode 0640: %v", err)
+	} else {
+		f.Close()
+	}
 }
 
 // errWriter fails every write.

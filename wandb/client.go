@@ -27,16 +27,19 @@ const SDKVersion = "0.28.2"
 // DefaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
 const DefaultBaseURL = "https://api.wandb.ai"
 
+// DefaultMaxResponseBytes is the largest response a client reads unless
+// Config.MaxResponseBytes says otherwise. It bounds how much a hostile or
+// broken server can make the client read. users() is one answer, not
+// paginated: about 250 bytes a user without keys, 460 with two keys and
+// two teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
+// more keys and teams, or for twice as many users. Answers are decoded as
+// they are read, never held whole, so the limit is not memory the client
+// holds; what the client keeps of the largest answer allowed is its users
+// (about 0.3 KiB each in Go).
+const DefaultMaxResponseBytes = 256 << 20
+
 const (
-	// defaultMaxResponseBytes bounds how much a hostile or broken server
-	// can make the client read. users() is one answer, not paginated:
-	// about 250 bytes a user without keys, 460 with two keys and two
-	// teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
-	// more keys and teams, or for twice as many users. Answers are decoded as they are read, never held whole, so the
-	// limit is not memory the client holds; what the client keeps of the
-	// largest answer allowed is its users (about 0.3 KiB each in Go).
-	defaultMaxResponseBytes = 256 << 20
-	defaultAttemptTimeout   = 30 * time.Second
+	defaultAttemptTimeout = 30 * time.Second
 	// defaultMaxConnsPerHost sizes the default pool for wandb.parallel's
 	// concurrency, so bulk runs reuse connections instead of opening one per request.
 	defaultMaxConnsPerHost = 64
@@ -50,10 +53,11 @@ type Config struct {
 	// BaseURL + "/graphql".
 	BaseURL string
 	// APIKey is the secret key the client authenticates with, unless
-	// IdentityTokenFile is set. It is sent only to BaseURL's scheme and
-	// host:port, and encoding/json leaves it out, so a Config logged inside
-	// another value stays keyless.
-	APIKey string `json:"-"`
+	// IdentityTokenFile is set: wandb.NewSecret(key). It is sent only to
+	// BaseURL's scheme and host:port. A Secret prints as [redacted] under
+	// every fmt verb, slog handler and encoding/json, also inside another
+	// value, through exported and unexported fields alike.
+	APIKey Secret `json:"-"`
 	// IdentityTokenFile, instead of APIKey, is a file holding an identity
 	// token (a JWT) that the client exchanges at BaseURL + "/oidc/token" for
 	// an access token, sent as "Authorization: Bearer <token>" to GraphQL
@@ -78,8 +82,9 @@ type Config struct {
 	// Use-Admin-Privileges, Content-Type and Accept, and an Authorization
 	// among them is never sent: the credentials replace it. A
 	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
-	// secrets: they are never shown, and encoding/json leaves them out.
-	ExtraHeaders map[string]string `json:"-"`
+	// secrets (a gateway token, Proxy-Authorization), so they are Secrets:
+	// never shown; the names are.
+	ExtraHeaders map[string]Secret `json:"-"`
 	// Username and UserEmail are sent as X-WANDB-USERNAME and
 	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses
 	// to attribute a service account's requests to a user; each is left
@@ -90,9 +95,10 @@ type Config struct {
 	// https:// requests (WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY); where one is
 	// empty, HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply. They configure the
 	// default transport, so they cannot be combined with HTTPClient. They
-	// may hold a password: encoding/json leaves them out.
-	HTTPProxy  string `json:"-"`
-	HTTPSProxy string `json:"-"`
+	// may hold a password, so they are Secrets: String shows them with the
+	// password masked, and nothing else shows them.
+	HTTPProxy  Secret `json:"-"`
+	HTTPSProxy Secret `json:"-"`
 	// InsecureSkipVerify turns off TLS certificate verification
 	// (WANDB_INSECURE_DISABLE_SSL): anyone on the network path can then read
 	// and change the traffic, the credentials included. It configures the
@@ -216,14 +222,14 @@ type Client struct {
 func NewClient(cfg Config) (*Client, error) {
 	base, err := normalizeBaseURL(cfg.BaseURL)
 	if err != nil {
-		return nil, redactKeys(err, cfg.APIKey)
+		return nil, redactKeys(err, cfg.APIKey.Reveal())
 	}
 	cfg.BaseURL = base
 	switch {
-	case cfg.IdentityTokenFile != "" && cfg.APIKey != "":
+	case cfg.IdentityTokenFile != "" && cfg.APIKey.IsSet():
 		return nil, configError("both an api key and an identity token file are set, which is not allowed; set one of them")
 	case cfg.IdentityTokenFile == "":
-		if err := checkAPIKey(cfg.APIKey, "config"); err != nil {
+		if err := checkAPIKey(cfg.APIKey.Reveal(), "config"); err != nil {
 			return nil, err
 		}
 	}
@@ -281,13 +287,13 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		c.logger = slog.New(slog.DiscardHandler)
 	}
 	if c.maxBody <= 0 {
-		c.maxBody = defaultMaxResponseBytes
+		c.maxBody = DefaultMaxResponseBytes
 	}
 	if c.timeout <= 0 {
 		c.timeout = defaultAttemptTimeout
 	}
 	c.inner = hc
-	graphQLAuth := func(context.Context) (string, error) { return "Basic " + basicCredentials(cfg.APIKey), nil }
+	graphQLAuth := func(context.Context) (string, error) { return "Basic " + basicCredentials(cfg.APIKey.Reveal()), nil }
 	if cfg.IdentityTokenFile != "" {
 		if tokens == nil {
 			// The exchange carries the extra headers, as the SDK's does,
@@ -301,11 +307,11 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		c.tokens, c.redactor = tokens, tokens.redactor
 		graphQLAuth = c.bearerToken
 	} else {
-		c.redactor = newRedactor(cfg.APIKey)
+		c.redactor = newRedactor(cfg.APIKey.Reveal())
 	}
 	c.redactor.learned = c.fam.secrets
-	c.redactor.add(proxySecret(cfg.HTTPProxy))
-	c.redactor.add(proxySecret(cfg.HTTPSProxy))
+	c.redactor.add(proxySecret(cfg.HTTPProxy.Reveal()))
+	c.redactor.add(proxySecret(cfg.HTTPSProxy.Reveal()))
 	c.http = withRedirectPolicy(withHeaders(withCredentials(hc,
 		newScope(su, c.scimCredentials),
 		newScope(u, graphQLAuth)), cfg))
@@ -346,7 +352,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 		return nil, err
 	}
 	cfg := c.cfg
-	cfg.APIKey = key
+	cfg.APIKey = NewSecret(key)
 	cfg.IdentityTokenFile = ""
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
@@ -372,6 +378,10 @@ func (c *Client) sameServer(cfg Config, tokens *tokenSource) (*Client, error) {
 func (c *Client) WithReadOnly() *Client {
 	return c.with("WithReadOnly", func(cfg *Config) { cfg.ReadOnly = true })
 }
+
+// MaxResponseBytes returns the largest response c reads, in bytes
+// (Config.MaxResponseBytes, or DefaultMaxResponseBytes).
+func (c *Client) MaxResponseBytes() int64 { return c.maxBody }
 
 // WithMaxResponseBytes returns a client like c (same server, identity,
 // settings and connection pool) whose responses may be up to n bytes
@@ -412,7 +422,7 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	}
 	cfg := c.cfg
 	cfg.BaseURL = base
-	cfg.APIKey = key
+	cfg.APIKey = NewSecret(key)
 	cfg.IdentityTokenFile = ""
 	cfg.SCIMBaseURL = ""
 	if c.tokens != nil {
@@ -446,11 +456,11 @@ func (c *Client) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, c.Str
 // are not the defaults, never a header value or a proxy password.
 func (cfg Config) String() string {
 	key := "unset"
-	if cfg.APIKey != "" {
+	if cfg.APIKey.IsSet() {
 		key = "set"
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey).redact(shownURL(cfg.BaseURL)), key)
+	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey.Reveal()).redact(shownURL(cfg.BaseURL)), key)
 	if cfg.IdentityTokenFile != "" {
 		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
 	}
@@ -467,11 +477,11 @@ func (cfg Config) String() string {
 	if cfg.UserEmail != "" {
 		fmt.Fprintf(&b, ", UserEmail: %q", cfg.UserEmail)
 	}
-	if cfg.HTTPProxy != "" {
-		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.HTTPProxy))
+	if cfg.HTTPProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.HTTPProxy.Reveal()))
 	}
-	if cfg.HTTPSProxy != "" {
-		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.HTTPSProxy))
+	if cfg.HTTPSProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.HTTPSProxy.Reveal()))
 	}
 	if cfg.InsecureSkipVerify {
 		b.WriteString(", InsecureSkipVerify: true")

@@ -57,7 +57,7 @@ func TestViewerErrors(t *testing.T) {
 	srv := wandbtest.Start(t)
 	ctx := context.Background()
 
-	c := testClient(t, srv, func(cfg *Config) { cfg.APIKey = strings.Repeat("0", 40) })
+	c := testClient(t, srv, func(cfg *Config) { cfg.APIKey = NewSecret(strings.Repeat("0", 40)) })
 	_, err := c.Viewer(ctx)
 	e := asError(t, err, "viewer", CodeUnauthorized)
 	if e.Status != http.StatusUnauthorized || !errors.Is(err, ErrUnauthorized) {
@@ -86,22 +86,22 @@ func TestNewClientChecks(t *testing.T) {
 		cfg  Config
 		want string // substring of the error; "" = no error
 	}{
-		{"ok", Config{APIKey: key}, ""},
-		{"prefixed on-prem key", Config{APIKey: "local-" + key}, ""},
-		{"long key", Config{APIKey: strings.Repeat("x", 92)}, ""},
-		{"jwt", Config{APIKey: "eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl"}, ""},
+		{"ok", Config{APIKey: NewSecret(key)}, ""},
+		{"prefixed on-prem key", Config{APIKey: NewSecret("local-" + key)}, ""},
+		{"long key", Config{APIKey: NewSecret(strings.Repeat("x", 92))}, ""},
+		{"jwt", Config{APIKey: NewSecret("eyJhbGciOi.eyJzdWIiOi.c2lnbmF0dXJl")}, ""},
 		{"no key", Config{}, "is empty"},
-		{"short key", Config{APIKey: "abc123"}, "40+ characters, has 6"},
-		{"short after prefix", Config{APIKey: "local-" + key[:30]}, "40+ characters, has 30"},
-		{"bad characters", Config{APIKey: key + "!"}, "may only contain"},
-		{"white space", Config{APIKey: key + "\n"}, "white space"},
-		{"ftp", Config{APIKey: key, BaseURL: "ftp://example.com"}, "http:// or https://"},
-		{"no host", Config{APIKey: key, BaseURL: "http://"}, "no host"},
-		{"not a url", Config{APIKey: key, BaseURL: "http://a b:x"}, "not a url"},
-		{"userinfo", Config{APIKey: key, BaseURL: "https://u:p@example.com"}, "credentials"},
-		{"query", Config{APIKey: key, BaseURL: "https://example.com/?x=1"}, "query"},
-		{"wandb.ai without api", Config{APIKey: key, BaseURL: "https://wandb.ai"}, "use https://api.wandb.ai"},
-		{"wandb.ai over http", Config{APIKey: key, BaseURL: "http://api.wandb.ai"}, "https"},
+		{"short key", Config{APIKey: NewSecret("abc123")}, "40+ characters, has 6"},
+		{"short after prefix", Config{APIKey: NewSecret("local-" + key[:30])}, "40+ characters, has 30"},
+		{"bad characters", Config{APIKey: NewSecret(key + "!")}, "may only contain"},
+		{"white space", Config{APIKey: NewSecret(key + "\n")}, "white space"},
+		{"ftp", Config{APIKey: NewSecret(key), BaseURL: "ftp://example.com"}, "http:// or https://"},
+		{"no host", Config{APIKey: NewSecret(key), BaseURL: "http://"}, "no host"},
+		{"not a url", Config{APIKey: NewSecret(key), BaseURL: "http://a b:x"}, "not a url"},
+		{"userinfo", Config{APIKey: NewSecret(key), BaseURL: "https://u:p@example.com"}, "credentials"},
+		{"query", Config{APIKey: NewSecret(key), BaseURL: "https://example.com/?x=1"}, "query"},
+		{"wandb.ai without api", Config{APIKey: NewSecret(key), BaseURL: "https://wandb.ai"}, "use https://api.wandb.ai"},
+		{"wandb.ai over http", Config{APIKey: NewSecret(key), BaseURL: "http://api.wandb.ai"}, "https"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c, err := NewClient(tc.cfg)
@@ -118,7 +118,7 @@ func TestNewClientChecks(t *testing.T) {
 			if !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error %q does not contain %q", err, tc.want)
 			}
-			if tc.cfg.APIKey != "" && strings.Contains(err.Error(), strings.TrimSpace(tc.cfg.APIKey)) {
+			if tc.cfg.APIKey.IsSet() && strings.Contains(err.Error(), strings.TrimSpace(tc.cfg.APIKey.Reveal())) {
 				t.Error("the error contains the key")
 			}
 		})
@@ -134,7 +134,7 @@ func TestBaseURLNormalised(t *testing.T) {
 		"https://example.com/api/":  "https://example.com/api",
 		"https://acme.wandb.io":     "https://acme.wandb.io",
 	} {
-		c, err := NewClient(Config{BaseURL: in, APIKey: strings.Repeat("a", 40)})
+		c, err := NewClient(Config{BaseURL: in, APIKey: NewSecret(strings.Repeat("a", 40))})
 		if err != nil {
 			t.Errorf("NewClient(BaseURL %q): %v", in, err)
 			continue
@@ -159,7 +159,7 @@ func TestWithAPIKeyChecksKey(t *testing.T) {
 // User-Agent token and the retry policy) and sends its key only there.
 func TestWithServer(t *testing.T) {
 	first, second := wandbtest.Start(t), wandbtest.Start(t)
-	c, err := NewClient(Config{BaseURL: first.URL, APIKey: first.AdminKey(), UserAgent: "probe/1",
+	c, err := NewClient(Config{BaseURL: first.URL, APIKey: NewSecret(first.AdminKey()), UserAgent: "probe/1",
 		Retry: RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -196,7 +196,7 @@ func TestWithServer(t *testing.T) {
 func TestNoKeyInStrings(t *testing.T) {
 	srv := wandbtest.Start(t)
 	var logs bytes.Buffer
-	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
+	cfg := Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey()), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -64,9 +64,9 @@ func ConfigFromEnvFor(baseURL string) (Config, error) {
 type EnvOptions struct {
 	// BaseURL, if not "", replaces WANDB_BASE_URL and the settings files.
 	BaseURL string
-	// APIKey, if not "", is the key, as the SDK's Api(api_key=...):
+	// APIKey, if set, is the key, as the SDK's Api(api_key=...):
 	// WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE and netrc are not read.
-	APIKey string `json:"-"`
+	APIKey Secret `json:"-"`
 	// APIKeySource names where APIKey came from, for its errors, e.g.
 	// "--api-key-file key.txt"; "" for none.
 	APIKeySource string
@@ -78,7 +78,7 @@ func ConfigFromEnvWith(o EnvOptions) (Config, error) {
 	var cfg Config
 	base, err := baseURLFromEnv(o.BaseURL)
 	if err != nil {
-		return cfg, redactKeys(err, o.APIKey, os.Getenv("WANDB_API_KEY"))
+		return cfg, redactKeys(err, o.APIKey.Reveal(), os.Getenv("WANDB_API_KEY"))
 	}
 	cfg.BaseURL = base
 	if err := transportFromEnv(&cfg); err != nil {
@@ -205,13 +205,13 @@ func transportFromEnv(cfg *Config) error {
 	}
 	for _, p := range []struct {
 		env string
-		dst *string
+		dst *Secret
 	}{{"WANDB_HTTP_PROXY", &cfg.HTTPProxy}, {"WANDB_HTTPS_PROXY", &cfg.HTTPSProxy}} {
 		raw := os.Getenv(p.env)
 		if err := checkProxy(p.env, raw); err != nil {
 			return err
 		}
-		*p.dst = strings.TrimRight(raw, "/")
+		*p.dst = NewSecret(strings.TrimRight(raw, "/"))
 	}
 	if raw := os.Getenv("WANDB_INSECURE_DISABLE_SSL"); raw != "" {
 		b, ok := parseSDKBool(raw)
@@ -238,8 +238,8 @@ func parseSDKBool(s string) (value, ok bool) {
 // credentialsFromEnv sets the credentials of cfg: o.APIKey, else
 // WANDB_API_KEY, else WANDB_IDENTITY_TOKEN_FILE, else netrc.
 func credentialsFromEnv(cfg *Config, o EnvOptions) error {
-	if o.APIKey != "" {
-		if err := checkAPIKey(o.APIKey, o.APIKeySource); err != nil {
+	if o.APIKey.IsSet() {
+		if err := checkAPIKey(o.APIKey.Reveal(), o.APIKeySource); err != nil {
 			return err
 		}
 		cfg.APIKey = o.APIKey
@@ -254,7 +254,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
 			return err
 		}
-		cfg.APIKey = key
+		cfg.APIKey = NewSecret(key)
 		return nil
 	case tokenFile != "":
 		cfg.IdentityTokenFile = tokenFile
@@ -279,7 +279,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 			if err := checkAPIKey(m.password, path); err != nil {
 				return err
 			}
-			cfg.APIKey = m.password
+			cfg.APIKey = NewSecret(m.password)
 			return nil
 		}
 	}

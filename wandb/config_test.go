@@ -139,7 +139,7 @@ func TestConfigFromEnv(t *testing.T) {
 			if cfg.BaseURL != tc.wantURL {
 				t.Errorf("BaseURL = %q, want %q", cfg.BaseURL, tc.wantURL)
 			}
-			if cfg.APIKey != tc.wantKey {
+			if cfg.APIKey.Reveal() != tc.wantKey {
 				t.Errorf("APIKey differs from the expected key")
 			}
 		})
@@ -166,7 +166,7 @@ func TestConfigFromEnvFor(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.BaseURL != "https://flag.example.com:8443" || cfg.APIKey != netrcKey {
+	if cfg.BaseURL != "https://flag.example.com:8443" || cfg.APIKey.Reveal() != netrcKey {
 		t.Errorf("got %v with the key of another entry or none, want https://flag.example.com:8443 and its netrc key", cfg)
 	}
 	if _, err := ConfigFromEnvFor("flag.example.com"); err == nil {
@@ -188,8 +188,8 @@ func TestConfigFromEnvTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.ExtraHeaders) != 2 || cfg.ExtraHeaders["X-Team"] != "ml" || cfg.Username != "svc-owner" || cfg.UserEmail != "owner@example.com" ||
-		cfg.HTTPProxy != "http://proxy.example.com:3128" || cfg.HTTPSProxy != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
+	if len(cfg.ExtraHeaders) != 2 || cfg.ExtraHeaders["X-Team"].Reveal() != "ml" || cfg.Username != "svc-owner" || cfg.UserEmail != "owner@example.com" ||
+		cfg.HTTPProxy.Reveal() != "http://proxy.example.com:3128" || cfg.HTTPSProxy.Reveal() != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
 		t.Errorf("config = %v", cfg)
 	}
 	if s := cfg.String(); strings.Contains(s, "eDp5") || !strings.Contains(s, "ExtraHeaders: [Proxy-Authorization X-Team]") {
@@ -329,7 +329,7 @@ func TestConfigFromEnvCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdentityTokenFile != "/run/secrets/jwt" || cfg.CredentialsFile != "/tmp/creds.json" || cfg.APIKey != "" || cfg.SCIMAuth != SCIMAuthBearer {
+	if cfg.IdentityTokenFile != "/run/secrets/jwt" || cfg.CredentialsFile != "/tmp/creds.json" || cfg.APIKey.Reveal() != "" || cfg.SCIMAuth != SCIMAuthBearer {
 		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.SCIMAuth)
 	}
 	t.Setenv("WANDB_SCIM_AUTH", "basic")
@@ -340,11 +340,11 @@ func TestConfigFromEnvCredentials(t *testing.T) {
 
 	// A key from the program wins over every variable and netrc.
 	t.Setenv("WANDB_API_KEY", envKey)
-	cfg, err = ConfigFromEnvWith(EnvOptions{APIKey: otherKey, APIKeySource: "--api-key-file k"})
-	if err != nil || cfg.APIKey != otherKey || cfg.IdentityTokenFile != "" {
+	cfg, err = ConfigFromEnvWith(EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"})
+	if err != nil || cfg.APIKey.Reveal() != otherKey || cfg.IdentityTokenFile != "" {
 		t.Errorf("ConfigFromEnvWith a key: %v, %v", cfg, err)
 	}
-	_, err = ConfigFromEnvWith(EnvOptions{APIKey: "short", APIKeySource: "--api-key-file k"})
+	_, err = ConfigFromEnvWith(EnvOptions{APIKey: NewSecret("short"), APIKeySource: "--api-key-file k"})
 	if err == nil || !strings.Contains(err.Error(), "api key from --api-key-file k: must have 40+ characters, has 5") {
 		t.Errorf("a bad key from the program: %v", err)
 	}

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
@@ -90,8 +92,21 @@ func (c *Client) createUser(ctx context.Context, op, email string, admin bool, u
 	})
 }
 
-// checkEmail accepts a bare address such as "bob@example.com".
+// The longest address (RFC 5321, section 4.5.3.1: a path is at most 256
+// octets, two of them the angle brackets) and local part an email can
+// have.
+const (
+	maxEmailLen = 254
+	maxLocalLen = 64
+)
+
+// checkEmail accepts a bare address such as "bob@example.com", of at most
+// maxEmailLen bytes, maxLocalLen of them before the "@".
 func checkEmail(email string) error {
+	if len(email) > maxEmailLen {
+		return fmt.Errorf("invalid email address %s: %d characters, more than the %d an address can have (RFC 5321)",
+			quoteStart(email), len(email), maxEmailLen)
+	}
 	bad := func(why string) error { return fmt.Errorf("invalid email address %q: %s", email, why) }
 	if email == "" {
 		return fmt.Errorf("an email address is required")
@@ -107,5 +122,17 @@ func checkEmail(email string) error {
 	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return bad(`want a bare address such as "name@example.com"`)
 	}
+	if len(local) > maxLocalLen {
+		return bad(fmt.Sprintf("the part before the @ has %d characters, more than the %d it can have (RFC 5321)", len(local), maxLocalLen))
+	}
 	return nil
+}
+
+// quoteStart quotes the start of s, a value too long to show whole.
+func quoteStart(s string) string {
+	const shown = 40
+	if utf8.RuneCountInString(s) <= shown {
+		return strconv.Quote(s)
+	}
+	return strconv.Quote(string([]rune(s)[:shown])) + "…"
 }

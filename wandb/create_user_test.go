@@ -63,6 +63,46 @@ func TestCreateUserChecksEmail(t *testing.T) {
 	}
 }
 
+// TestLongEmailsRefused: an address longer than RFC 5321 allows (254
+// characters, 64 before the @) is refused before anything is sent,
+// wherever the client takes one, and the message does not repeat it.
+func TestLongEmailsRefused(t *testing.T) {
+	srv := seeded(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.CreateTeam(ctx, "long-emails", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sent := srv.Requests("")
+	huge := strings.Repeat("a", 1_000_000) + "@x.com"
+	justOver := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 186) + ".com" // 255
+	longLocal := strings.Repeat("a", 65) + "@x.com"
+	for _, email := range []string{huge, justOver, longLocal} {
+		for name, call := range map[string]func() error{
+			"create_user": func() error { _, err := c.CreateUser(ctx, email, false); return err },
+			"invite":      func() error { _, err := team.Invite(ctx, ByEmail(email), false); return err },
+			"user":        func() error { _, err := c.User(ctx, email); return err },
+			"plan":        func() error { _, err := c.Plan(ctx, Desired{Users: []DesiredUser{{Email: email}}}); return err },
+		} {
+			err := call()
+			if email == longLocal && name == "user" {
+				continue // a lookup of that length is sent: it may be a username
+			}
+			if !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), "RFC 5321") || len(err.Error()) > 300 {
+				t.Errorf("%s with a %d-character email: %.300v", name, len(email), err)
+			}
+		}
+	}
+	if n := srv.Requests("") - sent; n > 1 {
+		t.Errorf("%d requests sent for emails too long", n)
+	}
+	limit := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254
+	if _, err := c.CreateUser(ctx, limit, false); err != nil {
+		t.Errorf("a 254-character email: %v", err)
+	}
+}
+
 // TestCreateUserNullResult: a 200 without the user leaves unsure whether
 // it was created: the email is looked up, and as it is not there the
 // creation is sent again. An answer whose user has no id, after the

@@ -65,7 +65,7 @@ func TestCredentialsOnlyToBaseURL(t *testing.T) {
 	}))
 	defer front.Close()
 
-	c, err := NewClient(Config{BaseURL: front.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry})
+	c, err := NewClient(Config{BaseURL: front.URL, APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

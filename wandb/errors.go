@@ -1,13 +1,10 @@
 package wandb
 
 import (
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
-	"sync"
 	"unicode"
 	"unicode/utf8"
 )
@@ -127,128 +124,6 @@ func (e *Error) Unwrap() error { return e.Err }
 func (e *Error) Is(target error) bool {
 	t, ok := target.(*Error)
 	return ok && t.Code != "" && t.Code == e.Code
-}
-
-// redactor removes secrets from what leaves the package. A Client's holds
-// its key and the key's credential headers, and the secrets the client's
-// family learned (learned: the API keys of service accounts it read); the
-// zero value, for errors made before there is a key, removes nothing.
-// Copies share the same sets of secrets.
-type redactor struct {
-	set     *secretSet
-	learned *secretSet
-}
-
-// secretSet is the secrets of one key, or those a family of clients
-// learned. Secrets are added, never removed: the SCIM credentials join
-// once the viewer's username is known. The list is replaced, never changed
-// in place, so a reader may use it after unlocking.
-type secretSet struct {
-	mu      sync.Mutex
-	secrets []string // longest first
-}
-
-// newRedactor returns the redactor for key ("" for an identity with no
-// key, whose secrets are added as they become known).
-func newRedactor(key string) redactor {
-	r := redactor{set: &secretSet{}}
-	if key != "" {
-		r.add(basicCredentials(key))
-		r.add(key)
-	}
-	return r
-}
-
-// minSecretLen is the length below which a string is not treated as a
-// secret: removing a short one would garble every message.
-const minSecretLen = 8
-
-// add makes r remove secret too (unless shorter than minSecretLen), in the
-// forms a server may echo it in: as it is and without an on-prem prefix
-// such as "local-" (both in any letter case), and base64-encoded.
-func (r redactor) add(secret string) {
-	r.set.add(secret)
-}
-
-// add adds secret to s, in the forms redactor.add says; a nil s adds
-// nothing.
-func (s *secretSet) add(secret string) {
-	if s == nil || len(secret) < minSecretLen {
-		return
-	}
-	forms := []string{secret}
-	if _, after, ok := strings.Cut(secret, "-"); ok && len(after) >= minSecretLen {
-		forms = append(forms, after)
-	}
-	for _, f := range slices.Clone(forms) {
-		for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.RawURLEncoding} {
-			forms = append(forms, enc.EncodeToString([]byte(f)))
-		}
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	next := slices.Clone(s.secrets)
-	for _, f := range forms {
-		if !slices.Contains(next, f) {
-			next = append(next, f)
-		}
-	}
-	// Longest first, so that a form containing another goes whole.
-	slices.SortStableFunc(next, byLength)
-	s.secrets = next
-}
-
-// list returns the secrets of s, longest first (none for a nil s); the
-// caller must not change the slice.
-func (s *secretSet) list() []string {
-	if s == nil {
-		return nil
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.secrets
-}
-
-// byLength orders secrets longest first.
-func byLength(a, b string) int { return len(b) - len(a) }
-
-// redact replaces every secret in s with "[redacted]", ignoring the case
-// of letters (a server may echo a key upper-cased).
-func (r redactor) redact(s string) string {
-	secrets := r.set.list()
-	if learned := r.learned.list(); len(learned) > 0 {
-		secrets = append(slices.Clone(secrets), learned...)
-		slices.SortStableFunc(secrets, byLength)
-	}
-	for _, secret := range secrets {
-		s = replaceFold(s, secret, "[redacted]")
-	}
-	return s
-}
-
-// replaceFold replaces every instance of old (ASCII, as keys and their
-// encodings are) in s, in any letter case, with repl.
-func replaceFold(s, old, repl string) string {
-	if len(old) == 0 || len(s) < len(old) {
-		return s
-	}
-	var b strings.Builder
-	last := 0
-	for i := 0; i+len(old) <= len(s); {
-		if strings.EqualFold(s[i:i+len(old)], old) {
-			b.WriteString(s[last:i])
-			b.WriteString(repl)
-			i += len(old)
-			last = i
-			continue
-		}
-		i++
-	}
-	if last == 0 {
-		return s
-	}
-	b.WriteString(s[last:])
-	return b.String()
 }
 
 // newError is the one constructor of the errors this package returns: it

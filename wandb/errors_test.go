@@ -117,7 +117,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"SCIM error echoes the key as a bearer token", func() error {
-			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: key, SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
+			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
 			if err != nil {
 				return err
 			}
@@ -163,7 +163,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return keyed.DeleteAPIKey(ctx, key)
 		}},
 		{"base URL with the key as password", func() error {
-			_, err := NewClient(Config{BaseURL: "https://api:" + key + "@wandb.example.com", APIKey: key})
+			_, err := NewClient(Config{BaseURL: "https://api:" + key + "@wandb.example.com", APIKey: NewSecret(key)})
 			return err
 		}},
 		{"base URL with the key as user", func() error {
@@ -171,7 +171,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"key with white space", func() error {
-			_, err := NewClient(Config{APIKey: key + " "})
+			_, err := NewClient(Config{APIKey: NewSecret(key + " ")})
 			return err
 		}},
 		{"key too short", func() error {

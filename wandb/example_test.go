@@ -22,7 +22,7 @@ func Example() {
 	}}}))
 	defer srv.Close()
 
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -107,7 +107,7 @@ func setenv(vars map[string]string) (restore func()) {
 func ExampleUser_GenerateAPIKey() {
 	srv := wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com"}}}))
 	defer srv.Close()
-	admin, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	admin, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -140,7 +140,7 @@ func ExampleUser_GenerateAPIKey() {
 func ExampleError() {
 	srv := wandbtest.NewServer()
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -162,7 +162,7 @@ func ExampleError() {
 func ExampleTeam_Invite() {
 	srv := wandbtest.NewServer(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com"}}}))
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -208,7 +208,7 @@ func ExampleUser_Deactivate() {
 		Users: []wandbtest.SeedUser{{Email: "bob@example.com", Teams: []string{"ml"}}},
 	}))
 	defer srv.Close()
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey()})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey())})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -252,7 +252,7 @@ func ExampleNewAuditLog() {
 	defer srv.Close()
 	ctx := context.Background()
 
-	plan, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), DryRun: true, DryRunOutput: os.Stdout})
+	plan, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), DryRun: true, DryRunOutput: os.Stdout})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -264,7 +264,7 @@ func ExampleNewAuditLog() {
 
 	var lines bytes.Buffer // a program would use OpenAuditLog(path)
 	audit := wandb.NewAuditLog(&lines)
-	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: srv.AdminKey(),
+	client, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()),
 		OnChange: audit.Record, BeforeChange: audit.Check})
 	if err != nil {
 		log.Fatal(err)

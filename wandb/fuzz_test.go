@@ -41,7 +41,7 @@ func FuzzResponse(f *testing.F) {
 	} {
 		f.Add(seed.status, []byte(seed.body))
 	}
-	c, err := NewClient(Config{BaseURL: "https://wandb.example.com", APIKey: fuzzKey})
+	c, err := NewClient(Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(fuzzKey)})
 	if err != nil {
 		f.Fatal(err)
 	}

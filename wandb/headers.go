@@ -62,7 +62,7 @@ func defaultHeaders(cfg Config) http.Header {
 		h.Set("X-WANDB-USER-EMAIL", cfg.UserEmail)
 	}
 	for name, value := range cfg.ExtraHeaders {
-		h.Set(name, value)
+		h.Set(name, value.Reveal())
 	}
 	h.Del("Authorization")
 	return h
@@ -77,7 +77,7 @@ func checkHeaders(cfg Config) error {
 		if !validHeaderName(name) {
 			return configError("extra http header %q: not a valid header name", name)
 		}
-		if badHeaderValue(value) {
+		if badHeaderValue(value.Reveal()) {
 			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
 		}
 	}
@@ -111,20 +111,27 @@ func validHeaderName(name string) bool {
 
 // parseExtraHeaders parses WANDB__EXTRA_HTTP_HEADERS as the SDK does: a
 // JSON object of strings, or null for none.
-func parseExtraHeaders(raw string) (map[string]string, error) {
+func parseExtraHeaders(raw string) (map[string]Secret, error) {
 	var headers map[string]string
 	if err := json.Unmarshal([]byte(raw), &headers); err != nil {
 		return nil, configError(`WANDB__EXTRA_HTTP_HEADERS: not a JSON object of strings, e.g. {"X-Name": "value"}`)
 	}
-	return headers, nil
+	if headers == nil {
+		return nil, nil
+	}
+	out := make(map[string]Secret, len(headers))
+	for name, value := range headers {
+		out[name] = NewSecret(value)
+	}
+	return out, nil
 }
 
 // proxyAuthorization returns the Proxy-Authorization among the extra
 // headers, which the SDK also sends on proxy CONNECT requests; "" if none.
-func proxyAuthorization(headers map[string]string) string {
+func proxyAuthorization(headers map[string]Secret) string {
 	for name, value := range headers {
-		if http.CanonicalHeaderKey(name) == "Proxy-Authorization" && value != "" {
-			return value
+		if http.CanonicalHeaderKey(name) == "Proxy-Authorization" && value.IsSet() {
+			return value.Reveal()
 		}
 	}
 	return ""

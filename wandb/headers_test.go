@@ -13,13 +13,13 @@ import (
 func TestDefaultHeaders(t *testing.T) {
 	srv := lifecycleServer(t)
 	c := testClient(t, srv, func(cfg *Config) {
-		cfg.ExtraHeaders = map[string]string{
+		cfg.ExtraHeaders = secretHeaders(map[string]string{
 			"X-Team":               "ml",
 			"user-agent":           "not this",
 			"Use-Admin-Privileges": "false",
 			"Authorization":        "Bearer not-this-one",
 			"X-WANDB-USER-EMAIL":   "override@example.com",
-		}
+		})
 		cfg.Username = "svc-owner"
 		cfg.UserEmail = "owner@example.com"
 	})
@@ -121,16 +121,16 @@ func TestCheckHeaders(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"bad name", Config{ExtraHeaders: map[string]string{"X Team": "v"}}, `extra http header "X Team": not a valid header name`},
-		{"empty name", Config{ExtraHeaders: map[string]string{"": "v"}}, "not a valid header name"},
-		{"non-ascii name", Config{ExtraHeaders: map[string]string{"X-Tëam": "v"}}, "not a valid header name"},
-		{"newline", Config{ExtraHeaders: map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"}}, "extra http header X-Token: the value has a control character"},
+		{"bad name", Config{ExtraHeaders: secretHeaders(map[string]string{"X Team": "v"})}, `extra http header "X Team": not a valid header name`},
+		{"empty name", Config{ExtraHeaders: secretHeaders(map[string]string{"": "v"})}, "not a valid header name"},
+		{"non-ascii name", Config{ExtraHeaders: secretHeaders(map[string]string{"X-Tëam": "v"})}, "not a valid header name"},
+		{"newline", Config{ExtraHeaders: secretHeaders(map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"})}, "extra http header X-Token: the value has a control character"},
 		{"username", Config{Username: "a\nb"}, "username or user email: has a control character"},
 		{"user agent", Config{UserAgent: "a\nb"}, "user agent: has a control character"},
 		{"user agent override", Config{UserAgentOverride: "a\x7fb"}, "user agent: has a control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.APIKey = envKey
+			tc.cfg.APIKey = NewSecret(envKey)
 			_, err := NewClient(tc.cfg)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("NewClient error = %v, want %q", err, tc.want)
@@ -140,7 +140,7 @@ func TestCheckHeaders(t *testing.T) {
 			}
 		})
 	}
-	if err := checkHeaders(Config{ExtraHeaders: map[string]string{"X-Ok": "tab\tand ünïcode"}}); err != nil {
+	if err := checkHeaders(Config{ExtraHeaders: secretHeaders(map[string]string{"X-Ok": "tab\tand ünïcode"})}); err != nil {
 		t.Errorf("a valid header: %v", err)
 	}
 }

@@ -30,7 +30,7 @@ func seeded(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 // and any changes mod makes to the config.
 func testClient(t *testing.T, srv *wandbtest.Server, mods ...func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{BaseURL: srv.URL, APIKey: srv.AdminKey(), Retry: fastRetry}
+	cfg := Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey()), Retry: fastRetry}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -117,3 +117,12 @@ func (h hookHandler) Handle(_ context.Context, r slog.Record) error {
 }
 func (h hookHandler) WithAttrs([]slog.Attr) slog.Handler { return h }
 func (h hookHandler) WithGroup(string) slog.Handler      { return h }
+
+// secretHeaders returns h as Config.ExtraHeaders.
+func secretHeaders(h map[string]string) map[string]Secret {
+	out := make(map[string]Secret, len(h))
+	for name, value := range h {
+		out[name] = NewSecret(value)
+	}
+	return out
+}

@@ -79,7 +79,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		}))
 		var log bytes.Buffer
 		c := testClient(t, srv, func(cfg *Config) {
-			cfg.APIKey = saKey
+			cfg.APIKey = NewSecret(saKey)
 			cfg.Logger = slog.New(slog.NewTextHandler(&log, &slog.HandlerOptions{Level: slog.LevelInfo}))
 		})
 		bob := mustUser(t, c, "bob")

@@ -117,6 +117,8 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})
 	case strings.TrimSpace(usernameOrEmail) != usernameOrEmail:
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("invalid username or email %q: leading or trailing white space", usernameOrEmail)})
+	case len(usernameOrEmail) > maxEmailLen && strings.Contains(usernameOrEmail, "@"):
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: checkEmail(usernameOrEmail).Error()})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
 	if len(users) == 0 && errors.Is(err, ErrForbidden) {

@@ -120,7 +120,7 @@ func TestConfigFromNetrc(t *testing.T) {
 			path := writeFile(t, filepath.Join(home, ".netrc"), tc.text)
 			cfg, err := ConfigFromEnv()
 			if tc.want == netrcKey {
-				if err != nil || cfg.APIKey != netrcKey {
+				if err != nil || cfg.APIKey.Reveal() != netrcKey {
 					t.Fatalf("ConfigFromEnv: %v, or the key of another entry", err)
 				}
 				return
@@ -139,7 +139,7 @@ func TestNetrcPath(t *testing.T) {
 	t.Run("underscore fallback", func(t *testing.T) {
 		home := isolateEnv(t)
 		writeFile(t, filepath.Join(home, "_netrc"), "machine api.wandb.ai password "+netrcKey)
-		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey != netrcKey {
+		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey.Reveal() != netrcKey {
 			t.Errorf("ConfigFromEnv with ~/_netrc: %v, or another key", err)
 		}
 	})
@@ -147,7 +147,7 @@ func TestNetrcPath(t *testing.T) {
 		home := isolateEnv(t)
 		writeFile(t, filepath.Join(home, "_netrc"), "machine api.wandb.ai password "+otherKey)
 		writeFile(t, filepath.Join(home, ".netrc"), "machine api.wandb.ai password "+netrcKey)
-		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey != netrcKey {
+		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey.Reveal() != netrcKey {
 			t.Errorf("ConfigFromEnv with ~/.netrc and ~/_netrc: %v, or the key of ~/_netrc", err)
 		}
 	})
@@ -155,7 +155,7 @@ func TestNetrcPath(t *testing.T) {
 		home := isolateEnv(t)
 		writeFile(t, filepath.Join(home, "my-netrc"), "machine api.wandb.ai password "+netrcKey)
 		t.Setenv("NETRC", "~/my-netrc")
-		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey != netrcKey {
+		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey.Reveal() != netrcKey {
 			t.Errorf("ConfigFromEnv with NETRC=~/my-netrc: %v, or another key", err)
 		}
 	})

@@ -357,7 +357,7 @@ func TestIdentityTokenConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"both", Config{APIKey: envKey, IdentityTokenFile: path}, "both an api key and an identity token file are set, which is not allowed"},
+		{"both", Config{APIKey: NewSecret(envKey), IdentityTokenFile: path}, "both an api key and an identity token file are set, which is not allowed"},
 		{"missing file", Config{IdentityTokenFile: filepath.Join(f.dir, "none")}, "identity token file " + filepath.Join(f.dir, "none") + ": cannot read it"},
 		{"empty file", Config{IdentityTokenFile: writeFile(t, filepath.Join(f.dir, "empty"), " \n")}, "is empty; write the identity token (a JWT) to it"},
 		{"basic scim", Config{IdentityTokenFile: path, SCIMAuth: SCIMAuthBasic}, `scim auth "basic" needs an api key`},

@@ -97,7 +97,7 @@ func (p *Plan) String() string {
 	for i, c := range p.Changes {
 		lines[i] = c.String()
 	}
-	return strings.Join(lines, "\n")
+	return shownBy(p.client, strings.Join(lines, "\n"))
 }
 
 // PlanResult is the outcome of one change of a plan: Err is nil when it

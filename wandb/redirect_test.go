@@ -54,7 +54,7 @@ func TestRedirects(t *testing.T) {
 			defer srv.Close()
 			status.Store(int32(tc.status))
 			target.Store(tc.target(srv.URL))
-			cfg := Config{BaseURL: srv.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry}
+			cfg := Config{BaseURL: srv.URL, APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry}
 			if tc.tls {
 				cfg.HTTPClient = srv.Client()
 			}

@@ -244,7 +244,7 @@ func TestPermissionError(t *testing.T) {
 		}
 	}
 	// wandbtest's own 401, for an unknown key, has no code.
-	bad, err := NewClient(Config{BaseURL: srv.URL, APIKey: strings.Repeat("b", 40), Retry: fastRetry})
+	bad, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(strings.Repeat("b", 40)), Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

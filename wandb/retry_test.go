@@ -143,7 +143,7 @@ func TestConnectionRefused(t *testing.T) {
 	addr := ln.Addr().String()
 	ln.Close()
 	var logs logBuffer
-	c, err := NewClient(Config{BaseURL: "http://" + addr, APIKey: strings.Repeat("a", 40), Retry: fastRetry,
+	c, err := NewClient(Config{BaseURL: "http://" + addr, APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)
@@ -170,7 +170,7 @@ func TestUnknownHostNotRetried(t *testing.T) {
 		dials.Add(1)
 		return nil, &net.OpError{Op: "dial", Net: network, Err: &net.DNSError{Err: "no such host", Name: "wandb.exmaple.com", IsNotFound: true}}
 	}}
-	c, err := NewClient(Config{BaseURL: "https://wandb.exmaple.com", APIKey: strings.Repeat("a", 40), Retry: fastRetry,
+	c, err := NewClient(Config{BaseURL: "https://wandb.exmaple.com", APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry,
 		HTTPClient: &http.Client{Transport: tr}})
 	if err != nil {
 		t.Fatal(err)
@@ -197,7 +197,7 @@ func TestUnsupportedRedirectNotRetried(t *testing.T) {
 	go hs.Serve(ln)
 	defer hs.Close()
 	var logs logBuffer
-	c, err := NewClient(Config{BaseURL: "http://" + ln.Addr().String(), APIKey: strings.Repeat("a", 40), Retry: fastRetry,
+	c, err := NewClient(Config{BaseURL: "http://" + ln.Addr().String(), APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry,
 		HTTPClient: hc, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	if err != nil {
 		t.Fatal(err)

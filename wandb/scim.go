@@ -90,7 +90,7 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 	case c.tokens != nil:
 		return c.bearerToken(ctx)
 	case c.cfg.SCIMAuth == SCIMAuthBearer:
-		return "Bearer " + c.cfg.APIKey, nil
+		return "Bearer " + c.cfg.APIKey.Reveal(), nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -110,8 +110,8 @@ func (c *Client) scimReady(ctx context.Context, op string) error {
 	if err != nil {
 		return c.renamed(err, op, "cannot fetch the viewer, whose username SCIM's Basic authentication needs: ")
 	}
-	user := base64.StdEncoding.EncodeToString([]byte(deref(v.Username) + ":" + c.cfg.APIKey))
-	service := base64.StdEncoding.EncodeToString([]byte(":" + c.cfg.APIKey))
+	user := base64.StdEncoding.EncodeToString([]byte(deref(v.Username) + ":" + c.cfg.APIKey.Reveal()))
+	service := base64.StdEncoding.EncodeToString([]byte(":" + c.cfg.APIKey.Reveal()))
 	c.redactor.add(user)
 	c.redactor.add(service)
 	c.mu.Lock()

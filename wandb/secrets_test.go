@@ -3,9 +3,12 @@ package wandb
 import (
 	"context"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"strings"
+	"sync"
 	"testing"
 	"unicode"
 	"unicode/utf8"
@@ -48,7 +51,7 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 		"ftp://wandb.example.com/" + key,
 		"api:" + key + "@wandb.example.com",
 	} {
-		_, err := NewClient(Config{BaseURL: base, APIKey: key})
+		_, err := NewClient(Config{BaseURL: base, APIKey: NewSecret(key)})
 		if err == nil {
 			t.Errorf("NewClient(%q) accepted it", base)
 			continue
@@ -65,7 +68,7 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 		}
 	}
 	// A key in the path is a valid URL: String and errors hide it.
-	cfg := Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: key, Retry: RetryPolicy{MaxAttempts: 1}}
+	cfg := Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: NewSecret(key), Retry: RetryPolicy{MaxAttempts: 1}}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -80,8 +83,8 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 
 func TestEveryVerbHidesTheKey(t *testing.T) {
 	const key = "0123456789abcdef0123456789abcdef01234567"
-	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: key, HTTPProxy: "http://u:" + key + "@proxy:3128",
-		ExtraHeaders: map[string]string{"X-Token": key}}
+	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), HTTPProxy: NewSecret("http://u:" + key + "@proxy:3128"),
+		ExtraHeaders: secretHeaders(map[string]string{"X-Token": key})}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -131,13 +134,49 @@ func TestEchoedKeyForms(t *testing.T) {
 		{pc, prefixed, suffix},
 		{pc, prefixed, strings.ToUpper(suffix)},
 		{pc, prefixed, base64.StdEncoding.EncodeToString([]byte(suffix))},
+		// Split by invisible or white-space characters.
+		{c, srv.AdminKey(), interleave(srv.AdminKey(), "\u200b")},
+		{c, srv.AdminKey(), interleave(srv.AdminKey(), " ")},
+		{c, srv.AdminKey(), srv.AdminKey()[:20] + "\n" + srv.AdminKey()[20:]},
+		{c, srv.AdminKey(), srv.AdminKey()[:10] + "\u00ad\u2060\ufeff" + srv.AdminKey()[10:]},
+		// Hex, in either case.
+		{c, srv.AdminKey(), hex.EncodeToString([]byte(srv.AdminKey()))},
+		{c, srv.AdminKey(), strings.ToUpper(hex.EncodeToString([]byte(srv.AdminKey())))},
+		{pc, prefixed, hex.EncodeToString([]byte(suffix))},
+		// Base64 inside a longer text, the key at each offset.
+		{c, srv.AdminKey(), base64.StdEncoding.EncodeToString([]byte("x" + srv.AdminKey() + "yz"))},
+		{c, srv.AdminKey(), base64.StdEncoding.EncodeToString([]byte("xy" + srv.AdminKey() + "z"))},
+		{c, srv.AdminKey(), base64.URLEncoding.EncodeToString([]byte("{\"k\":\"" + srv.AdminKey() + "\"}"))},
+		{c, srv.AdminKey(), base64.RawURLEncoding.EncodeToString([]byte("\xff\xfe" + srv.AdminKey()))},
+		// Cut short, at either end.
+		{c, srv.AdminKey(), srv.AdminKey()[:len(srv.AdminKey())-1]},
+		{c, srv.AdminKey(), srv.AdminKey()[:32]},
+		{c, srv.AdminKey(), srv.AdminKey()[8:]},
 	} {
 		srv.FailNext("GetViewer", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"bad key: ` + tc.echo + `"}]}`})
 		_, err := tc.c.Viewer(context.Background())
-		if err == nil || showsKey(fmt.Sprintf("%v %+v", err, err), tc.key) || !strings.Contains(err.Error(), "bad key: [redacted]") {
+		if err == nil || showsKey(fmt.Sprintf("%v %+v", err, err), tc.key) || showsPart(err.Error(), tc.echo) || !strings.Contains(err.Error(), "[redacted]") {
 			t.Errorf("echo %s: %v", wandbtest.MaskSecrets(tc.echo), wandbtest.MaskSecrets(fmt.Sprint(err)))
 		}
 	}
+}
+
+// interleave returns s with sep between each two of its characters.
+func interleave(s, sep string) string {
+	return strings.Join(strings.Split(s, ""), sep)
+}
+
+// showsPart reports whether s shows 12 or more characters in a row of
+// echo, an echoed form of a key: the redaction removed it all but for
+// the few characters of an encoding that also hold the bytes around the
+// key.
+func showsPart(s, echo string) bool {
+	for i := 0; i+12 <= len(echo); i++ {
+		if strings.Contains(s, echo[i:i+12]) {
+			return true
+		}
+	}
+	return false
 }
 
 // TestServerTextIsCleaned: a server's text reaches the user without
@@ -183,5 +222,64 @@ func TestGeneratedSecretIsRedacted(t *testing.T) {
 	_, err = c.WithReadOnly().Users(ctx, "x")
 	if err == nil || strings.Contains(err.Error(), secret) {
 		t.Errorf("the error shows the generated secret (or there is none): %v", wandbtest.MaskSecrets(fmt.Sprint(err)))
+	}
+}
+
+// TestStringsRedactData: a server that puts the client's key in its data
+// (an email, a username, a name, a team's name, a service account's
+// description) does not get it shown by String, nor by an error or a
+// change record that names the object.
+func TestStringsRedactData(t *testing.T) {
+	key := strings.Repeat("5ec7e7", 7)
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "root@example.com", Admin: true, Keys: []wandbtest.SeedKey{{Description: "own", Secret: key}}},
+			{Email: key + "@x.com", Teams: []string{"t" + key}},
+			{Email: "u@example.com", Username: "u" + key},
+			{Email: "n@example.com", Name: "n " + key[:36]},
+		},
+		Teams: []wandbtest.SeedTeam{{Name: "t" + key, ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "d " + key}}}},
+	}))
+	var records []ChangeRecord
+	var mu sync.Mutex
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), DryRun: true, DryRunOutput: io.Discard,
+		OnChange: func(r ChangeRecord) { mu.Lock(); records = append(records, r); mu.Unlock() }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	users, err := c.Users(ctx, "")
+	if err != nil || len(users) < 4 {
+		t.Fatalf("users: %d, %v", len(users), err)
+	}
+	var shown []string
+	for _, u := range users {
+		shown = append(shown, u.String(), fmt.Sprint(u))
+		if err := u.Deactivate(ctx); err != nil {
+			shown = append(shown, err.Error())
+		}
+		u.Email, u.Username = nil, nil // the next fallbacks: the ID, the name
+		shown = append(shown, u.String())
+	}
+	team, err := c.Team(ctx, "t"+key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown = append(shown, team.String())
+	for _, m := range team.Members() {
+		shown = append(shown, m.String())
+	}
+	_, err = c.Team(ctx, "nope"+key)
+	shown = append(shown, fmt.Sprint(err))
+	for _, r := range records {
+		b, _ := json.Marshal(r)
+		shown = append(shown, string(b))
+	}
+	joined := strings.Join(shown, "\n")
+	if showsKey(joined, key) || showsPart(joined, key) {
+		t.Errorf("the key is shown:\n%s", wandbtest.MaskSecrets(joined))
+	}
+	if !strings.Contains(joined, "<User [redacted]@x.com>") || !strings.Contains(joined, "<Team t[redacted]>") {
+		t.Errorf("what was redacted is not marked:\n%s", joined)
 	}
 }

@@ -138,7 +138,7 @@ func TestSettingsFiles(t *testing.T) {
 		home := setup(t, "[default]\nbase_url = "+sys+"\n", "")
 		t.Setenv("WANDB_API_KEY", "")
 		writeFile(t, filepath.Join(home, ".netrc"), "machine system.example.com password "+netrcKey)
-		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey != netrcKey {
+		if cfg, err := ConfigFromEnv(); err != nil || cfg.APIKey.Reveal() != netrcKey {
 			t.Errorf("ConfigFromEnv: %v, or not the netrc key of system.example.com", err)
 		}
 	})

@@ -242,8 +242,9 @@ func (t *Team) Members() []*Member {
 // Client returns the client (the identity) the team was fetched with.
 func (t *Team) Client() *Client { return t.client }
 
-// String returns "<Team name>", as the SDK prints a team.
-func (t *Team) String() string { return "<Team " + t.Name + ">" }
+// String returns "<Team name>", as the SDK prints a team (a secret of the
+// team's client in the name shows as [redacted]).
+func (t *Team) String() string { return shownBy(t.client, "<Team "+t.Name+">") }
 
 // CreateTeam creates the team name with the user adminUsername as its admin
 // ("" means the caller, as the SDK sends null) and returns it, loaded. The
@@ -586,13 +587,18 @@ func memberTarget(m *Member) string {
 }
 
 // String returns "<Member name (ACCOUNT_TYPE)>", as the SDK prints a member
-// ("None" for a null account type).
+// ("None" for a null account type). A secret of the team's client in the
+// server's data, a service account's key among them, shows as [redacted].
 func (m *Member) String() string {
 	at := "None"
 	if m.AccountType != nil {
 		at = *m.AccountType
 	}
-	return fmt.Sprintf("<Member %s (%s)>", m.Name, at)
+	var c *Client
+	if m.team != nil {
+		c = m.team.client
+	}
+	return shownBy(c, fmt.Sprintf("<Member %s (%s)>", m.Name, at))
 }
 
 func deleteMember(ms []*Member, id string) []*Member {

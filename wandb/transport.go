@@ -26,7 +26,7 @@ func defaultHTTPClient(cfg Config) *http.Client {
 	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.Proxy = proxyFunc(mustProxyURL(cfg.HTTPProxy), mustProxyURL(cfg.HTTPSProxy))
+	t.Proxy = proxyFunc(mustProxyURL(cfg.HTTPProxy.Reveal()), mustProxyURL(cfg.HTTPSProxy.Reveal()))
 	if auth := proxyAuthorization(cfg.ExtraHeaders); auth != "" {
 		t.ProxyConnectHeader = http.Header{"Proxy-Authorization": {auth}}
 	}
@@ -67,13 +67,13 @@ func proxyFunc(httpProxy, httpsProxy *url.URL) func(*http.Request) (*url.URL, er
 // checkTransport checks the settings that configure the default
 // transport: they cannot apply to a caller's HTTPClient.
 func checkTransport(cfg Config) error {
-	if err := checkProxy("Config.HTTPProxy", cfg.HTTPProxy); err != nil {
+	if err := checkProxy("Config.HTTPProxy", cfg.HTTPProxy.Reveal()); err != nil {
 		return err
 	}
-	if err := checkProxy("Config.HTTPSProxy", cfg.HTTPSProxy); err != nil {
+	if err := checkProxy("Config.HTTPSProxy", cfg.HTTPSProxy.Reveal()); err != nil {
 		return err
 	}
-	if cfg.HTTPClient != nil && (cfg.HTTPProxy != "" || cfg.HTTPSProxy != "" || cfg.InsecureSkipVerify) {
+	if cfg.HTTPClient != nil && (cfg.HTTPProxy.IsSet() || cfg.HTTPSProxy.IsSet() || cfg.InsecureSkipVerify) {
 		return configError("HTTPProxy, HTTPSProxy and InsecureSkipVerify configure the default transport: " +
 			"set them on the transport of Config.HTTPClient instead, or leave HTTPClient nil")
 	}

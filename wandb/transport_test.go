@@ -89,7 +89,7 @@ func TestProxy(t *testing.T) {
 	srv := wandbtest.Start(t)
 	proxy := newRecordingProxy(t)
 
-	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPSProxy = proxy.URL })
+	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPSProxy = NewSecret(proxy.URL) })
 	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestProxy(t *testing.T) {
 		t.Errorf("the https proxy carried an http request: %v", targets)
 	}
 
-	c = testClient(t, srv, func(cfg *Config) { cfg.HTTPProxy = proxy.URL + "/" })
+	c = testClient(t, srv, func(cfg *Config) { cfg.HTTPProxy = NewSecret(proxy.URL + "/") })
 	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -111,8 +111,8 @@ func TestProxy(t *testing.T) {
 	}
 	tlsSrv := httptest.NewTLSServer(h)
 	defer tlsSrv.Close()
-	c, err = NewClient(Config{BaseURL: tlsSrv.URL, APIKey: h.AdminKey(), Retry: fastRetry,
-		HTTPSProxy: proxy.URL, InsecureSkipVerify: true, ExtraHeaders: map[string]string{"Proxy-Authorization": "Basic cHJveHk6cHc="}})
+	c, err = NewClient(Config{BaseURL: tlsSrv.URL, APIKey: NewSecret(h.AdminKey()), Retry: fastRetry,
+		HTTPSProxy: NewSecret(proxy.URL), InsecureSkipVerify: true, ExtraHeaders: secretHeaders(map[string]string{"Proxy-Authorization": "Basic cHJveHk6cHc="})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -136,7 +136,7 @@ func TestInsecureSkipVerify(t *testing.T) {
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshake is expected
 	srv.StartTLS()
 	defer srv.Close()
-	cfg := Config{BaseURL: srv.URL, APIKey: h.AdminKey(), Retry: fastRetry}
+	cfg := Config{BaseURL: srv.URL, APIKey: NewSecret(h.AdminKey()), Retry: fastRetry}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -164,14 +164,14 @@ func TestTransportConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"own client and proxy", Config{HTTPClient: &http.Client{}, HTTPProxy: "http://proxy:3128"}, "set them on the transport of Config.HTTPClient"},
+		{"own client and proxy", Config{HTTPClient: &http.Client{}, HTTPProxy: NewSecret("http://proxy:3128")}, "set them on the transport of Config.HTTPClient"},
 		{"own client and insecure", Config{HTTPClient: &http.Client{}, InsecureSkipVerify: true}, "leave HTTPClient nil"},
-		{"socks proxy", Config{HTTPSProxy: "socks5://proxy:1080"}, `Config.HTTPSProxy "socks5://proxy:1080": must start with http:// or https://`},
-		{"no host", Config{HTTPProxy: "http://"}, "has no host"},
-		{"not a url", Config{HTTPProxy: "http://a b"}, "not a url"},
+		{"socks proxy", Config{HTTPSProxy: NewSecret("socks5://proxy:1080")}, `Config.HTTPSProxy "socks5://proxy:1080": must start with http:// or https://`},
+		{"no host", Config{HTTPProxy: NewSecret("http://")}, "has no host"},
+		{"not a url", Config{HTTPProxy: NewSecret("http://a b")}, "not a url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.cfg.APIKey = envKey
+			tc.cfg.APIKey = NewSecret(envKey)
 			if _, err := NewClient(tc.cfg); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("NewClient error = %v, want %q", err, tc.want)
 			}
@@ -179,7 +179,7 @@ func TestTransportConfig(t *testing.T) {
 	}
 
 	// A proxy password is neither shown nor logged.
-	cfg := Config{APIKey: envKey, HTTPProxy: "http://user:proxy-secret-pw@127.0.0.1:1", Retry: RetryPolicy{MaxAttempts: 1}, BaseURL: "http://127.0.0.1:2"}
+	cfg := Config{APIKey: NewSecret(envKey), HTTPProxy: NewSecret("http://user:proxy-secret-pw@127.0.0.1:1"), Retry: RetryPolicy{MaxAttempts: 1}, BaseURL: "http://127.0.0.1:2"}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -424,19 +424,20 @@ func (u *User) removeKey(id string) {
 
 // String returns "<User alice@example.com>", falling back as the SDK does
 // to the username, the ID, then the quoted name, and "<User ???>" when all
-// are empty.
+// are empty. A secret of the user's client in the server's data shows as
+// [redacted].
 func (u *User) String() string {
 	switch {
 	case u == nil:
 		return "<User ???>"
 	case u.Email != nil && *u.Email != "":
-		return "<User " + *u.Email + ">"
+		return shownBy(u.client, "<User "+*u.Email+">")
 	case u.Username != nil && *u.Username != "":
-		return "<User " + *u.Username + ">"
+		return shownBy(u.client, "<User "+*u.Username+">")
 	case u.ID != "":
-		return "<User " + u.ID + ">"
+		return shownBy(u.client, "<User "+u.ID+">")
 	case u.Name != "":
-		return fmt.Sprintf("<User %q>", u.Name)
+		return shownBy(u.client, fmt.Sprintf("<User %q>", u.Name))
 	}
 	return "<User ???>"
 }

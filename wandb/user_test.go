@@ -254,7 +254,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 	}
 
 	// A viewer that cannot be fetched: the error says so, nothing minted.
-	bad := testClient(t, srv, func(cfg *Config) { cfg.APIKey = strings.Repeat("9", 40) })
+	bad := testClient(t, srv, func(cfg *Config) { cfg.APIKey = NewSecret(strings.Repeat("9", 40)) })
 	stranger := &User{ID: "x", client: bad}
 	_, err = stranger.GenerateAPIKey(ctx, "")
 	if e := asError(t, err, "generate_api_key", CodeUnauthorized); !strings.Contains(e.Message, "cannot fetch the viewer") {

@@ -371,7 +371,7 @@ func TestUsersNeverHoldsTheBody(t *testing.T) {
 		_, _ = w.Write(body.Bytes())
 	}))
 	t.Cleanup(hs.Close)
-	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: strings.Repeat("a", 40), Retry: fastRetry}) // the default limit
+	c, err := NewClient(Config{BaseURL: hs.URL, APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry}) // the default limit
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func newClient(o *options, std stdio, flags func(*wandb.Config)) (*wandb.Client,
 		if err != nil {
 			return nil, nil, fmt.Errorf("--local: %w", err)
 		}
-		cfg := wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()}
+		cfg := wandb.Config{BaseURL: srv.url, APIKey: wandb.NewSecret(h.AdminKey())}
 		flags(&cfg)
 		c, err := wandb.NewClient(cfg)
 		if err != nil {
@@ -81,7 +81,7 @@ func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
 		if err != nil {
 			return wandb.Config{}, err
 		}
-		o.APIKey, o.APIKeySource = key, "--api-key-file "+keyFile
+		o.APIKey, o.APIKeySource = wandb.NewSecret(key), "--api-key-file "+keyFile
 	}
 	cfg, err := wandb.ConfigFromEnvWith(o)
 	switch {

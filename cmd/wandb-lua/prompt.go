@@ -14,6 +14,7 @@ import (
 	lua "github.com/yuin/gopher-lua"
 	"github.com/yuin/gopher-lua/parse"
 
+	"github.com/wandb-lua/wandb-lua/luamod"
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -25,10 +26,14 @@ import (
 // is kept in memory only, never written to a file: a line may hold a key
 // (wandb.api{api_key = ...}). Ctrl-C clears the line being typed, or stops
 // the statement running and returns to the prompt; Ctrl-D ends the session.
+// A statement that does not stop within stopGrace (it runs Go code that
+// cannot be interrupted, such as os.execute) is abandoned, and the prompt
+// goes on with a new Lua state, which it says.
 
-// prompt runs the prompt on L until the end of input. Each statement runs
-// with a context of its own from ctx (and --timeout, if given).
-func prompt(ctx context.Context, L *lua.LState, o *options, std stdio, sigs *signalWatch, c *wandb.Client) error {
+// prompt runs the prompt on st's Lua state until the end of input. Each
+// statement runs with a context of its own from ctx (and --timeout, if
+// given).
+func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signalWatch, c *wandb.Client) error {
 	cfg := &readline.Config{
 		Prompt:          "> ",
 		HistoryLimit:    1000,
@@ -85,7 +90,7 @@ func prompt(ctx context.Context, L *lua.LState, o *options, std stdio, sigs *sig
 			return fmt.Errorf("the prompt: %w", err)
 		}
 		pending = append(pending, line)
-		fn, incomplete, msg := compileLine(L, strings.Join(pending, "\n"))
+		fn, incomplete, msg := compileLine(st.L, strings.Join(pending, "\n"))
 		if incomplete {
 			continue
 		}
@@ -94,7 +99,7 @@ func prompt(ctx context.Context, L *lua.LState, o *options, std stdio, sigs *sig
 			fmt.Fprintln(std.err, msg)
 			continue
 		}
-		stopped := runLine(ctx, L, fn, o, std, sigs)
+		stopped := runLine(ctx, st, fn, o, std, sigs)
 		sigs.handle(atPrompt)
 		if stopped != nil && terminated.Load() {
 			return stopped
@@ -126,8 +131,9 @@ func compileLine(L *lua.LState, src string) (fn *lua.LFunction, incomplete bool,
 
 // runLine runs fn, a compiled line of the prompt, and prints its values or
 // its error. Ctrl-C stops it; SIGTERM stops it and the session (the
-// error returned).
-func runLine(ctx context.Context, L *lua.LState, fn *lua.LFunction, o *options, std stdio, sigs *signalWatch) error {
+// error returned). A statement that does not stop is abandoned with its
+// state, and st gets a new one.
+func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, std stdio, sigs *signalWatch) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var terminated atomic.Bool
@@ -140,11 +146,24 @@ func runLine(ctx context.Context, L *lua.LState, fn *lua.LFunction, o *options, 
 		ctx, stop = context.WithTimeout(ctx, o.timeout)
 		defer stop()
 	}
-	L.SetContext(ctx)
-	defer L.RemoveContext()
+	L := st.L
+	luamod.SetContext(L, ctx)
 	top := L.GetTop()
-	L.Push(fn)
-	err := L.PCall(0, lua.MultRet, nil)
+	err := runStoppable(ctx, func() error {
+		L.Push(fn)
+		return L.PCall(0, lua.MultRet, nil)
+	})
+	if errors.Is(err, errAbandoned) {
+		st.abandon()
+		if terminated.Load() {
+			return &interruptedError{summary: "the prompt was terminated"}
+		}
+		st.restart()
+		fmt.Fprintf(std.err, "the statement did not stop within %v of being told to (it runs Go code that cannot be interrupted, and may run on in the background): "+
+			"it was abandoned with its Lua state, and the prompt goes on with a new one, without the globals defined so far\n", stopGrace)
+		return nil
+	}
+	defer L.RemoveContext()
 	if err == nil && ctx.Err() != nil {
 		// Stopped in a request, which returned nil, err ("canceled") to a
 		// statement that then ended: its values are not what was asked.

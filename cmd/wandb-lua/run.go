@@ -62,6 +62,7 @@ type options struct {
 	audit       string // --audit FILE
 	maxResponse int64  // --max-response SIZE; 0 for the environment's or the default
 	maxInFlight int    // --max-in-flight N; 0 for the environment's or the default
+	maxString   int64  // --max-string SIZE; 0 for defaultMaxString
 	quiet       bool
 	verbose     bool // -v: retries, outcome checks and server warnings on stderr
 	interactive bool // -i, or no script on a terminal
@@ -95,6 +96,7 @@ func parseArgs(args []string) (*options, error) {
 	fs.StringVar(&o.audit, "audit", "", "")
 	fs.Var(sizeFlag{&o.maxResponse}, "max-response", "")
 	fs.Var(requestsFlag{&o.maxInFlight, wandb.MaxInFlightLimit}, "max-in-flight", "")
+	fs.Var(sizeFlag{&o.maxString}, "max-string", "")
 	fs.BoolVar(&o.quiet, "quiet", false, "")
 	fs.BoolVar(&o.quiet, "q", false, "")
 	fs.BoolVar(&o.verbose, "verbose", false, "")
@@ -298,12 +300,21 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	if !o.quiet && isTerminal(std.err) {
 		progress = std.err
 	}
-	L := newState(client, progress)
-	defer L.Close()
-	L.SetGlobal("arg", argTable(L, o))
+	st := &session{make: func() *lua.LState {
+		L := newState(client, progress, o.maxString)
+		L.SetGlobal("arg", argTable(L, o))
+		return L
+	}}
+	st.L = st.make()
+	defer st.close()
+	L := st.L
 	base := ctx // the prompt's statements each have their own
 	ctx, cancel := sigs.cancelRun(ctx)
 	defer cancel()
+	// A second signal ends the process at once, after the summary.
+	sigs.lastWords(func() {
+		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", changeSummary(changes))
+	})
 	if o.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
 		defer cancel()
@@ -317,24 +328,35 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		}
 		fns[i] = fn
 	}
-	L.SetContext(ctx)
-	for i, fn := range fns {
-		L.Push(fn)
-		if i == len(fns)-1 && o.script != "" {
-			for _, a := range o.scriptArgs {
-				L.Push(lua.LString(a)) // the script's ... as in lua
+	luamod.SetContext(L, ctx)
+	err = runStoppable(ctx, func() error {
+		for i, fn := range fns {
+			L.Push(fn)
+			var err error
+			if i == len(fns)-1 && o.script != "" {
+				for _, a := range o.scriptArgs {
+					L.Push(lua.LString(a)) // the script's ... as in lua
+				}
+				err = L.PCall(len(o.scriptArgs), lua.MultRet, nil)
+			} else {
+				err = L.PCall(0, lua.MultRet, nil)
 			}
-			err = L.PCall(len(o.scriptArgs), lua.MultRet, nil)
-		} else {
-			err = L.PCall(0, lua.MultRet, nil)
+			if err != nil {
+				return err
+			}
 		}
-		if err != nil {
-			return runError(ctx, o, L, err, changes)
-		}
+		return nil
+	})
+	if errors.Is(err, errAbandoned) {
+		st.abandon()
+		return stopped(ctx, o, changes)
+	}
+	if err != nil {
+		return runError(ctx, o, L, err, changes)
 	}
 	if o.interactive {
 		L.RemoveContext()
-		if err := prompt(base, L, o, std, sigs, client); err != nil {
+		if err := prompt(base, st, o, std, sigs, client); err != nil {
 			return err
 		}
 	}
@@ -344,14 +366,33 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	return nil
 }
 
+// Limits of what a script's Lua does (see luamod.Limits): strings of up to
+// 256 MiB (--max-string), as long as the largest answer read by default,
+// which no admin script needs to exceed (a .. past the limit still makes
+// its string, twice as long at most, before it fails: memory and time
+// grow with the limit); and a million levels of calls, tail calls
+// included (an endless loop of tail calls fails within a second instead
+// of running to the deadline and building a traceback of a gigabyte).
+const (
+	defaultMaxString = 256 << 20
+	maxCallLevels    = 1_000_000
+)
+
 // newState returns a Lua state with the standard libraries and the wandb
 // module loaded, as the global wandb, so that require("wandb") returns it and assert passes
 // error values through from the first line of a script on, even in
 // assert(require("wandb").viewer()). A small initial registry and an
 // auto-growing call stack keep each thread of wandb.parallel cheap.
-// progress, if not nil, gets wandb.parallel's progress line.
-func newState(c *wandb.Client, progress io.Writer) *lua.LState {
+// progress, if not nil, gets wandb.parallel's progress line. Strings are
+// at most maxString bytes (0: defaultMaxString), and the string functions
+// stop at the run's deadline (luamod.SetLimits): give the state its
+// context with luamod.SetContext.
+func newState(c *wandb.Client, progress io.Writer, maxString int64) *lua.LState {
+	if maxString <= 0 {
+		maxString = defaultMaxString
+	}
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
+	luamod.SetLimits(L, luamod.Limits{MaxString: maxString, MaxCallLevels: maxCallLevels})
 	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: progress}))
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
@@ -365,13 +406,19 @@ func newState(c *wandb.Client, progress io.Writer) *lua.LState {
 // runError turns an error from running a chunk into the error to report;
 // changes are the changes made so far, which an interrupted run sums up.
 func runError(ctx context.Context, o *options, L *lua.LState, err error, changes *wandb.AuditLog) error {
-	switch {
-	case errors.Is(ctx.Err(), context.Canceled):
-		return &interruptedError{summary: changeSummary(changes)}
-	case errors.Is(ctx.Err(), context.DeadlineExceeded):
-		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
+	if ctx.Err() != nil {
+		return stopped(ctx, o, changes)
 	}
 	return &scriptError{msg: scriptMessage(L, err)}
+}
+
+// stopped is the error to report for a run whose context ended: a
+// signal's (interrupted) or --timeout's.
+func stopped(ctx context.Context, o *options, changes *wandb.AuditLog) error {
+	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
+	}
+	return &interruptedError{summary: changeSummary(changes)}
 }
 
 // scriptMessage is the message of a script's failure, err from L.PCall:

@@ -9,9 +9,10 @@ import (
 
 // Signals: Ctrl-C and SIGTERM stop what runs now. For a script or serve
 // that is the whole run: the first signal cancels its context (the request
-// in flight stops, the script ends, the changes so far are summed up) and
-// a second one exits at once. At the interactive prompt it is the
-// statement running: the prompt comes back.
+// in flight stops, the script ends, the changes so far are summed up; a
+// script that does not stop is abandoned after stopGrace, see stop.go) and
+// a second one exits at once, after the summary. At the interactive prompt
+// it is the statement running: the prompt comes back.
 
 // signalWatch delivers the signals of a run to its current handler.
 type signalWatch struct {
@@ -19,6 +20,7 @@ type signalWatch struct {
 	handler func(os.Signal)
 	first   os.Signal // the first signal received, if any
 	stop    chan struct{}
+	last    func() // run before a second signal exits; nil for nothing
 }
 
 // watchSignals starts delivering the signals from ch (nil: none) to the
@@ -61,11 +63,25 @@ func (w *signalWatch) cancelRun(ctx context.Context) (context.Context, context.C
 	w.handle(func(os.Signal) {
 		count++ // only the watch goroutine calls handlers
 		if count > 1 {
+			w.mu.Lock()
+			last := w.last
+			w.mu.Unlock()
+			if last != nil {
+				last()
+			}
 			os.Exit(exitCodeFor(w.received()))
 		}
 		cancel()
 	})
 	return ctx, cancel
+}
+
+// lastWords makes f what a second signal runs before it exits the
+// process: the run's summary.
+func (w *signalWatch) lastWords(f func()) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.last = f
 }
 
 // received returns the first signal received, or nil.

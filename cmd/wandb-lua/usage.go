@@ -31,6 +31,8 @@ Options:
                        $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
   --max-in-flight N    send at most N requests at once, however wandb.parallel
                        calls nest (default: $WANDB_MAX_IN_FLIGHT, else 64)
+  --max-string SIZE    the longest string the script may build, e.g. 1GiB
+                       (default 256MiB)
   -q, --quiet          no progress line from wandb.parallel on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
                        change's outcome, to stderr

@@ -70,7 +70,7 @@ func BenchmarkUsers(b *testing.B) {
 // server at url, which lists n users and the admin.
 func benchUsersFrom(b *testing.B, url, key string, n int) {
 	b.Run("raw", func(b *testing.B) { benchRawUsers(b, url, key) })
-	client, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: key})
+	client, err := wandb.NewClient(wandb.Config{BaseURL: url, APIKey: wandb.NewSecret(key)})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func benchUsersFrom(b *testing.B, url, key string, n int) {
 		})
 	})
 	b.Run("lua", func(b *testing.B) {
-		L := newState(client, nil) // the state wandb-lua runs scripts in
+		L := newState(client, nil, 0) // the state wandb-lua runs scripts in
 		b.Cleanup(L.Close)
 		fn, err := L.LoadString(fmt.Sprintf(`held = assert(wandb.users()) assert(#held == %d)`, n+1))
 		if err != nil {
