@@ -11,8 +11,8 @@ import (
 )
 
 // CreateUser creates a user with the given email, an instance admin when
-// admin is true. The email is checked before anything is sent (an invalid
-// one gives CodeInvalidArgument). An existing email gives an error with
+// admin is true. The email is normalised and checked before anything is
+// sent (see NormalizeEmail; an invalid one gives CodeInvalidArgument). An existing email gives an error with
 // code CodeConflict carrying the server's text. It needs an admin key. The
 // returned User has no keys (KeysListed is true) and no team list (the
 // server's answer does not include one). When the answer is lost after the request reached the
@@ -28,12 +28,13 @@ import (
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
 	const op = "create_user"
-	if err := checkEmail(email); err != nil {
-		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	email, err := c.normalizeEmail(op, email)
+	if err != nil {
+		return nil, err
 	}
 	var u *User
 	var partial error // the server's error beside the user it created
-	err := c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
+	err = c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
 		err := c.fam.createOnce(ctx, email, func() error { return c.createUser(ctx, op, email, admin, &u, &partial) })
 		if errors.Is(err, errCreatedMeanwhile) {
 			return c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf(
@@ -90,7 +91,52 @@ func (c *Client) createUser(ctx context.Context, op, email string, admin bool, u
 	})
 }
 
-// checkEmail accepts a bare address such as "bob@example.com".
+// NormalizeEmail returns email as this package sends it: without the
+// white space around it and with its domain in lower case, so that an
+// address pasted from a spreadsheet or an HR export (" Sam.Wu@Acme.COM ")
+// is the one W&B knows ("Sam.Wu@acme.com"). The local part (before the
+// "@") is kept as written: RFC 5321 lets a mail server treat it
+// case-sensitively, and W&B compares emails case-insensitively anyway, so
+// lower-casing it would gain nothing and could change where an invitation
+// is delivered. It returns an error, whose message names the address and
+// what is wrong with it, for anything but a bare address such as
+// "name@example.com": a display name, angle brackets, white space inside,
+// an empty part, or a domain without a dot ("sam.wu@acme-ml"), which no
+// address W&B can mail has.
+func NormalizeEmail(email string) (string, error) {
+	s := strings.TrimSpace(email)
+	if local, domain, ok := strings.Cut(s, "@"); ok {
+		s = local + "@" + strings.ToLower(domain)
+	}
+	if err := checkEmail(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// normalizeEmail is NormalizeEmail with its error as an *Error for op.
+func (r redactor) normalizeEmail(op, email string) (string, error) {
+	s, err := NormalizeEmail(email)
+	if err != nil {
+		return "", r.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	}
+	return s, nil
+}
+
+// lookupForm returns x, a username or email to look up, as User looks it
+// up: an email (with an "@") as NormalizeEmail would send it, but without
+// its check, since a lookup may give part of one; a username unchanged.
+func lookupForm(x string) string {
+	if !strings.Contains(x, "@") {
+		return x
+	}
+	s := strings.TrimSpace(x)
+	local, domain, _ := strings.Cut(s, "@")
+	return local + "@" + strings.ToLower(domain)
+}
+
+// checkEmail accepts a bare address such as "bob@example.com" whose domain
+// has a dot.
 func checkEmail(email string) error {
 	bad := func(why string) error { return fmt.Errorf("invalid email address %q: %s", email, why) }
 	if email == "" {
@@ -106,6 +152,9 @@ func checkEmail(email string) error {
 	local, domain, _ := strings.Cut(email, "@")
 	if local == "" || domain == "" || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
 		return bad(`want a bare address such as "name@example.com"`)
+	}
+	if !strings.Contains(domain, ".") {
+		return bad(fmt.Sprintf("the domain %q has no dot; want a full domain such as %q", domain, domain+".com"))
 	}
 	return nil
 }

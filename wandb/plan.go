@@ -153,12 +153,14 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 }
 
 // Plan reads the server and returns the changes that bring it to want.
-// Nothing is changed. A membership of a team that does not exist and is
+// Nothing is changed. Emails are normalised first (see NormalizeEmail),
+// so the plan's targets are the addresses as sent. A membership of a team that does not exist and is
 // not in want.Teams, an email or role that is not valid, is an error
 // (CodeInvalidArgument) before anything is read.
 func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	const op = "plan"
-	if err := checkDesired(want); err != nil {
+	want, err := checkDesired(want)
+	if err != nil {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
 	}
 	pl := &planner{c: c, want: want, users: map[string]*User{}, teams: map[string]*Team{}}
@@ -173,30 +175,40 @@ func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	return &Plan{Changes: pl.changes, client: c}, nil
 }
 
-// checkDesired checks want's emails, roles and names.
-func checkDesired(want Desired) error {
-	for _, u := range want.Users {
-		if err := checkEmail(u.Email); err != nil {
-			return err
+// checkDesired checks want's emails, roles and names, and returns a copy
+// of want with its emails as NormalizeEmail returns them.
+func checkDesired(want Desired) (Desired, error) {
+	want.Users = slices.Clone(want.Users)
+	for i, u := range want.Users {
+		email, err := NormalizeEmail(u.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Users[i].Email = email
 	}
-	for _, m := range want.Memberships {
-		if err := checkEmail(m.Email); err != nil {
-			return err
+	want.Memberships = slices.Clone(want.Memberships)
+	for i, m := range want.Memberships {
+		email, err := NormalizeEmail(m.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Memberships[i].Email = email
 		if strings.TrimSpace(m.Team) == "" {
-			return fmt.Errorf("a membership of %s names no team", m.Email)
+			return want, fmt.Errorf("a membership of %s names no team", m.Email)
 		}
 		if r := strings.ToLower(m.Role); r != "" && r != RoleAdmin && r != RoleMember {
-			return fmt.Errorf("role %q of %s in %s: want %q, %q or none", m.Role, m.Email, m.Team, RoleAdmin, RoleMember)
+			return want, fmt.Errorf("role %q of %s in %s: want %q, %q or none", m.Role, m.Email, m.Team, RoleAdmin, RoleMember)
 		}
 	}
-	for _, w := range want.Withdraw {
-		if err := checkEmail(w.Email); err != nil {
-			return err
+	want.Withdraw = slices.Clone(want.Withdraw)
+	for i, w := range want.Withdraw {
+		email, err := NormalizeEmail(w.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Withdraw[i].Email = email
 	}
-	return nil
+	return want, nil
 }
 
 // planner computes a plan.

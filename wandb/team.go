@@ -103,7 +103,8 @@ type Invitee struct {
 	email, username string
 }
 
-// ByEmail is the invitee with that email address.
+// ByEmail is the invitee with that email address; Invite sends it as
+// NormalizeEmail returns it.
 func ByEmail(email string) Invitee { return Invitee{email: email} }
 
 // ByUsername is the user with that username.
@@ -341,9 +342,11 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 	case who.email == "" && who.username == "":
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "nobody to invite: use ByEmail or ByUsername"})
 	case who.email != "":
-		if err := checkEmail(who.email); err != nil {
-			return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+		email, err := c.normalizeEmail(op, who.email)
+		if err != nil {
+			return nil, err
 		}
+		who.email = email
 	}
 	var email, username *string
 	if who.email != "" {
