@@ -234,16 +234,14 @@ func parseGraphQLErrors(raw []json.RawMessage) gqlerror.List {
 	return list
 }
 
-// joinGraphQLErrors formats errors as one line: "message (at a.b[0].c)",
-// several joined with "; ".
+// joinGraphQLErrors formats errors as one line, their messages joined with
+// "; ". The path of each error in the operation ("users.edges[0]") is left
+// out: it names the query's fields, which mean nothing to the person
+// reading the message.
 func joinGraphQLErrors(list gqlerror.List) string {
 	parts := make([]string, 0, len(list))
 	for _, e := range list {
-		m := strings.TrimSpace(e.Message)
-		if len(e.Path) > 0 {
-			m += " (at " + e.Path.String() + ")"
-		}
-		parts = append(parts, m)
+		parts = append(parts, strings.TrimSpace(e.Message))
 	}
 	return strings.Join(parts, "; ")
 }
