@@ -63,6 +63,12 @@ type Config struct {
 	// when 5 minutes or less of it remain, one exchange at a time. Neither
 	// the JWT nor the access token ever appears in an error, log or String.
 	IdentityTokenFile string
+	// KeySource says where APIKey (or IdentityTokenFile) came from, for
+	// messages: when the server rejects the credentials (HTTP 401), the
+	// error names it, never the key. ConfigFromEnv sets it, e.g.
+	// "WANDB_API_KEY" or "the netrc file /home/me/.netrc, the entry for
+	// machine api.wandb.ai"; "" names no source.
+	KeySource string
 	// CredentialsFile caches access tokens across processes (the SDK's
 	// credentials file); "" means ~/.config/wandb/credentials.json. See
 	// IdentityTokenFile.
@@ -348,6 +354,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.APIKey = key
 	cfg.IdentityTokenFile = ""
+	cfg.KeySource = "" // the caller's: c's source is not this key's
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
 	}
@@ -414,6 +421,7 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg.BaseURL = base
 	cfg.APIKey = key
 	cfg.IdentityTokenFile = ""
+	cfg.KeySource = ""
 	cfg.SCIMBaseURL = ""
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
@@ -453,6 +461,9 @@ func (cfg Config) String() string {
 	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey).redact(shownURL(cfg.BaseURL)), key)
 	if cfg.IdentityTokenFile != "" {
 		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
+	}
+	if cfg.KeySource != "" {
+		fmt.Fprintf(&b, ", KeySource: %q", cfg.KeySource)
 	}
 	if cfg.CredentialsFile != "" {
 		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.CredentialsFile)

@@ -242,7 +242,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 		if err := checkAPIKey(o.APIKey, o.APIKeySource); err != nil {
 			return err
 		}
-		cfg.APIKey = o.APIKey
+		cfg.APIKey, cfg.KeySource = o.APIKey, o.APIKeySource
 		return nil
 	}
 	key, keySet := os.LookupEnv("WANDB_API_KEY")
@@ -254,10 +254,10 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
 			return err
 		}
-		cfg.APIKey = key
+		cfg.APIKey, cfg.KeySource = key, "WANDB_API_KEY"
 		return nil
 	case tokenFile != "":
-		cfg.IdentityTokenFile = tokenFile
+		cfg.IdentityTokenFile, cfg.KeySource = tokenFile, "WANDB_IDENTITY_TOKEN_FILE"
 		cfg.CredentialsFile = os.Getenv("WANDB_CREDENTIALS_FILE")
 		return nil
 	}
@@ -280,6 +280,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 				return err
 			}
 			cfg.APIKey = m.password
+			cfg.KeySource = fmt.Sprintf("the netrc file %s, %s", path, m.entry)
 			return nil
 		}
 	}

@@ -59,7 +59,32 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 		}
 		msg += " (empty response body)"
 	}
+	if code == CodeUnauthorized {
+		msg = c.credentialsRejected(msg)
+	}
 	return c.newError(Error{Op: op, Code: code, Status: r.status, Message: msg})
+}
+
+// credentialsRejected is the message of a 401 that is no permission
+// failure: the server rejected the credentials. It says so in the client's
+// words first, naming where they came from (Config.KeySource), never
+// what they are, and then gives the server's text, said.
+func (c *Client) credentialsRejected(said string) string {
+	what := "the API key"
+	switch {
+	case c.tokens != nil:
+		what = "the access token obtained for the identity token in " + c.cfg.IdentityTokenFile
+		if c.cfg.KeySource != "" {
+			what += " (" + c.cfg.KeySource + ")"
+		}
+	case c.cfg.KeySource != "":
+		what += " from " + c.cfg.KeySource
+	}
+	hint := "it is revoked, mistyped, or for another server"
+	if c.tokens != nil {
+		hint = "the identity provider's token may not be trusted by this server, or be for another one"
+	}
+	return fmt.Sprintf("the server at %s rejected %s (%s); it answered: %s", c.BaseURL(), what, hint, said)
 }
 
 // statusCode maps an HTTP status that is not 2xx to a Code.

@@ -44,7 +44,7 @@ func newClient(o *options, std stdio, flags func(*wandb.Config)) (*wandb.Client,
 		if err != nil {
 			return nil, nil, fmt.Errorf("--local: %w", err)
 		}
-		cfg := wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey()}
+		cfg := wandb.Config{BaseURL: srv.url, APIKey: h.AdminKey(), KeySource: "--local (the test server's admin key)"}
 		flags(&cfg)
 		c, err := wandb.NewClient(cfg)
 		if err != nil {

@@ -457,7 +457,7 @@ func testExampleRotateKeys(t *testing.T, k serverKind) {
 	const who = "print(assert(require('wandb').viewer()).email)"
 	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + secret}, "", "-e", who), 0, ptr("bob@example.com\n"))
 	r = runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + oldKey}, "", "-e", who)
-	check(t, r, 1, ptr(""), "unauthorized")
+	check(t, r, 1, ptr(""), "wandb-lua: wandb: viewer: the server at "+srv.URL+" rejected the API key from WANDB_API_KEY (it is revoked")
 
 	check(t, runBinary(t, env, "", "scripts/examples/rotate_keys.lua"), 1, ptr(""), "usage: rotate_keys.lua FILE")
 }
