@@ -69,6 +69,11 @@ type Config struct {
 	// "WANDB_API_KEY" or "the netrc file /home/me/.netrc, the entry for
 	// machine api.wandb.ai"; "" names no source.
 	KeySource string
+	// Warnings are what ConfigFromEnv noticed that does not stop it but
+	// that the user should hear of, one sentence each (a netrc file that
+	// others can read, say). The package prints nothing: a program should
+	// show them.
+	Warnings []string
 	// CredentialsFile caches access tokens across processes (the SDK's
 	// credentials file); "" means ~/.config/wandb/credentials.json. See
 	// IdentityTokenFile.
