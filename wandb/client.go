@@ -128,6 +128,12 @@ type Config struct {
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
+	// OnRetry, if set, is called before each wait between two attempts of
+	// a call, with the wait and its reason, so that a program can tell its
+	// user why nothing seems to happen (wandb-lua says so on a terminal
+	// for a wait of more than 2s). It may be called from several
+	// goroutines at once, and must return soon.
+	OnRetry func(RetryEvent) `json:"-"`
 	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s
 	// values. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
 	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.

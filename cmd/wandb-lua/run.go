@@ -279,7 +279,9 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
 		cfg.BeforeChange = beforeChange
 		if o.verbose {
-			cfg.Logger = verboseLogger(std.err)
+			cfg.Logger = verboseLogger(std.err) // it logs every retry already
+		} else if !o.quiet && isTerminal(std.err) {
+			cfg.OnRetry = retryNotice(std.err)
 		}
 		if o.maxResponse > 0 {
 			cfg.MaxResponseBytes = o.maxResponse
