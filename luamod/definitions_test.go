@@ -101,7 +101,7 @@ func moduleNames(t *testing.T) map[string][]string {
 		"wandb.ParallelFailure": keys(`select(2, wandb.parallel({1}, function() error("x") end, {on_error = "collect"}))[1]`),
 		"wandb.APIOptions":      slices.Clone(apiOptions),
 		"wandb.ParallelOptions": {"concurrency", "on_error", "progress"},
-		"wandb.CSVReadOptions":  {"separator", "required", "name"},
+		"wandb.CSVReadOptions":  {"separator", "required", "exact_headers", "name"},
 		"wandb.CSVWriteOptions": {"separator"},
 	}
 	// Every listed field reads without an error on a real value.

@@ -270,6 +270,7 @@ function api:plan(desired) end
 ---@class wandb.CSVReadOptions
 ---@field separator? string one character (default ",")
 ---@field required? string[] columns the header must have
+---@field exact_headers? boolean match header names as written; by default they match case-insensitively, and rows are keyed by (and columns list) each name in lower case
 ---@field name? string what messages call the input (csv.parse)
 
 ---@class wandb.CSVWriteOptions
@@ -280,7 +281,8 @@ function api:plan(desired) end
 local csv = {}
 
 ---Reads a CSV file with a header line. Rows are keyed by the header's
----names; lines[i] is the line where rows[i] starts. On failure: nil and
+---names, in lower case ("Email" gives row.email) unless opts.exact_headers;
+---lines[i] is the line where rows[i] starts. On failure: nil and
 ---"<path>:<line>: <what>".
 ---@param path string
 ---@param opts? wandb.CSVReadOptions
