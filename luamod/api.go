@@ -124,11 +124,9 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy) lua.LGFunction {
 		}
 		if err != nil {
 			// The error is about this call's arguments, whatever step of
-			// client set-up found it.
-			we := *toWandbError(op, err)
-			we.Op = op
+			// client set-up found it: newError names this call.
 			L.Push(lua.LNil)
-			L.Push(newError(L, op, &we))
+			L.Push(newError(L, op, err))
 			return 2
 		}
 		if maxResponse > 0 {
