@@ -373,20 +373,44 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error, changes
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
 	}
-	return &scriptError{msg: scriptMessage(L, err)}
+	return &scriptError{msg: scriptMessage(L, err, o.verbose)}
 }
 
 // scriptMessage is the message of a script's failure, err from L.PCall:
-// the raised value as tostring shows it, then its traceback, if any.
-func scriptMessage(L *lua.LState, err error) string {
+// the raised value as tostring shows it, then its traceback for a bug in
+// the script (a runtime error, error(msg) with a position). An
+// operational failure is one line for the admin to act on, without a
+// traceback: a wandb error value raised (assert(wandb.user(x)), error(err),
+// a wandb.parallel item's), or a message raised with error(msg, 0). With
+// verbose (-v) every failure has its traceback.
+func scriptMessage(L *lua.LState, err error, verbose bool) string {
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {
 		return err.Error()
 	}
-	if se.Traceback == "" {
+	tb := se.Traceback
+	switch {
+	case verbose && tb == "" && se.Lua != nil:
+		tb = scriptFrames(se.Lua.StackTrace)
+	case !verbose && se.Err != nil:
+		tb = ""
+	}
+	if tb == "" {
 		return se.Value
 	}
-	return se.Value + "\n" + se.Traceback
+	return se.Value + "\n" + tb
+}
+
+// scriptFrames returns the traceback tb without the frame of the host,
+// "[G]: ?", at its bottom.
+func scriptFrames(tb string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(tb), "\n") {
+		if strings.TrimSpace(l) != "[G]: ?" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // readScript reads the script at path ("-" for stdin) and blanks a first

@@ -31,9 +31,11 @@ Options:
                        $WANDB_MAX_RESPONSE_BYTES, else 256MiB)
   --max-in-flight N    send at most N requests at once, however wandb.parallel
                        calls nest (default: $WANDB_MAX_IN_FLIGHT, else 64)
-  -q, --quiet          no progress line from wandb.parallel on a terminal
+  -q, --quiet          no progress line from wandb.parallel, and no notice
+                       of a long wait to retry, on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
-                       change's outcome, to stderr
+                       change's outcome, to stderr; show a traceback for
+                       every failure
   --version            print the version
   -h, --help           print this help
 
