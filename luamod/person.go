@@ -138,3 +138,21 @@ func roleValue(role string) lua.LValue {
 	}
 	return lua.LString(role)
 }
+
+// checkEmail is wandb.check_email(email): the address as the module sends
+// it (wandb.NormalizeEmail: trimmed, its domain in lower case), or nil,
+// err with the code "invalid_argument" saying what is wrong with it. A
+// script checks a file's addresses with it before anything is sent, to
+// name the line of a bad one.
+func checkEmail(L *lua.LState) int {
+	const op = "check_email"
+	email := checkString(L, 1, op)
+	s, err := wandb.NormalizeEmail(email)
+	if err != nil {
+		L.Push(lua.LNil)
+		L.Push(newError(L, op, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: err.Error()}))
+		return 2
+	}
+	L.Push(lua.LString(s))
+	return 1
+}

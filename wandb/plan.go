@@ -58,6 +58,7 @@ type Invitation struct {
 type PlannedChange struct {
 	Op      string
 	Target  string
+	Team    string // the team the change concerns ("" for a user's own change), so that a caller can tell which row of its input asked for it
 	Details string
 	Why     string // one line for people: what is there now
 
@@ -318,9 +319,9 @@ func runAll(tasks []func() error, n int) error {
 	return errors.Join(errs...)
 }
 
-// add appends a change.
-func (pl *planner) add(phase int, op, target, details, why string, run func(ctx context.Context) error) {
-	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Details: details, Why: why, phase: phase, run: run})
+// add appends a change; team is the team it concerns, "" for none.
+func (pl *planner) add(phase int, op, target, team, details, why string, run func(ctx context.Context) error) {
+	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Team: team, Details: details, Why: why, phase: phase, run: run})
 }
 
 // plan lists the changes: users, teams, memberships (in want's order),
@@ -350,7 +351,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		case u == nil:
 			admin := w.Admin != nil && *w.Admin
 			email := w.Email
-			pl.add(phaseCreate, "create_user", email, fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
+			pl.add(phaseCreate, "create_user", email, "", fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
 				nu, err := c.CreateUser(ctx, email, admin)
 				if err == nil {
 					cmu.Lock()
@@ -364,14 +365,14 @@ func (pl *planner) plan(ctx context.Context) error {
 			if *w.Admin {
 				role = RoleAdmin
 			}
-			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		case w.Admin != nil && u.Admin == nil:
 			// Not shown (a user found through SCIM only): set it; the
 			// change replaces a value, so it is harmless when it is so.
 			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
-			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, "the server does not show the role", func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, "the server does not show the role", func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		}
@@ -385,7 +386,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if pl.teams[name] != nil {
 			continue
 		}
-		pl.add(phaseCreate, "create_team", name, "admin=you", "no such team", func(ctx context.Context) error {
+		pl.add(phaseCreate, "create_team", name, name, "admin=you", "no such team", func(ctx context.Context) error {
 			t, err := c.CreateTeam(ctx, name, "")
 			if err == nil {
 				tmu.Lock()
@@ -420,7 +421,7 @@ func (pl *planner) plan(ctx context.Context) error {
 			continue
 		}
 		if inv := findMember(t, w.Email); inv != nil && deref(inv.Pending) {
-			pl.add(phaseWithdraw, "delete_member", w.Email, "from team "+w.Team, "a pending invitation", inv.Delete)
+			pl.add(phaseWithdraw, "delete_member", w.Email, w.Team, "from team "+w.Team, "a pending invitation", inv.Delete)
 		}
 	}
 
@@ -451,18 +452,18 @@ func (pl *planner) plan(ctx context.Context) error {
 		}
 		switch {
 		case cur == nil:
-			pl.add(phaseMembership, "invite", email, details, "not a member or invited", invite)
+			pl.add(phaseMembership, "invite", email, team, details, "not a member or invited", invite)
 		case role == "" || deref(cur.Admin) == admin:
 			// As wanted.
 		case deref(cur.Pending):
 			// An invitation's role cannot be changed: withdraw it, and
 			// invite again with the role wanted.
 			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
-			pl.add(phaseWithdraw, "delete_member", email, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
-			pl.add(phaseMembership, "invite", email, details, "again, as "+role, invite)
+			pl.add(phaseWithdraw, "delete_member", email, team, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
+			pl.add(phaseMembership, "invite", email, team, details, "again, as "+role, invite)
 		default:
 			was := map[bool]string{true: "an admin", false: "a member"}[deref(cur.Admin)]
-			pl.add(phaseMembership, "set_team_role", email, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
+			pl.add(phaseMembership, "set_team_role", email, team, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
 				u := userFor(email)
 				if u == nil {
 					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
@@ -492,7 +493,7 @@ func (pl *planner) plan(ctx context.Context) error {
 				if deref(m.Pending) {
 					why = "invited, not listed"
 				}
-				pl.add(phaseWithdraw, "delete_member", memberTarget(m), "from team "+name, why, m.Delete)
+				pl.add(phaseWithdraw, "delete_member", memberTarget(m), name, "from team "+name, why, m.Delete)
 			}
 		}
 	}
@@ -513,7 +514,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if st, ok := pl.status[key]; ok && !st.Active {
 			continue
 		}
-		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "active", u.Deactivate)
+		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "", "active", u.Deactivate)
 	}
 	return nil
 }

@@ -113,6 +113,7 @@ function User:set_role(role) end
 ---@class wandb.PlannedChange
 ---@field op string the call it stands for: "create_user", "set_role", "create_team", "invite", "delete_member", "set_team_role", "deactivate"
 ---@field target string an email or a team
+---@field team string? the team it concerns; nil for a change of a user's own
 ---@field details string the rest, e.g. "to team ml admin=true"
 ---@field why string what is there now
 
@@ -443,6 +444,15 @@ function wandb.api(opts) end
 ---@return R[] results
 ---@return wandb.ParallelFailure[] failures
 function wandb.parallel(items, fn, opts) end
+
+---The address as the module sends it: trimmed, its domain in lower case
+---(the part before "@" as written). A malformed address, or one whose
+---domain has no dot, gives nil and an "invalid_argument" error saying
+---what is wrong: check a file's addresses with it before sending anything.
+---@param email string
+---@return string? email
+---@return wandb.Error? err
+function wandb.check_email(email) end
 
 ---Writes text to a file only its owner can read (for secrets).
 ---@param path string
