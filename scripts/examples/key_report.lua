@@ -35,5 +35,6 @@ for _, u in ipairs(users) do
     end
   end
 end
-assert(wandb.csv.write(path, rows, { "email", "username", "admin", "active", "key", "description" }))
+local written, werr = wandb.csv.write(path, rows, { "email", "username", "admin", "active", "key", "description" })
+if not written then error(werr, 0) end
 print(string.format("%d user(s), %d key(s): %s", #users, keys, path))
