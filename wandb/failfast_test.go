@@ -69,14 +69,9 @@ func TestFailFast(t *testing.T) {
 	}
 
 	t.Run("connection refused", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
+		addr := closedAddr(t)
 		c, logs := newClient(t, "http://"+addr, nil)
-		_, err = c.CreateUser(context.Background(), "x@example.com", false)
+		_, err := c.CreateUser(context.Background(), "x@example.com", false)
 		e := asError(t, err, "create_user", CodeTransport)
 		want := "cannot reach the server at http://" + addr + ": nothing accepts connections at " + addr +
 			" (connection refused): check that the server is running and that the URL's host and port are right"
@@ -125,18 +120,12 @@ func TestFailFast(t *testing.T) {
 	t.Run("the breaker counts them", func(t *testing.T) {
 		// Each call fails at once; nothing listening still opens the
 		// breaker after as many attempts as an outage would.
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		addr := ln.Addr().String()
-		ln.Close()
-		c, logs := newClient(t, "http://"+addr, nil)
+		c, logs := newClient(t, "http://"+closedAddr(t), nil)
 		for range breakerThreshold {
 			_, err := c.Viewer(context.Background())
 			asError(t, err, "viewer", CodeTransport)
 		}
-		_, err = c.Viewer(context.Background())
+		_, err := c.Viewer(context.Background())
 		if e := asError(t, err, "viewer", CodeUnavailable); !strings.Contains(e.Message, "looks down") {
 			t.Errorf("message %q, want the breaker open", e.Message)
 		}
@@ -208,4 +197,15 @@ func TestOnRetry(t *testing.T) {
 // to w.
 func newDebugLogger(w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
 }

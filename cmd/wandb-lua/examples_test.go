@@ -752,14 +752,7 @@ func TestExampleReclaimSeats(t *testing.T) {
 // that fails; each failure is reported in one line, without a traceback.
 func TestExampleFailuresNameTheLine(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	dir := t.TempDir()
-	write := func(name, text string) string {
-		path := filepath.Join(dir, name)
-		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
-			t.Fatal(err)
-		}
-		return path
-	}
+	write := func(name, text string) string { return writeScript(t, name, text) }
 	oneLine := func(t *testing.T, r result, want string) {
 		t.Helper()
 		if r.code != 1 || r.stderr != "wandb-lua: "+want+"\n" {
