@@ -18,7 +18,9 @@ import (
 // naming the URL and the likely cause, instead of retrying for half a
 // minute. Once the server has answered, the same failures are an outage
 // or a restart, and are retried as any other. A host name that does not
-// resolve is never retried (see retryable); its message says so too.
+// resolve is never retried (see retryable); its message says so too. The
+// exchange of an identity token (oidc.go), which is the first request of
+// a run that uses one, follows the same rule.
 
 // misconfiguration returns the message for the failed attempt r of req
 // when it points at a mistake in the URL rather than at the server's
@@ -33,8 +35,14 @@ func (c *Client) misconfiguration(req request, r attemptResult, answered bool) (
 	if !strings.HasPrefix(req.url, c.cfg.BaseURL+"/") { // a SCIM API elsewhere
 		origin = c.redact(shownURL(originOf(req.url)))
 	}
+	return misconfigured(origin, req.url, r, answered)
+}
+
+// misconfigured is misconfiguration for an attempt to rawURL, a URL under
+// origin (the server as messages show it).
+func misconfigured(origin, rawURL string, r attemptResult, answered bool) (string, bool) {
 	host := ""
-	if u, err := url.Parse(req.url); err == nil {
+	if u, err := url.Parse(rawURL); err == nil {
 		host = u.Host
 	}
 	https := fmt.Sprintf("the server at %s speaks HTTPS, not plain HTTP: use %s", origin, withScheme(origin, "https"))

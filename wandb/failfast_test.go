@@ -209,3 +209,40 @@ func closedAddr(t *testing.T) string {
 	defer ln.Close()
 	return ln.Addr().String()
 }
+
+// TestFailFastTokenExchange: the exchange of an identity token, the first
+// request of a run that uses one, fails at once on a refused connection
+// too, naming the URL; once the endpoint has answered, it is retried.
+func TestFailFastTokenExchange(t *testing.T) {
+	f := newFederation(t, 0)
+	f.tokenFile(t, "ci", false)
+	addr := closedAddr(t)
+	logs := &logBuffer{}
+	c := f.client(t, func(cfg *Config) { cfg.BaseURL = "http://" + addr; cfg.Logger = newDebugLogger(logs) })
+	_, err := c.Viewer(context.Background())
+	e := asError(t, err, "viewer", CodeTransport)
+	if want := "failed to retrieve access token: cannot reach the server at http://" + addr + ": nothing accepts connections at " + addr; !strings.HasPrefix(e.Message, want) {
+		t.Errorf("message %q\nwant it to start with %q", e.Message, want)
+	}
+	if n := logs.count("wandb token exchange retry"); n != 0 {
+		t.Errorf("%d retries, want none", n)
+	}
+
+	// Answered once (a rejection), then gone: retried.
+	var down atomic.Bool
+	logs = &logBuffer{}
+	c = f.client(t, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: deadTransport(t, &down)}
+		cfg.Logger = newDebugLogger(logs)
+	})
+	f.srv.FailNext("OIDCToken", wandbtest.Fault{Status: 400, Body: `{"error":"invalid_grant"}`})
+	if _, err := c.Viewer(context.Background()); err == nil {
+		t.Fatal("a rejected exchange succeeded")
+	}
+	down.Store(true)
+	_, err = c.Viewer(context.Background())
+	asError(t, err, "viewer", CodeTransport)
+	if n := logs.count("wandb token exchange retry"); n != 3 { // 4 attempts, the exchange's default
+		t.Errorf("%d retries, want 3", n)
+	}
+}
