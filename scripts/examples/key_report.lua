@@ -24,13 +24,13 @@ table.sort(users, function(a, b) return tostring(a) < tostring(b) end)
 
 local rows, keys = {}, 0
 for _, u in ipairs(users) do
-  local row = { email = u.email, username = u.username, admin = u.admin, active = u.active }
+  local row = { email = u.email, username = u.username, admin = u.instance_admin, active = u.active }
   if not u.keys or #u.keys == 0 then
     rows[#rows + 1] = row
   else
     for _, k in ipairs(u.keys) do
       keys = keys + 1
-      rows[#rows + 1] = { email = u.email, username = u.username, admin = u.admin, active = u.active,
+      rows[#rows + 1] = { email = u.email, username = u.username, admin = u.instance_admin, active = u.active,
         key = k.name, description = k.description }
     end
   end
