@@ -58,7 +58,9 @@ func misconfigured(origin, rawURL string, r attemptResult, answered bool) (strin
 		return https, true
 	case r.mismatch == mismatchHTTP:
 		return fmt.Sprintf("the server at %s speaks plain HTTP, not HTTPS: use %s", origin, withScheme(origin, "http")), true
-	case r.err != nil && errors.Is(r.err, syscall.ECONNREFUSED):
+	case r.err != nil && errors.Is(r.err, syscall.ECONNREFUSED) && !strings.Contains(r.err.Error(), "proxyconnect"):
+		// Not a proxy's refusal (proxyconnect), which is left as it is:
+		// the URL's host was never tried.
 		return fmt.Sprintf("cannot reach the server at %s: nothing accepts connections at %s (connection refused): "+
 			"check that the server is running and that the URL's host and port are right", origin, host), true
 	}

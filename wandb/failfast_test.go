@@ -117,6 +117,23 @@ func TestFailFast(t *testing.T) {
 		}
 	})
 
+	t.Run("a proxy that refuses", func(t *testing.T) {
+		// Not the server's URL that is wrong: retried, as before.
+		logs := &logBuffer{}
+		c, err := NewClient(Config{BaseURL: "https://wandb.example.com", APIKey: strings.Repeat("a", 40), Retry: retry,
+			HTTPSProxy: "http://" + closedAddr(t), Logger: newDebugLogger(logs)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = c.Viewer(context.Background())
+		if e := asError(t, err, "viewer", CodeTransport); strings.Contains(e.Message, "nothing accepts connections") {
+			t.Errorf("message %q blames the server", e.Message)
+		}
+		if n := attempts(logs); n < 2 {
+			t.Errorf("%d attempts, want the refusals retried", n)
+		}
+	})
+
 	t.Run("the breaker counts them", func(t *testing.T) {
 		// Each call fails at once; nothing listening still opens the
 		// breaker after as many attempts as an outage would.

@@ -162,7 +162,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		last = failure
 		if msg, ok := c.misconfiguration(req, r, c.brk.hasAnswered()); ok {
 			// Waiting cannot help: the URL is wrong, or nothing runs there.
-			failure.Code, failure.Message = CodeTransport, msg
+			failure.Code, failure.Message = CodeTransport, c.clean(msg)
 			return failure
 		}
 		if r.status == http.StatusNotFound && !apiNotFound(r.body) && !(req.byID && c.fam.scimSeen.Load()) {
