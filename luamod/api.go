@@ -125,11 +125,9 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy, maxResponse int64) lua.LGFu
 		}
 		if err != nil {
 			// The error is about this call's arguments, whatever step of
-			// client set-up found it.
-			we := *toWandbError(op, err)
-			we.Op = op
+			// client set-up found it: newError names this call.
 			L.Push(lua.LNil)
-			L.Push(newError(L, op, &we))
+			L.Push(newError(L, op, err))
 			return 2
 		}
 		if maxResponse > 0 && (want > maxResponse || want == 0 && c.MaxResponseBytes() > maxResponse) {

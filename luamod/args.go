@@ -62,20 +62,6 @@ func optString(L *lua.LState, n int, fname, def string) string {
 	return checkString(L, n, fname)
 }
 
-// optBool returns optional boolean argument n: nil or absent gives def;
-// anything but a boolean is an error (Lua's truthiness would turn a typo
-// such as "false" into true).
-func optBool(L *lua.LState, n int, fname string, def bool) bool {
-	switch v := L.Get(n).(type) {
-	case lua.LBool:
-		return bool(v)
-	case *lua.LNilType:
-		return def
-	}
-	argError(L, n, fname, "boolean expected, got "+typeName(L, n))
-	return def
-}
-
 // badSelf raises the error for method fname called on something that is
 // not a want (e.g. "wandb.User"); kind is how the usage hint names the
 // receiver ("u", "api") and tableHint says what to use instead of a plain

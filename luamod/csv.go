@@ -33,9 +33,16 @@ import (
 // export empty rows) are skipped. A record with more or fewer fields than
 // the header is an error naming its line.
 //
+// Header names are matched case-insensitively, as an HR export's "Email"
+// must serve a script that reads row.email: rows are keyed by, and the
+// columns list, each name in lower case, and two names that differ only in
+// case are a repeated column. opts.exact_headers = true keeps the names as
+// written.
+//
 // opts: separator (one character, default ","); for reading, required (an
-// array of column names the header must have). Failures return nil and a
-// message "<name>:<line>: <what>", as Lua's io functions do.
+// array of column names the header must have), exact_headers and name.
+// Failures return nil and a message "<name>:<line>: <what>", as Lua's io
+// functions do.
 
 // csvFuncs returns the functions of wandb.csv; files says whether those
 // that read and write files are included.
@@ -56,6 +63,7 @@ type csvOptions struct {
 	separator rune
 	required  []string
 	name      string // what messages call the input
+	exact     bool   // header names as written, not in lower case
 }
 
 // checkCSVOptions reads the options table at argument n of fname. read
@@ -64,7 +72,7 @@ func checkCSVOptions(L *lua.LState, n int, fname string, read bool) csvOptions {
 	o := csvOptions{separator: ','}
 	known := `"separator"`
 	if read {
-		known = `"separator", "required", "name"`
+		known = `"separator", "required", "exact_headers", "name"`
 	}
 	forOptions(L, n, fname, func(k string, v lua.LValue) bool {
 		switch {
@@ -77,6 +85,8 @@ func checkCSVOptions(L *lua.LState, n int, fname string, read bool) csvOptions {
 			o.separator = r
 		case read && k == "required":
 			o.required = checkStringArray(L, n, fname, "required", v)
+		case read && k == "exact_headers":
+			o.exact = checkBoolOption(L, n, fname, k, v)
 		case read && k == "name":
 			s, ok := v.(lua.LString)
 			if !ok {
@@ -182,7 +192,7 @@ func parseCSV(data []byte, o csvOptions) (*csvTable, error) {
 			continue
 		}
 		if t.columns == nil {
-			cols, err := csvHeader(rec, o.required)
+			cols, err := csvHeader(rec, o.required, o.exact)
 			if err != nil {
 				return nil, errorf(line, "%v", err)
 			}
@@ -212,12 +222,16 @@ func blankRecord(rec []string) bool {
 }
 
 // csvHeader checks the header rec and returns its column names, with
-// surrounding white space removed.
-func csvHeader(rec []string, required []string) ([]string, error) {
+// surrounding white space removed and, unless exact, in lower case; the
+// required names are then matched in lower case too.
+func csvHeader(rec []string, required []string, exact bool) ([]string, error) {
 	cols := make([]string, len(rec))
 	seen := map[string]bool{}
 	for i, name := range rec {
 		name = strings.TrimSpace(name)
+		if !exact {
+			name = strings.ToLower(name)
+		}
 		switch {
 		case name == "":
 			return nil, fmt.Errorf("column %d of the header has no name", i+1)
@@ -228,6 +242,9 @@ func csvHeader(rec []string, required []string) ([]string, error) {
 		cols[i] = name
 	}
 	for _, name := range required {
+		if !exact {
+			name = strings.ToLower(name)
+		}
 		if !seen[name] {
 			return nil, fmt.Errorf("no '%s' column (the columns are: %s)", name, strings.Join(cols, ", "))
 		}

@@ -86,22 +86,27 @@ func moduleNames(t *testing.T) map[string][]string {
 		return ks
 	}
 	got := map[string][]string{
-		"wandb":                 keys("wandb"),
-		"wandb.csv":             keys("wandb.csv"),
-		"wandb.json":            keys("wandb.json"),
-		"wandb.User":            split(userFields),
-		"wandb.Team":            split(teamFields),
-		"wandb.Member":          split(memberFields),
-		"wandb.api":             split(apiFields),
-		"wandb.Plan":            split(planFields),
-		"wandb.Desired":         split(desiredFields),
-		"wandb.PlannedChange":   keys(`assert(wandb.plan{ users = { { email = "new@example.com" } } }).changes[1]`),
+		"wandb":         keys("wandb"),
+		"wandb.csv":     keys("wandb.csv"),
+		"wandb.json":    keys("wandb.json"),
+		"wandb.User":    split(userFields),
+		"wandb.Team":    split(teamFields),
+		"wandb.Member":  split(memberFields),
+		"wandb.api":     split(apiFields),
+		"wandb.Plan":    split(planFields),
+		"wandb.Desired": split(desiredFields),
+		// The fields of a user's change and of a team's, together.
+		"wandb.PlannedChange": keys(`(function() local u = {}
+			for _, c in ipairs(assert(wandb.plan{ users = { { email = "new@example.com" } }, teams = { "new-team" } }).changes) do
+				for k in pairs(c) do u[k] = true end
+			end
+			return u end)()`),
 		"wandb.Error":           split(errorFields),
 		"wandb.Key":             keys("wandb.viewer().keys[1]"),
 		"wandb.ParallelFailure": keys(`select(2, wandb.parallel({1}, function() error("x") end, {on_error = "collect"}))[1]`),
 		"wandb.APIOptions":      slices.Clone(apiOptions),
 		"wandb.ParallelOptions": {"concurrency", "on_error", "progress"},
-		"wandb.CSVReadOptions":  {"separator", "required", "name"},
+		"wandb.CSVReadOptions":  {"separator", "required", "exact_headers", "name"},
 		"wandb.CSVWriteOptions": {"separator"},
 	}
 	// Every listed field reads without an error on a real value.

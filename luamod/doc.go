@@ -26,21 +26,26 @@
 // object). The module table is strict: reading, calling or setting a name
 // it does not have raises an error listing the names it has.
 // Users are read-only userdata with fields (id, name, username, email,
-// admin, entity, deleted_at, api_keys, keys, teams, user_api; active,
+// instance_admin (and admin, its older name), entity, deleted_at,
+// api_keys, keys, teams, user_api; active,
 // created_at, days_active and last_active_at, nil unless listed by
 // users(q, {status = true})) and the methods
 // generate_api_key, delete_api_key and, over W&B's SCIM API, status,
 // deactivate, reactivate, delete and set_role. Teams have a name, an id,
 // members and the methods reload, invite, create_service_account,
-// add_member, remove_member and set_role; Members have id, name, username,
-// email, admin, pending, account_type, api_key (only on the Member
-// create_service_account returned) and team, and the method delete.
-// README.md has the whole reference.
+// add_member, remove_member and set_role, which take a person as a User, a
+// Member, an email or a username, and a role as a string ("admin",
+// "member", "viewer", a custom role; true and false still mean "admin"
+// and "member"); Members have id, name, username, email, role, team_admin
+// (and admin, its older name), pending, account_type, api_key (only on
+// the Member create_service_account returned) and team, and the method
+// delete. README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
 // found) returns nil, err; a success returns the result alone (false, err for the methods that return true on
 // success: delete_api_key, reload, delete, deactivate, ...). err is a
-// userdata with the fields code, message, status, op and candidates;
+// userdata with the fields code, message, status, op (the name the script
+// called, such as "delete" for u:delete()) and candidates;
 // tostring(err) gives one line and error(err) raises it unchanged. A
 // programming mistake (a wrong argument type, a method called with "."
 // instead of ":") raises at once, in Lua's standard wording.

@@ -17,13 +17,16 @@ const errorTypeName = "wandb.Error"
 // errorFields lists the fields of error values, for messages.
 const errorFields = "code, message, status, op, candidates"
 
-// toWandbError returns err as a *wandb.Error with Op set, classifying
-// errors that did not come from package wandb (a cancelled context, for
-// instance) so every error a script sees has a code.
+// toWandbError returns err as a *wandb.Error whose Op is op, the name
+// of the function or method the script called ("delete" for u:delete(),
+// whichever call of package wandb failed inside it, "set_role" from a
+// Team as from a User), classifying errors that did not come from
+// package wandb (a cancelled context, for instance) so every error a
+// script sees has a code.
 func toWandbError(op string, err error) *wandb.Error {
 	var we *wandb.Error
 	if errors.As(err, &we) {
-		if we.Op != "" {
+		if we.Op == op {
 			return we
 		}
 		c := *we

@@ -24,10 +24,12 @@ func TestToWandbError(t *testing.T) {
 		err  error
 		want *wandb.Error
 	}{
-		{"wandb error keeps its op", withOp, withOp},
+		// The op is the name the script called, whatever call of package
+		// wandb failed inside it.
+		{"wandb error takes the script's op", withOp, &wandb.Error{Op: "user", Code: wandb.CodeForbidden, Status: 403, Message: "admins only"}},
 		{"wandb error gets the op", &wandb.Error{Code: wandb.CodeNotFound, Message: "gone"},
 			&wandb.Error{Op: "user", Code: wandb.CodeNotFound, Message: "gone"}},
-		{"wrapped wandb error", fmt.Errorf("context: %w", withOp), withOp},
+		{"wrapped wandb error", fmt.Errorf("context: %w", withOp), &wandb.Error{Op: "user", Code: wandb.CodeForbidden, Status: 403, Message: "admins only"}},
 		{"canceled", context.Canceled, &wandb.Error{Op: "user", Code: wandb.CodeCanceled, Message: "context canceled", Err: context.Canceled}},
 		{"deadline", fmt.Errorf("waiting: %w", context.DeadlineExceeded),
 			&wandb.Error{Op: "user", Code: wandb.CodeTimeout, Message: "waiting: context deadline exceeded"}},

@@ -104,13 +104,30 @@ func users(L *lua.LState, c *wandb.Client) int {
 	})
 }
 
-// createUser is create_user(email[, admin]): the new User, or nil, err.
+// createUser is create_user(email[, role]): the new User, or nil, err.
+// role is the organisation role, "admin", "member" (the default) or
+// "viewer", or a boolean as older scripts give it (true for an instance
+// admin). A viewer is created as a member and then given the role: when
+// that fails, the User comes with the error.
 func createUser(L *lua.LState, c *wandb.Client) int {
 	const op = "create_user"
 	email := checkString(L, 1, op)
-	admin := optBool(L, 2, op, false)
+	role := checkRole(L, 2, op, false)
 	return netcall(L, func(ctx context.Context) result {
-		u, err := c.CreateUser(ctx, email, admin)
+		switch role {
+		case "", wandb.RoleMember, wandb.RoleAdmin, wandb.RoleViewer:
+		default:
+			return userResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
+				"unknown organisation role %q: want %q, %q or %q", role, wandb.RoleAdmin, wandb.RoleMember, wandb.RoleViewer)})
+		}
+		u, err := c.CreateUser(ctx, email, role == wandb.RoleAdmin)
+		if err == nil && role == wandb.RoleViewer {
+			if err = u.SetRole(ctx, role); err != nil {
+				we := *toWandbError(op, err)
+				we.Message = fmt.Sprintf("%s was created as a member, but giving them the role viewer failed: %s", u, we.Message)
+				err = &we
+			}
+		}
 		return userResult(op, u, err)
 	})
 }

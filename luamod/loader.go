@@ -74,6 +74,7 @@ func LoaderWith(opts Options) lua.LGFunction {
 			mod.RawSetString("api", L.NewFunction(newAPIFunc(c, opts.API, opts.MaxResponseBytes)))
 		}
 		mod.RawSetString("parallel", L.NewFunction(f.parallelFunc(opts.Progress)))
+		mod.RawSetString("check_email", L.NewFunction(checkEmail))
 		if !opts.NoFiles {
 			mod.RawSetString("write_private", L.NewFunction(writePrivate(c)))
 		}

@@ -157,7 +157,7 @@ func registerPlanType(L *lua.LState) {
 }
 
 // planIndex reads a field of a Plan: changes is a fresh array of
-// {op, target, details, why} on each read.
+// {op, target, team, details, why} on each read.
 func planIndex(L *lua.LState) int {
 	p, ok := toPlan(L.Get(1))
 	if !ok {
@@ -180,11 +180,15 @@ func planIndex(L *lua.LState) int {
 	return 1
 }
 
-// changeTable returns c as {op, target, details, why}.
+// changeTable returns c as {op, target, team, details, why}; team is nil
+// for a change that concerns no team.
 func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
-	t := L.CreateTable(0, 4)
+	t := L.CreateTable(0, 5)
 	t.RawSetString("op", lua.LString(c.Op))
 	t.RawSetString("target", lua.LString(c.Target))
+	if c.Team != "" {
+		t.RawSetString("team", lua.LString(c.Team))
+	}
 	t.RawSetString("details", lua.LString(c.Details))
 	t.RawSetString("why", lua.LString(c.Why))
 	return t

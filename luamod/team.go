@@ -2,7 +2,7 @@ package luamod
 
 import (
 	"context"
-	"strings"
+	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
 
@@ -24,7 +24,7 @@ const (
 const (
 	teamFields = "name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, " +
 		"reload, invite, create_service_account, add_member, remove_member, set_role"
-	memberFields = "id, name, username, email, admin, pending, account_type, api_key, team, dry_run, delete"
+	memberFields = "id, name, username, email, role, team_admin, admin, pending, account_type, api_key, team, dry_run, delete"
 )
 
 // team is team(name): the Team, or nil, err.
@@ -211,8 +211,10 @@ func memberIndex(L *lua.LState) int {
 		L.Push(optStringValue(m.Username))
 	case "email":
 		L.Push(optStringValue(m.Email))
-	case "admin":
+	case "team_admin", "admin": // admin: the older name
 		L.Push(optBoolValue(m.Admin))
+	case "role":
+		L.Push(roleValue(m.Role()))
 	case "pending":
 		L.Push(optBoolValue(m.Pending))
 	case "account_type":
@@ -251,40 +253,38 @@ func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
 
 // teamReload is t:reload(): true, or false, err.
 func teamReload(L *lua.LState) int {
-	const op = "reload_team"
-	t := checkSelfTeam(L, "reload")
+	const op = "reload"
+	t := checkSelfTeam(L, op)
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, t.Reload(ctx))
 	})
 }
 
-// teamInvite is t:invite(user_or_email[, admin]): the invitation as a
-// pending Member, or nil, err. A string with "@" is an email address,
-// another string a username (as in the SDK); a User is invited by its
-// username.
+// teamInvite is t:invite(who[, role]): the invitation as a pending
+// Member, or nil, err. who is a person (see checkPerson): an email is
+// invited by address, a username, User or Member by username (else
+// email). An invitation can make a team admin or a member: another role
+// is an error before anything is sent.
 func teamInvite(L *lua.LState) int {
 	const op = "invite"
 	t := checkSelfTeam(L, op)
-	var who wandb.Invitee
-	switch v := L.Get(1).(type) {
-	case lua.LString:
-		if s := string(v); strings.Contains(s, "@") {
-			who = wandb.ByEmail(s)
-		} else {
-			who = wandb.ByUsername(s)
-		}
-	default:
-		u, ok := toUser(v)
-		if !ok {
-			argError(L, 1, op, "string or wandb.User expected, got "+typeName(L, 1))
-		}
-		if u.Username != nil {
-			who = wandb.ByUsername(*u.Username)
-		}
-	}
-	admin := optBool(L, 2, op, false)
+	who := checkPerson(L, 1, op)
+	role := checkRole(L, 2, op, false)
 	return netcall(L, func(ctx context.Context) result {
-		m, err := t.Invite(ctx, who, admin)
+		var admin bool
+		switch role {
+		case "", wandb.RoleMember:
+		case wandb.RoleAdmin:
+			admin = true
+		default:
+			return memberResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
+				"an invitation makes a team admin or a member, not %q: invite them as a member, then give them the role with t:set_role once they have joined", role)})
+		}
+		invitee, err := who.invitee(op)
+		if err != nil {
+			return memberResult(op, nil, err)
+		}
+		m, err := t.Invite(ctx, invitee, admin)
 		return memberResult(op, m, err)
 	})
 }
@@ -314,10 +314,10 @@ func memberResult(op string, m *wandb.Member, err error) result {
 
 // memberDelete is m:delete(): true, or false, err.
 func memberDelete(L *lua.LState) int {
-	const op = "delete_member"
+	const op = "delete"
 	m, ok := toMember(L.Get(1))
 	if !ok {
-		badSelf(L, memberTypeName, "m", "delete", "get one from t.members, t:invite or t:create_service_account")
+		badSelf(L, memberTypeName, "m", op, "get one from t.members, t:invite or t:create_service_account")
 	}
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, m.Delete(ctx))
@@ -343,44 +343,47 @@ func optBoolValue(b *bool) lua.LValue {
 	return lua.LBool(*b)
 }
 
-// checkUserArg returns argument n of Team method fname, which must be a
-// User.
-func checkUserArg(L *lua.LState, n int, fname string) *wandb.User {
-	u, ok := toUser(L.Get(n))
-	if !ok {
-		argError(L, n, fname, userTypeName+" expected, got "+typeName(L, n))
-	}
-	return u
-}
-
-// teamAddMember is t:add_member(user[, role]): true, or false, err.
+// teamAddMember is t:add_member(who[, role]): true, or false, err. who is
+// a person, looked up as a User unless it is one.
 func teamAddMember(L *lua.LState) int {
 	const op = "add_member"
 	t := checkSelfTeam(L, op)
-	u := checkUserArg(L, 1, op)
-	role := optString(L, 2, op, "")
+	who := checkPerson(L, 1, op)
+	role := checkRole(L, 2, op, false)
 	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, t.AddMember(ctx, u, role))
+		u, err := who.lookup(ctx, t.Client())
+		if err == nil {
+			err = t.AddMember(ctx, u, role)
+		}
+		return okResult(op, err)
 	})
 }
 
-// teamRemoveMember is t:remove_member(user): true, or false, err.
+// teamRemoveMember is t:remove_member(who): true, or false, err.
 func teamRemoveMember(L *lua.LState) int {
 	const op = "remove_member"
 	t := checkSelfTeam(L, op)
-	u := checkUserArg(L, 1, op)
+	who := checkPerson(L, 1, op)
 	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, t.RemoveMember(ctx, u))
+		u, err := who.lookup(ctx, t.Client())
+		if err == nil {
+			err = t.RemoveMember(ctx, u)
+		}
+		return okResult(op, err)
 	})
 }
 
-// teamSetRole is t:set_role(user, role): true, or false, err.
+// teamSetRole is t:set_role(who, role): true, or false, err.
 func teamSetRole(L *lua.LState) int {
 	const op = "set_role"
 	t := checkSelfTeam(L, op)
-	u := checkUserArg(L, 1, op)
-	role := checkString(L, 2, op)
+	who := checkPerson(L, 1, op)
+	role := checkRole(L, 2, op, true)
 	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, t.SetRole(ctx, u, role))
+		u, err := who.lookup(ctx, t.Client())
+		if err == nil {
+			err = t.SetRole(ctx, u, role)
+		}
+		return okResult(op, err)
 	})
 }

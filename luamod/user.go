@@ -14,7 +14,7 @@ import (
 const userTypeName = "wandb.User"
 
 // userFields lists the readable fields of a User for error messages.
-const userFields = "id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, " +
+const userFields = "id, name, username, email, instance_admin, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, " +
 	"active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status"
 
 // userValue is the Value of a User userdata: the user and the Lua values
@@ -139,7 +139,7 @@ func userIndex(L *lua.LState) int {
 		L.Push(uv.field(boxedUsername, u.Username))
 	case "email":
 		L.Push(uv.field(boxedEmail, u.Email))
-	case "admin":
+	case "instance_admin", "admin": // admin: the older name
 		L.Push(optBoolValue(u.Admin))
 	case "entity":
 		L.Push(uv.field(boxedEntity, u.Entity))
@@ -284,11 +284,12 @@ func userChange(fname string, change func(*wandb.User, context.Context) error) l
 	}
 }
 
-// userSetRole is u:set_role(role): true, or false, err.
+// userSetRole is u:set_role(role): true, or false, err. role is a string,
+// or a boolean as older scripts give it (true "admin", false "member").
 func userSetRole(L *lua.LState) int {
 	const op = "set_role"
 	u := checkSelfUser(L, op)
-	role := checkString(L, 1, op)
+	role := checkRole(L, 1, op, true)
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, u.SetRole(ctx, role))
 	})

@@ -78,6 +78,17 @@ type breaker struct {
 	pause     time.Duration // the current pause, doubled by each failed probe
 	probe     chan struct{} // non-nil while a probe is out; closed when it ends
 	failed    bool          // the last probe to end got no answer
+	answered  bool          // the server has answered an attempt since the breaker was made: see hasAnswered
+}
+
+// hasAnswered reports whether the server has answered any attempt of the
+// clients sharing b (this run, for a program). Until it has, a refused
+// connection or a URL of the wrong scheme is taken for a mistake in the
+// configuration and not retried (failfast.go).
+func (b *breaker) hasAnswered() bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.answered
 }
 
 // permit is the breaker's leave for one attempt, to hand back to record.
@@ -155,6 +166,7 @@ func (b *breaker) record(p permit, ev evidence) {
 		return
 	case answered:
 		b.failures, b.refused, b.open, b.pause, b.openUntil = 0, 0, false, 0, time.Time{}
+		b.answered = true
 		return
 	}
 	now := time.Now()
@@ -180,8 +192,8 @@ func (b *breaker) record(p permit, ev evidence) {
 // attempt's failure may be the caller's doing.
 func reachedServer(r attemptResult, callerDone bool) evidence {
 	switch {
-	case callerDone || r.token != nil || r.redirect:
-		return noEvidence
+	case callerDone || r.token != nil || r.redirect || r.mismatch != mismatchNone:
+		return noEvidence // a wrong scheme says nothing of the server's health
 	case r.err != nil && r.notSent && isDialError(r.err):
 		return noConnection
 	case r.err != nil || r.timedOut:

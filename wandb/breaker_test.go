@@ -281,6 +281,9 @@ func TestBreakerCancelledProbe(t *testing.T) {
 		cfg.Retry = RetryPolicy{MaxAttempts: breakerThreshold, MinWait: time.Millisecond, MaxWait: time.Millisecond}
 	})
 	ctx := context.Background()
+	if _, err := c.Viewer(ctx); err != nil { // it answered: refusals are an outage now
+		t.Fatal(err)
+	}
 	down.Store(true)
 	_, err := c.Users(ctx, "a")
 	asError(t, err, "users", CodeTransport)
@@ -338,6 +341,9 @@ func TestOutcomeCheckThroughOpenBreaker(t *testing.T) {
 		cfg.Retry = RetryPolicy{MaxAttempts: breakerThreshold, MinWait: time.Millisecond, MaxWait: time.Millisecond}
 	})
 	ctx := context.Background()
+	if _, err := c.Viewer(ctx); err != nil { // it answered: refusals are an outage now
+		t.Fatal(err)
+	}
 	done := make(chan error, 1)
 	go func() {
 		_, err := c.CreateUser(ctx, "late@example.com", false)

@@ -368,7 +368,7 @@ func TestExactLookup(t *testing.T) {
 	_, err := c.User(ctx, "nobody", Exact())
 	asError(t, err, "user", CodeNotFound)
 	n := srv.Requests("SearchUsers")
-	for _, bad := range []string{" bob", "bob\n", "\tbob@example.com"} {
+	for _, bad := range []string{" bob", "bob\n", "\tbob"} {
 		e := asError(t, func() error { _, err := c.User(ctx, bad); return err }(), "user", CodeInvalidArgument)
 		if !strings.Contains(e.Message, "leading or trailing white space") {
 			t.Errorf("%q: %v", bad, e)

@@ -67,6 +67,17 @@ type Config struct {
 	// when 5 minutes or less of it remain, one exchange at a time. Neither
 	// the JWT nor the access token ever appears in an error, log or String.
 	IdentityTokenFile string
+	// KeySource says where APIKey (or IdentityTokenFile) came from, for
+	// messages: when the server rejects the credentials (HTTP 401), the
+	// error names it, never the key. ConfigFromEnv sets it, e.g.
+	// "WANDB_API_KEY" or "the netrc file /home/me/.netrc, the entry for
+	// machine api.wandb.ai"; "" names no source.
+	KeySource string
+	// Warnings are what ConfigFromEnv noticed that does not stop it but
+	// that the user should hear of, one sentence each (a netrc file that
+	// others can read, say). The package prints nothing: a program should
+	// show them.
+	Warnings []string
 	// CredentialsFile caches access tokens across processes (the SDK's
 	// credentials file); "" means ~/.config/wandb/credentials.json. See
 	// IdentityTokenFile.
@@ -123,6 +134,12 @@ type Config struct {
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
+	// OnRetry, if set, is called before each wait between two attempts of
+	// a call, with the wait and its reason, so that a program can tell its
+	// user why nothing seems to happen (wandb-lua says so on a terminal
+	// for a wait of more than 2s). It may be called from several
+	// goroutines at once, and must return soon.
+	OnRetry func(RetryEvent) `json:"-"`
 	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s
 	// values. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
 	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.
@@ -354,6 +371,7 @@ func (c *Client) WithAPIKey(key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.APIKey = NewSecret(key)
 	cfg.IdentityTokenFile = ""
+	cfg.KeySource = "" // the caller's: c's source is not this key's
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
 	}
@@ -424,6 +442,7 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg.BaseURL = base
 	cfg.APIKey = NewSecret(key)
 	cfg.IdentityTokenFile = ""
+	cfg.KeySource = ""
 	cfg.SCIMBaseURL = ""
 	if c.tokens != nil {
 		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
@@ -463,6 +482,9 @@ func (cfg Config) String() string {
 	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey.Reveal()).redact(shownURL(cfg.BaseURL)), key)
 	if cfg.IdentityTokenFile != "" {
 		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
+	}
+	if cfg.KeySource != "" {
+		fmt.Fprintf(&b, ", KeySource: %q", cfg.KeySource)
 	}
 	if cfg.CredentialsFile != "" {
 		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.CredentialsFile)

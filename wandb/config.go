@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"runtime"
 	"strconv"
 	"strings"
 	"time"
@@ -242,7 +243,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 		if err := checkAPIKey(o.APIKey.Reveal(), o.APIKeySource); err != nil {
 			return err
 		}
-		cfg.APIKey = o.APIKey
+		cfg.APIKey, cfg.KeySource = o.APIKey, o.APIKeySource
 		return nil
 	}
 	key, keySet := os.LookupEnv("WANDB_API_KEY")
@@ -254,10 +255,10 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
 			return err
 		}
-		cfg.APIKey = NewSecret(key)
+		cfg.APIKey, cfg.KeySource = NewSecret(key), "WANDB_API_KEY"
 		return nil
 	case tokenFile != "":
-		cfg.IdentityTokenFile = tokenFile
+		cfg.IdentityTokenFile, cfg.KeySource = tokenFile, "WANDB_IDENTITY_TOKEN_FILE"
 		cfg.CredentialsFile = os.Getenv("WANDB_CREDENTIALS_FILE")
 		return nil
 	}
@@ -266,13 +267,19 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 	path, looked := netrcPath()
 	if path != "" {
 		m, err := netrcLookup(path, u.Host)
+		if m.mode&0o077 != 0 && runtime.GOOS != "windows" {
+			// Python's netrc refuses such a file (for ~/.netrc): the SDK
+			// would not read this key.
+			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("the netrc file %s can be read by others than you (mode %04o): "+
+				"it holds API keys; run chmod 600 %s (Python's netrc, which the W&B SDK uses, refuses a ~/.netrc like it)", path, m.mode, path))
+		}
 		switch {
 		case err != nil && m.found: // a syntax error in the entry that applies
 			return configError("netrc file %s: %v", path, err)
 		case err != nil:
 			looked = fmt.Sprintf("%s (%v)", path, err)
 		case !m.found:
-			looked = fmt.Sprintf("%s (no entry for machine %s and no default entry%s)", path, u.Host, skippedNote(m.skipped))
+			looked = fmt.Sprintf("%s (no entry for machine %s and no default entry%s%s)", path, u.Host, nearNote(m.near), skippedNote(m.skipped))
 		case m.password == "":
 			looked = fmt.Sprintf("%s (%s has no password)", path, m.entry)
 		default:
@@ -280,6 +287,7 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 				return err
 			}
 			cfg.APIKey = NewSecret(m.password)
+			cfg.KeySource = fmt.Sprintf("the netrc file %s, %s", path, m.entry)
 			return nil
 		}
 	}
@@ -291,6 +299,14 @@ func credentialsFromEnv(cfg *Config, o EnvOptions) error {
 	return configErrorCause(ErrNoCredentials, "no api key for %s: looked in WANDB_API_KEY (unset), WANDB_IDENTITY_TOKEN_FILE (unset), %s; "+
 		"set WANDB_API_KEY or WANDB_IDENTITY_TOKEN_FILE, or add a netrc entry (machine %s, password <key>)",
 		cfg.BaseURL, looked, u.Host)
+}
+
+// nearNote says which netrc entries almost apply: "" for none.
+func nearNote(near []string) string {
+	if len(near) == 0 {
+		return ""
+	}
+	return "; it has " + strings.Join(near, ", and ")
 }
 
 // skippedNote says which lines of a netrc file were skipped for syntax

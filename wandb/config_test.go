@@ -362,3 +362,68 @@ func TestErrNoCredentials(t *testing.T) {
 		t.Errorf("a bad base url matches ErrNoCredentials: %v", err)
 	}
 }
+
+// TestRejectedKeyNamesItsSource: a key the server rejects (HTTP 401) gives
+// an error in the client's words first, naming where the key came from
+// (the variable, the netrc file and its entry, the program's source) and
+// never the key; the server's text follows.
+func TestRejectedKeyNamesItsSource(t *testing.T) {
+	srv := wandbtest.Start(t)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	for _, tc := range []struct {
+		name  string
+		setup func(t *testing.T, home string) EnvOptions
+		want  string
+	}{
+		{"WANDB_API_KEY", func(t *testing.T, home string) EnvOptions {
+			t.Setenv("WANDB_API_KEY", envKey)
+			return EnvOptions{}
+		}, "rejected the API key from WANDB_API_KEY (it is revoked, mistyped, or for another server)"},
+		{"netrc", func(t *testing.T, home string) EnvOptions {
+			writeFile(t, filepath.Join(home, ".netrc"), "machine "+host+" password "+netrcKey)
+			return EnvOptions{}
+		}, "rejected the API key from the netrc file " + filepath.Join("HOME", ".netrc") + ", the entry for machine " + host + " ("},
+		{"the program's", func(t *testing.T, home string) EnvOptions {
+			return EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"}
+		}, "rejected the API key from --api-key-file k ("},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := isolateEnv(t)
+			t.Setenv("WANDB_BASE_URL", srv.URL)
+			o := tc.setup(t, home)
+			cfg, err := ConfigFromEnvWith(o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			c, err := NewClient(cfg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = c.Viewer(context.Background())
+			e := asError(t, err, "viewer", CodeUnauthorized)
+			want := "the server at " + srv.URL + " " + strings.Replace(tc.want, "HOME", home, 1)
+			if !strings.HasPrefix(e.Message, want) || !strings.Contains(e.Message, "; it answered: unauthorized") {
+				t.Errorf("message %q\nwant it to start with %q and give the server's text after", e.Message, want)
+			}
+			for _, key := range []string{envKey, netrcKey, otherKey} {
+				if strings.Contains(err.Error(), key) {
+					t.Error("the error shows the key")
+				}
+			}
+		})
+	}
+	// A key given in Go, and a client derived with another key, name no
+	// source: not c's, which is another key's.
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(envKey), KeySource: "WANDB_API_KEY"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := c.WithAPIKey(otherKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Viewer(context.Background())
+	if e := asError(t, err, "viewer", CodeUnauthorized); !strings.HasPrefix(e.Message, "the server at "+srv.URL+" rejected the API key (it is revoked") {
+		t.Errorf("a derived client's message %q", e.Message)
+	}
+}

@@ -13,8 +13,8 @@ import (
 )
 
 // CreateUser creates a user with the given email, an instance admin when
-// admin is true. The email is checked before anything is sent (an invalid
-// one gives CodeInvalidArgument). An existing email gives an error with
+// admin is true. The email is normalised and checked before anything is
+// sent (see NormalizeEmail; an invalid one gives CodeInvalidArgument). An existing email gives an error with
 // code CodeConflict carrying the server's text. It needs an admin key. The
 // returned User has no keys (KeysListed is true) and no team list (the
 // server's answer does not include one). When the answer is lost after the request reached the
@@ -30,12 +30,13 @@ import (
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
 	const op = "create_user"
-	if err := checkEmail(email); err != nil {
-		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	email, err := c.normalizeEmail(op, email)
+	if err != nil {
+		return nil, err
 	}
 	var u *User
 	var partial error // the server's error beside the user it created
-	err := c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
+	err = c.change(ctx, op, email, fmt.Sprintf("admin=%v", admin), func() error {
 		err := c.fam.createOnce(ctx, email, func() error { return c.createUser(ctx, op, email, admin, &u, &partial) })
 		if errors.Is(err, errCreatedMeanwhile) {
 			return c.newError(Error{Op: op, Code: CodeConflict, Message: fmt.Sprintf(
@@ -100,8 +101,53 @@ const (
 	maxLocalLen = 64
 )
 
-// checkEmail accepts a bare address such as "bob@example.com", of at most
-// maxEmailLen bytes, maxLocalLen of them before the "@".
+// NormalizeEmail returns email as this package sends it: without the
+// white space around it and with its domain in lower case, so that an
+// address pasted from a spreadsheet or an HR export (" Sam.Wu@Acme.COM ")
+// is the one W&B knows ("Sam.Wu@acme.com"). The local part (before the
+// "@") is kept as written: RFC 5321 lets a mail server treat it
+// case-sensitively, and W&B compares emails case-insensitively anyway, so
+// lower-casing it would gain nothing and could change where an invitation
+// is delivered. It returns an error, whose message names the address and
+// what is wrong with it, for anything but a bare address such as
+// "name@example.com": a display name, angle brackets, white space inside,
+// an empty part, or a domain without a dot ("sam.wu@acme-ml"), which no
+// address W&B can mail has.
+func NormalizeEmail(email string) (string, error) {
+	s := strings.TrimSpace(email)
+	if local, domain, ok := strings.Cut(s, "@"); ok {
+		s = local + "@" + strings.ToLower(domain)
+	}
+	if err := checkEmail(s); err != nil {
+		return "", err
+	}
+	return s, nil
+}
+
+// normalizeEmail is NormalizeEmail with its error as an *Error for op.
+func (r redactor) normalizeEmail(op, email string) (string, error) {
+	s, err := NormalizeEmail(email)
+	if err != nil {
+		return "", r.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+	}
+	return s, nil
+}
+
+// lookupForm returns x, a username or email to look up, as User looks it
+// up: an email (with an "@") as NormalizeEmail would send it, but without
+// its check, since a lookup may give part of one; a username unchanged.
+func lookupForm(x string) string {
+	if !strings.Contains(x, "@") {
+		return x
+	}
+	s := strings.TrimSpace(x)
+	local, domain, _ := strings.Cut(s, "@")
+	return local + "@" + strings.ToLower(domain)
+}
+
+// checkEmail accepts a bare address such as "bob@example.com" whose domain
+// has a dot, of at most maxEmailLen bytes, maxLocalLen of them before the
+// "@".
 func checkEmail(email string) error {
 	if len(email) > maxEmailLen {
 		return fmt.Errorf("invalid email address %s: %d characters, more than the %d an address can have (RFC 5321)",
@@ -124,6 +170,9 @@ func checkEmail(email string) error {
 	}
 	if len(local) > maxLocalLen {
 		return bad(fmt.Sprintf("the part before the @ has %d characters, more than the %d it can have (RFC 5321)", len(local), maxLocalLen))
+	}
+	if !strings.Contains(domain, ".") {
+		return bad(fmt.Sprintf("the domain %q has no dot; want a full domain such as %q", domain, domain+".com"))
 	}
 	return nil
 }

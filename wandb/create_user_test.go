@@ -50,8 +50,8 @@ func TestCreateUser(t *testing.T) {
 func TestCreateUserChecksEmail(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
-	for _, email := range []string{"", "bob", "bob@", "@example.com", "Bob <bob@example.com>", " bob@example.com",
-		"bob@example.com\n", "a b@example.com", "bob@.com", "bob@example.", "<bob@example.com>"} {
+	for _, email := range []string{"", "bob", "bob@", "@example.com", "Bob <bob@example.com>", " ",
+		"a b@example.com", "bob@.com", "bob@example.", "<bob@example.com>", "sam.wu@acme-ml"} {
 		_, err := c.CreateUser(context.Background(), email, false)
 		e := asError(t, err, "create_user", CodeInvalidArgument)
 		if !strings.Contains(e.Message, "email") {
@@ -100,6 +100,71 @@ func TestLongEmailsRefused(t *testing.T) {
 	limit := strings.Repeat("a", 64) + "@" + strings.Repeat("b", 185) + ".com" // 254
 	if _, err := c.CreateUser(ctx, limit, false); err != nil {
 		t.Errorf("a 254-character email: %v", err)
+	}
+}
+
+// TestNormalizeEmail: white space around an address goes and its domain
+// is lower-cased; the local part is kept as written; a domain without a
+// dot is refused, naming the domain.
+func TestNormalizeEmail(t *testing.T) {
+	for in, want := range map[string]string{
+		"bob@example.com":          "bob@example.com",
+		" Sam.Wu@Acme.COM\t":       "Sam.Wu@acme.com",
+		"bob@example.com\n":        "bob@example.com",
+		"BOB@EXAMPLE.COM":          "BOB@example.com",
+		"o'neil+x@Sub.Example.org": "o'neil+x@sub.example.org",
+	} {
+		if got, err := NormalizeEmail(in); err != nil || got != want {
+			t.Errorf("NormalizeEmail(%q) = %q, %v; want %q", in, got, err, want)
+		}
+	}
+	_, err := NormalizeEmail("sam.wu@acme-ml")
+	if err == nil || !strings.Contains(err.Error(), `invalid email address "sam.wu@acme-ml": the domain "acme-ml" has no dot`) {
+		t.Errorf("a domain without a dot: %v", err)
+	}
+}
+
+// TestEmailsNormalisedBeforeSending: CreateUser, Invite, User and Plan
+// send an address as NormalizeEmail gives it, so an address as an HR
+// export writes it finds and makes the user W&B knows.
+func TestEmailsNormalisedBeforeSending(t *testing.T) {
+	srv := seeded(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	u, err := c.CreateUser(ctx, " Carol@EXAMPLE.com ", false)
+	if err != nil || deref(u.Email) != "Carol@example.com" {
+		t.Fatalf("CreateUser = %v, %v", u, err)
+	}
+	if req, _ := srv.LastRequest("CreateUserFromAdmin"); req.Variables["email"] != "Carol@example.com" {
+		t.Errorf("sent email %v", req.Variables["email"])
+	}
+	if u, err := c.User(ctx, "\tbob@EXAMPLE.com ", Exact()); err != nil || deref(u.Username) != "bob" {
+		t.Errorf("User(email with white space) = %v, %v", u, err)
+	}
+	tm, err := c.CreateTeam(ctx, "vision", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := tm.Invite(ctx, ByEmail(" Dana@Example.ORG"), false)
+	if err != nil || deref(m.Email) != "Dana@example.org" {
+		t.Errorf("Invite = %v, %v", m, err)
+	}
+	p, err := c.Plan(ctx, Desired{Users: []DesiredUser{{Email: "  erin@Example.com"}}, Memberships: []DesiredMembership{{Email: "BOB@example.COM ", Team: "vision"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.String(); got != "+ create_user erin@example.com admin=false (no such user)\n+ invite BOB@example.com to team vision admin=false (not a member or invited)" {
+		t.Errorf("plan:\n%s", got)
+	}
+	before := srv.Requests("")
+	_, err = c.CreateUser(ctx, "sam.wu@acme-ml", false)
+	asError(t, err, "create_user", CodeInvalidArgument)
+	_, err = tm.Invite(ctx, ByEmail("sam.wu@acme-ml"), false)
+	asError(t, err, "invite", CodeInvalidArgument)
+	_, err = c.Plan(ctx, Desired{Users: []DesiredUser{{Email: "sam.wu@acme-ml"}}})
+	asError(t, err, "plan", CodeInvalidArgument)
+	if n := srv.Requests(""); n != before {
+		t.Errorf("malformed addresses sent %d requests", n-before)
 	}
 }
 

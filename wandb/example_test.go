@@ -77,7 +77,7 @@ func ExampleConfigFromEnv() {
 	fmt.Println(cfg) // never shows the key
 	fmt.Println(client)
 	// Output:
-	// wandb.Config{BaseURL: "https://wandb.example.com", APIKey: set}
+	// wandb.Config{BaseURL: "https://wandb.example.com", APIKey: set, KeySource: "WANDB_API_KEY"}
 	// <wandb.Client https://wandb.example.com>
 }
 

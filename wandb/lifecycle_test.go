@@ -911,3 +911,68 @@ func TestLastAdminGuardUnderConcurrency(t *testing.T) {
 		}
 	}
 }
+
+// TestMemberRole: a member's Role is its admin flag's ("admin" or
+// "member"), or the viewer or custom role this program set, while the
+// server's flag agrees with it; an invitation's is the one it was sent
+// with.
+func TestMemberRole(t *testing.T) {
+	srv := lifecycleServer(t)
+	c := testClient(t, srv)
+	ctx := context.Background()
+	team, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	roles := func() map[string]string {
+		got := map[string]string{}
+		for _, m := range team.Members() {
+			got[deref(m.Email)] = m.Role()
+		}
+		return got
+	}
+	want := map[string]string{"alice@example.com": "admin", "bob@example.com": "member", "carol@example.com": "member"}
+	if diff := cmp.Diff(want, roles()); diff != "" {
+		t.Errorf("as listed (-want +got):\n%s", diff)
+	}
+	bob, dave := mustUser(t, c, "bob"), mustUser(t, c, "dave")
+	if err := team.SetRole(ctx, bob, "Viewer"); err != nil {
+		t.Fatal(err)
+	}
+	if err := team.AddMember(ctx, dave, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	want["bob@example.com"] = "viewer"
+	if diff := cmp.Diff(want, roles()); diff != "" { // dave: not listed until a reload
+		t.Errorf("after SetRole (-want +got):\n%s", diff)
+	}
+	if err := team.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	want["dave@example.com"] = "admin"
+	if diff := cmp.Diff(want, roles()); diff != "" {
+		t.Errorf("after a reload (-want +got):\n%s", diff)
+	}
+	// Made an admin elsewhere: the server's flag wins over what this
+	// program set.
+	other, err := c.Team(ctx, "ml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := other.SetRole(ctx, bob, "admin"); err != nil {
+		t.Fatal(err)
+	}
+	if err := team.Reload(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := roles()["bob@example.com"]; got != "admin" {
+		t.Errorf("bob, made an admin elsewhere: %q", got)
+	}
+	inv, err := team.Invite(ctx, ByEmail("erin@example.com"), true)
+	if err != nil || inv.Role() != "admin" {
+		t.Errorf("an invitation as an admin: %v, %v", inv, err)
+	}
+	if (&Member{}).Role() != "" {
+		t.Error("a member without an admin flag has a role")
+	}
+}

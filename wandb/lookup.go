@@ -94,9 +94,11 @@ const maxListedCandidates = 10
 // given, the only user the server's substring search returns. Several
 // candidates give an error with code CodeAmbiguous whose Candidates list
 // them (the SDK would silently pick the first); none gives an error
-// matching ErrNotFound, never a nil user with a nil error. Leading or
-// trailing white space is CodeInvalidArgument, before anything is sent. It
-// needs an admin key.
+// matching ErrNotFound, never a nil user with a nil error. An email (with
+// an "@") is looked up without the white space around it and with its
+// domain lower-cased, as NormalizeEmail sends one; a username with
+// leading or trailing white space is CodeInvalidArgument, before anything
+// is sent. It needs an admin key.
 //
 // When the server refuses to search users for this key (the SDK documents
 // user search as for local administrators only: an organisation admin on
@@ -112,6 +114,7 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 	for _, o := range opts {
 		o(&l)
 	}
+	usernameOrEmail = lookupForm(usernameOrEmail)
 	switch {
 	case strings.TrimSpace(usernameOrEmail) == "":
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})

@@ -78,6 +78,8 @@ type netrcMatch struct {
 	password string
 	entry    string         // "the entry for machine <m>" or "the default entry"
 	skipped  []netrcProblem // syntax problems in entries that did not apply
+	near     []string       // entries that almost name the machine, when none applies, each saying how it differs
+	mode     fs.FileMode    // the file's permissions
 }
 
 // netrcLookup looks machine up in the netrc file at path: its last entry,
@@ -92,12 +94,16 @@ func netrcLookup(path, machine string) (netrcMatch, error) {
 	if err != nil {
 		return netrcMatch{}, errors.New("cannot read file")
 	}
+	var mode fs.FileMode
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
 	f := parseNetrc(string(data))
 	e := f.lookup(machine)
 	if e == nil {
-		return netrcMatch{skipped: f.problems()}, nil
+		return netrcMatch{skipped: f.problems(), near: f.nearMisses(machine), mode: mode}, nil
 	}
-	m := netrcMatch{found: true, password: e.password, entry: "the default entry"}
+	m := netrcMatch{found: true, password: e.password, entry: "the default entry", mode: mode}
 	if !e.isDefault {
 		m.entry = "the entry for machine " + e.machine
 	}
@@ -143,6 +149,59 @@ func (f netrcFile) lookup(machine string) *netrcEntry {
 		}
 	}
 	return def
+}
+
+// nearMisses describes the entries whose machine is not machine but
+// almost: the same host written with a scheme or a path, in another letter
+// case, or with another port or none, which people write when they copy
+// the URL or leave out the port; each says what to write instead. netrc
+// matches machines exactly, as Python's netrc module (and so the SDK)
+// does, so these entries do not apply.
+func (f netrcFile) nearMisses(machine string) []string {
+	wantHost, wantPort := splitMachine(machine)
+	var out []string
+	for _, e := range f.entries {
+		if e.isDefault || e.machine == "" || e.machine == machine {
+			continue
+		}
+		m, why := e.machine, ""
+		if _, rest, ok := strings.Cut(m, "://"); ok {
+			m, why = rest, "write the machine without the scheme: "+machine
+		}
+		if host, _, ok := strings.Cut(m, "/"); ok {
+			m = host
+			if why == "" {
+				why = "write the machine without a path: " + machine
+			}
+		}
+		host, port := splitMachine(m)
+		switch {
+		case !strings.EqualFold(host, wantHost):
+			continue
+		case why != "" && port != wantPort:
+			why = "write the machine as host:port without the scheme, as in the URL: " + machine
+		case why != "":
+		case port == wantPort: // then only the letter case differs
+			why = "machines are matched case-sensitively: write " + machine
+		case port == "":
+			why = "without the port: the machine must be " + machine + ", the URL's host and port"
+		case wantPort == "":
+			why = "with a port the URL does not have: write " + machine
+		default:
+			why = "another port: the URL's machine is " + machine
+		}
+		out = append(out, fmt.Sprintf("an entry for %s (%s)", e.machine, why))
+	}
+	return out
+}
+
+// splitMachine splits a netrc machine into its host and port ("" for
+// none).
+func splitMachine(m string) (host, port string) {
+	if i := strings.LastIndex(m, ":"); i >= 0 && !strings.Contains(m[i:], "]") {
+		return m[:i], m[i+1:]
+	}
+	return m, ""
 }
 
 // problems returns every syntax problem in the file, in line order.

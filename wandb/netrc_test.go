@@ -1,7 +1,9 @@
 package wandb
 
 import (
+	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -132,6 +134,77 @@ func TestConfigFromNetrc(t *testing.T) {
 				t.Error("the error contains the key")
 			}
 		})
+	}
+}
+
+// TestNetrcNearMisses: when no entry applies, the message names the
+// entries that almost do and what to write instead: the host without the
+// URL's port, with a scheme or a path, in another case, with a port the
+// URL does not have.
+func TestNetrcNearMisses(t *testing.T) {
+	for _, tc := range []struct {
+		name, url, text, want string
+	}{
+		{"no port", "http://127.0.0.1:8080", "machine 127.0.0.1 password " + otherKey,
+			"no entry for machine 127.0.0.1:8080 and no default entry; it has an entry for 127.0.0.1 (without the port: the machine must be 127.0.0.1:8080, the URL's host and port)"},
+		{"scheme", "https://wandb.example.com", "machine https://wandb.example.com password " + otherKey,
+			"an entry for https://wandb.example.com (write the machine without the scheme: wandb.example.com)"},
+		{"scheme and path", "https://wandb.example.com", "machine https://wandb.example.com/ password " + otherKey,
+			"an entry for https://wandb.example.com/ (write the machine without the scheme: wandb.example.com)"},
+		{"path", "https://wandb.example.com", "machine wandb.example.com/graphql password " + otherKey,
+			"an entry for wandb.example.com/graphql (write the machine without a path: wandb.example.com)"},
+		{"scheme and another port", "http://localhost:8080", "machine http://localhost password " + otherKey,
+			"an entry for http://localhost (write the machine as host:port without the scheme, as in the URL: localhost:8080)"},
+		{"case", "https://wandb.example.com", "machine WandB.Example.com password " + otherKey,
+			"an entry for WandB.Example.com (machines are matched case-sensitively: write wandb.example.com)"},
+		{"a port the URL lacks", "https://wandb.example.com", "machine wandb.example.com:443 password " + otherKey,
+			"an entry for wandb.example.com:443 (with a port the URL does not have: write wandb.example.com)"},
+		{"another port, and two near misses", "http://h.example.com:8080", "machine h.example.com:9090 password " + otherKey + "\nmachine H.example.com password x",
+			"it has an entry for h.example.com:9090 (another port: the URL's machine is h.example.com:8080), and an entry for H.example.com (without the port"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			home := isolateEnv(t)
+			writeFile(t, filepath.Join(home, ".netrc"), tc.text+"\nmachine elsewhere.example.org password "+otherKey+"\n")
+			t.Setenv("WANDB_BASE_URL", tc.url)
+			_, err := ConfigFromEnv()
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("error = %v\nwant it to contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "elsewhere") || strings.Contains(err.Error(), otherKey) {
+				t.Errorf("the error names an unrelated entry or a key: %v", err)
+			}
+		})
+	}
+}
+
+// TestNetrcReadableByOthers: a netrc file others can read is used, with a
+// warning naming it and its mode (Python's netrc refuses such a file); a
+// file only its owner can read gets none.
+func TestNetrcReadableByOthers(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("no Unix permissions")
+	}
+	home := isolateEnv(t)
+	path := writeFile(t, filepath.Join(home, ".netrc"), "machine api.wandb.ai password "+netrcKey)
+	cfg, err := ConfigFromEnv()
+	if err != nil || len(cfg.Warnings) != 0 {
+		t.Fatalf("mode 0600: %v, warnings %q", err, cfg.Warnings)
+	}
+	if err := os.Chmod(path, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err = ConfigFromEnv()
+	if err != nil || cfg.APIKey.Reveal() != netrcKey {
+		t.Fatalf("mode 0644: %v, or another key", err)
+	}
+	want := "the netrc file " + path + " can be read by others than you (mode 0644): it holds API keys; run chmod 600 " + path
+	if len(cfg.Warnings) != 1 || !strings.HasPrefix(cfg.Warnings[0], want) {
+		t.Errorf("warnings %q, want one starting %q", cfg.Warnings, want)
+	}
+	// Not read, no warning: the key came from the environment.
+	t.Setenv("WANDB_API_KEY", envKey)
+	if cfg, err := ConfigFromEnv(); err != nil || len(cfg.Warnings) != 0 {
+		t.Errorf("netrc not read: %v, warnings %q", err, cfg.Warnings)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -59,6 +60,8 @@ type tokenSource struct {
 	mu      sync.Mutex // guards token and expires
 	token   string
 	expires time.Time
+
+	answered atomic.Bool // the token endpoint has answered: see misconfigured
 }
 
 // newTokenSource returns the token source of cfg, whose identity token
@@ -243,12 +246,15 @@ func (ts *tokenSource) post(ctx context.Context, body string) attemptResult {
 	req.Header.Set("User-Agent", ts.userAgent)
 	resp, err := ts.hc.Do(req)
 	if err != nil {
-		return attemptResult{err: err, timedOut: timedOut(ctx, actx)}
+		return attemptResult{err: err, timedOut: timedOut(ctx, actx), mismatch: schemeMismatch(err, 0, nil)}
 	}
 	defer resp.Body.Close()
 	a := attemptResult{status: resp.StatusCode, header: resp.Header}
 	a.body, a.err = io.ReadAll(io.LimitReader(resp.Body, maxTokenAnswerBytes))
 	a.timedOut = a.err != nil && timedOut(ctx, actx)
+	if a.mismatch = schemeMismatch(nil, a.status, a.body); a.mismatch == mismatchNone {
+		ts.answered.Store(true)
+	}
 	return a
 }
 
@@ -256,6 +262,10 @@ func (ts *tokenSource) post(ctx context.Context, body string) attemptResult {
 // or the error.
 func (ts *tokenSource) answer(a attemptResult) (string, time.Time, *tokenError) {
 	const prefix = "failed to retrieve access token: "
+	if msg, ok := misconfigured(ts.redact(shownURL(ts.baseURL)), ts.baseURL+"/oidc/token", a, ts.answered.Load()); ok {
+		// Waiting cannot help: the URL is wrong, or nothing runs there.
+		return "", time.Time{}, &tokenError{code: CodeTransport, err: a.err, msg: prefix + msg}
+	}
 	switch {
 	case a.timedOut:
 		return "", time.Time{}, &tokenError{code: CodeTimeout, retryable: true, err: a.err,

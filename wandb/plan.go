@@ -58,6 +58,7 @@ type Invitation struct {
 type PlannedChange struct {
 	Op      string
 	Target  string
+	Team    string // the team the change concerns ("" for a user's own change), so that a caller can tell which row of its input asked for it
 	Details string
 	Why     string // one line for people: what is there now
 
@@ -153,12 +154,14 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 }
 
 // Plan reads the server and returns the changes that bring it to want.
-// Nothing is changed. A membership of a team that does not exist and is
+// Nothing is changed. Emails are normalised first (see NormalizeEmail),
+// so the plan's targets are the addresses as sent. A membership of a team that does not exist and is
 // not in want.Teams, an email or role that is not valid, is an error
 // (CodeInvalidArgument) before anything is read.
 func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	const op = "plan"
-	if err := checkDesired(want); err != nil {
+	want, err := checkDesired(want)
+	if err != nil {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
 	}
 	pl := &planner{c: c, want: want, users: map[string]*User{}, teams: map[string]*Team{}}
@@ -173,30 +176,40 @@ func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	return &Plan{Changes: pl.changes, client: c}, nil
 }
 
-// checkDesired checks want's emails, roles and names.
-func checkDesired(want Desired) error {
-	for _, u := range want.Users {
-		if err := checkEmail(u.Email); err != nil {
-			return err
+// checkDesired checks want's emails, roles and names, and returns a copy
+// of want with its emails as NormalizeEmail returns them.
+func checkDesired(want Desired) (Desired, error) {
+	want.Users = slices.Clone(want.Users)
+	for i, u := range want.Users {
+		email, err := NormalizeEmail(u.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Users[i].Email = email
 	}
-	for _, m := range want.Memberships {
-		if err := checkEmail(m.Email); err != nil {
-			return err
+	want.Memberships = slices.Clone(want.Memberships)
+	for i, m := range want.Memberships {
+		email, err := NormalizeEmail(m.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Memberships[i].Email = email
 		if strings.TrimSpace(m.Team) == "" {
-			return fmt.Errorf("a membership of %s names no team", m.Email)
+			return want, fmt.Errorf("a membership of %s names no team", m.Email)
 		}
 		if r := strings.ToLower(m.Role); r != "" && r != RoleAdmin && r != RoleMember {
-			return fmt.Errorf("role %q of %s in %s: want %q, %q or none", m.Role, m.Email, m.Team, RoleAdmin, RoleMember)
+			return want, fmt.Errorf("role %q of %s in %s: want %q, %q or none", m.Role, m.Email, m.Team, RoleAdmin, RoleMember)
 		}
 	}
-	for _, w := range want.Withdraw {
-		if err := checkEmail(w.Email); err != nil {
-			return err
+	want.Withdraw = slices.Clone(want.Withdraw)
+	for i, w := range want.Withdraw {
+		email, err := NormalizeEmail(w.Email)
+		if err != nil {
+			return want, err
 		}
+		want.Withdraw[i].Email = email
 	}
-	return nil
+	return want, nil
 }
 
 // planner computes a plan.
@@ -300,9 +313,9 @@ func runAll(tasks []func() error, n int) error {
 	return errors.Join(errs...)
 }
 
-// add appends a change.
-func (pl *planner) add(phase int, op, target, details, why string, run func(ctx context.Context) error) {
-	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Details: details, Why: why, phase: phase, run: run})
+// add appends a change; team is the team it concerns, "" for none.
+func (pl *planner) add(phase int, op, target, team, details, why string, run func(ctx context.Context) error) {
+	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Team: team, Details: details, Why: why, phase: phase, run: run})
 }
 
 // plan lists the changes: users, teams, memberships (in want's order),
@@ -332,7 +345,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		case u == nil:
 			admin := w.Admin != nil && *w.Admin
 			email := w.Email
-			pl.add(phaseCreate, "create_user", email, fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
+			pl.add(phaseCreate, "create_user", email, "", fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
 				nu, err := c.CreateUser(ctx, email, admin)
 				if err == nil {
 					cmu.Lock()
@@ -346,14 +359,14 @@ func (pl *planner) plan(ctx context.Context) error {
 			if *w.Admin {
 				role = RoleAdmin
 			}
-			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		case w.Admin != nil && u.Admin == nil:
 			// Not shown (a user found through SCIM only): set it; the
 			// change replaces a value, so it is harmless when it is so.
 			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
-			pl.add(phaseRole, "set_role", userTarget(u), "role="+role, "the server does not show the role", func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, "the server does not show the role", func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		}
@@ -367,7 +380,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if pl.teams[name] != nil {
 			continue
 		}
-		pl.add(phaseCreate, "create_team", name, "admin=you", "no such team", func(ctx context.Context) error {
+		pl.add(phaseCreate, "create_team", name, name, "admin=you", "no such team", func(ctx context.Context) error {
 			t, err := c.CreateTeam(ctx, name, "")
 			if err == nil {
 				tmu.Lock()
@@ -402,7 +415,7 @@ func (pl *planner) plan(ctx context.Context) error {
 			continue
 		}
 		if inv := findMember(t, w.Email); inv != nil && deref(inv.Pending) {
-			pl.add(phaseWithdraw, "delete_member", w.Email, "from team "+w.Team, "a pending invitation", inv.Delete)
+			pl.add(phaseWithdraw, "delete_member", w.Email, w.Team, "from team "+w.Team, "a pending invitation", inv.Delete)
 		}
 	}
 
@@ -433,18 +446,18 @@ func (pl *planner) plan(ctx context.Context) error {
 		}
 		switch {
 		case cur == nil:
-			pl.add(phaseMembership, "invite", email, details, "not a member or invited", invite)
+			pl.add(phaseMembership, "invite", email, team, details, "not a member or invited", invite)
 		case role == "" || deref(cur.Admin) == admin:
 			// As wanted.
 		case deref(cur.Pending):
 			// An invitation's role cannot be changed: withdraw it, and
 			// invite again with the role wanted.
 			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
-			pl.add(phaseWithdraw, "delete_member", email, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
-			pl.add(phaseMembership, "invite", email, details, "again, as "+role, invite)
+			pl.add(phaseWithdraw, "delete_member", email, team, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
+			pl.add(phaseMembership, "invite", email, team, details, "again, as "+role, invite)
 		default:
 			was := map[bool]string{true: "an admin", false: "a member"}[deref(cur.Admin)]
-			pl.add(phaseMembership, "set_team_role", email, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
+			pl.add(phaseMembership, "set_team_role", email, team, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
 				u := userFor(email)
 				if u == nil {
 					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
@@ -474,7 +487,7 @@ func (pl *planner) plan(ctx context.Context) error {
 				if deref(m.Pending) {
 					why = "invited, not listed"
 				}
-				pl.add(phaseWithdraw, "delete_member", memberTarget(m), "from team "+name, why, m.Delete)
+				pl.add(phaseWithdraw, "delete_member", memberTarget(m), name, "from team "+name, why, m.Delete)
 			}
 		}
 	}
@@ -495,7 +508,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if st, ok := pl.status[key]; ok && !st.Active {
 			continue
 		}
-		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "active", u.Deactivate)
+		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "", "active", u.Deactivate)
 	}
 	return nil
 }

@@ -59,7 +59,32 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 		}
 		msg += " (empty response body)"
 	}
+	if code == CodeUnauthorized {
+		msg = c.credentialsRejected(msg)
+	}
 	return c.newError(Error{Op: op, Code: code, Status: r.status, Message: msg})
+}
+
+// credentialsRejected is the message of a 401 that is no permission
+// failure: the server rejected the credentials. It says so in the client's
+// words first, naming where they came from (Config.KeySource), never
+// what they are, and then gives the server's text, said.
+func (c *Client) credentialsRejected(said string) string {
+	what := "the API key"
+	switch {
+	case c.tokens != nil:
+		what = "the access token obtained for the identity token in " + c.cfg.IdentityTokenFile
+		if c.cfg.KeySource != "" {
+			what += " (" + c.cfg.KeySource + ")"
+		}
+	case c.cfg.KeySource != "":
+		what += " from " + c.cfg.KeySource
+	}
+	hint := "it is revoked, mistyped, or for another server"
+	if c.tokens != nil {
+		hint = "the identity provider's token may not be trusted by this server, or be for another one"
+	}
+	return fmt.Sprintf("the server at %s rejected %s (%s); it answered: %s", c.BaseURL(), what, hint, said)
 }
 
 // statusCode maps an HTTP status that is not 2xx to a Code.
@@ -234,16 +259,14 @@ func parseGraphQLErrors(raw []json.RawMessage) gqlerror.List {
 	return list
 }
 
-// joinGraphQLErrors formats errors as one line: "message (at a.b[0].c)",
-// several joined with "; ".
+// joinGraphQLErrors formats errors as one line, their messages joined with
+// "; ". The path of each error in the operation ("users.edges[0]") is left
+// out: it names the query's fields, which mean nothing to the person
+// reading the message.
 func joinGraphQLErrors(list gqlerror.List) string {
 	parts := make([]string, 0, len(list))
 	for _, e := range list {
-		m := strings.TrimSpace(e.Message)
-		if len(e.Path) > 0 {
-			m += " (at " + e.Path.String() + ")"
-		}
-		parts = append(parts, m)
+		parts = append(parts, strings.TrimSpace(e.Message))
 	}
 	return strings.Join(parts, "; ")
 }

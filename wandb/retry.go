@@ -24,6 +24,18 @@ type RetryPolicy struct {
 	MaxRetryAfter time.Duration // most a call waits at the server's request (Retry-After, RateLimit-Reset), summed over its retries; a wait that would pass it ends the retries
 }
 
+// RetryEvent is what Config.OnRetry hears before the client waits to
+// send an attempt again.
+type RetryEvent struct {
+	Op          string        // the call, e.g. "user", "create_user"
+	Server      string        // the base URL, as Client.BaseURL shows it
+	Attempt     int           // the attempt that failed, from 1
+	MaxAttempts int           // the attempts the call may make in all
+	Reason      string        // why it is retried: "HTTP 503", "could not connect", "attempt timed out"...
+	Header      string        // the header the wait came from ("Retry-After", "RateLimit-Reset"), or "" for a computed wait
+	Wait        time.Duration // how long the client waits before the next attempt
+}
+
 // DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
 // 6 attempts, waits from 1s doubling up to 30s (plus up to 25% jitter), and
 // a server's Retry-After or RateLimit-Reset honoured up to 60s in all over

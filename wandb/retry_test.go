@@ -133,27 +133,28 @@ func TestRetryLogNamesTheHeader(t *testing.T) {
 	}
 }
 
-// TestConnectionRefused: nothing listens, so even a mutation is retried,
-// up to the bound.
+// TestConnectionRefused: once the server has answered, nothing listening
+// there is an outage: even a mutation is retried, up to the bound. (Before
+// it has answered, see TestFailFast.)
 func TestConnectionRefused(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close()
+	srv := wandbtest.Start(t)
+	var down atomic.Bool
 	var logs logBuffer
-	c, err := NewClient(Config{BaseURL: "http://" + addr, APIKey: NewSecret(strings.Repeat("a", 40)), Retry: fastRetry,
-		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
-	if err != nil {
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.HTTPClient = &http.Client{Transport: deadTransport(t, &down)}
+		cfg.Logger = slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	})
+	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.CreateUser(context.Background(), "x@example.com", false)
+	down.Store(true)
+	before := logs.count("msg=\"wandb request\"")
+	_, err := c.CreateUser(context.Background(), "x@example.com", false)
 	e := asError(t, err, "create_user", CodeTransport)
 	if !strings.Contains(e.Message, "cannot reach the server") || !strings.Contains(e.Message, "gave up after 4 attempts") {
 		t.Errorf("message = %q", e.Message)
 	}
-	if n := logs.count("msg=\"wandb request\""); n != 4 {
+	if n := logs.count("msg=\"wandb request\"") - before; n != 4 {
 		t.Errorf("%d attempts logged, want 4", n)
 	}
 	if n := logs.count("reason=\"could not connect\""); n != 3 {
@@ -176,9 +177,12 @@ func TestUnknownHostNotRetried(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, err = c.Viewer(context.Background())
-	asError(t, err, "viewer", CodeTransport)
+	e := asError(t, err, "viewer", CodeTransport)
 	if n := dials.Load(); n != 1 {
 		t.Errorf("%d attempts, want 1: an unknown host is not retried", n)
+	}
+	if want := "cannot reach the server at https://wandb.exmaple.com: no host is named wandb.exmaple.com (the DNS lookup found none): check the host name in the URL"; e.Message != want {
+		t.Errorf("message %q, want %q", e.Message, want)
 	}
 }
 

@@ -85,6 +85,7 @@ type attemptResult struct {
 	tooLarge  bool        // the body exceeded maxBody
 	redirect  bool        // a redirect was refused (see redirect.go); err says where to
 	token     *tokenError // no access token could be had: nothing was sent
+	mismatch  int         // the URL's scheme is not the server's (see schemeMismatch): the request was not taken
 	decodeErr *Error      // a 2xx answer: what its decoder returned
 }
 
@@ -159,6 +160,11 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		}
 		failure := c.failure(op, r)
 		last = failure
+		if msg, ok := c.misconfiguration(req, r, c.brk.hasAnswered()); ok {
+			// Waiting cannot help: the URL is wrong, or nothing runs there.
+			failure.Code, failure.Message = CodeTransport, c.clean(msg)
+			return failure
+		}
 		if r.status == http.StatusNotFound && !apiNotFound(r.body) && !(req.byID && c.fam.scimSeen.Load()) {
 			// Not the API's answer: the URL is wrong. (W&B documents no
 			// body for SCIM's 404s, so once its collection answered, a
@@ -212,6 +218,9 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		}
 		blindlyResent = blindlyResent || later
 		c.logger.InfoContext(ctx, "wandb retry", attrs...)
+		if c.cfg.OnRetry != nil {
+			c.cfg.OnRetry(RetryEvent{Op: op, Server: c.BaseURL(), Attempt: attempt, MaxAttempts: p.MaxAttempts, Reason: why, Header: header, Wait: wait})
+		}
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
@@ -286,7 +295,10 @@ func (c *Client) attempt(ctx context.Context, req request, decode decoder) attem
 			// request, and a retry would meet the same.
 			return attemptResult{status: re.status, err: re, redirect: true}
 		}
-		r := attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx)}
+		r := attemptResult{err: err, notSent: isDialError(err), timedOut: timedOut(ctx, actx), mismatch: schemeMismatch(err, 0, nil)}
+		if r.mismatch != mismatchNone {
+			r.notSent = true // the server could not read it as a request
+		}
 		var ce *credentialsError
 		if errors.As(err, &ce) {
 			r.notSent = true
@@ -317,6 +329,7 @@ func (c *Client) attempt(ctx context.Context, req request, decode decoder) attem
 	if err != nil {
 		r.err, r.timedOut = err, timedOut(ctx, actx)
 	}
+	r.mismatch = schemeMismatch(nil, r.status, r.body)
 	return r
 }
 

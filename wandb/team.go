@@ -25,6 +25,10 @@ type Team struct {
 	info    TeamInfo
 	members []*Member
 	scimID  string // the team's SCIM Group id, once looked up
+	// roles are the team roles this program set (SetRole, AddMember), by
+	// lower-cased username and email: the member list shows only an admin
+	// flag, so a viewer or custom role is known only from here.
+	roles map[string]string
 }
 
 // TeamInfo is what the server says of a team besides its name and members:
@@ -59,11 +63,29 @@ type Member struct {
 	DryRun      bool    // simulated: returned by a change under Config.DryRun, not by the server
 
 	team *Team
+	role string // the team role this program set, if any (see Role)
 	// key returns the API key of a service account CreateServiceAccount
 	// returned; nil otherwise. A func, so that no printer (fmt verbs, slog,
 	// encoding/json, a reflection-based dumper) reaches the secret: they
 	// show a func's address at most.
 	key func() string
+}
+
+// Role returns m's team role: "admin" or "member" as the server's admin
+// flag says; "viewer" or a custom role's name where this program set it
+// (Team.SetRole, Team.AddMember) and the server's flag still agrees (a
+// role set elsewhere since is not seen); "" when the server gave no admin
+// flag. For a pending invitation, the role it was sent with.
+func (m *Member) Role() string {
+	switch {
+	case m.role != "":
+		return m.role
+	case m.Admin == nil:
+		return ""
+	case *m.Admin:
+		return RoleAdmin
+	}
+	return RoleMember
 }
 
 // APIKey returns the service account's API key (the SDK's Member.api_key)
@@ -103,7 +125,8 @@ type Invitee struct {
 	email, username string
 }
 
-// ByEmail is the invitee with that email address.
+// ByEmail is the invitee with that email address; Invite sends it as
+// NormalizeEmail returns it.
 func ByEmail(email string) Invitee { return Invitee{email: email} }
 
 // ByUsername is the user with that username.
@@ -193,6 +216,7 @@ func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]str
 		if gm.Id != nil {
 			m.ID = *gm.Id
 		}
+		m.role = t.knownRole(m)
 		if k := deref(gm.ApiKey); k != "" {
 			if keys == nil {
 				keys = map[*Member]string{}
@@ -342,9 +366,11 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 	case who.email == "" && who.username == "":
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "nobody to invite: use ByEmail or ByUsername"})
 	case who.email != "":
-		if err := checkEmail(who.email); err != nil {
-			return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
+		email, err := c.normalizeEmail(op, who.email)
+		if err != nil {
+			return nil, err
 		}
+		who.email = email
 	}
 	var email, username *string
 	if who.email != "" {

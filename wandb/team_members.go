@@ -64,12 +64,17 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 			return t.patchGroup(ctx, op, g.ID, su, true, patchOp("add", "members", []map[string]string{{"value": su.ID}}))
 		}, t.groupCheck(ctx, op, su, true))
 	})
-	if err != nil || role == "" || strings.EqualFold(role, RoleMember) {
+	if err != nil {
 		return err
+	}
+	if role == "" || strings.EqualFold(role, RoleMember) {
+		t.noteRole(u, RoleMember) // not a role remembered from before
+		return nil
 	}
 	if err := u.SetTeamRole(ctx, t.Name, role); err != nil {
 		return c.renamed(err, op, fmt.Sprintf("%s was added to %s as a member, but setting the role %q failed: ", u, t.Name, role))
 	}
+	t.noteRole(u, role)
 	return nil
 }
 
@@ -90,17 +95,79 @@ func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	if !g.has(su) {
 		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%s is not a member of %s", u, t.Name)})
 	}
-	return c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
+	err = c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
 		return c.settle(ctx, op, func() error {
 			return t.patchGroup(ctx, op, g.ID, su, false, patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil))
 		}, t.groupCheck(ctx, op, su, false))
 	})
+	if err == nil {
+		t.forgetRole(u)
+	}
+	return err
+}
+
+// forgetRole drops the role this program set for u in t.
+func (t *Team) forgetRole(u *User) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, k := range []*string{u.Username, u.Email} {
+		delete(t.roles, strings.ToLower(deref(k)))
+	}
 }
 
 // SetRole sets u's role in the team: "admin", "member", "viewer" or a
-// custom role's name (see User.SetTeamRole).
+// custom role's name (see User.SetTeamRole). On success, u's entry in
+// Members shows the role (Member.Role), and its admin flag follows it,
+// until the next Reload, which keeps the role while the server's admin
+// flag agrees with it.
 func (t *Team) SetRole(ctx context.Context, u *User, role string) error {
-	return u.SetTeamRole(ctx, t.Name, role)
+	if err := u.SetTeamRole(ctx, t.Name, role); err != nil {
+		return err
+	}
+	t.noteRole(u, role)
+	return nil
+}
+
+// noteRole remembers that u has role in t, and shows it on u's entry in
+// t's members (a new Member: those returned are not changed).
+func (t *Team) noteRole(u *User, role string) {
+	if isPredefinedRole(role) {
+		role = strings.ToLower(role)
+	}
+	admin := role == RoleAdmin
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.roles == nil {
+		t.roles = map[string]string{}
+	}
+	for _, k := range []*string{u.Username, u.Email} {
+		if deref(k) != "" {
+			t.roles[strings.ToLower(*k)] = role
+		}
+	}
+	for i, m := range t.members {
+		if (eqFold(m.Username, deref(u.Username)) || eqFold(m.Email, deref(u.Email))) && !deref(m.Pending) {
+			cp := *m
+			cp.Admin, cp.role = &admin, role
+			t.members[i] = &cp
+		}
+	}
+}
+
+// knownRole returns the role this program set for m, as the team listed
+// it, when the server's admin flag agrees with it; else "".
+func (t *Team) knownRole(m *Member) string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if deref(m.Pending) || m.Admin == nil {
+		return ""
+	}
+	for _, k := range []*string{m.Username, m.Email} {
+		if role, ok := t.roles[strings.ToLower(deref(k))]; ok && deref(k) != "" && (role == RoleAdmin) == *m.Admin {
+			return role
+		}
+	}
+	return ""
 }
 
 // groupAndUser returns the team's SCIM Group and u's SCIM record.

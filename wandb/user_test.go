@@ -89,7 +89,7 @@ func TestDeleteAPIKey(t *testing.T) {
 	}
 	err = stale.DeleteAPIKey(ctx, keys[1].Name)
 	e = asError(t, err, "delete_api_key", CodeNotFound)
-	if e.Message != "api key not found (at result)" {
+	if e.Message != "api key not found" {
 		t.Errorf("message = %q, want the server's text", e.Message)
 	}
 	if len(stale.APIKeys()) != 1 {

@@ -18,7 +18,8 @@ import (
 // WANDB_BASE_URL, the settings files, netrc, and the header, proxy and TLS
 // variables); --base-url overrides WANDB_BASE_URL and the settings files,
 // and --api-key-file the credentials. When TLS verification is off
-// (WANDB_INSECURE_DISABLE_SSL), a warning goes to stderr. With --local it
+// (WANDB_INSECURE_DISABLE_SSL), a warning goes to stderr, as do the
+// configuration's other warnings (a netrc file others can read). With --local it
 // is an in-process wandbtest server seeded with its admin (and --seed),
 // and the client authenticates as that admin. Either way flags applies
 // the options that set the client (--dry-run, --read-only, --audit,
@@ -44,7 +45,7 @@ func newClient(o *options, std stdio, flags func(*wandb.Config)) (*wandb.Client,
 		if err != nil {
 			return nil, nil, fmt.Errorf("--local: %w", err)
 		}
-		cfg := wandb.Config{BaseURL: srv.url, APIKey: wandb.NewSecret(h.AdminKey())}
+		cfg := wandb.Config{BaseURL: srv.url, APIKey: wandb.NewSecret(h.AdminKey()), KeySource: "--local (the test server's admin key)"}
 		flags(&cfg)
 		c, err := wandb.NewClient(cfg)
 		if err != nil {
@@ -57,6 +58,9 @@ func newClient(o *options, std stdio, flags func(*wandb.Config)) (*wandb.Client,
 	cfg, err := loadConfig(o.baseURL, o.keyFile)
 	if err != nil {
 		return nil, nil, err
+	}
+	for _, w := range cfg.Warnings {
+		fmt.Fprintf(std.err, "wandb-lua: warning: %s\n", w)
 	}
 	if cfg.InsecureSkipVerify {
 		fmt.Fprintln(std.err, "wandb-lua: warning: WANDB_INSECURE_DISABLE_SSL is set: TLS certificates are not verified, "+

@@ -78,6 +78,22 @@ func TestConfigInsecureWarning(t *testing.T) {
 	check(t, r, 2, ptr(""), `WANDB_INSECURE_DISABLE_SSL "maybe": not a boolean; use true or false`)
 }
 
+// TestConfigNetrcWarning: a netrc file others can read is used, with a
+// warning on stderr naming it and what to do.
+func TestConfigNetrcWarning(t *testing.T) {
+	srv := wandbtest.Start(t)
+	netrc := filepath.Join(t.TempDir(), "netrc")
+	text := "machine " + strings.TrimPrefix(srv.URL, "http://") + " password " + srv.AdminKey() + "\n"
+	if err := os.WriteFile(netrc, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(netrc, 0o644); err != nil { // past the umask
+		t.Fatal(err)
+	}
+	r := runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "NETRC=" + netrc}, "", "-e", "print(assert(require('wandb').viewer()).email)")
+	check(t, r, 0, ptr(wandbtest.AdminEmail+"\n"), "wandb-lua: warning: the netrc file "+netrc+" can be read by others than you (mode 0644): it holds API keys; run chmod 600 "+netrc)
+}
+
 // TestConfigIdentityToken: the binary authenticates with an identity
 // token from the environment, and caches the access token; --api-key-file
 // wins over it.

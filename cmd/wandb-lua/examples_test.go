@@ -457,7 +457,7 @@ func testExampleRotateKeys(t *testing.T, k serverKind) {
 	const who = "print(assert(require('wandb').viewer()).email)"
 	check(t, runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + secret}, "", "-e", who), 0, ptr("bob@example.com\n"))
 	r = runBinary(t, []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + oldKey}, "", "-e", who)
-	check(t, r, 1, ptr(""), "unauthorized")
+	check(t, r, 1, ptr(""), "wandb-lua: wandb: viewer: the server at "+srv.URL+" rejected the API key from WANDB_API_KEY (it is revoked")
 
 	check(t, runBinary(t, env, "", "scripts/examples/rotate_keys.lua"), 1, ptr(""), "usage: rotate_keys.lua FILE")
 }
@@ -530,7 +530,7 @@ func TestExampleOnboardLostAnswer(t *testing.T) {
 	}
 	r := runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", csv)
 	check(t, r, 1, ptr("+ create_user erin@example.com admin=false (no such user)\n"+
-		"FAILED  create_user erin@example.com: "+
+		"FAILED  "+csv+":2: create_user erin@example.com: "+
 		"wandb: create_user: the change may have been applied: the connection was lost after the request was sent: "+
 		"Post \""+srv.URL+"/graphql\": EOF (could not check: erin@example.com exists now, but a user this call created, "+
 		"one another program created meanwhile and one that was there already (its answer, a conflict, lost) look the same); "+
@@ -744,4 +744,53 @@ func TestExampleReclaimSeats(t *testing.T) {
 		t.Errorf("a second run sent %d changes", n)
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/reclaim_seats.lua", "soon"), 1, ptr(""), "usage: reclaim_seats.lua DAYS")
+}
+
+// TestExampleFailuresNameTheLine: the examples read a header named in any
+// case (an HR export's "Email"), refuse a malformed address before
+// anything is sent, naming its line, and name the CSV line of a change
+// that fails; each failure is reported in one line, without a traceback.
+func TestExampleFailuresNameTheLine(t *testing.T) {
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	write := func(name, text string) string { return writeScript(t, name, text) }
+	oneLine := func(t *testing.T, r result, want string) {
+		t.Helper()
+		if r.code != 1 || r.stderr != "wandb-lua: "+want+"\n" {
+			t.Errorf("exit code %d, stderr %q\nwant 1 and %q", r.code, masked(r.stderr), "wandb-lua: "+want+"\n")
+		}
+	}
+
+	// Headers in any case; addresses as an export writes them.
+	people := write("people.csv", "EMAIL,Team,ROLE\n Nia@Example.COM ,vision,Admin\nbob@example.com,vision,\n")
+	out := runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", people)
+	if !strings.Contains(out, "+ create_user Nia@example.com admin=false (no such user)\n") ||
+		!strings.Contains(out, "+ invite Nia@example.com to team vision admin=true (not a member or invited)\n") {
+		t.Errorf("team_onboard.lua with an export's header:\n%s", out)
+	}
+	out = runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", write("users.csv", "Email,Admin\nomar@example.com,yes\n"))
+	if !strings.Contains(out, "+ create_user omar@example.com admin=true (no such user)\n") {
+		t.Errorf("onboard.lua with an export's header:\n%s", out)
+	}
+
+	// A malformed address stops each script before anything is sent.
+	before := srv.Requests("")
+	bad := write("bad.csv", "email,team,role\nok@example.com,vision,\nsam.wu@acme-ml,vision,\n")
+	msg := bad + `:3: invalid email address "sam.wu@acme-ml": the domain "acme-ml" has no dot; want a full domain such as "acme-ml.com"`
+	for _, script := range []string{"scripts/examples/team_onboard.lua", "scripts/examples/sync.lua"} {
+		oneLine(t, runBinary(t, serverEnv(srv), "", script, bad), msg)
+	}
+	r := runBinary(t, serverEnv(srv), "", "scripts/examples/onboard.lua", bad)
+	oneLine(t, r, msg+"\nnothing was changed")
+	if n := srv.Requests(""); n != before {
+		t.Errorf("malformed addresses sent %d requests", n-before)
+	}
+
+	// A change that fails names the line that asked for it.
+	srv.FailNext("CreateInvite", wandbtest.Fault{Status: 403, Body: `{"errors":[{"message":"not allowed"}]}`})
+	two := write("two.csv", "email,team\nalice@example.com,ml-research\npia@example.com,audio\n") // alice is a member: one invitation
+	r = runBinary(t, serverEnv(srv), "", "scripts/examples/team_onboard.lua", two)
+	if !strings.Contains(r.stdout, "FAILED  "+two+":3: invite pia@example.com (team audio): wandb: invite: not allowed (HTTP 403)\n") {
+		t.Errorf("stdout:\n%s", masked(r.stdout))
+	}
+	oneLine(t, r, "1 change(s) failed: run the script again to finish")
 }

@@ -189,7 +189,7 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		fmt.Fprintf(std.err, "stopped: the statement took longer than --timeout %v\n", o.timeout)
 	default:
-		fmt.Fprintln(std.err, scriptMessage(L, err))
+		fmt.Fprintln(std.err, scriptMessage(L, err, o.verbose))
 	}
 	return nil
 }

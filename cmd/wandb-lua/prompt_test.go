@@ -200,8 +200,10 @@ func TestPrompt(t *testing.T) {
 	term.expect("42\n> ")
 
 	// Errors are printed and the session goes on.
+	// A wandb error is one line; a bug in the line has its traceback.
 	term.send("assert(wandb.user('nobody@example.com'))\r")
-	term.expect(`wandb: user: no user matches "nobody@example.com"`)
+	term.expect(`wandb: user: no user matches "nobody@example.com"` + "\n> ")
+	term.send("local t; print(t.x)\r")
 	term.expect("stdin:1: in main chunk")
 	term.expect("> ")
 	term.send("x = = 1\r")

@@ -281,7 +281,9 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		cfg.DryRun, cfg.ReadOnly, cfg.DryRunOutput, cfg.OnChange = o.dryRun, o.readOnly, std.err, changes.Record
 		cfg.BeforeChange = beforeChange
 		if o.verbose {
-			cfg.Logger = verboseLogger(std.err)
+			cfg.Logger = verboseLogger(std.err) // it logs every retry already
+		} else if !o.quiet && isTerminal(std.err) {
+			cfg.OnRetry = retryNotice(std.err)
 		}
 		if o.maxResponse > 0 {
 			cfg.MaxResponseBytes = o.maxResponse
@@ -409,7 +411,7 @@ func runError(ctx context.Context, o *options, L *lua.LState, err error, changes
 	if ctx.Err() != nil {
 		return stopped(ctx, o, changes)
 	}
-	return &scriptError{msg: scriptMessage(L, err)}
+	return &scriptError{msg: scriptMessage(L, err, o.verbose)}
 }
 
 // stopped is the error to report for a run whose context ended: a
@@ -422,16 +424,40 @@ func stopped(ctx context.Context, o *options, changes *wandb.AuditLog) error {
 }
 
 // scriptMessage is the message of a script's failure, err from L.PCall:
-// the raised value as tostring shows it, then its traceback, if any.
-func scriptMessage(L *lua.LState, err error) string {
+// the raised value as tostring shows it, then its traceback for a bug in
+// the script (a runtime error, error(msg) with a position). An
+// operational failure is one line for the admin to act on, without a
+// traceback: a wandb error value raised (assert(wandb.user(x)), error(err),
+// a wandb.parallel item's), or a message raised with error(msg, 0). With
+// verbose (-v) every failure has its traceback.
+func scriptMessage(L *lua.LState, err error, verbose bool) string {
 	var se *luamod.ScriptError
 	if !errors.As(luamod.WrapError(L, err), &se) {
 		return err.Error()
 	}
-	if se.Traceback == "" {
+	tb := se.Traceback
+	switch {
+	case verbose && tb == "" && se.Lua != nil:
+		tb = scriptFrames(se.Lua.StackTrace)
+	case !verbose && se.Err != nil:
+		tb = ""
+	}
+	if tb == "" {
 		return se.Value
 	}
-	return se.Value + "\n" + se.Traceback
+	return se.Value + "\n" + tb
+}
+
+// scriptFrames returns the traceback tb without the frame of the host,
+// "[G]: ?", at its bottom.
+func scriptFrames(tb string) string {
+	var out []string
+	for _, l := range strings.Split(strings.TrimSpace(tb), "\n") {
+		if strings.TrimSpace(l) != "[G]: ?" {
+			out = append(out, l)
+		}
+	}
+	return strings.Join(out, "\n")
 }
 
 // readScript reads the script at path ("-" for stdin) and blanks a first

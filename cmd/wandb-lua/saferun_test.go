@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,6 +21,7 @@ import (
 	"github.com/creack/pty"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/wandb-lua/wandb-lua/wandb"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -429,5 +432,47 @@ func TestProgressOnATerminal(t *testing.T) {
 	check(t, r, 0, ptr(""))
 	if r.stderr != "" {
 		t.Errorf("stderr %q", r.stderr)
+	}
+}
+
+// TestRetryNoticeOnATerminal: a wait of more than 2s before a retry is
+// said on a terminal, in one line; not with --quiet, and not when stderr
+// is no terminal. The three runs wait at once.
+func TestRetryNoticeOnATerminal(t *testing.T) {
+	srv := wandbtest.Start(t)
+	later := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"2.5"}}}
+	srv.FailNext("GetViewer", later, later, later)
+	const script = `print(assert(require("wandb").viewer()).email)`
+	var terminal, quiet string
+	var plain result
+	var wg sync.WaitGroup
+	wg.Add(3)
+	go func() { defer wg.Done(); terminal, _ = runOnTerminal(t, serverEnv(srv), "-e", script) }()
+	go func() { defer wg.Done(); quiet, _ = runOnTerminal(t, serverEnv(srv), "--quiet", "-e", script) }()
+	go func() { defer wg.Done(); plain = runBinary(t, serverEnv(srv), "", "-e", script) }()
+	wg.Wait()
+	want := "\r\x1b[Kwandb-lua: viewer: HTTP 503 with Retry-After (" + srv.URL + "); trying again in 2.5s, as the server's Retry-After asks (attempt 2 of 6)\r\n"
+	if terminal != want {
+		t.Errorf("the terminal showed %q\nwant %q", terminal, want)
+	}
+	if quiet != "" {
+		t.Errorf("with --quiet the terminal showed %q", quiet)
+	}
+	check(t, plain, 0, ptr(wandbtest.AdminEmail+"\n"))
+	if plain.stderr != "" {
+		t.Errorf("not a terminal, stderr %q", plain.stderr)
+	}
+}
+
+func TestRetryNotice(t *testing.T) {
+	var b bytes.Buffer
+	notice := retryNotice(&b)
+	notice(wandb.RetryEvent{Op: "users", Server: "https://w.example.com", Attempt: 1, MaxAttempts: 6, Reason: "could not connect", Wait: 2 * time.Second})
+	if b.Len() != 0 {
+		t.Errorf("a wait of 2s was said: %q", b.String())
+	}
+	notice(wandb.RetryEvent{Op: "users", Server: "https://w.example.com", Attempt: 3, MaxAttempts: 6, Reason: "could not connect", Wait: 4100 * time.Millisecond})
+	if want := "\r\x1b[Kwandb-lua: users: could not connect (https://w.example.com); trying again in 4.1s (attempt 4 of 6)\n"; b.String() != want {
+		t.Errorf("notice %q, want %q", b.String(), want)
 	}
 }

@@ -33,9 +33,11 @@ Options:
                        calls nest (default: $WANDB_MAX_IN_FLIGHT, else 64)
   --max-string SIZE    the longest string the script may build, e.g. 1GiB
                        (default 256MiB)
-  -q, --quiet          no progress line from wandb.parallel on a terminal
+  -q, --quiet          no progress line from wandb.parallel, and no notice
+                       of a long wait to retry, on a terminal
   -v, --verbose        log each retry and its reason, and each check of a
-                       change's outcome, to stderr
+                       change's outcome, to stderr; show a traceback for
+                       every failure
   --version            print the version
   -h, --help           print this help
 

@@ -31,7 +31,7 @@
 ---@field code wandb.ErrorCode what went wrong, for scripts to test
 ---@field message string the server's text where it gave one, else the module's
 ---@field status integer? the HTTP status, if there was a response
----@field op string the call that failed: "user", "create_user", "delete_api_key", ...
+---@field op string the function or method the script called: "user", "create_user", "delete" (u:delete, m:delete), "set_role", ...
 ---@field candidates string[]? for "ambiguous": the matching users; for "not_found" from an exact lookup: the partial matches
 
 ---A W&B API key as `u.keys` lists it. The name is not a usable key.
@@ -45,7 +45,8 @@
 ---@field name string the display name
 ---@field username string?
 ---@field email string?
----@field admin boolean? an instance admin
+---@field instance_admin boolean? an instance (organisation) admin; not a team admin, which is a Member's team_admin
+---@field admin boolean? the older name of instance_admin
 ---@field entity string? the user's default entity
 ---@field deleted_at string? when the user was deleted, if so
 ---@field api_keys string[]? the keys' names (a fresh table on each read); nil when they are not known
@@ -93,8 +94,9 @@ function User:reactivate() end
 ---@return wandb.Error? err
 function User:delete() end
 
----Sets the organisation role.
----@param role "admin"|"member"|"viewer"
+---Sets the organisation role. A boolean, as older scripts give it, is
+---"admin" (true) or "member" (false).
+---@param role "admin"|"member"|"viewer"|boolean
 ---@return boolean ok
 ---@return wandb.Error? err
 function User:set_role(role) end
@@ -111,6 +113,7 @@ function User:set_role(role) end
 ---@class wandb.PlannedChange
 ---@field op string the call it stands for: "create_user", "set_role", "create_team", "invite", "delete_member", "set_team_role", "deactivate"
 ---@field target string an email or a team
+---@field team string? the team it concerns; nil for a change of a user's own
 ---@field details string the rest, e.g. "to team ml admin=true"
 ---@field why string what is there now
 
@@ -123,6 +126,16 @@ local Plan = {}
 ---@param opts? {concurrency: integer?}
 ---@return (wandb.PlannedChange|{ok: boolean, err: wandb.Error?})[] results one per change, in the plan's order
 function Plan:apply(opts) end
+
+---Someone a Team method acts on: a User, a Member (of any team), an
+---email address (a string with "@") or a username. Where a user is
+---needed it is looked up exactly; a pending invitation to an address no
+---user has yet is then an error.
+---@alias wandb.Person wandb.User|wandb.Member|string
+
+---A role: "admin", "member", "viewer" or a custom role's name; a boolean,
+---as older scripts give it, is "admin" (true) or "member" (false).
+---@alias wandb.Role "admin"|"member"|"viewer"|string|boolean
 
 ---A W&B team. Read-only; members and methods use the team as last loaded.
 ---@class wandb.Team
@@ -146,12 +159,14 @@ local Team = {}
 function Team:reload() end
 
 ---Invites someone: a string with "@" is an email, another a username, a
----User is invited by its username. Returns the pending invitation.
----@param who string|wandb.User
----@param admin? boolean a team admin
+---User or Member is invited by its username (else its email). The role
+---is "admin" or "member" (the default): an invitation can be no other.
+---Returns the pending invitation.
+---@param who wandb.Person
+---@param role? wandb.Role
 ---@return wandb.Member? invitation
 ---@return wandb.Error? err
-function Team:invite(who, admin) end
+function Team:invite(who, role) end
 
 ---Creates a service account in the team. The Member returned carries the
 ---account's API key in `api_key` when the server gave it (shown this once:
@@ -164,24 +179,24 @@ function Team:invite(who, admin) end
 function Team:create_service_account(description) end
 
 ---Adds a user to the team directly (no invitation), with a team role if given.
----@param user wandb.User
----@param role? string "admin", "member", "viewer" or a custom role
+---@param who wandb.Person
+---@param role? wandb.Role
 ---@return boolean ok
 ---@return wandb.Error? err
-function Team:add_member(user, role) end
+function Team:add_member(who, role) end
 
 ---Removes a user from the team.
----@param user wandb.User
+---@param who wandb.Person
 ---@return boolean ok
 ---@return wandb.Error? err
-function Team:remove_member(user) end
+function Team:remove_member(who) end
 
 ---Sets a member's team role.
----@param user wandb.User
----@param role string "admin", "member", "viewer" or a custom role
+---@param who wandb.Person
+---@param role wandb.Role
 ---@return boolean ok
 ---@return wandb.Error? err
-function Team:set_role(user, role) end
+function Team:set_role(who, role) end
 
 ---A member of a team, or a pending invitation.
 ---@class wandb.Member
@@ -189,7 +204,9 @@ function Team:set_role(user, role) end
 ---@field name string?
 ---@field username string?
 ---@field email string? nil for a service account
----@field admin boolean? a team admin
+---@field role string? the team role: "admin" or "member"; "viewer" or a custom role where this program set it; for an invitation, the one it was sent with
+---@field team_admin boolean? a team admin (or invited as one); not an instance admin, which is a User's instance_admin
+---@field admin boolean? the older name of team_admin
 ---@field pending boolean an invitation not accepted yet
 ---@field account_type string? "USER" or "SERVICE"
 ---@field api_key string? the API key of a service account, only on the Member t:create_service_account returned, when the server gave one; never on t.members, nil in a dry run
@@ -224,10 +241,10 @@ function api:user(username_or_email, opts) end
 function api:users(query, opts) end
 
 ---@param email string
----@param admin? boolean
+---@param role? "admin"|"member"|"viewer"|boolean
 ---@return wandb.User? user
 ---@return wandb.Error? err
-function api:create_user(email, admin) end
+function api:create_user(email, role) end
 
 ---@param name string
 ---@return wandb.Team? team
@@ -270,6 +287,7 @@ function api:plan(desired) end
 ---@class wandb.CSVReadOptions
 ---@field separator? string one character (default ",")
 ---@field required? string[] columns the header must have
+---@field exact_headers? boolean match header names as written; by default they match case-insensitively, and rows are keyed by (and columns list) each name in lower case
 ---@field name? string what messages call the input (csv.parse)
 
 ---@class wandb.CSVWriteOptions
@@ -280,7 +298,8 @@ function api:plan(desired) end
 local csv = {}
 
 ---Reads a CSV file with a header line. Rows are keyed by the header's
----names; lines[i] is the line where rows[i] starts. On failure: nil and
+---names, in lower case ("Email" gives row.email) unless opts.exact_headers;
+---lines[i] is the line where rows[i] starts. On failure: nil and
 ---"<path>:<line>: <what>".
 ---@param path string
 ---@param opts? wandb.CSVReadOptions
@@ -374,12 +393,15 @@ function wandb.user(username_or_email, opts) end
 ---@return wandb.Error? err
 function wandb.users(query, opts) end
 
----Creates a user (an instance admin if admin is true).
+---Creates a user with the organisation role given: "member" (the
+---default), "admin" (an instance admin) or "viewer"; true and false, as
+---older scripts give them, are "admin" and "member". The email is trimmed
+---and its domain lower-cased first.
 ---@param email string
----@param admin? boolean
+---@param role? "admin"|"member"|"viewer"|boolean
 ---@return wandb.User? user
 ---@return wandb.Error? err
-function wandb.create_user(email, admin) end
+function wandb.create_user(email, role) end
 
 ---The team with its members.
 ---@param name string
@@ -422,6 +444,15 @@ function wandb.api(opts) end
 ---@return R[] results
 ---@return wandb.ParallelFailure[] failures
 function wandb.parallel(items, fn, opts) end
+
+---The address as the module sends it: trimmed, its domain in lower case
+---(the part before "@" as written). A malformed address, or one whose
+---domain has no dot, gives nil and an "invalid_argument" error saying
+---what is wrong: check a file's addresses with it before sending anything.
+---@param email string
+---@return string? email
+---@return wandb.Error? err
+function wandb.check_email(email) end
 
 ---Writes text to a file only its owner can read (for secrets).
 ---@param path string

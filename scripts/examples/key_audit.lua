@@ -30,7 +30,7 @@ for _, u in ipairs(users) do
     without[#without + 1] = u.email or u.username or u.id
   end
   print(string.format("  %-28s %2d key%s%s", u.email or u.username or u.id, n, n == 1 and "" or "s",
-    u.admin and "  (admin)" or ""))
+    u.instance_admin and "  (admin)" or ""))
 end
 
 print(plural(total, "key") .. " in all")

@@ -24,16 +24,17 @@ table.sort(users, function(a, b) return tostring(a) < tostring(b) end)
 
 local rows, keys = {}, 0
 for _, u in ipairs(users) do
-  local row = { email = u.email, username = u.username, admin = u.admin, active = u.active }
+  local row = { email = u.email, username = u.username, admin = u.instance_admin, active = u.active }
   if not u.keys or #u.keys == 0 then
     rows[#rows + 1] = row
   else
     for _, k in ipairs(u.keys) do
       keys = keys + 1
-      rows[#rows + 1] = { email = u.email, username = u.username, admin = u.admin, active = u.active,
+      rows[#rows + 1] = { email = u.email, username = u.username, admin = u.instance_admin, active = u.active,
         key = k.name, description = k.description }
     end
   end
 end
-assert(wandb.csv.write(path, rows, { "email", "username", "admin", "active", "key", "description" }))
+local written, werr = wandb.csv.write(path, rows, { "email", "username", "admin", "active", "key", "description" })
+if not written then error(werr, 0) end
 print(string.format("%d user(s), %d key(s): %s", #users, keys, path))

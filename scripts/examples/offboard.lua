@@ -65,7 +65,7 @@ if u.email then
 end
 -- An instance admin loses the rights first, so that whoever reactivates
 -- the account does not get an admin back.
-if u.admin ~= false then
+if u.instance_admin ~= false then
   steps[#steps + 1] = { what = "remove instance admin", run = function() return u:set_role("member") end }
 end
 local deactivate = { what = "deactivate", run = function()
@@ -80,7 +80,7 @@ print(string.format("Offboarding %s%s: revoke %s, leave %s,%s%s deactivate", tos
   wandb.dry_run and " (dry run: nothing is changed)" or "",
   keys and plural(#keys, "API key") or "its API keys", plural(#teams, "team"),
   invitations > 0 and (" withdraw " .. plural(invitations, "invitation") .. ",") or "",
-  u.admin ~= false and " remove instance admin," or ""))
+  u.instance_admin ~= false and " remove instance admin," or ""))
 if not keys then
   -- Found through SCIM: the server does not let this key list the user's keys.
   print("  NOTE    API keys: not listed for this key (the server refuses it user search), so none are revoked")

@@ -2,15 +2,16 @@
 -- Onboarding: make the users listed in a CSV file exist, with the
 -- instance-admin flag the file gives them, and print what that took. Needs
 -- an admin key. The file has a header with an "email" column and,
--- optionally, an "admin" column: true, yes or 1 for an instance admin;
--- false, no or 0 for a user (an admin is demoted); empty for "as they
--- are" (a new user is not an admin). See testdata/users.csv. Files saved
--- by Excel or Google Sheets read as they are (a byte-order mark, quoted
--- fields, CRLF).
+-- optionally, an "admin" column (in any case: "Email" will do): true, yes
+-- or 1 for an instance admin; false, no or 0 for a user (an admin is
+-- demoted); empty for "as they are" (a new user is not an admin). See
+-- testdata/users.csv. Files saved by Excel or Google Sheets read as they
+-- are (a byte-order mark, quoted fields, CRLF).
 -- The whole file is checked before anything is read from the server: a
--- row without an email or with an unclear admin value stops the script,
--- naming its line. A user listed twice is one user; the repeat is reported
--- as a duplicate.
+-- row without an email, with a malformed one or with an unclear admin
+-- value stops the script, naming its line. A user listed twice is one
+-- user; the repeat is reported as a duplicate. A change that fails names
+-- the line that asked for it.
 -- The plan (wandb.plan) lists only what the server lacks, so under
 -- wandb-lua --dry-run it shows exactly what a real run would change. Up to
 -- CONCURRENCY changes (default 8) are made at once.
@@ -44,10 +45,15 @@ local admin_words = {
 local users, first, problems, duplicates = {}, {}, {}, {}
 for i, row in ipairs(rows) do
   local where = path .. ":" .. lines[i] .. ": "
-  local email = trim(row.email)
+  local email, bad = trim(row.email), nil
   local admin = admin_words[trim(row.admin):lower()]
+  if email ~= "" then
+    email, bad = wandb.check_email(email) -- as it will be sent
+  end
   if email == "" then
     problems[#problems + 1] = where .. "no email"
+  elseif not email then
+    problems[#problems + 1] = where .. bad.message
   elseif admin == nil then
     problems[#problems + 1] = where .. string.format("admin must be true or false (yes/no, 1/0 or empty), not %q", row.admin)
   elseif first[email:lower()] then
@@ -75,7 +81,8 @@ local failed = 0
 for _, r in ipairs(plan:apply({ concurrency = concurrency })) do
   if not r.ok then
     failed = failed + 1
-    print(string.format("FAILED  %s %s: %s", r.op, r.target, tostring(r.err)))
+    local f = first[r.target:lower()]
+    print(string.format("FAILED  %s%s %s: %s", f and (path .. ":" .. f.line .. ": ") or "", r.op, r.target, tostring(r.err)))
   end
 end
 local n = #plan.changes

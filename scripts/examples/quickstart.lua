@@ -8,7 +8,7 @@ local wandb = require("wandb")
 local me = assert(wandb.viewer())
 
 print(string.format("You are %s (%s)%s.", me.username or me.name, me.email or "no email",
-  me.admin and ", an instance admin" or ""))
+  me.instance_admin and ", an instance admin" or ""))
 
 local keys = me.api_keys
 print(string.format("API keys (%d):", #keys))

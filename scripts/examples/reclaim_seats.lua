@@ -3,9 +3,9 @@
 -- never active counts from the day it was created), write a report, and
 -- deactivate them through a plan, so that under wandb-lua --dry-run the
 -- plan shows exactly what a real run would do. People listed in the
--- protect file (a CSV file with an "email" column) are kept, and so are
--- you and the users whose standing the server does not show. Needs an
--- admin key.
+-- protect file (a CSV file with an "email" column, named in any case)
+-- are kept, and so are you and the users whose standing the server does
+-- not show. Needs an admin key.
 --
 --   wandb-lua [--dry-run] scripts/examples/reclaim_seats.lua DAYS [--protect FILE] [--report FILE]
 local wandb = require("wandb")
@@ -33,7 +33,8 @@ if protect_path then
   local rows, message = wandb.csv.read(protect_path, { required = { "email" } })
   if not rows then error(message, 0) end
   for _, row in ipairs(rows) do
-    protected[(row.email or ""):match("^%s*(.-)%s*$"):lower()] = true
+    -- Compared as sent: trimmed, in lower case (W&B compares emails so).
+    protected[(wandb.check_email(row.email) or row.email):lower()] = true
   end
 end
 
@@ -87,7 +88,8 @@ for _, u in ipairs(users) do
       created_at = u.created_at, days_active = u.days_active, idle_days = idle, action = action }
   end
 end
-assert(wandb.csv.write(report_path, report, { "email", "last_active_at", "created_at", "days_active", "idle_days", "action" }))
+local written, werr = wandb.csv.write(report_path, report, { "email", "last_active_at", "created_at", "days_active", "idle_days", "action" })
+if not written then error(werr, 0) end
 print(string.format("%d user(s) idle for %d day(s) or more; report: %s", #desired.users, days, report_path))
 
 local plan = assert(wandb.plan(desired))

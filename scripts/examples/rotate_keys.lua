@@ -17,14 +17,19 @@ local old = me.api_keys
 print(string.format("rotating the keys of %s: %d old key%s", tostring(me), #old, #old == 1 and "" or "s"))
 
 local secret = assert(me:generate_api_key("rotate_keys.lua"))
-assert(wandb.write_private(path, secret .. "\n"))
+local written, werr = wandb.write_private(path, secret .. "\n")
+if not written then
+  error(werr .. ": the new key was not saved; nothing was deleted, and its name is among your keys (delete it)", 0)
+end
 print("new key written to " .. path)
 
 -- Delete the old keys as the new key: that proves the new key works, and
 -- the deletions do not depend on the key being deleted.
 local fresh = assert(wandb.api{ api_key = secret })
 local me_again = assert(fresh:viewer())
-assert(me_again == me, "the new key belongs to someone else")
+if me_again ~= me then
+  error("the new key belongs to " .. tostring(me_again) .. ", not " .. tostring(me) .. ": nothing was deleted", 0)
+end
 
 local failed = 0
 for _, name in ipairs(old) do

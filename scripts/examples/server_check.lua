@@ -11,7 +11,7 @@ local wandb = require("wandb")
 local function say(what, answer) print(string.format("%-44s %s", what, answer)) end
 
 local me = assert(wandb.viewer())
-say("viewer", tostring(me) .. (me.admin and " (instance admin)" or ""))
+say("viewer", tostring(me) .. (me.instance_admin and " (instance admin)" or ""))
 
 -- User search: the SDK documents it for local administrators only.
 local all, err = wandb.users("")

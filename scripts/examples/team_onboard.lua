@@ -5,7 +5,10 @@
 -- role they have otherwise), creating the users and the teams that do not
 -- exist yet, and print what that took. A role in the file is applied up
 -- and down; an invitation with another role is withdrawn and sent again.
--- Needs an admin key. See testdata/team_members.csv.
+-- Needs an admin key. See testdata/team_members.csv (the header's names
+-- in any case: "Email" will do). A row with a malformed email stops the
+-- script before anything is sent, and a change that fails names the line
+-- that asked for it.
 -- The plan (wandb.plan) lists only what the server lacks, so under
 -- wandb-lua --dry-run it shows exactly what a real run would change. Up to
 -- CONCURRENCY changes (default 8) are made at once.
@@ -32,25 +35,46 @@ local function trim(s)
 end
 local roles = { admin = "admin", member = "member", [""] = "" }
 local desired = { users = {}, memberships = {}, teams = {} }
-local seen = {}
+-- The line that first asked for each user, team and membership, to name
+-- in a failure.
+local line_of = {}
 for i, row in ipairs(rows) do
   local where = path .. ":" .. lines[i] .. ": "
-  local email, team, role = trim(row.email), trim(row.team), trim(row.role)
+  local email, team, role = trim(row.email), trim(row.team), trim(row.role):lower()
   if email == "" or team == "" then
     error(where .. "each row needs an email and a team", 0)
   end
-  if roles[role] == nil then
-    error(where .. "role must be admin, member or empty, not " .. string.format("%q", role), 0)
+  local checked, bad = wandb.check_email(email)
+  if not checked then
+    error(where .. bad.message, 0)
   end
-  if not seen["user " .. email:lower()] then
-    seen["user " .. email:lower()] = true
+  email = checked
+  if roles[role] == nil then
+    error(where .. "role must be admin, member or empty, not " .. string.format("%q", trim(row.role)), 0)
+  end
+  if not line_of["user " .. email:lower()] then
+    line_of["user " .. email:lower()] = lines[i]
     desired.users[#desired.users + 1] = { email = email }
   end
-  if not seen["team " .. team] then
-    seen["team " .. team] = true
+  if not line_of["team " .. team] then
+    line_of["team " .. team] = lines[i]
     desired.teams[#desired.teams + 1] = team
   end
+  line_of["member " .. team .. " " .. email:lower()] = line_of["member " .. team .. " " .. email:lower()] or lines[i]
   desired.memberships[#desired.memberships + 1] = { email = email, team = team, role = roles[role] }
+end
+
+-- where(r) names the line of the file that asked for the change of result r.
+local function where(r)
+  local line
+  if r.op == "create_team" then
+    line = line_of["team " .. r.target]
+  elseif r.team then
+    line = line_of["member " .. r.team .. " " .. r.target:lower()]
+  else
+    line = line_of["user " .. r.target:lower()]
+  end
+  return line and (path .. ":" .. line .. ": ") or ""
 end
 
 -- What the server lacks, and making it.
@@ -60,7 +84,7 @@ local failed = 0
 for _, r in ipairs(plan:apply({ concurrency = concurrency })) do
   if not r.ok then
     failed = failed + 1
-    print(string.format("FAILED  %s %s: %s", r.op, r.target, tostring(r.err)))
+    print(string.format("FAILED  %s%s %s%s: %s", where(r), r.op, r.target, r.team and (" (team " .. r.team .. ")") or "", tostring(r.err)))
   end
 end
 local n = #plan.changes

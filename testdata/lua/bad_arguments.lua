@@ -21,8 +21,13 @@ raises("bad argument #1 to 'users' (string expected, got table)", function() wan
 raises("bad argument #1 to 'create_user' (string expected, got no value)", function() wandb.create_user() end)
 raises("bad argument #1 to 'create_user' (string expected, got nil)", function() wandb.create_user(nil, true) end)
 raises("bad argument #1 to 'create_user' (string expected, got table)", function() wandb.create_user({ email = "x@example.com" }) end)
-raises("bad argument #2 to 'create_user' (boolean expected, got string)", function() wandb.create_user("x@example.com", "true") end)
-raises("bad argument #2 to 'create_user' (boolean expected, got number)", function() wandb.create_user("x@example.com", 1) end)
+raises([[bad argument #2 to 'create_user' (string expected (a role such as "admin" or "member"), got number)]], function() wandb.create_user("x@example.com", 1) end)
+-- A role the organisation does not have is a failure to handle, found
+-- before anything is sent.
+local none, rerr = wandb.create_user("x@example.com", "true")
+eq(none, nil, "an unknown role")
+is_err(rerr, "invalid_argument", nil, "an unknown role")
+ok(rerr.message:find([[unknown organisation role "true"]], 1, true), rerr.message)
 
 -- wandb.api needs a table with a string api_key.
 raises("bad argument #1 to 'api' (table expected, got no value)", function() wandb.api() end)
@@ -74,10 +79,10 @@ raises("bad argument #1 to 'create_user' (wandb.api expected, got wandb.User; us
 raises("bad argument #1 to 'user' (string expected, got no value)", function() api:user() end)
 raises("bad argument #1 to 'users' (string expected, got number)", function() api:users(5) end)
 raises("bad argument #1 to 'create_user' (string expected, got nil)", function() api:create_user(nil) end)
-raises("bad argument #2 to 'create_user' (boolean expected, got string)", function() api:create_user("x@example.com", "no") end)
+raises([[bad argument #2 to 'create_user' (string expected (a role such as "admin" or "member"), got table)]], function() api:create_user("x@example.com", {}) end)
 
 -- Misspelt fields and writes.
-raises("wandb.User has no field 'delete_key' (it has id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
+raises("wandb.User has no field 'delete_key' (it has id, name, username, email, instance_admin, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
   function() me:delete_key("x") end)
 
 eq(test.requests(), n, "requests after bad input")

@@ -31,6 +31,19 @@ fails("csv text:1: the header has column 'a' twice", csv.parse("a,a\n"))
 fails("csv text:1: column 2 of the header has no name", csv.parse("a,,c\n1,2,3\n"))
 fails("csv text: no header line", csv.parse("\n\n"))
 fails("users.csv:1: no 'email' column (the columns are: mail, admin)", csv.parse("mail,admin\n", { required = { "email" }, name = "users.csv" }))
+
+-- Header names match case-insensitively (an HR export's "Email"): rows
+-- are keyed, and columns given, in lower case; exact_headers keeps them.
+rows, columns = csv.parse("Email,FULL Name,Admin\nx@y.z,X,yes\n", { required = { "email", "Full name" } })
+eq(table.concat(columns, "|"), "email|full name|admin", "columns in lower case")
+eq(rows[1].email .. "|" .. rows[1]["full name"] .. "|" .. rows[1].admin, "x@y.z|X|yes", "rows keyed in lower case")
+eq(rows[1].Email, nil, "no key as written")
+fails("csv text:1: the header has column 'email' twice", csv.parse("Email,EMAIL\n"))
+rows, columns = csv.parse("Email,email\nx@y.z,a@b.c\n", { exact_headers = true })
+eq(table.concat(columns, "|"), "Email|email", "exact_headers: as written")
+eq(rows[1].Email .. "|" .. rows[1].email, "x@y.z|a@b.c", "exact_headers: rows keyed as written")
+fails("csv text:1: no 'email' column (the columns are: Email)", csv.parse("Email\n", { required = { "email" }, exact_headers = true }))
+raises("bad argument #2 to 'csv.parse' (exact_headers must be a boolean, got string)", function() csv.parse("a\n", { exact_headers = "yes" }) end)
 fails("csv text: the file is UTF-16; save it as CSV UTF-8", csv.parse("\255\254e\0"))
 local missing = test.temp_dir .. "/missing.csv"
 fails(missing .. ": no such file or directory", csv.read(missing))
@@ -55,7 +68,7 @@ fails(test.temp_dir .. "/no/dir/x.csv: no such file or directory", csv.write(tes
 
 -- Programming mistakes raise.
 raises("bad argument #1 to 'csv.read' (string expected, got nil)", function() csv.read(nil) end)
-raises("bad argument #2 to 'csv.parse' (unknown option \"sep\" (known: \"separator\", \"required\", \"name\"))", function() csv.parse("a", { sep = ";" }) end)
+raises("bad argument #2 to 'csv.parse' (unknown option \"sep\" (known: \"separator\", \"required\", \"exact_headers\", \"name\"))", function() csv.parse("a", { sep = ";" }) end)
 raises("bad argument #2 to 'csv.parse' (separator must be one character other than a quote or a line break)", function() csv.parse("a", { separator = ";;" }) end)
 raises("bad argument #2 to 'csv.parse' (required[1] must be a string, got number)", function() csv.parse("a", { required = { 1 } }) end)
 raises("bad argument #2 to 'csv.format' (columns must be an array of strings, got nil)", function() csv.format({}) end)

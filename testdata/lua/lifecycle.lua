@@ -70,10 +70,10 @@ eq(gone, nil, "status of a deleted user")
 is_err(e3, "not_found", nil)
 
 -- Programming mistakes.
-raises("bad argument #1 to 'add_member' (wandb.User expected, got string)", function() t:add_member("dave") end)
-raises("bad argument #2 to 'add_member' (string expected, got boolean)", function() t:add_member(bob, true) end)
-raises("bad argument #2 to 'set_role' (string expected, got no value)", function() t:set_role(bob) end)
-raises("bad argument #1 to 'set_role' (string expected, got number)", function() bob:set_role(1) end)
+raises("bad argument #1 to 'add_member' (wandb.User, wandb.Member, email or username expected, got table)", function() t:add_member({}) end)
+raises([[bad argument #2 to 'add_member' (string expected (a role such as "admin" or "member"), got number)]], function() t:add_member(bob, 1) end)
+raises([[bad argument #2 to 'set_role' (string expected (a role such as "admin" or "member"), got no value)]], function() t:set_role(bob) end)
+raises([[bad argument #1 to 'set_role' (string expected (a role such as "admin" or "member"), got number)]], function() bob:set_role(1) end)
 raises("bad argument #1 to 'deactivate' (wandb.User expected, got no value; use u:deactivate(...) not u.deactivate(...))", function() bob.deactivate() end)
 raises("bad argument #1 to 'remove_member' (wandb.Team expected, got wandb.User; use t:remove_member(...) not t.remove_member(...))",
   function() t.remove_member(bob) end)

@@ -4,7 +4,7 @@ local wandb = require("wandb")
 
 -- Reading or calling a name the module does not have raises, listing the
 -- names it has.
-local has = "api, create_team, create_user, csv, dry_run, json, parallel, plan, team, teams, user, users, version, viewer, write_private"
+local has = "api, check_email, create_team, create_user, csv, dry_run, json, parallel, plan, team, teams, user, users, version, viewer, write_private"
 raises("wandb has no field 'create_users' (it has " .. has .. ")", function() wandb.create_users("a@x.org") end)
 raises("wandb has no field 'usr' (it has " .. has .. ")", function() local _ = wandb.usr end)
 raises("wandb has no field 'dry_rn' to set; the module's table is read-only", function() wandb.dry_rn = true end)

@@ -4,9 +4,9 @@ local wandb = require("wandb")
 local u = assert(wandb.user("alice@example.com"))
 raises("wandb.User is read-only (cannot set field 'email')", function() u.email = "x@example.com" end)
 raises("wandb.User is read-only (cannot set field 'anything')", function() u.anything = 1 end)
-raises("wandb.User has no field 'emial' (it has id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
+raises("wandb.User has no field 'emial' (it has id, name, username, email, instance_admin, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
   function() local x = u.emial end)
-raises("wandb.User has no field 1 (it has id, name, username, email, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
+raises("wandb.User has no field 1 (it has id, name, username, email, instance_admin, admin, entity, deleted_at, api_keys, keys, teams, user_api, dry_run, active, created_at, days_active, last_active_at, generate_api_key, delete_api_key, deactivate, reactivate, delete, set_role, status)",
   function() local x = u[1] end)
 eq(u.email, "alice@example.com", "email after the failed writes")
 

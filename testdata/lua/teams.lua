@@ -133,12 +133,12 @@ eq(bob_team.members[1].username, "bob", "api:create_team")
 raises("wandb.Team is read-only (cannot set field 'name')", function() t.name = "x" end)
 raises("wandb.Team has no field 'nmae' (it has name, id, members, dry_run, read_only, read_only_admin, private_only, default_access, storage_bytes, entity_type, is_paid, code_saving_enabled, reload, invite, create_service_account, add_member, remove_member, set_role)",
   function() return t.nmae end)
-raises("wandb.Member has no field 'emial' (it has id, name, username, email, admin, pending, account_type, api_key, team, dry_run, delete)",
+raises("wandb.Member has no field 'emial' (it has id, name, username, email, role, team_admin, admin, pending, account_type, api_key, team, dry_run, delete)",
   function() return sa.emial end)
 raises("bad argument #1 to 'team' (string expected, got number)", function() wandb.team(1) end)
 raises("bad argument #2 to 'create_team' (string expected, got boolean)", function() wandb.create_team("x", true) end)
-raises("bad argument #1 to 'invite' (string or wandb.User expected, got number)", function() mine:invite(42) end)
-raises("bad argument #2 to 'invite' (boolean expected, got string)", function() mine:invite("x@example.org", "yes") end)
+raises("bad argument #1 to 'invite' (wandb.User, wandb.Member, email or username expected, got number)", function() mine:invite(42) end)
+raises([[bad argument #2 to 'invite' (string expected (a role such as "admin" or "member"), got number)]], function() mine:invite("x@example.org", 1) end)
 raises("bad argument #1 to 'invite' (wandb.Team expected, got string; use t:invite(...) not t.invite(...))", function() mine.invite("bob") end)
 raises("bad argument #1 to 'create_service_account' (string expected, got no value)", function() mine:create_service_account() end)
 raises("bad argument #1 to 'delete' (wandb.Member expected, got no value; use m:delete(...) not m.delete(...))", function() sa.delete() end)

@@ -1,0 +1,41 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"sync"
+	"time"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
+)
+
+// noticeWait is the longest wait before a retry that passes without a
+// word on a terminal: a longer one looks like a hang to the person
+// watching, so they are told what is being waited for.
+const noticeWait = 2 * time.Second
+
+// retryNotice returns the wandb.Config.OnRetry of a run whose stderr, w,
+// is a terminal: one line for each wait longer than noticeWait, saying
+// what failed, where, and when the next attempt comes. The line first
+// clears the terminal's current line, where wandb.parallel's progress
+// line may stand; the progress line is drawn again below it.
+func retryNotice(w io.Writer) func(wandb.RetryEvent) {
+	var mu sync.Mutex // one line at a time: calls come from many goroutines
+	return func(e wandb.RetryEvent) {
+		if e.Wait <= noticeWait {
+			return
+		}
+		why := ""
+		if e.Header != "" {
+			why = ", as the server's " + e.Header + " asks"
+		}
+		wait := e.Wait.Round(time.Second)
+		if e.Wait < 10*time.Second {
+			wait = e.Wait.Round(100 * time.Millisecond)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		fmt.Fprintf(w, "\r\x1b[Kwandb-lua: %s: %s (%s); trying again in %s%s (attempt %d of %d)\n",
+			e.Op, e.Reason, e.Server, wait, why, e.Attempt+1, e.MaxAttempts)
+	}
+}
