@@ -55,7 +55,7 @@ func newUser(c *Client, f *gql.UserFragment) *User {
 	if f.ApiKeys != nil {
 		u.loaded = true
 		for _, e := range f.ApiKeys.Edges {
-			if e.Node != nil { // a null node is skipped, not a crash (SDK quirk 6)
+			if e.Node != nil { // a null node is skipped, not a crash (the SDK crashes on one)
 				u.keys = append(u.keys, APIKey{ID: e.Node.Id, Name: e.Node.Name, Description: e.Node.Description})
 			}
 		}

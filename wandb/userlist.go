@@ -169,8 +169,8 @@ func (l *userList) decodeFrom(s *jsonScanner) error {
 	return err
 }
 
-// decodeNode reads a user node, or null (skipped, not a crash: SDK quirk
-// 6), and adds it.
+// decodeNode reads a user node, or null (skipped, where the SDK
+// crashes), and adds it.
 func (l *userList) decodeNode(s *jsonScanner) error {
 	if null, err := s.null(); null || err != nil {
 		return err
@@ -287,7 +287,7 @@ func (l *userList) decodeKeys(s *jsonScanner, u *User) error {
 		}
 		u.keys = nil
 		return s.array(where+".edges", func() error {
-			has := false // the edge has a node: a null node is skipped (SDK quirk 6)
+			has := false // the edge has a node: a null node is skipped (the SDK crashes on one)
 			return s.object(where+".edges[]", func(key []byte) error {
 				if string(key) != "node" {
 					return s.skip()
