@@ -62,9 +62,10 @@ const (
 // loadstring, module, require of files and collectgarbage; table, string,
 // math and coroutine; no os, io, package or debug. So a script cannot read
 // the environment (and the key in it), read or write files, run commands
-// or load code. The module has no write_private, and wandb.api only as
-// SandboxOptions.AllowAPI says, and then only for Client's server, with
-// responses of at most MaxResponseBytes. print writes to Output. ctx
+// or load code. The module has no write_private, csv.read, csv.write or
+// json.write, and wandb.api only as SandboxOptions.AllowAPI says, and
+// then only for Client's server, with responses of at most
+// MaxResponseBytes. print writes to Output. ctx
 // bounds the run: its deadline or cancellation stops the script, a request
 // in flight and the string functions included (see SetLimits). Calls nest
 // at most CallStackSize deep, and MaxCallLevels deep with tail calls;
