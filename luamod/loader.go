@@ -82,7 +82,7 @@ func LoaderWith(opts Options) lua.LGFunction {
 		csvT := L.NewTable()
 		L.SetFuncs(csvT, csvFuncs(!opts.NoFiles))
 		mod.RawSetString("csv", strict(L, csvT, "wandb.csv"))
-		mod.RawSetString("json", strict(L, jsonModule(L), "wandb.json"))
+		mod.RawSetString("json", strict(L, jsonModule(L, !opts.NoFiles), "wandb.json"))
 		mod.RawSetString("version", lua.LString(wandb.Version))
 		// Whether changes are only planned (wandb.Config.DryRun), so that a
 		// script can word its report.
@@ -121,6 +121,7 @@ func setup(L *lua.LState) *family {
 	registerFailureType(L)
 	registerJSONTypes(L)
 	installAssert(L)
+	installPairs(L)
 
 	f := &family{}
 	ud := L.NewUserData()
