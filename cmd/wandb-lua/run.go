@@ -303,6 +303,9 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	st := &session{make: func() *lua.LState {
 		L := newState(client, progress, o.maxString)
 		L.SetGlobal("arg", argTable(L, o))
+		if o.interactive {
+			installHelp(L, std.out)
+		}
 		return L
 	}}
 	st.L = st.make()
