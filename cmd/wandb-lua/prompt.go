@@ -42,8 +42,10 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		HistoryLimit:    1000,
 		InterruptPrompt: "^C",
 		EOFPrompt:       "\n", // readline's way of saying: nothing
-		Stdout:       std.out,
-		Stderr:       std.err,
+		// The editor draws the line with escape sequences of its own: it
+		// writes to the terminal itself, and only while no statement runs.
+		Stdout:       std.screen.rawOut,
+		Stderr:       std.screen.rawErr,
 		AutoComplete: &completer{st: st},
 	}
 	if std.in != os.Stdin {
@@ -81,7 +83,9 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		} else {
 			rl.SetPrompt(">> ")
 		}
+		std.screen.end()
 		line, err := rl.Readline()
+		std.screen.lineStart()
 		switch {
 		case terminated.Load():
 			return &interruptedError{summary: "the prompt was terminated"}

@@ -387,7 +387,7 @@ func TestPromptExplores(t *testing.T) {
 }
 
 func TestCompletions(t *testing.T) {
-	L := newState(nil, nil, 0)
+	L := newState(nil, stateOutput{}, 0)
 	defer L.Close()
 	if err := L.DoString(`t = { alpha = 1, beta = function() end, ["not a name"] = 2, nested = { deep = 1 } }`); err != nil {
 		t.Fatal(err)
