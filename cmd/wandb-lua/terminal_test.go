@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/rand"
 	"encoding/json"
 	"os"
 	"path/filepath"
@@ -8,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // The terminal as people see it: one writer (nothing lands on the
@@ -22,23 +25,26 @@ const hostileName = "\x1b]0;PWNED\x07\x1b[2K\x1b[1AEve\u202eliam"
 // line above it with a forged one.
 const hostileTeam = "evil \x1b[1A\x1b[2K\r dry-run: invite carol@example.org to team ok-team admin=false"
 
-// hostileSeed writes a seed with a user whose name, username and team are
-// hostile, and returns its path.
-func hostileSeed(t *testing.T) string {
+// hostileSeed writes a seed with a user whose name, username, team and
+// key description are hostile, and returns its path and the user's key (a
+// new random one, for the test server only).
+func hostileSeed(t *testing.T) (path, eveKey string) {
 	t.Helper()
+	eveKey = rand.Text() + rand.Text()
 	seed := map[string]any{"users": []map[string]any{
-		{"email": "eve@example.com", "name": hostileName, "username": "eve\x1b[2K", "teams": []string{"ops\u202eteam"}},
+		{"email": "eve@example.com", "name": hostileName, "username": "eve\x1b[2K", "teams": []string{"ops\u202eteam"},
+			"keys": []map[string]string{{"description": "cli\x1b[2K", "secret": eveKey}}},
 		{"email": "alice@example.com", "name": "Alice Example"},
 	}}
 	b, err := json.Marshal(seed)
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := filepath.Join(t.TempDir(), "hostile.json")
-	if err := os.WriteFile(p, b, 0o644); err != nil {
+	path = filepath.Join(t.TempDir(), "hostile.json")
+	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	return p
+	return path, eveKey
 }
 
 // noRawControls fails unless the terminal's raw output out holds no
@@ -70,7 +76,7 @@ func noRawControls(t *testing.T, what, out string) {
 // terminal escaped; through a pipe the same script gets its bytes as they
 // are.
 func TestNothingFromDataMovesTheCursor(t *testing.T) {
-	seed := hostileSeed(t)
+	seed, eveKey := hostileSeed(t)
 	script := `local w = require("wandb")
 		local eve = assert(w.user("eve@example.com"))
 		print(eve.name)
@@ -103,15 +109,27 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 	}
 
 	// The examples, as the admin and as eve (a key of her own).
-	for _, args := range [][]string{
-		{"scripts/examples/key_audit.lua"},
-		{"-e", `for _, u in ipairs(assert(require("wandb").users(""))) do print(u.name, u.username) end`},
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seed))
+	eve := []string{"WANDB_BASE_URL=" + srv.URL, "WANDB_API_KEY=" + eveKey}
+	for _, run := range []struct {
+		env  []string
+		args []string
+		want string
+	}{
+		{eve, []string{"scripts/examples/quickstart.lua"}, `You are eve\x1b[2K (eve@example.com).` + "\r\n"},
+		{eve, []string{"scripts/examples/quickstart.lua"}, `Teams: ops\u202eteam` + "\r\n"},
+		{serverEnv(srv), []string{"scripts/examples/key_audit.lua"}, "eve@example.com"},
+		{serverEnv(srv), []string{"-e", `for _, u in ipairs(assert(require("wandb").users(""))) do print(u.name, u.username, u.keys[1] and u.keys[1].description) end`},
+			`\x1b]0;PWNED\a\x1b[2K\x1b[1AEve\u202eliam` + "\t" + `eve\x1b[2K` + "\t" + `cli\x1b[2K` + "\r\n"},
 	} {
-		term := startTerminal(t, nil, append([]string{"--local", "--seed", seed}, args...)...)
+		term := startTerminal(t, run.env, run.args...)
 		if code := term.wait(); code != 0 {
-			t.Errorf("%v: exit code %d\n%s", args, code, term.raw())
+			t.Errorf("%v: exit code %d\n%s", run.args, code, term.raw())
 		}
-		noRawControls(t, strings.Join(args, " "), term.raw())
+		noRawControls(t, strings.Join(run.args, " "), term.raw())
+		if !strings.Contains(term.raw(), run.want) {
+			t.Errorf("%v: the terminal does not show %q:\n%s", run.args, run.want, term.raw())
+		}
 	}
 
 	// A team name from a CSV file, in a dry run's plan lines: each line is
