@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -209,15 +210,30 @@ func TestOneWriterWithProgress(t *testing.T) {
 		t.Errorf("the last lines:\n%s", strings.Join(lines[max(len(lines)-3, 0):], "\n"))
 	}
 
-	// -v logs too (a retry's line), with the progress line.
-	term = startTerminal(t, nil, "--local", "--latency", "200ms", "-v", "-e", `local w = require("wandb")
-		w.parallel({1, 2, 3, 4, 5, 6, 7, 8}, function(i) assert(w.users("x")) w.create_user("bad@@" .. i) end, { concurrency = 2 })`)
+	// -v logs too: each retry's line, with the progress line.
+	srv := wandbtest.Start(t, wandbtest.WithLatency(200*time.Millisecond))
+	// The faults answer after the progress line's first draw (500 ms).
+	late := wandbtest.Fault{Status: 503, Delay: 700 * time.Millisecond}
+	srv.FailNext("SearchUsers", late, late, late)
+	env := append(serverEnv(srv), "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS=0.01", "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS=0.02")
+	term = startTerminal(t, env, "-v", "-e", `local w = require("wandb")
+		w.parallel({1, 2, 3, 4, 5, 6, 7, 8}, function(i) assert(w.users("x")) end, { concurrency = 2 })`)
 	if code := term.wait(); code != 0 {
 		t.Fatalf("-v: exit code %d\n%s", code, term.raw())
 	}
+	retries := 0
 	for _, line := range strings.Split(render(term.raw()), "\n") {
-		if i := strings.Index(line, "wandb.parallel: "); i > 0 {
+		switch {
+		case strings.HasPrefix(line, "level=INFO ") && strings.Contains(line, "retry"):
+			retries++
+		case strings.Contains(line, "wandb.parallel: ") && !strings.HasPrefix(line, "wandb.parallel: "):
 			t.Errorf("the line %q mixes outputs", line)
 		}
+	}
+	if !strings.Contains(term.raw(), "\r\x1b[Klevel=INFO ") {
+		t.Errorf("no log line cleared the progress line:\n%q", term.raw())
+	}
+	if retries != 3 {
+		t.Errorf("%d retry lines, want 3:\n%s", retries, render(term.raw()))
 	}
 }
