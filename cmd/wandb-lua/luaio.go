@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/luamod"
 )
 
 // A script's standard output and error through the terminal's one writer
@@ -30,18 +32,7 @@ type stdFile struct {
 // while it is io.stdout or io.stderr), io.stdout and io.stderr write to out
 // and errw. It does nothing in a state without the io library.
 func installOutput(L *lua.LState, out, errw io.Writer) {
-	L.SetGlobal("print", L.NewFunction(func(L *lua.LState) int {
-		var b strings.Builder
-		for i := 1; i <= L.GetTop(); i++ {
-			if i > 1 {
-				b.WriteByte('\t')
-			}
-			b.WriteString(L.ToStringMeta(L.Get(i)).String())
-		}
-		b.WriteByte('\n')
-		_, _ = io.WriteString(out, b.String())
-		return 0
-	}))
+	L.SetGlobal("print", L.NewFunction(luamod.PrintTo(out)))
 	iolib, ok := L.GetGlobal("io").(*lua.LTable)
 	if !ok {
 		return
