@@ -138,7 +138,7 @@ func parseArgs(args []string) (*options, error) {
 func run(ctx context.Context, args []string, std stdio) int {
 	std.screen = newScreen(std.out, std.err, isTerminal(std.out), isTerminal(std.err))
 	std.out, std.err = std.screen.stdout(), std.screen.stderr()
-	defer std.screen.end()
+	defer std.screen.close()
 	sigs := watchSignals(std.signals)
 	defer sigs.close()
 	code := runWith(ctx, args, std, sigs)
@@ -321,7 +321,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	defer cancel()
 	// A second signal ends the process at once, after the summary.
 	sigs.lastWords(func() {
-		std.screen.end()
+		std.screen.close()
 		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", changeSummary(changes))
 	})
 	if o.timeout > 0 {
@@ -358,6 +358,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	})
 	if errors.Is(err, errAbandoned) {
 		st.abandon()
+		std.screen.close() // the script may still run: its progress line is over
 		return stopped(ctx, o, changes)
 	}
 	if err != nil {

@@ -33,6 +33,7 @@ type screen struct {
 	outTTY, errTTY bool
 	status         string // the status line to show at the bottom of stderr; "" for none
 	drawn          bool   // status is on the screen
+	closed         bool   // the run is over: no status line any more
 	// Whether the last write to a terminal stream left its line unfinished
 	// (io.write("working...")): the status line waits for the line's end.
 	midOut, midErr bool
@@ -92,7 +93,7 @@ func (s *screen) write(isErr bool, p []byte) (int, error) {
 func (s *screen) setStatus(line string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if !s.errTTY {
+	if !s.errTTY || s.closed {
 		return
 	}
 	line = termtext.Escape(strings.ReplaceAll(line, "\n", " "))
@@ -127,13 +128,23 @@ func (s *screen) draw() {
 	}
 }
 
-// end removes the status line for good: before the program exits, or
-// before the prompt's editor takes the terminal.
+// end removes the status line, before the prompt's editor takes the
+// terminal.
 func (s *screen) end() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.clear()
 	s.status = ""
+}
+
+// close removes the status line for good, and shows none from then on:
+// before the program's last words, which a script abandoned after its
+// deadline, still running, must not draw over.
+func (s *screen) close() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clear()
+	s.status, s.closed = "", true
 }
 
 // lineStart tells the screen that the terminal's cursor is at the start

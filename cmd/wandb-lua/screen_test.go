@@ -43,6 +43,9 @@ func TestScreen(t *testing.T) {
 	step(func() { io.WriteString(out, "after\n") }, "after\n")
 	step(func() { status.SetStatus("x"); s.end() }, "\r\x1b[Kx\r\x1b[K")
 	step(func() { io.WriteString(out, "") }, "")
+	// Closed: no status line any more, output as before.
+	step(func() { status.SetStatus("y"); s.close(); status.SetStatus("z"); io.WriteString(errw, "last words\n") },
+		"\r\x1b[Ky\r\x1b[Klast words\n")
 
 	// Not a terminal: the bytes as written, and no status line.
 	var pipe bytes.Buffer
