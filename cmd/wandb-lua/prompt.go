@@ -74,7 +74,7 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 	case o.readOnly:
 		mode = " (read-only)"
 	}
-	fmt.Fprintf(std.out, "wandb-lua %s on %s%s. The module is the global wandb; Ctrl-D exits.\n", wandb.Version, c.BaseURL(), mode)
+	fmt.Fprintf(std.out, "wandb-lua %s on %s%s. The module is the global wandb; help() says more; Ctrl-D exits.\n", wandb.Version, c.BaseURL(), mode)
 
 	var pending []string // the lines of an unfinished statement
 	for {

@@ -198,7 +198,7 @@ func (term *terminal) wait() int {
 
 func TestPrompt(t *testing.T) {
 	term := startTerminal(t, nil, "--local", "--seed", "testdata/seed.json")
-	term.expect("The module is the global wandb; Ctrl-D exits.")
+	term.expect("The module is the global wandb; help() says more; Ctrl-D exits.")
 	term.expect("> ")
 
 	// An expression prints its values; a statement prints nothing.
