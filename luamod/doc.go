@@ -22,9 +22,10 @@
 // for its server together, however parallel calls nest);
 // wandb.write_private writes a file only its owner can read, for secrets;
 // wandb.csv reads and writes CSV files (read, parse, write, format) and
-// wandb.json encodes and decodes JSON (encode, decode, null, array,
-// object). The module table is strict: reading, calling or setting a name
-// it does not have raises an error listing the names it has.
+// wandb.json encodes, decodes and writes JSON (encode, decode, write,
+// null, array, object). The module table is strict: reading, calling or
+// setting a name it does not have raises an error listing the names it
+// has.
 // Users are read-only userdata with fields (id, name, username, email,
 // instance_admin (and admin, its older name), entity, deleted_at,
 // api_keys, keys, teams, user_api; active,
@@ -54,8 +55,26 @@
 // is not a string through unchanged, as Lua 5.2 does, so that
 // assert(wandb.user(x)) raises err itself: gopher-lua's assert would
 // instead fail with "bad argument #2 to assert (string expected, got
-// userdata)" and hide the error. It takes effect when require("wandb")
+// userdata)" and hide the error. It also makes the global pairs honour a
+// __pairs metamethod, as Lua 5.2 does, so that pairs(u) goes through a
+// User's fields (a Team's, a Member's, ...; never a secret such as a
+// service account's api_key). Both take effect when require("wandb")
 // runs. The module changes no other global.
+//
+// # Exploring
+//
+// [Describe] lists a value's fields and methods, one line each, from the
+// editor definitions ([Definitions]); [Members] gives their names, for
+// completion; [Inspect] writes a value for a person at a prompt, tables
+// two levels deep and the module's values with their fields, never a
+// secret. wandb-lua's prompt uses them for help(x), Tab and results.
+//
+// # Files
+//
+// wandb.csv.write and wandb.json.write write reports, also in a dry run;
+// wandb.write_private writes secrets, and in a dry run (which has none)
+// writes nothing and returns false, "dry run: <path> not written". None
+// of them is a change to W&B: they are not recorded or refused as one.
 //
 // # Concurrency
 //

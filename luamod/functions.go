@@ -2,7 +2,6 @@ package luamod
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	lua "github.com/yuin/gopher-lua"
@@ -159,34 +158,33 @@ func userResult(op string, u *wandb.User, err error) result {
 // writePrivate returns wandb.write_private(path, text): it writes text to
 // the file at path, readable by its owner only (mode 0600) and replaced
 // atomically (see wandb.WritePrivateFile), and returns true, or nil and a
-// message as Lua's io functions do. Scripts use it for new API keys, which
-// io.open would create readable by everyone the umask allows. With a
-// client, the write is a change (wandb.Client.Change): planned and not done
-// in a dry run, refused in read-only mode, recorded. Recording it may send
-// a request (the actor's lookup), so it goes through netcall.
+// message as Lua's io functions do. It is for secrets: scripts use it for
+// new API keys, which io.open would create readable by everyone the umask
+// allows.
+//
+// The rule for files in a dry run: reports (wandb.csv.write,
+// wandb.json.write) are written, since they describe what the run read
+// and planned; secrets are not, since a dry run has none (a generated key
+// is a placeholder). So in a dry run (the client's wandb.Config.DryRun)
+// write_private writes nothing and returns false and "dry run: <path> not
+// written", which a script can tell from success (true) and from failure
+// (nil). A file written on this machine is no change to W&B: it is not
+// recorded as a change (Config.OnChange, the audit log), nor refused in
+// read-only mode.
 func writePrivate(c *wandb.Client) lua.LGFunction {
 	return func(L *lua.LState) int {
 		const op = "write_private"
 		path := checkString(L, 1, op)
 		text := checkString(L, 2, op)
-		return netcall(L, func(ctx context.Context) result {
-			write := func() error { return wandb.WritePrivateFile(path, []byte(text)) }
-			var err error
-			if c != nil {
-				_, err = c.Change(ctx, op, path, "", write)
-			} else {
-				err = write()
-			}
-			return func(*lua.LState) (lua.LValue, lua.LValue) {
-				var we *wandb.Error
-				switch {
-				case err == nil:
-					return lua.LTrue, lua.LNil
-				case errors.As(err, &we): // refused: read-only
-					return lua.LNil, lua.LString(err.Error())
-				}
-				return lua.LNil, lua.LString(fmt.Sprintf("%s: %s", path, pathErrorText(err)))
-			}
-		})
+		if c != nil && c.DryRun() {
+			L.Push(lua.LFalse)
+			L.Push(lua.LString("dry run: " + path + " not written"))
+			return 2
+		}
+		if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
+			return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
+		}
+		L.Push(lua.LTrue)
+		return 1
 	}
 }

@@ -14,12 +14,15 @@ import (
 	"unicode/utf8"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
 // wandb.json: JSON for reports and for the files other tools write, on
 // encoding/json.
 //
 //	text = wandb.json.encode(value [, {indent = "  "}])   -- or nil, msg
+//	ok = wandb.json.write(path, value [, {indent = "  "}]) -- or nil, msg
 //	value = wandb.json.decode(text)                       -- or nil, msg
 //	wandb.json.null                  -- JSON null, in both directions
 //	t = wandb.json.array(t), t = wandb.json.object(t)  -- mark a table
@@ -86,8 +89,9 @@ func isJSONNull(v lua.LValue) bool {
 	return ok
 }
 
-// jsonModule returns the table wandb.json.
-func jsonModule(L *lua.LState) *lua.LTable {
+// jsonModule returns the table wandb.json; files says whether write,
+// which writes a file, is included.
+func jsonModule(L *lua.LState, files bool) *lua.LTable {
 	t := L.NewTable()
 	L.SetFuncs(t, map[string]lua.LGFunction{
 		"encode": jsonEncode,
@@ -95,6 +99,9 @@ func jsonModule(L *lua.LState) *lua.LTable {
 		"array":  jsonMark("json.array", jsonArrayTypeName),
 		"object": jsonMark("json.object", jsonObjectTypeName),
 	})
+	if files {
+		t.RawSetString("write", L.NewFunction(jsonWrite))
+	}
 	t.RawSetString("null", jsonNullValue(L))
 	return t
 }
@@ -125,49 +132,76 @@ func jsonMark(fname, typ string) lua.LGFunction {
 
 // jsonEncode is wandb.json.encode(value [, opts]).
 func jsonEncode(L *lua.LState) int {
-	const fname = "json.encode"
+	text, msg := encodeJSON(L, "json.encode", 1)
+	if msg != "" {
+		return fail(L, msg)
+	}
+	L.Push(lua.LString(text))
+	return 1
+}
+
+// jsonWrite is wandb.json.write(path, value [, opts]): the value's JSON
+// text, and a line end, written as csv.write writes (only its owner can
+// read the file, replaced atomically): true, or nil and a message.
+func jsonWrite(L *lua.LState) int {
+	const fname = "json.write"
+	path := checkString(L, 1, fname)
+	text, msg := encodeJSON(L, fname, 2)
+	if msg != "" {
+		return fail(L, msg)
+	}
+	if err := wandb.WritePrivateFile(path, []byte(text+"\n")); err != nil {
+		return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
+	}
+	L.Push(lua.LTrue)
+	return 1
+}
+
+// encodeJSON encodes the value at argument n of fname with the options at
+// n+1: the text, or a message ("<fname>: $.users[3].email: ...") for a
+// value JSON cannot hold. A mistake in the options raises.
+func encodeJSON(L *lua.LState, fname string, n int) (text, msg string) {
 	indent := ""
-	forOptions(L, 2, fname, func(k string, v lua.LValue) bool {
+	forOptions(L, n+1, fname, func(k string, v lua.LValue) bool {
 		if k != "indent" {
 			return false
 		}
 		switch x := v.(type) {
 		case lua.LNumber:
 			if x < 0 || x > 16 || x != lua.LNumber(int(x)) {
-				argError(L, 2, fname, "indent must be an integer from 0 to 16 or a string of spaces and tabs")
+				argError(L, n+1, fname, "indent must be an integer from 0 to 16 or a string of spaces and tabs")
 			}
 			indent = strings.Repeat(" ", int(x))
 		case lua.LString:
 			if strings.Trim(string(x), " \t") != "" {
-				argError(L, 2, fname, "indent must be an integer from 0 to 16 or a string of spaces and tabs")
+				argError(L, n+1, fname, "indent must be an integer from 0 to 16 or a string of spaces and tabs")
 			}
 			indent = string(x)
 		default:
-			argError(L, 2, fname, "indent must be a number or a string, got "+valueTypeName(v))
+			argError(L, n+1, fname, "indent must be a number or a string, got "+valueTypeName(v))
 		}
 		return true
 	}, `"indent"`)
-	if L.GetTop() < 1 {
-		argError(L, 1, fname, "value expected")
+	if L.GetTop() < n {
+		argError(L, n, fname, "value expected")
 	}
 	e := jsonEncoder{L: L, array: L.GetTypeMetatable(jsonArrayTypeName), object: L.GetTypeMetatable(jsonObjectTypeName), seen: map[*lua.LTable]bool{},
 		max: maxString(L), done: runDone(L)}
-	v, err := e.value(L.Get(1), "$", 0)
+	v, err := e.value(L.Get(n), "$", 0)
 	if err != nil {
-		return fail(L, "json.encode: "+err.Error())
+		return "", fname + ": " + err.Error()
 	}
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", indent)
 	if err := enc.Encode(v); err != nil {
-		return fail(L, "json.encode: "+err.Error())
+		return "", fname + ": " + err.Error()
 	}
 	if e.max > 0 && int64(b.Len()-1) > e.max {
-		return fail(L, "json.encode: "+tooLargeText(float64(b.Len()-1), e.max))
+		return "", fname + ": " + tooLargeText(float64(b.Len()-1), e.max)
 	}
-	L.Push(lua.LString(strings.TrimSuffix(b.String(), "\n")))
-	return 1
+	return strings.TrimSuffix(b.String(), "\n"), ""
 }
 
 // jsonEncoder converts Lua values to the Go values encoding/json writes.

@@ -26,11 +26,13 @@ type Options struct {
 	// Progress, when set, receives the progress of wandb.parallel calls (not
 	// nested ones): one line redrawn in place with "\r" and cleared with
 	// the ANSI sequence ESC [K, so give it a terminal (wandb-lua gives its
-	// stderr when that is one, and not with --quiet). A call's
+	// stderr when that is one, and not with --quiet); a writer that
+	// implements StatusLine draws the line itself instead. A call's
 	// opts.progress = false turns it off.
 	Progress io.Writer
 	// NoFiles leaves out the functions that read or write files:
-	// wandb.write_private, wandb.csv.read and wandb.csv.write.
+	// wandb.write_private, wandb.csv.read, wandb.csv.write and
+	// wandb.json.write.
 	NoFiles bool
 	// API says what wandb.api{...} may do: APIAnyServer (the default),
 	// APISameServer or APIOff.
@@ -81,7 +83,7 @@ func LoaderWith(opts Options) lua.LGFunction {
 		csvT := L.NewTable()
 		L.SetFuncs(csvT, csvFuncs(!opts.NoFiles))
 		mod.RawSetString("csv", strict(L, csvT, "wandb.csv"))
-		mod.RawSetString("json", strict(L, jsonModule(L), "wandb.json"))
+		mod.RawSetString("json", strict(L, jsonModule(L, !opts.NoFiles), "wandb.json"))
 		mod.RawSetString("version", lua.LString(wandb.Version))
 		// Whether changes are only planned (wandb.Config.DryRun), so that a
 		// script can word its report.
@@ -120,6 +122,7 @@ func setup(L *lua.LState) *family {
 	registerFailureType(L)
 	registerJSONTypes(L)
 	installAssert(L)
+	installPairs(L)
 
 	f := &family{}
 	ud := L.NewUserData()

@@ -22,8 +22,83 @@ func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua
 	mt.RawSetString("__index", L.NewClosure(index, methods))
 	mt.RawSetString("__newindex", L.NewFunction(readOnly(name)))
 	mt.RawSetString("__concat", L.NewFunction(concat))
+	mt.RawSetString("__pairs", L.NewFunction(fieldPairs))
 	L.SetFuncs(mt, meta)
 	mt.RawSetString("__metatable", lua.LString(name))
+}
+
+// fieldPairs is the __pairs metamethod of the module's values (see
+// installPairs): pairs(u) goes through u's fields with a value, in the
+// order the definitions list them, leaving out its methods and any secret
+// (a service account Member's api_key, which a script reads by name).
+func fieldPairs(L *lua.LState) int {
+	v := L.CheckAny(1)
+	fields := dataFields(L, v)
+	i := 0
+	L.Push(L.NewFunction(func(L *lua.LState) int {
+		if i >= len(fields) {
+			L.Push(lua.LNil)
+			return 1
+		}
+		f := fields[i]
+		i++
+		L.Push(lua.LString(f.name))
+		L.Push(f.value)
+		return 2
+	}))
+	L.Push(v)
+	L.Push(lua.LNil)
+	return 3
+}
+
+// namedValue is a field of a module value and its value.
+type namedValue struct {
+	name  string
+	value lua.LValue
+}
+
+// dataFields returns the fields of v, one of the module's userdata values,
+// that have a value (not nil), in the order the definitions list them,
+// without secrets. Reading a field makes no request.
+func dataFields(L *lua.LState, v lua.LValue) []namedValue {
+	c := classOf(L, v)
+	if c == nil {
+		return nil
+	}
+	var out []namedValue
+	for _, name := range c.fields() {
+		if secretFields[name] {
+			continue
+		}
+		if x := L.GetField(v, name); x != lua.LNil {
+			out = append(out, namedValue{name, x})
+		}
+	}
+	return out
+}
+
+// installPairs replaces the global pairs, if there is one, by one that
+// honours a __pairs metamethod (Lua 5.2 semantics), so that pairs(u) lists
+// a User's fields; any other value is given to Lua's own pairs.
+func installPairs(L *lua.LState) {
+	next, ok := L.GetGlobal("next").(*lua.LFunction)
+	if _, has := L.GetGlobal("pairs").(*lua.LFunction); !has || !ok {
+		return
+	}
+	L.SetGlobal("pairs", L.NewFunction(func(L *lua.LState) int {
+		if mm, ok := L.GetMetaField(L.Get(1), "__pairs").(*lua.LFunction); ok {
+			L.Push(mm)
+			L.Push(L.Get(1))
+			L.Call(1, 3)
+			return 3
+		}
+		// As Lua's own: next, t, nil.
+		t := L.CheckTable(1)
+		L.Push(next)
+		L.Push(t)
+		L.Push(lua.LNil)
+		return 3
+	}))
 }
 
 // identity returns a userdata type's __tostring and __eq: to reads the Go
@@ -123,6 +198,8 @@ func typeNameOf(v lua.LValue) string {
 			return teamTypeName
 		case *wandb.Member:
 			return memberTypeName
+		case *wandb.Plan:
+			return planTypeName
 		}
 	case *lua.LTable:
 		if isFailureRecord(v) {

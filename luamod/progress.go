@@ -18,16 +18,38 @@ const (
 	progressEvery = 200 * time.Millisecond
 )
 
+// StatusLine is what an Options.Progress writer implements to draw the
+// progress line itself, when other output shares the terminal: a program
+// with one writer for its terminal (wandb-lua's) clears the line before
+// anything else is written and draws it again after, so that nothing is
+// written over it. Without it, the line is drawn on the writer with "\r"
+// and ESC [K.
+type StatusLine interface {
+	io.Writer
+	// SetStatus shows line in place of the status line shown, if any;
+	// "" removes the line from the screen.
+	SetStatus(line string)
+}
+
 // startProgress draws the progress of total items, of which done have
 // finished and failures failed, to w until the returned stop is called,
-// which draws the last line (if any was drawn) and ends it.
+// which draws the last line (if any was drawn) and ends it: it stays on
+// the screen as a line of output.
 func startProgress(w io.Writer, total int, done, failures *atomic.Int64) (stop func()) {
 	start := time.Now()
 	quit, finished := make(chan struct{}), make(chan struct{})
 	drawn := false
+	status, _ := w.(StatusLine)
+	line := func() string {
+		return progressLine(total, int(done.Load()), int(failures.Load()), time.Since(start))
+	}
 	draw := func() {
 		drawn = true
-		fmt.Fprint(w, "\r\x1b[K"+progressLine(total, int(done.Load()), int(failures.Load()), time.Since(start)))
+		if status != nil {
+			status.SetStatus(line())
+			return
+		}
+		fmt.Fprint(w, "\r\x1b[K"+line())
 	}
 	go func() {
 		defer close(finished)
@@ -36,7 +58,11 @@ func startProgress(w io.Writer, total int, done, failures *atomic.Int64) (stop f
 		for {
 			select {
 			case <-quit:
-				if drawn {
+				switch {
+				case drawn && status != nil:
+					status.SetStatus("")
+					fmt.Fprintln(w, line())
+				case drawn:
 					draw()
 					fmt.Fprint(w, "\n")
 				}

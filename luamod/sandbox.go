@@ -62,9 +62,10 @@ const (
 // loadstring, module, require of files and collectgarbage; table, string,
 // math and coroutine; no os, io, package or debug. So a script cannot read
 // the environment (and the key in it), read or write files, run commands
-// or load code. The module has no write_private, and wandb.api only as
-// SandboxOptions.AllowAPI says, and then only for Client's server, with
-// responses of at most MaxResponseBytes. print writes to Output. ctx
+// or load code. The module has no write_private, csv.read, csv.write or
+// json.write, and wandb.api only as SandboxOptions.AllowAPI says, and
+// then only for Client's server, with responses of at most
+// MaxResponseBytes. print writes to Output. ctx
 // bounds the run: its deadline or cancellation stops the script, a request
 // in flight and the string functions included (see SetLimits). Calls nest
 // at most CallStackSize deep, and MaxCallLevels deep with tail calls;
@@ -132,7 +133,7 @@ func NewSandbox(ctx context.Context, opts SandboxOptions) *lua.LState {
 	for _, name := range []string{"dofile", "loadfile", "load", "loadstring", "module", "require", "_printregs", "collectgarbage"} {
 		L.SetGlobal(name, lua.LNil)
 	}
-	L.SetGlobal("print", L.NewFunction(printTo(opts.Output)))
+	L.SetGlobal("print", L.NewFunction(PrintTo(opts.Output)))
 	SetLimits(L, lim)
 
 	c := opts.Client
@@ -160,9 +161,12 @@ func NewSandbox(ctx context.Context, opts SandboxOptions) *lua.LState {
 	return L
 }
 
-// printTo returns print writing to w (nil: nowhere): its arguments as
-// tostring shows them, separated by tabs, and a newline, in one write.
-func printTo(w io.Writer) lua.LGFunction {
+// PrintTo returns a print function writing to w (nil: nowhere): its
+// arguments as tostring shows them, separated by tabs, and a newline, in
+// one write, so that lines printed by concurrent items never mix. The
+// sandbox's print is one; a host gives its states another with
+// L.SetGlobal("print", L.NewFunction(luamod.PrintTo(w))).
+func PrintTo(w io.Writer) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if w == nil {
 			return 0

@@ -125,7 +125,7 @@ func TestSandboxModule(t *testing.T) {
 		me = assert(wandb.viewer()).email
 		has_api = rawget(wandb, "api") ~= nil
 		has_write = rawget(wandb, "write_private") ~= nil
-		has_csv_files = rawget(wandb.csv, "read") ~= nil or rawget(wandb.csv, "write") ~= nil
+		has_csv_files = rawget(wandb.csv, "read") ~= nil or rawget(wandb.csv, "write") ~= nil or rawget(wandb.json, "write") ~= nil
 		assert(wandb.csv.parse("a\n1\n")[1].a == "1", "csv.parse is there")
 	`); err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestSandboxModule(t *testing.T) {
 		t.Errorf("viewer = %s", got)
 	}
 	if L.GetGlobal("has_api") != lua.LFalse || L.GetGlobal("has_write") != lua.LFalse || L.GetGlobal("has_csv_files") != lua.LFalse {
-		t.Error("wandb.api, wandb.write_private, wandb.csv.read or wandb.csv.write is there")
+		t.Error("wandb.api, wandb.write_private, wandb.csv.read, wandb.csv.write or wandb.json.write is there")
 	}
 
 	// AllowAPI: another identity, on this server only.

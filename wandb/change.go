@@ -10,9 +10,10 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"time"
+
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 )
 
 // Changes: every mutation the client can send (GraphQL or SCIM) goes
@@ -47,7 +48,7 @@ type ChangeRecord struct {
 	Actor   string    `json:"actor"`             // who made it: the viewer's username, else email ("" if unknown)
 	Op      string    `json:"op"`                // the call, e.g. "create_user", "delete_api_key"
 	Target  string    `json:"target"`            // what it changed: an email, a key name, a team...
-	Details string    `json:"details,omitempty"` // more of what was asked, e.g. "admin=false"
+	Details string    `json:"details,omitempty"` // more of what was asked, e.g. "admin=false", `to team "deep learning" admin=true` (a value quoted unless a plain word)
 	Outcome Outcome   `json:"outcome"`
 	Code    Code      `json:"code,omitempty"` // the error's code for OutcomeFailed and OutcomeUnknown
 }
@@ -67,7 +68,11 @@ var errDryRun = errors.New("dry run")
 //
 //   - Config.ReadOnly: do does not run; the error matches ErrReadOnly.
 //   - Config.DryRun: do does not run; the plan line "dry-run: <op> <target>
-//     <details>" goes to Config.DryRunOutput and Change returns nil.
+//     <details>" goes to Config.DryRunOutput and Change returns nil. The
+//     target is quoted (Go syntax) unless it is a plain word, and any
+//     character of details that is not printable is escaped, so that a
+//     line is one change whatever the data holds; quote the values in
+//     details of your own the same way when they may hold spaces.
 //   - otherwise do runs, and its error is returned.
 //
 // Either way Config.OnChange gets the record of the change before Change
@@ -122,7 +127,7 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 	case c.cfg.ReadOnly:
 		err = c.newError(Error{Op: op, Code: CodeReadOnly, Message: fmt.Sprintf("read-only mode: %s of %s was not sent", op, target)})
 	case c.cfg.DryRun:
-		line := strings.TrimSpace("dry-run: " + op + " " + target + " " + details)
+		line := planLine("dry-run: "+op, target, details)
 		if w := c.cfg.DryRunOutput; w != nil {
 			c.fam.outMu.Lock() // concurrent calls write whole lines, one at a time
 			fmt.Fprintln(w, line)
@@ -160,6 +165,21 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 		c.cfg.OnChange(rec)
 	}
 	return err
+}
+
+// planLine returns the line of a change for people and programs to read:
+// head (e.g. "dry-run: invite"), then target as one word (quoted when it
+// is not a plain word, see termtext.Quote) and details with any character
+// that is not printable escaped (callers quote the values in them). So a
+// line is one change, whatever the server's data or a CSV file holds: a
+// name with a newline, a carriage return or an escape sequence can neither
+// start another line nor rewrite one on a terminal.
+func planLine(head, target, details string) string {
+	line := head + " " + termtext.Quote(target)
+	if details != "" {
+		line += " " + termtext.QuoteLine(details)
+	}
+	return line
 }
 
 // newChangeID returns a new ChangeRecord.ID: 16 random hex digits, so

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 )
 
 // A user's lifecycle over SCIM: deactivate, reactivate, delete, roles and
@@ -251,7 +253,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		defer release()
 	}
 	c := u.client
-	return c.changed(ctx, op, userTarget(u), "role="+role, func() error {
+	return c.changed(ctx, op, userTarget(u), "role="+termtext.Quote(role), func() error {
 		return c.settleReplace(ctx, op, func() error {
 			var answer scimUser
 			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), &answer); err != nil {
@@ -295,7 +297,7 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 	if strings.TrimSpace(team) == "" || strings.TrimSpace(role) == "" {
 		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team and a role are required"})
 	}
-	details := fmt.Sprintf("team=%s role=%s", team, role)
+	details := fmt.Sprintf("team=%s role=%s", termtext.Quote(team), termtext.Quote(role))
 	if u.DryRun {
 		return u.simulated(ctx, op, details)
 	}

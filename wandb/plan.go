@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strings"
 	"sync"
+
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 )
 
 // Desired-state plans: a script says which users and team memberships it
@@ -54,7 +56,8 @@ type Invitation struct {
 // PlannedChange is one change of a plan: Op is the call it stands for (as
 // in change records: "create_user", "set_role", "create_team", "invite",
 // "delete_member", "set_team_role", "deactivate"), Target what it acts on
-// (an email or a team), Details the rest ("team=ml admin=true").
+// (an email or a team), Details the rest ("team=ml role=admin"; a value
+// that is not a plain word is quoted, `team="deep learning"`).
 type PlannedChange struct {
 	Op      string
 	Target  string
@@ -66,18 +69,17 @@ type PlannedChange struct {
 	run   func(ctx context.Context) error
 }
 
-// String returns the change as a line of the plan's diff.
+// String returns the change as a line of the plan's diff, its target
+// quoted as plan lines quote it (see Client.Change): one line, whatever
+// the names in it hold.
 func (pc PlannedChange) String() string {
 	mark := map[string]string{"create_user": "+", "create_team": "+", "invite": "+", "delete_member": "-", "deactivate": "-"}[pc.Op]
 	if mark == "" {
 		mark = "~"
 	}
-	s := mark + " " + pc.Op + " " + pc.Target
-	if pc.Details != "" {
-		s += " " + pc.Details
-	}
+	s := planLine(mark+" "+pc.Op, pc.Target, pc.Details)
 	if pc.Why != "" {
-		s += " (" + pc.Why + ")"
+		s += " (" + termtext.QuoteLine(pc.Why) + ")"
 	}
 	return s
 }
@@ -359,14 +361,14 @@ func (pl *planner) plan(ctx context.Context) error {
 			if *w.Admin {
 				role = RoleAdmin
 			}
-			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+termtext.Quote(role), map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		case w.Admin != nil && u.Admin == nil:
 			// Not shown (a user found through SCIM only): set it; the
 			// change replaces a value, so it is harmless when it is so.
 			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
-			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+role, "the server does not show the role", func(ctx context.Context) error {
+			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+termtext.Quote(role), "the server does not show the role", func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		}
@@ -415,7 +417,7 @@ func (pl *planner) plan(ctx context.Context) error {
 			continue
 		}
 		if inv := findMember(t, w.Email); inv != nil && deref(inv.Pending) {
-			pl.add(phaseWithdraw, "delete_member", w.Email, w.Team, "from team "+w.Team, "a pending invitation", inv.Delete)
+			pl.add(phaseWithdraw, "delete_member", w.Email, w.Team, "from team "+termtext.Quote(w.Team), "a pending invitation", inv.Delete)
 		}
 	}
 
@@ -438,7 +440,7 @@ func (pl *planner) plan(ctx context.Context) error {
 			_, err = t.Invite(ctx, ByEmail(email), admin)
 			return err
 		}
-		details := fmt.Sprintf("to team %s admin=%v", team, admin)
+		details := fmt.Sprintf("to team %s admin=%v", termtext.Quote(team), admin)
 		t := pl.teams[team]
 		var cur *Member
 		if t != nil {
@@ -453,11 +455,11 @@ func (pl *planner) plan(ctx context.Context) error {
 			// An invitation's role cannot be changed: withdraw it, and
 			// invite again with the role wanted.
 			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
-			pl.add(phaseWithdraw, "delete_member", email, team, "from team "+team, "invited as "+was+", wanted as "+role, cur.Delete)
+			pl.add(phaseWithdraw, "delete_member", email, team, "from team "+termtext.Quote(team), "invited as "+was+", wanted as "+role, cur.Delete)
 			pl.add(phaseMembership, "invite", email, team, details, "again, as "+role, invite)
 		default:
 			was := map[bool]string{true: "an admin", false: "a member"}[deref(cur.Admin)]
-			pl.add(phaseMembership, "set_team_role", email, team, fmt.Sprintf("team=%s role=%s", team, role), was+" now", func(ctx context.Context) error {
+			pl.add(phaseMembership, "set_team_role", email, team, fmt.Sprintf("team=%s role=%s", termtext.Quote(team), termtext.Quote(role)), was+" now", func(ctx context.Context) error {
 				u := userFor(email)
 				if u == nil {
 					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
@@ -487,7 +489,7 @@ func (pl *planner) plan(ctx context.Context) error {
 				if deref(m.Pending) {
 					why = "invited, not listed"
 				}
-				pl.add(phaseWithdraw, "delete_member", memberTarget(m), name, "from team "+name, why, m.Delete)
+				pl.add(phaseWithdraw, "delete_member", memberTarget(m), name, "from team "+termtext.Quote(name), why, m.Delete)
 			}
 		}
 	}
@@ -553,11 +555,12 @@ func (pl *planner) keepTeamAdmins() error {
 		}
 		for _, c := range pl.changes {
 			switch target := strings.ToLower(c.Target); {
-			case c.Op == "set_team_role" && c.Details == "team="+name+" role="+RoleMember:
+			case c.Team != name:
+			case c.Op == "set_team_role" && strings.HasSuffix(c.Details, " role="+RoleMember):
 				delete(admins, target)
-			case c.Op == "set_team_role" && c.Details == "team="+name+" role="+RoleAdmin:
+			case c.Op == "set_team_role" && strings.HasSuffix(c.Details, " role="+RoleAdmin):
 				admins[target] = true
-			case c.Op == "delete_member" && c.Details == "from team "+name:
+			case c.Op == "delete_member":
 				delete(admins, target)
 			}
 		}

@@ -3,6 +3,7 @@ package wandb
 import (
 	"bytes"
 	"context"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -204,5 +205,51 @@ func TestPlanErrors(t *testing.T) {
 	_, err = c.Plan(ctx, Desired{Teams: []string{"ml"}})
 	if err == nil || !strings.Contains(err.Error(), "plan: cannot read the server to plan") {
 		t.Errorf("error = %v", err)
+	}
+}
+
+// TestPlanLinesQuoteData: a name from a CSV file or the server that holds
+// control characters or spaces is one quoted word of its plan line, so
+// that each line is one change and nothing in it acts on a terminal.
+func TestPlanLinesQuoteData(t *testing.T) {
+	ctx := context.Background()
+	srv := teamServer(t)
+	var lines bytes.Buffer
+	dry := testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, &lines })
+	evil := "evil \x1b[1A\x1b[2K\r dry-run: invite carol@example.org to team ok-team admin=false"
+	p, err := dry.Plan(ctx, Desired{
+		Teams:       []string{evil, "two words"},
+		Memberships: []DesiredMembership{{Team: evil, Email: "bob@example.com", Role: "admin"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q := `"evil \x1b[1A\x1b[2K\r dry-run: invite carol@example.org to team ok-team admin=false"`
+	want := []string{
+		"+ create_team " + q + " admin=you (no such team)",
+		`+ create_team "two words" admin=you (no such team)`,
+		"+ invite bob@example.com to team " + q + " admin=true (not a member or invited)",
+	}
+	if diff := cmp.Diff(want, strings.Split(p.String(), "\n")); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", diff)
+	}
+	for _, r := range p.Apply(ctx, 1) {
+		if r.Err != nil {
+			t.Errorf("%s: %v", r.Change, r.Err)
+		}
+	}
+	wantLines := []string{
+		"dry-run: create_team " + q + " admin=you",
+		`dry-run: create_team "two words" admin=you`,
+		"dry-run: invite bob@example.com to team " + q + " admin=true",
+	}
+	got := strings.Split(strings.TrimSuffix(lines.String(), "\n"), "\n")
+	sort.Strings(got) // the changes of a phase run concurrently
+	sort.Strings(wantLines)
+	if diff := cmp.Diff(wantLines, got); diff != "" {
+		t.Errorf("dry-run lines (-want +got):\n%s", diff)
+	}
+	if p.Changes[0].Target != evil {
+		t.Errorf("the change's target %q is not the name as given", p.Changes[0].Target)
 	}
 }

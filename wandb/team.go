@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
@@ -292,7 +293,7 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 	t := &Team{Name: name, client: c}
 	details := "admin=you"
 	if adminUsername != "" {
-		details = "admin=" + adminUsername
+		details = "admin=" + termtext.Quote(adminUsername)
 	}
 	err := c.change(ctx, op, name, details, func() error {
 		return c.settle(ctx, op, func() error {
@@ -379,7 +380,7 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 		username = &who.username
 	}
 	var got *Member
-	err := c.change(ctx, op, who.target(), fmt.Sprintf("to team %s admin=%v", t.Name, admin), func() error {
+	err := c.change(ctx, op, who.target(), fmt.Sprintf("to team %s admin=%v", termtext.Quote(t.Name), admin), func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.CreateInvite(ctx, c.gql(op), t.Name, email, username, &admin)
 			if err != nil {
@@ -566,7 +567,7 @@ func (m *Member) Delete(ctx context.Context) error {
 		return c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s has no id to delete it by", m)})
 	}
 	var warning error // the server's error beside its confirmation
-	err := c.changed(ctx, op, memberTarget(m), "from team "+t.Name, func() error {
+	err := c.changed(ctx, op, memberTarget(m), "from team "+termtext.Quote(t.Name), func() error {
 		return c.settle(ctx, op, func() error {
 			data, err := gql.DeleteInvite(ctx, c.gql(op), &m.ID, &t.Name)
 			answered, success := false, (*bool)(nil)

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 )
 
 // Team membership over SCIM Groups (a W&B team is a SCIM Group): add a
@@ -59,7 +61,7 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 		return err
 	}
 	c := t.client
-	err = c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
+	err = c.changed(ctx, op, userTarget(u), "team="+termtext.Quote(t.Name), func() error {
 		return c.settle(ctx, op, func() error {
 			return t.patchGroup(ctx, op, g.ID, su, true, patchOp("add", "members", []map[string]string{{"value": su.ID}}))
 		}, t.groupCheck(ctx, op, su, true))
@@ -95,7 +97,7 @@ func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	if !g.has(su) {
 		return c.newError(Error{Op: op, Code: CodeNotFound, Message: fmt.Sprintf("%s is not a member of %s", u, t.Name)})
 	}
-	err = c.changed(ctx, op, userTarget(u), "team="+t.Name, func() error {
+	err = c.changed(ctx, op, userTarget(u), "team="+termtext.Quote(t.Name), func() error {
 		return c.settle(ctx, op, func() error {
 			return t.patchGroup(ctx, op, g.ID, su, false, patchOp("remove", fmt.Sprintf(`members[value eq "%s"]`, su.ID), nil))
 		}, t.groupCheck(ctx, op, su, false))

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wandb-lua/wandb-lua/internal/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
@@ -319,7 +320,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 		}
 	}
 	var warning error // the server's error beside its confirmation
-	err := c.changed(ctx, op, name, "of "+userTarget(u), func() error {
+	err := c.changed(ctx, op, name, "of "+termtext.Quote(userTarget(u)), func() error {
 		var err error
 		warning, err = u.deleteKey(ctx, op, k, 2, removed)
 		return err

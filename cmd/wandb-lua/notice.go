@@ -16,9 +16,9 @@ const noticeWait = 2 * time.Second
 
 // retryNotice returns the wandb.Config.OnRetry of a run whose stderr, w,
 // is a terminal: one line for each wait longer than noticeWait, saying
-// what failed, where, and when the next attempt comes. The line first
-// clears the terminal's current line, where wandb.parallel's progress
-// line may stand; the progress line is drawn again below it.
+// what failed, where, and when the next attempt comes. w is the run's
+// screen (screen.go), which clears wandb.parallel's progress line before
+// the notice and draws it again after.
 func retryNotice(w io.Writer) func(wandb.RetryEvent) {
 	var mu sync.Mutex // one line at a time: calls come from many goroutines
 	return func(e wandb.RetryEvent) {
@@ -35,7 +35,7 @@ func retryNotice(w io.Writer) func(wandb.RetryEvent) {
 		}
 		mu.Lock()
 		defer mu.Unlock()
-		fmt.Fprintf(w, "\r\x1b[Kwandb-lua: %s: %s (%s); trying again in %s%s (attempt %d of %d)\n",
+		fmt.Fprintf(w, "wandb-lua: %s: %s (%s); trying again in %s%s (attempt %d of %d)\n",
 			e.Op, e.Reason, e.Server, wait, why, e.Attempt+1, e.MaxAttempts)
 	}
 }

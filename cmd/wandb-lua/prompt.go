@@ -26,6 +26,9 @@ import (
 // is kept in memory only, never written to a file: a line may hold a key
 // (wandb.api{api_key = ...}). Ctrl-C clears the line being typed, or stops
 // the statement running and returns to the prompt; Ctrl-D ends the session.
+// Values print as luamod.Inspect writes them, help(x) describes x, Tab
+// completes names (explore.go), and an error shows its message (with the
+// traceback under -v).
 // A statement that does not stop within stopGrace (it runs Go code that
 // cannot be interrupted, such as os.execute) is abandoned, and the prompt
 // goes on with a new Lua state, which it says.
@@ -39,8 +42,11 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		HistoryLimit:    1000,
 		InterruptPrompt: "^C",
 		EOFPrompt:       "\n", // readline's way of saying: nothing
-		Stdout:          std.out,
-		Stderr:          std.err,
+		// The editor draws the line with escape sequences of its own: it
+		// writes to the terminal itself, and only while no statement runs.
+		Stdout:       std.screen.rawOut,
+		Stderr:       std.screen.rawErr,
+		AutoComplete: &completer{st: st},
 	}
 	if std.in != os.Stdin {
 		cfg.Stdin = io.NopCloser(std.in)
@@ -68,7 +74,7 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 	case o.readOnly:
 		mode = " (read-only)"
 	}
-	fmt.Fprintf(std.out, "wandb-lua %s on %s%s. The module is the global wandb; Ctrl-D exits.\n", wandb.Version, c.BaseURL(), mode)
+	fmt.Fprintf(std.out, "wandb-lua %s on %s%s. The module is the global wandb; help() says more; Ctrl-D exits.\n", wandb.Version, c.BaseURL(), mode)
 
 	var pending []string // the lines of an unfinished statement
 	for {
@@ -77,7 +83,9 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		} else {
 			rl.SetPrompt(">> ")
 		}
+		std.screen.end()
 		line, err := rl.Readline()
+		std.screen.lineStart()
 		switch {
 		case terminated.Load():
 			return &interruptedError{summary: "the prompt was terminated"}
@@ -90,16 +98,21 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 			return fmt.Errorf("the prompt: %w", err)
 		}
 		pending = append(pending, line)
+		st.mu.Lock()
 		fn, incomplete, msg := compileLine(st.L, strings.Join(pending, "\n"))
+		var stopped error
+		switch {
+		case incomplete:
+		case msg != "":
+			fmt.Fprintln(std.err, msg)
+		default:
+			stopped = runLine(ctx, st, fn, o, std, sigs)
+		}
+		st.mu.Unlock()
 		if incomplete {
 			continue
 		}
 		pending = nil
-		if msg != "" {
-			fmt.Fprintln(std.err, msg)
-			continue
-		}
-		stopped := runLine(ctx, st, fn, o, std, sigs)
 		sigs.handle(atPrompt)
 		if stopped != nil && terminated.Load() {
 			return stopped
@@ -169,14 +182,14 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 		// statement that then ended: its values are not what was asked.
 		err = ctx.Err()
 	}
-	if err == nil {
-		if n := L.GetTop() - top; n > 0 {
-			parts := make([]string, n)
-			for i := range parts {
-				parts[i] = L.ToStringMeta(L.Get(top + 1 + i)).String()
-			}
-			fmt.Fprintln(std.out, strings.Join(parts, "\t"))
+	if err == nil && L.GetTop() > top {
+		var text string
+		text, err = showValues(L, top+1)
+		if err == nil {
+			fmt.Fprintln(std.out, text)
 		}
+	}
+	if err == nil {
 		L.SetTop(top)
 		return nil
 	}
@@ -188,8 +201,22 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 		fmt.Fprintln(std.err, "interrupted")
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
 		fmt.Fprintf(std.err, "stopped: the statement took longer than --timeout %v\n", o.timeout)
+	case o.verbose:
+		fmt.Fprintln(std.err, scriptMessage(L, err, true))
 	default:
-		fmt.Fprintln(std.err, scriptMessage(L, err, o.verbose))
+		// The traceback of a line typed at the prompt is "stdin:1: in main
+		// chunk" and the module's Go functions: the message says it all.
+		fmt.Fprintln(std.err, promptMessage(L, err))
 	}
 	return nil
+}
+
+// promptMessage is the message of a statement's failure at the prompt:
+// the raised value as tostring shows it, without the traceback.
+func promptMessage(L *lua.LState, err error) string {
+	var se *luamod.ScriptError
+	if !errors.As(luamod.WrapError(L, err), &se) {
+		return err.Error()
+	}
+	return se.Value
 }

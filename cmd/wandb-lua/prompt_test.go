@@ -35,6 +35,10 @@ func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 	if err != nil {
 		t.Skipf("no pseudo-terminal: %v", err)
 	}
+	// A terminal has a size; the line editor completes only on one.
+	if err := pty.Setsize(master, &pty.Winsize{Rows: 50, Cols: 200}); err != nil {
+		t.Fatal(err)
+	}
 	c := cmd(t, env, args...)
 	c.Stdin, c.Stdout, c.Stderr = slave, slave, slave
 	c.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
@@ -64,14 +68,27 @@ func startTerminal(t *testing.T, env []string, args ...string) *terminal {
 	return term
 }
 
-// text returns what the terminal shows, rendered as a terminal would:
-// a carriage return moves to the start of the line, a backspace one
-// column left, ESC [ J clears to the end of the screen, and other control
-// sequences are ignored.
+// text returns what the terminal shows, rendered as a terminal would
+// (see render).
 func (term *terminal) text() string {
 	term.mu.Lock()
-	raw := []rune(term.screen.String())
-	term.mu.Unlock()
+	defer term.mu.Unlock()
+	return render(term.screen.String())
+}
+
+// raw returns the bytes the terminal received so far, as a string.
+func (term *terminal) raw() string {
+	term.mu.Lock()
+	defer term.mu.Unlock()
+	return term.screen.String()
+}
+
+// render returns what a terminal shows of the output s: a carriage return
+// moves to the start of the line, a backspace one column left, ESC [ J
+// clears to the end of the screen, ESC [ K to the end of the line, and
+// other control sequences are ignored.
+func render(s string) string {
+	raw := []rune(s)
 	lines := [][]rune{nil}
 	row, col := 0, 0
 	for i := 0; i < len(raw); i++ {
@@ -94,6 +111,9 @@ func (term *terminal) text() string {
 				if j < len(raw) && raw[j] == 'J' {
 					lines[row] = lines[row][:min(col, len(lines[row]))]
 					lines = lines[:row+1]
+				}
+				if j < len(raw) && raw[j] == 'K' {
+					lines[row] = lines[row][:min(col, len(lines[row]))]
 				}
 			}
 			i = j
@@ -178,7 +198,7 @@ func (term *terminal) wait() int {
 
 func TestPrompt(t *testing.T) {
 	term := startTerminal(t, nil, "--local", "--seed", "testdata/seed.json")
-	term.expect("The module is the global wandb; Ctrl-D exits.")
+	term.expect("The module is the global wandb; help() says more; Ctrl-D exits.")
 	term.expect("> ")
 
 	// An expression prints its values; a statement prints nothing.
@@ -199,13 +219,12 @@ func TestPrompt(t *testing.T) {
 	term.send("=twice(21)\r")
 	term.expect("42\n> ")
 
-	// Errors are printed and the session goes on.
-	// A wandb error is one line; a bug in the line has its traceback.
+	// Errors are printed, their message without a traceback, and the
+	// session goes on.
 	term.send("assert(wandb.user('nobody@example.com'))\r")
-	term.expect(`wandb: user: no user matches "nobody@example.com"` + "\n> ")
-	term.send("local t; print(t.x)\r")
-	term.expect("stdin:1: in main chunk")
-	term.expect("> ")
+	term.expect("wandb: user: no user matches \"nobody@example.com\"\n> ")
+	term.send("nil .. 1\r")
+	term.expect("stdin:1: cannot perform concat operation between nil and number\n> ")
 	term.send("x = = 1\r")
 	term.expect("stdin:1: syntax error near '='")
 	term.expect("> ")
@@ -264,4 +283,134 @@ func TestPromptAfterScript(t *testing.T) {
 // stdin there is nothing to run.
 func TestNoPromptWithoutTerminal(t *testing.T) {
 	check(t, runBinary(t, nil, "", "--local"), 2, ptr(""), "no script: give a script file, - for stdin, or -e 'chunk' (on a terminal, no script starts a prompt)")
+}
+
+func TestPromptExplores(t *testing.T) {
+	term := startTerminal(t, nil, "--local", "--seed", "testdata/seed.json")
+	term.expect("Ctrl-D exits.")
+	term.expect("> ")
+
+	// Results print readably: tables, the module's values with their
+	// fields, the module itself.
+	term.send("u = wandb.user('alice@example.com')\r")
+	term.expect("> ")
+	term.send("#u.api_keys, u.teams\r")
+	term.expect("2\t{ \"ml-research\" }\n> ")
+	term.send("u.keys\r")
+	term.expect("{\n  { description = \"laptop\", name = ")
+	term.expect("> ")
+	term.send("u:status()\r")
+	term.expect("{ active = true, days_active = 40, last_active_at = \"2025-03-01T12:00:00Z\" }\n> ")
+	term.send("wandb.team('platform').members\r")
+	term.expect("{\n  <Member Alice Smith (USER)>,\n  <Member Bob Builder (USER)>,\n  <Member Carol Ops (USER)>,\n}\n> ")
+	term.send("wandb.users('alice')\r")
+	term.expect("{ <User alice@example.com>, <User alice.smith@example.com> }\n> ")
+	term.send("u\r")
+	term.expect("<User alice@example.com> {\n  id = ")
+	term.expect("  teams = { \"ml-research\" },\n")
+	term.expect("> ")
+	term.send("wandb\r")
+	term.expect("  create_user = <function wandb.create_user>,\n")
+	term.expect("  csv = <wandb.csv>,\n")
+	term.expect("> ")
+	term.send("for k, v in pairs(u) do io.write(k, ' ') end print()\r")
+	term.expect("id name username email instance_admin admin entity api_keys keys teams user_api dry_run \n> ")
+
+	// A service account's key is never shown.
+	term.send("bot = assert(wandb.team('platform'):create_service_account('bot'))\r")
+	term.expect("> ")
+	term.send("bot\r")
+	term.expect("<Member ")
+	term.expect("> ")
+	term.send("{ bot }\r")
+	term.expect("> ")
+
+	// help lists fields and methods, one line each.
+	term.send("help(u)\r")
+	term.expect("wandb.User: A W&B user.")
+	term.expect("\n  email           string?\n")
+	term.expect("\n  :delete_api_key(name) -> boolean, wandb.Error?  Deletes the key with this name")
+	term.expect("> ")
+	term.send("help(wandb.users)\r")
+	term.expect("wandb.users(query?, opts?) -> wandb.User[]?, wandb.Error?\n")
+	term.expect("> ")
+	term.send("help()\r")
+	term.expect("help(x) lists what x has")
+	term.expect("> ")
+	term.send("help({})\r")
+	term.expect("a table of 0 entries\n> ")
+
+	// Tab completes globals, module fields, and after . and : a value's.
+	// (expect consumes what it saw: each looks for the completed rest.)
+	term.send("wand\t")
+	term.expect("wandb")
+	term.send(".vie\t")
+	term.expect(".viewer")
+	term.send("().email\r")
+	term.expect("admin@example.com\n> ")
+	term.send("u.api_k\t")
+	term.expect("u.api_keys")
+	term.send("[1] ~= nil\r")
+	term.expect("true\n> ")
+	term.send("u:generate\t")
+	term.expect("u:generate_api_key")
+	term.send("\x03") // clears the line
+	term.expect("^C")
+	term.send("u.user_api.base\t")
+	term.expect("u.user_api.base_url")
+	term.send(" ~= nil\r")
+	term.expect("true\n> ")
+
+	// An error is its message; the next line is not affected.
+	term.send("error('boom')\r")
+	term.expect("stdin:1: boom\n> ")
+
+	term.send("\x04")
+	if code := term.wait(); code != 0 {
+		t.Errorf("exit code %d", code)
+	}
+	if strings.Contains(term.raw(), "stack traceback") {
+		t.Error("a traceback was shown without -v")
+	}
+	if masked(term.raw()) != term.raw() {
+		t.Error("the terminal showed a secret")
+	}
+
+	// -v keeps the traceback.
+	term = startTerminal(t, nil, "-v", "--local")
+	term.expect("> ")
+	term.send("error('boom')\r")
+	term.expect("stdin:1: boom\nstack traceback:")
+	term.expect("> ")
+	term.send("\x04")
+	term.wait()
+}
+
+func TestCompletions(t *testing.T) {
+	L := newState(nil, stateOutput{}, 0)
+	defer L.Close()
+	if err := L.DoString(`t = { alpha = 1, beta = function() end, ["not a name"] = 2, nested = { deep = 1 } }`); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		text, word string
+		names      []string
+	}{
+		{"wan", "wan", []string{"wandb"}},
+		{"x = wandb.js", "js", []string{"json"}},
+		{"wandb.json.enc", "enc", []string{"encode"}},
+		{"t.", "", []string{"alpha", "beta", "nested"}},
+		{"t:", "", []string{"beta"}},
+		{"t.nested.d", "d", []string{"deep"}},
+		{"t.nope.d", "d", nil},
+		{"t:beta.x", "", nil},
+		{"1.5", "", nil},
+		{`print("wan`, "", nil},
+		{"a1.x", "x", nil},
+	} {
+		names, word := completions(L, tc.text)
+		if word != tc.word || strings.Join(names, ",") != strings.Join(tc.names, ",") {
+			t.Errorf("completions(%q) = %q, %q; want %q, %q", tc.text, names, word, tc.names, tc.word)
+		}
+	}
 }

@@ -30,12 +30,14 @@ const (
 )
 
 // stdio is where the program reads and writes, and the signals it gets.
-// Lua's print and io library use the process's own stdout, which is what
-// out is outside tests.
+// run makes out and err the streams of a screen (screen.go), the one
+// writer of the terminal, and the script's print and io library write to
+// them too.
 type stdio struct {
 	in       io.Reader
 	out, err io.Writer
 	signals  <-chan os.Signal // Ctrl-C and SIGTERM; nil for none
+	screen   *screen          // set by run: out and err are its streams
 }
 
 // usageError is a mistake in the command line or the configuration: the
@@ -134,6 +136,9 @@ func parseArgs(args []string) (*options, error) {
 // run runs the program with the command-line arguments args (without the
 // program name) and returns the exit code.
 func run(ctx context.Context, args []string, std stdio) int {
+	std.screen = newScreen(std.out, std.err, isTerminal(std.out), isTerminal(std.err))
+	std.out, std.err = std.screen.stdout(), std.screen.stderr()
+	defer std.screen.close()
 	sigs := watchSignals(std.signals)
 	defer sigs.close()
 	code := runWith(ctx, args, std, sigs)
@@ -282,7 +287,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		cfg.BeforeChange = beforeChange
 		if o.verbose {
 			cfg.Logger = verboseLogger(std.err) // it logs every retry already
-		} else if !o.quiet && isTerminal(std.err) {
+		} else if !o.quiet && std.screen.errTTY {
 			cfg.OnRetry = retryNotice(std.err)
 		}
 		if o.maxResponse > 0 {
@@ -299,12 +304,15 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	defer closeServer()
 
 	var progress io.Writer
-	if !o.quiet && isTerminal(std.err) {
-		progress = std.err
+	if !o.quiet && std.screen.errTTY {
+		progress = std.err // a luamod.StatusLine: the screen draws the line
 	}
 	st := &session{make: func() *lua.LState {
-		L := newState(client, progress, o.maxString)
+		L := newState(client, stateOutput{out: std.out, err: std.err, progress: progress}, o.maxString)
 		L.SetGlobal("arg", argTable(L, o))
+		if o.interactive {
+			installHelp(L, std.out)
+		}
 		return L
 	}}
 	st.L = st.make()
@@ -315,6 +323,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	defer cancel()
 	// A second signal ends the process at once, after the summary.
 	sigs.lastWords(func() {
+		std.screen.close()
 		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", changeSummary(changes))
 	})
 	if o.timeout > 0 {
@@ -351,6 +360,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	})
 	if errors.Is(err, errAbandoned) {
 		st.abandon()
+		std.screen.close() // the script may still run: its progress line is over
 		return stopped(ctx, o, changes)
 	}
 	if err != nil {
@@ -380,22 +390,33 @@ const (
 	maxCallLevels    = 1_000_000
 )
 
+// stateOutput is where a Lua state's script writes: print and io.write to
+// out, io.stderr to err (both nil: gopher-lua's own, the process's
+// stdout and stderr), and wandb.parallel's progress line to progress (nil:
+// none).
+type stateOutput struct {
+	out, err, progress io.Writer
+}
+
 // newState returns a Lua state with the standard libraries and the wandb
 // module loaded, as the global wandb, so that require("wandb") returns it and assert passes
 // error values through from the first line of a script on, even in
 // assert(require("wandb").viewer()). A small initial registry and an
 // auto-growing call stack keep each thread of wandb.parallel cheap.
-// progress, if not nil, gets wandb.parallel's progress line. Strings are
+// The script writes where output says. Strings are
 // at most maxString bytes (0: defaultMaxString), and the string functions
 // stop at the run's deadline (luamod.SetLimits): give the state its
 // context with luamod.SetContext.
-func newState(c *wandb.Client, progress io.Writer, maxString int64) *lua.LState {
+func newState(c *wandb.Client, output stateOutput, maxString int64) *lua.LState {
 	if maxString <= 0 {
 		maxString = defaultMaxString
 	}
 	L := lua.NewState(lua.Options{RegistrySize: 256, RegistryMaxSize: 1 << 20, MinimizeStackMemory: true})
+	if output.out != nil && output.err != nil {
+		installOutput(L, output.out, output.err)
+	}
 	luamod.SetLimits(L, luamod.Limits{MaxString: maxString, MaxCallLevels: maxCallLevels})
-	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: progress}))
+	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: output.progress}))
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
 	}

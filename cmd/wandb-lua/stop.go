@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"sync"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -50,8 +51,11 @@ func runStoppable(ctx context.Context, fn func() error) error {
 }
 
 // session is the Lua state of a run, which the prompt replaces when it
-// abandons a statement that did not stop.
+// abandons a statement that did not stop. mu is held while a line of the
+// prompt is compiled and run: completion, which runs on the line
+// editor's goroutine, reads L only when it can take mu.
 type session struct {
+	mu        sync.Mutex
 	L         *lua.LState
 	make      func() *lua.LState // a new state, set up as the first was
 	abandoned bool               // L is still in use by an abandoned run

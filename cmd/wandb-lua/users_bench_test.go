@@ -84,7 +84,7 @@ func benchUsersFrom(b *testing.B, url, key string, n int) {
 		})
 	})
 	b.Run("lua", func(b *testing.B) {
-		L := newState(client, nil, 0) // the state wandb-lua runs scripts in
+		L := newState(client, stateOutput{}, 0) // the state wandb-lua runs scripts in
 		b.Cleanup(L.Close)
 		fn, err := L.LoadString(fmt.Sprintf(`held = assert(wandb.users()) assert(#held == %d)`, n+1))
 		if err != nil {

@@ -316,7 +316,8 @@ function csv.read(path, opts) end
 ---@return integer[]? lines
 function csv.parse(text, opts) end
 
----Writes rows (with a header of columns) to a file only its owner can read.
+---Writes rows (with a header of columns) to a file only its owner can read,
+---replaced atomically; a report, so it is written in a dry run too.
 ---@param path string
 ---@param rows table[]
 ---@param columns string[]
@@ -348,6 +349,15 @@ function json.encode(value, opts) end
 ---@return any value
 ---@return string? message
 function json.decode(text) end
+
+---Writes value's JSON text (and a line end) to a file only its owner can
+---read, replaced atomically; like csv.write, also in a dry run.
+---@param path string
+---@param value any
+---@param opts? {indent: integer|string}
+---@return true? ok
+---@return string? message
+function json.write(path, value, opts) end
 
 ---Marks t (default: a new table) as a JSON array and returns it.
 ---@generic T: table
@@ -454,10 +464,12 @@ function wandb.parallel(items, fn, opts) end
 ---@return wandb.Error? err
 function wandb.check_email(email) end
 
----Writes text to a file only its owner can read (for secrets).
+---Writes text to a file only its owner can read, replaced atomically: for
+---secrets. In a dry run it writes nothing and returns false, "dry run:
+---<path> not written" (reports go to csv.write and json.write, which write).
 ---@param path string
 ---@param text string
----@return true? ok
+---@return boolean? ok true: written; false: a dry run; nil: failed
 ---@return string? message
 function wandb.write_private(path, text) end
 

@@ -2,6 +2,7 @@
 -- Key rotation for the identity running the script: generate a new API
 -- key, write its secret to FILE (created with mode 0600; nothing else ever
 -- shows the secret), check that it works, then delete every older key.
+-- Under --dry-run nothing is generated and FILE is not written.
 -- Afterwards, use the key in FILE: the one this run started with is gone.
 --
 --   wandb-lua scripts/examples/rotate_keys.lua FILE
@@ -17,11 +18,16 @@ local old = me.api_keys
 print(string.format("rotating the keys of %s: %d old key%s", tostring(me), #old, #old == 1 and "" or "s"))
 
 local secret = assert(me:generate_api_key("rotate_keys.lua"))
-local written, werr = wandb.write_private(path, secret .. "\n")
-if not written then
-  error(werr .. ": the new key was not saved; nothing was deleted, and its name is among your keys (delete it)", 0)
+-- write_private says which it did: true (written), false in a dry run
+-- (there is no secret to write), nil and a message on failure.
+local written, why = wandb.write_private(path, secret .. "\n")
+if written then
+  print("new key written to " .. path)
+elseif written == false then
+  print(why .. " (no key was generated)")
+else
+  error(why .. ": the new key was not saved; nothing was deleted, and its name is among your keys (delete it)", 0)
 end
-print("new key written to " .. path)
 
 -- Delete the old keys as the new key: that proves the new key works, and
 -- the deletions do not depend on the key being deleted.

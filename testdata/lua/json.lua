@@ -61,3 +61,21 @@ raises("bad argument #2 to 'json.encode' (indent must be an integer from 0 to 16
 raises("bad argument #2 to 'json.encode' (unknown option \"pretty\" (known: \"indent\"))", function() json.encode({}, { pretty = true }) end)
 raises("bad argument #1 to 'json.array' (the table has a metatable of its own)", function() json.array(setmetatable({}, {})) end)
 raises("bad argument #1 to 'json.object' (table expected, got string)", function() json.object("x") end)
+
+-- json.write writes the text and a line end to a file only its owner can
+-- read; what encode refuses, it refuses the same way.
+local path = test.temp_dir .. "/report.json"
+eq(json.write(path, { users = { "a@x.org" }, count = 1 }, { indent = 2 }), true, "write")
+local f = assert(io.open(path))
+eq(f:read("*a"), '{\n  "count": 1,\n  "users": [\n    "a@x.org"\n  ]\n}\n', "content")
+f:close()
+eq(test.file_mode(path), "-rw-------", "mode")
+eq(json.write(path, json.null), true, "rewrite")
+f = assert(io.open(path))
+eq(f:read("*a"), "null\n", "content after rewrite")
+f:close()
+fails("json.write: $.f: cannot encode a function", json.write(path, { f = print }))
+fails(test.temp_dir .. "/no/dir/x.json: no such file or directory", json.write(test.temp_dir .. "/no/dir/x.json", {}))
+raises("bad argument #2 to 'json.write' (value expected)", function() json.write(path) end)
+raises("bad argument #1 to 'json.write' (string expected, got table)", function() json.write({}, {}) end)
+raises("bad argument #3 to 'json.write' (unknown option \"pretty\" (known: \"indent\"))", function() json.write(path, {}, { pretty = true }) end)

@@ -9,7 +9,7 @@ raises("wandb has no field 'create_users' (it has " .. has .. ")", function() wa
 raises("wandb has no field 'usr' (it has " .. has .. ")", function() local _ = wandb.usr end)
 raises("wandb has no field 'dry_rn' to set; the module's table is read-only", function() wandb.dry_rn = true end)
 raises("wandb.csv has no field 'reed' (it has format, parse, read, write)", function() wandb.csv.reed("x") end)
-raises("wandb.json has no field 'parse' (it has array, decode, encode, null, object)", function() wandb.json.parse("x") end)
+raises("wandb.json has no field 'parse' (it has array, decode, encode, null, object, write)", function() wandb.json.parse("x") end)
 eq(rawget(wandb, "no_such"), nil, "rawget finds out without raising")
 eq(getmetatable(wandb), "wandb", "the metatable is protected")
 

@@ -1,0 +1,176 @@
+package luamod
+
+import (
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// The catalogue: the module's classes, fields and functions as the LuaLS
+// definitions (types/wandb.lua, Definitions) describe them, read from that
+// file so that help at a prompt, completion and pairs say what the editor
+// says, and a test keeps both in line with the module. It parses only the
+// subset of LuaLS annotations the file uses: ---@class, ---@field,
+// ---@param, ---@return, doc lines, "local X = {}" and
+// "function X.name(...) end" / "function X:name(...) end".
+
+// defClass is a class of the definitions: a type of the module's values
+// or one of its tables.
+type defClass struct {
+	name    string
+	doc     string // the lines before ---@class, joined
+	entries []defEntry
+}
+
+// defEntry is a field or a function of a class.
+type defEntry struct {
+	name    string
+	typ     string // a field's type
+	fn      bool   // a function
+	method  bool   // called with ':'
+	params  []defParam
+	returns []string // the types
+	doc     string   // a field's description, or a function's doc lines joined
+}
+
+// defParam is a function's parameter.
+type defParam struct {
+	name     string
+	typ      string
+	optional bool
+}
+
+// catalogue is the parsed definitions.
+type catalogue struct {
+	classes map[string]*defClass
+}
+
+var (
+	catalogueOnce sync.Once
+	theCatalogue  *catalogue
+)
+
+// definitionsCatalogue returns the catalogue of Definitions, parsed once
+// (it never changes: the file is embedded).
+func definitionsCatalogue() *catalogue {
+	catalogueOnce.Do(func() { theCatalogue = parseDefinitions(definitions) })
+	return theCatalogue
+}
+
+var (
+	defLocalRE = regexp.MustCompile(`^local (\w+) = \{\}`)
+	defFuncRE  = regexp.MustCompile(`^function (\w+)([.:])(\w+)\(`)
+)
+
+// parseDefinitions parses the definitions file src.
+func parseDefinitions(src string) *catalogue {
+	cat := &catalogue{classes: map[string]*defClass{}}
+	var (
+		class   *defClass
+		doc     []string
+		params  []defParam
+		returns []string
+		locals  = map[string]*defClass{}
+	)
+	reset := func() { doc, params, returns = nil, nil, nil }
+	for _, line := range strings.Split(src, "\n") {
+		switch {
+		case strings.HasPrefix(line, "---@class "):
+			name, _ := typeToken(strings.TrimPrefix(line, "---@class "))
+			class = &defClass{name: name, doc: strings.Join(doc, " ")}
+			cat.classes[name] = class
+			reset()
+		case strings.HasPrefix(line, "---@field ") && class != nil:
+			name, rest := typeToken(strings.TrimPrefix(line, "---@field "))
+			typ, rest := typeToken(rest)
+			// "name?" is an optional field: its type may be nil.
+			if n, ok := strings.CutSuffix(name, "?"); ok {
+				name, typ = n, strings.TrimSuffix(typ, "?")+"?"
+			}
+			class.entries = append(class.entries, defEntry{name: name, typ: typ, doc: strings.TrimSpace(rest)})
+		case strings.HasPrefix(line, "---@param "):
+			name, rest := typeToken(strings.TrimPrefix(line, "---@param "))
+			typ, _ := typeToken(rest)
+			p := defParam{name: strings.TrimSuffix(name, "?"), typ: typ, optional: strings.HasSuffix(name, "?")}
+			params = append(params, p)
+		case strings.HasPrefix(line, "---@return "):
+			typ, _ := typeToken(strings.TrimPrefix(line, "---@return "))
+			returns = append(returns, typ)
+		case strings.HasPrefix(line, "---@"), strings.HasPrefix(line, "---|"):
+			// @alias, @generic, @meta and alias values: nothing to show.
+		case strings.HasPrefix(line, "---"):
+			doc = append(doc, strings.TrimSpace(strings.TrimPrefix(line, "---")))
+		default:
+			if m := defLocalRE.FindStringSubmatch(line); m != nil && class != nil {
+				locals[m[1]] = class
+			} else if m := defFuncRE.FindStringSubmatch(line); m != nil && locals[m[1]] != nil {
+				c := locals[m[1]]
+				c.entries = append(c.entries, defEntry{name: m[3], fn: true, method: m[2] == ":",
+					params: params, returns: returns, doc: strings.Join(doc, " ")})
+			}
+			reset()
+		}
+	}
+	return cat
+}
+
+// typeToken splits s at the first white space outside brackets (a type
+// such as "{email: string, admin: boolean?}[]?" or
+// "fun(item: T, index: integer): R"): the token and the rest, trimmed.
+func typeToken(s string) (tok, rest string) {
+	s = strings.TrimSpace(s)
+	depth := 0
+	for i, r := range s {
+		switch r {
+		case '(', '{', '<', '[':
+			depth++
+		case ')', '}', '>', ']':
+			depth--
+		case ' ', '\t':
+			if depth <= 0 {
+				// "fun(...): R" goes on after a colon.
+				if strings.HasSuffix(s[:i], ":") {
+					continue
+				}
+				return s[:i], strings.TrimSpace(s[i:])
+			}
+		}
+	}
+	return s, ""
+}
+
+// class returns the class named name, or nil. A name without the
+// "wandb." prefix ("User") is looked up with it too.
+func (cat *catalogue) class(name string) *defClass {
+	if c := cat.classes[name]; c != nil {
+		return c
+	}
+	for n, c := range cat.classes {
+		if strings.EqualFold(n, name) || strings.EqualFold(n, "wandb."+name) {
+			return c
+		}
+	}
+	return nil
+}
+
+// entry returns the entry named name of the class, or nil.
+func (c *defClass) entry(name string) *defEntry {
+	for i := range c.entries {
+		if c.entries[i].name == name {
+			return &c.entries[i]
+		}
+	}
+	return nil
+}
+
+// fields returns the names of the class's fields (not its functions), in
+// the order the definitions list them.
+func (c *defClass) fields() []string {
+	var names []string
+	for _, e := range c.entries {
+		if !e.fn {
+			names = append(names, e.name)
+		}
+	}
+	return names
+}
