@@ -40,8 +40,6 @@ type Handler struct {
 	tokens      accessTokens
 	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
 
-	sdkSearchUsers string // canonicalDocument(sdkSearchUsers)
-
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
@@ -62,7 +60,6 @@ type Handler struct {
 	total    int
 	last     map[string]Request
 	opNames  map[string]string // operation name by query text
-	sdkDocs  map[string]bool   // by query text: is it the SDK's SearchUsers (see searchusers.go)
 	lastAny  Request
 	received bool
 }
@@ -99,9 +96,6 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		counts:      map[string]int{},
 		last:        map[string]Request{},
 		opNames:     map[string]string{},
-		sdkDocs:     map[string]bool{},
-
-		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
 	h.store.memberIDs, h.store.noEmptyList = o.assumed.memberIDs, o.assumed.noEmptyList
