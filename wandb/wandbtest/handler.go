@@ -47,12 +47,11 @@ type Handler struct {
 
 	// The state file's writer (journal.go); guarded by saveMu, which
 	// serializes state-file writes.
-	saveMu         sync.Mutex
-	savedGen       uint64 // the store's gen when it was last saved
-	fullNext       bool   // the next save writes a snapshot, not a journal line
-	compactOnStart bool   // the file loaded has a journal: NewHandler compacts it
-	snapshotBytes  int64  // the size of the file's snapshot
-	journalBytes   int64  // the size of the journal after it
+	saveMu        sync.Mutex
+	savedGen      uint64 // the store's gen when it was last saved
+	fullNext      bool   // the next save writes a snapshot, not a journal line
+	snapshotBytes int64  // the size of the file's snapshot
+	journalBytes  int64  // the size of the journal after it
 
 	mu       sync.Mutex // guards the fields below
 	faults   map[string][]Fault
@@ -136,7 +135,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 	}
 	h.gql = newGraphQL(h)
 	first := saveChanges
-	if h.compactOnStart {
+	if h.fullNext { // a new file, or one with a journal to compact
 		first = saveSnapshot
 	}
 	if err := h.save(first); err != nil {
