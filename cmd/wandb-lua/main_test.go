@@ -140,6 +140,10 @@ func TestDefs(t *testing.T) {
 
 func TestUsageErrors(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	oldState := filepath.Join(t.TempDir(), "state.json") // as an older wandb-lua wrote it
+	if err := os.WriteFile(oldState, []byte(`{"version":3,"next_user":1,"next_key":1,"next_team":1,"users":[],"teams":[]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	tests := []struct {
 		name string
 		env  []string
@@ -171,6 +175,8 @@ func TestUsageErrors(t *testing.T) {
 		{"serve bad flag", nil, []string{"serve", "--port", "1"}, "serve: unknown option --port"},
 		{"serve extra argument", nil, []string{"serve", "x"}, `serve: unexpected argument "x"`},
 		{"serve bad address", nil, []string{"serve", "--addr", "256.0.0.1:99999"}, "serve: listen tcp"},
+		{"serve old state", nil, []string{"serve", "--state", oldState}, "serve: wandbtest: load state " + oldState +
+			": written by an older wandb-lua (version 3; this one reads 4): delete it to start afresh, or start without a state file\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

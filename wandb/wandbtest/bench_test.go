@@ -25,10 +25,21 @@ func BenchmarkViewer(b *testing.B) {
 	}
 }
 
-// BenchmarkSearchUsers is the SDK's SearchUsers listing 10,000 users on
-// loopback, the answer read and dropped: the server's share of users().
+// BenchmarkSearchUsers is the SDK's SearchUsers listing 10,000 and
+// 200,000 users (each in one team) on loopback, the answer read and
+// dropped: the server's share of users().
 func BenchmarkSearchUsers(b *testing.B) {
-	srv := wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(10000, "team-a")))
+	for _, n := range []int{10_000, 200_000} {
+		b.Run(fmt.Sprintf("%dk", n/1000), func(b *testing.B) {
+			srv := wandbtest.Start(b, wandbtest.WithSeed(wandbtest.ManyUsers(n, "team-a")))
+			benchSearchUsers(b, srv)
+		})
+	}
+}
+
+// benchSearchUsers lists every user of srv with the SDK's SearchUsers, as
+// the admin, once per iteration.
+func benchSearchUsers(b *testing.B, srv *wandbtest.Server) {
 	body, err := json.Marshal(map[string]any{"query": gql.SearchUsers_Operation, "variables": map[string]any{"query": ""}})
 	if err != nil {
 		b.Fatal(err)
@@ -91,5 +102,30 @@ func BenchmarkSeed(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+// BenchmarkRestartWithState is what `wandb-lua serve --state` does when it
+// starts on the state file of an instance of 50,000 users: NewHandler
+// loads the file (compacting the journal line the last start appended),
+// then the admin's key of the last run is replaced by a new one.
+func BenchmarkRestartWithState(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "state.json")
+	if _, err := wandbtest.NewHandler(wandbtest.WithSeed(wandbtest.ManyUsers(50000, "team-a")),
+		wandbtest.WithStateFile(path)); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		h, err := wandbtest.NewHandler(wandbtest.WithStateFile(path))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.RevokeAPIKeys(wandbtest.AdminEmail, "restart"); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := h.AddAPIKey(wandbtest.AdminEmail, "restart"); err != nil {
+			b.Fatal(err)
+		}
 	}
 }

@@ -62,8 +62,8 @@ func FuzzLoadState(f *testing.F) {
 	}
 	f.Add(b)
 	f.Add(b[:len(b)/2])
-	f.Add([]byte(`{"version":1,"users":[]}`))
-	f.Add([]byte(`{"version":2,"next_user":1,"next_key":1,"users":[{"id":5,"email":"a@b.c","keys":[{"id":9,"sha256":"x"}]}]}`))
+	f.Add([]byte(`{"version":4,"users":[]}`))
+	f.Add([]byte(`{"version":3,"next_user":1,"next_key":1,"users":[{"id":5,"email":"a@b.c","keys":[{"id":9,"sha256":"x"}]}]}`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		path := filepath.Join(t.TempDir(), "state.json")
 		if err := os.WriteFile(path, data, 0o600); err != nil {

@@ -40,8 +40,6 @@ type Handler struct {
 	tokens      accessTokens
 	pickFault   func(op string) (Fault, bool) // WithFaults; nil picks none
 
-	sdkSearchUsers string // canonicalDocument(sdkSearchUsers)
-
 	latency     atomic.Int64 // time.Duration
 	inFlight    atomic.Int64
 	maxInFlight atomic.Int64
@@ -49,12 +47,11 @@ type Handler struct {
 
 	// The state file's writer (journal.go); guarded by saveMu, which
 	// serializes state-file writes.
-	saveMu         sync.Mutex
-	savedGen       uint64 // the store's gen when it was last saved
-	fullNext       bool   // the next save writes a snapshot, not a journal line
-	compactOnStart bool   // the file loaded has a journal: NewHandler compacts it
-	snapshotBytes  int64  // the size of the file's snapshot
-	journalBytes   int64  // the size of the journal after it
+	saveMu        sync.Mutex
+	savedGen      uint64 // the store's gen when it was last saved
+	fullNext      bool   // the next save writes a snapshot, not a journal line
+	snapshotBytes int64  // the size of the file's snapshot
+	journalBytes  int64  // the size of the journal after it
 
 	mu       sync.Mutex // guards the fields below
 	faults   map[string][]Fault
@@ -62,7 +59,6 @@ type Handler struct {
 	total    int
 	last     map[string]Request
 	opNames  map[string]string // operation name by query text
-	sdkDocs  map[string]bool   // by query text: is it the SDK's SearchUsers (see searchusers.go)
 	lastAny  Request
 	received bool
 }
@@ -99,9 +95,6 @@ func NewHandler(opts ...Option) (*Handler, error) {
 		counts:      map[string]int{},
 		last:        map[string]Request{},
 		opNames:     map[string]string{},
-		sdkDocs:     map[string]bool{},
-
-		sdkSearchUsers: canonicalDocument(sdkSearchUsers),
 	}
 	h.latency.Store(int64(o.latency))
 	h.store.memberIDs, h.store.noEmptyList = o.assumed.memberIDs, o.assumed.noEmptyList
@@ -142,7 +135,7 @@ func NewHandler(opts ...Option) (*Handler, error) {
 	}
 	h.gql = newGraphQL(h)
 	first := saveChanges
-	if h.compactOnStart {
+	if h.fullNext { // a new file, or one with a journal to compact
 		first = saveSnapshot
 	}
 	if err := h.save(first); err != nil {

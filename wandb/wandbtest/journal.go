@@ -35,11 +35,6 @@ import (
 //     the file stays within twice the state, and each byte of snapshot is
 //     rewritten only after as many bytes of journal), and after a save
 //     that failed (its changes are no longer tracked separately).
-//   - A file of version 1 or 2 (a snapshot alone) loads as before; its
-//     first save writes it as version 4, whole, since an older reader
-//     would ignore appended lines. So does a file of version 3 (a
-//     journal without the users' standing), whose reader would refuse
-//     the new fields.
 //   - Like the snapshot, a line holds hashes of secrets, never a secret.
 
 // minCompactBytes is the smallest journal compacted while the handler
@@ -103,9 +98,8 @@ func (s *store) forgetChanges() {
 
 // stateRead is what readState found besides the state.
 type stateRead struct {
-	version int  // of the snapshot
-	lines   int  // journal lines applied
-	torn    bool // a last line was incomplete and dropped
+	lines int  // journal lines applied
+	torn  bool // a last line was incomplete and dropped
 }
 
 // readState parses a state file: its snapshot, with its journal's lines
@@ -117,21 +111,15 @@ func readState(b []byte) (stateFile, stateRead, error) {
 	if err := dec.Decode(&sf); err != nil {
 		return sf, stateRead{}, err
 	}
-	read := stateRead{version: sf.Version}
-	rest := b[dec.InputOffset():]
-	switch sf.Version {
-	case 1:
-		sf.NextInvite = 1
-		fallthrough
-	case 2:
-		if len(bytes.TrimSpace(rest)) > 0 {
-			return sf, read, fmt.Errorf("data after the version %d state", sf.Version)
-		}
-		return sf, read, nil
-	case 3, stateVersion:
-	default:
-		return sf, read, fmt.Errorf("unsupported version %d (want 1 to %d)", sf.Version, stateVersion)
+	var read stateRead
+	switch {
+	case sf.Version >= 1 && sf.Version < stateVersion:
+		return sf, read, fmt.Errorf("written by an older wandb-lua (version %d; this one reads %d): "+
+			"delete it to start afresh, or start without a state file", sf.Version, stateVersion)
+	case sf.Version != stateVersion:
+		return sf, read, fmt.Errorf("unsupported version %d (want %d)", sf.Version, stateVersion)
 	}
+	rest := b[dec.InputOffset():]
 	users := map[int]stateUser{}
 	for _, u := range sf.Users {
 		users[u.ID] = u
@@ -206,8 +194,7 @@ func (h *Handler) loadState(path string) (bool, error) {
 	s.forgetChanges() // what is on disk: nothing to write yet
 	h.savedGen = s.gen
 	h.snapshotBytes = int64(len(b))
-	h.fullNext = read.version != stateVersion || read.lines > 0 || read.torn
-	h.compactOnStart = read.lines > 0 || read.torn
+	h.fullNext = read.lines > 0 || read.torn // compacted by NewHandler
 	return true, nil
 }
 

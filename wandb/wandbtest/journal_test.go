@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/google/go-cmp/cmp"
-
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -147,55 +145,26 @@ func TestStateCorruptJournal(t *testing.T) {
 	}
 }
 
-// TestStateVersion2 loads a state file of version 2 (an indented snapshot
-// alone): a start changes nothing in it, and the first change writes it
-// whole as version 3.
-func TestStateVersion2(t *testing.T) {
-	const hash = "1111111111111111111111111111111111111111111111111111111111111111"
-	v2 := `{
-  "version": 2,
-  "next_user": 3,
-  "next_key": 2,
-  "next_team": 2,
-  "next_invite": 2,
-  "users": [
-    {"id": 1, "email": "admin@example.com", "username": "admin", "name": "admin", "admin": true,
-     "keys": [{"id": 1, "name": "k", "description": null, "sha256": "` + hash + `"}]},
-    {"id": 2, "email": "b@example.com", "username": "b", "name": "b", "keys": []}
-  ],
-  "teams": [{"id": 1, "name": "t", "members": [1, 2], "admins": [1],
-             "invites": [{"id": 1, "email": "c@example.com", "created": "2026-01-02T03:04:05Z"}]}]
-}
+// TestStateOlderVersion: a state file of an older format (versions 1 to
+// 3) is refused, saying what to do, and left as it is.
+func TestStateOlderVersion(t *testing.T) {
+	for _, version := range []string{"1", "2", "3"} {
+		old := `{"version":` + version + `,"next_user":2,"next_key":1,"next_team":1,"users":[
+  {"id":1,"email":"admin@example.com","username":"admin","name":"admin","admin":true,"keys":[]}],"teams":[]}
 `
-	path := filepath.Join(t.TempDir(), "state.json")
-	if err := os.WriteFile(path, []byte(v2), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	h, err := wandbtest.NewHandler(wandbtest.WithStateFile(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if b, _ := os.ReadFile(path); string(b) != v2 {
-		t.Errorf("a start without changes rewrote the version 2 file:\n%s", b)
-	}
-	team, ok := h.Team("t")
-	if !ok || len(team.Members) != 3 || !team.Members[0].Admin || !team.Members[2].Pending {
-		t.Errorf("team t from version 2: %+v", team)
-	}
-	if _, err := h.AddUser(wandbtest.SeedUser{Email: "c@example.com"}); err != nil {
-		t.Fatal(err)
-	}
-	ls := lines(t, path)
-	if len(ls) != 1 || !strings.HasPrefix(ls[0], `{"version":4,`) {
-		t.Errorf("after the first change: %d lines starting %.20q, want one of version 4", len(ls), ls[0])
-	}
-	before := h.Users()
-	h2, err := wandbtest.NewHandler(wandbtest.WithStateFile(path))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if d := cmp.Diff(before, h2.Users()); d != "" {
-		t.Errorf("users after the upgrade (-before +after):\n%s", d)
+		path := filepath.Join(t.TempDir(), "state.json")
+		if err := os.WriteFile(path, []byte(old), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		_, err := wandbtest.NewHandler(wandbtest.WithStateFile(path))
+		want := "written by an older wandb-lua (version " + version + "; this one reads 4): " +
+			"delete it to start afresh, or start without a state file"
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), path) {
+			t.Errorf("version %s: %v, want an error naming the file and saying %q", version, err, want)
+		}
+		if b, _ := os.ReadFile(path); string(b) != old {
+			t.Errorf("version %s: the refused file was changed:\n%s", version, b)
+		}
 	}
 }
 

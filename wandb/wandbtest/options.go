@@ -55,19 +55,19 @@ func WithSeedFile(path string) Option {
 	}
 }
 
-// WithStateFile keeps the handler's data in the file at path: NewHandler loads
-// it if it exists, and every change is saved to it before it is answered.
-// The file is a snapshot followed by a journal: a change appends one line
-// (with one write, fsynced), so saving costs the size of the change, not
-// of the instance; the snapshot is rewritten atomically (a temporary file
-// in the same directory, fsynced, then renamed over path) when the handler
-// starts on a file with a journal and when the journal outgrows it. A
-// crash never leaves a file that does not load: a journal line cut short
-// is dropped (its change was never answered). Files written before the
-// journal (version 2) load too. The file holds users, teams and keys with
-// the SHA-256 of each secret, never a secret, so it holds no usable key.
-// See Handler.AdminKey() for what that means for the admin key after a
-// restart.
+// WithStateFile keeps the handler's data in the file at path: NewHandler
+// loads it if it exists, and every change is saved to it before it is
+// answered. The file is a snapshot followed by a journal: a change appends
+// one line (with one write, fsynced), so saving costs the size of the
+// change, not of the instance; the snapshot is rewritten atomically (a
+// temporary file in the same directory, fsynced, then renamed over path)
+// when the handler starts on a file with a journal and when the journal
+// outgrows it. A crash never leaves a file that does not load: a journal
+// line cut short is dropped (its change was never answered). A file in the
+// format of an older wandb-lua is refused: delete it to start afresh. The
+// file holds users, teams and keys with the SHA-256 of each secret, never a
+// secret, so it holds no usable key. See Handler.AdminKey() for what that
+// means for the admin key after a restart.
 func WithStateFile(path string) Option {
 	return func(o *options) { o.stateFile = path }
 }

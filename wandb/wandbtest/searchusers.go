@@ -13,15 +13,28 @@ import (
 	"github.com/vektah/gqlparser/v2/parser"
 )
 
-// users() at scale. gqlgen executes a list field by starting a goroutine
-// for each item and each of its fields' resolutions: answering the SDK's
-// SearchUsers for 10,000 users took it 250 ms and 150 MB of allocations,
-// for 200,000 users seconds and gigabytes. The SDK sends exactly one
-// document for users() and user(); when that document comes from an
-// instance admin with the public client's User-Agent, the handler writes
-// the answer itself, byte for byte as gqlgen would (TestSearchUsersAnswer
-// compares them). Any other document, caller or variables go through
-// gqlgen as before.
+// SearchUsers without gqlgen, for `wandb-lua serve` with many users.
+//
+// The SDK's users() and user() send one document, SearchUsers; users() with
+// no query lists every user. gqlgen executes a list by starting a goroutine
+// for each item, and resolves each field of each item through the field
+// middleware: listing 10,000 users took it 450-500 ms and 180 MB of
+// allocations (3.4 million), and 200,000 users 12-19 s and 3.6 GB (68
+// million) per users() (BenchmarkSearchUsers, 2 vCPUs): under `wandb-lua
+// serve` with 200,000 users, each users() of a script would take gigabytes
+// and up to two thirds of the client's 30 s attempt timeout, before the
+// client read a byte. So when that document (in any layout) comes from an
+// instance admin with the public client's User-Agent and a string or null
+// $query, the handler writes the answer itself: 10,000 users in 12-15 ms
+// and 7 MB, 200,000 in 0.25-0.3 s and 210 MB. Any other document, caller
+// or variables (errors included) go through gqlgen.
+//
+// The answer is byte for byte gqlgen's, as TestSearchUsersAnswer checks for
+// every field, null or not, and strings that need escapes: a change to the
+// schema's User or to user.model must be made here too, and that test fails
+// until it is. This stays while gqlgen starts a goroutine per list item
+// (graphql.MarshalSliceConcurrently in v0.17.98; its worker_limit only
+// bounds how many run at once).
 
 // sdkSearchUsers is the SDK's SearchUsers document (testdata/sdk), which
 // both the Python SDK and wandb-lua send, in any layout.
@@ -34,6 +47,9 @@ fragment UserFragment on User {
   apiKeys { edges { node { ...ApiKeyFragment } } }
   teams { edges { node { name } } }
 }`
+
+// sdkSearchUsersLayout is sdkSearchUsers as canonicalDocument lays it out.
+var sdkSearchUsersLayout = canonicalDocument(sdkSearchUsers)
 
 // canonicalDocument formats a GraphQL document in a fixed layout (its
 // operations, then its fragments sorted by name), or "" if it does not
@@ -51,11 +67,9 @@ func canonicalDocument(doc string) string {
 }
 
 // isSDKSearchUsers reports whether query is the SDK's SearchUsers
-// document. Answers are cached by document, as clients send the same few.
-func (h *Handler) isSDKSearchUsers(query string) bool {
-	return byDocument(h, h.sdkDocs, query, func(query string) bool {
-		return canonicalDocument(query) == h.sdkSearchUsers
-	})
+// document, in any layout.
+func isSDKSearchUsers(query string) bool {
+	return canonicalDocument(query) == sdkSearchUsersLayout
 }
 
 // searchUsersAnswer writes the answer to rec, a SearchUsers request
@@ -76,7 +90,7 @@ func (h *Handler) searchUsersAnswer(w *bufferedResponse, rec Request, ex *exchan
 			query = s
 		}
 	}
-	if !h.isSDKSearchUsers(rec.Query) {
+	if !isSDKSearchUsers(rec.Query) {
 		return false
 	}
 	s := h.store
@@ -86,22 +100,16 @@ func (h *Handler) searchUsersAnswer(w *bufferedResponse, rec Request, ex *exchan
 		return false
 	}
 	w.Header().Set("Content-Type", "application/json")
-	found := s.search(query)
-	w.body.Grow(len(found) * 256) // about what a user without keys takes
-	b := w.body.AvailableBuffer()
-	b = append(b, `{"data":{"users":{"edges":[`...)
-	for i, u := range found {
+	b := []byte(`{"data":{"users":{"edges":[`)
+	for i, u := range s.search(query) {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = appendUserNode(b, u)
-		if len(b) > 64<<10 {
-			_, _ = w.Write(b)
-			b = w.body.AvailableBuffer()
-		}
+		_, _ = w.Write(b)
+		b = b[:0]
 	}
-	b = append(b, "]}}}"...)
-	_, _ = w.Write(b)
+	_, _ = w.Write(append(b, "]}}}"...))
 	return true
 }
 

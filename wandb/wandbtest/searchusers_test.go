@@ -23,21 +23,33 @@ const inlineSearchUsers = `query SearchUsers($query: String) {
 }`
 
 // oddNames are names whose JSON needs escapes, gqlgen's and
-// encoding/json's.
+// encoding/json's, and one that is not UTF-8 (both pass it through).
 var oddNames = []string{"quote\" back\\slash", "<tag> & amp", "tab\tnew\nline\rcr", "ctl \x01\x1f\x7f",
-	"line\u2028para\u2029", "é 😀 中文", ""}
+	"line\u2028para\u2029", "é 😀 中文", "", "not utf-8 \xff\xc3"}
 
 // TestSearchUsersAnswer checks that the handler's own answer to the SDK's
-// SearchUsers is byte for byte gqlgen's, for every kind of user.
+// SearchUsers is byte for byte gqlgen's, for every field it writes: users
+// with and without email (a service account), admin or not, deactivated,
+// with keys (a description, an empty one, none), with teams or only their
+// own entity, and names, usernames, emails and descriptions that need
+// escapes.
 func TestSearchUsersAnswer(t *testing.T) {
 	seed := wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "ci <bot>"}}}}}
+	inactive := false
 	for i, name := range oddNames {
-		u := wandbtest.SeedUser{Email: "odd" + string(rune('a'+i)) + "@example.com", Name: name, Admin: i%2 == 0}
+		letter := string(rune('a' + i))
+		u := wandbtest.SeedUser{Email: "odd" + letter + "@example.com", Name: name, Admin: i%2 == 0}
 		switch i % 3 {
 		case 0:
 			u.Keys = []wandbtest.SeedKey{{Description: name}, {}}
 		case 1:
-			u.Teams = []string{"ml", "ops-" + string(rune('a'+i))}
+			u.Teams = []string{"ml", "ops-" + letter}
+		case 2:
+			u.Username = "odd " + letter + name
+			u.Email = `odd"<&>\` + letter + "@example.com"
+		}
+		if i == 3 {
+			u.Active = &inactive
 		}
 		seed.Users = append(seed.Users, u)
 	}
@@ -45,6 +57,7 @@ func TestSearchUsersAnswer(t *testing.T) {
 	if _, err := srv.AddAPIKey("odda@example.com", "another"); err != nil {
 		t.Fatal(err)
 	}
+	generateKey(t, srv, srv.AdminKey(), nil) // a key without a description
 	sdkDoc, err := os.ReadFile("../../testdata/sdk/SearchUsers.graphql")
 	if err != nil {
 		t.Fatal(err)

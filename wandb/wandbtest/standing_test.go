@@ -261,32 +261,16 @@ func TestSeedMergedIntoState(t *testing.T) {
 	}
 }
 
-// TestStateVersion3: a file from before the users' standing was kept
-// loads (its users created when loaded, never active), journal and all,
-// and is written whole as version 4.
-func TestStateVersion3(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	v3 := `{"version":3,"next_user":3,"next_key":1,"next_team":1,"users":[
-	  {"id":2,"email":"x@example.com","username":"x","name":"x","keys":[]}],"teams":[]}
-{"next_user":3,"next_key":1,"next_team":1,"users":[{"id":2,"email":"x@example.com","username":"x","name":"X","inactive":true,"keys":[]}]}
-`
-	if err := os.WriteFile(path, []byte(v3), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	srv := wandbtest.Start(t, wandbtest.WithStateFile(path))
-	if ls := lines(t, path); len(ls) != 1 || !strings.HasPrefix(ls[0], `{"version":4,`) || !strings.Contains(ls[0], `"created":`) {
-		t.Errorf("after loading version 3: %d lines, %.60q", len(ls), ls[0])
-	}
-	if info, _ := srv.UserByEmail("x@example.com"); info.Name != "X" || !info.Inactive {
-		t.Errorf("x from version 3: %+v", info)
-	}
-	if st := standingOf(t, srv, "x@example.com"); st.Active || st.LastActiveAt != nil || st.DaysActive != 0 || st.Meta.Created == "" {
-		t.Errorf("x's standing from version 3: %+v", st)
-	}
+// TestStateBadStanding: a state file whose users' standing is missing or
+// bad is refused.
+func TestStateBadStanding(t *testing.T) {
 	for name, bad := range map[string]string{
-		"created":     `"created":"yesterday"`,
-		"last_active": `"last_active":"2024"`,
-		"active_days": `"active_days":-2`,
+		"created":     `"created":"yesterday","modified":"2026-01-02T03:04:05Z"`,
+		"no created":  `"modified":"2026-01-02T03:04:05Z"`,
+		"modified":    `"created":"2026-01-02T03:04:05Z","modified":"2026"`,
+		"last_active": times + `,"last_active":"2024"`,
+		"active_days": times + `,"active_days":-2`,
+		"version":     times + `,"version":-1`,
 	} {
 		state := `{"version":4,"next_user":3,"next_key":1,"next_team":1,"users":[
 		  {"id":2,"email":"x@example.com","username":"x","name":"x","keys":[],` + bad + `}],"teams":[]}`

@@ -11,13 +11,11 @@ import (
 // The state file's contents: the store as JSON, without secrets (see
 // journal.go for how the file is written and read).
 
-// stateVersion is the format of the state files NewHandler writes: a
-// snapshot on the first line, then the journal (see journal.go). It reads
-// versions 1 and 2 too, a snapshot alone (version 1 is from before team
-// admins, invites and service accounts: its team members are plain
-// members), and version 3, the journal without the users' standing
-// (created, modified, version, last_active, active_days): its users were
-// created when it is loaded, never active.
+// stateVersion is the format of the state files NewHandler writes, and
+// the only one it reads: a snapshot on the first line, then the journal
+// (see journal.go). Older versions (1 to 3, from older wandb-lua builds)
+// are refused with a message that says to delete the file: it holds a
+// test server's data, which a seed gives again.
 const stateVersion = 4
 
 // stateFile is what WithStateFile persists: enough to restart, no secrets.
@@ -34,8 +32,8 @@ type stateCounters struct {
 	NextUser   int `json:"next_user"`
 	NextKey    int `json:"next_key"`
 	NextTeam   int `json:"next_team"`
-	NextInvite int `json:"next_invite,omitempty"` // not in version 1
-	NextMember int `json:"next_member,omitempty"` // not before membership ids
+	NextInvite int `json:"next_invite,omitempty"`
+	NextMember int `json:"next_member,omitempty"`
 }
 
 // counters returns the store's counters; s.mu must be held.
@@ -54,7 +52,7 @@ type stateUser struct {
 	Viewer   bool       `json:"viewer,omitempty"`   // the deprecated viewer organisation role
 	Keys     []stateKey `json:"keys"`
 
-	// The standing SCIM shows (not before version 4): RFC 3339 times.
+	// The standing SCIM shows: RFC 3339 times.
 	Created    string `json:"created,omitempty"`
 	Modified   string `json:"modified,omitempty"`
 	Version    int    `json:"version,omitempty"`     // the ETag's number
@@ -73,8 +71,7 @@ type stateTeam struct {
 	ID      int    `json:"id"`
 	Name    string `json:"name"`
 	Members []int  `json:"members"` // user IDs, in the order they joined
-	// MemberIDs are the memberships' ids, in the same order (absent in
-	// files from before they were kept: the members get new ones).
+	// MemberIDs are the memberships' ids, in the same order.
 	MemberIDs []int         `json:"member_ids,omitempty"`
 	Admins    []int         `json:"admins,omitempty"`  // the members who are team admins
 	Viewers   []int         `json:"viewers,omitempty"` // the members with the team role viewer
@@ -194,7 +191,7 @@ func (s *store) restore(sf stateFile) error {
 		t := newTeamValue(st.ID, st.Name)
 		s.teams = append(s.teams, t)
 		s.teamByName[t.name] = t
-		if len(st.MemberIDs) != 0 && len(st.MemberIDs) != len(st.Members) {
+		if len(st.MemberIDs) != len(st.Members) {
 			return fmt.Errorf("team %q: %d member ids for %d members", st.Name, len(st.MemberIDs), len(st.Members))
 		}
 		for i, id := range st.Members {
@@ -202,12 +199,7 @@ func (s *store) restore(sf stateFile) error {
 			if u == nil || t.member(u) != nil {
 				return fmt.Errorf("team %q: bad or duplicate member %d", st.Name, id)
 			}
-			mid := s.nextMember // a file from before membership ids
-			if len(st.MemberIDs) > 0 {
-				mid = st.MemberIDs[i]
-			} else {
-				s.nextMember++
-			}
+			mid := st.MemberIDs[i]
 			if mid <= 0 || mid >= s.nextMember || memberIDs[mid] {
 				return fmt.Errorf("team %q: bad or duplicate member id %d", st.Name, mid)
 			}
@@ -246,17 +238,15 @@ func (s *store) restore(sf stateFile) error {
 	return nil
 }
 
-// restoreTimes sets u's times from su: created and modified default to
-// now (a file from before they were kept), last activity to never.
+// restoreTimes sets u's times from su: created and modified must be
+// there; a user without last_active was never active.
 func (u *user) restoreTimes(su stateUser) error {
-	now := time.Now().UTC()
 	for _, f := range []struct {
 		name, text string
 		into       *time.Time
-		def        time.Time
-	}{{"created", su.Created, &u.created, now}, {"modified", su.Modified, &u.modified, now}, {"last_active", su.LastActive, &u.lastActive, time.Time{}}} {
-		*f.into = f.def
-		if f.text == "" {
+		optional   bool
+	}{{"created", su.Created, &u.created, false}, {"modified", su.Modified, &u.modified, false}, {"last_active", su.LastActive, &u.lastActive, true}} {
+		if f.text == "" && f.optional {
 			continue
 		}
 		t, err := time.Parse(time.RFC3339Nano, f.text)
