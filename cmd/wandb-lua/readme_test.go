@@ -27,7 +27,7 @@ import (
 //	https://wandb.example.com   the test server's URL
 //	admin.key                   a file holding the test server's admin key
 //	new.key, wandb-state.json,  files in a temporary directory
-//	wandb-env.sh
+//	wandb-env.sh, audit.jsonl
 //
 // and with NETRC pointing at the README's own netrc example (its machine
 // and password substituted the same way). "serve" commands listen on a
@@ -143,6 +143,7 @@ func TestREADMECommandsRun(t *testing.T) {
 		"admin.key", filepath.Join(dir, "admin.key"),
 		"new.key", filepath.Join(dir, "new.key"),
 		"wandb-state.json", filepath.Join(dir, "wandb-state.json"),
+		"audit.jsonl", filepath.Join(dir, "audit.jsonl"),
 		"./wandb-env.sh", filepath.Join(dir, "wandb-env.sh"),
 		"wandb-env.sh", filepath.Join(dir, "wandb-env.sh"),
 	)
