@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,14 +12,15 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // The documentation cannot go stale: every command in the ```sh blocks of
 // README.md and of the other documents that give commands (docs) is run
-// here or by .ci/run, and the reference's copy of the --help text is the
-// real one.
+// here or by .ci/run, the reference's copy of the --help text is the real
+// one, and every link between the documents leads somewhere.
 //
 // Commands of the form "[VAR=value ...] go run ./cmd/wandb-lua ARGS" run
 // with the test's binary in the repository root against a wandbtest
@@ -277,4 +279,94 @@ func runServeSession(t *testing.T, doc string, block []string, replacer *strings
 	if err != nil || string(out) != wandbtest.AdminEmail+"\n" {
 		t.Errorf("%s's serve session (%v) printed:\n%s\nstderr:\n%s", doc, err, masked(string(out)), masked(stderr.String()))
 	}
+}
+
+// linkedDocs are the documents whose links TestDocLinks follows.
+var linkedDocs = []string{"README.md", "luamod/README.md", "CONTRIBUTING.md", "BENCHMARKS.md"}
+
+var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
+
+// TestDocLinks: every relative link of the documents leads to a file or
+// directory of the repository, and every #anchor to a heading of its
+// document, as GitHub spells heading anchors.
+func TestDocLinks(t *testing.T) {
+	for _, doc := range linkedDocs {
+		text, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(doc)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range outsideFences(string(text)) {
+			for _, m := range mdLink.FindAllStringSubmatch(line, -1) {
+				target := m[1]
+				if strings.Contains(target, "://") || strings.HasPrefix(target, "mailto:") {
+					continue
+				}
+				file, anchor, _ := strings.Cut(target, "#")
+				path := doc
+				if file != "" {
+					path = filepath.ToSlash(filepath.Join(filepath.Dir(doc), file))
+				}
+				if _, err := os.Stat(filepath.Join(repoRoot, filepath.FromSlash(path))); err != nil {
+					t.Errorf("%s: link %q: %v", doc, target, err)
+					continue
+				}
+				if anchor != "" && !slices.Contains(anchors(t, path), anchor) {
+					t.Errorf("%s: link %q: %s has no heading with the anchor #%s", doc, target, path, anchor)
+				}
+			}
+		}
+	}
+}
+
+// outsideFences returns the lines of a markdown text that are not in a
+// fenced block.
+func outsideFences(text string) []string {
+	var lines []string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(line), "```") {
+			in = !in
+			continue
+		}
+		if !in {
+			lines = append(lines, line)
+		}
+	}
+	return lines
+}
+
+// anchors returns the anchors GitHub gives the headings of the markdown
+// file at path (from the repository root): the heading in lower case,
+// without punctuation, spaces as hyphens, a repeated one numbered.
+func anchors(t *testing.T, path string) []string {
+	t.Helper()
+	text, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(path)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var list []string
+	count := map[string]int{}
+	for _, line := range outsideFences(string(text)) {
+		hashes := len(line) - len(strings.TrimLeft(line, "#"))
+		if hashes == 0 || hashes > 6 || !strings.HasPrefix(line[hashes:], " ") {
+			continue
+		}
+		var b strings.Builder
+		for _, r := range strings.ToLower(strings.TrimSpace(strings.TrimRight(line[hashes:], "# "))) {
+			switch {
+			case unicode.IsLetter(r) || unicode.IsDigit(r) || r == '-' || r == '_':
+				b.WriteRune(r)
+			case r == ' ':
+				b.WriteRune('-')
+			}
+		}
+		a := b.String()
+		if n := count[a]; n > 0 {
+			list = append(list, fmt.Sprintf("%s-%d", a, n))
+		} else {
+			list = append(list, a)
+		}
+		count[a]++
+	}
+	return list
 }
