@@ -40,7 +40,7 @@
 // and "member"); Members have id, name, username, email, role, team_admin
 // (and admin, its older name), pending, account_type, api_key (only on
 // the Member create_service_account returned) and team, and the method
-// delete. README.md has the whole reference.
+// delete. luamod/README.md has the whole reference.
 //
 // A failure a script should handle (the network, the server, a user not
 // found) returns nil, err; a success returns the result alone (false, err for the methods that return true on

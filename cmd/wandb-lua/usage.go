@@ -1,7 +1,7 @@
 package main
 
-// usage is the --help text. README.md shows it verbatim (a test keeps the
-// two identical).
+// usage is the --help text. luamod/README.md shows it verbatim (a test
+// keeps the two identical).
 const usage = `wandb-lua runs Lua scripts that manage W&B users and API keys.
 
 Usage:

@@ -3,7 +3,7 @@
 -- Definitions of the wandb-lua module for lua-language-server (LuaLS):
 -- completion, hover documentation and type checks in editors. Print it
 -- with `wandb-lua defs > wandb.lua` and add its directory to LuaLS's
--- "workspace.library" (see README.md, "Editor support"). It describes
+-- "workspace.library" (see luamod/README.md, "Editor support"). It describes
 -- what the module has; a test fails when they differ.
 
 ---@alias wandb.ErrorCode
