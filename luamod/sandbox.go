@@ -44,7 +44,8 @@ type SandboxOptions struct {
 	MaxConcurrency int
 	// Output receives what the script prints with print; nil discards it.
 	// It is written as the script wrote it, control characters included:
-	// escape it before it reaches a terminal.
+	// escape it (termtext.Escape, in package wandb/termtext) before it
+	// reaches a terminal.
 	Output io.Writer
 }
 

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // Changes: every mutation the client can send (GraphQL or SCIM) goes

@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // A user's lifecycle over SCIM: deactivate, reactivate, delete, roles and

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // Desired-state plans: a script says which users and team memberships it

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // Team is a W&B team (an entity with members) as the server last

@@ -6,7 +6,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // Team membership over SCIM Groups (a W&B team is a SCIM Group): add a

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // APIKey describes one API key of a user. It never holds a secret.

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wandb-lua/wandb-lua/internal/termtext"
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // The terminal's one writer. Everything the program writes to its stdout

@@ -3,7 +3,9 @@
 // line, set the window's title or reorder what is shown. It is the one
 // definition of what is unsafe, for the terminal writer of wandb-lua
 // (Escape) and for the one-line forms of changes, such as plan lines
-// (Quote).
+// (Quote); a program that embeds the Lua module and shows a script's
+// output on a terminal (luamod.SandboxOptions.Output) escapes it with
+// Escape too.
 package termtext
 
 import (
