@@ -6,6 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -157,7 +158,7 @@ func userResult(op string, u *wandb.User, err error) result {
 
 // writePrivate returns wandb.write_private(path, text): it writes text to
 // the file at path, readable by its owner only (mode 0600) and replaced
-// atomically (see wandb.WritePrivateFile), and returns true, or nil and a
+// atomically (see atomicfile.WritePrivate), and returns true, or nil and a
 // message as Lua's io functions do. It is for secrets: scripts use it for
 // new API keys, which io.open would create readable by everyone the umask
 // allows.
@@ -181,7 +182,7 @@ func writePrivate(c *wandb.Client) lua.LGFunction {
 			L.Push(lua.LString("dry run: " + path + " not written"))
 			return 2
 		}
-		if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
+		if err := atomicfile.WritePrivate(path, []byte(text)); err != nil {
 			return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 		}
 		L.Push(lua.LTrue)

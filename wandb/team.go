@@ -96,9 +96,9 @@ func (m *Member) Role() string {
 // the server gave no key (whether servers that keep only hashes of keys
 // still do is not public; CreateServiceAccount then logs a warning): then
 // create a key in the W&B UI, in the team's settings under Service
-// Accounts. The server may not show the key again: store it (see
-// WritePrivateFile). The key never appears in String, an error, a log line
-// or a change record; Client.WithAPIKey(key) is a client for the service
+// Accounts. The server may not show the key again: store it where only
+// its owner can read it. The key never appears in String, an error, a log
+// line or a change record; Client.WithAPIKey(key) is a client for the service
 // account.
 func (m *Member) APIKey() (key string, ok bool) {
 	if m.key == nil {
