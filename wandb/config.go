@@ -12,6 +12,8 @@ import (
 	"strings"
 	"time"
 	"unicode"
+
+	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 )
 
 // ErrNoCredentials matches (with errors.Is) the error of [ConfigFromEnv]
@@ -148,7 +150,7 @@ func limitsFromEnv(cfg *Config) error {
 		}
 	}
 	if raw := os.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {
-		n, ok := ParseByteSize(raw)
+		n, ok := bytesize.Parse(raw)
 		if !ok {
 			return configError("WANDB_MAX_RESPONSE_BYTES %q: not a size; use a number of bytes or e.g. 64MiB, 1GiB", raw)
 		}

@@ -17,6 +17,8 @@ import (
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 )
 
 // Reading responses: a 2xx answer's data and GraphQL errors, and an error
@@ -33,7 +35,7 @@ func (c *Client) failure(op string, r attemptResult) *Error {
 	case r.tooLarge:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
 			"the response is larger than the limit of %s and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. %s)",
-			byteSize(c.maxBody), largerLimit(c.maxBody))})
+			bytesize.Format(c.maxBody), bytesize.Larger(c.maxBody))})
 	case r.err != nil && r.timedOut:
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
 			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})
