@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -204,11 +205,11 @@ func TestReadOnly(t *testing.T) {
 func TestChangeRecords(t *testing.T) {
 	srv := lifecycleServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, f, err := OpenAuditLog(path)
+	log, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer log.Close()
 	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange = log.Record; cfg.Retry.MaxAttempts = 1 })
 	ctx := context.Background()
 	if _, err := c.CreateUser(ctx, "new@example.com", false); err != nil {
@@ -291,17 +292,26 @@ func TestChangeRecords(t *testing.T) {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
 	// Appended to, not replaced.
-	f.Close()
-	log2, f2, err := OpenAuditLog(path)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	log2, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log2.Record(ChangeRecord{Op: "x", Outcome: OutcomeOK})
-	f2.Close()
+	if err := log2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Closed, it counts the records it can no longer write.
+	log2.Record(ChangeRecord{Op: "y", Outcome: OutcomeOK})
+	if log2.Err() == nil || log2.Counts()[OutcomeOK] != 2 {
+		t.Errorf("a record after Close: error %v, counts %v", log2.Err(), log2.Counts())
+	}
 	if b2, _ := os.ReadFile(path); !bytes.HasPrefix(b2, b) || bytes.Count(b2, []byte("\n")) != 2*len(want)+1 {
 		t.Error("reopening the audit log did not append")
 	}
-	if _, _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
+	if _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
 		t.Error("an audit log in a missing directory opened")
 	}
 	// A file others can write is refused and left as it is.
@@ -309,7 +319,7 @@ func TestChangeRecords(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := OpenAuditLog(path)
+		_, err := OpenAuditLog(path)
 		if err == nil || !strings.Contains(err.Error(), "its group or others can write it") || !strings.Contains(err.Error(), "chmod go-w "+path) {
 			t.Errorf("mode %04o: %v", mode, err)
 		}
@@ -320,10 +330,10 @@ func TestChangeRecords(t *testing.T) {
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if _, f, err := OpenAuditLog(path); err != nil {
+	if log, err := OpenAuditLog(path); err != nil {
 		t.Errorf("mode 0640: %v", err)
 	} else {
-		f.Close()
+		log.Close()
 	}
 }
 
@@ -509,11 +519,11 @@ func TestAuditLogSyncFailure(t *testing.T) {
 func TestAuditLogConcurrentLines(t *testing.T) {
 	srv := lifecycleServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, f, err := OpenAuditLog(path)
+	log, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer log.Close()
 	if log.sync == nil {
 		t.Error("an audit log on a regular file does not sync")
 	}
@@ -561,8 +571,17 @@ func TestAuditLogConcurrentLines(t *testing.T) {
 	}
 	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
 		defer full.Close()
-		if NewAuditLog(full).sync != nil {
+		a := NewAuditLog(full)
+		if a.sync != nil {
 			t.Error("an audit log on a device syncs")
+		}
+		// The writer is the caller's: Close leaves it open.
+		var closer io.Closer = a
+		if err := closer.Close(); err != nil {
+			t.Errorf("Close of NewAuditLog's: %v", err)
+		}
+		if _, err := full.Stat(); err != nil {
+			t.Errorf("Close closed the caller's file: %v", err)
 		}
 	}
 }

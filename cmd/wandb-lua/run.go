@@ -271,11 +271,11 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 
 	changes := wandb.NewAuditLog(nil) // counts changes for the summary on interrupt
 	if o.audit != "" {
-		log, f, err := wandb.OpenAuditLog(o.audit)
+		log, err := wandb.OpenAuditLog(o.audit)
 		if err != nil {
 			return usagef("--audit: %v", err)
 		}
-		defer f.Close()
+		defer log.Close()
 		changes = log
 	}
 	var beforeChange func(op, target string) error
