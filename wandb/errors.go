@@ -204,8 +204,8 @@ func configErrorCause(cause error, format string, args ...any) *Error {
 // renamed returns err as an *Error for op, its message prefixed; the cause
 // chain is kept.
 func (r redactor) renamed(err error, op, prefix string) *Error {
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		return r.newError(Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err})
 	}
 	cp := *e

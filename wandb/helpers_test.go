@@ -3,6 +3,7 @@ package wandb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -62,8 +63,8 @@ func asError(t *testing.T, err error, op string, code Code) *Error {
 	if err == nil {
 		t.Fatalf("got no error, want code %s", code)
 	}
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		t.Fatalf("error is %T (%v), want *wandb.Error", err, err)
 	}
 	if e.Code != code || e.Op != op {

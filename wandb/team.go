@@ -193,7 +193,7 @@ func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]str
 			if k := deref(gm.ApiKey); k != "" {
 				c.fam.secrets.add(k)
 				c.fam.secrets.add(basicCredentials(k))
-				if e, ok := err.(*Error); ok {
+				if e := (*Error)(nil); errors.As(err, &e) {
 					// Cleaned before the keys beside it were known.
 					err = c.newError(*e)
 				}
