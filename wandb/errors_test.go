@@ -23,6 +23,7 @@ import (
 // the server sends back, and checks that no error text, field, cause or
 // log line shows it.
 func TestNoErrorPathLeaksTheKey(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	key := srv.AdminKey()
 	basic := basicCredentials(key)
@@ -179,8 +180,9 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"key from the environment with a bad character", func() error {
-			t.Setenv("WANDB_API_KEY", key+"!")
-			_, err := ConfigFromEnv()
+			e := newTestEnv(t)
+			e.set("WANDB_API_KEY", key+"!")
+			_, err := e.config(EnvOptions{})
 			return err
 		}},
 	} {

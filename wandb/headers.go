@@ -68,28 +68,6 @@ func defaultHeaders(cfg Config) http.Header {
 	return h
 }
 
-// checkHeaders checks the headers cfg sets: every extra header has a
-// valid name, and no value (extra header, username, email, user agent)
-// has a control character. A value is never shown: it may be a secret (a
-// gateway token, Proxy-Authorization).
-func checkHeaders(cfg Config) error {
-	for name, value := range cfg.ExtraHeaders {
-		if !validHeaderName(name) {
-			return configError("extra http header %q: not a valid header name", name)
-		}
-		if badHeaderValue(value.Reveal()) {
-			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
-		}
-	}
-	if badHeaderValue(cfg.Username) || badHeaderValue(cfg.UserEmail) {
-		return configError("username or user email: has a control character such as a newline; remove it")
-	}
-	if badHeaderValue(cfg.UserAgent) || badHeaderValue(cfg.UserAgentOverride) {
-		return configError("user agent: has a control character such as a newline; remove it")
-	}
-	return nil
-}
-
 // badHeaderValue reports whether v has a control character (a tab
 // aside), which no header value may have.
 func badHeaderValue(v string) bool {

@@ -54,13 +54,14 @@ func TestDefaultHeaders(t *testing.T) {
 // request exactly, Config.UserAgent's token included or not; the token
 // exchange sends it too.
 func TestUserAgentOverride(t *testing.T) {
+	t.Parallel()
 	const ua = "W&B Public Client 0.28.2 (approved by corp-proxy)"
 	srv := lifecycleServer(t)
-	isolateEnv(t)
-	t.Setenv("WANDB_BASE_URL", srv.URL)
-	t.Setenv("WANDB_API_KEY", srv.AdminKey())
-	t.Setenv("WANDB_USER_AGENT", ua)
-	cfg, err := ConfigFromEnv()
+	e := newTestEnv(t)
+	e.set("WANDB_BASE_URL", srv.URL)
+	e.set("WANDB_API_KEY", srv.AdminKey())
+	e.set("WANDB_USER_AGENT", ua)
+	cfg, err := e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -140,7 +141,7 @@ func TestCheckHeaders(t *testing.T) {
 			}
 		})
 	}
-	if err := checkHeaders(Config{ExtraHeaders: secretHeaders(map[string]string{"X-Ok": "tab\tand ünïcode"})}); err != nil {
+	if _, err := NewClient(Config{APIKey: NewSecret(envKey), ExtraHeaders: secretHeaders(map[string]string{"X-Ok": "tab\tand ünïcode"})}); err != nil {
 		t.Errorf("a valid header: %v", err)
 	}
 }

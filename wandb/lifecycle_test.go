@@ -167,25 +167,25 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 	})
 	t.Run("from the environment", func(t *testing.T) {
 		srv := lifecycleServer(t)
-		isolateEnv(t)
-		t.Setenv("WANDB_API_KEY", srv.AdminKey())
-		t.Setenv("WANDB_BASE_URL", srv.URL)
-		t.Setenv("WANDB_SCIM_BASE_URL", srv.URL+"/scim/v2")
-		t.Setenv("WANDB_SCIM_AUTH", "bearer")
-		cfg, err := ConfigFromEnv()
+		e := newTestEnv(t)
+		e.set("WANDB_API_KEY", srv.AdminKey())
+		e.set("WANDB_BASE_URL", srv.URL)
+		e.set("WANDB_SCIM_BASE_URL", srv.URL+"/scim/v2")
+		e.set("WANDB_SCIM_AUTH", "bearer")
+		cfg, err := e.config(EnvOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
 		if cfg.SCIMBaseURL != srv.URL+"/scim/v2" || cfg.SCIMAuth != SCIMAuthBearer {
 			t.Errorf("config = %q, %q", cfg.SCIMBaseURL, cfg.SCIMAuth)
 		}
-		t.Setenv("WANDB_SCIM_AUTH", "token")
-		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim auth") {
+		e.set("WANDB_SCIM_AUTH", "token")
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim auth") {
 			t.Errorf("a bad WANDB_SCIM_AUTH: %v", err)
 		}
-		t.Setenv("WANDB_SCIM_AUTH", "")
-		t.Setenv("WANDB_SCIM_BASE_URL", "ftp://x")
-		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim base url") {
+		e.set("WANDB_SCIM_AUTH", "")
+		e.set("WANDB_SCIM_BASE_URL", "ftp://x")
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim base url") {
 			t.Errorf("a bad WANDB_SCIM_BASE_URL: %v", err)
 		}
 	})

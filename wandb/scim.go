@@ -40,33 +40,6 @@ const scimContentType = "application/scim+json"
 // URNs of the SCIM messages the client sends.
 const patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
 
-// checkSCIM normalises the SCIM settings of cfg: the base URL as BaseURL
-// is checked, the authentication "" as basic, or as bearer with an
-// identity token, whose access token SCIM takes as Bearer (Basic needs a
-// key).
-func checkSCIM(cfg *Config) error {
-	switch auth := SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))); {
-	case auth != "" && auth != SCIMAuthBasic && auth != SCIMAuthBearer:
-		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" && auth == SCIMAuthBasic:
-		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
-			cfg.SCIMAuth, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" || auth == SCIMAuthBearer:
-		cfg.SCIMAuth = SCIMAuthBearer
-	default:
-		cfg.SCIMAuth = SCIMAuthBasic
-	}
-	if cfg.SCIMBaseURL == "" {
-		return nil
-	}
-	base, err := normalizeBaseURL(cfg.SCIMBaseURL)
-	if err != nil {
-		return configError("scim %s", err.(*Error).Message) // normalizeBaseURL returns *Error
-	}
-	cfg.SCIMBaseURL = base
-	return nil
-}
-
 // scimLogin is how SCIM requests authenticate with Basic: W&B documents
 // base64("<username>:<key>") for a user and base64(":<key>"), an empty
 // username, for an organisation service account. Nothing public says how
