@@ -18,12 +18,14 @@ const errorTypeName = "wandb.Error"
 const errorFields = "code, message, status, op, candidates"
 
 // toWandbError returns err as a *wandb.Error whose Op is op, the name
-// of the function or method the script called ("delete" for u:delete(),
-// whichever call of package wandb failed inside it, "set_role" from a
-// Team as from a User), classifying errors that did not come from
-// package wandb (a cancelled context, for instance) so every error a
-// script sees has a code.
-func toWandbError(op string, err error) *wandb.Error {
+// of the function or method the script called: wandb's constant where
+// that is the call's name (wandb.OpCreateUser for wandb.create_user), the
+// module's own name where the script called something else ("delete" for
+// u:delete(), whichever call of package wandb failed inside it,
+// "set_role" from a Team as from a User). It classifies errors that did
+// not come from package wandb (a cancelled context, for instance) so every
+// error a script sees has a code.
+func toWandbError(op wandb.Op, err error) *wandb.Error {
 	var we *wandb.Error
 	if errors.As(err, &we) {
 		if we.Op == op {
@@ -45,7 +47,7 @@ func toWandbError(op string, err error) *wandb.Error {
 
 // newError returns the Lua error value for err, a userdata whose Value is
 // the *wandb.Error.
-func newError(L *lua.LState, op string, err error) lua.LValue {
+func newError(L *lua.LState, op wandb.Op, err error) lua.LValue {
 	ud := L.NewUserData()
 	ud.Value = toWandbError(op, err)
 	L.SetMetatable(ud, L.GetTypeMetatable(errorTypeName))

@@ -47,7 +47,7 @@ func checkPerson(L *lua.LState, n int, fname string) person {
 
 // invitee returns whom p names, for an invitation, which needs no user:
 // a User or Member by its username (else its email), a string as it is.
-func (p person) invitee(op string) (wandb.Invitee, error) {
+func (p person) invitee(op wandb.Op) (wandb.Invitee, error) {
 	var username, email *string
 	var what fmt.Stringer
 	switch {

@@ -143,7 +143,7 @@ func (a *AuditLog) Counts() map[Outcome]int {
 // could not be written, so that none is sent without its intent line. A
 // change whose outcome line could not be written was made, and its intent
 // line records it.
-func (a *AuditLog) Check(op, target string) error {
+func (a *AuditLog) Check(op Op, target string) error {
 	if err := a.Err(); err != nil {
 		return fmt.Errorf("the audit log cannot be written (%w): no change is sent without its record", err)
 	}

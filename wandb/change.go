@@ -41,7 +41,7 @@ type ChangeRecord struct {
 	ID      string    `json:"id"`                // the change's: its intent and outcome records share it
 	Time    time.Time `json:"time"`              // when the change started (OutcomePending) or ended, UTC
 	Actor   string    `json:"actor"`             // who made it: the viewer's username, else email ("" if unknown)
-	Op      string    `json:"op"`                // the call, e.g. "create_user", "delete_api_key"
+	Op      Op        `json:"op"`                // the call, e.g. OpCreateUser, or a program's own (Client.Change)
 	Target  string    `json:"target"`            // what it changed: an email, a key name, a team...
 	Details string    `json:"details,omitempty"` // more of what was asked, e.g. "admin=false", `to team "deep learning" admin=true` (a value quoted unless a plain word)
 	Outcome Outcome   `json:"outcome"`
@@ -82,7 +82,7 @@ var errDryRun = errors.New("dry run")
 // local end of one (the secret GenerateAPIKey returned, written to a
 // file), which refusing would lose. So do runs even when its intent
 // record could not be written.
-func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
+func (c *Client) Change(ctx context.Context, op Op, target, details string, do func() error) (ran bool, err error) {
 	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
 		return do()
@@ -100,7 +100,7 @@ func (c *Client) DryRun() bool { return c.cfg.DryRun }
 // change is Change for this package's mutations, the changes it sends to
 // the server: a dry run returns errDryRun, so that the caller can build
 // its simulated result.
-func (c *Client) change(ctx context.Context, op, target, details string, do func() error) error {
+func (c *Client) change(ctx context.Context, op Op, target, details string, do func() error) error {
 	return c.gate(ctx, op, target, details, true, do)
 }
 
@@ -108,7 +108,7 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 // is asked only for a change sent to the server, after Config.OnChange got
 // its intent record, so that AuditLog.Check refuses a change whose intent
 // could not be written.
-func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
+func (c *Client) gate(ctx context.Context, op Op, target, details string, toServer bool, do func() error) error {
 	// Targets and details come from the server's data too (a user's email,
 	// a key's name): its plan lines and records carry no secret either.
 	target, details = c.redact(target), c.redact(details)
@@ -122,7 +122,7 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 	case c.cfg.ReadOnly:
 		err = c.newError(Error{Op: op, Code: CodeReadOnly, Message: fmt.Sprintf("read-only mode: %s of %s was not sent", op, target)})
 	case c.cfg.DryRun:
-		line := planLine("dry-run: "+op, target, details)
+		line := planLine("dry-run: "+string(op), target, details)
 		if w := c.cfg.DryRunOutput; w != nil {
 			c.fam.outMu.Lock() // concurrent calls write whole lines, one at a time
 			fmt.Fprintln(w, line)
@@ -187,7 +187,7 @@ func newChangeID() string {
 
 // refused asks Config.BeforeChange whether change op of target may be
 // sent; nil if it may.
-func (c *Client) refused(op, target string) error {
+func (c *Client) refused(op Op, target string) error {
 	if c.cfg.BeforeChange == nil {
 		return nil
 	}
@@ -202,7 +202,7 @@ func (c *Client) refused(op, target string) error {
 // unknownOutcome turns err, the failure of change op that may have been
 // applied and could not be checked, into an error with
 // CodeUnknownOutcome saying so and what to look at.
-func (c *Client) unknownOutcome(op string, err error) error {
+func (c *Client) unknownOutcome(op Op, err error) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err
@@ -213,19 +213,19 @@ func (c *Client) unknownOutcome(op string, err error) error {
 
 // outcomeHint says what to look at after a change of op whose outcome is
 // unknown.
-func outcomeHint(op string) string {
+func outcomeHint(op Op) string {
 	switch op {
-	case "create_user":
+	case OpCreateUser:
 		return "look the user up by email before creating it again"
-	case "generate_api_key":
+	case OpGenerateAPIKey:
 		return "list the keys: a new key whose secret nobody received is unusable; delete it"
-	case "delete_api_key":
+	case OpDeleteAPIKey:
 		return "look at the user's keys before deleting again"
-	case "create_team":
+	case OpCreateTeam:
 		return "look the team up before creating it again"
-	case "invite", "delete_member", "create_service_account", "add_member", "remove_member", "set_team_role":
+	case OpInvite, OpDeleteMember, OpCreateServiceAccount, OpAddMember, OpRemoveMember, OpSetTeamRole:
 		return "reload the team and look at its members before trying again"
-	case "deactivate", "reactivate", "delete_user", "set_role":
+	case OpDeactivate, OpReactivate, OpDeleteUser, OpSetRole:
 		return "look at the user's status before trying again"
 	}
 	return "look at the server's state before trying again"
@@ -233,7 +233,7 @@ func outcomeHint(op string) string {
 
 // changed is change for calls whose only result is their error: a dry run
 // is a success.
-func (c *Client) changed(ctx context.Context, op, target, details string, do func() error) error {
+func (c *Client) changed(ctx context.Context, op Op, target, details string, do func() error) error {
 	err := c.change(ctx, op, target, details, do)
 	if errors.Is(err, errDryRun) {
 		return nil

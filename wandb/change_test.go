@@ -24,7 +24,7 @@ import (
 // everyChange runs every change this package can make, against the
 // lifecycle server's users and team, in the order of everyOp, and passes
 // each change's op and error to check.
-func everyChange(t *testing.T, c *Client, check func(op string, err error)) {
+func everyChange(t *testing.T, c *Client, check func(op Op, err error)) {
 	t.Helper()
 	ctx := context.Background()
 	me, err := c.Viewer(ctx)
@@ -58,7 +58,7 @@ func everyChange(t *testing.T, c *Client, check func(op string, err error)) {
 }
 
 // everyOp is the ops everyChange runs, in order.
-var everyOp = []string{"create_user", "generate_api_key", "delete_api_key", "create_team", "invite", "create_service_account",
+var everyOp = []Op{"create_user", "generate_api_key", "delete_api_key", "create_team", "invite", "create_service_account",
 	"delete_member", "deactivate", "reactivate", "set_role", "set_team_role", "add_member", "remove_member", "delete_user"}
 
 // mutations counts the mutating requests srv received.
@@ -80,8 +80,8 @@ func TestDryRun(t *testing.T) {
 		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
 	})
 	before := srv.Users()
-	var ops []string
-	everyChange(t, c, func(op string, err error) {
+	var ops []Op
+	everyChange(t, c, func(op Op, err error) {
 		ops = append(ops, op)
 		if err != nil {
 			t.Errorf("%s in a dry run: %v", op, err)
@@ -101,7 +101,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("%d plan lines for %d changes:\n%s", len(lines), len(everyOp), plan.String())
 	}
 	for i, op := range everyOp {
-		if !strings.HasPrefix(lines[i], "dry-run: "+op+" ") {
+		if !strings.HasPrefix(lines[i], "dry-run: "+string(op)+" ") {
 			t.Errorf("plan line %d = %q, want it to plan %s", i+1, lines[i], op)
 		}
 		if records[i].Op != op || records[i].Outcome != OutcomeDryRun || records[i].Actor != "admin" {
@@ -180,8 +180,8 @@ func TestReadOnly(t *testing.T) {
 		cfg.ReadOnly = true
 		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
 	})
-	var ops []string
-	everyChange(t, c, func(op string, err error) {
+	var ops []Op
+	everyChange(t, c, func(op Op, err error) {
 		ops = append(ops, op)
 		if e := asError(t, err, op, CodeReadOnly); !errors.Is(e, ErrReadOnly) || !strings.Contains(e.Message, "read-only mode") {
 			t.Errorf("%s: %v", op, e)

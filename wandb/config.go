@@ -173,7 +173,7 @@ type Config struct {
 	// asked after OnChange got the change's intent record: with
 	// AuditLog.Check here, no change is sent whose intent line could not
 	// be written, nor any after it.
-	BeforeChange func(op, target string) error `json:"-"`
+	BeforeChange func(op Op, target string) error `json:"-"`
 }
 
 // settingNames name, for the messages of Config.check, the settings whose
@@ -306,7 +306,7 @@ func checkAPIKey(key, source string) error {
 		if source != "" {
 			prefix = "api key from " + source + ": "
 		}
-		return newRedactor(key).newError(Error{Op: "config", Code: CodeInvalidArgument, Message: prefix + msg})
+		return newRedactor(key).newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: prefix + msg})
 	}
 	if key == "" {
 		return bad("is empty")

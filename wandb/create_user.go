@@ -29,7 +29,7 @@ import (
 // User with DryRun set, the email and admin given and the ID
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
-	const op = "create_user"
+	const op = OpCreateUser
 	email, err := c.normalizeEmail(op, email)
 	if err != nil {
 		return nil, err
@@ -57,7 +57,7 @@ func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*Use
 // createUser sends the creation, settled: *u is the user created, or the
 // one found after a lost answer, and *partial the server's error beside
 // it.
-func (c *Client) createUser(ctx context.Context, op, email string, admin bool, u **User, partial *error) error {
+func (c *Client) createUser(ctx context.Context, op Op, email string, admin bool, u **User, partial *error) error {
 	return c.settle(ctx, op, func() error {
 		data, err := gql.CreateUserFromAdmin(ctx, c.gql(op), email, &admin)
 		if data == nil || data.Result == nil || data.Result.User == nil {
@@ -125,7 +125,7 @@ func NormalizeEmail(email string) (string, error) {
 }
 
 // normalizeEmail is NormalizeEmail with its error as an *Error for op.
-func (r redactor) normalizeEmail(op, email string) (string, error) {
+func (r redactor) normalizeEmail(op Op, email string) (string, error) {
 	s, err := NormalizeEmail(email)
 	if err != nil {
 		return "", r.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})

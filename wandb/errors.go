@@ -84,7 +84,7 @@ var (
 // Error is the error every method of this package returns. It never holds
 // a secret: an API key, an identity token or an access token.
 type Error struct {
-	Op         string   // the Lua-facing name of the call, e.g. "user", "create_user", "delete_api_key"
+	Op         Op       // the call that failed, e.g. OpUser, OpCreateUser
 	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
 	Status     int      // the HTTP status of the answer that failed (200 for GraphQL errors in a 200), 0 when there was none
 	Message    string   // the server's text where it gave one, else ours
@@ -102,7 +102,7 @@ func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("wandb: ")
 	if e.Op != "" {
-		b.WriteString(e.Op)
+		b.WriteString(string(e.Op))
 		b.WriteString(": ")
 	}
 	msg := e.Message
@@ -174,7 +174,7 @@ func (r redactor) clean(s string) string {
 // configError is the error for a bad configuration: a key, base URL or
 // netrc file the client cannot use.
 func configError(format string, args ...any) *Error {
-	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
+	return redactor{}.newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
 }
 
 // redactKeys returns err, an error made before the client had a redactor
@@ -198,12 +198,12 @@ func redactKeys(err error, keys ...string) error {
 // configErrorCause is configError with a cause, which errors.Is matches
 // (ErrNoCredentials).
 func configErrorCause(cause error, format string, args ...any) *Error {
-	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...), Err: cause})
+	return redactor{}.newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...), Err: cause})
 }
 
 // renamed returns err as an *Error for op, its message prefixed; the cause
 // chain is kept.
-func (r redactor) renamed(err error, op, prefix string) *Error {
+func (r redactor) renamed(err error, op Op, prefix string) *Error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return r.newError(Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err})

@@ -58,7 +58,7 @@ func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string)
 }
 
 // asError asserts err is an *Error with the given code and op.
-func asError(t *testing.T, err error, op string, code Code) *Error {
+func asError(t *testing.T, err error, op Op, code Code) *Error {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want code %s", code)

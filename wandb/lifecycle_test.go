@@ -601,7 +601,7 @@ func TestLastAdminGuard(t *testing.T) {
 	refused := func() {
 		t.Helper()
 		before := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMDeleteUser")
-		for name, err := range map[string]error{
+		for name, err := range map[Op]error{
 			"deactivate": me.Deactivate(ctx), "delete_user": me.Delete(ctx), "set_role": me.SetRole(ctx, "member"),
 		} {
 			e := asError(t, err, name, CodeLastAdmin)

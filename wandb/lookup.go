@@ -24,19 +24,19 @@ func (c *Client) Viewer(ctx context.Context) (*User, error) {
 	if v := c.cachedViewer(); v != nil {
 		return v, nil
 	}
-	data, err := gql.GetViewer(ctx, c.gql("viewer"))
+	data, err := gql.GetViewer(ctx, c.gql(OpViewer))
 	if data == nil || data.Viewer == nil {
 		if err != nil {
 			return nil, err
 		}
-		return nil, c.newError(Error{Op: "viewer", Code: CodeUnauthorized,
+		return nil, c.newError(Error{Op: OpViewer, Code: CodeUnauthorized,
 			Message: "the server did not recognize an account for the configured credentials"})
 	}
 	if data.Viewer.Id == "" {
 		if err != nil {
 			return nil, err
 		}
-		return nil, c.newError(Error{Op: "viewer", Code: CodeBadResponse, Message: "the server returned the viewer without an id"})
+		return nil, c.newError(Error{Op: OpViewer, Code: CodeBadResponse, Message: "the server returned the viewer without an id"})
 	}
 	u := newUser(c, &data.Viewer.UserFragment)
 	if err != nil {
@@ -64,7 +64,7 @@ func (c *Client) cachedViewer() *User {
 // least, is a user), so that is an error with CodeBadResponse. It needs
 // an admin key.
 func (c *Client) Users(ctx context.Context, query string) ([]*User, error) {
-	const op = "users"
+	const op = OpUsers
 	users, err := c.searchUsers(ctx, op, query)
 	if query == "" && err == nil && len(users) == 0 {
 		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server listed nobody for an empty query, " +
@@ -109,7 +109,7 @@ const maxListedCandidates = 10
 // lifecycle calls (Deactivate, Delete, SetRole, team membership) work on
 // it.
 func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...LookupOption) (*User, error) {
-	const op = "user"
+	const op = OpUser
 	var l lookup
 	for _, o := range opts {
 		o(&l)
@@ -181,7 +181,7 @@ func eqFold(p *string, s string) bool { return p != nil && strings.EqualFold(*p,
 // username is exactly who, through SCIM, with its teams (the groups that
 // list it): for a caller the server refuses user search. denied is that
 // refusal, returned when SCIM refuses the caller too.
-func (c *Client) userBySCIM(ctx context.Context, op, who string, denied error) (*User, error) {
+func (c *Client) userBySCIM(ctx context.Context, op Op, who string, denied error) (*User, error) {
 	u := &User{client: c}
 	if strings.Contains(who, "@") {
 		u.Email = &who

@@ -304,6 +304,6 @@ func (ts *tokenSource) answer(a attemptResult) (string, time.Time, *tokenError) 
 
 // tokenFailure is the error of the call op whose request could not get an
 // access token.
-func (c *Client) tokenFailure(op string, te *tokenError) *Error {
+func (c *Client) tokenFailure(op Op, te *tokenError) *Error {
 	return c.newError(Error{Op: op, Code: te.code, Message: te.msg, Err: te.err})
 }

@@ -27,7 +27,7 @@ type RetryPolicy struct {
 // RetryEvent is what Config.OnRetry hears before the client waits to
 // send an attempt again.
 type RetryEvent struct {
-	Op          string        // the call, e.g. "user", "create_user"
+	Op          Op            // the call, e.g. OpUser, OpCreateUser
 	Server      string        // the base URL, as Client.BaseURL shows it
 	Attempt     int           // the attempt that failed, from 1
 	MaxAttempts int           // the attempts the call may make in all

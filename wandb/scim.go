@@ -72,7 +72,7 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 
 // scimReady makes SCIM requests able to authenticate: with Basic, it
 // fetches the viewer (cached) for its username.
-func (c *Client) scimReady(ctx context.Context, op string) error {
+func (c *Client) scimReady(ctx context.Context, op Op) error {
 	c.mu.Lock()
 	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.tokens != nil || c.scim.header != ""
 	c.mu.Unlock()
@@ -136,7 +136,7 @@ func (c *Client) scimAnswered(err error) {
 // scimDo sends one SCIM request: method on path (under the SCIM base URL,
 // e.g. "/Users/abc") with query and, unless nil, body as JSON, and decodes
 // a 2xx answer's JSON into out (unless nil or the answer is empty).
-func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+func (c *Client) scimDo(ctx context.Context, op Op, method, path string, query url.Values, body, out any) error {
 	if err := c.scimReady(ctx, op); err != nil {
 		return err
 	}
@@ -152,7 +152,7 @@ func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.
 }
 
 // scimSend sends one SCIM request (see scimDo) with the credentials in use.
-func (c *Client) scimSend(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+func (c *Client) scimSend(ctx context.Context, op Op, method, path string, query url.Values, body, out any) error {
 	u := c.scimBase + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()

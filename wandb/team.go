@@ -161,7 +161,7 @@ func (i Invitee) matches(m *Member) bool {
 // entity has, or that is a user's own entity, gives an error matching
 // ErrNotFound (the SDK raises KeyError('members')).
 func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
-	const op = "team"
+	const op = OpTeam
 	if strings.TrimSpace(name) == "" {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
 	}
@@ -174,7 +174,7 @@ func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
 
 // load fetches t and replaces its ID, info and members; op names the call
 // in errors.
-func (t *Team) load(ctx context.Context, op string) error {
+func (t *Team) load(ctx context.Context, op Op) error {
 	_, _, err := t.fetch(ctx, op)
 	return err
 }
@@ -185,7 +185,7 @@ func (t *Team) load(ctx context.Context, op string) error {
 // CreateServiceAccount to hand out once. The members, which Members
 // lists, never carry a key, and every key read joins the redactor of the
 // client's family before anything else can see it.
-func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]string, error) {
+func (t *Team) fetch(ctx context.Context, op Op) ([]*Member, map[*Member]string, error) {
 	c := t.client
 	data, err := gql.GetTeamEntity(ctx, c.gql(op), t.Name)
 	if data != nil && data.Entity != nil {
@@ -241,12 +241,12 @@ func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]str
 // ErrNotFound.
 func (t *Team) Reload(ctx context.Context) error {
 	if t.client == nil {
-		return redactor{}.newError(Error{Op: "reload_team", Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+		return redactor{}.newError(Error{Op: OpReloadTeam, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
 	}
 	if t.DryRun {
 		return nil // simulated: there is nothing to fetch
 	}
-	return t.load(ctx, "reload_team")
+	return t.load(ctx, OpReloadTeam)
 }
 
 // Info returns what the last load saw of the team besides its members.
@@ -282,7 +282,7 @@ func (t *Team) String() string { return shownBy(t.client, "<Team "+t.Name+">") }
 // the intended admin as a team admin, the call succeeds; if it does not, the
 // mutation is sent once more.
 func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*Team, error) {
-	const op = "create_team"
+	const op = OpCreateTeam
 	if strings.TrimSpace(name) == "" {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
 	}
@@ -359,7 +359,7 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 // who is now among its members, that member is returned; if not, the
 // invite is sent once more.
 func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, error) {
-	const op = "invite"
+	const op = OpInvite
 	c := t.client
 	switch {
 	case c == nil:
@@ -440,7 +440,7 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 // still succeeds, without one, and logs a warning saying where to create
 // one. In a dry run the simulated account has no key.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
-	const op = "create_service_account"
+	const op = OpCreateServiceAccount
 	c := t.client
 	if c == nil {
 		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
@@ -470,7 +470,7 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 // service account: the team is reloaded and searched for the new account
 // (not among before) with that description: one is the result, none a
 // definite failure, more an unknown outcome. It is never sent again.
-func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[string]bool, description string, err error) (*Member, error) {
+func (t *Team) settleServiceAccount(ctx context.Context, op Op, before map[string]bool, description string, err error) (*Member, error) {
 	c := t.client
 	cctx, cancel := c.checkContext(ctx)
 	members, keys, lerr := t.fetch(cctx, op)
@@ -488,7 +488,7 @@ func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[s
 	return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
 }
 
-func (t *Team) createServiceAccount(ctx context.Context, op, description string) (*Member, error) {
+func (t *Team) createServiceAccount(ctx context.Context, op Op, description string) (*Member, error) {
 	c := t.client
 	before := map[string]bool{}
 	for _, m := range t.Members() {
@@ -541,7 +541,7 @@ func newServiceAccounts(members []*Member, before map[string]bool, description s
 // created (user ID id) that the reloaded team does not show, or not
 // unambiguously: a Member of what is known, and a warning saying why.
 // Reporting a failure would be false: the account exists.
-func (t *Team) unlistedServiceAccount(ctx context.Context, op, id, description, why string) *Member {
+func (t *Team) unlistedServiceAccount(ctx context.Context, op Op, id, description, why string) *Member {
 	t.client.logger.WarnContext(ctx, "wandb service account created, but not found among the team's members",
 		"op", op, "team", t.Name, "id", id, "reason", why)
 	return &Member{ID: id, Name: description, Pending: ptrTo(false), AccountType: ptrTo("SERVICE"), team: t}
@@ -557,7 +557,7 @@ func (m *Member) Team() *Team { return m.team }
 // reached the server, the team is reloaded: if the member is gone, the call
 // succeeds. On success the member leaves its team's Members.
 func (m *Member) Delete(ctx context.Context) error {
-	const op = "delete_member"
+	const op = OpDeleteMember
 	t := m.team
 	if t == nil || t.client == nil {
 		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the member was not listed by a team"})

@@ -23,7 +23,7 @@ const teamsConcurrency = 8
 // CodeIncomplete. Any other failure, of the list or of a team's load,
 // fails the call: nil and the error (the first, if several).
 func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
-	const op = "teams"
+	const op = OpTeams
 	groups, incomplete := scimListAll(ctx, c, op, "/Groups", "teams", func(g *scimGroup) string { return g.ID })
 	if groups == nil && incomplete != nil {
 		return nil, incomplete

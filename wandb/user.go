@@ -133,7 +133,7 @@ func (u *User) Client() *Client { return u.client }
 // mints a second key. If the server returns a key along with GraphQL
 // errors, both are returned.
 func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret string, err error) {
-	const op = "generate_api_key"
+	const op = OpGenerateAPIKey
 	c := u.client
 	if c == nil {
 		return "", redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
@@ -210,7 +210,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 // its secret and the server's error beside them, if any. An answer without
 // the key's secret or id is an unsure CodeBadResponse: the key was minted
 // and cannot be used.
-func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey, secret string, partial, err error) {
+func (c *Client) mintKey(ctx context.Context, op Op, desc *string) (k APIKey, secret string, partial, err error) {
 	data, err := gql.GenerateApiKey(ctx, c.gqlStrict(op), desc)
 	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
 		if err != nil {
@@ -234,7 +234,7 @@ func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey
 // returned: keys a GenerateAPIKey call may have minted without receiving
 // their secret.
 func (c *Client) newKeys(ctx context.Context, u *User, known map[string]bool, desc *string) ([]string, error) {
-	now, err := u.refetch(ctx, "generate_api_key")
+	now, err := u.refetch(ctx, OpGenerateAPIKey)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +300,7 @@ func listedKeyName(secret string) string {
 // key is gone the call succeeds, if not the deletion is sent once more. On
 // success the key leaves u's list.
 func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
-	const op = "delete_api_key"
+	const op = OpDeleteAPIKey
 	c := u.client
 	if c == nil {
 		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
@@ -336,7 +336,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 // an answer that does not say (lost, or a null result) makes it look at
 // u's keys, and send again if k is still there. done runs once k is known
 // gone. It returns the server's error beside a confirmed deletion, if any.
-func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, done func()) (warning, err error) {
+func (u *User) deleteKey(ctx context.Context, op Op, k APIKey, sends int, done func()) (warning, err error) {
 	c := u.client
 	err = c.settleN(ctx, op, sends, false, func() error {
 		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
@@ -366,7 +366,7 @@ func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, do
 
 // refetch fetches u again, with its keys: as the viewer when u is the
 // client's own identity, else by search (an admin's view).
-func (u *User) refetch(ctx context.Context, op string) (*User, error) {
+func (u *User) refetch(ctx context.Context, op Op) (*User, error) {
 	c := u.client
 	if v := c.cachedViewer(); v != nil && v.ID == u.ID {
 		data, err := gql.GetViewer(ctx, c.gql(op))

@@ -23,7 +23,7 @@ import (
 // saying how many of the SCIM users it listed. When the SCIM API fails
 // otherwise, the call fails: nil and its error. It needs an admin key.
 func (c *Client) UsersWithStatus(ctx context.Context, query string) ([]*User, error) {
-	const op = "users"
+	const op = OpUsers
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type listing struct {

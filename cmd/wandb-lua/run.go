@@ -278,7 +278,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 		defer log.Close()
 		changes = log
 	}
-	var beforeChange func(op, target string) error
+	var beforeChange func(op wandb.Op, target string) error
 	if o.audit != "" {
 		beforeChange = changes.Check // no change sent without its intent line
 	}
