@@ -50,8 +50,8 @@ type ChangeRecord struct {
 
 // DryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
 // secret: not a valid key, and plainly not one. A dry-run client given it
-// (WithAPIKey, wandb.api{api_key = ...}) stands for the key's owner, the
-// viewer, so that a script rotating keys runs on.
+// (WithAPIKey) stands for the key's owner, the viewer, so that a program
+// rotating keys runs on.
 const DryRunKey = "(dry run: no key was generated)"
 
 // errDryRun is what Change returns when it did not run a change because
@@ -207,8 +207,8 @@ func (c *Client) unknownOutcome(op Op, err error) error {
 	if !errors.As(err, &e) {
 		return err
 	}
-	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Candidates: e.Candidates, Message: fmt.Sprintf(
-		"the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
+	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Candidates: e.Candidates, Hint: e.Hint, HintValue: e.HintValue,
+		Message: fmt.Sprintf("the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
 }
 
 // outcomeHint says what to look at after a change of op whose outcome is

@@ -105,8 +105,7 @@ type Config struct {
 	Logger *slog.Logger
 	// OnRetry, if set, is called before each wait between two attempts of
 	// a call, with the wait and its reason, so that a program can tell its
-	// user why nothing seems to happen (wandb-lua says so on a terminal
-	// for a wait of more than 2s). It may be called from several
+	// user why nothing seems to happen. It may be called from several
 	// goroutines at once, and must return soon.
 	OnRetry func(RetryEvent) `json:"-"`
 	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s
@@ -134,7 +133,7 @@ type Config struct {
 	MaxInFlight int
 	// OutcomeCheckTimeout bounds the check of a change whose caller's
 	// context ended while its request was in flight (Ctrl-C, a deadline,
-	// wandb.parallel stopping on another item's failure): the server is
+	// a batch stopping on another item's failure): the server is
 	// asked whether the change was applied, so that even a stopped call
 	// reports a definite outcome. 0 means 5s; a negative value skips the
 	// check, and such a change ends with CodeUnknownOutcome.

@@ -35,7 +35,7 @@ type DesiredUser struct {
 	Email string
 	Admin *bool // an instance admin or not; nil: as it is (a new user is not)
 	// Active false deactivates the user (last, after every other change);
-	// true or nil leaves it as it is: wandb-lua does not reactivate.
+	// true or nil leaves it as it is: a plan does not reactivate.
 	Active *bool
 }
 

@@ -33,9 +33,9 @@ func (c *Client) failure(op Op, r attemptResult) *Error {
 	case r.redirect:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: r.err.Error()})
 	case r.tooLarge:
-		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
-			"the response is larger than the limit of %s and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. %s)",
-			bytesize.Format(c.maxBody), bytesize.Larger(c.maxBody))})
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status,
+			Message: "the response is larger than the limit of " + bytesize.Format(c.maxBody) + " and was cut off",
+			Hint:    HintMaxResponse, HintValue: bytesize.Larger(c.maxBody)})
 	case r.err != nil && r.timedOut:
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
 			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})

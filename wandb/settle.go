@@ -180,6 +180,9 @@ func unsettled(c *Client, err error, note string, checkErr error) error {
 	var ce *Error
 	if errors.As(checkErr, &ce) {
 		cp.Message += ": " + ce.Message
+		if cp.Hint == "" { // the check's hint, which its message leaves out
+			cp.Hint, cp.HintValue = ce.Hint, ce.HintValue
+		}
 	}
 	cp.Message += ")"
 	return c.newError(cp)

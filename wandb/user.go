@@ -143,9 +143,8 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 		return "", c.renamed(err, op, "cannot fetch the viewer to check whose key this would be: ")
 	}
 	if v.ID != u.ID {
-		return "", c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
-			"the server issues keys to the identity the client authenticates as (%s), not to %s; "+
-				"authenticate as that user (Go: Client.WithAPIKey; Lua: wandb.api{api_key = ...}) and generate the key on its own viewer", v, u)})
+		return "", c.newError(Error{Op: op, Code: CodeInvalidArgument, Hint: HintAuthenticateAs, Message: fmt.Sprintf(
+			"the server issues keys to the identity the client authenticates as (%s), not to %s", v, u)})
 	}
 	var desc *string
 	details := ""
