@@ -48,11 +48,11 @@ type ChangeRecord struct {
 	Code    Code      `json:"code,omitempty"` // the error's code for OutcomeFailed and OutcomeUnknown
 }
 
-// DryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
+// dryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
 // secret: not a valid key, and plainly not one. A dry-run client given it
 // (WithAPIKey) stands for the key's owner, the viewer, so that a program
 // rotating keys runs on.
-const DryRunKey = "(dry run: no key was generated)"
+const dryRunKey = "(dry run: no key was generated)"
 
 // errDryRun is what Change returns when it did not run a change because
 // of a dry run; callers then return their simulated result.

@@ -126,7 +126,7 @@ func TestDryRunResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret, err := me.GenerateAPIKey(ctx, "")
-	if err != nil || secret != DryRunKey || checkAPIKey(secret, "") == nil {
+	if err != nil || secret != dryRunKey || checkAPIKey(secret, "") == nil {
 		t.Errorf("simulated key = %q, %v: must not pass for a key", secret, err)
 	}
 	// The simulated key stands for the viewer.
@@ -137,7 +137,7 @@ func TestDryRunResults(t *testing.T) {
 	if v, err := same.Viewer(ctx); err != nil || v.ID != me.ID {
 		t.Errorf("the dry-run key's client is %v, %v", v, err)
 	}
-	if _, err := testClient(t, srv).WithAPIKey(DryRunKey); err == nil {
+	if _, err := testClient(t, srv).WithAPIKey(dryRunKey); err == nil {
 		t.Error("a client not in a dry run accepted the dry-run key")
 	}
 	team, err := c.CreateTeam(ctx, "vision", "")

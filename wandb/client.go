@@ -21,8 +21,8 @@ const Version = "0.1.0"
 // with a version it recognises.
 const SDKVersion = "0.28.2"
 
-// DefaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
-const DefaultBaseURL = "https://api.wandb.ai"
+// defaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
+const defaultBaseURL = "https://api.wandb.ai"
 
 // DefaultMaxResponseBytes is the largest response a client reads unless
 // Config.MaxResponseBytes says otherwise. It bounds how much a hostile or
@@ -48,7 +48,7 @@ type Client struct {
 	cfg       Config       // normalised; cfg.HTTPClient is the caller's (or nil)
 	base      *url.URL     // parsed cfg.BaseURL
 	endpoint  string       // cfg.BaseURL + "/graphql"
-	scimBase  string       // cfg.SCIMBaseURL, or cfg.BaseURL + "/scim"
+	scimBase  string       // cfg.scimBaseURL, or cfg.BaseURL + "/scim"
 	inner     *http.Client // the caller's client or the default; shared by WithAPIKey clients
 	http      *http.Client // inner with the credential layer added
 	userAgent string
@@ -57,7 +57,7 @@ type Client struct {
 	maxBody   int64
 	timeout   time.Duration
 	redactor               // removes the key and its Basic credentials, or the identity's tokens, from errors and logs
-	tokens    *tokenSource // the access tokens of IdentityTokenFile; nil with an API key
+	tokens    *tokenSource // the access tokens of the identity token file; nil with an API key
 	brk       *breaker     // the server's circuit breaker, shared with clients derived for the same server
 	fam       *family      // shared with the clients derived for the same server, like brk
 	inFlight  inFlight     // the places for requests in flight, shared like brk
@@ -69,10 +69,10 @@ type Client struct {
 	callerPerson bool // SCIM lists the viewer as an active user (see callerIsAnotherPerson)
 }
 
-// NewClient checks cfg and returns a client. It sends nothing; with
-// IdentityTokenFile, it reads that file.
+// NewClient checks cfg and returns a client. It sends nothing; with an
+// identity token (see ConfigFromEnv), it reads the token's file.
 func NewClient(cfg Config) (*Client, error) {
-	if err := cfg.check(fieldNames()); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	return newClient(cfg, defaultHTTPClient(cfg), nil)
@@ -80,14 +80,14 @@ func NewClient(cfg Config) (*Client, error) {
 
 // newClient builds a client over hc (the default or the caller's own) from
 // a checked cfg. tokens is the token source of cfg's identity if a client
-// of that identity has one already; else, for an IdentityTokenFile, a new
+// of that identity has one already; else, for an identity token file, a new
 // one is made.
 func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error) {
 	u, err := url.Parse(cfg.BaseURL)
 	if err != nil {
 		return nil, configError("base url: not a url")
 	}
-	scimBase := cfg.SCIMBaseURL
+	scimBase := cfg.scimBaseURL
 	if scimBase == "" {
 		scimBase = cfg.BaseURL + "/scim"
 	}
@@ -104,16 +104,13 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		logger:    cfg.Logger,
 		retry:     cfg.Retry.withDefaults(),
 		maxBody:   cfg.MaxResponseBytes,
-		timeout:   cfg.AttemptTimeout,
+		timeout:   cfg.attemptTimeout,
 		brk:       &breaker{},
 		fam:       newFamily(),
 		inFlight:  newInFlight(min(cfg.MaxInFlight, MaxInFlightLimit)),
 	}
-	if cfg.UserAgent != "" {
-		c.userAgent += " " + cfg.UserAgent
-	}
-	if cfg.UserAgentOverride != "" {
-		c.userAgent = cfg.UserAgentOverride
+	if cfg.userAgentOverride != "" {
+		c.userAgent = cfg.userAgentOverride
 	}
 	if c.logger == nil {
 		c.logger = slog.New(slog.DiscardHandler)
@@ -126,12 +123,12 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	}
 	c.inner = hc
 	graphQLAuth := func(context.Context) (string, error) { return "Basic " + basicCredentials(cfg.APIKey.Reveal()), nil }
-	if cfg.IdentityTokenFile != "" {
+	if cfg.identityTokenFile != "" {
 		if tokens == nil {
 			// The exchange carries the extra headers, as the SDK's does,
 			// but no credentials and no X-WANDB headers.
 			exchange := cfg
-			exchange.Username, exchange.UserEmail = "", ""
+			exchange.username, exchange.userEmail = "", ""
 			if tokens, err = newTokenSource(cfg, withHeaders(hc, exchange), c.userAgent, c.logger); err != nil {
 				return nil, err
 			}
@@ -142,8 +139,8 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 		c.redactor = newRedactor(cfg.APIKey.Reveal())
 	}
 	c.redactor.learned = c.fam.secrets
-	c.redactor.add(proxySecret(cfg.HTTPProxy.Reveal()))
-	c.redactor.add(proxySecret(cfg.HTTPSProxy.Reveal()))
+	c.redactor.add(proxySecret(cfg.httpProxy.Reveal()))
+	c.redactor.add(proxySecret(cfg.httpsProxy.Reveal()))
 	c.http = withRedirectPolicy(withHeaders(withCredentials(hc,
 		newScope(su, c.scimCredentials),
 		newScope(u, graphQLAuth)), cfg))
@@ -172,22 +169,22 @@ func (c *Client) SameServer(o *Client) bool { return o != nil && c.cfg.BaseURL =
 // with key instead; from a client with an identity token, the new one
 // authenticates with the key alone and uses the default SCIM
 // authentication. The new client has its own viewer cache. The key's
-// format is checked. On a dry-run client, DryRunKey gives a client of the
-// same identity.
+// format is checked. On a dry-run client, the placeholder GenerateAPIKey
+// returned in place of a key gives a client of the same identity.
 func (c *Client) WithAPIKey(key string) (*Client, error) {
-	if c.cfg.DryRun && key == DryRunKey {
+	if c.cfg.DryRun && key == dryRunKey {
 		// The key a dry run pretended to generate stands for its owner,
 		// the viewer: the client's own identity.
 		return c.sameServer(c.cfg, c.tokens)
 	}
 	cfg := c.cfg
 	cfg.APIKey = NewSecret(key)
-	cfg.IdentityTokenFile = ""
+	cfg.identityTokenFile = ""
 	cfg.KeySource = "" // the caller's: c's source is not this key's
 	if c.tokens != nil {
-		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
+		cfg.scimAuth = scimBasic // as for any key: the default
 	}
-	if err := cfg.check(fieldNames()); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	return c.sameServer(cfg, nil)
@@ -249,13 +246,13 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.BaseURL = baseURL
 	cfg.APIKey = NewSecret(key)
-	cfg.IdentityTokenFile = ""
+	cfg.identityTokenFile = ""
 	cfg.KeySource = ""
-	cfg.SCIMBaseURL = ""
+	cfg.scimBaseURL = ""
 	if c.tokens != nil {
-		cfg.SCIMAuth = SCIMAuthBasic // as for any key: the default
+		cfg.scimAuth = scimBasic // as for any key: the default
 	}
-	if err := cfg.check(fieldNames()); err != nil {
+	if err := cfg.check(); err != nil {
 		return nil, err
 	}
 	nc, err := newClient(cfg, c.inner, nil)

@@ -14,71 +14,33 @@ import (
 	"unicode"
 )
 
-// Config configures a [Client]. It needs credentials: exactly one of
-// APIKey and IdentityTokenFile.
+// Config configures a [Client]: the server, the key, and how the client
+// sends, retries, bounds and records its calls. The SDK's settings of the
+// environment (an identity token instead of a key, extra headers, proxies,
+// the User-Agent, the attempt timeout, the SCIM API's location and
+// authentication) come with ConfigFromEnv, which a program can give an
+// environment of its own (EnvOptions.Lookup).
 type Config struct {
 	// BaseURL is the server's API URL; "" means https://api.wandb.ai.
 	// It must be http or https; a trailing "/" is stripped. Requests go to
 	// BaseURL + "/graphql".
 	BaseURL string
 	// APIKey is the secret key the client authenticates with, unless
-	// IdentityTokenFile is set: wandb.NewSecret(key). It is sent only to
-	// BaseURL's scheme and host:port. A Secret prints as [redacted] under
-	// every fmt verb, slog handler and encoding/json, also inside another
-	// value, through exported and unexported fields alike.
+	// ConfigFromEnv found an identity token (WANDB_IDENTITY_TOKEN_FILE):
+	// wandb.NewSecret(key). It is sent only to BaseURL's scheme and
+	// host:port.
 	APIKey Secret `json:"-"`
-	// IdentityTokenFile, instead of APIKey, is a file holding an identity
-	// token (a JWT) that the client exchanges at BaseURL + "/oidc/token" for
-	// an access token, sent as "Authorization: Bearer <token>" to GraphQL
-	// and SCIM alike (SCIMAuth must then be "" or bearer). The file is read
-	// when the client is made, to fail early, and again for every exchange
-	// (tokens are re-minted to the same path). A token is exchanged anew
-	// when 5 minutes or less of it remain, one exchange at a time. Neither
-	// the JWT nor the access token ever appears in an error, log or String.
-	IdentityTokenFile string
-	// KeySource says where APIKey (or IdentityTokenFile) came from, for
-	// messages: when the server rejects the credentials (HTTP 401), the
-	// error names it, never the key. ConfigFromEnv sets it, e.g.
-	// "WANDB_API_KEY" or "the netrc file /home/me/.netrc, the entry for
-	// machine api.wandb.ai"; "" names no source.
+	// KeySource says where the credentials came from, for messages: when
+	// the server rejects them (HTTP 401), the error names it, never the
+	// key. ConfigFromEnv sets it, e.g. "WANDB_API_KEY" or "the netrc file
+	// /home/me/.netrc, the entry for machine api.wandb.ai"; "" names no
+	// source.
 	KeySource string
 	// Warnings are what ConfigFromEnv noticed that does not stop it but
 	// that the user should hear of, one sentence each (a netrc file that
 	// others can read, say). The package prints nothing: a program should
 	// show them.
 	Warnings []string
-	// CredentialsFile caches access tokens across processes (the SDK's
-	// credentials file); "" means ~/.config/wandb/credentials.json. See
-	// IdentityTokenFile.
-	CredentialsFile string
-	// TokenRetry bounds the retries of the identity token exchange: 429,
-	// 5xx (but 501) and transport errors are retried, another 4xx never.
-	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
-	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole exchange 60s.
-	TokenRetry RetryPolicy
-	// ExtraHeaders are added to every request that does not have them
-	// (WANDB__EXTRA_HTTP_HEADERS). They replace the X-WANDB-USERNAME and
-	// X-WANDB-USER-EMAIL headers, but not the client's User-Agent,
-	// Use-Admin-Privileges, Content-Type and Accept, and an Authorization
-	// among them is never sent: the credentials replace it. A
-	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
-	// secrets (a gateway token, Proxy-Authorization), so they are Secrets:
-	// never shown; the names are.
-	ExtraHeaders map[string]Secret `json:"-"`
-	// Username and UserEmail are sent as X-WANDB-USERNAME and
-	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses
-	// to attribute a service account's requests to a user; each is left
-	// out when empty.
-	Username  string
-	UserEmail string
-	// HTTPProxy and HTTPSProxy are proxies for the client's http:// and
-	// https:// requests (WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY); where one is
-	// empty, HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply. They configure the
-	// default transport, so they cannot be combined with HTTPClient. They
-	// may hold a password, so they are Secrets: String shows them with the
-	// password masked, and nothing else shows them.
-	HTTPProxy  Secret `json:"-"`
-	HTTPSProxy Secret `json:"-"`
 	// InsecureSkipVerify turns off TLS certificate verification
 	// (WANDB_INSECURE_DISABLE_SSL): anyone on the network path can then read
 	// and change the traffic, the credentials included. It configures the
@@ -86,20 +48,10 @@ type Config struct {
 	// package prints nothing; a program should warn its user.
 	InsecureSkipVerify bool
 	// HTTPClient sends the requests; nil means a tuned default that keeps
-	// connections alive with up to 64 idle connections per host. Its
-	// Timeout, if set, applies as well as AttemptTimeout.
+	// connections alive with up to 64 idle connections per host, through
+	// the proxies of the environment. Its Timeout, if set, applies as well
+	// as the attempt timeout.
 	HTTPClient *http.Client
-	// UserAgent is an extra product token appended after
-	// "W&B Public Client <SDKVersion> wandb-lua/<Version>".
-	UserAgent string
-	// UserAgentOverride, if not "", is the User-Agent of every request
-	// (the identity token exchange's included) exactly as given, in place
-	// of the default and UserAgent: for a server or proxy that refuses the
-	// default. ConfigFromEnv reads WANDB_USER_AGENT. The W&B backend serves
-	// first-party fields such as User.apiKeys only to a User-Agent that
-	// starts with "W&B Public Client"; without that they fail with
-	// "relogin required".
-	UserAgentOverride string
 	// Logger receives a debug line per attempt and an info line per retry;
 	// nil discards them. It never receives a key.
 	Logger *slog.Logger
@@ -108,27 +60,24 @@ type Config struct {
 	// user why nothing seems to happen. It may be called from several
 	// goroutines at once, and must return soon.
 	OnRetry func(RetryEvent) `json:"-"`
-	// Retry bounds the retries; zero fields take DefaultRetryPolicy()'s
-	// values. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
+	// Retry bounds the retries; zero fields take 6 attempts, waits from 1s
+	// doubling up to 30s (plus up to 25% jitter), and a server's
+	// Retry-After or RateLimit-Reset honoured up to 60s in all over a
+	// call's retries. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
 	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.
 	Retry RetryPolicy
-	// MaxResponseBytes caps the size of a response body; 0 means 256 MiB,
-	// enough for users() on an instance of 200,000 users with a few keys
-	// and teams each (about 90 MiB with two of each). A larger answer fails with
-	// CodeBadResponse, without retries. ConfigFromEnv reads
+	// MaxResponseBytes caps the size of a response body; 0 means
+	// DefaultMaxResponseBytes. A larger answer fails with CodeBadResponse
+	// and HintMaxResponse, without retries. ConfigFromEnv reads
 	// WANDB_MAX_RESPONSE_BYTES; see also Client.WithMaxResponseBytes.
 	MaxResponseBytes int64
-	// AttemptTimeout bounds each attempt, the response body included; 0
-	// means 30s. ConfigFromEnv reads WANDB__GRAPHQL_TIMEOUT_SECONDS, else
-	// WANDB_HTTP_TIMEOUT (seconds), as the SDK names it.
-	AttemptTimeout time.Duration
 	// MaxInFlight bounds the requests the client, and the clients derived
 	// from it for the same server (WithAPIKey, WithReadOnly,
 	// WithMaxResponseBytes), have in flight at once, however many
 	// goroutines call them; 0 means 64, the default transport's
-	// connections per host, and more than 10,000 is taken as 10,000. An
-	// attempt waits for a place before it is sent, honouring its context
-	// (a wait cut short sends nothing). ConfigFromEnv reads
+	// connections per host, and more than MaxInFlightLimit is taken as
+	// that. An attempt waits for a place before it is sent, honouring its
+	// context (a wait cut short sends nothing). ConfigFromEnv reads
 	// WANDB_MAX_IN_FLIGHT.
 	MaxInFlight int
 	// OutcomeCheckTimeout bounds the check of a change whose caller's
@@ -138,14 +87,6 @@ type Config struct {
 	// reports a definite outcome. 0 means 5s; a negative value skips the
 	// check, and such a change ends with CodeUnknownOutcome.
 	OutcomeCheckTimeout time.Duration
-	// SCIMBaseURL is where the server's SCIM API is (user lifecycle, see
-	// User.Deactivate); "" means BaseURL + "/scim". Deployments differ:
-	// ConfigFromEnv reads it from WANDB_SCIM_BASE_URL. The key is sent to
-	// it as SCIMAuth says.
-	SCIMBaseURL string
-	// SCIMAuth is how SCIM requests authenticate: SCIMAuthBasic (the
-	// default, "") or SCIMAuthBearer. ConfigFromEnv reads WANDB_SCIM_AUTH.
-	SCIMAuth SCIMAuth
 
 	// DryRun sends no change (no GraphQL mutation, no SCIM change): each
 	// is planned instead, a line to DryRunOutput, and returns a simulated
@@ -173,18 +114,72 @@ type Config struct {
 	// AuditLog.Check here, no change is sent whose intent line could not
 	// be written, nor any after it.
 	BeforeChange func(op Op, target string) error `json:"-"`
-}
 
-// settingNames name, for the messages of Config.check, the settings whose
-// names depend on where the configuration came from: the Config's fields
-// for one made in Go, the environment's variables for ConfigFromEnv's.
-type settingNames struct {
-	httpProxy, httpsProxy, userAgent string
-}
+	// The SDK's settings that only ConfigFromEnv sets (and this package's
+	// tests).
 
-// fieldNames are the names of Config's fields.
-func fieldNames() settingNames {
-	return settingNames{httpProxy: "Config.HTTPProxy", httpsProxy: "Config.HTTPSProxy", userAgent: "user agent"}
+	// identityTokenFile (WANDB_IDENTITY_TOKEN_FILE), instead of APIKey, is
+	// a file holding an identity token (a JWT) that the client exchanges at
+	// BaseURL + "/oidc/token" for an access token, sent as "Authorization:
+	// Bearer <token>" to GraphQL and SCIM alike (scimAuth must then be ""
+	// or bearer). The file is read when the client is made, to fail early,
+	// and again for every exchange (tokens are re-minted to the same path).
+	// A token is exchanged anew when 5 minutes or less of it remain, one
+	// exchange at a time. Neither the JWT nor the access token ever
+	// appears in an error, log or String.
+	identityTokenFile string
+	// credentialsFile (WANDB_CREDENTIALS_FILE) caches access tokens across
+	// processes (the SDK's credentials file); "" means
+	// ~/.config/wandb/credentials.json.
+	credentialsFile string
+	// tokenRetry bounds the retries of the identity token exchange: 429,
+	// 5xx (but 501) and transport errors are retried, another 4xx never.
+	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
+	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole
+	// exchange 60s.
+	tokenRetry RetryPolicy
+	// extraHeaders (WANDB__EXTRA_HTTP_HEADERS) are added to every request
+	// that does not have them. They replace the X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL headers, but not the client's User-Agent,
+	// Use-Admin-Privileges, Content-Type and Accept, and an Authorization
+	// among them is never sent: the credentials replace it. A
+	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
+	// secrets (a gateway token, Proxy-Authorization), so they are Secrets:
+	// never shown; the names are.
+	extraHeaders map[string]Secret
+	// username and userEmail are sent as X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses
+	// to attribute a service account's requests to a user; each is left
+	// out when empty.
+	username  string
+	userEmail string
+	// httpProxy and httpsProxy are proxies for the client's http:// and
+	// https:// requests (WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY); where one is
+	// empty, HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply. They configure the
+	// default transport, so they cannot be combined with HTTPClient. They
+	// may hold a password, so they are Secrets: String shows them with the
+	// password masked, and nothing else shows them.
+	httpProxy  Secret
+	httpsProxy Secret
+	// userAgentOverride (WANDB_USER_AGENT), if not "", is the User-Agent of
+	// every request (the identity token exchange's included) exactly as
+	// given, in place of the default ("W&B Public Client <SDKVersion>
+	// wandb-lua/<Version>"): for a server or proxy
+	// that refuses the default. The W&B backend serves first-party fields
+	// such as User.apiKeys only to a User-Agent that starts with "W&B
+	// Public Client"; without that they fail with "relogin required".
+	userAgentOverride string
+	// attemptTimeout bounds each attempt, the response body included; 0
+	// means 30s (WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT, in
+	// seconds, as the SDK names it).
+	attemptTimeout time.Duration
+	// scimBaseURL (WANDB_SCIM_BASE_URL) is where the server's SCIM API is
+	// (user lifecycle, see User.Deactivate); "" means BaseURL + "/scim".
+	// Deployments differ. The key is sent to it as scimAuth says.
+	scimBaseURL string
+	// scimAuth (WANDB_SCIM_AUTH) is how SCIM requests authenticate:
+	// scimBasic (the default, "") or scimBearer.
+	scimAuth scimAuthMode
 }
 
 // check normalises cfg and checks it: the one step every configuration
@@ -194,14 +189,15 @@ func fieldNames() settingNames {
 // with a valid name, no value with a control character); the proxies,
 // without a trailing "/", and the settings of the default transport
 // without a caller's HTTPClient; the credentials, exactly one of APIKey
-// and IdentityTokenFile, the key in the SDK's format; the SCIM settings.
-// The first problem is the error, which never shows a secret. names says
-// how to name the settings whose names depend on where cfg came from.
-func (cfg *Config) check(names settingNames) error {
+// and the identity token file, the key in the SDK's format; the SCIM
+// settings.
+// The first problem is the error, which never shows a secret, and names
+// the environment's variable of a setting that only ConfigFromEnv sets.
+func (cfg *Config) check() error {
 	if err := cfg.checkBaseURL(""); err != nil {
 		return redactKeys(err, cfg.APIKey.Reveal())
 	}
-	for name, value := range cfg.ExtraHeaders {
+	for name, value := range cfg.extraHeaders {
 		if !validHeaderName(name) {
 			return configError("extra http header %q: not a valid header name", name)
 		}
@@ -209,30 +205,30 @@ func (cfg *Config) check(names settingNames) error {
 			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
 		}
 	}
-	if badHeaderValue(cfg.Username) || badHeaderValue(cfg.UserEmail) {
+	if badHeaderValue(cfg.username) || badHeaderValue(cfg.userEmail) {
 		return configError("username or user email: has a control character such as a newline; remove it")
 	}
-	if badHeaderValue(cfg.UserAgent) || badHeaderValue(cfg.UserAgentOverride) {
-		return configError("%s: has a control character such as a newline; remove it", names.userAgent)
+	if badHeaderValue(cfg.userAgentOverride) {
+		return configError("WANDB_USER_AGENT: has a control character such as a newline; remove it")
 	}
 	for _, p := range []struct {
 		name  string
 		proxy *Secret
-	}{{names.httpProxy, &cfg.HTTPProxy}, {names.httpsProxy, &cfg.HTTPSProxy}} {
+	}{{"WANDB_HTTP_PROXY", &cfg.httpProxy}, {"WANDB_HTTPS_PROXY", &cfg.httpsProxy}} {
 		raw := p.proxy.Reveal()
 		if _, err := parseProxyURL(raw); err != nil {
 			return configError("%s %q: %v", p.name, shownURL(raw), err)
 		}
 		*p.proxy = NewSecret(strings.TrimRight(raw, "/"))
 	}
-	if cfg.HTTPClient != nil && (cfg.HTTPProxy.IsSet() || cfg.HTTPSProxy.IsSet() || cfg.InsecureSkipVerify) {
-		return configError("HTTPProxy, HTTPSProxy and InsecureSkipVerify configure the default transport: " +
+	if cfg.HTTPClient != nil && (cfg.httpProxy.IsSet() || cfg.httpsProxy.IsSet() || cfg.InsecureSkipVerify) {
+		return configError("WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY and InsecureSkipVerify configure the default transport: " +
 			"set them on the transport of Config.HTTPClient instead, or leave HTTPClient nil")
 	}
 	switch {
-	case cfg.IdentityTokenFile != "" && cfg.APIKey.IsSet():
+	case cfg.identityTokenFile != "" && cfg.APIKey.IsSet():
 		return configError("both an api key and an identity token file are set, which is not allowed; set one of them")
-	case cfg.IdentityTokenFile == "":
+	case cfg.identityTokenFile == "":
 		if err := checkAPIKey(cfg.APIKey.Reveal(), cfg.KeySource); err != nil {
 			return err
 		}
@@ -240,7 +236,7 @@ func (cfg *Config) check(names settingNames) error {
 	if err := cfg.checkSCIM(); err != nil {
 		return err
 	}
-	cfg.ExtraHeaders = maps.Clone(cfg.ExtraHeaders) // the caller may change its map later
+	cfg.extraHeaders = maps.Clone(cfg.extraHeaders) // the caller may change its map later
 	return nil
 }
 
@@ -265,26 +261,26 @@ func (cfg *Config) checkBaseURL(from string) error {
 // identity token, whose access token SCIM takes as Bearer (Basic needs a
 // key).
 func (cfg *Config) checkSCIM() error {
-	switch auth := SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))); {
-	case auth != "" && auth != SCIMAuthBasic && auth != SCIMAuthBearer:
-		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" && auth == SCIMAuthBasic:
+	switch auth := scimAuthMode(strings.ToLower(string(cfg.scimAuth))); {
+	case auth != "" && auth != scimBasic && auth != scimBearer:
+		return configError("scim auth %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
+	case cfg.identityTokenFile != "" && auth == scimBasic:
 		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
-			cfg.SCIMAuth, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" || auth == SCIMAuthBearer:
-		cfg.SCIMAuth = SCIMAuthBearer
+			cfg.scimAuth, scimBearer)
+	case cfg.identityTokenFile != "" || auth == scimBearer:
+		cfg.scimAuth = scimBearer
 	default:
-		cfg.SCIMAuth = SCIMAuthBasic
+		cfg.scimAuth = scimBasic
 	}
-	if cfg.SCIMBaseURL == "" {
+	if cfg.scimBaseURL == "" {
 		return nil
 	}
-	base, err := normalizeBaseURL(cfg.SCIMBaseURL)
+	base, err := normalizeBaseURL(cfg.scimBaseURL)
 	var e *Error
 	if errors.As(err, &e) {
 		return configError("scim %s", e.Message)
 	}
-	cfg.SCIMBaseURL = base
+	cfg.scimBaseURL = base
 	return err
 }
 
@@ -339,36 +335,36 @@ func (cfg Config) String() string {
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey.Reveal()).redact(shownURL(cfg.BaseURL)), key)
-	if cfg.IdentityTokenFile != "" {
-		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.IdentityTokenFile)
+	if cfg.identityTokenFile != "" {
+		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.identityTokenFile)
 	}
 	if cfg.KeySource != "" {
 		fmt.Fprintf(&b, ", KeySource: %q", cfg.KeySource)
 	}
-	if cfg.CredentialsFile != "" {
-		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.CredentialsFile)
+	if cfg.credentialsFile != "" {
+		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.credentialsFile)
 	}
-	if len(cfg.ExtraHeaders) > 0 {
-		names := slices.Sorted(maps.Keys(cfg.ExtraHeaders))
+	if len(cfg.extraHeaders) > 0 {
+		names := slices.Sorted(maps.Keys(cfg.extraHeaders))
 		fmt.Fprintf(&b, ", ExtraHeaders: [%s]", strings.Join(names, " "))
 	}
-	if cfg.Username != "" {
-		fmt.Fprintf(&b, ", Username: %q", cfg.Username)
+	if cfg.username != "" {
+		fmt.Fprintf(&b, ", Username: %q", cfg.username)
 	}
-	if cfg.UserEmail != "" {
-		fmt.Fprintf(&b, ", UserEmail: %q", cfg.UserEmail)
+	if cfg.userEmail != "" {
+		fmt.Fprintf(&b, ", UserEmail: %q", cfg.userEmail)
 	}
-	if cfg.HTTPProxy.IsSet() {
-		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.HTTPProxy.Reveal()))
+	if cfg.httpProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.httpProxy.Reveal()))
 	}
-	if cfg.HTTPSProxy.IsSet() {
-		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.HTTPSProxy.Reveal()))
+	if cfg.httpsProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.httpsProxy.Reveal()))
 	}
 	if cfg.InsecureSkipVerify {
 		b.WriteString(", InsecureSkipVerify: true")
 	}
-	if cfg.UserAgentOverride != "" {
-		fmt.Fprintf(&b, ", UserAgentOverride: %q", cfg.UserAgentOverride)
+	if cfg.userAgentOverride != "" {
+		fmt.Fprintf(&b, ", UserAgentOverride: %q", cfg.userAgentOverride)
 	}
 	b.WriteString("}")
 	return b.String()

@@ -210,8 +210,8 @@ func TestConfigFromEnvTransport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.ExtraHeaders) != 2 || cfg.ExtraHeaders["X-Team"].Reveal() != "ml" || cfg.Username != "svc-owner" || cfg.UserEmail != "owner@example.com" ||
-		cfg.HTTPProxy.Reveal() != "http://proxy.example.com:3128" || cfg.HTTPSProxy.Reveal() != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
+	if len(cfg.extraHeaders) != 2 || cfg.extraHeaders["X-Team"].Reveal() != "ml" || cfg.username != "svc-owner" || cfg.userEmail != "owner@example.com" ||
+		cfg.httpProxy.Reveal() != "http://proxy.example.com:3128" || cfg.httpsProxy.Reveal() != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
 		t.Errorf("config = %v", cfg)
 	}
 	if s := cfg.String(); strings.Contains(s, "eDp5") || !strings.Contains(s, "ExtraHeaders: [Proxy-Authorization X-Team]") {
@@ -288,8 +288,8 @@ func TestConfigFromEnvLimits(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%v: %v", tc.env, err)
-		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes || cfg.MaxInFlight != tc.inFlight:
-			t.Errorf("%v: timeout %v, max %d, in flight %d; want %v, %d, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, cfg.MaxInFlight, tc.timeout, tc.maxBytes, tc.inFlight)
+		case cfg.attemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes || cfg.MaxInFlight != tc.inFlight:
+			t.Errorf("%v: timeout %v, max %d, in flight %d; want %v, %d, %d", tc.env, cfg.attemptTimeout, cfg.MaxResponseBytes, cfg.MaxInFlight, tc.timeout, tc.maxBytes, tc.inFlight)
 		}
 	}
 }
@@ -355,8 +355,8 @@ func TestConfigFromEnvCredentials(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdentityTokenFile != "/run/secrets/jwt" || cfg.CredentialsFile != "/tmp/creds.json" || cfg.APIKey.Reveal() != "" || cfg.SCIMAuth != SCIMAuthBearer {
-		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.SCIMAuth)
+	if cfg.identityTokenFile != "/run/secrets/jwt" || cfg.credentialsFile != "/tmp/creds.json" || cfg.APIKey.Reveal() != "" || cfg.scimAuth != scimBearer {
+		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.scimAuth)
 	}
 	e.set("WANDB_SCIM_AUTH", "basic")
 	if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "needs an api key") {
@@ -367,7 +367,7 @@ func TestConfigFromEnvCredentials(t *testing.T) {
 	// A key from the program wins over every variable and netrc.
 	e.set("WANDB_API_KEY", envKey)
 	cfg, err = e.config(EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"})
-	if err != nil || cfg.APIKey.Reveal() != otherKey || cfg.IdentityTokenFile != "" {
+	if err != nil || cfg.APIKey.Reveal() != otherKey || cfg.identityTokenFile != "" {
 		t.Errorf("ConfigFromEnvWith a key: %v, %v", cfg, err)
 	}
 	_, err = e.config(EnvOptions{APIKey: NewSecret("short"), APIKeySource: "--api-key-file k"})

@@ -26,28 +26,47 @@ var ErrNoCredentials = errors.New("wandb: no credentials")
 // the SDK's settings files (./wandb/settings over $WANDB_CONFIG_DIR/settings
 // or ~/.config/wandb/settings), else https://api.wandb.ai.
 //
-// The credentials are WANDB_API_KEY, or WANDB_IDENTITY_TOKEN_FILE (a JWT
-// exchanged for access tokens, cached in WANDB_CREDENTIALS_FILE; see
-// Config.IdentityTokenFile), or else the netrc file ($NETRC, else ~/.netrc,
-// else ~/_netrc): the password of the last entry whose machine is the base
-// URL's host[:port] exactly, else of the last default entry. Setting both
-// variables is an error; an empty one counts as unset (so an empty
-// WANDB_API_KEY still lets netrc supply the key, as in the SDK). A syntax
-// error in the netrc entry that applies is an error naming its line; one
-// elsewhere in the file is skipped. Without credentials the error names
-// the places it looked and matches [ErrNoCredentials]. The key's format
-// is checked as the SDK checks it.
+// The credentials are WANDB_API_KEY, or WANDB_IDENTITY_TOKEN_FILE, or else
+// the netrc file ($NETRC, else ~/.netrc, else ~/_netrc): the password of
+// the last entry whose machine is the base URL's host[:port] exactly, else
+// of the last default entry. Setting both variables is an error; an empty
+// one counts as unset (so an empty WANDB_API_KEY still lets netrc supply
+// the key, as in the SDK). A syntax error in the netrc entry that applies
+// is an error naming its line; one elsewhere in the file is skipped.
+// Without credentials the error names the places it looked and matches
+// [ErrNoCredentials]. The key's format is checked as the SDK checks it.
 //
-// The transport follows WANDB__EXTRA_HTTP_HEADERS (a JSON object),
-// WANDB_USERNAME and WANDB_USER_EMAIL (sent as X-WANDB-USERNAME and
-// X-WANDB-USER-EMAIL), WANDB_HTTP_PROXY and WANDB_HTTPS_PROXY, and
-// WANDB_INSECURE_DISABLE_SSL (true/false as the SDK parses it: also 1/0,
-// yes/no, on/off, t/f, y/n). See the Config fields of the same names.
+// An identity token (a JWT in the file WANDB_IDENTITY_TOKEN_FILE names) is
+// exchanged at the base URL + "/oidc/token" for access tokens, sent as
+// "Authorization: Bearer <token>" to GraphQL and SCIM alike; the file is
+// read by NewClient, to fail early, and again for every exchange, made
+// anew when 5 minutes or less of a token remain. Access tokens are cached
+// in WANDB_CREDENTIALS_FILE (default ~/.config/wandb/credentials.json), as
+// the SDK caches them. Neither the JWT nor an access token ever appears in
+// an error, a log line or a String.
 //
-// Two settings the SDK does not have configure SCIM (user lifecycle):
-// WANDB_SCIM_BASE_URL (default: the base URL + "/scim") and WANDB_SCIM_AUTH
-// ("basic", the default with a key, or "bearer"); see Config. Another,
-// WANDB_USER_AGENT, replaces the User-Agent (Config.UserAgentOverride).
+// The transport follows WANDB__EXTRA_HTTP_HEADERS (a JSON object of
+// headers added to every request; they replace the next two, never the
+// User-Agent, Content-Type or Accept, and an Authorization among them is
+// never sent), WANDB_USERNAME and WANDB_USER_EMAIL (sent as
+// X-WANDB-USERNAME and X-WANDB-USER-EMAIL), WANDB_HTTP_PROXY and
+// WANDB_HTTPS_PROXY (else HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply), and
+// WANDB_INSECURE_DISABLE_SSL (Config.InsecureSkipVerify; true/false as the
+// SDK parses it: also 1/0, yes/no, on/off, t/f, y/n). The proxies configure
+// the default transport, so they cannot be combined with Config.HTTPClient.
+// Each attempt has WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT
+// (seconds; default 30), its answer included.
+//
+// Settings the SDK does not have: WANDB_SCIM_BASE_URL, where the SCIM API
+// (user lifecycle) is (default: the base URL + "/scim"), and
+// WANDB_SCIM_AUTH, how it authenticates: "basic" (the default with a key,
+// HTTP Basic with the viewer's username and the key, as W&B documents it;
+// the viewer is fetched once for the username) or "bearer" (the key or the
+// access token; Multi-tenant Cloud, and Dedicated Cloud and Self-Managed
+// from v0.79.0). WANDB_USER_AGENT, if set, is the User-Agent of every
+// request, in place of "W&B Public Client <SDKVersion> wandb-lua/<Version>",
+// for a server or proxy that refuses it (the W&B backend serves
+// first-party fields such as API keys only to a "W&B Public Client").
 func ConfigFromEnv() (Config, error) {
 	return ConfigFromEnvWith(EnvOptions{})
 }
@@ -92,12 +111,12 @@ func configFromEnv(o EnvOptions, env sdkfiles.Env) (Config, error) {
 	if err := credentialsFromEnv(&cfg, o, env); err != nil {
 		return cfg, err
 	}
-	cfg.SCIMBaseURL = env.Getenv("WANDB_SCIM_BASE_URL")
-	cfg.SCIMAuth = SCIMAuth(env.Getenv("WANDB_SCIM_AUTH"))
+	cfg.scimBaseURL = env.Getenv("WANDB_SCIM_BASE_URL")
+	cfg.scimAuth = scimAuthMode(env.Getenv("WANDB_SCIM_AUTH"))
 	if err := limitsFromEnv(&cfg, env); err != nil {
 		return cfg, err
 	}
-	if err := cfg.check(settingNames{httpProxy: "WANDB_HTTP_PROXY", httpsProxy: "WANDB_HTTPS_PROXY", userAgent: "WANDB_USER_AGENT"}); err != nil {
+	if err := cfg.check(); err != nil {
 		return cfg, err
 	}
 	return cfg, nil
@@ -123,7 +142,7 @@ func limitsFromEnv(cfg *Config, env sdkfiles.Env) error {
 			return configError("%s %q: not a number of seconds; use e.g. 60 or 2.5", name, raw)
 		}
 		if secs > 0 {
-			cfg.AttemptTimeout = time.Duration(secs * float64(time.Second))
+			cfg.attemptTimeout = time.Duration(secs * float64(time.Second))
 		}
 	}
 	if raw := env.Getenv("WANDB__GRAPHQL_RETRY_MAX"); raw != "" {
@@ -216,13 +235,13 @@ func transportFromEnv(cfg *Config, env sdkfiles.Env) error {
 		if err != nil {
 			return err
 		}
-		cfg.ExtraHeaders = h
+		cfg.extraHeaders = h
 	}
-	cfg.Username = env.Getenv("WANDB_USERNAME")
-	cfg.UserEmail = env.Getenv("WANDB_USER_EMAIL")
-	cfg.UserAgentOverride = env.Getenv("WANDB_USER_AGENT")
-	cfg.HTTPProxy = NewSecret(env.Getenv("WANDB_HTTP_PROXY"))
-	cfg.HTTPSProxy = NewSecret(env.Getenv("WANDB_HTTPS_PROXY"))
+	cfg.username = env.Getenv("WANDB_USERNAME")
+	cfg.userEmail = env.Getenv("WANDB_USER_EMAIL")
+	cfg.userAgentOverride = env.Getenv("WANDB_USER_AGENT")
+	cfg.httpProxy = NewSecret(env.Getenv("WANDB_HTTP_PROXY"))
+	cfg.httpsProxy = NewSecret(env.Getenv("WANDB_HTTPS_PROXY"))
 	if raw := env.Getenv("WANDB_INSECURE_DISABLE_SSL"); raw != "" {
 		b, ok := parseSDKBool(raw)
 		if !ok {
@@ -261,8 +280,8 @@ func credentialsFromEnv(cfg *Config, o EnvOptions, env sdkfiles.Env) error {
 		cfg.APIKey, cfg.KeySource = NewSecret(key), "WANDB_API_KEY"
 		return nil
 	case tokenFile != "":
-		cfg.IdentityTokenFile, cfg.KeySource = tokenFile, "WANDB_IDENTITY_TOKEN_FILE"
-		cfg.CredentialsFile = env.Getenv("WANDB_CREDENTIALS_FILE")
+		cfg.identityTokenFile, cfg.KeySource = tokenFile, "WANDB_IDENTITY_TOKEN_FILE"
+		cfg.credentialsFile = env.Getenv("WANDB_CREDENTIALS_FILE")
 		return nil
 	}
 

@@ -118,7 +118,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"SCIM error echoes the key as a bearer token", func() error {
-			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
+			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), scimAuth: scimBearer, Retry: fastRetry})
 			if err != nil {
 				return err
 			}

@@ -151,8 +151,8 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 	t.Run("bearer, at an overridden base path", func(t *testing.T) {
 		srv := lifecycleServer(t)
 		c := testClient(t, srv, func(cfg *Config) {
-			cfg.SCIMAuth = "Bearer"
-			cfg.SCIMBaseURL = srv.URL + "/scim/v2/"
+			cfg.scimAuth = "Bearer"
+			cfg.scimBaseURL = srv.URL + "/scim/v2/"
 		})
 		if _, err := mustUser(t, c, "bob").Status(ctx); err != nil {
 			t.Fatal(err)
@@ -176,8 +176,8 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.SCIMBaseURL != srv.URL+"/scim/v2" || cfg.SCIMAuth != SCIMAuthBearer {
-			t.Errorf("config = %q, %q", cfg.SCIMBaseURL, cfg.SCIMAuth)
+		if cfg.scimBaseURL != srv.URL+"/scim/v2" || cfg.scimAuth != scimBearer {
+			t.Errorf("config = %q, %q", cfg.scimBaseURL, cfg.scimAuth)
 		}
 		e.set("WANDB_SCIM_AUTH", "token")
 		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim auth") {
@@ -215,7 +215,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			http.Redirect(w, r, elsewhere.URL+"/Users", http.StatusTemporaryRedirect)
 		}))
 		defer front.Close()
-		c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = front.URL + "/scim" })
+		c := testClient(t, srv, func(cfg *Config) { cfg.scimBaseURL = front.URL + "/scim" })
 		_, err := mustUser(t, c, "bob").Status(ctx)
 		e := asError(t, err, "status", CodeBadResponse)
 		if !strings.HasPrefix(e.Message, "the server redirected the request to "+elsewhere.URL+"/Users") {

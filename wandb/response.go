@@ -75,7 +75,7 @@ func (c *Client) credentialsRejected(said string) string {
 	what := "the API key"
 	switch {
 	case c.tokens != nil:
-		what = "the access token obtained for the identity token in " + c.cfg.IdentityTokenFile
+		what = "the access token obtained for the identity token in " + c.cfg.identityTokenFile
 		if c.cfg.KeySource != "" {
 			what += " (" + c.cfg.KeySource + ")"
 		}

@@ -33,7 +33,7 @@ func TestNoAPIAtTheURL(t *testing.T) {
 	if n := srv.Requests("CreateUserFromAdmin"); n != 0 {
 		t.Errorf("%d creations reached the API", n)
 	}
-	c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = srv.URL + "/scimm" })
+	c := testClient(t, srv, func(cfg *Config) { cfg.scimBaseURL = srv.URL + "/scimm" })
 	me, err := c.Viewer(context.Background())
 	if err != nil {
 		t.Fatal(err)

@@ -20,18 +20,18 @@ import (
 // and the resources as W&B returns them, which depart from RFC 7643 in
 // places (emails as one object with capitalised keys, for one).
 
-// SCIMAuth says how SCIM requests authenticate.
-type SCIMAuth string
+// scimAuthMode says how SCIM requests authenticate (WANDB_SCIM_AUTH).
+type scimAuthMode string
 
 const (
-	// SCIMAuthBasic is HTTP Basic with the viewer's username and the key,
+	// scimBasic is HTTP Basic with the viewer's username and the key,
 	// base64("<username>:<key>") (an empty username for an organisation
 	// service account), as W&B documents it for every deployment. The
 	// viewer is fetched once to learn the username. The default.
-	SCIMAuthBasic SCIMAuth = "basic"
-	// SCIMAuthBearer is "Authorization: Bearer <key>": Multi-tenant Cloud,
+	scimBasic scimAuthMode = "basic"
+	// scimBearer is "Authorization: Bearer <key>": Multi-tenant Cloud,
 	// and Dedicated Cloud and Self-Managed from v0.79.0.
-	SCIMAuthBearer SCIMAuth = "bearer"
+	scimBearer scimAuthMode = "bearer"
 )
 
 // scimContentType is what SCIM requests send and accept.
@@ -62,7 +62,7 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 	switch {
 	case c.tokens != nil:
 		return c.bearerToken(ctx)
-	case c.cfg.SCIMAuth == SCIMAuthBearer:
+	case c.cfg.scimAuth == scimBearer:
 		return "Bearer " + c.cfg.APIKey.Reveal(), nil
 	}
 	c.mu.Lock()
@@ -74,7 +74,7 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 // fetches the viewer (cached) for its username.
 func (c *Client) scimReady(ctx context.Context, op Op) error {
 	c.mu.Lock()
-	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.tokens != nil || c.scim.header != ""
+	ready := c.cfg.scimAuth == scimBearer || c.tokens != nil || c.scim.header != ""
 	c.mu.Unlock()
 	if ready {
 		return nil

@@ -84,8 +84,8 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 
 func TestEveryVerbHidesTheKey(t *testing.T) {
 	const key = "0123456789abcdef0123456789abcdef01234567"
-	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), HTTPProxy: NewSecret("http://u:" + key + "@proxy:3128"),
-		ExtraHeaders: secretHeaders(map[string]string{"X-Token": key})}
+	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), httpProxy: NewSecret("http://u:" + key + "@proxy:3128"),
+		extraHeaders: secretHeaders(map[string]string{"X-Token": key})}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

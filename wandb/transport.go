@@ -26,8 +26,8 @@ func defaultHTTPClient(cfg Config) *http.Client {
 	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.Proxy = proxyFunc(mustProxyURL(cfg.HTTPProxy.Reveal()), mustProxyURL(cfg.HTTPSProxy.Reveal()))
-	if auth := proxyAuthorization(cfg.ExtraHeaders); auth != "" {
+	t.Proxy = proxyFunc(mustProxyURL(cfg.httpProxy.Reveal()), mustProxyURL(cfg.httpsProxy.Reveal()))
+	if auth := proxyAuthorization(cfg.extraHeaders); auth != "" {
 		t.ProxyConnectHeader = http.Header{"Proxy-Authorization": {auth}}
 	}
 	if cfg.InsecureSkipVerify {

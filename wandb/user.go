@@ -119,8 +119,10 @@ func (u *User) Client() *Client { return u.client }
 // other user it fails with CodeInvalidArgument and sends no mutation: to
 // give bob a key, use a client with bob's key (Client.WithAPIKey).
 //
-// On success the key (its listed name, not the secret) is added to u's
-// list. It lists u's keys first. When the answer is lost after the request
+// Under Config.DryRun it sends nothing and returns the placeholder "(dry
+// run: no key was generated)", plainly no key, which WithAPIKey of the
+// dry-run client takes as its own identity. On success the key (its
+// listed name, not the secret) is added to u's list. It lists u's keys first. When the answer is lost after the request
 // reached the server (or comes without the secret, or as a 429 or 503,
 // which may follow an applied change), a key may have been minted whose
 // secret nobody received: u's keys are listed again. No new key with this
@@ -198,7 +200,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 	})
 	switch {
 	case errors.Is(err, errDryRun):
-		return DryRunKey, nil
+		return dryRunKey, nil
 	case err != nil:
 		return "", err
 	}
