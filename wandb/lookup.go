@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
@@ -96,7 +97,7 @@ const maxListedCandidates = 10
 // them (the SDK would silently pick the first); none gives an error
 // matching ErrNotFound, never a nil user with a nil error. An email (with
 // an "@") is looked up without the white space around it and with its
-// domain lower-cased, as NormalizeEmail sends one; a username with
+// domain lower-cased, as CreateUser sends one; a username with
 // leading or trailing white space is CodeInvalidArgument, before anything
 // is sent. It needs an admin key.
 //
@@ -120,8 +121,8 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})
 	case strings.TrimSpace(usernameOrEmail) != usernameOrEmail:
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("invalid username or email %q: leading or trailing white space", usernameOrEmail)})
-	case len(usernameOrEmail) > maxEmailLen && strings.Contains(usernameOrEmail, "@"):
-		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: checkEmail(usernameOrEmail).Error()})
+	case len(usernameOrEmail) > emailaddr.MaxLen && strings.Contains(usernameOrEmail, "@"):
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: emailaddr.Check(usernameOrEmail).Error()})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
 	if len(users) == 0 && errors.Is(err, ErrForbidden) {

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/internal/termtext"
 )
 
@@ -156,7 +157,7 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 }
 
 // Plan reads the server and returns the changes that bring it to want.
-// Nothing is changed. Emails are normalised first (see NormalizeEmail),
+// Nothing is changed. Emails are normalised first (as CreateUser does),
 // so the plan's targets are the addresses as sent. A membership of a team that does not exist and is
 // not in want.Teams, an email or role that is not valid, is an error
 // (CodeInvalidArgument) before anything is read.
@@ -179,11 +180,11 @@ func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 }
 
 // checkDesired checks want's emails, roles and names, and returns a copy
-// of want with its emails as NormalizeEmail returns them.
+// of want with its emails as emailaddr.Normalize returns them.
 func checkDesired(want Desired) (Desired, error) {
 	want.Users = slices.Clone(want.Users)
 	for i, u := range want.Users {
-		email, err := NormalizeEmail(u.Email)
+		email, err := emailaddr.Normalize(u.Email)
 		if err != nil {
 			return want, err
 		}
@@ -191,7 +192,7 @@ func checkDesired(want Desired) (Desired, error) {
 	}
 	want.Memberships = slices.Clone(want.Memberships)
 	for i, m := range want.Memberships {
-		email, err := NormalizeEmail(m.Email)
+		email, err := emailaddr.Normalize(m.Email)
 		if err != nil {
 			return want, err
 		}
@@ -205,7 +206,7 @@ func checkDesired(want Desired) (Desired, error) {
 	}
 	want.Withdraw = slices.Clone(want.Withdraw)
 	for i, w := range want.Withdraw {
-		email, err := NormalizeEmail(w.Email)
+		email, err := emailaddr.Normalize(w.Email)
 		if err != nil {
 			return want, err
 		}

@@ -126,8 +126,8 @@ type Invitee struct {
 	email, username string
 }
 
-// ByEmail is the invitee with that email address; Invite sends it as
-// NormalizeEmail returns it.
+// ByEmail is the invitee with that email address; Invite normalises and
+// checks it as CreateUser does.
 func ByEmail(email string) Invitee { return Invitee{email: email} }
 
 // ByUsername is the user with that username.
