@@ -72,17 +72,14 @@ var errDryRun = errors.New("dry run")
 //
 // Either way Config.OnChange gets the record of the change before Change
 // returns; when do runs, it gets the change's intent record
-// (OutcomePending) before. Every mutation of this package goes through
-// it; a program can route changes of its own (a file it writes, say)
-// through it to have them planned, refused and audited the same way. It
-// reports whether do ran.
-//
-// Config.BeforeChange is not asked here: it guards the changes this
-// package sends to the server, while a program's own change is often the
-// local end of one (the secret GenerateAPIKey returned, written to a
-// file), which refusing would lose. So do runs even when its intent
-// record could not be written.
+// (OutcomePending) before. Config.BeforeChange is not asked: do runs even
+// when its intent record could not be written. It reports whether do ran.
 func (c *Client) Change(ctx context.Context, op Op, target, details string, do func() error) (ran bool, err error) {
+	// Every mutation of this package goes through gate too. BeforeChange
+	// guards the changes this package sends to the server, while a
+	// program's own change is often the local end of one (the secret
+	// GenerateAPIKey returned, written to a file), which refusing would
+	// lose.
 	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
 		return do()

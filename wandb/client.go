@@ -14,25 +14,28 @@ import (
 // Version is this project's version. It is part of the User-Agent.
 const Version = "0.1.0"
 
-// SDKVersion is the W&B SDK release whose behaviour this package follows.
-// The User-Agent carries it as the SDK's public API does ("W&B Public
-// Client <version>"): the backend gates admin-capable access and
-// first-party fields such as User.apiKeys on a public-client User-Agent
-// with a version it recognises.
+// The backend gates admin-capable access and first-party fields such as
+// User.apiKeys on a public-client User-Agent with a version it recognises.
+
+// SDKVersion is the W&B SDK release whose behaviour this package follows;
+// the User-Agent carries it as the SDK's does ("W&B Public Client
+// <version>").
 const SDKVersion = "0.28.2"
 
 // defaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
 const defaultBaseURL = "https://api.wandb.ai"
 
+// The response limit bounds how much a hostile or broken server can make
+// the client read. users() is one answer, not paginated: about 250 bytes a
+// user without keys, 460 with two keys and two teams, so 200,000 users take
+// 50 to 90 MiB; 256 MiB leaves room for more keys and teams, or for twice
+// as many users. Answers are decoded as they are read, never held whole, so
+// the limit is not memory the client holds; what the client keeps of the
+// largest answer allowed is its users (about 0.3 KiB each in Go).
+
 // DefaultMaxResponseBytes is the largest response a client reads unless
-// Config.MaxResponseBytes says otherwise. It bounds how much a hostile or
-// broken server can make the client read. users() is one answer, not
-// paginated: about 250 bytes a user without keys, 460 with two keys and
-// two teams, so 200,000 users take 50 to 90 MiB; 256 MiB leaves room for
-// more keys and teams, or for twice as many users. Answers are decoded as
-// they are read, never held whole, so the limit is not memory the client
-// holds; what the client keeps of the largest answer allowed is its users
-// (about 0.3 KiB each in Go).
+// Config.MaxResponseBytes says otherwise: enough for Client.Users on an
+// instance of 200,000 users with a few keys and teams each.
 const DefaultMaxResponseBytes = 256 << 20
 
 const (
@@ -234,14 +237,12 @@ func (c *Client) with(name string, set func(*Config)) *Client {
 
 // WithServer returns a client for another server, baseURL ("" means
 // https://api.wandb.ai), that authenticates with key and keeps c's other
-// settings: HTTP client and connection pool, proxies, extra headers,
-// User-Agent, logger, retry policy, limits and SCIM authentication (the
-// default, Basic, from a client with an identity token, which the new
-// client does not use). The key is sent only to baseURL, never to c's
-// server; the SCIM API is the new server's, at baseURL + "/scim". It has
-// its own viewer cache. A baseURL that names c's server (SameServer)
-// gives a client that shares c's circuit breaker and bound on requests
-// in flight, as WithAPIKey does.
+// settings (HTTP client, headers, limits, hooks), but for the SCIM API:
+// the new server's, at baseURL + "/scim", with the default authentication
+// from a client with an identity token. The key is sent only to baseURL.
+// It has its own viewer cache; a baseURL that names c's server
+// (SameServer) gives a client that shares c's circuit breaker and bound on
+// requests in flight, as WithAPIKey does.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.BaseURL = baseURL

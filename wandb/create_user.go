@@ -14,21 +14,20 @@ import (
 // admin is true. Before anything is sent the email is normalised (trimmed,
 // its domain lower-cased, the rest kept as written) and checked: anything
 // but a bare address such as "name@example.com" with a dot in its domain
-// gives CodeInvalidArgument. An existing email gives an error with
-// code CodeConflict carrying the server's text. It needs an admin key. The
-// returned User has no keys (KeysListed is true) and no team list (the
-// server's answer does not include one). When the answer is lost after the request reached the
-// server, the email is looked up: none, and the creation is sent once
-// more; a user there now is returned with an error with
-// CodeUnknownOutcome, since it may be this call's creation, another
-// program's at the same time, or there already. Concurrent calls for the
-// same email in this program (and the clients derived from this one for
-// the same server) are one flight: the first sends, the others wait, and
-// when it succeeds they fail with CodeConflict, so one creation is
-// reported created once. Under Config.DryRun it sends nothing and returns a
-// User with DryRun set, the email and admin given and the ID
+// gives CodeInvalidArgument. An existing email gives CodeConflict with the
+// server's text. It needs an admin key. The returned User has no keys
+// (KeysListed is true) and no team list. When the answer is lost after
+// the request reached the server, the email is looked up: none, and the
+// creation is sent once more; a user there now is returned with an error
+// with CodeUnknownOutcome. Concurrent calls for one email (from this
+// client and those derived from it) are one flight: when the first
+// succeeds, the others fail with CodeConflict. Under Config.DryRun it
+// sends nothing and returns a User with DryRun set and the ID
 // "dry-run:<email>".
 func (c *Client) CreateUser(ctx context.Context, email string, admin bool) (*User, error) {
+	// A user there after a lost answer may be this call's creation,
+	// another program's at the same time, or there already. One flight per
+	// email means one creation is reported created once.
 	const op = OpCreateUser
 	email, err := c.normalizeEmail(op, email)
 	if err != nil {

@@ -15,8 +15,7 @@ import (
 )
 
 // ErrNoCredentials matches (with errors.Is) the error of [ConfigFromEnv]
-// and its variants when they found no credentials at all: no API key, no
-// identity token file, no netrc entry. A program that has its own ways to
+// when it found no credentials at all: a program that has its own ways to
 // supply a key (a flag, a prompt) can offer them for this error alone.
 var ErrNoCredentials = errors.New("wandb: no credentials")
 
@@ -58,15 +57,12 @@ var ErrNoCredentials = errors.New("wandb: no credentials")
 // (seconds; default 30), its answer included.
 //
 // Settings the SDK does not have: WANDB_SCIM_BASE_URL, where the SCIM API
-// (user lifecycle) is (default: the base URL + "/scim"), and
-// WANDB_SCIM_AUTH, how it authenticates: "basic" (the default with a key,
-// HTTP Basic with the viewer's username and the key, as W&B documents it;
-// the viewer is fetched once for the username) or "bearer" (the key or the
-// access token; Multi-tenant Cloud, and Dedicated Cloud and Self-Managed
-// from v0.79.0). WANDB_USER_AGENT, if set, is the User-Agent of every
-// request, in place of "W&B Public Client <SDKVersion> wandb-lua/<Version>",
-// for a server or proxy that refuses it (the W&B backend serves
-// first-party fields such as API keys only to a "W&B Public Client").
+// (user lifecycle) is (default: the base URL + "/scim"); WANDB_SCIM_AUTH,
+// "basic" (the default with a key: the viewer's username and the key) or
+// "bearer" (Multi-tenant Cloud, and Dedicated Cloud and Self-Managed from
+// v0.79.0); and WANDB_USER_AGENT, the User-Agent of every request, for a
+// server or proxy that refuses the default (W&B serves API keys only to a
+// User-Agent that starts with "W&B Public Client").
 func ConfigFromEnv() (Config, error) {
 	return ConfigFromEnvWith(EnvOptions{})
 }
@@ -81,7 +77,7 @@ type EnvOptions struct {
 	// WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE and netrc are not read.
 	APIKey Secret `json:"-"`
 	// APIKeySource names where APIKey came from, for its errors, e.g.
-	// "--api-key-file key.txt"; "" for none.
+	// "the file key.txt"; "" for none.
 	APIKeySource string
 	// Lookup, if set, is the environment: it returns a variable's value
 	// and whether it is set, as os.LookupEnv (which nil means). The home

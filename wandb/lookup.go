@@ -59,12 +59,12 @@ func (c *Client) cachedViewer() *User {
 
 // Users returns the users whose username or email contains query
 // (case-insensitively; "" means all users), de-duplicated by ID, in the
-// server's order. No match is an empty slice and no error, except for "":
-// whether W&B lists every user for an empty query is not public, and a
-// server that lists nobody for it has not listed everyone (the caller, at
-// least, is a user), so that is an error with CodeBadResponse. It needs
-// an admin key.
+// server's order. No match is an empty slice and no error, except for "",
+// where it is an error with CodeBadResponse. It needs an admin key.
 func (c *Client) Users(ctx context.Context, query string) ([]*User, error) {
+	// Whether W&B lists every user for an empty query is not public, and a
+	// server that lists nobody for it has not listed everyone (the caller,
+	// at least, is a user).
 	const op = OpUsers
 	users, err := c.searchUsers(ctx, op, query)
 	if query == "" && err == nil && len(users) == 0 {
@@ -94,22 +94,19 @@ const maxListedCandidates = 10
 // (compared case-insensitively), or else, unless the option Exact is
 // given, the only user the server's substring search returns. Several
 // candidates give an error with code CodeAmbiguous whose Candidates list
-// them (the SDK would silently pick the first); none gives an error
-// matching ErrNotFound, never a nil user with a nil error. An email (with
-// an "@") is looked up without the white space around it and with its
-// domain lower-cased, as CreateUser sends one; a username with
-// leading or trailing white space is CodeInvalidArgument, before anything
-// is sent. It needs an admin key.
+// them; none gives an error matching ErrNotFound. An email (with an "@")
+// is looked up as CreateUser sends one; a username with leading or
+// trailing white space is CodeInvalidArgument. It needs an admin key.
 //
-// When the server refuses to search users for this key (the SDK documents
-// user search as for local administrators only: an organisation admin on
-// Multi-tenant Cloud may be refused it), the user is looked up through
-// SCIM instead, by exact email (when usernameOrEmail has an "@") or
-// username. Such a User has no ID and no key list (KeysListed is false);
-// its Teams are the SCIM groups it is a member of, and Admin is nil. The
-// lifecycle calls (Deactivate, Delete, SetRole, team membership) work on
-// it.
+// When the server refuses to search users for this key, the user is
+// looked up through SCIM instead, by exact email or username. Such a User
+// has no ID and no key list (KeysListed is false); its Teams are the SCIM
+// groups it is a member of, and Admin is nil. The lifecycle calls
+// (Deactivate, Delete, SetRole, team membership) work on it.
 func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...LookupOption) (*User, error) {
+	// The SDK would silently pick the first of several candidates. It
+	// documents user search as for local administrators only: an
+	// organisation admin on Multi-tenant Cloud may be refused it.
 	const op = OpUser
 	var l lookup
 	for _, o := range opts {

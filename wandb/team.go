@@ -89,18 +89,15 @@ func (m *Member) Role() string {
 	return RoleMember
 }
 
-// APIKey returns the service account's API key (the SDK's Member.api_key)
-// and true when m is the Member CreateServiceAccount returned and the
-// server's answer carried the key. It is "", false for the members a team
-// lists (Members, Reload: they never carry a key), in a dry run, and when
-// the server gave no key (whether servers that keep only hashes of keys
-// still do is not public; CreateServiceAccount then logs a warning): then
-// create a key in the W&B UI, in the team's settings under Service
-// Accounts. The server may not show the key again: store it where only
-// its owner can read it. The key never appears in String, an error, a log
-// line or a change record; Client.WithAPIKey(key) is a client for the service
-// account.
+// APIKey returns the service account's API key and true when m is the
+// Member CreateServiceAccount returned and the server's answer carried the
+// key, which it may not show again; "", false otherwise (create a key in
+// the W&B UI, in the team's settings under Service Accounts). The key
+// never appears in String, an error, a log line or a change record;
+// Client.WithAPIKey(key) is a client for the service account.
 func (m *Member) APIKey() (key string, ok bool) {
+	// The SDK's Member.api_key. Whether servers that keep only hashes of
+	// keys still return it is not public.
 	if m.key == nil {
 		return "", false
 	}
@@ -421,25 +418,22 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 
 // CreateServiceAccount creates a service account (a user with an API key of
 // its own) described by description as a member of the team, and returns
-// it (not the team's last member, as the SDK does). It reloads the team
-// and returns the member whose ID is the user ID the server returned, or
-// else the one new SERVICE member with that description (whether a
-// member's ID is its user's ID is not public). When the reload fails or
-// does not settle which member it is, the account was still created: the
-// result is a Member with the returned user ID, the description as Name,
-// AccountType SERVICE and Pending false, not in Members, and a warning is
-// logged; its ID may not be one Delete can use, so reload the team to
-// find it. The mutation is never sent twice: when its answer is lost, the
-// reloaded team is searched for the new service account with that
-// description: one is the result, none a definite failure, more an error
-// with CodeUnknownOutcome.
-//
-// The result carries the account's API key (see Member.APIKey) when the
-// reloaded team's answer carried it, as the SDK's Member.api_key; the
-// member the team lists does not. When the server gave no key, the call
-// still succeeds, without one, and logs a warning saying where to create
-// one. In a dry run the simulated account has no key.
+// it, found in the reloaded team by the user ID the server returned or as
+// the one new SERVICE member with that description, with its key (see
+// Member.APIKey) when the server gave one. A created account is never
+// reported failed: when the reload does not settle which member it is,
+// the result is a Member with the returned user ID, the description as
+// Name, AccountType SERVICE and Pending false, not in Members, and a
+// warning is logged (reload the team to find it). The mutation is never
+// sent twice: when its answer is lost, the reloaded team is searched for
+// the account: one is the result, none a definite failure, more an error
+// with CodeUnknownOutcome. In a dry run the simulated account has no key.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
+	// The SDK returns the team's last member instead; whether a member's ID
+	// is its user's ID is not public, so the description settles it when
+	// the ID does not. The key is the SDK's Member.api_key, which only the
+	// reloaded team's answer carries; without it the call still succeeds,
+	// and the warning says where to create one.
 	const op = OpCreateServiceAccount
 	c := t.client
 	if c == nil {
