@@ -235,7 +235,8 @@ func TestErrorType(t *testing.T) {
 	}
 	for _, s := range []error{ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrRateLimited,
 		ErrUnavailable, ErrInvalidArgument, ErrAmbiguous, ErrInternal} {
-		if !errors.Is(&Error{Code: s.(*Error).Code}, s) {
+		var se *Error
+		if !errors.As(s, &se) || !errors.Is(&Error{Code: se.Code}, s) {
 			t.Errorf("%v does not match its own code", s)
 		}
 	}
