@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -143,7 +144,7 @@ func newAPIFunc(def *wandb.Client, policy APIPolicy, maxResponse int64) lua.LGFu
 
 // checkSizeField returns the size in field name of t (0 when it is nil): a
 // positive whole number of bytes, or a string such as "64MiB" or "1GiB"
-// (see wandb.ParseByteSize). Anything else raises an argument error.
+// (see bytesize.Parse). Anything else raises an argument error.
 func checkSizeField(L *lua.LState, t *lua.LTable, op, name string) int64 {
 	const hint = "use a number of bytes or a size such as \"64MiB\" or \"1GiB\""
 	switch v := t.RawGetString(name).(type) {
@@ -155,7 +156,7 @@ func checkSizeField(L *lua.LState, t *lua.LTable, op, name string) int64 {
 		}
 		argError(L, 1, op, fmt.Sprintf("field %s: %v is not a size; %s", name, v, hint))
 	case lua.LString:
-		if n, ok := wandb.ParseByteSize(string(v)); ok {
+		if n, ok := bytesize.Parse(string(v)); ok {
 			return n
 		}
 		argError(L, 1, op, fmt.Sprintf("field %s: %q is not a size; %s", name, string(v), hint))

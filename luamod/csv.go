@@ -14,7 +14,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 )
 
 // wandb.csv: CSV files as admins get them (from Excel, Google Sheets, an
@@ -260,7 +260,7 @@ func csvWrite(L *lua.LState) int {
 	const fname = "csv.write"
 	path := checkString(L, 1, fname)
 	text := formatCSV(L, fname, 2)
-	if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
+	if err := atomicfile.WritePrivate(path, []byte(text)); err != nil {
 		return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 	}
 	L.Push(lua.LTrue)

@@ -3,6 +3,7 @@ package luamod
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
@@ -18,12 +19,14 @@ const errorTypeName = "wandb.Error"
 const errorFields = "code, message, status, op, candidates"
 
 // toWandbError returns err as a *wandb.Error whose Op is op, the name
-// of the function or method the script called ("delete" for u:delete(),
-// whichever call of package wandb failed inside it, "set_role" from a
-// Team as from a User), classifying errors that did not come from
-// package wandb (a cancelled context, for instance) so every error a
-// script sees has a code.
-func toWandbError(op string, err error) *wandb.Error {
+// of the function or method the script called: wandb's constant where
+// that is the call's name (wandb.OpCreateUser for wandb.create_user), the
+// module's own name where the script called something else ("delete" for
+// u:delete(), whichever call of package wandb failed inside it,
+// "set_role" from a Team as from a User). It classifies errors that did
+// not come from package wandb (a cancelled context, for instance) so every
+// error a script sees has a code.
+func toWandbError(op wandb.Op, err error) *wandb.Error {
 	var we *wandb.Error
 	if errors.As(err, &we) {
 		if we.Op == op {
@@ -44,12 +47,47 @@ func toWandbError(op string, err error) *wandb.Error {
 }
 
 // newError returns the Lua error value for err, a userdata whose Value is
-// the *wandb.Error.
-func newError(L *lua.LState, op string, err error) lua.LValue {
+// the *wandb.Error, its hint worded into its message (see worded).
+func newError(L *lua.LState, op wandb.Op, err error) lua.LValue {
 	ud := L.NewUserData()
-	ud.Value = toWandbError(op, err)
+	ud.Value = familyOf(L).worded(toWandbError(op, err))
 	L.SetMetatable(ud, L.GetTypeMetatable(errorTypeName))
 	return ud
+}
+
+// worded returns e with its hint (wandb.Error.Hint) worded into its
+// message for the script's user, by Options.WordHint or else in the
+// module's words (hintWords), and no hint left for Error to word again;
+// e itself when it has no hint, or one neither can word.
+func (f *family) worded(e *wandb.Error) *wandb.Error {
+	if e.Hint == "" {
+		return e
+	}
+	var words string
+	if f != nil && f.wordHint != nil {
+		words = f.wordHint(e)
+	}
+	if words == "" {
+		words = hintWords(e)
+	}
+	if words == "" {
+		return e
+	}
+	c := *e
+	c.Message, c.Hint, c.HintValue = c.Message+"; "+words, "", ""
+	return &c
+}
+
+// hintWords words e's hint with the module's calls: "" for a hint it does
+// not know.
+func hintWords(e *wandb.Error) string {
+	switch e.Hint {
+	case wandb.HintMaxResponse:
+		return fmt.Sprintf("raise the limit with wandb.api{api_key = ..., max_response = %q}", e.HintValue)
+	case wandb.HintAuthenticateAs:
+		return "authenticate as that user (wandb.api{api_key = ...}) and generate the key on its own viewer"
+	}
+	return ""
 }
 
 // checkError returns argument 1 of a metamethod of error values.

@@ -187,3 +187,44 @@ func TestWrapErrorLeavesOtherErrors(t *testing.T) {
 		t.Errorf("WrapError(nil, ...) = %q", got)
 	}
 }
+
+// TestWordHint: an error's hint joins its message in the host's words
+// (Options.WordHint), else in the module's, and no hint is left for Error
+// to word again; the host's "" leaves a hint to the module.
+func TestWordHint(t *testing.T) {
+	t.Parallel()
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
+	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), MaxResponseBytes: 1 << 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	host := func(e *wandb.Error) string {
+		if e.Hint == wandb.HintMaxResponse {
+			return "pass --max " + e.HintValue
+		}
+		return ""
+	}
+	const script = `local _, err = wandb.users() return err.message, tostring(err)`
+	for _, tc := range []struct {
+		name  string
+		words func(*wandb.Error) string
+		want  string
+	}{
+		{"the host's", host, "; pass --max 1MiB"},
+		{"the module's", nil, `; raise the limit with wandb.api{api_key = ..., max_response = "1MiB"}`},
+		{"the module's when the host has none", func(*wandb.Error) string { return "" }, `; raise the limit with wandb.api{api_key = ..., max_response = "1MiB"}`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			L := lua.NewState()
+			defer L.Close()
+			L.PreloadModule("wandb", LoaderWith(Options{Client: c, WordHint: tc.words}))
+			if err := L.DoString(`wandb = require("wandb") ` + script); err != nil {
+				t.Fatal(err)
+			}
+			msg, str := L.Get(-2).String(), L.Get(-1).String()
+			if !strings.HasSuffix(msg, tc.want) || !strings.Contains(str, msg) || strings.Contains(str, "Config.MaxResponseBytes") {
+				t.Errorf("err.message %q, tostring %q; want the message to end %q, once", msg, str, tc.want)
+			}
+		})
+	}
+}

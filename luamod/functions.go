@@ -6,6 +6,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -48,20 +49,20 @@ func moduleFunc(name string, c *wandb.Client, f clientFunc) lua.LGFunction {
 func viewer(L *lua.LState, c *wandb.Client) int {
 	return netcall(L, func(ctx context.Context) result {
 		u, err := c.Viewer(ctx)
-		return userResult("viewer", u, err)
+		return userResult(wandb.OpViewer, u, err)
 	})
 }
 
 // user is user(username_or_email[, {exact = true}]): one User, or nil, err.
 func user(L *lua.LState, c *wandb.Client) int {
-	const op = "user"
-	x := checkString(L, 1, op)
+	const op = wandb.OpUser
+	x := checkString(L, 1, string(op))
 	var opts []wandb.LookupOption
-	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
+	forOptions(L, 2, string(op), func(k string, v lua.LValue) bool {
 		if k != "exact" {
 			return false
 		}
-		if checkBoolOption(L, 2, op, k, v) {
+		if checkBoolOption(L, 2, string(op), k, v) {
 			opts = append(opts, wandb.Exact())
 		}
 		return true
@@ -78,14 +79,14 @@ func user(L *lua.LState, c *wandb.Client) int {
 // where SCIM gives it (wandb.Client.UsersWithStatus); a server that does
 // not page gives the users with an error beside them.
 func users(L *lua.LState, c *wandb.Client) int {
-	const op = "users"
-	q := optString(L, 1, op, "")
+	const op = wandb.OpUsers
+	q := optString(L, 1, string(op), "")
 	status := false
-	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
+	forOptions(L, 2, string(op), func(k string, v lua.LValue) bool {
 		if k != "status" {
 			return false
 		}
-		status = checkBoolOption(L, 2, op, k, v)
+		status = checkBoolOption(L, 2, string(op), k, v)
 		return true
 	}, `"status"`)
 	fetch := c.Users
@@ -109,9 +110,9 @@ func users(L *lua.LState, c *wandb.Client) int {
 // admin). A viewer is created as a member and then given the role: when
 // that fails, the User comes with the error.
 func createUser(L *lua.LState, c *wandb.Client) int {
-	const op = "create_user"
-	email := checkString(L, 1, op)
-	role := checkRole(L, 2, op, false)
+	const op = wandb.OpCreateUser
+	email := checkString(L, 1, string(op))
+	role := checkRole(L, 2, string(op), false)
 	return netcall(L, func(ctx context.Context) result {
 		switch role {
 		case "", wandb.RoleMember, wandb.RoleAdmin, wandb.RoleViewer:
@@ -132,7 +133,7 @@ func createUser(L *lua.LState, c *wandb.Client) int {
 }
 
 // optError returns err as a Lua error value, or nil for no error.
-func optError(L *lua.LState, op string, err error) lua.LValue {
+func optError(L *lua.LState, op wandb.Op, err error) lua.LValue {
 	if err == nil {
 		return lua.LNil
 	}
@@ -143,7 +144,7 @@ func optError(L *lua.LState, op string, err error) lua.LValue {
 // user, or nil and the error; a user the server returned together with an
 // error (partial data: GraphQL errors beside it) comes with the error, so
 // the script has both.
-func userResult(op string, u *wandb.User, err error) result {
+func userResult(op wandb.Op, u *wandb.User, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if err == nil && u == nil {
 			err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
@@ -157,7 +158,7 @@ func userResult(op string, u *wandb.User, err error) result {
 
 // writePrivate returns wandb.write_private(path, text): it writes text to
 // the file at path, readable by its owner only (mode 0600) and replaced
-// atomically (see wandb.WritePrivateFile), and returns true, or nil and a
+// atomically (see atomicfile.WritePrivate), and returns true, or nil and a
 // message as Lua's io functions do. It is for secrets: scripts use it for
 // new API keys, which io.open would create readable by everyone the umask
 // allows.
@@ -181,7 +182,7 @@ func writePrivate(c *wandb.Client) lua.LGFunction {
 			L.Push(lua.LString("dry run: " + path + " not written"))
 			return 2
 		}
-		if err := wandb.WritePrivateFile(path, []byte(text)); err != nil {
+		if err := atomicfile.WritePrivate(path, []byte(text)); err != nil {
 			return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 		}
 		L.Push(lua.LTrue)

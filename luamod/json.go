@@ -15,7 +15,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 )
 
 // wandb.json: JSON for reports and for the files other tools write, on
@@ -150,7 +150,7 @@ func jsonWrite(L *lua.LState) int {
 	if msg != "" {
 		return fail(L, msg)
 	}
-	if err := wandb.WritePrivateFile(path, []byte(text+"\n")); err != nil {
+	if err := atomicfile.WritePrivate(path, []byte(text+"\n")); err != nil {
 		return fail(L, fmt.Sprintf("%s: %s", path, pathErrorText(err)))
 	}
 	L.Push(lua.LTrue)

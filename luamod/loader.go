@@ -46,6 +46,13 @@ type Options struct {
 	// in all the state's parallel calls, nested ones included, are at most
 	// that many.
 	MaxConcurrency int
+	// WordHint, if set, words the hint of an error (wandb.Error.Hint) for
+	// the program's users, e.g. with its flags; "" leaves it to the
+	// module, which words it with Lua calls (wandb.api{max_response =
+	// ...}). The words join the error's message, which scripts see as
+	// err.message, and the error keeps no hint. The state's first module
+	// load with a WordHint sets it.
+	WordHint func(*wandb.Error) string
 }
 
 // APIPolicy says what wandb.api{...} may do.
@@ -68,6 +75,9 @@ func LoaderWith(opts Options) lua.LGFunction {
 	return func(L *lua.LState) int {
 		f := setup(L)
 		f.limitConcurrency(opts.MaxConcurrency)
+		if f.wordHint == nil {
+			f.wordHint = opts.WordHint
+		}
 		mod := L.NewTable()
 		for name, fn := range clientFuncs() {
 			mod.RawSetString(name, L.NewFunction(moduleFunc(name, c, fn)))

@@ -5,6 +5,8 @@ import (
 	"sync"
 
 	lua "github.com/yuin/gopher-lua"
+
+	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
 // The invariant behind wandb.parallel, which every change to this file and
@@ -40,6 +42,8 @@ type family struct {
 	// the outermost parallel call to its end, every goroutine that runs Lua
 	// holds mu.
 	active int
+	// wordHint is Options.WordHint, set once when the module is loaded.
+	wordHint func(*wandb.Error) string
 }
 
 // result turns the outcome of a network operation into the two values a

@@ -8,6 +8,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
+	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
@@ -47,7 +48,7 @@ func checkPerson(L *lua.LState, n int, fname string) person {
 
 // invitee returns whom p names, for an invitation, which needs no user:
 // a User or Member by its username (else its email), a string as it is.
-func (p person) invitee(op string) (wandb.Invitee, error) {
+func (p person) invitee(op wandb.Op) (wandb.Invitee, error) {
 	var username, email *string
 	var what fmt.Stringer
 	switch {
@@ -140,14 +141,14 @@ func roleValue(role string) lua.LValue {
 }
 
 // checkEmail is wandb.check_email(email): the address as the module sends
-// it (wandb.NormalizeEmail: trimmed, its domain in lower case), or nil,
+// it (emailaddr.Normalize: trimmed, its domain in lower case), or nil,
 // err with the code "invalid_argument" saying what is wrong with it. A
 // script checks a file's addresses with it before anything is sent, to
 // name the line of a bad one.
 func checkEmail(L *lua.LState) int {
 	const op = "check_email"
 	email := checkString(L, 1, op)
-	s, err := wandb.NormalizeEmail(email)
+	s, err := emailaddr.Normalize(email)
 	if err != nil {
 		L.Push(lua.LNil)
 		L.Push(newError(L, op, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: err.Error()}))

@@ -31,8 +31,8 @@ const (
 //	 teams = {"name", ...}, withdraw = {{team = ..., email = ...}, ...},
 //	 prune = true}
 func plan(L *lua.LState, c *wandb.Client) int {
-	const op = "plan"
-	want := checkDesired(L, 1, op)
+	const op = wandb.OpPlan
+	want := checkDesired(L, 1, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		p, err := c.Plan(ctx, want)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {

@@ -29,8 +29,8 @@ const (
 
 // team is team(name): the Team, or nil, err.
 func team(L *lua.LState, c *wandb.Client) int {
-	const op = "team"
-	name := checkString(L, 1, op)
+	const op = wandb.OpTeam
+	name := checkString(L, 1, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		t, err := c.Team(ctx, name)
 		return teamResult(op, t, err)
@@ -41,7 +41,7 @@ func team(L *lua.LState, c *wandb.Client) int {
 // nil, err; a server that does not page gives the teams it listed with an
 // error beside them (wandb.Client.Teams).
 func teams(L *lua.LState, c *wandb.Client) int {
-	const op = "teams"
+	const op = wandb.OpTeams
 	return netcall(L, func(ctx context.Context) result {
 		list, err := c.Teams(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
@@ -60,16 +60,16 @@ func teams(L *lua.LState, c *wandb.Client) int {
 // createTeam is create_team(name[, admin_username]): the new Team, or nil,
 // err.
 func createTeam(L *lua.LState, c *wandb.Client) int {
-	const op = "create_team"
-	name := checkString(L, 1, op)
-	admin := optString(L, 2, op, "")
+	const op = wandb.OpCreateTeam
+	name := checkString(L, 1, string(op))
+	admin := optString(L, 2, string(op), "")
 	return netcall(L, func(ctx context.Context) result {
 		t, err := c.CreateTeam(ctx, name, admin)
 		return teamResult(op, t, err)
 	})
 }
 
-func teamResult(op string, t *wandb.Team, err error) result {
+func teamResult(op wandb.Op, t *wandb.Team, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if t == nil {
 			return lua.LNil, newError(L, op, err)
@@ -253,7 +253,7 @@ func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
 
 // teamReload is t:reload(): true, or false, err.
 func teamReload(L *lua.LState) int {
-	const op = "reload"
+	const op = "reload" // the script's name for wandb.OpReloadTeam
 	t := checkSelfTeam(L, op)
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, t.Reload(ctx))
@@ -266,10 +266,10 @@ func teamReload(L *lua.LState) int {
 // email). An invitation can make a team admin or a member: another role
 // is an error before anything is sent.
 func teamInvite(L *lua.LState) int {
-	const op = "invite"
-	t := checkSelfTeam(L, op)
-	who := checkPerson(L, 1, op)
-	role := checkRole(L, 2, op, false)
+	const op = wandb.OpInvite
+	t := checkSelfTeam(L, string(op))
+	who := checkPerson(L, 1, string(op))
+	role := checkRole(L, 2, string(op), false)
 	return netcall(L, func(ctx context.Context) result {
 		var admin bool
 		switch role {
@@ -294,16 +294,16 @@ func teamInvite(L *lua.LState) int {
 // account's API key when the server gave one (see
 // wandb.Member.APIKey), nil otherwise.
 func teamCreateServiceAccount(L *lua.LState) int {
-	const op = "create_service_account"
-	t := checkSelfTeam(L, op)
-	desc := checkString(L, 1, op)
+	const op = wandb.OpCreateServiceAccount
+	t := checkSelfTeam(L, string(op))
+	desc := checkString(L, 1, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		m, err := t.CreateServiceAccount(ctx, desc)
 		return memberResult(op, m, err)
 	})
 }
 
-func memberResult(op string, m *wandb.Member, err error) result {
+func memberResult(op wandb.Op, m *wandb.Member, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if m == nil {
 			return lua.LNil, newError(L, op, err)
@@ -314,7 +314,7 @@ func memberResult(op string, m *wandb.Member, err error) result {
 
 // memberDelete is m:delete(): true, or false, err.
 func memberDelete(L *lua.LState) int {
-	const op = "delete"
+	const op = "delete" // the script's name for wandb.OpDeleteMember
 	m, ok := toMember(L.Get(1))
 	if !ok {
 		badSelf(L, memberTypeName, "m", op, "get one from t.members, t:invite or t:create_service_account")
@@ -326,7 +326,7 @@ func memberDelete(L *lua.LState) int {
 
 // okResult converts the outcome of a call that returns only an error:
 // true, or false, err.
-func okResult(op string, err error) result {
+func okResult(op wandb.Op, err error) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if err != nil {
 			return lua.LFalse, newError(L, op, err)
@@ -346,10 +346,10 @@ func optBoolValue(b *bool) lua.LValue {
 // teamAddMember is t:add_member(who[, role]): true, or false, err. who is
 // a person, looked up as a User unless it is one.
 func teamAddMember(L *lua.LState) int {
-	const op = "add_member"
-	t := checkSelfTeam(L, op)
-	who := checkPerson(L, 1, op)
-	role := checkRole(L, 2, op, false)
+	const op = wandb.OpAddMember
+	t := checkSelfTeam(L, string(op))
+	who := checkPerson(L, 1, string(op))
+	role := checkRole(L, 2, string(op), false)
 	return netcall(L, func(ctx context.Context) result {
 		u, err := who.lookup(ctx, t.Client())
 		if err == nil {
@@ -361,9 +361,9 @@ func teamAddMember(L *lua.LState) int {
 
 // teamRemoveMember is t:remove_member(who): true, or false, err.
 func teamRemoveMember(L *lua.LState) int {
-	const op = "remove_member"
-	t := checkSelfTeam(L, op)
-	who := checkPerson(L, 1, op)
+	const op = wandb.OpRemoveMember
+	t := checkSelfTeam(L, string(op))
+	who := checkPerson(L, 1, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		u, err := who.lookup(ctx, t.Client())
 		if err == nil {
@@ -375,7 +375,7 @@ func teamRemoveMember(L *lua.LState) int {
 
 // teamSetRole is t:set_role(who, role): true, or false, err.
 func teamSetRole(L *lua.LState) int {
-	const op = "set_role"
+	const op = "set_role" // t:set_role, the script's name for wandb.OpSetTeamRole
 	t := checkSelfTeam(L, op)
 	who := checkPerson(L, 1, op)
 	role := checkRole(L, 2, op, true)

@@ -228,9 +228,9 @@ func userMethods() map[string]lua.LGFunction {
 	return map[string]lua.LGFunction{
 		"generate_api_key": userGenerateAPIKey,
 		"delete_api_key":   userDeleteAPIKey,
-		"deactivate":       userChange("deactivate", (*wandb.User).Deactivate),
-		"reactivate":       userChange("reactivate", (*wandb.User).Reactivate),
-		"delete":           userChange("delete", (*wandb.User).Delete),
+		"deactivate":       userChange(wandb.OpDeactivate, (*wandb.User).Deactivate),
+		"reactivate":       userChange(wandb.OpReactivate, (*wandb.User).Reactivate),
+		"delete":           userChange("delete", (*wandb.User).Delete), // the script's name, not wandb.OpDeleteUser
 		"set_role":         userSetRole,
 		"status":           userStatus,
 	}
@@ -239,9 +239,9 @@ func userMethods() map[string]lua.LGFunction {
 // userGenerateAPIKey is u:generate_api_key([description]): the new key's
 // secret, or nil, err.
 func userGenerateAPIKey(L *lua.LState) int {
-	const op = "generate_api_key"
-	u := checkSelfUser(L, op)
-	desc := optString(L, 1, op, "")
+	const op = wandb.OpGenerateAPIKey
+	u := checkSelfUser(L, string(op))
+	desc := optString(L, 1, string(op), "")
 	return netcall(L, func(ctx context.Context) result {
 		secret, err := u.GenerateAPIKey(ctx, desc)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
@@ -257,9 +257,9 @@ func userGenerateAPIKey(L *lua.LState) int {
 
 // userDeleteAPIKey is u:delete_api_key(name): true, or false, err.
 func userDeleteAPIKey(L *lua.LState) int {
-	const op = "delete_api_key"
-	u := checkSelfUser(L, op)
-	name := checkString(L, 1, op)
+	const op = wandb.OpDeleteAPIKey
+	u := checkSelfUser(L, string(op))
+	name := checkString(L, 1, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, u.DeleteAPIKey(ctx, name))
 	})
@@ -273,13 +273,13 @@ func optStringValue(s *string) lua.LValue {
 	return lua.LString(*s)
 }
 
-// userChange returns the User method fname (u:deactivate(), ...), which
+// userChange returns the User method op (u:deactivate(), ...), which
 // calls change: true, or false, err.
-func userChange(fname string, change func(*wandb.User, context.Context) error) lua.LGFunction {
+func userChange(op wandb.Op, change func(*wandb.User, context.Context) error) lua.LGFunction {
 	return func(L *lua.LState) int {
-		u := checkSelfUser(L, fname)
+		u := checkSelfUser(L, string(op))
 		return netcall(L, func(ctx context.Context) result {
-			return okResult(fname, change(u, ctx))
+			return okResult(op, change(u, ctx))
 		})
 	}
 }
@@ -287,9 +287,9 @@ func userChange(fname string, change func(*wandb.User, context.Context) error) l
 // userSetRole is u:set_role(role): true, or false, err. role is a string,
 // or a boolean as older scripts give it (true "admin", false "member").
 func userSetRole(L *lua.LState) int {
-	const op = "set_role"
-	u := checkSelfUser(L, op)
-	role := checkRole(L, 1, op, true)
+	const op = wandb.OpSetRole
+	u := checkSelfUser(L, string(op))
+	role := checkRole(L, 1, string(op), true)
 	return netcall(L, func(ctx context.Context) result {
 		return okResult(op, u.SetRole(ctx, role))
 	})
@@ -298,8 +298,8 @@ func userSetRole(L *lua.LState) int {
 // userStatus is u:status(): {active, role, days_active, last_active_at},
 // or nil, err. A field the server did not report is nil.
 func userStatus(L *lua.LState) int {
-	const op = "status"
-	u := checkSelfUser(L, op)
+	const op = wandb.OpStatus
+	u := checkSelfUser(L, string(op))
 	return netcall(L, func(ctx context.Context) result {
 		st, err := u.Status(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {

@@ -21,7 +21,7 @@ var wandbAIPattern = regexp.MustCompile(`.*wandb\.ai[^.]*$`)
 func normalizeBaseURL(raw string) (string, error) {
 	raw = strings.TrimSpace(raw)
 	if raw == "" {
-		return DefaultBaseURL, nil
+		return defaultBaseURL, nil
 	}
 	bad := func(format string, args ...any) error {
 		return configError("base url %q: %s", shownURL(raw), fmt.Sprintf(format, args...))
@@ -84,7 +84,7 @@ func schemeSuggestion(raw string) string {
 	}
 	s := scheme + "://" + strings.TrimRight(raw, "/")
 	if wandbAIPattern.MatchString(s) {
-		return DefaultBaseURL
+		return defaultBaseURL
 	}
 	return s
 }

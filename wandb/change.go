@@ -4,13 +4,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"os"
-	"path/filepath"
-	"sync"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/termtext"
@@ -46,18 +41,18 @@ type ChangeRecord struct {
 	ID      string    `json:"id"`                // the change's: its intent and outcome records share it
 	Time    time.Time `json:"time"`              // when the change started (OutcomePending) or ended, UTC
 	Actor   string    `json:"actor"`             // who made it: the viewer's username, else email ("" if unknown)
-	Op      string    `json:"op"`                // the call, e.g. "create_user", "delete_api_key"
+	Op      Op        `json:"op"`                // the call, e.g. OpCreateUser, or a program's own (Client.Change)
 	Target  string    `json:"target"`            // what it changed: an email, a key name, a team...
 	Details string    `json:"details,omitempty"` // more of what was asked, e.g. "admin=false", `to team "deep learning" admin=true` (a value quoted unless a plain word)
 	Outcome Outcome   `json:"outcome"`
 	Code    Code      `json:"code,omitempty"` // the error's code for OutcomeFailed and OutcomeUnknown
 }
 
-// DryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
+// dryRunKey is what GenerateAPIKey returns under Config.DryRun instead of a
 // secret: not a valid key, and plainly not one. A dry-run client given it
-// (WithAPIKey, wandb.api{api_key = ...}) stands for the key's owner, the
-// viewer, so that a script rotating keys runs on.
-const DryRunKey = "(dry run: no key was generated)"
+// (WithAPIKey) stands for the key's owner, the viewer, so that a program
+// rotating keys runs on.
+const dryRunKey = "(dry run: no key was generated)"
 
 // errDryRun is what Change returns when it did not run a change because
 // of a dry run; callers then return their simulated result.
@@ -77,17 +72,14 @@ var errDryRun = errors.New("dry run")
 //
 // Either way Config.OnChange gets the record of the change before Change
 // returns; when do runs, it gets the change's intent record
-// (OutcomePending) before. Every mutation of this package goes through
-// it; a program can route changes of its own (a file it writes, say)
-// through it to have them planned, refused and audited the same way. It
-// reports whether do ran.
-//
-// Config.BeforeChange is not asked here: it guards the changes this
-// package sends to the server, while a program's own change is often the
-// local end of one (the secret GenerateAPIKey returned, written to a
-// file), which refusing would lose. So do runs even when its intent
-// record could not be written.
-func (c *Client) Change(ctx context.Context, op, target, details string, do func() error) (ran bool, err error) {
+// (OutcomePending) before. Config.BeforeChange is not asked: do runs even
+// when its intent record could not be written. It reports whether do ran.
+func (c *Client) Change(ctx context.Context, op Op, target, details string, do func() error) (ran bool, err error) {
+	// Every mutation of this package goes through gate too. BeforeChange
+	// guards the changes this package sends to the server, while a
+	// program's own change is often the local end of one (the secret
+	// GenerateAPIKey returned, written to a file), which refusing would
+	// lose.
 	err = c.gate(ctx, op, target, details, false, func() error {
 		ran = true
 		return do()
@@ -105,7 +97,7 @@ func (c *Client) DryRun() bool { return c.cfg.DryRun }
 // change is Change for this package's mutations, the changes it sends to
 // the server: a dry run returns errDryRun, so that the caller can build
 // its simulated result.
-func (c *Client) change(ctx context.Context, op, target, details string, do func() error) error {
+func (c *Client) change(ctx context.Context, op Op, target, details string, do func() error) error {
 	return c.gate(ctx, op, target, details, true, do)
 }
 
@@ -113,7 +105,7 @@ func (c *Client) change(ctx context.Context, op, target, details string, do func
 // is asked only for a change sent to the server, after Config.OnChange got
 // its intent record, so that AuditLog.Check refuses a change whose intent
 // could not be written.
-func (c *Client) gate(ctx context.Context, op, target, details string, toServer bool, do func() error) error {
+func (c *Client) gate(ctx context.Context, op Op, target, details string, toServer bool, do func() error) error {
 	// Targets and details come from the server's data too (a user's email,
 	// a key's name): its plan lines and records carry no secret either.
 	target, details = c.redact(target), c.redact(details)
@@ -127,7 +119,7 @@ func (c *Client) gate(ctx context.Context, op, target, details string, toServer 
 	case c.cfg.ReadOnly:
 		err = c.newError(Error{Op: op, Code: CodeReadOnly, Message: fmt.Sprintf("read-only mode: %s of %s was not sent", op, target)})
 	case c.cfg.DryRun:
-		line := planLine("dry-run: "+op, target, details)
+		line := planLine("dry-run: "+string(op), target, details)
 		if w := c.cfg.DryRunOutput; w != nil {
 			c.fam.outMu.Lock() // concurrent calls write whole lines, one at a time
 			fmt.Fprintln(w, line)
@@ -192,7 +184,7 @@ func newChangeID() string {
 
 // refused asks Config.BeforeChange whether change op of target may be
 // sent; nil if it may.
-func (c *Client) refused(op, target string) error {
+func (c *Client) refused(op Op, target string) error {
 	if c.cfg.BeforeChange == nil {
 		return nil
 	}
@@ -207,30 +199,30 @@ func (c *Client) refused(op, target string) error {
 // unknownOutcome turns err, the failure of change op that may have been
 // applied and could not be checked, into an error with
 // CodeUnknownOutcome saying so and what to look at.
-func (c *Client) unknownOutcome(op string, err error) error {
+func (c *Client) unknownOutcome(op Op, err error) error {
 	var e *Error
 	if !errors.As(err, &e) {
 		return err
 	}
-	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Candidates: e.Candidates, Message: fmt.Sprintf(
-		"the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
+	return c.newError(Error{Op: e.Op, Code: CodeUnknownOutcome, Status: e.Status, Err: err, Candidates: e.Candidates, Hint: e.Hint, HintValue: e.HintValue,
+		Message: fmt.Sprintf("the change may have been applied: %s; %s", e.Message, outcomeHint(op))})
 }
 
 // outcomeHint says what to look at after a change of op whose outcome is
 // unknown.
-func outcomeHint(op string) string {
+func outcomeHint(op Op) string {
 	switch op {
-	case "create_user":
+	case OpCreateUser:
 		return "look the user up by email before creating it again"
-	case "generate_api_key":
+	case OpGenerateAPIKey:
 		return "list the keys: a new key whose secret nobody received is unusable; delete it"
-	case "delete_api_key":
+	case OpDeleteAPIKey:
 		return "look at the user's keys before deleting again"
-	case "create_team":
+	case OpCreateTeam:
 		return "look the team up before creating it again"
-	case "invite", "delete_member", "create_service_account", "add_member", "remove_member", "set_team_role":
+	case OpInvite, OpDeleteMember, OpCreateServiceAccount, OpAddMember, OpRemoveMember, OpSetTeamRole:
 		return "reload the team and look at its members before trying again"
-	case "deactivate", "reactivate", "delete_user", "set_role":
+	case OpDeactivate, OpReactivate, OpDeleteUser, OpSetRole:
 		return "look at the user's status before trying again"
 	}
 	return "look at the server's state before trying again"
@@ -238,7 +230,7 @@ func outcomeHint(op string) string {
 
 // changed is change for calls whose only result is their error: a dry run
 // is a success.
-func (c *Client) changed(ctx context.Context, op, target, details string, do func() error) error {
+func (c *Client) changed(ctx context.Context, op Op, target, details string, do func() error) error {
 	err := c.change(ctx, op, target, details, do)
 	if errors.Is(err, errDryRun) {
 		return nil
@@ -270,140 +262,4 @@ func codeOf(err error) Code {
 		return e.Code
 	}
 	return CodeInternal
-}
-
-// AuditLog writes change records as JSON lines, one per record, and
-// counts the changes by outcome. Each line is one write to w, made before
-// the client goes on: the intent line before the change starts, the
-// outcome line before the change's call returns, so an interrupted or
-// crashed run leaves an intent line for every change it started. When w
-// is a regular file, each intent line is also synced to the disk before
-// the change starts (File.Sync), so that a power loss cannot lose the
-// intent of a change that was sent; outcome lines are not synced on their
-// own (a lost one reads as unknown). It is safe for concurrent use, and
-// lines written concurrently never interleave. Use its Record method as
-// Config.OnChange and its Check method as Config.BeforeChange.
-type AuditLog struct {
-	mu     sync.Mutex
-	w      io.Writer
-	sync   func() error // syncs w to the disk; nil when w is not a regular file
-	err    error        // the first write error
-	counts map[Outcome]int
-}
-
-// NewAuditLog returns an audit log writing to w; nil w only counts. An
-// *os.File that is a regular file has its intent lines synced.
-func NewAuditLog(w io.Writer) *AuditLog {
-	a := &AuditLog{w: w, counts: map[Outcome]int{}}
-	if f, ok := w.(*os.File); ok {
-		// A terminal, a pipe or /dev/full cannot be synced: their lines
-		// are written, as to any other writer.
-		if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
-			a.sync = f.Sync
-		}
-	}
-	return a
-}
-
-// OpenAuditLog opens the file at path for appending, creating it readable
-// by its owner only (mode 0600), and returns an audit log writing to it
-// and the file, which the caller closes.
-//
-// An existing regular file that its group or others can write is refused,
-// not changed: anyone who can write it can forge or erase the record.
-func OpenAuditLog(path string) (*AuditLog, *os.File, error) {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return nil, nil, fmt.Errorf("audit log: %w", err)
-	}
-	if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() && fi.Mode().Perm()&0o022 != 0 {
-		f.Close()
-		return nil, nil, fmt.Errorf("audit log %s: its group or others can write it (mode %04o), so its record could be forged; "+
-			"make it writable by you alone (chmod go-w %s) or name a new file", path, fi.Mode().Perm(), path)
-	}
-	a := NewAuditLog(f)
-	if a.sync != nil {
-		syncDir(filepath.Dir(path))
-	}
-	return a, f, nil
-}
-
-// syncDir syncs the directory dir, so that a file just created in it
-// survives a power loss as its synced lines do. It is best effort: some
-// file systems cannot sync a directory, and most keep a new file's entry
-// with the file's own sync anyway.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}
-
-// Record writes r as one JSON line and counts it (an intent record,
-// OutcomePending, is not counted: its outcome will be). A write error is
-// kept (see Err), and from then on nothing is written; the record is
-// still counted.
-func (a *AuditLog) Record(r ChangeRecord) {
-	if !a.write(r) || r.Outcome != OutcomePending || a.sync == nil {
-		return
-	}
-	// Outside the lock: concurrent syncs of one file are sound, and the
-	// kernel may make one disk flush serve several.
-	if err := a.sync(); err != nil {
-		a.mu.Lock()
-		defer a.mu.Unlock()
-		if a.err == nil {
-			a.err = fmt.Errorf("sync: %w", err)
-		}
-	}
-}
-
-// write writes and counts r, and reports whether its line was written.
-func (a *AuditLog) write(r ChangeRecord) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if r.Outcome != OutcomePending {
-		a.counts[r.Outcome]++
-	}
-	if a.w == nil || a.err != nil {
-		return false
-	}
-	b, err := json.Marshal(r)
-	if err == nil {
-		_, err = a.w.Write(append(b, '\n'))
-	}
-	a.err = err
-	return err == nil
-}
-
-// Counts returns how many changes ended with each outcome.
-func (a *AuditLog) Counts() map[Outcome]int {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make(map[Outcome]int, len(a.counts))
-	for k, v := range a.counts {
-		out[k] = v
-	}
-	return out
-}
-
-// Check returns an error once a record could not be written (see Err),
-// nil until then. As Config.BeforeChange, asked after Record got the
-// change's intent record, it refuses a change to the server whose intent
-// line could not be written, and every one after the first record that
-// could not be written, so that none is sent without its intent line. A
-// change whose outcome line could not be written was made, and its intent
-// line records it.
-func (a *AuditLog) Check(op, target string) error {
-	if err := a.Err(); err != nil {
-		return fmt.Errorf("the audit log cannot be written (%w): no change is sent without its record", err)
-	}
-	return nil
-}
-
-// Err returns the first error writing a record, if any.
-func (a *AuditLog) Err() error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.err
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -23,7 +24,7 @@ import (
 // everyChange runs every change this package can make, against the
 // lifecycle server's users and team, in the order of everyOp, and passes
 // each change's op and error to check.
-func everyChange(t *testing.T, c *Client, check func(op string, err error)) {
+func everyChange(t *testing.T, c *Client, check func(op Op, err error)) {
 	t.Helper()
 	ctx := context.Background()
 	me, err := c.Viewer(ctx)
@@ -57,7 +58,7 @@ func everyChange(t *testing.T, c *Client, check func(op string, err error)) {
 }
 
 // everyOp is the ops everyChange runs, in order.
-var everyOp = []string{"create_user", "generate_api_key", "delete_api_key", "create_team", "invite", "create_service_account",
+var everyOp = []Op{"create_user", "generate_api_key", "delete_api_key", "create_team", "invite", "create_service_account",
 	"delete_member", "deactivate", "reactivate", "set_role", "set_team_role", "add_member", "remove_member", "delete_user"}
 
 // mutations counts the mutating requests srv received.
@@ -79,8 +80,8 @@ func TestDryRun(t *testing.T) {
 		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
 	})
 	before := srv.Users()
-	var ops []string
-	everyChange(t, c, func(op string, err error) {
+	var ops []Op
+	everyChange(t, c, func(op Op, err error) {
 		ops = append(ops, op)
 		if err != nil {
 			t.Errorf("%s in a dry run: %v", op, err)
@@ -100,7 +101,7 @@ func TestDryRun(t *testing.T) {
 		t.Fatalf("%d plan lines for %d changes:\n%s", len(lines), len(everyOp), plan.String())
 	}
 	for i, op := range everyOp {
-		if !strings.HasPrefix(lines[i], "dry-run: "+op+" ") {
+		if !strings.HasPrefix(lines[i], "dry-run: "+string(op)+" ") {
 			t.Errorf("plan line %d = %q, want it to plan %s", i+1, lines[i], op)
 		}
 		if records[i].Op != op || records[i].Outcome != OutcomeDryRun || records[i].Actor != "admin" {
@@ -125,7 +126,7 @@ func TestDryRunResults(t *testing.T) {
 		t.Fatal(err)
 	}
 	secret, err := me.GenerateAPIKey(ctx, "")
-	if err != nil || secret != DryRunKey || checkAPIKey(secret, "") == nil {
+	if err != nil || secret != dryRunKey || checkAPIKey(secret, "") == nil {
 		t.Errorf("simulated key = %q, %v: must not pass for a key", secret, err)
 	}
 	// The simulated key stands for the viewer.
@@ -136,7 +137,7 @@ func TestDryRunResults(t *testing.T) {
 	if v, err := same.Viewer(ctx); err != nil || v.ID != me.ID {
 		t.Errorf("the dry-run key's client is %v, %v", v, err)
 	}
-	if _, err := testClient(t, srv).WithAPIKey(DryRunKey); err == nil {
+	if _, err := testClient(t, srv).WithAPIKey(dryRunKey); err == nil {
 		t.Error("a client not in a dry run accepted the dry-run key")
 	}
 	team, err := c.CreateTeam(ctx, "vision", "")
@@ -179,8 +180,8 @@ func TestReadOnly(t *testing.T) {
 		cfg.ReadOnly = true
 		cfg.OnChange = func(r ChangeRecord) { records = append(records, r) }
 	})
-	var ops []string
-	everyChange(t, c, func(op string, err error) {
+	var ops []Op
+	everyChange(t, c, func(op Op, err error) {
 		ops = append(ops, op)
 		if e := asError(t, err, op, CodeReadOnly); !errors.Is(e, ErrReadOnly) || !strings.Contains(e.Message, "read-only mode") {
 			t.Errorf("%s: %v", op, e)
@@ -204,11 +205,11 @@ func TestReadOnly(t *testing.T) {
 func TestChangeRecords(t *testing.T) {
 	srv := lifecycleServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, f, err := OpenAuditLog(path)
+	log, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer log.Close()
 	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange = log.Record; cfg.Retry.MaxAttempts = 1 })
 	ctx := context.Background()
 	if _, err := c.CreateUser(ctx, "new@example.com", false); err != nil {
@@ -291,17 +292,26 @@ func TestChangeRecords(t *testing.T) {
 		t.Errorf("counts (-want +got):\n%s", diff)
 	}
 	// Appended to, not replaced.
-	f.Close()
-	log2, f2, err := OpenAuditLog(path)
+	if err := log.Close(); err != nil {
+		t.Fatal(err)
+	}
+	log2, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	log2.Record(ChangeRecord{Op: "x", Outcome: OutcomeOK})
-	f2.Close()
+	if err := log2.Close(); err != nil {
+		t.Fatal(err)
+	}
+	// Closed, it counts the records it can no longer write.
+	log2.Record(ChangeRecord{Op: "y", Outcome: OutcomeOK})
+	if log2.Err() == nil || log2.Counts()[OutcomeOK] != 2 {
+		t.Errorf("a record after Close: error %v, counts %v", log2.Err(), log2.Counts())
+	}
 	if b2, _ := os.ReadFile(path); !bytes.HasPrefix(b2, b) || bytes.Count(b2, []byte("\n")) != 2*len(want)+1 {
 		t.Error("reopening the audit log did not append")
 	}
-	if _, _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
+	if _, err := OpenAuditLog(filepath.Join(t.TempDir(), "no", "such", "dir")); err == nil {
 		t.Error("an audit log in a missing directory opened")
 	}
 	// A file others can write is refused and left as it is.
@@ -309,7 +319,7 @@ func TestChangeRecords(t *testing.T) {
 		if err := os.Chmod(path, mode); err != nil {
 			t.Fatal(err)
 		}
-		_, _, err := OpenAuditLog(path)
+		_, err := OpenAuditLog(path)
 		if err == nil || !strings.Contains(err.Error(), "its group or others can write it") || !strings.Contains(err.Error(), "chmod go-w "+path) {
 			t.Errorf("mode %04o: %v", mode, err)
 		}
@@ -320,10 +330,10 @@ func TestChangeRecords(t *testing.T) {
 	if err := os.Chmod(path, 0o640); err != nil {
 		t.Fatal(err)
 	}
-	if _, f, err := OpenAuditLog(path); err != nil {
+	if log, err := OpenAuditLog(path); err != nil {
 		t.Errorf("mode 0640: %v", err)
 	} else {
-		f.Close()
+		log.Close()
 	}
 }
 
@@ -509,11 +519,11 @@ func TestAuditLogSyncFailure(t *testing.T) {
 func TestAuditLogConcurrentLines(t *testing.T) {
 	srv := lifecycleServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	log, f, err := OpenAuditLog(path)
+	log, err := OpenAuditLog(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
+	defer log.Close()
 	if log.sync == nil {
 		t.Error("an audit log on a regular file does not sync")
 	}
@@ -561,8 +571,17 @@ func TestAuditLogConcurrentLines(t *testing.T) {
 	}
 	if full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0); err == nil {
 		defer full.Close()
-		if NewAuditLog(full).sync != nil {
+		a := NewAuditLog(full)
+		if a.sync != nil {
 			t.Error("an audit log on a device syncs")
+		}
+		// The writer is the caller's: Close leaves it open.
+		var closer io.Closer = a
+		if err := closer.Close(); err != nil {
+			t.Errorf("Close of NewAuditLog's: %v", err)
+		}
+		if _, err := full.Stat(); err != nil {
+			t.Errorf("Close closed the caller's file: %v", err)
 		}
 	}
 }

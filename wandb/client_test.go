@@ -156,10 +156,10 @@ func TestWithAPIKeyChecksKey(t *testing.T) {
 }
 
 // TestWithServer: a client for another server keeps the settings (here the
-// User-Agent token and the retry policy) and sends its key only there.
+// User-Agent and the retry policy) and sends its key only there.
 func TestWithServer(t *testing.T) {
 	first, second := wandbtest.Start(t), wandbtest.Start(t)
-	c, err := NewClient(Config{BaseURL: first.URL, APIKey: NewSecret(first.AdminKey()), UserAgent: "probe/1",
+	c, err := NewClient(Config{BaseURL: first.URL, APIKey: NewSecret(first.AdminKey()), userAgentOverride: "W&B Public Client " + SDKVersion + " probe/1",
 		Retry: RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}})
 	if err != nil {
 		t.Fatal(err)
@@ -178,8 +178,8 @@ func TestWithServer(t *testing.T) {
 	if n := second.Requests("GetViewer"); n != 2 {
 		t.Errorf("second server saw %d GetViewer requests, want 2 (the retry policy was not kept)", n)
 	}
-	if req, _ := second.LastRequest("GetViewer"); !strings.HasSuffix(req.Header.Get("User-Agent"), " probe/1") {
-		t.Errorf("User-Agent = %q, want the parent's extra token", req.Header.Get("User-Agent"))
+	if req, _ := second.LastRequest("GetViewer"); req.Header.Get("User-Agent") != "W&B Public Client "+SDKVersion+" probe/1" {
+		t.Errorf("User-Agent = %q, want the parent's", req.Header.Get("User-Agent"))
 	}
 	if n := first.Requests(""); n != 0 {
 		t.Errorf("first server saw %d requests, want none", n)

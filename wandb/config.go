@@ -3,326 +3,285 @@ package wandb
 import (
 	"errors"
 	"fmt"
-	"math"
-	"net/url"
-	"os"
+	"io"
+	"log/slog"
+	"maps"
+	"net/http"
 	"regexp"
-	"runtime"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
 )
 
-// ErrNoCredentials matches (with errors.Is) the error of [ConfigFromEnv]
-// and its variants when they found no credentials at all: no API key, no
-// identity token file, no netrc entry. A program that has its own ways to
-// supply a key (a flag, a prompt) can offer them for this error alone.
-var ErrNoCredentials = errors.New("wandb: no credentials")
-
-// ConfigFromEnv reads the configuration the way the W&B SDK does.
-//
-// The server is WANDB_BASE_URL, else base_url in the [default] section of
-// the SDK's settings files (./wandb/settings over $WANDB_CONFIG_DIR/settings
-// or ~/.config/wandb/settings), else https://api.wandb.ai.
-//
-// The credentials are WANDB_API_KEY, or WANDB_IDENTITY_TOKEN_FILE (a JWT
-// exchanged for access tokens, cached in WANDB_CREDENTIALS_FILE; see
-// Config.IdentityTokenFile), or else the netrc file ($NETRC, else ~/.netrc,
-// else ~/_netrc): the password of the last entry whose machine is the base
-// URL's host[:port] exactly, else of the last default entry. Setting both
-// variables is an error; an empty one counts as unset (so an empty
-// WANDB_API_KEY still lets netrc supply the key, as in the SDK). A syntax
-// error in the netrc entry that applies is an error naming its line; one
-// elsewhere in the file is skipped. Without credentials the error names
-// the places it looked and matches [ErrNoCredentials]. The key's format
-// is checked as the SDK checks it.
-//
-// The transport follows WANDB__EXTRA_HTTP_HEADERS (a JSON object),
-// WANDB_USERNAME and WANDB_USER_EMAIL (sent as X-WANDB-USERNAME and
-// X-WANDB-USER-EMAIL), WANDB_HTTP_PROXY and WANDB_HTTPS_PROXY, and
-// WANDB_INSECURE_DISABLE_SSL (true/false as the SDK parses it: also 1/0,
-// yes/no, on/off, t/f, y/n). See the Config fields of the same names.
-//
-// Two settings the SDK does not have configure SCIM (user lifecycle):
-// WANDB_SCIM_BASE_URL (default: the base URL + "/scim") and WANDB_SCIM_AUTH
-// ("basic", the default with a key, or "bearer"); see Config. Another,
-// WANDB_USER_AGENT, replaces the User-Agent (Config.UserAgentOverride).
-func ConfigFromEnv() (Config, error) {
-	return ConfigFromEnvWith(EnvOptions{})
-}
-
-// ConfigFromEnvFor is [ConfigFromEnv] for the server baseURL instead of
-// WANDB_BASE_URL and the settings files ("" means they apply): the netrc
-// entry is baseURL's host[:port]. A host program uses it when a flag such
-// as --base-url overrides the environment.
-func ConfigFromEnvFor(baseURL string) (Config, error) {
-	return ConfigFromEnvWith(EnvOptions{BaseURL: baseURL})
-}
-
-// EnvOptions are what a program takes from elsewhere, such as its flags,
-// in place of what [ConfigFromEnvWith] would read from the environment.
-type EnvOptions struct {
-	// BaseURL, if not "", replaces WANDB_BASE_URL and the settings files.
+// Config configures a [Client]: the server, the key, and how the client
+// sends, retries, bounds and records its calls. The SDK's settings of the
+// environment (an identity token instead of a key, extra headers, proxies,
+// the User-Agent, the attempt timeout, the SCIM API's location and
+// authentication) come with ConfigFromEnv, which a program can give an
+// environment of its own (EnvOptions.Lookup).
+type Config struct {
+	// BaseURL is the server's API URL; "" means https://api.wandb.ai.
+	// It must be http or https; a trailing "/" is stripped. Requests go to
+	// BaseURL + "/graphql".
 	BaseURL string
-	// APIKey, if set, is the key, as the SDK's Api(api_key=...):
-	// WANDB_API_KEY, WANDB_IDENTITY_TOKEN_FILE and netrc are not read.
+	// APIKey is the secret key the client authenticates with, unless
+	// ConfigFromEnv found an identity token (WANDB_IDENTITY_TOKEN_FILE):
+	// wandb.NewSecret(key). It is sent only to BaseURL's scheme and
+	// host:port.
 	APIKey Secret `json:"-"`
-	// APIKeySource names where APIKey came from, for its errors, e.g.
-	// "--api-key-file key.txt"; "" for none.
-	APIKeySource string
+	// KeySource says where the credentials came from, for messages: when
+	// the server rejects them (HTTP 401), the error names it, never the
+	// key. ConfigFromEnv sets it, e.g. "WANDB_API_KEY" or "the netrc file
+	// /home/me/.netrc, the entry for machine api.wandb.ai"; "" names no
+	// source.
+	KeySource string
+	// Warnings are what ConfigFromEnv noticed that does not stop it but
+	// that the user should hear of, one sentence each (a netrc file that
+	// others can read, say). The package prints nothing: a program should
+	// show them.
+	Warnings []string
+	// InsecureSkipVerify turns off TLS certificate verification
+	// (WANDB_INSECURE_DISABLE_SSL): anyone on the network path can then read
+	// and change the traffic, the credentials included. It configures the
+	// default transport, so it cannot be combined with HTTPClient. The
+	// package prints nothing; a program should warn its user.
+	InsecureSkipVerify bool
+	// HTTPClient sends the requests; nil means a tuned default that keeps
+	// connections alive with up to 64 idle connections per host, through
+	// the proxies of the environment. Its Timeout, if set, applies as well
+	// as the attempt timeout.
+	HTTPClient *http.Client
+	// Logger receives a debug line per attempt and an info line per retry;
+	// nil discards them. It never receives a key.
+	Logger *slog.Logger
+	// OnRetry, if set, is called before each wait between two attempts of
+	// a call, with the wait and its reason, so that a program can tell its
+	// user why nothing seems to happen. It may be called from several
+	// goroutines at once, and must return soon.
+	OnRetry func(RetryEvent) `json:"-"`
+	// Retry bounds the retries; zero fields take 6 attempts, waits from 1s
+	// doubling up to 30s (plus up to 25% jitter), and a server's
+	// Retry-After or RateLimit-Reset honoured up to 60s in all over a
+	// call's retries. ConfigFromEnv reads WANDB__GRAPHQL_RETRY_MAX and
+	// WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS / _MAX_SECONDS.
+	Retry RetryPolicy
+	// MaxResponseBytes caps the size of a response body; 0 means
+	// DefaultMaxResponseBytes. A larger answer fails with CodeBadResponse
+	// and HintMaxResponse, without retries. ConfigFromEnv reads
+	// WANDB_MAX_RESPONSE_BYTES; see also Client.WithMaxResponseBytes.
+	MaxResponseBytes int64
+	// MaxInFlight bounds the requests the client, and the clients derived
+	// from it for the same server (WithAPIKey, WithReadOnly,
+	// WithMaxResponseBytes), have in flight at once, however many
+	// goroutines call them; 0 means 64, the default transport's
+	// connections per host, and more than MaxInFlightLimit is taken as
+	// that. An attempt waits for a place before it is sent, honouring its
+	// context (a wait cut short sends nothing). ConfigFromEnv reads
+	// WANDB_MAX_IN_FLIGHT.
+	MaxInFlight int
+	// OutcomeCheckTimeout bounds the check of a change whose caller's
+	// context ended while its request was in flight (Ctrl-C, a deadline,
+	// a batch stopping on another item's failure): the server is
+	// asked whether the change was applied, so that even a stopped call
+	// reports a definite outcome. 0 means 5s; a negative value skips the
+	// check, and such a change ends with CodeUnknownOutcome.
+	OutcomeCheckTimeout time.Duration
+
+	// DryRun sends no change (no GraphQL mutation, no SCIM change): each
+	// is planned instead, a line to DryRunOutput, and returns a simulated
+	// success (see Client.Change). Queries are sent as usual.
+	DryRun bool
+	// DryRunOutput receives the plan lines of a dry run, one whole line per
+	// write, never two at once; nil discards them.
+	DryRunOutput io.Writer `json:"-"`
+	// ReadOnly refuses every change before anything is sent, with an error
+	// matching ErrReadOnly.
+	ReadOnly bool
+	// OnChange, if set, is called with the record of every change the
+	// client attempts (dry-run and refused ones included) before the call
+	// returns, and, for a change that runs (not in a dry run or
+	// read-only), with its intent record (OutcomePending, the same ID)
+	// before it starts. It may be called from several goroutines at once.
+	// AuditLog.Record writes an audit log.
+	OnChange func(ChangeRecord) `json:"-"`
+	// BeforeChange, if set, is called before each change is sent to the
+	// server (not in a dry run or read-only: those send nothing; not for
+	// Client.Change, a program's own change). An error refuses the change:
+	// nothing is sent, and the call fails with an error matching
+	// ErrReadOnly and the returned error, its message saying why. It is
+	// asked after OnChange got the change's intent record: with
+	// AuditLog.Check here, no change is sent whose intent line could not
+	// be written, nor any after it.
+	BeforeChange func(op Op, target string) error `json:"-"`
+
+	// The SDK's settings that only ConfigFromEnv sets (and this package's
+	// tests).
+
+	// identityTokenFile (WANDB_IDENTITY_TOKEN_FILE), instead of APIKey, is
+	// a file holding an identity token (a JWT) that the client exchanges at
+	// BaseURL + "/oidc/token" for an access token, sent as "Authorization:
+	// Bearer <token>" to GraphQL and SCIM alike (scimAuth must then be ""
+	// or bearer). The file is read when the client is made, to fail early,
+	// and again for every exchange (tokens are re-minted to the same path).
+	// A token is exchanged anew when 5 minutes or less of it remain, one
+	// exchange at a time. Neither the JWT nor the access token ever
+	// appears in an error, log or String.
+	identityTokenFile string
+	// credentialsFile (WANDB_CREDENTIALS_FILE) caches access tokens across
+	// processes (the SDK's credentials file); "" means
+	// ~/.config/wandb/credentials.json.
+	credentialsFile string
+	// tokenRetry bounds the retries of the identity token exchange: 429,
+	// 5xx (but 501) and transport errors are retried, another 4xx never.
+	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
+	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole
+	// exchange 60s.
+	tokenRetry RetryPolicy
+	// extraHeaders (WANDB__EXTRA_HTTP_HEADERS) are added to every request
+	// that does not have them. They replace the X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL headers, but not the client's User-Agent,
+	// Use-Admin-Privileges, Content-Type and Accept, and an Authorization
+	// among them is never sent: the credentials replace it. A
+	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
+	// secrets (a gateway token, Proxy-Authorization), so they are Secrets:
+	// never shown; the names are.
+	extraHeaders map[string]Secret
+	// username and userEmail are sent as X-WANDB-USERNAME and
+	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses
+	// to attribute a service account's requests to a user; each is left
+	// out when empty.
+	username  string
+	userEmail string
+	// httpProxy and httpsProxy are proxies for the client's http:// and
+	// https:// requests (WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY); where one is
+	// empty, HTTP_PROXY, HTTPS_PROXY and NO_PROXY apply. They configure the
+	// default transport, so they cannot be combined with HTTPClient. They
+	// may hold a password, so they are Secrets: String shows them with the
+	// password masked, and nothing else shows them.
+	httpProxy  Secret
+	httpsProxy Secret
+	// userAgentOverride (WANDB_USER_AGENT), if not "", is the User-Agent of
+	// every request (the identity token exchange's included) exactly as
+	// given, in place of the default ("W&B Public Client <SDKVersion>
+	// wandb-lua/<Version>"): for a server or proxy
+	// that refuses the default. The W&B backend serves first-party fields
+	// such as User.apiKeys only to a User-Agent that starts with "W&B
+	// Public Client"; without that they fail with "relogin required".
+	userAgentOverride string
+	// attemptTimeout bounds each attempt, the response body included; 0
+	// means 30s (WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT, in
+	// seconds, as the SDK names it).
+	attemptTimeout time.Duration
+	// scimBaseURL (WANDB_SCIM_BASE_URL) is where the server's SCIM API is
+	// (user lifecycle, see User.Deactivate); "" means BaseURL + "/scim".
+	// Deployments differ. The key is sent to it as scimAuth says.
+	scimBaseURL string
+	// scimAuth (WANDB_SCIM_AUTH) is how SCIM requests authenticate:
+	// scimBasic (the default, "") or scimBearer.
+	scimAuth scimAuthMode
 }
 
-// ConfigFromEnvWith is [ConfigFromEnv] with o's values in place of the
-// environment's.
-func ConfigFromEnvWith(o EnvOptions) (Config, error) {
-	var cfg Config
-	base, err := baseURLFromEnv(o.BaseURL)
-	if err != nil {
-		return cfg, redactKeys(err, o.APIKey.Reveal(), os.Getenv("WANDB_API_KEY"))
+// check normalises cfg and checks it: the one step every configuration
+// goes through, whether made in Go (NewClient, Client.WithAPIKey,
+// Client.WithServer) or read from the environment (ConfigFromEnv). In
+// order: the base URL, by the SDK's rules; the headers (every extra header
+// with a valid name, no value with a control character); the proxies,
+// without a trailing "/", and the settings of the default transport
+// without a caller's HTTPClient; the credentials, exactly one of APIKey
+// and the identity token file, the key in the SDK's format; the SCIM
+// settings.
+// The first problem is the error, which never shows a secret, and names
+// the environment's variable of a setting that only ConfigFromEnv sets.
+func (cfg *Config) check() error {
+	if err := cfg.checkBaseURL(""); err != nil {
+		return redactKeys(err, cfg.APIKey.Reveal())
 	}
-	cfg.BaseURL = base
-	if err := transportFromEnv(&cfg); err != nil {
-		return cfg, err
-	}
-	if err := credentialsFromEnv(&cfg, o); err != nil {
-		return cfg, err
-	}
-	cfg.SCIMBaseURL = os.Getenv("WANDB_SCIM_BASE_URL")
-	cfg.SCIMAuth = SCIMAuth(os.Getenv("WANDB_SCIM_AUTH"))
-	if err := checkSCIM(&cfg); err != nil {
-		return cfg, err
-	}
-	if err := limitsFromEnv(&cfg); err != nil {
-		return cfg, err
-	}
-	return cfg, nil
-}
-
-// limitsFromEnv reads, under the SDK's names, the attempt timeout in
-// seconds (WANDB__GRAPHQL_TIMEOUT_SECONDS, else WANDB_HTTP_TIMEOUT), the
-// number of retries (WANDB__GRAPHQL_RETRY_MAX) and the waits between them
-// in seconds (WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS and _MAX_SECONDS); as
-// in the SDK a value of 0 or less leaves the default, and unlike it a
-// fraction of a second counts. It reads the response size limit from
-// WANDB_MAX_RESPONSE_BYTES (this project's: a number of bytes, or with a
-// unit: 64MiB, 1GiB) and the bound on requests in flight from
-// WANDB_MAX_IN_FLIGHT (this project's too).
-func limitsFromEnv(cfg *Config) error {
-	for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS"} { // the second wins
-		raw := os.Getenv(name)
-		if raw == "" {
-			continue
+	for name, value := range cfg.extraHeaders {
+		if !validHeaderName(name) {
+			return configError("extra http header %q: not a valid header name", name)
 		}
-		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
-			return configError("%s %q: not a number of seconds; use e.g. 60 or 2.5", name, raw)
-		}
-		if secs > 0 {
-			cfg.AttemptTimeout = time.Duration(secs * float64(time.Second))
+		if badHeaderValue(value.Reveal()) {
+			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
 		}
 	}
-	if raw := os.Getenv("WANDB__GRAPHQL_RETRY_MAX"); raw != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(raw))
-		if err != nil || n > 1000 {
-			return configError("WANDB__GRAPHQL_RETRY_MAX %q: not a number of retries; use e.g. 5, or 0 for the default", raw)
-		}
-		if n > 0 {
-			cfg.Retry.MaxAttempts = n + 1 // the SDK counts retries, the policy attempts
-		}
+	if badHeaderValue(cfg.username) || badHeaderValue(cfg.userEmail) {
+		return configError("username or user email: has a control character such as a newline; remove it")
 	}
-	for _, w := range []struct {
-		name string
-		dst  *time.Duration
-	}{{"WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", &cfg.Retry.MinWait}, {"WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", &cfg.Retry.MaxWait}} {
-		raw := os.Getenv(w.name)
-		if raw == "" {
-			continue
-		}
-		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
-			return configError("%s %q: not a number of seconds; use e.g. 2 or 0.5", w.name, raw)
-		}
-		if secs > 0 {
-			*w.dst = time.Duration(secs * float64(time.Second))
-		}
-	}
-	if raw := os.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {
-		n, ok := ParseByteSize(raw)
-		if !ok {
-			return configError("WANDB_MAX_RESPONSE_BYTES %q: not a size; use a number of bytes or e.g. 64MiB, 1GiB", raw)
-		}
-		cfg.MaxResponseBytes = n
-	}
-	if raw := os.Getenv("WANDB_MAX_IN_FLIGHT"); raw != "" {
-		n, err := strconv.Atoi(strings.TrimSpace(raw))
-		if err != nil || n < 1 || n > MaxInFlightLimit {
-			return configError("WANDB_MAX_IN_FLIGHT %q: not a number of requests; use a whole number from 1 to %d, e.g. 16", raw, MaxInFlightLimit)
-		}
-		cfg.MaxInFlight = n
-	}
-	return nil
-}
-
-// baseURLFromEnv returns the normalised base URL: given, else
-// WANDB_BASE_URL, else the settings files', else the default. An error
-// names where a bad URL came from.
-func baseURLFromEnv(given string) (string, error) {
-	raw, from := given, ""
-	if raw == "" {
-		raw, from = os.Getenv("WANDB_BASE_URL"), "WANDB_BASE_URL"
-	}
-	if raw == "" {
-		v, file, err := settingsBaseURL()
-		if err != nil {
-			return "", err
-		}
-		raw, from = v, "base_url in the settings file "+file
-	}
-	base, err := normalizeBaseURL(raw)
-	if err != nil && from != "" {
-		return "", configError("%s: %s", from, err.(*Error).Message) // normalizeBaseURL returns *Error
-	}
-	return base, err
-}
-
-// transportFromEnv reads the header, proxy and TLS settings.
-func transportFromEnv(cfg *Config) error {
-	if raw := os.Getenv("WANDB__EXTRA_HTTP_HEADERS"); raw != "" {
-		h, err := parseExtraHeaders(raw)
-		if err != nil {
-			return err
-		}
-		cfg.ExtraHeaders = h
-	}
-	cfg.Username = os.Getenv("WANDB_USERNAME")
-	cfg.UserEmail = os.Getenv("WANDB_USER_EMAIL")
-	cfg.UserAgentOverride = os.Getenv("WANDB_USER_AGENT")
-	if badHeaderValue(cfg.UserAgentOverride) {
+	if badHeaderValue(cfg.userAgentOverride) {
 		return configError("WANDB_USER_AGENT: has a control character such as a newline; remove it")
 	}
-	if err := checkHeaders(*cfg); err != nil {
-		return err
-	}
 	for _, p := range []struct {
-		env string
-		dst *Secret
-	}{{"WANDB_HTTP_PROXY", &cfg.HTTPProxy}, {"WANDB_HTTPS_PROXY", &cfg.HTTPSProxy}} {
-		raw := os.Getenv(p.env)
-		if err := checkProxy(p.env, raw); err != nil {
+		name  string
+		proxy *Secret
+	}{{"WANDB_HTTP_PROXY", &cfg.httpProxy}, {"WANDB_HTTPS_PROXY", &cfg.httpsProxy}} {
+		raw := p.proxy.Reveal()
+		if _, err := parseProxyURL(raw); err != nil {
+			return configError("%s %q: %v", p.name, shownURL(raw), err)
+		}
+		*p.proxy = NewSecret(strings.TrimRight(raw, "/"))
+	}
+	if cfg.HTTPClient != nil && (cfg.httpProxy.IsSet() || cfg.httpsProxy.IsSet() || cfg.InsecureSkipVerify) {
+		return configError("WANDB_HTTP_PROXY, WANDB_HTTPS_PROXY and InsecureSkipVerify configure the default transport: " +
+			"set them on the transport of Config.HTTPClient instead, or leave HTTPClient nil")
+	}
+	switch {
+	case cfg.identityTokenFile != "" && cfg.APIKey.IsSet():
+		return configError("both an api key and an identity token file are set, which is not allowed; set one of them")
+	case cfg.identityTokenFile == "":
+		if err := checkAPIKey(cfg.APIKey.Reveal(), cfg.KeySource); err != nil {
 			return err
 		}
-		*p.dst = NewSecret(strings.TrimRight(raw, "/"))
 	}
-	if raw := os.Getenv("WANDB_INSECURE_DISABLE_SSL"); raw != "" {
-		b, ok := parseSDKBool(raw)
-		if !ok {
-			return configError("WANDB_INSECURE_DISABLE_SSL %q: not a boolean; use true or false", raw)
-		}
-		cfg.InsecureSkipVerify = b
+	if err := cfg.checkSCIM(); err != nil {
+		return err
 	}
+	cfg.extraHeaders = maps.Clone(cfg.extraHeaders) // the caller may change its map later
 	return nil
 }
 
-// parseSDKBool parses a boolean setting as the SDK (pydantic) does:
-// true, 1, yes, on, t, y and false, 0, no, off, f, n, in any case.
-func parseSDKBool(s string) (value, ok bool) {
-	switch strings.ToLower(s) {
-	case "true", "1", "yes", "on", "t", "y":
-		return true, true
-	case "false", "0", "no", "off", "f", "n":
-		return false, true
-	}
-	return false, false
-}
-
-// credentialsFromEnv sets the credentials of cfg: o.APIKey, else
-// WANDB_API_KEY, else WANDB_IDENTITY_TOKEN_FILE, else netrc.
-func credentialsFromEnv(cfg *Config, o EnvOptions) error {
-	if o.APIKey.IsSet() {
-		if err := checkAPIKey(o.APIKey.Reveal(), o.APIKeySource); err != nil {
-			return err
-		}
-		cfg.APIKey, cfg.KeySource = o.APIKey, o.APIKeySource
-		return nil
-	}
-	key, keySet := os.LookupEnv("WANDB_API_KEY")
-	tokenFile := os.Getenv("WANDB_IDENTITY_TOKEN_FILE")
+// checkBaseURL normalises cfg.BaseURL by the SDK's rules (see
+// normalizeBaseURL); from, if not "", names the setting it came from in
+// the error.
+func (cfg *Config) checkBaseURL(from string) error {
+	base, err := normalizeBaseURL(cfg.BaseURL)
+	var e *Error
 	switch {
-	case key != "" && tokenFile != "":
-		return configError("WANDB_API_KEY and WANDB_IDENTITY_TOKEN_FILE are both set, which is not allowed; unset one of them")
-	case key != "":
-		if err := checkAPIKey(key, "WANDB_API_KEY"); err != nil {
-			return err
-		}
-		cfg.APIKey, cfg.KeySource = NewSecret(key), "WANDB_API_KEY"
-		return nil
-	case tokenFile != "":
-		cfg.IdentityTokenFile, cfg.KeySource = tokenFile, "WANDB_IDENTITY_TOKEN_FILE"
-		cfg.CredentialsFile = os.Getenv("WANDB_CREDENTIALS_FILE")
-		return nil
+	case err != nil && from != "" && errors.As(err, &e):
+		return configError("%s: %s", from, e.Message)
+	case err != nil:
+		return err
 	}
-
-	u, _ := url.Parse(cfg.BaseURL) // already validated
-	path, looked := netrcPath()
-	if path != "" {
-		m, err := netrcLookup(path, u.Host)
-		if m.mode&0o077 != 0 && runtime.GOOS != "windows" {
-			// Python's netrc refuses such a file (for ~/.netrc): the SDK
-			// would not read this key.
-			cfg.Warnings = append(cfg.Warnings, fmt.Sprintf("the netrc file %s can be read by others than you (mode %04o): "+
-				"it holds API keys; run chmod 600 %s (Python's netrc, which the W&B SDK uses, refuses a ~/.netrc like it)", path, m.mode, path))
-		}
-		switch {
-		case err != nil && m.found: // a syntax error in the entry that applies
-			return configError("netrc file %s: %v", path, err)
-		case err != nil:
-			looked = fmt.Sprintf("%s (%v)", path, err)
-		case !m.found:
-			looked = fmt.Sprintf("%s (no entry for machine %s and no default entry%s%s)", path, u.Host, nearNote(m.near), skippedNote(m.skipped))
-		case m.password == "":
-			looked = fmt.Sprintf("%s (%s has no password)", path, m.entry)
-		default:
-			if err := checkAPIKey(m.password, path); err != nil {
-				return err
-			}
-			cfg.APIKey = NewSecret(m.password)
-			cfg.KeySource = fmt.Sprintf("the netrc file %s, %s", path, m.entry)
-			return nil
-		}
-	}
-	if keySet {
-		return configErrorCause(ErrNoCredentials, "no api key for %s: WANDB_API_KEY is set but empty; looked also in %s; "+
-			"put the key in WANDB_API_KEY (or unset it and set WANDB_IDENTITY_TOKEN_FILE), or add a netrc entry (machine %s, password <key>)",
-			cfg.BaseURL, looked, u.Host)
-	}
-	return configErrorCause(ErrNoCredentials, "no api key for %s: looked in WANDB_API_KEY (unset), WANDB_IDENTITY_TOKEN_FILE (unset), %s; "+
-		"set WANDB_API_KEY or WANDB_IDENTITY_TOKEN_FILE, or add a netrc entry (machine %s, password <key>)",
-		cfg.BaseURL, looked, u.Host)
+	cfg.BaseURL = base
+	return nil
 }
 
-// nearNote says which netrc entries almost apply: "" for none.
-func nearNote(near []string) string {
-	if len(near) == 0 {
-		return ""
+// checkSCIM normalises the SCIM settings of cfg: the base URL as BaseURL
+// is checked, the authentication "" as basic, or as bearer with an
+// identity token, whose access token SCIM takes as Bearer (Basic needs a
+// key).
+func (cfg *Config) checkSCIM() error {
+	switch auth := scimAuthMode(strings.ToLower(string(cfg.scimAuth))); {
+	case auth != "" && auth != scimBasic && auth != scimBearer:
+		return configError("scim auth %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
+	case cfg.identityTokenFile != "" && auth == scimBasic:
+		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
+			cfg.scimAuth, scimBearer)
+	case cfg.identityTokenFile != "" || auth == scimBearer:
+		cfg.scimAuth = scimBearer
+	default:
+		cfg.scimAuth = scimBasic
 	}
-	return "; it has " + strings.Join(near, ", and ")
-}
-
-// skippedNote says which lines of a netrc file were skipped for syntax
-// errors: "" for none.
-func skippedNote(ps []netrcProblem) string {
-	if len(ps) == 0 {
-		return ""
+	if cfg.scimBaseURL == "" {
+		return nil
 	}
-	lines := make([]string, len(ps))
-	for i, p := range ps {
-		lines[i] = fmt.Sprint(p.line)
+	base, err := normalizeBaseURL(cfg.scimBaseURL)
+	var e *Error
+	if errors.As(err, &e) {
+		return configError("scim %s", e.Message)
 	}
-	if len(ps) == 1 {
-		return "; line " + lines[0] + " has a syntax error and was skipped"
-	}
-	return "; lines " + strings.Join(lines, ", ") + " have syntax errors and were skipped"
+	cfg.scimBaseURL = base
+	return err
 }
 
 var (
@@ -330,24 +289,19 @@ var (
 	keySecretPattern = regexp.MustCompile(`^[\w-]+$`)
 )
 
-// CheckAPIKey applies the SDK's key format check to key: not empty, no
-// white space around it, and either shaped like a JWT or an optional
-// prefix and "-" (such as "local-") followed by 40 or more letters,
-// digits, underscores or hyphens. The error never shows the key. A
-// program that reads a key from its own source checks it with this, to
-// name that source in the error.
-func CheckAPIKey(key string) error { return checkAPIKey(key, "") }
-
 // checkAPIKey applies the SDK's key format check (wandb/sdk/lib/wbauth/
-// validation.py). source names where the key came from ("" when the caller
-// passed it directly); the key itself never appears in the error.
+// validation.py): not empty, no white space around it, and either shaped
+// like a JWT or an optional prefix and "-" (such as "local-") followed by
+// 40 or more letters, digits, underscores or hyphens. source names where
+// the key came from (Config.KeySource; "" names none); the key itself
+// never appears in the error.
 func checkAPIKey(key, source string) error {
 	bad := func(msg string) error {
 		prefix := "api key: "
 		if source != "" {
 			prefix = "api key from " + source + ": "
 		}
-		return newRedactor(key).newError(Error{Op: "config", Code: CodeInvalidArgument, Message: prefix + msg})
+		return newRedactor(key).newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: prefix + msg})
 	}
 	if key == "" {
 		return bad("is empty")
@@ -370,3 +324,58 @@ func checkAPIKey(key, source string) error {
 	}
 	return nil
 }
+
+// String describes the configuration without its secrets: whether the
+// key is set, the identity token file and the transport settings that
+// are not the defaults, never a header value or a proxy password.
+func (cfg Config) String() string {
+	key := "unset"
+	if cfg.APIKey.IsSet() {
+		key = "set"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "wandb.Config{BaseURL: %q, APIKey: %s", newRedactor(cfg.APIKey.Reveal()).redact(shownURL(cfg.BaseURL)), key)
+	if cfg.identityTokenFile != "" {
+		fmt.Fprintf(&b, ", IdentityTokenFile: %q", cfg.identityTokenFile)
+	}
+	if cfg.KeySource != "" {
+		fmt.Fprintf(&b, ", KeySource: %q", cfg.KeySource)
+	}
+	if cfg.credentialsFile != "" {
+		fmt.Fprintf(&b, ", CredentialsFile: %q", cfg.credentialsFile)
+	}
+	if len(cfg.extraHeaders) > 0 {
+		names := slices.Sorted(maps.Keys(cfg.extraHeaders))
+		fmt.Fprintf(&b, ", ExtraHeaders: [%s]", strings.Join(names, " "))
+	}
+	if cfg.username != "" {
+		fmt.Fprintf(&b, ", Username: %q", cfg.username)
+	}
+	if cfg.userEmail != "" {
+		fmt.Fprintf(&b, ", UserEmail: %q", cfg.userEmail)
+	}
+	if cfg.httpProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPProxy: %q", shownURL(cfg.httpProxy.Reveal()))
+	}
+	if cfg.httpsProxy.IsSet() {
+		fmt.Fprintf(&b, ", HTTPSProxy: %q", shownURL(cfg.httpsProxy.Reveal()))
+	}
+	if cfg.InsecureSkipVerify {
+		b.WriteString(", InsecureSkipVerify: true")
+	}
+	if cfg.userAgentOverride != "" {
+		fmt.Fprintf(&b, ", UserAgentOverride: %q", cfg.userAgentOverride)
+	}
+	b.WriteString("}")
+	return b.String()
+}
+
+// GoString is like String, so %#v does not print a secret either.
+func (cfg Config) GoString() string { return cfg.String() }
+
+// Format prints String for every verb: fmt would print the fields of the
+// struct, the key among them, for verbs such as %d, %t or %x.
+func (cfg Config) Format(f fmt.State, verb rune) { _, _ = io.WriteString(f, cfg.String()) }
+
+// LogValue keeps the secrets out of structured logs.
+func (cfg Config) LogValue() slog.Value { return slog.StringValue(cfg.String()) }

@@ -3,12 +3,14 @@ package wandb
 import (
 	"context"
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/wandb-lua/wandb-lua/wandb/internal/sdkfiles"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -18,28 +20,41 @@ const (
 	otherKey = "11111111112222222222333333333344444444445"
 )
 
-// isolateEnv clears the variables ConfigFromEnv reads, points HOME at an
-// empty directory, which it returns, and changes to another empty
-// directory (for ./wandb/settings).
-func isolateEnv(t *testing.T) string {
-	t.Helper()
-	home := t.TempDir()
-	t.Setenv("HOME", home)
-	for _, name := range envVars {
-		t.Setenv(name, "")
-		os.Unsetenv(name) // t.Setenv restores it
-	}
-	t.Chdir(t.TempDir())
-	return home
+// testEnv is an environment of its own for ConfigFromEnv: its variables
+// (HOME an empty directory, nothing else set unless a test sets it) and
+// its working directory (for ./wandb/settings), so that a test changes
+// neither the process's environment nor its directory, and tests run in
+// parallel.
+type testEnv struct {
+	home, dir string
+	vars      map[string]string
 }
 
-// envVars are the variables ConfigFromEnv reads.
-var envVars = []string{
-	"WANDB_API_KEY", "WANDB_BASE_URL", "NETRC", "WANDB_IDENTITY_TOKEN_FILE", "WANDB_CREDENTIALS_FILE",
-	"WANDB_CONFIG_DIR", "WANDB__EXTRA_HTTP_HEADERS", "WANDB_USERNAME", "WANDB_USER_EMAIL",
-	"WANDB_HTTP_PROXY", "WANDB_HTTPS_PROXY", "WANDB_INSECURE_DISABLE_SSL", "WANDB_SCIM_BASE_URL", "WANDB_SCIM_AUTH", "WANDB_USER_AGENT",
-	"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES", "WANDB_MAX_IN_FLIGHT",
-	"WANDB__GRAPHQL_RETRY_MAX", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS",
+func newTestEnv(t *testing.T) *testEnv {
+	t.Helper()
+	home := t.TempDir()
+	return &testEnv{home: home, dir: t.TempDir(), vars: map[string]string{"HOME": home}}
+}
+
+// set sets the variable name to value ("" is set and empty).
+func (e *testEnv) set(name, value string) { e.vars[name] = value }
+
+// with returns a copy of e (the same home and working directory) with the
+// variable name set to value.
+func (e *testEnv) with(name, value string) *testEnv {
+	c := &testEnv{home: e.home, dir: e.dir, vars: maps.Clone(e.vars)}
+	c.vars[name] = value
+	return c
+}
+
+func (e *testEnv) lookup(name string) (string, bool) {
+	v, ok := e.vars[name]
+	return v, ok
+}
+
+// config is e.config(o) in e.
+func (e *testEnv) config(o EnvOptions) (Config, error) {
+	return configFromEnv(o, sdkfiles.Env{Lookup: e.lookup, Dir: e.dir})
 }
 
 func writeFile(t *testing.T, path, text string) string {
@@ -51,6 +66,7 @@ func writeFile(t *testing.T, path, text string) string {
 }
 
 func TestConfigFromEnv(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name      string
 		env       map[string]string
@@ -101,9 +117,11 @@ func TestConfigFromEnv(t *testing.T) {
 			wantErr: []string{"WANDB_API_KEY and WANDB_IDENTITY_TOKEN_FILE are both set, which is not allowed; unset one of them"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			home := isolateEnv(t)
+			t.Parallel()
+			e := newTestEnv(t)
+			home := e.home
 			for k, v := range tc.env {
-				t.Setenv(k, v)
+				e.set(k, v)
 			}
 			if tc.homeNetrc != "" {
 				writeFile(t, filepath.Join(home, ".netrc"), tc.homeNetrc)
@@ -111,11 +129,11 @@ func TestConfigFromEnv(t *testing.T) {
 			switch tc.netrc {
 			case "":
 			case "-":
-				t.Setenv("NETRC", filepath.Join(home, "missing"))
+				e.set("NETRC", filepath.Join(home, "missing"))
 			default:
-				t.Setenv("NETRC", writeFile(t, filepath.Join(t.TempDir(), "netrc"), tc.netrc))
+				e.set("NETRC", writeFile(t, filepath.Join(t.TempDir(), "netrc"), tc.netrc))
 			}
-			cfg, err := ConfigFromEnv()
+			cfg, err := e.config(EnvOptions{})
 			if len(tc.wantErr) > 0 {
 				if err == nil {
 					t.Fatalf("ConfigFromEnv = %v, want an error", cfg)
@@ -147,49 +165,53 @@ func TestConfigFromEnv(t *testing.T) {
 }
 
 func TestNoHome(t *testing.T) {
-	isolateEnv(t)
-	t.Setenv("HOME", "")
-	_, err := ConfigFromEnv()
+	t.Parallel()
+	e := newTestEnv(t)
+	e.set("HOME", "")
+	_, err := e.config(EnvOptions{})
 	if err == nil || !strings.Contains(err.Error(), "no home directory") {
 		t.Errorf("error = %v, want one naming the missing home directory", err)
 	}
 }
 
-// TestConfigFromEnvFor: the given base URL replaces WANDB_BASE_URL, also
+// TestConfigFromEnvBaseURLOption: EnvOptions.BaseURL replaces WANDB_BASE_URL, also
 // when choosing the netrc entry.
-func TestConfigFromEnvFor(t *testing.T) {
-	home := isolateEnv(t)
-	t.Setenv("WANDB_BASE_URL", "https://env.example.com")
+func TestConfigFromEnvBaseURLOption(t *testing.T) {
+	t.Parallel()
+	e := newTestEnv(t)
+	home := e.home
+	e.set("WANDB_BASE_URL", "https://env.example.com")
 	writeFile(t, filepath.Join(home, ".netrc"),
 		"machine env.example.com password "+otherKey+"\nmachine flag.example.com:8443 password "+netrcKey+"\n")
-	cfg, err := ConfigFromEnvFor("https://flag.example.com:8443/")
+	cfg, err := e.config(EnvOptions{BaseURL: "https://flag.example.com:8443/"})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.BaseURL != "https://flag.example.com:8443" || cfg.APIKey.Reveal() != netrcKey {
 		t.Errorf("got %v with the key of another entry or none, want https://flag.example.com:8443 and its netrc key", cfg)
 	}
-	if _, err := ConfigFromEnvFor("flag.example.com"); err == nil {
+	if _, err := e.config(EnvOptions{BaseURL: "flag.example.com"}); err == nil {
 		t.Error("a base URL without a scheme was accepted")
 	}
 }
 
 // TestConfigFromEnvTransport: the header, proxy and TLS variables.
 func TestConfigFromEnvTransport(t *testing.T) {
-	isolateEnv(t)
-	t.Setenv("WANDB_API_KEY", envKey)
-	t.Setenv("WANDB__EXTRA_HTTP_HEADERS", `{"X-Team": "ml", "Proxy-Authorization": "Basic eDp5"}`)
-	t.Setenv("WANDB_USERNAME", "svc-owner")
-	t.Setenv("WANDB_USER_EMAIL", "owner@example.com")
-	t.Setenv("WANDB_HTTP_PROXY", "http://proxy.example.com:3128/")
-	t.Setenv("WANDB_HTTPS_PROXY", "https://proxy.example.com:3129")
-	t.Setenv("WANDB_INSECURE_DISABLE_SSL", "True")
-	cfg, err := ConfigFromEnv()
+	t.Parallel()
+	e := newTestEnv(t)
+	e.set("WANDB_API_KEY", envKey)
+	e.set("WANDB__EXTRA_HTTP_HEADERS", `{"X-Team": "ml", "Proxy-Authorization": "Basic eDp5"}`)
+	e.set("WANDB_USERNAME", "svc-owner")
+	e.set("WANDB_USER_EMAIL", "owner@example.com")
+	e.set("WANDB_HTTP_PROXY", "http://proxy.example.com:3128/")
+	e.set("WANDB_HTTPS_PROXY", "https://proxy.example.com:3129")
+	e.set("WANDB_INSECURE_DISABLE_SSL", "True")
+	cfg, err := e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(cfg.ExtraHeaders) != 2 || cfg.ExtraHeaders["X-Team"].Reveal() != "ml" || cfg.Username != "svc-owner" || cfg.UserEmail != "owner@example.com" ||
-		cfg.HTTPProxy.Reveal() != "http://proxy.example.com:3128" || cfg.HTTPSProxy.Reveal() != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
+	if len(cfg.extraHeaders) != 2 || cfg.extraHeaders["X-Team"].Reveal() != "ml" || cfg.username != "svc-owner" || cfg.userEmail != "owner@example.com" ||
+		cfg.httpProxy.Reveal() != "http://proxy.example.com:3128" || cfg.httpsProxy.Reveal() != "https://proxy.example.com:3129" || !cfg.InsecureSkipVerify {
 		t.Errorf("config = %v", cfg)
 	}
 	if s := cfg.String(); strings.Contains(s, "eDp5") || !strings.Contains(s, "ExtraHeaders: [Proxy-Authorization X-Team]") {
@@ -199,8 +221,8 @@ func TestConfigFromEnvTransport(t *testing.T) {
 		t.Errorf("NewClient: %v", err)
 	}
 	for value, want := range map[string]bool{"1": true, "yes": true, "ON": true, "t": true, "y": true, "false": false, "0": false, "No": false, "off": false, "f": false, "n": false} {
-		t.Setenv("WANDB_INSECURE_DISABLE_SSL", value)
-		if cfg, err := ConfigFromEnv(); err != nil || cfg.InsecureSkipVerify != want {
+		e.set("WANDB_INSECURE_DISABLE_SSL", value)
+		if cfg, err := e.config(EnvOptions{}); err != nil || cfg.InsecureSkipVerify != want {
 			t.Errorf("WANDB_INSECURE_DISABLE_SSL=%s: %v, %v; want %v", value, cfg.InsecureSkipVerify, err, want)
 		}
 	}
@@ -214,9 +236,9 @@ func TestConfigFromEnvTransport(t *testing.T) {
 		"agent":    {"WANDB_USER_AGENT", "a\r\nX-Evil: 1", "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(name, func(t *testing.T) {
-			t.Setenv("WANDB_INSECURE_DISABLE_SSL", "")
-			t.Setenv(tc.env, tc.value)
-			if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Parallel()
+			e := e.with("WANDB_INSECURE_DISABLE_SSL", "").with(tc.env, tc.value)
+			if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Errorf("error = %v, want %q", err, tc.want)
 			}
 		})
@@ -227,8 +249,9 @@ func TestConfigFromEnvTransport(t *testing.T) {
 // response size limit and the bound on requests in flight, which the
 // errors for them name.
 func TestConfigFromEnvLimits(t *testing.T) {
-	isolateEnv(t)
-	t.Setenv("WANDB_API_KEY", envKey)
+	t.Parallel()
+	e := newTestEnv(t)
+	e.set("WANDB_API_KEY", envKey)
 	for _, tc := range []struct {
 		env             map[string]string
 		timeout         time.Duration
@@ -255,9 +278,9 @@ func TestConfigFromEnvLimits(t *testing.T) {
 		{env: map[string]string{"WANDB_MAX_IN_FLIGHT": "10001"}, wantErrContains: "not a number of requests"},
 	} {
 		for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS", "WANDB_MAX_RESPONSE_BYTES", "WANDB_MAX_IN_FLIGHT"} {
-			t.Setenv(name, tc.env[name])
+			e.set(name, tc.env[name])
 		}
-		cfg, err := ConfigFromEnv()
+		cfg, err := e.config(EnvOptions{})
 		switch {
 		case tc.wantErrContains != "":
 			if err == nil || !strings.Contains(err.Error(), tc.wantErrContains) {
@@ -265,46 +288,47 @@ func TestConfigFromEnvLimits(t *testing.T) {
 			}
 		case err != nil:
 			t.Errorf("%v: %v", tc.env, err)
-		case cfg.AttemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes || cfg.MaxInFlight != tc.inFlight:
-			t.Errorf("%v: timeout %v, max %d, in flight %d; want %v, %d, %d", tc.env, cfg.AttemptTimeout, cfg.MaxResponseBytes, cfg.MaxInFlight, tc.timeout, tc.maxBytes, tc.inFlight)
+		case cfg.attemptTimeout != tc.timeout || cfg.MaxResponseBytes != tc.maxBytes || cfg.MaxInFlight != tc.inFlight:
+			t.Errorf("%v: timeout %v, max %d, in flight %d; want %v, %d, %d", tc.env, cfg.attemptTimeout, cfg.MaxResponseBytes, cfg.MaxInFlight, tc.timeout, tc.maxBytes, tc.inFlight)
 		}
 	}
 }
 
 // TestConfigFromEnvRetries: the SDK's retry settings.
 func TestConfigFromEnvRetries(t *testing.T) {
-	isolateEnv(t)
-	t.Setenv("WANDB_API_KEY", envKey)
-	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "2")
-	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.5")
-	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "4")
-	cfg, err := ConfigFromEnv()
+	t.Parallel()
+	e := newTestEnv(t)
+	e.set("WANDB_API_KEY", envKey)
+	e.set("WANDB__GRAPHQL_RETRY_MAX", "2")
+	e.set("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.5")
+	e.set("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "4")
+	cfg, err := e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if want := (RetryPolicy{MaxAttempts: 3, MinWait: 500 * time.Millisecond, MaxWait: 4 * time.Second}); cfg.Retry != want {
 		t.Errorf("retry = %+v, want %+v", cfg.Retry, want)
 	}
-	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "0")
-	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "-1")
-	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "")
-	if cfg, err := ConfigFromEnv(); err != nil || cfg.Retry != (RetryPolicy{}) {
+	e.set("WANDB__GRAPHQL_RETRY_MAX", "0")
+	e.set("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "-1")
+	e.set("WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", "")
+	if cfg, err := e.config(EnvOptions{}); err != nil || cfg.Retry != (RetryPolicy{}) {
 		t.Errorf("0 and negative values: %+v, %v; want the defaults", cfg.Retry, err)
 	}
 	for name, value := range map[string]string{"WANDB__GRAPHQL_RETRY_MAX": "many", "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS": "1s"} {
-		t.Setenv(name, value)
-		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), name+` "`+value+`": not a number`) {
+		e.set(name, value)
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), name+` "`+value+`": not a number`) {
 			t.Errorf("%s=%s: %v", name, value, err)
 		}
-		t.Setenv(name, "")
+		e.set(name, "")
 	}
 	// They reach the client: 2 retries, so 3 attempts.
 	srv := wandbtest.Start(t)
-	t.Setenv("WANDB_API_KEY", srv.AdminKey())
-	t.Setenv("WANDB_BASE_URL", srv.URL)
-	t.Setenv("WANDB__GRAPHQL_RETRY_MAX", "2")
-	t.Setenv("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.01")
-	cfg, err = ConfigFromEnv()
+	e.set("WANDB_API_KEY", srv.AdminKey())
+	e.set("WANDB_BASE_URL", srv.URL)
+	e.set("WANDB__GRAPHQL_RETRY_MAX", "2")
+	e.set("WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", "0.01")
+	cfg, err = e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -321,30 +345,32 @@ func TestConfigFromEnvRetries(t *testing.T) {
 // TestConfigFromEnvCredentials: the identity token variables, and a key
 // given by the program.
 func TestConfigFromEnvCredentials(t *testing.T) {
-	home := isolateEnv(t)
+	t.Parallel()
+	e := newTestEnv(t)
+	home := e.home
 	writeFile(t, filepath.Join(home, ".netrc"), "machine api.wandb.ai password "+netrcKey)
-	t.Setenv("WANDB_IDENTITY_TOKEN_FILE", "/run/secrets/jwt")
-	t.Setenv("WANDB_CREDENTIALS_FILE", "/tmp/creds.json")
-	cfg, err := ConfigFromEnv()
+	e.set("WANDB_IDENTITY_TOKEN_FILE", "/run/secrets/jwt")
+	e.set("WANDB_CREDENTIALS_FILE", "/tmp/creds.json")
+	cfg, err := e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.IdentityTokenFile != "/run/secrets/jwt" || cfg.CredentialsFile != "/tmp/creds.json" || cfg.APIKey.Reveal() != "" || cfg.SCIMAuth != SCIMAuthBearer {
-		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.SCIMAuth)
+	if cfg.identityTokenFile != "/run/secrets/jwt" || cfg.credentialsFile != "/tmp/creds.json" || cfg.APIKey.Reveal() != "" || cfg.scimAuth != scimBearer {
+		t.Errorf("config = %v (scim auth %s), want the identity token and no key", cfg, cfg.scimAuth)
 	}
-	t.Setenv("WANDB_SCIM_AUTH", "basic")
-	if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "needs an api key") {
+	e.set("WANDB_SCIM_AUTH", "basic")
+	if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "needs an api key") {
 		t.Errorf("basic SCIM with an identity token: %v", err)
 	}
-	t.Setenv("WANDB_SCIM_AUTH", "")
+	e.set("WANDB_SCIM_AUTH", "")
 
 	// A key from the program wins over every variable and netrc.
-	t.Setenv("WANDB_API_KEY", envKey)
-	cfg, err = ConfigFromEnvWith(EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"})
-	if err != nil || cfg.APIKey.Reveal() != otherKey || cfg.IdentityTokenFile != "" {
+	e.set("WANDB_API_KEY", envKey)
+	cfg, err = e.config(EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"})
+	if err != nil || cfg.APIKey.Reveal() != otherKey || cfg.identityTokenFile != "" {
 		t.Errorf("ConfigFromEnvWith a key: %v, %v", cfg, err)
 	}
-	_, err = ConfigFromEnvWith(EnvOptions{APIKey: NewSecret("short"), APIKeySource: "--api-key-file k"})
+	_, err = e.config(EnvOptions{APIKey: NewSecret("short"), APIKeySource: "--api-key-file k"})
 	if err == nil || !strings.Contains(err.Error(), "api key from --api-key-file k: must have 40+ characters, has 5") {
 		t.Errorf("a bad key from the program: %v", err)
 	}
@@ -352,13 +378,14 @@ func TestConfigFromEnvCredentials(t *testing.T) {
 
 // TestErrNoCredentials: only the error for missing credentials matches.
 func TestErrNoCredentials(t *testing.T) {
-	isolateEnv(t)
-	_, err := ConfigFromEnv()
+	t.Parallel()
+	e := newTestEnv(t)
+	_, err := e.config(EnvOptions{})
 	if !errors.Is(err, ErrNoCredentials) || !errors.Is(err, ErrInvalidArgument) {
 		t.Errorf("no credentials: %v does not match ErrNoCredentials and ErrInvalidArgument", err)
 	}
-	t.Setenv("WANDB_BASE_URL", "ftp://x")
-	if _, err := ConfigFromEnv(); errors.Is(err, ErrNoCredentials) {
+	e.set("WANDB_BASE_URL", "ftp://x")
+	if _, err := e.config(EnvOptions{}); errors.Is(err, ErrNoCredentials) {
 		t.Errorf("a bad base url matches ErrNoCredentials: %v", err)
 	}
 }
@@ -368,30 +395,32 @@ func TestErrNoCredentials(t *testing.T) {
 // (the variable, the netrc file and its entry, the program's source) and
 // never the key; the server's text follows.
 func TestRejectedKeyNamesItsSource(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	host := strings.TrimPrefix(srv.URL, "http://")
 	for _, tc := range []struct {
 		name  string
-		setup func(t *testing.T, home string) EnvOptions
+		setup func(t *testing.T, e *testEnv) EnvOptions
 		want  string
 	}{
-		{"WANDB_API_KEY", func(t *testing.T, home string) EnvOptions {
-			t.Setenv("WANDB_API_KEY", envKey)
+		{"WANDB_API_KEY", func(t *testing.T, e *testEnv) EnvOptions {
+			e.set("WANDB_API_KEY", envKey)
 			return EnvOptions{}
 		}, "rejected the API key from WANDB_API_KEY (it is revoked, mistyped, or for another server)"},
-		{"netrc", func(t *testing.T, home string) EnvOptions {
-			writeFile(t, filepath.Join(home, ".netrc"), "machine "+host+" password "+netrcKey)
+		{"netrc", func(t *testing.T, e *testEnv) EnvOptions {
+			writeFile(t, filepath.Join(e.home, ".netrc"), "machine "+host+" password "+netrcKey)
 			return EnvOptions{}
 		}, "rejected the API key from the netrc file " + filepath.Join("HOME", ".netrc") + ", the entry for machine " + host + " ("},
-		{"the program's", func(t *testing.T, home string) EnvOptions {
+		{"the program's", func(t *testing.T, e *testEnv) EnvOptions {
 			return EnvOptions{APIKey: NewSecret(otherKey), APIKeySource: "--api-key-file k"}
 		}, "rejected the API key from --api-key-file k ("},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			home := isolateEnv(t)
-			t.Setenv("WANDB_BASE_URL", srv.URL)
-			o := tc.setup(t, home)
-			cfg, err := ConfigFromEnvWith(o)
+			t.Parallel()
+			e := newTestEnv(t)
+			e.set("WANDB_BASE_URL", srv.URL)
+			o := tc.setup(t, e)
+			cfg, err := e.config(o)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -400,10 +429,10 @@ func TestRejectedKeyNamesItsSource(t *testing.T) {
 				t.Fatal(err)
 			}
 			_, err = c.Viewer(context.Background())
-			e := asError(t, err, "viewer", CodeUnauthorized)
-			want := "the server at " + srv.URL + " " + strings.Replace(tc.want, "HOME", home, 1)
-			if !strings.HasPrefix(e.Message, want) || !strings.Contains(e.Message, "; it answered: unauthorized") {
-				t.Errorf("message %q\nwant it to start with %q and give the server's text after", e.Message, want)
+			we := asError(t, err, "viewer", CodeUnauthorized)
+			want := "the server at " + srv.URL + " " + strings.Replace(tc.want, "HOME", e.home, 1)
+			if !strings.HasPrefix(we.Message, want) || !strings.Contains(we.Message, "; it answered: unauthorized") {
+				t.Errorf("message %q\nwant it to start with %q and give the server's text after", we.Message, want)
 			}
 			for _, key := range []string{envKey, netrcKey, otherKey} {
 				if strings.Contains(err.Error(), key) {

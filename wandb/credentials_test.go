@@ -21,7 +21,7 @@ func TestBasicCredentials(t *testing.T) {
 
 func TestHeaders(t *testing.T) {
 	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.UserAgent = "admin-bot/2" })
+	c := testClient(t, srv)
 	v, err := c.Viewer(context.Background())
 	if err != nil {
 		t.Fatalf("Viewer: %v", err)
@@ -34,7 +34,7 @@ func TestHeaders(t *testing.T) {
 		t.Fatal("server saw no GetViewer request")
 	}
 	for name, want := range map[string]string{
-		"User-Agent":           "W&B Public Client " + SDKVersion + " wandb-lua/" + Version + " admin-bot/2",
+		"User-Agent":           "W&B Public Client " + SDKVersion + " wandb-lua/" + Version,
 		"Use-Admin-Privileges": "true",
 		"Content-Type":         "application/json",
 		"Authorization":        "Basic [redacted]", // the server redacts what it records

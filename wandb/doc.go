@@ -35,9 +35,11 @@
 // sent, an attempt times out, a gateway fails, the caller's context ends
 // in flight), the call looks at the server with the queries the SDK also
 // sends (the user by email, the keys, the team, the SCIM record) and
-// succeeds, fails definitely, or sends the change once more. A key minted
-// without its secret reaching the caller is deleted. When even the check
-// fails, the error has [CodeUnknownOutcome] and says what to look at.
+// succeeds, fails definitely, or sends the change once more. A key that may
+// have been minted without its secret reaching the caller is named in the
+// error, not deleted: nothing tells it from a key another program minted.
+// When even the check fails, the error has [CodeUnknownOutcome] and says
+// what to look at.
 //
 // Every error is an [*Error] with a [Code]; match with errors.Is against
 // the sentinels ([ErrNotFound], ...) or errors.As. A secret (a key, an

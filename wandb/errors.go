@@ -10,7 +10,7 @@ import (
 )
 
 // Code classifies an [Error]. Codes are stable lower-case strings, so a
-// script (or the Lua binding) can compare them without importing Go types.
+// program's users (its scripts, say) can compare them without Go types.
 type Code string
 
 // The codes an [Error] can carry.
@@ -84,12 +84,14 @@ var (
 // Error is the error every method of this package returns. It never holds
 // a secret: an API key, an identity token or an access token.
 type Error struct {
-	Op         string   // the Lua-facing name of the call, e.g. "user", "create_user", "delete_api_key"
+	Op         Op       // the call that failed, e.g. OpUser, OpCreateUser
 	Code       Code     // the classification; compare with errors.Is and the Err* sentinels
 	Status     int      // the HTTP status of the answer that failed (200 for GraphQL errors in a 200), 0 when there was none
 	Message    string   // the server's text where it gave one, else ours
 	Candidates []string // for CodeAmbiguous: the matching users; for CodeNotFound from an exact lookup: the users that partly match (as User.String()); for a GenerateAPIKey with CodeUnknownOutcome: the names of the new keys that may be its
 	Err        error    // the cause, if any (context.Canceled, a net error, ...)
+	Hint       Hint     // what the caller can change for the call to succeed, which Message leaves out; "" for none
+	HintValue  string   // for HintMaxResponse: a larger limit to try, as the settings take it, e.g. "512MiB"
 
 	// unsure is set on the failure of a mutation that may have taken effect
 	// (the request reached the server and no answer said it was refused),
@@ -97,12 +99,41 @@ type Error struct {
 	unsure bool
 }
 
-// Error returns one line: "wandb: <op>: <message> (HTTP <status>)".
+// Hint names what a caller can change for a call that failed to succeed.
+// It is data, not words: a program words it for its users (its flags, its
+// script's calls); Error words it with this package's own names.
+type Hint string
+
+// The hints an Error can carry.
+const (
+	// HintMaxResponse: the answer was larger than the client's limit,
+	// Config.MaxResponseBytes (WANDB_MAX_RESPONSE_BYTES); Error.HintValue
+	// is a larger one to try.
+	HintMaxResponse Hint = "max_response"
+	// HintAuthenticateAs: the call acts on the client's own identity only
+	// (User.GenerateAPIKey): make a client that authenticates as the user
+	// (Client.WithAPIKey) and call it on that client's viewer.
+	HintAuthenticateAs Hint = "authenticate_as"
+)
+
+// hintText words the hint of e with this package's names: "" for none.
+func (e *Error) hintText() string {
+	switch e.Hint {
+	case HintMaxResponse:
+		return "raise the limit with WANDB_MAX_RESPONSE_BYTES or Config.MaxResponseBytes (e.g. " + e.HintValue + ")"
+	case HintAuthenticateAs:
+		return "authenticate as that user (Client.WithAPIKey) and generate the key on its own viewer"
+	}
+	return ""
+}
+
+// Error returns one line: "wandb: <op>: <message>[; <hint>] (HTTP
+// <status>)", the hint worded with this package's names.
 func (e *Error) Error() string {
 	var b strings.Builder
 	b.WriteString("wandb: ")
 	if e.Op != "" {
-		b.WriteString(e.Op)
+		b.WriteString(string(e.Op))
 		b.WriteString(": ")
 	}
 	msg := e.Message
@@ -110,6 +141,10 @@ func (e *Error) Error() string {
 		msg = string(e.Code)
 	}
 	b.WriteString(oneLine(msg))
+	if h := e.hintText(); h != "" {
+		b.WriteString("; ")
+		b.WriteString(h)
+	}
 	if e.Status != 0 {
 		fmt.Fprintf(&b, " (HTTP %d)", e.Status)
 	}
@@ -174,7 +209,7 @@ func (r redactor) clean(s string) string {
 // configError is the error for a bad configuration: a key, base URL or
 // netrc file the client cannot use.
 func configError(format string, args ...any) *Error {
-	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
+	return redactor{}.newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...)})
 }
 
 // redactKeys returns err, an error made before the client had a redactor
@@ -198,14 +233,14 @@ func redactKeys(err error, keys ...string) error {
 // configErrorCause is configError with a cause, which errors.Is matches
 // (ErrNoCredentials).
 func configErrorCause(cause error, format string, args ...any) *Error {
-	return redactor{}.newError(Error{Op: "config", Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...), Err: cause})
+	return redactor{}.newError(Error{Op: OpConfig, Code: CodeInvalidArgument, Message: fmt.Sprintf(format, args...), Err: cause})
 }
 
 // renamed returns err as an *Error for op, its message prefixed; the cause
 // chain is kept.
-func (r redactor) renamed(err error, op, prefix string) *Error {
-	e, ok := err.(*Error)
-	if !ok {
+func (r redactor) renamed(err error, op Op, prefix string) *Error {
+	var e *Error
+	if !errors.As(err, &e) {
 		return r.newError(Error{Op: op, Code: CodeInternal, Message: prefix + err.Error(), Err: err})
 	}
 	cp := *e

@@ -23,6 +23,7 @@ import (
 // the server sends back, and checks that no error text, field, cause or
 // log line shows it.
 func TestNoErrorPathLeaksTheKey(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	key := srv.AdminKey()
 	basic := basicCredentials(key)
@@ -117,7 +118,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"SCIM error echoes the key as a bearer token", func() error {
-			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
+			bearer, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(key), scimAuth: scimBearer, Retry: fastRetry})
 			if err != nil {
 				return err
 			}
@@ -179,8 +180,9 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 			return err
 		}},
 		{"key from the environment with a bad character", func() error {
-			t.Setenv("WANDB_API_KEY", key+"!")
-			_, err := ConfigFromEnv()
+			e := newTestEnv(t)
+			e.set("WANDB_API_KEY", key+"!")
+			_, err := e.config(EnvOptions{})
 			return err
 		}},
 	} {
@@ -233,7 +235,8 @@ func TestErrorType(t *testing.T) {
 	}
 	for _, s := range []error{ErrNotFound, ErrUnauthorized, ErrForbidden, ErrConflict, ErrRateLimited,
 		ErrUnavailable, ErrInvalidArgument, ErrAmbiguous, ErrInternal} {
-		if !errors.Is(&Error{Code: s.(*Error).Code}, s) {
+		var se *Error
+		if !errors.As(s, &se) || !errors.Is(&Error{Code: se.Code}, s) {
 			t.Errorf("%v does not match its own code", s)
 		}
 	}

@@ -121,7 +121,7 @@ func TestFailFast(t *testing.T) {
 		// Not the server's URL that is wrong: retried, as before.
 		logs := &logBuffer{}
 		c, err := NewClient(Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(strings.Repeat("a", 40)), Retry: retry,
-			HTTPSProxy: NewSecret("http://" + closedAddr(t)), Logger: newDebugLogger(logs)})
+			httpsProxy: NewSecret("http://" + closedAddr(t)), Logger: newDebugLogger(logs)})
 		if err != nil {
 			t.Fatal(err)
 		}

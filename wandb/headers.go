@@ -10,8 +10,9 @@ import (
 // The default-headers layer (cf. the SDK's httplayers.DefaultHeaders in
 // core/internal/api/gql_client.go): headers every request carries unless
 // it already has them. They are X-WANDB-USERNAME and X-WANDB-USER-EMAIL
-// (Config.Username, Config.UserEmail; unlike the SDK, not sent when empty)
-// and Config.ExtraHeaders, which replace those two. The request's own
+// (WANDB_USERNAME, WANDB_USER_EMAIL; unlike the SDK, not sent when empty)
+// and the extra headers (WANDB__EXTRA_HTTP_HEADERS), which replace those
+// two. The request's own
 // User-Agent, Use-Admin-Privileges, Content-Type and Accept are set before
 // this layer, so extra headers cannot change them (as the SDK's public API
 // overwrites them), and the credential layer after it replaces any
@@ -55,39 +56,17 @@ func withHeaders(hc *http.Client, cfg Config) *http.Client {
 // requests for the server and no other request may carry it.
 func defaultHeaders(cfg Config) http.Header {
 	h := http.Header{}
-	if cfg.Username != "" {
-		h.Set("X-WANDB-USERNAME", cfg.Username)
+	if cfg.username != "" {
+		h.Set("X-WANDB-USERNAME", cfg.username)
 	}
-	if cfg.UserEmail != "" {
-		h.Set("X-WANDB-USER-EMAIL", cfg.UserEmail)
+	if cfg.userEmail != "" {
+		h.Set("X-WANDB-USER-EMAIL", cfg.userEmail)
 	}
-	for name, value := range cfg.ExtraHeaders {
+	for name, value := range cfg.extraHeaders {
 		h.Set(name, value.Reveal())
 	}
 	h.Del("Authorization")
 	return h
-}
-
-// checkHeaders checks the headers cfg sets: every extra header has a
-// valid name, and no value (extra header, username, email, user agent)
-// has a control character. A value is never shown: it may be a secret (a
-// gateway token, Proxy-Authorization).
-func checkHeaders(cfg Config) error {
-	for name, value := range cfg.ExtraHeaders {
-		if !validHeaderName(name) {
-			return configError("extra http header %q: not a valid header name", name)
-		}
-		if badHeaderValue(value.Reveal()) {
-			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
-		}
-	}
-	if badHeaderValue(cfg.Username) || badHeaderValue(cfg.UserEmail) {
-		return configError("username or user email: has a control character such as a newline; remove it")
-	}
-	if badHeaderValue(cfg.UserAgent) || badHeaderValue(cfg.UserAgentOverride) {
-		return configError("user agent: has a control character such as a newline; remove it")
-	}
-	return nil
 }
 
 // badHeaderValue reports whether v has a control character (a tab

@@ -13,15 +13,15 @@ import (
 func TestDefaultHeaders(t *testing.T) {
 	srv := lifecycleServer(t)
 	c := testClient(t, srv, func(cfg *Config) {
-		cfg.ExtraHeaders = secretHeaders(map[string]string{
+		cfg.extraHeaders = secretHeaders(map[string]string{
 			"X-Team":               "ml",
 			"user-agent":           "not this",
 			"Use-Admin-Privileges": "false",
 			"Authorization":        "Bearer not-this-one",
 			"X-WANDB-USER-EMAIL":   "override@example.com",
 		})
-		cfg.Username = "svc-owner"
-		cfg.UserEmail = "owner@example.com"
+		cfg.username = "svc-owner"
+		cfg.userEmail = "owner@example.com"
 	})
 	u, err := c.User(context.Background(), "bob@example.com")
 	if err != nil {
@@ -54,20 +54,20 @@ func TestDefaultHeaders(t *testing.T) {
 // request exactly, Config.UserAgent's token included or not; the token
 // exchange sends it too.
 func TestUserAgentOverride(t *testing.T) {
+	t.Parallel()
 	const ua = "W&B Public Client 0.28.2 (approved by corp-proxy)"
 	srv := lifecycleServer(t)
-	isolateEnv(t)
-	t.Setenv("WANDB_BASE_URL", srv.URL)
-	t.Setenv("WANDB_API_KEY", srv.AdminKey())
-	t.Setenv("WANDB_USER_AGENT", ua)
-	cfg, err := ConfigFromEnv()
+	e := newTestEnv(t)
+	e.set("WANDB_BASE_URL", srv.URL)
+	e.set("WANDB_API_KEY", srv.AdminKey())
+	e.set("WANDB_USER_AGENT", ua)
+	cfg, err := e.config(EnvOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if s := cfg.String(); !strings.Contains(s, `UserAgentOverride: "`+ua+`"`) {
 		t.Errorf("String does not show the override: %s", s)
 	}
-	cfg.UserAgent = "admin-bot/2" // replaced as well
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -89,7 +89,7 @@ func TestUserAgentOverride(t *testing.T) {
 
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
-	if _, err := f.client(t, func(cfg *Config) { cfg.UserAgentOverride = ua }).Viewer(context.Background()); err != nil {
+	if _, err := f.client(t, func(cfg *Config) { cfg.userAgentOverride = ua }).Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, op := range []string{"OIDCToken", "GetViewer"} {
@@ -121,13 +121,12 @@ func TestCheckHeaders(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"bad name", Config{ExtraHeaders: secretHeaders(map[string]string{"X Team": "v"})}, `extra http header "X Team": not a valid header name`},
-		{"empty name", Config{ExtraHeaders: secretHeaders(map[string]string{"": "v"})}, "not a valid header name"},
-		{"non-ascii name", Config{ExtraHeaders: secretHeaders(map[string]string{"X-Tëam": "v"})}, "not a valid header name"},
-		{"newline", Config{ExtraHeaders: secretHeaders(map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"})}, "extra http header X-Token: the value has a control character"},
-		{"username", Config{Username: "a\nb"}, "username or user email: has a control character"},
-		{"user agent", Config{UserAgent: "a\nb"}, "user agent: has a control character"},
-		{"user agent override", Config{UserAgentOverride: "a\x7fb"}, "user agent: has a control character"},
+		{"bad name", Config{extraHeaders: secretHeaders(map[string]string{"X Team": "v"})}, `extra http header "X Team": not a valid header name`},
+		{"empty name", Config{extraHeaders: secretHeaders(map[string]string{"": "v"})}, "not a valid header name"},
+		{"non-ascii name", Config{extraHeaders: secretHeaders(map[string]string{"X-Tëam": "v"})}, "not a valid header name"},
+		{"newline", Config{extraHeaders: secretHeaders(map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"})}, "extra http header X-Token: the value has a control character"},
+		{"username", Config{username: "a\nb"}, "username or user email: has a control character"},
+		{"user agent override", Config{userAgentOverride: "a\x7fb"}, "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.APIKey = NewSecret(envKey)
@@ -140,7 +139,7 @@ func TestCheckHeaders(t *testing.T) {
 			}
 		})
 	}
-	if err := checkHeaders(Config{ExtraHeaders: secretHeaders(map[string]string{"X-Ok": "tab\tand ünïcode"})}); err != nil {
+	if _, err := NewClient(Config{APIKey: NewSecret(envKey), extraHeaders: secretHeaders(map[string]string{"X-Ok": "tab\tand ünïcode"})}); err != nil {
 		t.Errorf("a valid header: %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package wandb
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"sync"
@@ -57,13 +58,13 @@ func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string)
 }
 
 // asError asserts err is an *Error with the given code and op.
-func asError(t *testing.T, err error, op string, code Code) *Error {
+func asError(t *testing.T, err error, op Op, code Code) *Error {
 	t.Helper()
 	if err == nil {
 		t.Fatalf("got no error, want code %s", code)
 	}
-	e, ok := err.(*Error)
-	if !ok {
+	var e *Error
+	if !errors.As(err, &e) {
 		t.Fatalf("error is %T (%v), want *wandb.Error", err, err)
 	}
 	if e.Code != code || e.Op != op {

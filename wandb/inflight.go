@@ -15,9 +15,10 @@ import "context"
 // only bound.
 const defaultMaxInFlight = defaultMaxConnsPerHost
 
+// More requests than MaxInFlightLimit in flight is no bound at all.
+
 // MaxInFlightLimit is the largest Config.MaxInFlight: a larger one is
-// taken as this, and WANDB_MAX_IN_FLIGHT refuses it. More requests than
-// this in flight is no bound at all.
+// taken as this, and WANDB_MAX_IN_FLIGHT refuses it.
 const MaxInFlightLimit = 10000
 
 // inFlight holds a place for each request in flight.

@@ -29,7 +29,7 @@ const (
 // (not in the organisation, deleted, or a service account) gives an error
 // matching ErrNotFound. The lookup checks the answer itself, so a server
 // that ignored the filter cannot make it act on someone else.
-func (u *User) scimRecord(ctx context.Context, op string) (*scimUser, error) {
+func (u *User) scimRecord(ctx context.Context, op Op) (*scimUser, error) {
 	c := u.client
 	if c == nil {
 		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
@@ -81,7 +81,7 @@ func (u *User) scimRecord(ctx context.Context, op string) (*scimUser, error) {
 
 // scimGet fetches u's SCIM record again by its id (for the checks after a
 // lost answer); a record that is gone gives ErrNotFound.
-func (u *User) scimGet(ctx context.Context, op, id string) (*scimUser, error) {
+func (u *User) scimGet(ctx context.Context, op Op, id string) (*scimUser, error) {
 	var su scimUser
 	if err := u.client.scimDo(ctx, op, http.MethodGet, "/Users/"+id, nil, nil, &su); err != nil {
 		return nil, err
@@ -106,7 +106,7 @@ func (u *User) Status(ctx context.Context) (UserStatus, error) {
 		}
 		return UserStatus{Active: true, Role: role}, nil
 	}
-	su, err := u.scimRecord(ctx, "status")
+	su, err := u.scimRecord(ctx, OpStatus)
 	if err != nil {
 		return UserStatus{}, err
 	}
@@ -119,7 +119,7 @@ func (u *User) Status(ctx context.Context) (UserStatus, error) {
 // active instance admin is refused before anything is sent (CodeLastAdmin).
 // Deactivating a user who is inactive already succeeds.
 func (u *User) Deactivate(ctx context.Context) error {
-	return u.setActive(ctx, "deactivate", false)
+	return u.setActive(ctx, OpDeactivate, false)
 }
 
 // Reactivate reactivates a deactivated user. Dedicated Cloud and
@@ -127,10 +127,10 @@ func (u *User) Deactivate(ctx context.Context) error {
 // with the server's explanation), since deactivation removed the user
 // there.
 func (u *User) Reactivate(ctx context.Context) error {
-	return u.setActive(ctx, "reactivate", true)
+	return u.setActive(ctx, OpReactivate, true)
 }
 
-func (u *User) setActive(ctx context.Context, op string, active bool) error {
+func (u *User) setActive(ctx context.Context, op Op, active bool) error {
 	if u.DryRun {
 		return u.simulated(ctx, op, "")
 	}
@@ -188,7 +188,7 @@ func (u *User) setActive(ctx context.Context, op string, active bool) error {
 // anything is sent (CodeLastAdmin). Service accounts cannot be deleted this
 // way: remove them from their team.
 func (u *User) Delete(ctx context.Context) error {
-	const op = "delete_user"
+	const op = OpDeleteUser
 	if u.DryRun {
 		return u.simulated(ctx, op, "")
 	}
@@ -232,7 +232,7 @@ func (u *User) Delete(ctx context.Context) error {
 // anything is sent (CodeLastAdmin). u's fields are not changed: fetch the
 // user again to see the new Admin.
 func (u *User) SetRole(ctx context.Context, role string) error {
-	const op = "set_role"
+	const op = OpSetRole
 	role = strings.ToLower(role)
 	if role != RoleAdmin && role != RoleMember && role != RoleViewer {
 		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument,
@@ -293,7 +293,7 @@ func orgRoleIs(got, role string) bool {
 // name of a custom role (custom names are case-sensitive). u must be a
 // member of the team; an unknown role is the server's CodeInvalidArgument.
 func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
-	const op = "set_team_role"
+	const op = OpSetTeamRole
 	if strings.TrimSpace(team) == "" || strings.TrimSpace(role) == "" {
 		return u.clientOrZero().newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team and a role are required"})
 	}
@@ -357,7 +357,7 @@ func (u *User) lockedOut(err error) bool {
 
 // simulated plans op on u, a User simulated by a dry run (only a dry-run
 // client makes one): the server does not know it, so nothing is looked up.
-func (u *User) simulated(ctx context.Context, op, details string) error {
+func (u *User) simulated(ctx context.Context, op Op, details string) error {
 	return u.client.changed(ctx, op, userTarget(u), details, func() error {
 		return u.client.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s was simulated by a dry run", u)})
 	})
@@ -397,7 +397,7 @@ func (u *User) clientOrZero() redactor {
 // and looks the other admins up in SCIM until it finds one who is active.
 // Other programs' changes are not covered: two programs demoting the last
 // two admins at the same moment can still leave none.
-func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) (release func(), err error) {
+func (u *User) guardLastAdmin(ctx context.Context, op Op, su *scimUser) (release func(), err error) {
 	c := u.client
 	if !su.status().Active {
 		return func() {}, nil
@@ -420,7 +420,7 @@ func (u *User) guardLastAdmin(ctx context.Context, op string, su *scimUser) (rel
 
 // anotherAdminRemains returns nil when u is no admin, or another active
 // admin exists; else the refusal.
-func (u *User) anotherAdminRemains(ctx context.Context, op string, su *scimUser) error {
+func (u *User) anotherAdminRemains(ctx context.Context, op Op, su *scimUser) error {
 	c := u.client
 	admin := deref(u.Admin)
 	if su.OrganizationRole != nil {
@@ -447,7 +447,7 @@ func (u *User) anotherAdminRemains(ctx context.Context, op string, su *scimUser)
 			return nil
 		}
 	}
-	verb := map[string]string{"deactivate": "deactivate", "delete_user": "delete", "set_role": "demote"}[op]
+	verb := map[Op]string{OpDeactivate: "deactivate", OpDeleteUser: "delete", OpSetRole: "demote"}[op]
 	return c.newError(Error{Op: op, Code: CodeLastAdmin, Message: fmt.Sprintf(
 		"refusing to %s %s: they are the only active admin, and without one nobody could administer the organisation; make another user an admin first", verb, u)})
 }
@@ -455,7 +455,7 @@ func (u *User) anotherAdminRemains(ctx context.Context, op string, su *scimUser)
 // callerIsAnotherPerson reports whether the client's identity is an
 // active user (not a service account) other than u. The answer is kept
 // once it is yes: a caller stays who it is.
-func (c *Client) callerIsAnotherPerson(ctx context.Context, op string, u *User) (bool, error) {
+func (c *Client) callerIsAnotherPerson(ctx context.Context, op Op, u *User) (bool, error) {
 	v, err := c.Viewer(ctx)
 	if err != nil {
 		return false, c.renamed(err, op, "cannot fetch the viewer to check that another admin remains: ")

@@ -151,8 +151,8 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 	t.Run("bearer, at an overridden base path", func(t *testing.T) {
 		srv := lifecycleServer(t)
 		c := testClient(t, srv, func(cfg *Config) {
-			cfg.SCIMAuth = "Bearer"
-			cfg.SCIMBaseURL = srv.URL + "/scim/v2/"
+			cfg.scimAuth = "Bearer"
+			cfg.scimBaseURL = srv.URL + "/scim/v2/"
 		})
 		if _, err := mustUser(t, c, "bob").Status(ctx); err != nil {
 			t.Fatal(err)
@@ -167,25 +167,25 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 	})
 	t.Run("from the environment", func(t *testing.T) {
 		srv := lifecycleServer(t)
-		isolateEnv(t)
-		t.Setenv("WANDB_API_KEY", srv.AdminKey())
-		t.Setenv("WANDB_BASE_URL", srv.URL)
-		t.Setenv("WANDB_SCIM_BASE_URL", srv.URL+"/scim/v2")
-		t.Setenv("WANDB_SCIM_AUTH", "bearer")
-		cfg, err := ConfigFromEnv()
+		e := newTestEnv(t)
+		e.set("WANDB_API_KEY", srv.AdminKey())
+		e.set("WANDB_BASE_URL", srv.URL)
+		e.set("WANDB_SCIM_BASE_URL", srv.URL+"/scim/v2")
+		e.set("WANDB_SCIM_AUTH", "bearer")
+		cfg, err := e.config(EnvOptions{})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if cfg.SCIMBaseURL != srv.URL+"/scim/v2" || cfg.SCIMAuth != SCIMAuthBearer {
-			t.Errorf("config = %q, %q", cfg.SCIMBaseURL, cfg.SCIMAuth)
+		if cfg.scimBaseURL != srv.URL+"/scim/v2" || cfg.scimAuth != scimBearer {
+			t.Errorf("config = %q, %q", cfg.scimBaseURL, cfg.scimAuth)
 		}
-		t.Setenv("WANDB_SCIM_AUTH", "token")
-		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim auth") {
+		e.set("WANDB_SCIM_AUTH", "token")
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim auth") {
 			t.Errorf("a bad WANDB_SCIM_AUTH: %v", err)
 		}
-		t.Setenv("WANDB_SCIM_AUTH", "")
-		t.Setenv("WANDB_SCIM_BASE_URL", "ftp://x")
-		if _, err := ConfigFromEnv(); err == nil || !strings.Contains(err.Error(), "scim base url") {
+		e.set("WANDB_SCIM_AUTH", "")
+		e.set("WANDB_SCIM_BASE_URL", "ftp://x")
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim base url") {
 			t.Errorf("a bad WANDB_SCIM_BASE_URL: %v", err)
 		}
 	})
@@ -215,7 +215,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			http.Redirect(w, r, elsewhere.URL+"/Users", http.StatusTemporaryRedirect)
 		}))
 		defer front.Close()
-		c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = front.URL + "/scim" })
+		c := testClient(t, srv, func(cfg *Config) { cfg.scimBaseURL = front.URL + "/scim" })
 		_, err := mustUser(t, c, "bob").Status(ctx)
 		e := asError(t, err, "status", CodeBadResponse)
 		if !strings.HasPrefix(e.Message, "the server redirected the request to "+elsewhere.URL+"/Users") {
@@ -601,7 +601,7 @@ func TestLastAdminGuard(t *testing.T) {
 	refused := func() {
 		t.Helper()
 		before := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMDeleteUser")
-		for name, err := range map[string]error{
+		for name, err := range map[Op]error{
 			"deactivate": me.Deactivate(ctx), "delete_user": me.Delete(ctx), "set_role": me.SetRole(ctx, "member"),
 		} {
 			e := asError(t, err, name, CodeLastAdmin)

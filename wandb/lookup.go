@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 
@@ -24,19 +25,19 @@ func (c *Client) Viewer(ctx context.Context) (*User, error) {
 	if v := c.cachedViewer(); v != nil {
 		return v, nil
 	}
-	data, err := gql.GetViewer(ctx, c.gql("viewer"))
+	data, err := gql.GetViewer(ctx, c.gql(OpViewer))
 	if data == nil || data.Viewer == nil {
 		if err != nil {
 			return nil, err
 		}
-		return nil, c.newError(Error{Op: "viewer", Code: CodeUnauthorized,
+		return nil, c.newError(Error{Op: OpViewer, Code: CodeUnauthorized,
 			Message: "the server did not recognize an account for the configured credentials"})
 	}
 	if data.Viewer.Id == "" {
 		if err != nil {
 			return nil, err
 		}
-		return nil, c.newError(Error{Op: "viewer", Code: CodeBadResponse, Message: "the server returned the viewer without an id"})
+		return nil, c.newError(Error{Op: OpViewer, Code: CodeBadResponse, Message: "the server returned the viewer without an id"})
 	}
 	u := newUser(c, &data.Viewer.UserFragment)
 	if err != nil {
@@ -58,13 +59,13 @@ func (c *Client) cachedViewer() *User {
 
 // Users returns the users whose username or email contains query
 // (case-insensitively; "" means all users), de-duplicated by ID, in the
-// server's order. No match is an empty slice and no error, except for "":
-// whether W&B lists every user for an empty query is not public, and a
-// server that lists nobody for it has not listed everyone (the caller, at
-// least, is a user), so that is an error with CodeBadResponse. It needs
-// an admin key.
+// server's order. No match is an empty slice and no error, except for "",
+// where it is an error with CodeBadResponse. It needs an admin key.
 func (c *Client) Users(ctx context.Context, query string) ([]*User, error) {
-	const op = "users"
+	// Whether W&B lists every user for an empty query is not public, and a
+	// server that lists nobody for it has not listed everyone (the caller,
+	// at least, is a user).
+	const op = OpUsers
 	users, err := c.searchUsers(ctx, op, query)
 	if query == "" && err == nil && len(users) == 0 {
 		return nil, c.newError(Error{Op: op, Code: CodeBadResponse, Message: "the server listed nobody for an empty query, " +
@@ -93,23 +94,20 @@ const maxListedCandidates = 10
 // (compared case-insensitively), or else, unless the option Exact is
 // given, the only user the server's substring search returns. Several
 // candidates give an error with code CodeAmbiguous whose Candidates list
-// them (the SDK would silently pick the first); none gives an error
-// matching ErrNotFound, never a nil user with a nil error. An email (with
-// an "@") is looked up without the white space around it and with its
-// domain lower-cased, as NormalizeEmail sends one; a username with
-// leading or trailing white space is CodeInvalidArgument, before anything
-// is sent. It needs an admin key.
+// them; none gives an error matching ErrNotFound. An email (with an "@")
+// is looked up as CreateUser sends one; a username with leading or
+// trailing white space is CodeInvalidArgument. It needs an admin key.
 //
-// When the server refuses to search users for this key (the SDK documents
-// user search as for local administrators only: an organisation admin on
-// Multi-tenant Cloud may be refused it), the user is looked up through
-// SCIM instead, by exact email (when usernameOrEmail has an "@") or
-// username. Such a User has no ID and no key list (KeysListed is false);
-// its Teams are the SCIM groups it is a member of, and Admin is nil. The
-// lifecycle calls (Deactivate, Delete, SetRole, team membership) work on
-// it.
+// When the server refuses to search users for this key, the user is
+// looked up through SCIM instead, by exact email or username. Such a User
+// has no ID and no key list (KeysListed is false); its Teams are the SCIM
+// groups it is a member of, and Admin is nil. The lifecycle calls
+// (Deactivate, Delete, SetRole, team membership) work on it.
 func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...LookupOption) (*User, error) {
-	const op = "user"
+	// The SDK would silently pick the first of several candidates. It
+	// documents user search as for local administrators only: an
+	// organisation admin on Multi-tenant Cloud may be refused it.
+	const op = OpUser
 	var l lookup
 	for _, o := range opts {
 		o(&l)
@@ -120,8 +118,8 @@ func (c *Client) User(ctx context.Context, usernameOrEmail string, opts ...Looku
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a username or email is required"})
 	case strings.TrimSpace(usernameOrEmail) != usernameOrEmail:
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("invalid username or email %q: leading or trailing white space", usernameOrEmail)})
-	case len(usernameOrEmail) > maxEmailLen && strings.Contains(usernameOrEmail, "@"):
-		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: checkEmail(usernameOrEmail).Error()})
+	case len(usernameOrEmail) > emailaddr.MaxLen && strings.Contains(usernameOrEmail, "@"):
+		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: emailaddr.Check(usernameOrEmail).Error()})
 	}
 	users, err := c.searchUsers(ctx, op, usernameOrEmail)
 	if len(users) == 0 && errors.Is(err, ErrForbidden) {
@@ -181,7 +179,7 @@ func eqFold(p *string, s string) bool { return p != nil && strings.EqualFold(*p,
 // username is exactly who, through SCIM, with its teams (the groups that
 // list it): for a caller the server refuses user search. denied is that
 // refusal, returned when SCIM refuses the caller too.
-func (c *Client) userBySCIM(ctx context.Context, op, who string, denied error) (*User, error) {
+func (c *Client) userBySCIM(ctx context.Context, op Op, who string, denied error) (*User, error) {
 	u := &User{client: c}
 	if strings.Contains(who, "@") {
 		u.Email = &who

@@ -18,7 +18,7 @@ import (
 
 // Identity-token (JWT) federation, as wandb-core does it
 // (core/internal/api/credentials.go): the client exchanges the JWT in
-// Config.IdentityTokenFile for an access token at <base url>/oidc/token
+// the identity token file (Config.identityTokenFile) for an access token at <base url>/oidc/token
 // (the RFC 7523 JWT bearer grant) and authenticates with
 // "Authorization: Bearer <access token>". The token is cached in memory
 // and in the credentials file (tokencache.go), and replaced when 5 minutes
@@ -68,22 +68,22 @@ type tokenSource struct {
 // file it reads once, to fail early when it is missing or empty.
 func newTokenSource(cfg Config, hc *http.Client, userAgent string, logger *slog.Logger) (*tokenSource, error) {
 	r := newRedactor("")
-	jwt, err := readIdentityToken(cfg.IdentityTokenFile)
+	jwt, err := readIdentityToken(cfg.identityTokenFile)
 	if err != nil {
 		return nil, configError("%s", err.msg)
 	}
 	r.add(jwt)
-	cacheFile := cfg.CredentialsFile
+	cacheFile := cfg.credentialsFile
 	if cacheFile == "" {
 		cacheFile = defaultCredentialsFile()
 	}
 	return &tokenSource{
 		baseURL:   cfg.BaseURL,
-		tokenFile: cfg.IdentityTokenFile,
+		tokenFile: cfg.identityTokenFile,
 		cacheFile: cacheFile,
 		hc:        hc,
 		userAgent: userAgent,
-		retry:     cfg.TokenRetry.withDefaultsFrom(defaultTokenRetry()),
+		retry:     cfg.tokenRetry.withDefaultsFrom(defaultTokenRetry()),
 		logger:    logger,
 		redactor:  r,
 		lock:      make(chan struct{}, 1),
@@ -304,6 +304,6 @@ func (ts *tokenSource) answer(a attemptResult) (string, time.Time, *tokenError) 
 
 // tokenFailure is the error of the call op whose request could not get an
 // access token.
-func (c *Client) tokenFailure(op string, te *tokenError) *Error {
+func (c *Client) tokenFailure(op Op, te *tokenError) *Error {
 	return c.newError(Error{Op: op, Code: te.code, Message: te.msg, Err: te.err})
 }

@@ -73,8 +73,8 @@ func (f *federation) cacheFile() string { return filepath.Join(f.dir, "cache", "
 // client returns a client of the identity in the token file.
 func (f *federation) client(t *testing.T, mods ...func(*Config)) *Client {
 	t.Helper()
-	cfg := Config{BaseURL: f.srv.URL, IdentityTokenFile: filepath.Join(f.dir, "jwt"), CredentialsFile: f.cacheFile(),
-		Retry: fastRetry, TokenRetry: fastTokenRetry}
+	cfg := Config{BaseURL: f.srv.URL, identityTokenFile: filepath.Join(f.dir, "jwt"), credentialsFile: f.cacheFile(),
+		Retry: fastRetry, tokenRetry: fastTokenRetry}
 	for _, m := range mods {
 		m(&cfg)
 	}
@@ -193,7 +193,7 @@ func TestIdentityTokenRefresh(t *testing.T) {
 func TestIdentityTokenSingleFlight(t *testing.T) {
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
-	c := f.client(t, func(cfg *Config) { cfg.CredentialsFile = filepath.Join(f.dir, "nocache", "x.json") })
+	c := f.client(t, func(cfg *Config) { cfg.credentialsFile = filepath.Join(f.dir, "nocache", "x.json") })
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for range 8 {
@@ -322,8 +322,8 @@ func TestIdentityTokenRedacted(t *testing.T) {
 	dir := t.TempDir()
 	jwt := "eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJjaSJ9.c2lnbmF0dXJlLXNlY3JldA"
 	var logs logBuffer
-	cfg := Config{BaseURL: srv.URL, IdentityTokenFile: writeFile(t, filepath.Join(dir, "jwt"), jwt),
-		CredentialsFile: filepath.Join(dir, "creds.json"), Retry: fastRetry, TokenRetry: fastTokenRetry,
+	cfg := Config{BaseURL: srv.URL, identityTokenFile: writeFile(t, filepath.Join(dir, "jwt"), jwt),
+		credentialsFile: filepath.Join(dir, "creds.json"), Retry: fastRetry, tokenRetry: fastTokenRetry,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
 	c, err := NewClient(cfg)
 	if err != nil {
@@ -357,10 +357,10 @@ func TestIdentityTokenConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"both", Config{APIKey: NewSecret(envKey), IdentityTokenFile: path}, "both an api key and an identity token file are set, which is not allowed"},
-		{"missing file", Config{IdentityTokenFile: filepath.Join(f.dir, "none")}, "identity token file " + filepath.Join(f.dir, "none") + ": cannot read it"},
-		{"empty file", Config{IdentityTokenFile: writeFile(t, filepath.Join(f.dir, "empty"), " \n")}, "is empty; write the identity token (a JWT) to it"},
-		{"basic scim", Config{IdentityTokenFile: path, SCIMAuth: SCIMAuthBasic}, `scim auth "basic" needs an api key`},
+		{"both", Config{APIKey: NewSecret(envKey), identityTokenFile: path}, "both an api key and an identity token file are set, which is not allowed"},
+		{"missing file", Config{identityTokenFile: filepath.Join(f.dir, "none")}, "identity token file " + filepath.Join(f.dir, "none") + ": cannot read it"},
+		{"empty file", Config{identityTokenFile: writeFile(t, filepath.Join(f.dir, "empty"), " \n")}, "is empty; write the identity token (a JWT) to it"},
+		{"basic scim", Config{identityTokenFile: path, scimAuth: scimBasic}, `scim auth "basic" needs an api key`},
 		{"neither", Config{}, "is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -386,8 +386,8 @@ func TestIdentityTokenConfig(t *testing.T) {
 		t.Errorf("WithAPIKey sent %q", req.Header.Get("Authorization"))
 	}
 	s, err := c.WithServer(f.srv.URL, f.srv.AdminKey())
-	if err != nil || s.tokens != nil || s.cfg.SCIMAuth != SCIMAuthBasic {
-		t.Errorf("WithServer: %v, tokens %v, scim auth %q", err, s.tokens != nil, s.cfg.SCIMAuth)
+	if err != nil || s.tokens != nil || s.cfg.scimAuth != scimBasic {
+		t.Errorf("WithServer: %v, tokens %v, scim auth %q", err, s.tokens != nil, s.cfg.scimAuth)
 	}
 }
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
@@ -35,7 +36,7 @@ type DesiredUser struct {
 	Email string
 	Admin *bool // an instance admin or not; nil: as it is (a new user is not)
 	// Active false deactivates the user (last, after every other change);
-	// true or nil leaves it as it is: wandb-lua does not reactivate.
+	// true or nil leaves it as it is: a plan does not reactivate.
 	Active *bool
 }
 
@@ -54,12 +55,12 @@ type Invitation struct {
 }
 
 // PlannedChange is one change of a plan: Op is the call it stands for (as
-// in change records: "create_user", "set_role", "create_team", "invite",
-// "delete_member", "set_team_role", "deactivate"), Target what it acts on
+// in change records: OpCreateUser, OpSetRole, OpCreateTeam, OpInvite,
+// OpDeleteMember, OpSetTeamRole, OpDeactivate), Target what it acts on
 // (an email or a team), Details the rest ("team=ml role=admin"; a value
 // that is not a plain word is quoted, `team="deep learning"`).
 type PlannedChange struct {
-	Op      string
+	Op      Op
 	Target  string
 	Team    string // the team the change concerns ("" for a user's own change), so that a caller can tell which row of its input asked for it
 	Details string
@@ -73,11 +74,11 @@ type PlannedChange struct {
 // quoted as plan lines quote it (see Client.Change): one line, whatever
 // the names in it hold.
 func (pc PlannedChange) String() string {
-	mark := map[string]string{"create_user": "+", "create_team": "+", "invite": "+", "delete_member": "-", "deactivate": "-"}[pc.Op]
+	mark := map[Op]string{OpCreateUser: "+", OpCreateTeam: "+", OpInvite: "+", OpDeleteMember: "-", OpDeactivate: "-"}[pc.Op]
 	if mark == "" {
 		mark = "~"
 	}
-	s := planLine(mark+" "+pc.Op, pc.Target, pc.Details)
+	s := planLine(mark+" "+string(pc.Op), pc.Target, pc.Details)
 	if pc.Why != "" {
 		s += " (" + termtext.QuoteLine(pc.Why) + ")"
 	}
@@ -156,12 +157,12 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 }
 
 // Plan reads the server and returns the changes that bring it to want.
-// Nothing is changed. Emails are normalised first (see NormalizeEmail),
+// Nothing is changed. Emails are normalised first (as CreateUser does),
 // so the plan's targets are the addresses as sent. A membership of a team that does not exist and is
 // not in want.Teams, an email or role that is not valid, is an error
 // (CodeInvalidArgument) before anything is read.
 func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
-	const op = "plan"
+	const op = OpPlan
 	want, err := checkDesired(want)
 	if err != nil {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: err.Error()})
@@ -179,11 +180,11 @@ func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 }
 
 // checkDesired checks want's emails, roles and names, and returns a copy
-// of want with its emails as NormalizeEmail returns them.
+// of want with its emails as emailaddr.Normalize returns them.
 func checkDesired(want Desired) (Desired, error) {
 	want.Users = slices.Clone(want.Users)
 	for i, u := range want.Users {
-		email, err := NormalizeEmail(u.Email)
+		email, err := emailaddr.Normalize(u.Email)
 		if err != nil {
 			return want, err
 		}
@@ -191,7 +192,7 @@ func checkDesired(want Desired) (Desired, error) {
 	}
 	want.Memberships = slices.Clone(want.Memberships)
 	for i, m := range want.Memberships {
-		email, err := NormalizeEmail(m.Email)
+		email, err := emailaddr.Normalize(m.Email)
 		if err != nil {
 			return want, err
 		}
@@ -205,7 +206,7 @@ func checkDesired(want Desired) (Desired, error) {
 	}
 	want.Withdraw = slices.Clone(want.Withdraw)
 	for i, w := range want.Withdraw {
-		email, err := NormalizeEmail(w.Email)
+		email, err := emailaddr.Normalize(w.Email)
 		if err != nil {
 			return want, err
 		}
@@ -316,7 +317,7 @@ func runAll(tasks []func() error, n int) error {
 }
 
 // add appends a change; team is the team it concerns, "" for none.
-func (pl *planner) add(phase int, op, target, team, details, why string, run func(ctx context.Context) error) {
+func (pl *planner) add(phase int, op Op, target, team, details, why string, run func(ctx context.Context) error) {
 	pl.changes = append(pl.changes, PlannedChange{Op: op, Target: target, Team: team, Details: details, Why: why, phase: phase, run: run})
 }
 
@@ -347,7 +348,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		case u == nil:
 			admin := w.Admin != nil && *w.Admin
 			email := w.Email
-			pl.add(phaseCreate, "create_user", email, "", fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
+			pl.add(phaseCreate, OpCreateUser, email, "", fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
 				nu, err := c.CreateUser(ctx, email, admin)
 				if err == nil {
 					cmu.Lock()
@@ -361,14 +362,14 @@ func (pl *planner) plan(ctx context.Context) error {
 			if *w.Admin {
 				role = RoleAdmin
 			}
-			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+termtext.Quote(role), map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+			pl.add(phaseRole, OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		case w.Admin != nil && u.Admin == nil:
 			// Not shown (a user found through SCIM only): set it; the
 			// change replaces a value, so it is harmless when it is so.
 			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
-			pl.add(phaseRole, "set_role", userTarget(u), "", "role="+termtext.Quote(role), "the server does not show the role", func(ctx context.Context) error {
+			pl.add(phaseRole, OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), "the server does not show the role", func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		}
@@ -382,7 +383,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if pl.teams[name] != nil {
 			continue
 		}
-		pl.add(phaseCreate, "create_team", name, name, "admin=you", "no such team", func(ctx context.Context) error {
+		pl.add(phaseCreate, OpCreateTeam, name, name, "admin=you", "no such team", func(ctx context.Context) error {
 			t, err := c.CreateTeam(ctx, name, "")
 			if err == nil {
 				tmu.Lock()
@@ -401,11 +402,11 @@ func (pl *planner) plan(ctx context.Context) error {
 		if t := creating[name]; t != nil {
 			return t, nil
 		}
-		return nil, c.newError(Error{Op: "invite", Code: CodeNotFound, Message: fmt.Sprintf("no team named %q: its creation failed", name)})
+		return nil, c.newError(Error{Op: OpInvite, Code: CodeNotFound, Message: fmt.Sprintf("no team named %q: its creation failed", name)})
 	}
 	for _, m := range pl.want.Memberships {
 		if pl.teams[m.Team] == nil && !slices.Contains(pl.want.Teams, m.Team) {
-			return c.newError(Error{Op: "plan", Code: CodeInvalidArgument, Message: fmt.Sprintf(
+			return c.newError(Error{Op: OpPlan, Code: CodeInvalidArgument, Message: fmt.Sprintf(
 				"no team named %q (for %s); list it among the teams to create", m.Team, m.Email)})
 		}
 	}
@@ -417,7 +418,7 @@ func (pl *planner) plan(ctx context.Context) error {
 			continue
 		}
 		if inv := findMember(t, w.Email); inv != nil && deref(inv.Pending) {
-			pl.add(phaseWithdraw, "delete_member", w.Email, w.Team, "from team "+termtext.Quote(w.Team), "a pending invitation", inv.Delete)
+			pl.add(phaseWithdraw, OpDeleteMember, w.Email, w.Team, "from team "+termtext.Quote(w.Team), "a pending invitation", inv.Delete)
 		}
 	}
 
@@ -448,21 +449,21 @@ func (pl *planner) plan(ctx context.Context) error {
 		}
 		switch {
 		case cur == nil:
-			pl.add(phaseMembership, "invite", email, team, details, "not a member or invited", invite)
+			pl.add(phaseMembership, OpInvite, email, team, details, "not a member or invited", invite)
 		case role == "" || deref(cur.Admin) == admin:
 			// As wanted.
 		case deref(cur.Pending):
 			// An invitation's role cannot be changed: withdraw it, and
 			// invite again with the role wanted.
 			was := map[bool]string{true: "admin", false: "member"}[deref(cur.Admin)]
-			pl.add(phaseWithdraw, "delete_member", email, team, "from team "+termtext.Quote(team), "invited as "+was+", wanted as "+role, cur.Delete)
-			pl.add(phaseMembership, "invite", email, team, details, "again, as "+role, invite)
+			pl.add(phaseWithdraw, OpDeleteMember, email, team, "from team "+termtext.Quote(team), "invited as "+was+", wanted as "+role, cur.Delete)
+			pl.add(phaseMembership, OpInvite, email, team, details, "again, as "+role, invite)
 		default:
 			was := map[bool]string{true: "an admin", false: "a member"}[deref(cur.Admin)]
-			pl.add(phaseMembership, "set_team_role", email, team, fmt.Sprintf("team=%s role=%s", termtext.Quote(team), termtext.Quote(role)), was+" now", func(ctx context.Context) error {
+			pl.add(phaseMembership, OpSetTeamRole, email, team, fmt.Sprintf("team=%s role=%s", termtext.Quote(team), termtext.Quote(role)), was+" now", func(ctx context.Context) error {
 				u := userFor(email)
 				if u == nil {
-					return c.newError(Error{Op: "set_team_role", Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
+					return c.newError(Error{Op: OpSetTeamRole, Code: CodeNotFound, Message: fmt.Sprintf("no user with email %s", email)})
 				}
 				return u.SetTeamRole(ctx, team, role)
 			})
@@ -489,7 +490,7 @@ func (pl *planner) plan(ctx context.Context) error {
 				if deref(m.Pending) {
 					why = "invited, not listed"
 				}
-				pl.add(phaseWithdraw, "delete_member", memberTarget(m), name, "from team "+termtext.Quote(name), why, m.Delete)
+				pl.add(phaseWithdraw, OpDeleteMember, memberTarget(m), name, "from team "+termtext.Quote(name), why, m.Delete)
 			}
 		}
 	}
@@ -510,7 +511,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		if st, ok := pl.status[key]; ok && !st.Active {
 			continue
 		}
-		pl.add(phaseDeactivate, "deactivate", userTarget(u), "", "", "active", u.Deactivate)
+		pl.add(phaseDeactivate, OpDeactivate, userTarget(u), "", "", "active", u.Deactivate)
 	}
 	return nil
 }
@@ -556,16 +557,16 @@ func (pl *planner) keepTeamAdmins() error {
 		for _, c := range pl.changes {
 			switch target := strings.ToLower(c.Target); {
 			case c.Team != name:
-			case c.Op == "set_team_role" && strings.HasSuffix(c.Details, " role="+RoleMember):
+			case c.Op == OpSetTeamRole && strings.HasSuffix(c.Details, " role="+RoleMember):
 				delete(admins, target)
-			case c.Op == "set_team_role" && strings.HasSuffix(c.Details, " role="+RoleAdmin):
+			case c.Op == OpSetTeamRole && strings.HasSuffix(c.Details, " role="+RoleAdmin):
 				admins[target] = true
-			case c.Op == "delete_member":
+			case c.Op == OpDeleteMember:
 				delete(admins, target)
 			}
 		}
 		if len(admins) == 0 {
-			return pl.c.newError(Error{Op: "plan", Code: CodeLastAdmin, Message: fmt.Sprintf(
+			return pl.c.newError(Error{Op: OpPlan, Code: CodeLastAdmin, Message: fmt.Sprintf(
 				"refusing a plan that leaves team %s without an admin: it demotes or removes every one; keep one, or make another member its admin", name)})
 		}
 	}

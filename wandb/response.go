@@ -17,6 +17,8 @@ import (
 
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
+
+	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 )
 
 // Reading responses: a 2xx answer's data and GraphQL errors, and an error
@@ -24,16 +26,16 @@ import (
 // {"error": ...}, a proxy's HTML page).
 
 // failure turns a failed attempt (no 2xx answer) into an *Error.
-func (c *Client) failure(op string, r attemptResult) *Error {
+func (c *Client) failure(op Op, r attemptResult) *Error {
 	switch {
 	case r.token != nil:
 		return c.tokenFailure(op, r.token)
 	case r.redirect:
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: r.err.Error()})
 	case r.tooLarge:
-		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status, Message: fmt.Sprintf(
-			"the response is larger than the limit of %s and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. %s)",
-			byteSize(c.maxBody), largerLimit(c.maxBody))})
+		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: r.status,
+			Message: "the response is larger than the limit of " + bytesize.Format(c.maxBody) + " and was cut off",
+			Hint:    HintMaxResponse, HintValue: bytesize.Larger(c.maxBody)})
 	case r.err != nil && r.timedOut:
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
 			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})
@@ -73,7 +75,7 @@ func (c *Client) credentialsRejected(said string) string {
 	what := "the API key"
 	switch {
 	case c.tokens != nil:
-		what = "the access token obtained for the identity token in " + c.cfg.IdentityTokenFile
+		what = "the access token obtained for the identity token in " + c.cfg.identityTokenFile
 		if c.cfg.KeySource != "" {
 			what += " (" + c.cfg.KeySource + ")"
 		}
@@ -129,7 +131,7 @@ type wireResponse struct {
 // implements streamedData decodes itself, item by item, as it arrives;
 // other data (genqlient's types, for small answers) is read as raw JSON
 // and decoded with encoding/json. The body itself is never held.
-func (c *Client) decode(op string, status int, body *bodyReader, resp *graphql.Response) *Error {
+func (c *Client) decode(op Op, status int, body *bodyReader, resp *graphql.Response) *Error {
 	bad := func(msg string, err error) *Error {
 		return c.newError(Error{Op: op, Code: CodeBadResponse, Status: status, Err: err, Message: msg})
 	}
@@ -415,7 +417,7 @@ func excerpt(body []byte) string {
 // else an error saying what the server answered: success false (a
 // definite failure), or a null result or success, which leaves unsure
 // whether it was deleted (see settle).
-func (c *Client) notDeleted(op, what string, answered bool, success *bool, err error) error {
+func (c *Client) notDeleted(op Op, what string, answered bool, success *bool, err error) error {
 	if err != nil {
 		return err
 	}
@@ -434,7 +436,7 @@ func (c *Client) notDeleted(op, what string, answered bool, success *bool, err e
 // warn logs err, the server's error beside a confirmed success of op
 // (GraphQL errors next to the data saying it was done), as a warning: the
 // call succeeded, so it returns nil, and the server's words are not lost.
-func (c *Client) warn(ctx context.Context, op string, err error) {
+func (c *Client) warn(ctx context.Context, op Op, err error) {
 	if err != nil {
 		c.logger.WarnContext(ctx, "wandb server error beside a success", "op", op, "error", c.redactErr(err))
 	}
@@ -459,7 +461,7 @@ func apiNotFound(body []byte) bool {
 // noAPIAt is the error for a 404 that is not the API's: the base URL (or
 // the SCIM base URL) is wrong. Not CodeNotFound, which a script reads as
 // "no such user" and would act on (create everyone, say).
-func (c *Client) noAPIAt(op string, req request) *Error {
+func (c *Client) noAPIAt(op Op, req request) *Error {
 	if req.url == c.endpoint {
 		hint := "check the base URL: it is the server's root, such as https://api.wandb.ai or https://wandb.example.com"
 		if strings.HasSuffix(c.cfg.BaseURL, "/graphql") {

@@ -33,7 +33,7 @@ func TestNoAPIAtTheURL(t *testing.T) {
 	if n := srv.Requests("CreateUserFromAdmin"); n != 0 {
 		t.Errorf("%d creations reached the API", n)
 	}
-	c := testClient(t, srv, func(cfg *Config) { cfg.SCIMBaseURL = srv.URL + "/scimm" })
+	c := testClient(t, srv, func(cfg *Config) { cfg.scimBaseURL = srv.URL + "/scimm" })
 	me, err := c.Viewer(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -129,8 +129,14 @@ func TestResponseTooLarge(t *testing.T) {
 	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
 	_, err := c.Viewer(context.Background())
 	e := asError(t, err, "viewer", CodeBadResponse)
-	if e.Message != "the response is larger than the limit of 64 bytes and was cut off; raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)" {
-		t.Errorf("message = %q", e.Message)
+	// The hint is data, for the program to word; Error words it with the
+	// package's own names.
+	if e.Message != "the response is larger than the limit of 64 bytes and was cut off" || e.Hint != HintMaxResponse || e.HintValue != "1MiB" {
+		t.Errorf("message = %q, hint %q %q", e.Message, e.Hint, e.HintValue)
+	}
+	if want := "wandb: viewer: the response is larger than the limit of 64 bytes and was cut off; " +
+		"raise the limit with WANDB_MAX_RESPONSE_BYTES or Config.MaxResponseBytes (e.g. 1MiB) (HTTP 200)"; e.Error() != want {
+		t.Errorf("Error() = %q, want %q", e.Error(), want)
 	}
 	if n := srv.Requests("GetViewer"); n != 1 {
 		t.Errorf("an oversized response was retried (%d attempts)", n)

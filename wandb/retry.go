@@ -15,8 +15,8 @@ import (
 // The retry policy: which failed attempts are retried (a mutation only
 // where it surely did not take effect) and how long to wait before each.
 
-// RetryPolicy bounds how a request is retried. Zero fields take the value
-// from [DefaultRetryPolicy]; MaxAttempts 1 disables retries.
+// RetryPolicy bounds how a request is retried. Zero fields take the
+// defaults (see Config.Retry); MaxAttempts 1 disables retries.
 type RetryPolicy struct {
 	MaxAttempts   int           // attempts in total, the first included
 	MinWait       time.Duration // wait before the first retry; doubled for each further one
@@ -27,7 +27,7 @@ type RetryPolicy struct {
 // RetryEvent is what Config.OnRetry hears before the client waits to
 // send an attempt again.
 type RetryEvent struct {
-	Op          string        // the call, e.g. "user", "create_user"
+	Op          Op            // the call, e.g. OpUser, OpCreateUser
 	Server      string        // the base URL, as Client.BaseURL shows it
 	Attempt     int           // the attempt that failed, from 1
 	MaxAttempts int           // the attempts the call may make in all
@@ -36,16 +36,14 @@ type RetryEvent struct {
 	Wait        time.Duration // how long the client waits before the next attempt
 }
 
-// DefaultRetryPolicy returns the policy used for zero fields of Config.Retry:
-// 6 attempts, waits from 1s doubling up to 30s (plus up to 25% jitter), and
-// a server's Retry-After or RateLimit-Reset honoured up to 60s in all over
-// a call's retries.
-func DefaultRetryPolicy() RetryPolicy {
+// defaultRetryPolicy returns the policy used for zero fields of
+// Config.Retry, as Config.Retry documents it.
+func defaultRetryPolicy() RetryPolicy {
 	return RetryPolicy{MaxAttempts: 6, MinWait: time.Second, MaxWait: 30 * time.Second, MaxRetryAfter: time.Minute}
 }
 
-// withDefaults fills zero fields from DefaultRetryPolicy.
-func (p RetryPolicy) withDefaults() RetryPolicy { return p.withDefaultsFrom(DefaultRetryPolicy()) }
+// withDefaults fills zero fields from defaultRetryPolicy.
+func (p RetryPolicy) withDefaults() RetryPolicy { return p.withDefaultsFrom(defaultRetryPolicy()) }
 
 // withDefaultsFrom fills zero fields from d.
 func (p RetryPolicy) withDefaultsFrom(d RetryPolicy) RetryPolicy {

@@ -287,7 +287,7 @@ func TestRetryAfterParsing(t *testing.T) {
 }
 
 func TestRetryPolicyDefaults(t *testing.T) {
-	d := DefaultRetryPolicy()
+	d := defaultRetryPolicy()
 	if got := (RetryPolicy{}).withDefaults(); got != d {
 		t.Errorf("zero policy = %+v, want %+v", got, d)
 	}

@@ -20,18 +20,18 @@ import (
 // and the resources as W&B returns them, which depart from RFC 7643 in
 // places (emails as one object with capitalised keys, for one).
 
-// SCIMAuth says how SCIM requests authenticate.
-type SCIMAuth string
+// scimAuthMode says how SCIM requests authenticate (WANDB_SCIM_AUTH).
+type scimAuthMode string
 
 const (
-	// SCIMAuthBasic is HTTP Basic with the viewer's username and the key,
+	// scimBasic is HTTP Basic with the viewer's username and the key,
 	// base64("<username>:<key>") (an empty username for an organisation
 	// service account), as W&B documents it for every deployment. The
 	// viewer is fetched once to learn the username. The default.
-	SCIMAuthBasic SCIMAuth = "basic"
-	// SCIMAuthBearer is "Authorization: Bearer <key>": Multi-tenant Cloud,
+	scimBasic scimAuthMode = "basic"
+	// scimBearer is "Authorization: Bearer <key>": Multi-tenant Cloud,
 	// and Dedicated Cloud and Self-Managed from v0.79.0.
-	SCIMAuthBearer SCIMAuth = "bearer"
+	scimBearer scimAuthMode = "bearer"
 )
 
 // scimContentType is what SCIM requests send and accept.
@@ -39,33 +39,6 @@ const scimContentType = "application/scim+json"
 
 // URNs of the SCIM messages the client sends.
 const patchOpURN = "urn:ietf:params:scim:api:messages:2.0:PatchOp"
-
-// checkSCIM normalises the SCIM settings of cfg: the base URL as BaseURL
-// is checked, the authentication "" as basic, or as bearer with an
-// identity token, whose access token SCIM takes as Bearer (Basic needs a
-// key).
-func checkSCIM(cfg *Config) error {
-	switch auth := SCIMAuth(strings.ToLower(string(cfg.SCIMAuth))); {
-	case auth != "" && auth != SCIMAuthBasic && auth != SCIMAuthBearer:
-		return configError("scim auth %q: want %q or %q", cfg.SCIMAuth, SCIMAuthBasic, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" && auth == SCIMAuthBasic:
-		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
-			cfg.SCIMAuth, SCIMAuthBearer)
-	case cfg.IdentityTokenFile != "" || auth == SCIMAuthBearer:
-		cfg.SCIMAuth = SCIMAuthBearer
-	default:
-		cfg.SCIMAuth = SCIMAuthBasic
-	}
-	if cfg.SCIMBaseURL == "" {
-		return nil
-	}
-	base, err := normalizeBaseURL(cfg.SCIMBaseURL)
-	if err != nil {
-		return configError("scim %s", err.(*Error).Message) // normalizeBaseURL returns *Error
-	}
-	cfg.SCIMBaseURL = base
-	return nil
-}
 
 // scimLogin is how SCIM requests authenticate with Basic: W&B documents
 // base64("<username>:<key>") for a user and base64(":<key>"), an empty
@@ -89,7 +62,7 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 	switch {
 	case c.tokens != nil:
 		return c.bearerToken(ctx)
-	case c.cfg.SCIMAuth == SCIMAuthBearer:
+	case c.cfg.scimAuth == scimBearer:
 		return "Bearer " + c.cfg.APIKey.Reveal(), nil
 	}
 	c.mu.Lock()
@@ -99,9 +72,9 @@ func (c *Client) scimCredentials(ctx context.Context) (string, error) {
 
 // scimReady makes SCIM requests able to authenticate: with Basic, it
 // fetches the viewer (cached) for its username.
-func (c *Client) scimReady(ctx context.Context, op string) error {
+func (c *Client) scimReady(ctx context.Context, op Op) error {
 	c.mu.Lock()
-	ready := c.cfg.SCIMAuth == SCIMAuthBearer || c.tokens != nil || c.scim.header != ""
+	ready := c.cfg.scimAuth == scimBearer || c.tokens != nil || c.scim.header != ""
 	c.mu.Unlock()
 	if ready {
 		return nil
@@ -163,7 +136,7 @@ func (c *Client) scimAnswered(err error) {
 // scimDo sends one SCIM request: method on path (under the SCIM base URL,
 // e.g. "/Users/abc") with query and, unless nil, body as JSON, and decodes
 // a 2xx answer's JSON into out (unless nil or the answer is empty).
-func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+func (c *Client) scimDo(ctx context.Context, op Op, method, path string, query url.Values, body, out any) error {
 	if err := c.scimReady(ctx, op); err != nil {
 		return err
 	}
@@ -179,7 +152,7 @@ func (c *Client) scimDo(ctx context.Context, op, method, path string, query url.
 }
 
 // scimSend sends one SCIM request (see scimDo) with the credentials in use.
-func (c *Client) scimSend(ctx context.Context, op, method, path string, query url.Values, body, out any) error {
+func (c *Client) scimSend(ctx context.Context, op Op, method, path string, query url.Values, body, out any) error {
 	u := c.scimBase + path
 	if len(query) > 0 {
 		u += "?" + query.Encode()

@@ -29,7 +29,7 @@ const pagesAtOnce = 4
 // totalResults are listed), it returns what it listed with an error with
 // CodeIncomplete; what names the resources in its message ("users",
 // "teams"). Any other failure returns nil and the error.
-func scimListAll[T any](ctx context.Context, c *Client, op, path, what string, id func(*T) string) ([]T, error) {
+func scimListAll[T any](ctx context.Context, c *Client, op Op, path, what string, id func(*T) string) ([]T, error) {
 	var first scimList[T]
 	if err := c.scimDo(ctx, op, http.MethodGet, path, nil, nil, &first); err != nil {
 		return nil, err

@@ -8,19 +8,17 @@ import (
 	"strconv"
 )
 
-// Secret holds a string that must never be printed: an API key, a header
-// value, a proxy URL with a password. Make one with [NewSecret] and read
-// it with [Secret.Reveal]; the zero Secret is unset (Reveal returns "").
-//
-// Every way of printing a Secret shows "[redacted]" ("" when unset):
-// String, GoString, every fmt verb (Format), slog (LogValue),
-// encoding/json (MarshalJSON) and text encoders (MarshalText). The string
-// itself sits behind a pointer, so a printer that reaches a Secret through
-// an unexported struct field, where it cannot call these methods (fmt
-// prints such fields by their kind), shows an address and no more.
-//
-// Two Secrets made from the same string by separate NewSecret calls are
-// not ==: compare what Reveal returns.
+// The string of a Secret sits behind a pointer, so that a printer that
+// reaches a Secret through an unexported struct field, where it cannot
+// call its methods (fmt prints such fields by their kind), shows an
+// address and no more.
+
+// Secret holds a string that must never be printed, such as an API key.
+// Make one with [NewSecret] and read it with [Secret.Reveal]; the zero
+// Secret is unset. Every way of printing a Secret (fmt, slog,
+// encoding/json, text encoders), also inside another value, shows
+// "[redacted]" ("" when unset). Two Secrets made from the same string by
+// separate NewSecret calls are not ==: compare what Reveal returns.
 type Secret struct{ p *string }
 
 // NewSecret returns a Secret holding s; NewSecret("") is the zero Secret.

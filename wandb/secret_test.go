@@ -23,9 +23,9 @@ func TestSecretAtAnyDepth(t *testing.T) {
 	cfg := Config{
 		BaseURL:      "https://wandb.example.com",
 		APIKey:       NewSecret(key),
-		ExtraHeaders: map[string]Secret{"X-Gateway-Token": NewSecret(header)},
-		HTTPProxy:    NewSecret("http://u:" + password + "@proxy:3128"),
-		HTTPSProxy:   NewSecret("http://u:" + password + "@proxy:3129"),
+		extraHeaders: map[string]Secret{"X-Gateway-Token": NewSecret(header)},
+		httpProxy:    NewSecret("http://u:" + password + "@proxy:3128"),
+		httpsProxy:   NewSecret("http://u:" + password + "@proxy:3129"),
 	}
 	type inner struct {
 		Exported   Config

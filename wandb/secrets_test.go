@@ -43,6 +43,7 @@ func showsKey(s, key string) bool {
 }
 
 func TestBaseURLsCarryingTheKey(t *testing.T) {
+	t.Parallel()
 	const key = "local-0123456789abcdef0123456789abcdef01234567"
 	for _, base := range []string{
 		"http://api:" + key + "@wandb.example.com",
@@ -59,10 +60,10 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 		if showsKey(err.Error(), key) {
 			t.Errorf("NewClient(%q): %v", base, err)
 		}
-		isolateEnv(t)
-		t.Setenv("WANDB_API_KEY", key)
-		t.Setenv("WANDB_BASE_URL", base)
-		_, err = ConfigFromEnv()
+		e := newTestEnv(t)
+		e.set("WANDB_API_KEY", key)
+		e.set("WANDB_BASE_URL", base)
+		_, err = e.config(EnvOptions{})
 		if err == nil || showsKey(err.Error(), key) {
 			t.Errorf("ConfigFromEnv with WANDB_BASE_URL=%q: %v", base, err)
 		}
@@ -83,8 +84,8 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 
 func TestEveryVerbHidesTheKey(t *testing.T) {
 	const key = "0123456789abcdef0123456789abcdef01234567"
-	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), HTTPProxy: NewSecret("http://u:" + key + "@proxy:3128"),
-		ExtraHeaders: secretHeaders(map[string]string{"X-Token": key})}
+	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), httpProxy: NewSecret("http://u:" + key + "@proxy:3128"),
+		extraHeaders: secretHeaders(map[string]string{"X-Token": key})}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

@@ -21,10 +21,10 @@ import (
 // attempt sends once with the per-attempt timeout.
 
 // gqlClient is the genqlient graphql.Client for one call of the public
-// API: op is the call's Lua-facing name, which every error carries.
+// API: op is the call, which every error carries.
 type gqlClient struct {
 	c      *Client
-	op     string
+	op     Op
 	strict bool // see request.strict
 }
 
@@ -53,7 +53,7 @@ func (g gqlClient) MakeRequest(ctx context.Context, req *graphql.Request, resp *
 
 // request is one request the client sends, with retries.
 type request struct {
-	op          string // the Lua-facing name of the call, which every error carries
+	op          Op     // the call, which every error carries
 	name        string // the operation, for log lines: "GetViewer", "PATCH /Users"
 	method      string
 	url         string
@@ -68,11 +68,11 @@ type request struct {
 }
 
 // gql returns the graphql.Client for the call named op.
-func (c *Client) gql(op string) graphql.Client { return gqlClient{c: c, op: op} }
+func (c *Client) gql(op Op) graphql.Client { return gqlClient{c: c, op: op} }
 
 // gqlStrict is gql for a mutation that must never be sent twice blindly
 // (see request.strict).
-func (c *Client) gqlStrict(op string) graphql.Client { return gqlClient{c: c, op: op, strict: true} }
+func (c *Client) gqlStrict(op Op) graphql.Client { return gqlClient{c: c, op: op, strict: true} }
 
 // attemptResult is what one attempt produced.
 type attemptResult struct {
@@ -235,7 +235,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 // op: an outcome check's attempt (check) waits for a probe in flight and
 // takes its result, or probes itself (see breaker.allowCheck). It returns
 // the permit, or the error of a refusal, or ctx's error.
-func (c *Client) admit(ctx context.Context, op string, check, probed bool) (permit, *Error, error) {
+func (c *Client) admit(ctx context.Context, op Op, check, probed bool) (permit, *Error, error) {
 	if check {
 		pm, ok, err := c.brk.allowCheck(ctx, probed)
 		if err != nil || ok {
@@ -350,7 +350,7 @@ func isDialError(err error) bool {
 
 // ctxError is the error for a cancelled or expired caller context; last is
 // the failure that was about to be retried, if any.
-func (c *Client) ctxError(op string, err error, last *Error) *Error {
+func (c *Client) ctxError(op Op, err error, last *Error) *Error {
 	code, msg, status := CodeCanceled, "canceled", 0
 	if errors.Is(err, context.DeadlineExceeded) {
 		code, msg = CodeTimeout, "deadline exceeded"

@@ -93,7 +93,7 @@ func TestDeadline(t *testing.T) {
 // mutation is not (the server may have applied it).
 func TestAttemptTimeout(t *testing.T) {
 	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.AttemptTimeout = 500 * time.Millisecond })
+	c := testClient(t, srv, func(cfg *Config) { cfg.attemptTimeout = 500 * time.Millisecond })
 	ctx := context.Background()
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
 	if _, err := c.Viewer(ctx); err != nil {
@@ -161,7 +161,7 @@ func TestLogging(t *testing.T) {
 func TestSlowBody(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) {
-		cfg.AttemptTimeout = 200 * time.Millisecond
+		cfg.attemptTimeout = 200 * time.Millisecond
 		cfg.Retry.MaxAttempts = 1
 	})
 	body := `{"data":{"viewer":{"id":"VXNlcjox","name":"A","username":"a","email":"a@example.com"}}}`

@@ -23,7 +23,7 @@ const defaultOutcomeCheckTimeout = 5 * time.Second
 // (notShown), leaves the error unsure (Client.change makes it
 // CodeUnknownOutcome); a check that finds a conflict (the change is
 // there, but not this call's doing) returns that.
-func (c *Client) settle(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
+func (c *Client) settle(ctx context.Context, op Op, do func() error, check func(context.Context) (applied bool, err error)) error {
 	return c.settleN(ctx, op, 2, false, do, check)
 }
 
@@ -31,7 +31,7 @@ func (c *Client) settle(ctx context.Context, op string, do func() error, check f
 // sending it again is harmless, so when the check cannot see the value,
 // do is sent once more and its answer decides. A second failure leaves
 // the outcome unknown.
-func (c *Client) settleReplace(ctx context.Context, op string, do func() error, check func(context.Context) (applied bool, err error)) error {
+func (c *Client) settleReplace(ctx context.Context, op Op, do func() error, check func(context.Context) (applied bool, err error)) error {
 	return c.settleN(ctx, op, 2, true, do, check)
 }
 
@@ -45,7 +45,7 @@ func (n notShown) Error() string { return n.why }
 
 // settleN is settle with up to sends sends of do; resend sends do again
 // when the check cannot see (see settleReplace).
-func (c *Client) settleN(ctx context.Context, op string, sends int, resend bool, do func() error, check func(context.Context) (applied bool, err error)) error {
+func (c *Client) settleN(ctx context.Context, op Op, sends int, resend bool, do func() error, check func(context.Context) (applied bool, err error)) error {
 	var blind error // the unsure failure whose check could not see, when do was sent again
 	for attempt := 1; ; attempt++ {
 		err := do()
@@ -114,7 +114,7 @@ func (c *Client) checkContext(ctx context.Context) (context.Context, context.Can
 // without showing it done (an empty answer, or one that says otherwise):
 // unsure, so that settle looks at the server's state. why says what the
 // answer lacks.
-func (c *Client) unconfirmed(op, why string) error {
+func (c *Client) unconfirmed(op Op, why string) error {
 	return c.newError(Error{Op: op, Code: CodeBadResponse, Status: 200, Message: why, unsure: true})
 }
 
@@ -180,6 +180,9 @@ func unsettled(c *Client, err error, note string, checkErr error) error {
 	var ce *Error
 	if errors.As(checkErr, &ce) {
 		cp.Message += ": " + ce.Message
+		if cp.Hint == "" { // the check's hint, which its message leaves out
+			cp.Hint, cp.HintValue = ce.Hint, ce.HintValue
+		}
 	}
 	cp.Message += ")"
 	return c.newError(cp)

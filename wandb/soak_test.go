@@ -48,7 +48,7 @@ func TestFaultSoak(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithFaults(pick))
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.Retry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetryAfter: time.Second}
-		cfg.AttemptTimeout = 50 * time.Millisecond // what a stalled answer costs
+		cfg.attemptTimeout = 50 * time.Millisecond // what a stalled answer costs
 	})
 	ctx := context.Background()
 	me, err := c.Viewer(ctx)
@@ -400,7 +400,7 @@ func TestFaultSoakAtThirtyPercent(t *testing.T) {
 		// is taken for a stall on a busy machine, where the check that
 		// follows could run before the server, still at work on the
 		// change, has applied it, and read "not applied".
-		cfg.AttemptTimeout = time.Second
+		cfg.attemptTimeout = time.Second
 	})
 	ctx := context.Background()
 	users := make([]*User, workers)

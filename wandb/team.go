@@ -89,18 +89,15 @@ func (m *Member) Role() string {
 	return RoleMember
 }
 
-// APIKey returns the service account's API key (the SDK's Member.api_key)
-// and true when m is the Member CreateServiceAccount returned and the
-// server's answer carried the key. It is "", false for the members a team
-// lists (Members, Reload: they never carry a key), in a dry run, and when
-// the server gave no key (whether servers that keep only hashes of keys
-// still do is not public; CreateServiceAccount then logs a warning): then
-// create a key in the W&B UI, in the team's settings under Service
-// Accounts. The server may not show the key again: store it (see
-// WritePrivateFile). The key never appears in String, an error, a log line
-// or a change record; Client.WithAPIKey(key) is a client for the service
-// account.
+// APIKey returns the service account's API key and true when m is the
+// Member CreateServiceAccount returned and the server's answer carried the
+// key, which it may not show again; "", false otherwise (create a key in
+// the W&B UI, in the team's settings under Service Accounts). The key
+// never appears in String, an error, a log line or a change record;
+// Client.WithAPIKey(key) is a client for the service account.
 func (m *Member) APIKey() (key string, ok bool) {
+	// The SDK's Member.api_key. Whether servers that keep only hashes of
+	// keys still return it is not public.
 	if m.key == nil {
 		return "", false
 	}
@@ -126,8 +123,8 @@ type Invitee struct {
 	email, username string
 }
 
-// ByEmail is the invitee with that email address; Invite sends it as
-// NormalizeEmail returns it.
+// ByEmail is the invitee with that email address; Invite normalises and
+// checks it as CreateUser does.
 func ByEmail(email string) Invitee { return Invitee{email: email} }
 
 // ByUsername is the user with that username.
@@ -161,7 +158,7 @@ func (i Invitee) matches(m *Member) bool {
 // entity has, or that is a user's own entity, gives an error matching
 // ErrNotFound (the SDK raises KeyError('members')).
 func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
-	const op = "team"
+	const op = OpTeam
 	if strings.TrimSpace(name) == "" {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
 	}
@@ -174,7 +171,7 @@ func (c *Client) Team(ctx context.Context, name string) (*Team, error) {
 
 // load fetches t and replaces its ID, info and members; op names the call
 // in errors.
-func (t *Team) load(ctx context.Context, op string) error {
+func (t *Team) load(ctx context.Context, op Op) error {
 	_, _, err := t.fetch(ctx, op)
 	return err
 }
@@ -185,7 +182,7 @@ func (t *Team) load(ctx context.Context, op string) error {
 // CreateServiceAccount to hand out once. The members, which Members
 // lists, never carry a key, and every key read joins the redactor of the
 // client's family before anything else can see it.
-func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]string, error) {
+func (t *Team) fetch(ctx context.Context, op Op) ([]*Member, map[*Member]string, error) {
 	c := t.client
 	data, err := gql.GetTeamEntity(ctx, c.gql(op), t.Name)
 	if data != nil && data.Entity != nil {
@@ -193,7 +190,7 @@ func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]str
 			if k := deref(gm.ApiKey); k != "" {
 				c.fam.secrets.add(k)
 				c.fam.secrets.add(basicCredentials(k))
-				if e, ok := err.(*Error); ok {
+				if e := (*Error)(nil); errors.As(err, &e) {
 					// Cleaned before the keys beside it were known.
 					err = c.newError(*e)
 				}
@@ -241,12 +238,12 @@ func (t *Team) fetch(ctx context.Context, op string) ([]*Member, map[*Member]str
 // ErrNotFound.
 func (t *Team) Reload(ctx context.Context) error {
 	if t.client == nil {
-		return redactor{}.newError(Error{Op: "reload_team", Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
+		return redactor{}.newError(Error{Op: OpReloadTeam, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
 	}
 	if t.DryRun {
 		return nil // simulated: there is nothing to fetch
 	}
-	return t.load(ctx, "reload_team")
+	return t.load(ctx, OpReloadTeam)
 }
 
 // Info returns what the last load saw of the team besides its members.
@@ -282,7 +279,7 @@ func (t *Team) String() string { return shownBy(t.client, "<Team "+t.Name+">") }
 // the intended admin as a team admin, the call succeeds; if it does not, the
 // mutation is sent once more.
 func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*Team, error) {
-	const op = "create_team"
+	const op = OpCreateTeam
 	if strings.TrimSpace(name) == "" {
 		return nil, c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "a team name is required"})
 	}
@@ -359,7 +356,7 @@ func (c *Client) CreateTeam(ctx context.Context, name, adminUsername string) (*T
 // who is now among its members, that member is returned; if not, the
 // invite is sent once more.
 func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, error) {
-	const op = "invite"
+	const op = OpInvite
 	c := t.client
 	switch {
 	case c == nil:
@@ -421,26 +418,23 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 
 // CreateServiceAccount creates a service account (a user with an API key of
 // its own) described by description as a member of the team, and returns
-// it (not the team's last member, as the SDK does). It reloads the team
-// and returns the member whose ID is the user ID the server returned, or
-// else the one new SERVICE member with that description (whether a
-// member's ID is its user's ID is not public). When the reload fails or
-// does not settle which member it is, the account was still created: the
-// result is a Member with the returned user ID, the description as Name,
-// AccountType SERVICE and Pending false, not in Members, and a warning is
-// logged; its ID may not be one Delete can use, so reload the team to
-// find it. The mutation is never sent twice: when its answer is lost, the
-// reloaded team is searched for the new service account with that
-// description: one is the result, none a definite failure, more an error
-// with CodeUnknownOutcome.
-//
-// The result carries the account's API key (see Member.APIKey) when the
-// reloaded team's answer carried it, as the SDK's Member.api_key; the
-// member the team lists does not. When the server gave no key, the call
-// still succeeds, without one, and logs a warning saying where to create
-// one. In a dry run the simulated account has no key.
+// it, found in the reloaded team by the user ID the server returned or as
+// the one new SERVICE member with that description, with its key (see
+// Member.APIKey) when the server gave one. A created account is never
+// reported failed: when the reload does not settle which member it is,
+// the result is a Member with the returned user ID, the description as
+// Name, AccountType SERVICE and Pending false, not in Members, and a
+// warning is logged (reload the team to find it). The mutation is never
+// sent twice: when its answer is lost, the reloaded team is searched for
+// the account: one is the result, none a definite failure, more an error
+// with CodeUnknownOutcome. In a dry run the simulated account has no key.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
-	const op = "create_service_account"
+	// The SDK returns the team's last member instead; whether a member's ID
+	// is its user's ID is not public, so the description settles it when
+	// the ID does not. The key is the SDK's Member.api_key, which only the
+	// reloaded team's answer carries; without it the call still succeeds,
+	// and the warning says where to create one.
+	const op = OpCreateServiceAccount
 	c := t.client
 	if c == nil {
 		return nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
@@ -470,7 +464,7 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 // service account: the team is reloaded and searched for the new account
 // (not among before) with that description: one is the result, none a
 // definite failure, more an unknown outcome. It is never sent again.
-func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[string]bool, description string, err error) (*Member, error) {
+func (t *Team) settleServiceAccount(ctx context.Context, op Op, before map[string]bool, description string, err error) (*Member, error) {
 	c := t.client
 	cctx, cancel := c.checkContext(ctx)
 	members, keys, lerr := t.fetch(cctx, op)
@@ -488,7 +482,7 @@ func (t *Team) settleServiceAccount(ctx context.Context, op string, before map[s
 	return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
 }
 
-func (t *Team) createServiceAccount(ctx context.Context, op, description string) (*Member, error) {
+func (t *Team) createServiceAccount(ctx context.Context, op Op, description string) (*Member, error) {
 	c := t.client
 	before := map[string]bool{}
 	for _, m := range t.Members() {
@@ -541,7 +535,7 @@ func newServiceAccounts(members []*Member, before map[string]bool, description s
 // created (user ID id) that the reloaded team does not show, or not
 // unambiguously: a Member of what is known, and a warning saying why.
 // Reporting a failure would be false: the account exists.
-func (t *Team) unlistedServiceAccount(ctx context.Context, op, id, description, why string) *Member {
+func (t *Team) unlistedServiceAccount(ctx context.Context, op Op, id, description, why string) *Member {
 	t.client.logger.WarnContext(ctx, "wandb service account created, but not found among the team's members",
 		"op", op, "team", t.Name, "id", id, "reason", why)
 	return &Member{ID: id, Name: description, Pending: ptrTo(false), AccountType: ptrTo("SERVICE"), team: t}
@@ -557,7 +551,7 @@ func (m *Member) Team() *Team { return m.team }
 // reached the server, the team is reloaded: if the member is gone, the call
 // succeeds. On success the member leaves its team's Members.
 func (m *Member) Delete(ctx context.Context) error {
-	const op = "delete_member"
+	const op = OpDeleteMember
 	t := m.team
 	if t == nil || t.client == nil {
 		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the member was not listed by a team"})

@@ -11,19 +11,17 @@ import (
 const teamsConcurrency = 8
 
 // Teams returns every team of the instance, in the order W&B's SCIM API
-// lists them, each loaded as [Client.Team] loads it (GetTeamEntity: the
-// members, then the pending invites, with their admin flags). The teams
-// are listed by the SCIM API (GET /scim/Groups, a request per page; the
-// GraphQL API the SDK uses lists only the caller's own teams), so it needs
-// an admin key; then up to 8 are loaded at once, a request each.
-//
-// A team listed but gone when it is loaded is left out. A server that
-// does not page past its first answer (W&B documents at most 9,999 per
-// answer) gives the teams it listed, loaded, with an error with
-// CodeIncomplete. Any other failure, of the list or of a team's load,
-// fails the call: nil and the error (the first, if several).
+// lists them, each loaded as [Client.Team] loads it, up to 8 at once. It
+// needs an admin key. A team listed but gone when it is loaded is left
+// out. A server that does not page past its first answer gives the teams
+// it listed, loaded, with an error with CodeIncomplete. Any other failure,
+// of the list or of a team's load, fails the call: nil and the first
+// error.
 func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
-	const op = "teams"
+	// The SCIM API lists them (GET /scim/Groups, a request per page): the
+	// GraphQL API the SDK uses lists only the caller's own teams. W&B
+	// documents at most 9,999 per answer.
+	const op = OpTeams
 	groups, incomplete := scimListAll(ctx, c, op, "/Groups", "teams", func(g *scimGroup) string { return g.ID })
 	if groups == nil && incomplete != nil {
 		return nil, incomplete

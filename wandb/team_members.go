@@ -15,7 +15,7 @@ import (
 
 // scimGroup returns the team's SCIM Group, looking it up by displayName
 // the first time.
-func (t *Team) scimGroup(ctx context.Context, op string) (*scimGroup, error) {
+func (t *Team) scimGroup(ctx context.Context, op Op) (*scimGroup, error) {
 	c := t.client
 	t.mu.Lock()
 	id := t.scimID
@@ -48,7 +48,7 @@ func (t *Team) scimGroup(ctx context.Context, op string) (*scimGroup, error) {
 // member and the error says so. Adding a member again succeeds. The team's
 // Members are not reloaded.
 func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
-	const op = "add_member"
+	const op = OpAddMember
 	details := "team=" + t.Name
 	if role != "" {
 		details += " role=" + role
@@ -85,7 +85,7 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 // an error matching ErrNotFound, without a PATCH. The team's Members are
 // not reloaded.
 func (t *Team) RemoveMember(ctx context.Context, u *User) error {
-	const op = "remove_member"
+	const op = OpRemoveMember
 	if t.DryRun || u.DryRun {
 		return u.simulated(ctx, op, "team="+t.Name)
 	}
@@ -173,7 +173,7 @@ func (t *Team) knownRole(m *Member) string {
 }
 
 // groupAndUser returns the team's SCIM Group and u's SCIM record.
-func (t *Team) groupAndUser(ctx context.Context, op string, u *User) (*scimGroup, *scimUser, error) {
+func (t *Team) groupAndUser(ctx context.Context, op Op, u *User) (*scimGroup, *scimUser, error) {
 	if t.client == nil {
 		return nil, nil, redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the team was not fetched by a client"})
 	}
@@ -191,7 +191,7 @@ func (t *Team) groupAndUser(ctx context.Context, op string, u *User) (*scimGroup
 // patchGroup sends the PatchOp body to the group id and reads W&B's
 // answer, the group: one that does not show su as a member (member true)
 // or not (false), or shows nothing, is for the check to settle.
-func (t *Team) patchGroup(ctx context.Context, op, id string, su *scimUser, member bool, body any) error {
+func (t *Team) patchGroup(ctx context.Context, op Op, id string, su *scimUser, member bool, body any) error {
 	c := t.client
 	var answer scimGroup
 	if err := c.scimDo(ctx, op, http.MethodPatch, "/Groups/"+id, nil, body, &answer); err != nil {
@@ -208,7 +208,7 @@ func (t *Team) patchGroup(ctx context.Context, op, id string, su *scimUser, memb
 
 // groupCheck returns the check, after a lost answer, that su is (member
 // true) or is not a member of the team's group.
-func (t *Team) groupCheck(ctx context.Context, op string, su *scimUser, member bool) func(context.Context) (bool, error) {
+func (t *Team) groupCheck(ctx context.Context, op Op, su *scimUser, member bool) func(context.Context) (bool, error) {
 	return func(ctx context.Context) (bool, error) {
 		g, err := t.scimGroup(ctx, op)
 		if err != nil {

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/wandb/internal/atomicfile"
+	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 )
 
 // The access-token cache, the SDK's credentials file (WANDB_CREDENTIALS_FILE,

@@ -16,7 +16,7 @@ import (
 
 // defaultHTTPClient returns cfg.HTTPClient, or when it is nil a client
 // with a pool sized for concurrent use and cfg's proxy and TLS settings
-// (checked by checkTransport).
+// (checked by Config.check).
 func defaultHTTPClient(cfg Config) *http.Client {
 	if cfg.HTTPClient != nil {
 		return cfg.HTTPClient
@@ -26,8 +26,8 @@ func defaultHTTPClient(cfg Config) *http.Client {
 	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
-	t.Proxy = proxyFunc(mustProxyURL(cfg.HTTPProxy.Reveal()), mustProxyURL(cfg.HTTPSProxy.Reveal()))
-	if auth := proxyAuthorization(cfg.ExtraHeaders); auth != "" {
+	t.Proxy = proxyFunc(mustProxyURL(cfg.httpProxy.Reveal()), mustProxyURL(cfg.httpsProxy.Reveal()))
+	if auth := proxyAuthorization(cfg.extraHeaders); auth != "" {
 		t.ProxyConnectHeader = http.Header{"Proxy-Authorization": {auth}}
 	}
 	if cfg.InsecureSkipVerify {
@@ -64,30 +64,6 @@ func proxyFunc(httpProxy, httpsProxy *url.URL) func(*http.Request) (*url.URL, er
 	}
 }
 
-// checkTransport checks the settings that configure the default
-// transport: they cannot apply to a caller's HTTPClient.
-func checkTransport(cfg Config) error {
-	if err := checkProxy("Config.HTTPProxy", cfg.HTTPProxy.Reveal()); err != nil {
-		return err
-	}
-	if err := checkProxy("Config.HTTPSProxy", cfg.HTTPSProxy.Reveal()); err != nil {
-		return err
-	}
-	if cfg.HTTPClient != nil && (cfg.HTTPProxy.IsSet() || cfg.HTTPSProxy.IsSet() || cfg.InsecureSkipVerify) {
-		return configError("HTTPProxy, HTTPSProxy and InsecureSkipVerify configure the default transport: " +
-			"set them on the transport of Config.HTTPClient instead, or leave HTTPClient nil")
-	}
-	return nil
-}
-
-// checkProxy checks the proxy URL raw, which the setting name holds.
-func checkProxy(name, raw string) error {
-	if _, err := parseProxyURL(raw); err != nil {
-		return configError("%s %q: %v", name, shownURL(raw), err)
-	}
-	return nil
-}
-
 // parseProxyURL parses a proxy URL as the SDK validates it: http or https
 // with a host; a trailing "/" is dropped. "" is no proxy (nil).
 func parseProxyURL(raw string) (*url.URL, error) {
@@ -106,7 +82,7 @@ func parseProxyURL(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// mustProxyURL is parseProxyURL for a URL checkTransport accepted.
+// mustProxyURL is parseProxyURL for a URL Config.check accepted.
 func mustProxyURL(raw string) *url.URL {
 	u, _ := parseProxyURL(raw)
 	return u

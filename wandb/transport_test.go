@@ -89,7 +89,7 @@ func TestProxy(t *testing.T) {
 	srv := wandbtest.Start(t)
 	proxy := newRecordingProxy(t)
 
-	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPSProxy = NewSecret(proxy.URL) })
+	c := testClient(t, srv, func(cfg *Config) { cfg.httpsProxy = NewSecret(proxy.URL) })
 	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -97,7 +97,7 @@ func TestProxy(t *testing.T) {
 		t.Errorf("the https proxy carried an http request: %v", targets)
 	}
 
-	c = testClient(t, srv, func(cfg *Config) { cfg.HTTPProxy = NewSecret(proxy.URL + "/") })
+	c = testClient(t, srv, func(cfg *Config) { cfg.httpProxy = NewSecret(proxy.URL + "/") })
 	if _, err := c.Viewer(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -112,7 +112,7 @@ func TestProxy(t *testing.T) {
 	tlsSrv := httptest.NewTLSServer(h)
 	defer tlsSrv.Close()
 	c, err = NewClient(Config{BaseURL: tlsSrv.URL, APIKey: NewSecret(h.AdminKey()), Retry: fastRetry,
-		HTTPSProxy: NewSecret(proxy.URL), InsecureSkipVerify: true, ExtraHeaders: secretHeaders(map[string]string{"Proxy-Authorization": "Basic cHJveHk6cHc="})})
+		httpsProxy: NewSecret(proxy.URL), InsecureSkipVerify: true, extraHeaders: secretHeaders(map[string]string{"Proxy-Authorization": "Basic cHJveHk6cHc="})})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -164,11 +164,11 @@ func TestTransportConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"own client and proxy", Config{HTTPClient: &http.Client{}, HTTPProxy: NewSecret("http://proxy:3128")}, "set them on the transport of Config.HTTPClient"},
+		{"own client and proxy", Config{HTTPClient: &http.Client{}, httpProxy: NewSecret("http://proxy:3128")}, "set them on the transport of Config.HTTPClient"},
 		{"own client and insecure", Config{HTTPClient: &http.Client{}, InsecureSkipVerify: true}, "leave HTTPClient nil"},
-		{"socks proxy", Config{HTTPSProxy: NewSecret("socks5://proxy:1080")}, `Config.HTTPSProxy "socks5://proxy:1080": must start with http:// or https://`},
-		{"no host", Config{HTTPProxy: NewSecret("http://")}, "has no host"},
-		{"not a url", Config{HTTPProxy: NewSecret("http://a b")}, "not a url"},
+		{"socks proxy", Config{httpsProxy: NewSecret("socks5://proxy:1080")}, `WANDB_HTTPS_PROXY "socks5://proxy:1080": must start with http:// or https://`},
+		{"no host", Config{httpProxy: NewSecret("http://")}, "has no host"},
+		{"not a url", Config{httpProxy: NewSecret("http://a b")}, "not a url"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.cfg.APIKey = NewSecret(envKey)
@@ -179,7 +179,7 @@ func TestTransportConfig(t *testing.T) {
 	}
 
 	// A proxy password is neither shown nor logged.
-	cfg := Config{APIKey: NewSecret(envKey), HTTPProxy: NewSecret("http://user:proxy-secret-pw@127.0.0.1:1"), Retry: RetryPolicy{MaxAttempts: 1}, BaseURL: "http://127.0.0.1:2"}
+	cfg := Config{APIKey: NewSecret(envKey), httpProxy: NewSecret("http://user:proxy-secret-pw@127.0.0.1:1"), Retry: RetryPolicy{MaxAttempts: 1}, BaseURL: "http://127.0.0.1:2"}
 	c, err := NewClient(cfg)
 	if err != nil {
 		t.Fatal(err)

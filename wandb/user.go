@@ -32,13 +32,9 @@ type User struct {
 	DeletedAt *string // when the user was deleted, as the server formats it
 	DryRun    bool    // simulated: returned by a change under Config.DryRun, not by the server
 
-	// OrgStatus is the user's standing in the organisation (active,
-	// created, days active, last activity) from W&B's SCIM API, for a
-	// user listed by Client.UsersWithStatus. It is nil when that was not
-	// asked for, and when it is not known: for a user the SCIM API does
-	// not list (a service account), or did not list (past what a server
-	// that does not page answered). So a nil OrgStatus never means
-	// inactive or never active.
+	// OrgStatus is the user's standing in the organisation, for a user
+	// listed by Client.UsersWithStatus; nil when that was not asked for or
+	// the SCIM API did not list the user: never inactive.
 	OrgStatus *UserStatus
 
 	client *Client
@@ -89,13 +85,13 @@ func (u *User) APIKeys() []APIKey {
 	return append([]APIKey(nil), u.keys...)
 }
 
-// Teams returns a copy of the names of the user's teams. Unlike the SDK's
-// User.teams it leaves out the user's own (personal) entity, which a real
-// server lists among them (the SDK's system test asserts
-// api.viewer.teams == [username]) but which is no team to join or leave;
-// it is recognised by its name, the username, which no team can have
-// (teams and users share one namespace of entity names).
+// Teams returns a copy of the names of the user's teams, without the
+// user's own (personal) entity, which is no team to join or leave.
 func (u *User) Teams() []string {
+	// The SDK's User.teams has it: a real server lists it among them (the
+	// SDK's system test asserts api.viewer.teams == [username]). It is
+	// recognised by its name, the username, which no team can have (teams
+	// and users share one namespace of entity names).
 	u.mu.Lock()
 	defer u.mu.Unlock()
 	var out []string
@@ -113,27 +109,27 @@ func (u *User) Client() *Client { return u.client }
 
 // GenerateAPIKey asks the server for a new API key and returns its secret,
 // which the server shows only this once: store it, this package does not.
-//
 // The server issues keys to the identity the client authenticates as, so
-// u must be its client's viewer (it fetches the viewer to check). For any
-// other user it fails with CodeInvalidArgument and sends no mutation: to
-// give bob a key, use a client with bob's key (Client.WithAPIKey).
+// u must be its client's viewer: for any other user it fails with
+// CodeInvalidArgument and HintAuthenticateAs, and sends no mutation. On
+// success the key (its listed name) is added to u's list.
 //
-// On success the key (its listed name, not the secret) is added to u's
-// list. It lists u's keys first. When the answer is lost after the request
-// reached the server (or comes without the secret, or as a 429 or 503,
-// which may follow an applied change), a key may have been minted whose
-// secret nobody received: u's keys are listed again. No new key with this
-// description (other than keys whose secret a call of this program
-// returned): the mutation is sent once more. One or more: the error has
-// CodeUnknownOutcome and names them; none is deleted, because nothing
-// tells this call's key from one that another call or program minted
-// with the same description meanwhile, whose secret someone holds. So a
-// key whose secret was handed out is never deleted, and a retry never
-// mints a second key. If the server returns a key along with GraphQL
-// errors, both are returned.
+// When the answer is lost after the request reached the server, u's keys
+// are listed again: no new key with this description, and the mutation is
+// sent once more; one or more, and the error has CodeUnknownOutcome and
+// names them (Error.Candidates). A retry never mints a second key, and no
+// key is deleted. If the server returns a key along with GraphQL errors,
+// both are returned. Under Config.DryRun it sends nothing and returns a
+// placeholder, plainly no key, which WithAPIKey of the dry-run client
+// takes as its own identity.
 func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret string, err error) {
-	const op = "generate_api_key"
+	// A lost answer includes one without the secret, and a 429 or 503,
+	// which may follow an applied change. The keys listed again leave out
+	// those whose secret a call of this program returned. None is deleted,
+	// because nothing tells this call's key from one that another call or
+	// program minted with the same description meanwhile, whose secret
+	// someone holds: a key whose secret was handed out is never deleted.
+	const op = OpGenerateAPIKey
 	c := u.client
 	if c == nil {
 		return "", redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
@@ -143,9 +139,8 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 		return "", c.renamed(err, op, "cannot fetch the viewer to check whose key this would be: ")
 	}
 	if v.ID != u.ID {
-		return "", c.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf(
-			"the server issues keys to the identity the client authenticates as (%s), not to %s; "+
-				"authenticate as that user (Go: Client.WithAPIKey; Lua: wandb.api{api_key = ...}) and generate the key on its own viewer", v, u)})
+		return "", c.newError(Error{Op: op, Code: CodeInvalidArgument, Hint: HintAuthenticateAs, Message: fmt.Sprintf(
+			"the server issues keys to the identity the client authenticates as (%s), not to %s", v, u)})
 	}
 	var desc *string
 	details := ""
@@ -199,7 +194,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 	})
 	switch {
 	case errors.Is(err, errDryRun):
-		return DryRunKey, nil
+		return dryRunKey, nil
 	case err != nil:
 		return "", err
 	}
@@ -210,7 +205,7 @@ func (u *User) GenerateAPIKey(ctx context.Context, description string) (secret s
 // its secret and the server's error beside them, if any. An answer without
 // the key's secret or id is an unsure CodeBadResponse: the key was minted
 // and cannot be used.
-func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey, secret string, partial, err error) {
+func (c *Client) mintKey(ctx context.Context, op Op, desc *string) (k APIKey, secret string, partial, err error) {
 	data, err := gql.GenerateApiKey(ctx, c.gqlStrict(op), desc)
 	if data == nil || data.Result == nil || data.Result.ApiKey == nil {
 		if err != nil {
@@ -234,7 +229,7 @@ func (c *Client) mintKey(ctx context.Context, op string, desc *string) (k APIKey
 // returned: keys a GenerateAPIKey call may have minted without receiving
 // their secret.
 func (c *Client) newKeys(ctx context.Context, u *User, known map[string]bool, desc *string) ([]string, error) {
-	now, err := u.refetch(ctx, "generate_api_key")
+	now, err := u.refetch(ctx, OpGenerateAPIKey)
 	if err != nil {
 		return nil, err
 	}
@@ -300,7 +295,7 @@ func listedKeyName(secret string) string {
 // key is gone the call succeeds, if not the deletion is sent once more. On
 // success the key leaves u's list.
 func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
-	const op = "delete_api_key"
+	const op = OpDeleteAPIKey
 	c := u.client
 	if c == nil {
 		return redactor{}.newError(Error{Op: op, Code: CodeInvalidArgument, Message: "the user was not fetched by a client"})
@@ -336,7 +331,7 @@ func (u *User) DeleteAPIKey(ctx context.Context, name string) error {
 // an answer that does not say (lost, or a null result) makes it look at
 // u's keys, and send again if k is still there. done runs once k is known
 // gone. It returns the server's error beside a confirmed deletion, if any.
-func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, done func()) (warning, err error) {
+func (u *User) deleteKey(ctx context.Context, op Op, k APIKey, sends int, done func()) (warning, err error) {
 	c := u.client
 	err = c.settleN(ctx, op, sends, false, func() error {
 		data, err := gql.DeleteApiKey(ctx, c.gql(op), k.ID)
@@ -366,7 +361,7 @@ func (u *User) deleteKey(ctx context.Context, op string, k APIKey, sends int, do
 
 // refetch fetches u again, with its keys: as the viewer when u is the
 // client's own identity, else by search (an admin's view).
-func (u *User) refetch(ctx context.Context, op string) (*User, error) {
+func (u *User) refetch(ctx context.Context, op Op) (*User, error) {
 	c := u.client
 	if v := c.cachedViewer(); v != nil && v.ID == u.ID {
 		data, err := gql.GetViewer(ctx, c.gql(op))

@@ -7,23 +7,19 @@ import (
 )
 
 // UsersWithStatus is Users with each user's standing in the organisation
-// (User.OrgStatus: active, created, days active, last activity). The
-// standing comes from one listing of the SCIM API's users (GET
-// /scim/Users, with as many requests as pages), made while the search
-// runs, and joined to the search's users by email, else username: not a
-// request per user. The organisation role is not in it (W&B's SCIM lists
-// leave it out; User.Admin says who is an instance admin).
-//
-// A user the SCIM API does not list (a service account) has a nil
-// OrgStatus. W&B documents at most 9,999 users per SCIM answer and no
-// paging; pages past the first are asked for as RFC 7644 has it. A server
-// that does not page leaves the users past its first answer with a nil
-// OrgStatus (unknown: neither inactive nor never active), and the users
-// come with an error with CodeIncomplete (errors.Is(err, ErrIncomplete))
-// saying how many of the SCIM users it listed. When the SCIM API fails
-// otherwise, the call fails: nil and its error. It needs an admin key.
+// (User.OrgStatus: active, created, days active, last activity, not the
+// role), from one listing of the SCIM API's users made while the search
+// runs, joined by email, else username. A user the SCIM API does not list
+// (a service account) has a nil OrgStatus. A server that does not page
+// leaves the users past its first answer with a nil OrgStatus, and the
+// users come with an error with CodeIncomplete; any other failure of the
+// SCIM API fails the call. It needs an admin key.
 func (c *Client) UsersWithStatus(ctx context.Context, query string) ([]*User, error) {
-	const op = "users"
+	// GET /scim/Users, a request per page, not a request per user. W&B's
+	// SCIM lists leave the role out (User.Admin says who is an instance
+	// admin). W&B documents at most 9,999 users per SCIM answer and no
+	// paging; pages past the first are asked for as RFC 7644 has it.
+	const op = OpUsers
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	type listing struct {

@@ -191,7 +191,7 @@ func fakeSCIM(t *testing.T, n int, page func(start int) string) *Client {
 		fmt.Fprint(w, page(start))
 	}))
 	t.Cleanup(srv.Close)
-	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(strings.Repeat("k", 40)), SCIMAuth: SCIMAuthBearer, Retry: fastRetry})
+	c, err := NewClient(Config{BaseURL: srv.URL, APIKey: NewSecret(strings.Repeat("k", 40)), scimAuth: scimBearer, Retry: fastRetry})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -220,8 +220,9 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 	}
 	secret, err := alice.GenerateAPIKey(ctx, "onboarding")
 	e := asError(t, err, "generate_api_key", CodeInvalidArgument)
-	if secret != "" || !strings.Contains(e.Message, "WithAPIKey") || !strings.Contains(e.Message, "wandb.api{") || !strings.Contains(e.Message, "<User alice@example.com>") {
-		t.Errorf("error = %v, want an explanation", err)
+	if secret != "" || e.Hint != HintAuthenticateAs || !strings.Contains(e.Message, "<User alice@example.com>") ||
+		!strings.Contains(err.Error(), "authenticate as that user (Client.WithAPIKey)") || strings.Contains(err.Error(), "wandb.api") {
+		t.Errorf("error = %v (hint %q), want an explanation in the package's own words", err, e.Hint)
 	}
 	if n := srv.Requests("GenerateApiKey"); n != 0 {
 		t.Errorf("%d GenerateApiKey requests sent for another user", n)

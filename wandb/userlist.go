@@ -23,7 +23,7 @@ import (
 // searchUsers sends SearchUsers for query and returns the users listed,
 // de-duplicated by ID, in the server's order (never nil), with the
 // server's error if there was one beside them.
-func (c *Client) searchUsers(ctx context.Context, op, query string) ([]*User, error) {
+func (c *Client) searchUsers(ctx context.Context, op Op, query string) ([]*User, error) {
 	list := &userList{c: c}
 	req := &graphql.Request{
 		OpName:    "SearchUsers",

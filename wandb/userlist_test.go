@@ -321,9 +321,8 @@ func TestUsersSizeLimit(t *testing.T) {
 	}
 	users, err := c.Users(context.Background(), "")
 	e := asError(t, err, "users", CodeBadResponse)
-	want := "the response is larger than the limit of 32 KiB and was cut off; " +
-		"raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. 1MiB)"
-	if e.Message != want || users != nil {
+	want := "the response is larger than the limit of 32 KiB and was cut off"
+	if e.Message != want || e.Hint != HintMaxResponse || e.HintValue != "1MiB" || users != nil {
 		t.Errorf("got %d users, message %q; want none and %q", len(users), e.Message, want)
 	}
 	if n := srv.Requests("SearchUsers") - sent; n != 1 {

@@ -100,6 +100,7 @@ func loadConfig(baseURL, keyFile string) (wandb.Config, error) {
 
 // readKeyFile returns the key in the file at path: its one non-empty
 // line, without the white space around it. The errors never show the key.
+// Its format is not checked here: the configuration's check does it.
 func readKeyFile(path string) (string, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -119,8 +120,5 @@ func readKeyFile(path string) (string, error) {
 	if key == "" {
 		return "", usagef("--api-key-file %s is empty: write the api key to it", path)
 	}
-	if err := wandb.CheckAPIKey(key); err != nil {
-		return "", usagef("--api-key-file %s: %v", path, err)
-	}
-	return key, nil
+	return key, nil // wandb.ConfigFromEnvWith checks it, naming the file
 }

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 )
 
 // durationFlag is a flag.Value for a duration that must carry its unit:
@@ -37,7 +37,7 @@ func (f durationFlag) Set(s string) error {
 	return nil
 }
 
-// sizeFlag is a flag.Value for a size as wandb.ParseByteSize reads it:
+// sizeFlag is a flag.Value for a size as bytesize.Parse reads it:
 // "--max-response 1GiB".
 type sizeFlag struct{ n *int64 }
 
@@ -49,7 +49,7 @@ func (f sizeFlag) String() string {
 }
 
 func (f sizeFlag) Set(s string) error {
-	n, ok := wandb.ParseByteSize(s)
+	n, ok := bytesize.Parse(s)
 	if !ok {
 		return errors.New("not a size; use a number of bytes or e.g. 64MiB, 1GiB")
 	}

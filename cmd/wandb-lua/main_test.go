@@ -194,10 +194,12 @@ func TestUsageErrors(t *testing.T) {
 
 func TestBadKeyFile(t *testing.T) {
 	dir := t.TempDir()
-	for _, tt := range []struct{ name, content, want string }{
-		{"empty", "\n", "is empty"},
-		{"short", strings.Repeat("b", 39) + "\n", "must have 40+ characters, has 39"},
-		{"two lines", strings.Repeat("d", 40) + "\nsecond line\n", "may only contain"},
+	// The file's form is the binary's to check, the key's format the
+	// configuration's: both name the file.
+	for _, tt := range []struct{ name, content, prefix, want string }{
+		{"empty", "\n", "wandb-lua: --api-key-file ", "is empty"},
+		{"short", strings.Repeat("b", 39) + "\n", "wandb-lua: wandb: config: api key from --api-key-file ", ": must have 40+ characters, has 39"},
+		{"two lines", strings.Repeat("d", 40) + "\nsecond line\n", "wandb-lua: --api-key-file ", "may only contain"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			keyFile := filepath.Join(dir, tt.name)
@@ -205,7 +207,7 @@ func TestBadKeyFile(t *testing.T) {
 				t.Fatal(err)
 			}
 			r := runBinary(t, nil, "", "--api-key-file", keyFile, "-e", "x=1")
-			check(t, r, 2, ptr(""), "wandb-lua: --api-key-file "+keyFile, tt.want)
+			check(t, r, 2, ptr(""), tt.prefix+keyFile, tt.want)
 			if key := strings.TrimSpace(tt.content); key != "" && strings.Contains(r.stderr, key) {
 				t.Error("stderr contains the key")
 			}

@@ -271,14 +271,14 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 
 	changes := wandb.NewAuditLog(nil) // counts changes for the summary on interrupt
 	if o.audit != "" {
-		log, f, err := wandb.OpenAuditLog(o.audit)
+		log, err := wandb.OpenAuditLog(o.audit)
 		if err != nil {
 			return usagef("--audit: %v", err)
 		}
-		defer f.Close()
+		defer log.Close()
 		changes = log
 	}
-	var beforeChange func(op, target string) error
+	var beforeChange func(op wandb.Op, target string) error
 	if o.audit != "" {
 		beforeChange = changes.Check // no change sent without its intent line
 	}
@@ -416,7 +416,7 @@ func newState(c *wandb.Client, output stateOutput, maxString int64) *lua.LState 
 		installOutput(L, output.out, output.err)
 	}
 	luamod.SetLimits(L, luamod.Limits{MaxString: maxString, MaxCallLevels: maxCallLevels})
-	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: output.progress}))
+	L.PreloadModule("wandb", luamod.LoaderWith(luamod.Options{Client: c, Progress: output.progress, WordHint: wordHint}))
 	if err := L.CallByParam(lua.P{Fn: L.GetGlobal("require"), NRet: 1, Protect: true}, lua.LString("wandb")); err != nil {
 		panic(fmt.Sprintf("loading the wandb module: %v", err)) // a bug: the loader does not fail
 	}
@@ -424,6 +424,16 @@ func newState(c *wandb.Client, output stateOutput, maxString int64) *lua.LState 
 	L.SetGlobal("wandb", L.Get(-1))
 	L.Pop(1)
 	return L
+}
+
+// wordHint words the hint of a wandb error for wandb-lua's users: the flag
+// that raises the response limit, beside the variable; "" leaves the
+// others to luamod's words (its Lua calls).
+func wordHint(e *wandb.Error) string {
+	if e.Hint == wandb.HintMaxResponse {
+		return "raise the limit with --max-response or WANDB_MAX_RESPONSE_BYTES (e.g. " + e.HintValue + ")"
+	}
+	return ""
 }
 
 // runError turns an error from running a chunk into the error to report;

@@ -49,6 +49,8 @@ n = test.requests("GenerateApiKey")
 local s, err2 = alice:generate_api_key("for alice")
 eq(s, nil, "generate for another user")
 is_err(err2, "invalid_argument", nil)
+ok(err2.message:find("authenticate as that user (wandb.api{api_key = ...})", 1, true), "the message says how, in Lua: " .. err2.message)
+ok(not err2.message:find("WithAPIKey", 1, true), "the message names no Go method: " .. err2.message)
 eq(test.requests("GenerateApiKey"), n, "GenerateApiKey requests after generating for another user")
 eq(#test.server_user("alice@example.com").keys, 2, "alice's keys on the server")
 

@@ -58,12 +58,13 @@ ok(not pasted.base_url:find(k, 1, true), "api.base_url shows the key")
 
 -- max_response bounds the size of the answers it reads: users() of every
 -- user is a few KiB here, so 1 KiB is too little, and the error says how
--- to raise the limit.
+-- to raise the limit, in the module's words (wandb-lua says --max-response).
 local small = assert(wandb.api{ api_key = test.key_for("admin@example.com"), max_response = 1024 })
 local none, err6 = small:users()
 eq(none, nil, "users() over max_response")
 is_err(err6, "bad_response", 200)
 ok(err6.message:find("larger than the limit of 1 KiB", 1, true), "the message names the limit: " .. err6.message)
-ok(err6.message:find("--max-response", 1, true), "the message names the flag: " .. err6.message)
+ok(err6.message:find('raise the limit with wandb.api{api_key = ..., max_response = "1MiB"}', 1, true), "the message says how to raise it: " .. err6.message)
+ok(tostring(err6):find(err6.message, 1, true), "tostring shows the message: " .. tostring(err6))
 local roomy = assert(wandb.api{ api_key = test.key_for("admin@example.com"), max_response = "64MiB" })
 ok(#assert(roomy:users()) > 3, "users() within max_response")

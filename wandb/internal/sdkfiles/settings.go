@@ -1,4 +1,4 @@
-package wandb
+package sdkfiles
 
 import (
 	"errors"
@@ -15,50 +15,29 @@ import (
 // settings such as base_url. The system file is $WANDB_CONFIG_DIR/settings,
 // else ~/.config/wandb/settings; the workspace file is ./wandb/settings
 // (./.wandb/settings when ./.wandb exists). The workspace file overrides
-// the system file, and environment variables override both. Only base_url
-// is read from them here.
+// the system file, and environment variables override both.
 
-// settingsFiles returns the settings files in the order they apply, the
+// SettingsFiles returns the settings files in the order they apply, the
 // later overriding the earlier: the system file ("" when there is no home
 // directory to find it in) and the workspace file.
-func settingsFiles() (system, workspace string) {
-	if dir := os.Getenv("WANDB_CONFIG_DIR"); dir != "" {
-		system = filepath.Join(expandUser(dir), "settings")
-	} else if home, err := os.UserHomeDir(); err == nil {
+func (e Env) SettingsFiles() (system, workspace string) {
+	if dir := e.Getenv("WANDB_CONFIG_DIR"); dir != "" {
+		system = e.path(filepath.Join(e.ExpandUser(dir), "settings"))
+	} else if home, err := e.HomeDir(); err == nil {
 		system = filepath.Join(home, ".config", "wandb", "settings")
 	}
-	workspace = filepath.Join("wandb", "settings")
-	if fi, err := os.Stat(".wandb"); err == nil && fi.IsDir() {
-		workspace = filepath.Join(".wandb", "settings")
+	workspace = e.path(filepath.Join("wandb", "settings"))
+	if fi, err := os.Stat(e.path(".wandb")); err == nil && fi.IsDir() {
+		workspace = e.path(filepath.Join(".wandb", "settings"))
 	}
 	return system, workspace
 }
 
-// settingsBaseURL returns base_url from the settings files and the file it
-// came from; "" when none sets it. A file that exists but cannot be read
-// or parsed is an error naming it (the SDK warns and ignores the file),
-// unless a file that applies after it sets base_url.
-func settingsBaseURL() (value, file string, err error) {
-	system, workspace := settingsFiles()
-	for _, path := range []string{workspace, system} {
-		if path == "" {
-			continue
-		}
-		v, ok, err := readSettingsValue(path, "base_url")
-		if err != nil {
-			return "", path, configError("settings file %s: %v; fix it, or set WANDB_BASE_URL", path, err)
-		}
-		if ok {
-			return v, path, nil
-		}
-	}
-	return "", "", nil
-}
-
-// readSettingsValue returns the value of key in the [default] section of
-// the settings file at path; ok is false when the file does not exist or
-// does not set it.
-func readSettingsValue(path, key string) (value string, ok bool, err error) {
+// ReadSetting returns the value of key in the [default] section of the
+// settings file at path, as Python's configparser reads it; ok is false
+// when the file does not exist or does not set it. An error (the file
+// cannot be read or parsed) names a line, not the file.
+func ReadSetting(path, key string) (value string, ok bool, err error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return "", false, nil

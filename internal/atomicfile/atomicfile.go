@@ -1,8 +1,9 @@
 // Package atomicfile replaces files atomically. It is the module's one
-// writer of whole files: wandb.WritePrivateFile (wandb.write_private in
-// Lua), the access-token cache (the SDK's credentials file) and the
-// snapshots of wandbtest's state file use it. (Files that grow by lines,
-// the audit log and the state file's journal, are appended to.)
+// writer of whole files: the secrets a script writes (WritePrivate, for
+// wandb.write_private and the csv and json writers in Lua), the
+// access-token cache (the SDK's credentials file) and the snapshots of
+// wandbtest's state file use it. (Files that grow by lines, the audit log
+// and the state file's journal, are appended to.)
 package atomicfile
 
 import (
@@ -64,6 +65,15 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 	}
 	syncDir(dir)
 	return nil
+}
+
+// WritePrivate writes data to the file at path readable and writable by
+// its owner only (mode 0600, whatever the umask), replacing the file
+// atomically (see Write): no one else can read the data even for a
+// moment. It is for secrets, such as a key User.GenerateAPIKey returned.
+// It does not create directories; an error names path.
+func WritePrivate(path string, data []byte) error {
+	return Write(path, data, 0o600)
 }
 
 // syncDir makes a rename in dir durable. Some platforms cannot open or

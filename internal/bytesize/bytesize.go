@@ -1,4 +1,8 @@
-package wandb
+// Package bytesize reads and writes sizes as people write them: the
+// response size limit (wandb.Config.MaxResponseBytes,
+// WANDB_MAX_RESPONSE_BYTES, wandb.api{max_response = ...} in Lua,
+// wandb-lua's --max-response) and the messages about it.
+package bytesize
 
 import (
 	"fmt"
@@ -8,16 +12,12 @@ import (
 	"unicode"
 )
 
-// Sizes as people write them: the response size limit
-// (Config.MaxResponseBytes, WANDB_MAX_RESPONSE_BYTES, wandb-lua's
-// --max-response) and the messages about it.
-
-// ParseByteSize parses a positive size as WANDB_MAX_RESPONSE_BYTES takes
-// it: a number of bytes, or a number with the unit KiB, MiB or GiB (KB, MB
-// and GB mean the same here; case and a space before the unit do not
-// matter), e.g. "1048576", "64MiB", "1GiB". It reports false for anything
-// else, zero and sizes that overflow an int64 included.
-func ParseByteSize(s string) (int64, bool) {
+// Parse parses a positive size: a number of bytes, or a number with the
+// unit KiB, MiB or GiB (KB, MB and GB mean the same here; case and a space
+// before the unit do not matter), e.g. "1048576", "64MiB", "1GiB". It
+// reports false for anything else, zero and sizes that overflow an int64
+// included.
+func Parse(s string) (int64, bool) {
 	s = strings.TrimSpace(s)
 	num := strings.TrimRightFunc(s, unicode.IsLetter)
 	unit := strings.ToLower(strings.TrimSpace(s[len(num):]))
@@ -30,8 +30,8 @@ func ParseByteSize(s string) (int64, bool) {
 	return n << sh, true
 }
 
-// byteSize writes n bytes for people: "8 MiB", "512 KiB", "100 bytes".
-func byteSize(n int64) string {
+// Format writes n bytes for people: "8 MiB", "512 KiB", "100 bytes".
+func Format(n int64) string {
 	switch {
 	case n >= 1<<30 && n%(1<<30) == 0:
 		return fmt.Sprintf("%d GiB", n>>30)
@@ -43,9 +43,9 @@ func byteSize(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-// largerLimit suggests a limit to replace limit with, written as the
-// settings take it: twice as much, in whole MiB, e.g. "512MiB", "2GiB".
-func largerLimit(limit int64) string {
+// Larger suggests a limit to replace limit with, written as Parse reads
+// it: twice as much, in whole MiB, e.g. "512MiB", "2GiB".
+func Larger(limit int64) string {
 	mib := limit >> 19 // twice limit, in MiB, rounded up
 	if limit&(1<<19-1) != 0 || mib == 0 {
 		mib++

@@ -1,4 +1,4 @@
-package wandb
+package sdkfiles
 
 import "strings"
 

@@ -1,11 +1,10 @@
-package wandb
+package sdkfiles
 
 import (
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
-	"os/user"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -19,15 +18,15 @@ import (
 // whole file for one syntax error, this reader skips the entry the error
 // is in, and reports it only when that entry is the one that applies.
 
-// netrcPath returns the netrc file to read, as the SDK chooses it: $NETRC
+// NetrcPath returns the netrc file to read, as the SDK chooses it: $NETRC
 // (with a leading ~ expanded), else ~/.netrc if it exists, else ~/_netrc
 // if it exists. When neither exists it returns "" and a note naming the
-// platform's default file.
-func netrcPath() (path, note string) {
-	if p := os.Getenv("NETRC"); p != "" {
-		return expandUser(p), ""
+// platform's default file, for a message listing the places looked in.
+func (e Env) NetrcPath() (path, note string) {
+	if p := e.Getenv("NETRC"); p != "" {
+		return e.path(e.ExpandUser(p)), ""
 	}
-	home, err := os.UserHomeDir()
+	home, err := e.HomeDir()
 	if err != nil {
 		return "", "netrc ($NETRC unset, no home directory)"
 	}
@@ -44,55 +43,27 @@ func netrcPath() (path, note string) {
 	return "", filepath.Join(home, def) + " ($NETRC unset, file does not exist)"
 }
 
-// expandUser expands a leading "~" or "~user" in p, as Python's
-// os.path.expanduser does; p is returned unchanged when the home
-// directory is unknown.
-func expandUser(p string) string {
-	if !strings.HasPrefix(p, "~") {
-		return p
-	}
-	name, rest, _ := strings.Cut(p[1:], string(filepath.Separator))
-	if filepath.Separator != '/' {
-		name, rest, _ = strings.Cut(strings.ReplaceAll(p[1:], "/", string(filepath.Separator)), string(filepath.Separator))
-	}
-	var home string
-	if name == "" {
-		h, err := os.UserHomeDir()
-		if err != nil {
-			return p
-		}
-		home = h
-	} else {
-		u, err := user.Lookup(name)
-		if err != nil {
-			return p
-		}
-		home = u.HomeDir
-	}
-	return filepath.Join(home, rest)
+// NetrcMatch is what looking a machine up in a netrc file found.
+type NetrcMatch struct {
+	Found    bool        // an entry applies
+	Password string      // its password: the key
+	Entry    string      // "the entry for machine <m>" or "the default entry"
+	Skipped  []int       // the lines of syntax errors in entries that did not apply, in order
+	Near     []string    // when no entry applies, the entries that almost name the machine, each saying what to write instead
+	Mode     fs.FileMode // the file's permissions
 }
 
-// netrcMatch is the outcome of looking a machine up in a netrc file.
-type netrcMatch struct {
-	found    bool
-	password string
-	entry    string         // "the entry for machine <m>" or "the default entry"
-	skipped  []netrcProblem // syntax problems in entries that did not apply
-	near     []string       // entries that almost name the machine, when none applies, each saying how it differs
-	mode     fs.FileMode    // the file's permissions
-}
-
-// netrcLookup looks machine up in the netrc file at path: its last entry,
-// else the last default entry. The error names the file and a line, never
-// a value: the file cannot be read, or the entry that applies has a syntax
-// error.
-func netrcLookup(path, machine string) (netrcMatch, error) {
+// LookupNetrc looks machine up in the netrc file at path: its last entry,
+// else the last default entry. The error names a line, never a value: the
+// file does not exist or cannot be read, or the entry that applies has a
+// syntax error (then the match says which entry it is).
+func LookupNetrc(path, machine string) (NetrcMatch, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return netrcMatch{}, errors.New("file does not exist")
+		return NetrcMatch{}, errors.New("file does not exist")
 	}
 	if err != nil {
-		return netrcMatch{}, errors.New("cannot read file")
+		return NetrcMatch{}, errors.New("cannot read file")
 	}
 	var mode fs.FileMode
 	if fi, err := os.Stat(path); err == nil {
@@ -101,14 +72,18 @@ func netrcLookup(path, machine string) (netrcMatch, error) {
 	f := parseNetrc(string(data))
 	e := f.lookup(machine)
 	if e == nil {
-		return netrcMatch{skipped: f.problems(), near: f.nearMisses(machine), mode: mode}, nil
+		var lines []int
+		for _, p := range f.problems() {
+			lines = append(lines, p.line)
+		}
+		return NetrcMatch{Skipped: lines, Near: f.nearMisses(machine), Mode: mode}, nil
 	}
-	m := netrcMatch{found: true, password: e.password, entry: "the default entry", mode: mode}
+	m := NetrcMatch{Found: true, Password: e.password, Entry: "the default entry", Mode: mode}
 	if !e.isDefault {
-		m.entry = "the entry for machine " + e.machine
+		m.Entry = "the entry for machine " + e.machine
 	}
 	if e.problem != nil {
-		return m, fmt.Errorf("line %d: %s in %s; fix or remove that entry", e.problem.line, e.problem.what, m.entry)
+		return m, fmt.Errorf("line %d: %s in %s; fix or remove that entry", e.problem.line, e.problem.what, m.Entry)
 	}
 	return m, nil
 }
