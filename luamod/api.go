@@ -8,8 +8,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/internal/bytesize"
 	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/bytesize"
 )
 
 // apiTypeName is the type name of api objects (one client, one identity)

@@ -14,7 +14,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // wandb.csv: CSV files as admins get them (from Excel, Google Sheets, an

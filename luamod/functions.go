@@ -6,8 +6,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
 	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // The module's functions. viewer, user, users, create_user, team, teams

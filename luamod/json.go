@@ -15,7 +15,7 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // wandb.json: JSON for reports and for the files other tools write, on

@@ -8,8 +8,8 @@ import (
 
 	lua "github.com/yuin/gopher-lua"
 
-	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb"
+	"github.com/wandb-lua/wandb-lua/wandb/emailaddr"
 )
 
 // One vocabulary for people and roles. Wherever a Team method means a

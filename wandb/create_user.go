@@ -6,7 +6,7 @@ import (
 	"fmt"
 	"strings"
 
-	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
+	"github.com/wandb-lua/wandb-lua/wandb/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 

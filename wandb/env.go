@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/internal/bytesize"
+	"github.com/wandb-lua/wandb-lua/wandb/bytesize"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/sdkfiles"
 )
 

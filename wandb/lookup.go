@@ -7,7 +7,7 @@ import (
 	"net/http"
 	"strings"
 
-	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
+	"github.com/wandb-lua/wandb-lua/wandb/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/internal/gql"
 )
 

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/wandb-lua/wandb-lua/internal/emailaddr"
+	"github.com/wandb-lua/wandb-lua/wandb/emailaddr"
 	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 

@@ -18,7 +18,7 @@ import (
 	"github.com/Khan/genqlient/graphql"
 	"github.com/vektah/gqlparser/v2/gqlerror"
 
-	"github.com/wandb-lua/wandb-lua/internal/bytesize"
+	"github.com/wandb-lua/wandb-lua/wandb/bytesize"
 )
 
 // Reading responses: a 2xx answer's data and GraphQL errors, and an error

@@ -8,7 +8,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // The access-token cache, the SDK's credentials file (WANDB_CREDENTIALS_FILE,
@@ -29,7 +29,7 @@ import (
 // of it, this keeps every other key and every other server's entry as it
 // found them; a file that cannot be parsed is replaced by one holding only
 // the new entry, as wandb-core does. The file is replaced atomically
-// (internal/atomicfile), so a concurrent reader never sees half of it.
+// (wandb/atomicfile), so a concurrent reader never sees half of it.
 
 // expiresAtLayout is the format of expires_at.
 const expiresAtLayout = "2006-01-02 15:04:05"

@@ -7,7 +7,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/wandb-lua/wandb-lua/internal/bytesize"
+	"github.com/wandb-lua/wandb-lua/wandb/bytesize"
 )
 
 // durationFlag is a flag.Value for a duration that must carry its unit:

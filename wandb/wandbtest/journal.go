@@ -11,7 +11,7 @@ import (
 	"os"
 	"slices"
 
-	"github.com/wandb-lua/wandb-lua/internal/atomicfile"
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // How WithStateFile keeps the store: a snapshot, then a journal.
