@@ -56,9 +56,6 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 // Lua function of the module that sends a request goes through netcall.
 func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 	ctx := runContext(L) // op's goroutines may ask it whether it is done; the VM's watchdog is not for them
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	var res result
 	if f := familyOf(L); f != nil && f.active > 0 {
 		current := L.G.CurrentThread

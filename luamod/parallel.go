@@ -82,9 +82,6 @@ func (f *family) parallel(L *lua.LState, progress io.Writer) int {
 	opts := checkParallelOptions(L, 3)
 
 	parent := runContext(L)
-	if parent == nil {
-		parent = context.Background()
-	}
 	if err := parent.Err(); err != nil {
 		raise(L, "wandb.parallel: "+err.Error())
 	}
