@@ -46,18 +46,13 @@ func toWandbError(op string, err error) *wandb.Error {
 // newError returns the Lua error value for err, a userdata whose Value is
 // the *wandb.Error.
 func newError(L *lua.LState, op string, err error) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = toWandbError(op, err)
-	L.SetMetatable(ud, L.GetTypeMetatable(errorTypeName))
-	return ud
+	return newValue(L, errorTypeName, toWandbError(op, err))
 }
 
 // checkError returns argument 1 of a metamethod of error values.
 func checkError(L *lua.LState) *wandb.Error {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if e, ok := ud.Value.(*wandb.Error); ok {
-			return e
-		}
+	if e, ok := toValue[wandb.Error](L.Get(1)); ok {
+		return e
 	}
 	argError(L, 1, "?", errorTypeName+" expected, got "+typeName(L, 1))
 	return nil

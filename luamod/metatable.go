@@ -27,6 +27,27 @@ func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua
 	mt.RawSetString("__metatable", lua.LString(name))
 }
 
+// newValue returns a new userdata holding v, with the metatable
+// registerType made for the type name typ: a Lua value of one of the
+// module's types.
+func newValue(L *lua.LState, typ string, v any) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = v
+	L.SetMetatable(ud, L.GetTypeMetatable(typ))
+	return ud
+}
+
+// toValue returns the Go value behind v, one of the module's values (the
+// *wandb.Team of a Team, the *wandb.Client of an api object, ...): ok is
+// false unless v is a userdata holding a non-nil *T.
+func toValue[T any](v lua.LValue) (*T, bool) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		p, ok := ud.Value.(*T)
+		return p, ok && p != nil
+	}
+	return nil, false
+}
+
 // fieldPairs is the __pairs metamethod of the module's values (see
 // installPairs): pairs(u) goes through u's fields with a value, in the
 // order the definitions list them, leaving out its methods and any secret

@@ -39,10 +39,7 @@ func plan(L *lua.LState, c *wandb.Client) int {
 			if err != nil {
 				return lua.LNil, newError(L, op, err)
 			}
-			ud := L.NewUserData()
-			ud.Value = p
-			L.SetMetatable(ud, L.GetTypeMetatable(planTypeName))
-			return ud, lua.LNil
+			return newValue(L, planTypeName, p), lua.LNil
 		}
 	})
 }
@@ -139,27 +136,18 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 	return want
 }
 
-// toPlan returns the Plan in v.
-func toPlan(v lua.LValue) (*wandb.Plan, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		p, ok := ud.Value.(*wandb.Plan)
-		return p, ok && p != nil
-	}
-	return nil, false
-}
-
 // registerPlanType creates the metatable of Plan values.
 func registerPlanType(L *lua.LState) {
 	methods := L.NewTable()
 	L.SetFuncs(methods, map[string]lua.LGFunction{"apply": planApply})
-	registerType(L, planTypeName, planIndex, methods, identity(toPlan, "<wandb.Plan ???>",
+	registerType(L, planTypeName, planIndex, methods, identity(toValue[wandb.Plan], "<wandb.Plan ???>",
 		func(a, b *wandb.Plan) bool { return a == b }))
 }
 
 // planIndex reads a field of a Plan: changes is a fresh array of
 // {op, target, team, details, why} on each read.
 func planIndex(L *lua.LState) int {
-	p, ok := toPlan(L.Get(1))
+	p, ok := toValue[wandb.Plan](L.Get(1))
 	if !ok {
 		raise(L, planTypeName+" expected, got "+typeName(L, 1))
 	}
@@ -199,7 +187,7 @@ func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
 // = false and err.
 func planApply(L *lua.LState) int {
 	const op = "apply"
-	p, ok := toPlan(L.Get(1))
+	p, ok := toValue[wandb.Plan](L.Get(1))
 	if !ok {
 		badSelf(L, planTypeName, "p", op, "get one from wandb.plan")
 	}

@@ -80,34 +80,12 @@ func teamResult(op string, t *wandb.Team, err error) result {
 
 // newTeam returns the Lua value for t.
 func newTeam(L *lua.LState, t *wandb.Team) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = t
-	L.SetMetatable(ud, L.GetTypeMetatable(teamTypeName))
-	return ud
+	return newValue(L, teamTypeName, t)
 }
 
 // newMember returns the Lua value for m.
 func newMember(L *lua.LState, m *wandb.Member) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = m
-	L.SetMetatable(ud, L.GetTypeMetatable(memberTypeName))
-	return ud
-}
-
-func toTeam(v lua.LValue) (*wandb.Team, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		t, ok := ud.Value.(*wandb.Team)
-		return t, ok && t != nil
-	}
-	return nil, false
-}
-
-func toMember(v lua.LValue) (*wandb.Member, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		m, ok := ud.Value.(*wandb.Member)
-		return m, ok && m != nil
-	}
-	return nil, false
+	return newValue(L, memberTypeName, m)
 }
 
 // teamMethods returns the Team methods, by name.
@@ -132,19 +110,19 @@ func registerTeamTypes(L *lua.LState) {
 	teamM := L.NewTable()
 	L.SetFuncs(teamM, teamMethods())
 	// Two values for the same team are equal, whichever call fetched them.
-	registerType(L, teamTypeName, teamIndex, teamM, identity(toTeam, "<Team ???>",
+	registerType(L, teamTypeName, teamIndex, teamM, identity(toValue[wandb.Team], "<Team ???>",
 		func(a, b *wandb.Team) bool { return a.ID == b.ID }))
 	memberM := L.NewTable()
 	L.SetFuncs(memberM, memberMethods())
 	// Two values for the same member of the same team are equal.
-	registerType(L, memberTypeName, memberIndex, memberM, identity(toMember, "<Member ???>",
+	registerType(L, memberTypeName, memberIndex, memberM, identity(toValue[wandb.Member], "<Member ???>",
 		func(a, b *wandb.Member) bool { return a.ID != "" && a.ID == b.ID && a.Team().ID == b.Team().ID }))
 }
 
 // teamIndex reads a field of a Team. Each read of members returns a fresh
 // array of the members the last load saw.
 func teamIndex(L *lua.LState) int {
-	t, ok := toTeam(L.Get(1))
+	t, ok := toValue[wandb.Team](L.Get(1))
 	if !ok {
 		raise(L, teamTypeName+" expected, got "+typeName(L, 1))
 	}
@@ -198,7 +176,7 @@ func teamInfoField(info wandb.TeamInfo, k string) lua.LValue {
 
 // memberIndex reads a field of a Member.
 func memberIndex(L *lua.LState) int {
-	m, ok := toMember(L.Get(1))
+	m, ok := toValue[wandb.Member](L.Get(1))
 	if !ok {
 		raise(L, memberTypeName+" expected, got "+typeName(L, 1))
 	}
@@ -243,7 +221,7 @@ func memberIndex(L *lua.LState) int {
 // checkSelfTeam returns the receiver of Team method fname and removes it
 // from the stack, so the method's arguments start at index 1.
 func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
-	t, ok := toTeam(L.Get(1))
+	t, ok := toValue[wandb.Team](L.Get(1))
 	if !ok {
 		badSelf(L, teamTypeName, "t", fname, "get one from wandb.team or wandb.create_team")
 	}
@@ -315,7 +293,7 @@ func memberResult(op string, m *wandb.Member, err error) result {
 // memberDelete is m:delete(): true, or false, err.
 func memberDelete(L *lua.LState) int {
 	const op = "delete"
-	m, ok := toMember(L.Get(1))
+	m, ok := toValue[wandb.Member](L.Get(1))
 	if !ok {
 		badSelf(L, memberTypeName, "m", op, "get one from t.members, t:invite or t:create_service_account")
 	}

@@ -47,11 +47,8 @@ func (v *userValue) field(i int, s *string) lua.LValue {
 }
 
 // newUser returns the Lua value for u.
-func newUser(L *lua.LState, u *wandb.User) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = &userValue{u: u}
-	L.SetMetatable(ud, L.GetTypeMetatable(userTypeName))
-	return ud
+func newUser(L *lua.LState, u *wandb.User) *lua.LUserData {
+	return newValue(L, userTypeName, &userValue{u: u})
 }
 
 // userBox is a User's userdata with its Value: one allocation.
@@ -68,7 +65,7 @@ func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
 	if len(list) == 0 {
 		return t
 	}
-	proto := newUser(L, list[0]).(*lua.LUserData)
+	proto := newUser(L, list[0])
 	t.Append(proto)
 	for _, u := range list[1:] {
 		b := &userBox{uv: userValue{u: u}}
@@ -80,17 +77,8 @@ func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
 
 // toUser returns the *wandb.User in v, if v is a User value.
 func toUser(v lua.LValue) (*wandb.User, bool) {
-	uv, ok := toUserValue(v)
-	if !ok {
-		return nil, false
-	}
-	return uv.u, true
-}
-
-func toUserValue(v lua.LValue) (*userValue, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		uv, ok := ud.Value.(*userValue)
-		return uv, ok && uv.u != nil
+	if uv, ok := toValue[userValue](v); ok && uv.u != nil {
+		return uv.u, true
 	}
 	return nil, false
 }
@@ -121,8 +109,8 @@ func registerUserType(L *lua.LState, methods *lua.LTable) {
 // through SCIM only, or a server that gave null), and id is nil for a
 // user found through SCIM only.
 func userIndex(L *lua.LState) int {
-	uv, ok := toUserValue(L.Get(1))
-	if !ok {
+	uv, ok := toValue[userValue](L.Get(1))
+	if !ok || uv.u == nil {
 		raise(L, userTypeName+" expected, got "+typeName(L, 1))
 	}
 	u := uv.u
