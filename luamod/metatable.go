@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
 // What the module's userdata types (User, api, Error) have in common.
@@ -193,7 +191,7 @@ func concatPart(L *lua.LState, v lua.LValue) string {
 	case lua.LString, lua.LNumber:
 		return v.String()
 	case *lua.LUserData, *lua.LTable:
-		if typeNameOf(v) != "" {
+		if typeNameOf(L, v) != "" {
 			return L.ToStringMeta(v).String()
 		}
 	}
@@ -202,28 +200,25 @@ func concatPart(L *lua.LState, v lua.LValue) string {
 }
 
 // typeNameOf returns the module type name of v, or "" if v is not one of
-// the module's values.
-func typeNameOf(v lua.LValue) string {
-	switch v := v.(type) {
+// the module's values: for a userdata, the name registerType (or
+// NewTypeMetatable) registered its metatable under, which is also the
+// metatable's __metatable; for a table, failureTypeName if it is a failure
+// record.
+func typeNameOf(L *lua.LState, v lua.LValue) string {
+	switch x := v.(type) {
 	case *lua.LUserData:
-		switch v.Value.(type) {
-		case jsonNull:
-			return jsonNullTypeName
-		case *userValue:
-			return userTypeName
-		case *wandb.Client:
-			return apiTypeName
-		case *wandb.Error:
-			return errorTypeName
-		case *wandb.Team:
-			return teamTypeName
-		case *wandb.Member:
-			return memberTypeName
-		case *wandb.Plan:
-			return planTypeName
+		mt, ok := x.Metatable.(*lua.LTable)
+		if !ok {
+			return ""
+		}
+		// Another userdata's metatable may have a __metatable too: the name
+		// counts only if the module registered this metatable under it.
+		name, ok := mt.RawGetString("__metatable").(lua.LString)
+		if ok && L.GetTypeMetatable(string(name)) == mt {
+			return string(name)
 		}
 	case *lua.LTable:
-		if isFailureRecord(v) {
+		if isFailureRecord(x) {
 			return failureTypeName
 		}
 	}

@@ -60,13 +60,13 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		}
 		list, ok := v.(*lua.LTable)
 		if !ok {
-			bad("%s must be an array, got %s", name, valueTypeName(v))
+			bad("%s must be an array, got %s", name, valueTypeName(L, v))
 		}
 		for i := 1; i <= list.Len(); i++ {
 			path := fmt.Sprintf("%s[%d]", name, i)
 			row, ok := list.RawGetInt(i).(*lua.LTable)
 			if !ok {
-				bad("%s must be a table, got %s", path, valueTypeName(list.RawGetInt(i)))
+				bad("%s must be a table, got %s", path, valueTypeName(L, list.RawGetInt(i)))
 			}
 			read(path, row)
 		}
@@ -92,7 +92,7 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 			}
 			return ""
 		default:
-			bad("%s.%s must be a string, got %s", path, name, valueTypeName(v))
+			bad("%s.%s must be a string, got %s", path, name, valueTypeName(L, v))
 		}
 		return ""
 	}
@@ -104,7 +104,7 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		case *lua.LNilType:
 			return nil
 		default:
-			bad("%s.%s must be a boolean or nil, got %s", path, name, valueTypeName(v))
+			bad("%s.%s must be a boolean or nil, got %s", path, name, valueTypeName(L, v))
 		}
 		return nil
 	}
@@ -130,7 +130,7 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		want.Prune = bool(v)
 	case *lua.LNilType:
 	default:
-		bad("prune must be a boolean, got %s", valueTypeName(v))
+		bad("prune must be a boolean, got %s", valueTypeName(L, v))
 	}
 	field("the desired state", t, strings.Split(desiredFields, ", ")...)
 	return want
