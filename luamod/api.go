@@ -49,18 +49,9 @@ func apiIndex(L *lua.LState) int {
 	return 1
 }
 
-// apiMethod returns api method name: it checks and removes the receiver,
-// then runs f with the api object's client.
-func apiMethod(name string, f clientFunc) lua.LGFunction {
-	return func(L *lua.LState) int {
-		c, ok := toValue[wandb.Client](L.Get(1))
-		if !ok {
-			badSelf(L, apiTypeName, "api", name, "create one with wandb.api{api_key = ..., base_url = ...}")
-		}
-		L.Remove(1)
-		return f(L, c)
-	}
-}
+// apiSelf is an api object as the receiver of its methods, the module's
+// network functions (clientFuncs) with the object's client.
+var apiSelf = selfType[*wandb.Client]{apiTypeName, "api", "create one with wandb.api{api_key = ..., base_url = ...}", toValue[wandb.Client]}
 
 // apiOptions are the fields of wandb.api's table.
 var apiOptions = []string{"api_key", "base_url", "max_response"}

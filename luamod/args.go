@@ -13,8 +13,8 @@ import (
 //	script.lua:3: bad argument #1 to 'user' (string expected, got nil)
 //
 // Argument n is at stack index n: a method removes its receiver first (see
-// apiMethod and the User methods), which numbers the arguments after it from
-// 1, as Lua does for calls with ":".
+// selfType.bind), which numbers the arguments after it from 1, as Lua does
+// for calls with ":".
 
 // argError raises "<pos> bad argument #n to 'fname' (msg)".
 func argError(L *lua.LState, n int, fname, msg string) {

@@ -54,7 +54,7 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 // code and requests go on meanwhile; outside it simply runs op. op must not
 // touch L or any Lua value, and must return soon after ctx is done. Every
 // Lua function of the module that sends a request goes through netcall.
-func netcall(L *lua.LState, op func(ctx context.Context) result) int {
+func netcall(L *lua.LState, op request) int {
 	ctx := runContext(L) // op's goroutines may ask it whether it is done; the VM's watchdog is not for them
 	var res result
 	if f := familyOf(L); f != nil && f.active > 0 {
@@ -83,7 +83,7 @@ func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 // through netcall without the lock: it is caught here and raised again
 // when the result is converted, with the lock held, as it would have been
 // had op run there.
-func runOp(ctx context.Context, op func(ctx context.Context) result) (res result) {
+func runOp(ctx context.Context, op request) (res result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = func(*lua.LState) (lua.LValue, lua.LValue) { panic(r) }

@@ -30,10 +30,9 @@ const (
 //	 memberships = {{email = ..., team = ..., role = "admin"|"member"}, ...},
 //	 teams = {"name", ...}, withdraw = {{team = ..., email = ...}, ...},
 //	 prune = true}
-func plan(L *lua.LState, c *wandb.Client) int {
-	const op = "plan"
+func plan(L *lua.LState, op string, c *wandb.Client) request {
 	want := checkDesired(L, 1, op)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		p, err := c.Plan(ctx, want)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if err != nil {
@@ -41,7 +40,7 @@ func plan(L *lua.LState, c *wandb.Client) int {
 			}
 			return newValue(L, planTypeName, p), lua.LNil
 		}
-	})
+	}
 }
 
 // checkDesired reads argument n of fname as a desired state; a mistake
@@ -136,10 +135,18 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 	return want
 }
 
+// planSelf is a Plan as the receiver of its method.
+var planSelf = selfType[*wandb.Plan]{planTypeName, "p", "get one from wandb.plan", toValue[wandb.Plan]}
+
+// planMethods returns the Plan methods, by name.
+func planMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{"apply": planApply}
+}
+
 // registerPlanType creates the metatable of Plan values.
 func registerPlanType(L *lua.LState) {
 	methods := L.NewTable()
-	L.SetFuncs(methods, map[string]lua.LGFunction{"apply": planApply})
+	L.SetFuncs(methods, planMethods())
 	registerType(L, planTypeName, planIndex, methods, identity(toValue[wandb.Plan], "<wandb.Plan ???>",
 		func(a, b *wandb.Plan) bool { return a == b }))
 }
@@ -184,13 +191,12 @@ func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
 
 // planApply is p:apply([{concurrency = n}]): an array with a result per
 // change, in the plan's order: the change's fields and ok = true, or ok
-// = false and err.
+// = false and err. It is bound by hand, not by planSelf.bind, because its
+// messages have always numbered its options argument #2, counting the
+// receiver, where the other methods' count from 1 after it.
 func planApply(L *lua.LState) int {
 	const op = "apply"
-	p, ok := toValue[wandb.Plan](L.Get(1))
-	if !ok {
-		badSelf(L, planTypeName, "p", op, "get one from wandb.plan")
-	}
+	p := planSelf.check(L, op)
 	concurrency := 8
 	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
 		if k != "concurrency" {

@@ -28,21 +28,19 @@ const (
 )
 
 // team is team(name): the Team, or nil, err.
-func team(L *lua.LState, c *wandb.Client) int {
-	const op = "team"
+func team(L *lua.LState, op string, c *wandb.Client) request {
 	name := checkString(L, 1, op)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		t, err := c.Team(ctx, name)
-		return teamResult(op, t, err)
-	})
+		return valueResult(op, t, err, newTeam)
+	}
 }
 
 // teams is teams(): every team of the instance, an array of Teams, or
 // nil, err; a server that does not page gives the teams it listed with an
 // error beside them (wandb.Client.Teams).
-func teams(L *lua.LState, c *wandb.Client) int {
-	const op = "teams"
-	return netcall(L, func(ctx context.Context) result {
+func teams(_ *lua.LState, op string, c *wandb.Client) request {
+	return func(ctx context.Context) result {
 		list, err := c.Teams(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if list == nil {
@@ -54,27 +52,17 @@ func teams(L *lua.LState, c *wandb.Client) int {
 			}
 			return t, optError(L, op, err)
 		}
-	})
+	}
 }
 
 // createTeam is create_team(name[, admin_username]): the new Team, or nil,
 // err.
-func createTeam(L *lua.LState, c *wandb.Client) int {
-	const op = "create_team"
+func createTeam(L *lua.LState, op string, c *wandb.Client) request {
 	name := checkString(L, 1, op)
 	admin := optString(L, 2, op, "")
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		t, err := c.CreateTeam(ctx, name, admin)
-		return teamResult(op, t, err)
-	})
-}
-
-func teamResult(op string, t *wandb.Team, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if t == nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newTeam(L, t), optError(L, op, err)
+		return valueResult(op, t, err, newTeam)
 	}
 }
 
@@ -88,21 +76,27 @@ func newMember(L *lua.LState, m *wandb.Member) lua.LValue {
 	return newValue(L, memberTypeName, m)
 }
 
+// Teams and Members as the receivers of their methods.
+var (
+	teamSelf   = selfType[*wandb.Team]{teamTypeName, "t", "get one from wandb.team or wandb.create_team", toValue[wandb.Team]}
+	memberSelf = selfType[*wandb.Member]{memberTypeName, "m", "get one from t.members, t:invite or t:create_service_account", toValue[wandb.Member]}
+)
+
 // teamMethods returns the Team methods, by name.
 func teamMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
+	return teamSelf.bind(map[string]call[*wandb.Team]{
 		"reload":                 teamReload,
 		"invite":                 teamInvite,
 		"create_service_account": teamCreateServiceAccount,
 		"add_member":             teamAddMember,
 		"remove_member":          teamRemoveMember,
 		"set_role":               teamSetRole,
-	}
+	})
 }
 
 // memberMethods returns the Member methods, by name.
 func memberMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{"delete": memberDelete}
+	return memberSelf.bind(map[string]call[*wandb.Member]{"delete": memberDelete})
 }
 
 // registerTeamTypes creates the metatables of Teams and Members.
@@ -218,24 +212,9 @@ func memberIndex(L *lua.LState) int {
 	return 1
 }
 
-// checkSelfTeam returns the receiver of Team method fname and removes it
-// from the stack, so the method's arguments start at index 1.
-func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
-	t, ok := toValue[wandb.Team](L.Get(1))
-	if !ok {
-		badSelf(L, teamTypeName, "t", fname, "get one from wandb.team or wandb.create_team")
-	}
-	L.Remove(1)
-	return t
-}
-
 // teamReload is t:reload(): true, or false, err.
-func teamReload(L *lua.LState) int {
-	const op = "reload"
-	t := checkSelfTeam(L, op)
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, t.Reload(ctx))
-	})
+func teamReload(_ *lua.LState, op string, t *wandb.Team) request {
+	return okRequest(op, t.Reload)
 }
 
 // teamInvite is t:invite(who[, role]): the invitation as a pending
@@ -243,74 +222,43 @@ func teamReload(L *lua.LState) int {
 // invited by address, a username, User or Member by username (else
 // email). An invitation can make a team admin or a member: another role
 // is an error before anything is sent.
-func teamInvite(L *lua.LState) int {
-	const op = "invite"
-	t := checkSelfTeam(L, op)
+func teamInvite(L *lua.LState, op string, t *wandb.Team) request {
 	who := checkPerson(L, 1, op)
 	role := checkRole(L, 2, op, false)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		var admin bool
 		switch role {
 		case "", wandb.RoleMember:
 		case wandb.RoleAdmin:
 			admin = true
 		default:
-			return memberResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
-				"an invitation makes a team admin or a member, not %q: invite them as a member, then give them the role with t:set_role once they have joined", role)})
+			return valueResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
+				"an invitation makes a team admin or a member, not %q: invite them as a member, then give them the role with t:set_role once they have joined", role)}, newMember)
 		}
 		invitee, err := who.invitee(op)
 		if err != nil {
-			return memberResult(op, nil, err)
+			return valueResult(op, nil, err, newMember)
 		}
 		m, err := t.Invite(ctx, invitee, admin)
-		return memberResult(op, m, err)
-	})
+		return valueResult(op, m, err, newMember)
+	}
 }
 
 // teamCreateServiceAccount is t:create_service_account(description): the
 // new service account as a Member, or nil, err. Its api_key is the
 // account's API key when the server gave one (see
 // wandb.Member.APIKey), nil otherwise.
-func teamCreateServiceAccount(L *lua.LState) int {
-	const op = "create_service_account"
-	t := checkSelfTeam(L, op)
+func teamCreateServiceAccount(L *lua.LState, op string, t *wandb.Team) request {
 	desc := checkString(L, 1, op)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		m, err := t.CreateServiceAccount(ctx, desc)
-		return memberResult(op, m, err)
-	})
-}
-
-func memberResult(op string, m *wandb.Member, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if m == nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newMember(L, m), optError(L, op, err)
+		return valueResult(op, m, err, newMember)
 	}
 }
 
 // memberDelete is m:delete(): true, or false, err.
-func memberDelete(L *lua.LState) int {
-	const op = "delete"
-	m, ok := toValue[wandb.Member](L.Get(1))
-	if !ok {
-		badSelf(L, memberTypeName, "m", op, "get one from t.members, t:invite or t:create_service_account")
-	}
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, m.Delete(ctx))
-	})
-}
-
-// okResult converts the outcome of a call that returns only an error:
-// true, or false, err.
-func okResult(op string, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
-			return lua.LFalse, newError(L, op, err)
-		}
-		return lua.LTrue, lua.LNil
-	}
+func memberDelete(_ *lua.LState, op string, m *wandb.Member) request {
+	return okRequest(op, m.Delete)
 }
 
 // optBoolValue converts a nullable boolean field: nil gives Lua nil.
@@ -323,45 +271,39 @@ func optBoolValue(b *bool) lua.LValue {
 
 // teamAddMember is t:add_member(who[, role]): true, or false, err. who is
 // a person, looked up as a User unless it is one.
-func teamAddMember(L *lua.LState) int {
-	const op = "add_member"
-	t := checkSelfTeam(L, op)
+func teamAddMember(L *lua.LState, op string, t *wandb.Team) request {
 	who := checkPerson(L, 1, op)
 	role := checkRole(L, 2, op, false)
-	return netcall(L, func(ctx context.Context) result {
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.AddMember(ctx, u, role)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.AddMember(ctx, u, role)
 	})
 }
 
 // teamRemoveMember is t:remove_member(who): true, or false, err.
-func teamRemoveMember(L *lua.LState) int {
-	const op = "remove_member"
-	t := checkSelfTeam(L, op)
+func teamRemoveMember(L *lua.LState, op string, t *wandb.Team) request {
 	who := checkPerson(L, 1, op)
-	return netcall(L, func(ctx context.Context) result {
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.RemoveMember(ctx, u)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.RemoveMember(ctx, u)
 	})
 }
 
 // teamSetRole is t:set_role(who, role): true, or false, err.
-func teamSetRole(L *lua.LState) int {
-	const op = "set_role"
-	t := checkSelfTeam(L, op)
+func teamSetRole(L *lua.LState, op string, t *wandb.Team) request {
 	who := checkPerson(L, 1, op)
 	role := checkRole(L, 2, op, true)
-	return netcall(L, func(ctx context.Context) result {
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.SetRole(ctx, u, role)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.SetRole(ctx, u, role)
 	})
 }

@@ -47,7 +47,7 @@ func (v *userValue) field(i int, s *string) lua.LValue {
 }
 
 // newUser returns the Lua value for u.
-func newUser(L *lua.LState, u *wandb.User) *lua.LUserData {
+func newUser(L *lua.LState, u *wandb.User) lua.LValue {
 	return newValue(L, userTypeName, &userValue{u: u})
 }
 
@@ -65,7 +65,7 @@ func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
 	if len(list) == 0 {
 		return t
 	}
-	proto := newUser(L, list[0])
+	proto := newValue(L, userTypeName, &userValue{u: list[0]})
 	t.Append(proto)
 	for _, u := range list[1:] {
 		b := &userBox{uv: userValue{u: u}}
@@ -83,16 +83,8 @@ func toUser(v lua.LValue) (*wandb.User, bool) {
 	return nil, false
 }
 
-// checkSelfUser returns the receiver of User method fname and removes it
-// from the stack, so the method's arguments start at index 1.
-func checkSelfUser(L *lua.LState, fname string) *wandb.User {
-	u, ok := toUser(L.Get(1))
-	if !ok {
-		badSelf(L, userTypeName, "u", fname, "get one from wandb.user, wandb.users, wandb.viewer or wandb.create_user")
-	}
-	L.Remove(1)
-	return u
-}
+// userSelf is a User as the receiver of its methods.
+var userSelf = selfType[*wandb.User]{userTypeName, "u", "get one from wandb.user, wandb.users, wandb.viewer or wandb.create_user", toUser}
 
 // registerUserType creates the metatable of User values with their
 // methods.
@@ -213,24 +205,22 @@ func keyTable(L *lua.LState, keys []wandb.APIKey) *lua.LTable {
 
 // userMethods returns the User methods, by name.
 func userMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
+	return userSelf.bind(map[string]call[*wandb.User]{
 		"generate_api_key": userGenerateAPIKey,
 		"delete_api_key":   userDeleteAPIKey,
-		"deactivate":       userChange("deactivate", (*wandb.User).Deactivate),
-		"reactivate":       userChange("reactivate", (*wandb.User).Reactivate),
-		"delete":           userChange("delete", (*wandb.User).Delete),
+		"deactivate":       userChange((*wandb.User).Deactivate),
+		"reactivate":       userChange((*wandb.User).Reactivate),
+		"delete":           userChange((*wandb.User).Delete),
 		"set_role":         userSetRole,
 		"status":           userStatus,
-	}
+	})
 }
 
 // userGenerateAPIKey is u:generate_api_key([description]): the new key's
 // secret, or nil, err.
-func userGenerateAPIKey(L *lua.LState) int {
-	const op = "generate_api_key"
-	u := checkSelfUser(L, op)
+func userGenerateAPIKey(L *lua.LState, op string, u *wandb.User) request {
 	desc := optString(L, 1, op, "")
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		secret, err := u.GenerateAPIKey(ctx, desc)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if secret == "" {
@@ -240,17 +230,13 @@ func userGenerateAPIKey(L *lua.LState) int {
 			// first: the server shows it only this once.
 			return lua.LString(secret), optError(L, op, err)
 		}
-	})
+	}
 }
 
 // userDeleteAPIKey is u:delete_api_key(name): true, or false, err.
-func userDeleteAPIKey(L *lua.LState) int {
-	const op = "delete_api_key"
-	u := checkSelfUser(L, op)
+func userDeleteAPIKey(L *lua.LState, op string, u *wandb.User) request {
 	name := checkString(L, 1, op)
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, u.DeleteAPIKey(ctx, name))
-	})
+	return okRequest(op, func(ctx context.Context) error { return u.DeleteAPIKey(ctx, name) })
 }
 
 // optStringValue converts a nullable string field: nil gives Lua nil.
@@ -261,34 +247,25 @@ func optStringValue(s *string) lua.LValue {
 	return lua.LString(*s)
 }
 
-// userChange returns the User method fname (u:deactivate(), ...), which
-// calls change: true, or false, err.
-func userChange(fname string, change func(*wandb.User, context.Context) error) lua.LGFunction {
-	return func(L *lua.LState) int {
-		u := checkSelfUser(L, fname)
-		return netcall(L, func(ctx context.Context) result {
-			return okResult(fname, change(u, ctx))
-		})
+// userChange returns a User method without arguments (u:deactivate(),
+// ...), which calls change: true, or false, err.
+func userChange(change func(*wandb.User, context.Context) error) call[*wandb.User] {
+	return func(_ *lua.LState, op string, u *wandb.User) request {
+		return okRequest(op, func(ctx context.Context) error { return change(u, ctx) })
 	}
 }
 
 // userSetRole is u:set_role(role): true, or false, err. role is a string,
 // or a boolean as older scripts give it (true "admin", false "member").
-func userSetRole(L *lua.LState) int {
-	const op = "set_role"
-	u := checkSelfUser(L, op)
+func userSetRole(L *lua.LState, op string, u *wandb.User) request {
 	role := checkRole(L, 1, op, true)
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, u.SetRole(ctx, role))
-	})
+	return okRequest(op, func(ctx context.Context) error { return u.SetRole(ctx, role) })
 }
 
 // userStatus is u:status(): {active, role, days_active, last_active_at},
 // or nil, err. A field the server did not report is nil.
-func userStatus(L *lua.LState) int {
-	const op = "status"
-	u := checkSelfUser(L, op)
-	return netcall(L, func(ctx context.Context) result {
+func userStatus(_ *lua.LState, op string, u *wandb.User) request {
+	return func(ctx context.Context) result {
 		st, err := u.Status(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if err != nil {
@@ -307,5 +284,5 @@ func userStatus(L *lua.LState) int {
 			}
 			return t, lua.LNil
 		}
-	})
+	}
 }
