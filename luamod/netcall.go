@@ -7,8 +7,9 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// The invariant behind wandb.parallel, which every change to this file and
-// to parallel.go must keep:
+// The invariant behind wandb.parallel (parallel.go), which every change to
+// this file, to parallel.go and to the module's network functions must
+// keep:
 //
 //   - Lua runs only while holding its family's mutex (family.mu) whenever
 //     more than one goroutine may run it, that is while a wandb.parallel call
@@ -19,6 +20,11 @@ import (
 //     L.G.CurrentThread, which the goroutine that ran meanwhile changed.
 //   - An op passed to netcall never touches L or any Lua value: it runs
 //     while another goroutine runs Lua.
+//   - Every function of the module that can send a request sends it from
+//     an op passed to netcall, never while holding the mutex. The bindings
+//     in bind.go see to it for the network functions and methods; a test
+//     (TestEveryNetworkFunctionOverlapsInsideParallel) runs each of them
+//     inside wandb.parallel and fails if one holds the others up.
 //
 // gopher-lua documents an LState as unsafe for concurrent use. The mutex
 // makes sure it never is used concurrently, only by several goroutines in
