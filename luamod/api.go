@@ -41,11 +41,7 @@ func apiIndex(L *lua.LState) int {
 		L.Push(lua.LString(c.BaseURL()))
 		return 1
 	}
-	m := method(L, k)
-	if m == lua.LNil {
-		noField(L, apiTypeName, apiFields)
-	}
-	L.Push(m)
+	L.Push(method(L, k, apiTypeName, apiFields))
 	return 1
 }
 

@@ -151,9 +151,14 @@ func key(L *lua.LState) string {
 }
 
 // method returns the method k from the methods table of an __index
-// metamethod (its upvalue 1), or nil.
-func method(L *lua.LState, k string) lua.LValue {
-	return L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+// metamethod (its upvalue 1), or raises the error for reading a field
+// that typ, whose fields are fields, does not have (see noField).
+func method(L *lua.LState, k, typ, fields string) lua.LValue {
+	m := L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+	if m == lua.LNil {
+		noField(L, typ, fields)
+	}
+	return m
 }
 
 // noField raises the error for reading a field a value does not have. A

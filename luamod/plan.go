@@ -166,11 +166,7 @@ func planIndex(L *lua.LState) int {
 		}
 		L.Push(t)
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, planTypeName, planFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, planTypeName, planFields))
 	}
 	return 1
 }

@@ -137,11 +137,7 @@ func teamIndex(L *lua.LState) int {
 	case "read_only", "read_only_admin", "private_only", "default_access", "storage_bytes", "entity_type", "is_paid", "code_saving_enabled":
 		L.Push(teamInfoField(t.Info(), k))
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, teamTypeName, teamFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, teamTypeName, teamFields))
 	}
 	return 1
 }
@@ -203,11 +199,7 @@ func memberIndex(L *lua.LState) int {
 	case "dry_run":
 		L.Push(lua.LBool(m.DryRun))
 	default:
-		fn := method(L, k)
-		if fn == lua.LNil {
-			noField(L, memberTypeName, memberFields)
-		}
-		L.Push(fn)
+		L.Push(method(L, k, memberTypeName, memberFields))
 	}
 	return 1
 }

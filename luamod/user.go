@@ -153,11 +153,7 @@ func userIndex(L *lua.LState) int {
 			L.Push(newAPI(L, u.Client()))
 		}
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, userTypeName, userFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, userTypeName, userFields))
 	}
 	return 1
 }
