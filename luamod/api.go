@@ -32,10 +32,7 @@ func registerAPIType(L *lua.LState, methods *lua.LTable) {
 
 // apiIndex reads a field of an api object: base_url or a method.
 func apiIndex(L *lua.LState) int {
-	c, ok := toValue[wandb.Client](L.Get(1))
-	if !ok {
-		raise(L, apiTypeName+" expected, got "+typeName(L, 1))
-	}
+	c := apiSelf.indexed(L)
 	k := key(L)
 	if k == "base_url" {
 		L.Push(lua.LString(c.BaseURL()))

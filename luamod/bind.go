@@ -26,7 +26,7 @@ type request func(ctx context.Context) result
 type call[T any] func(L *lua.LState, op string, self T) request
 
 // selfType is a userdata type of the module as the receiver (self) of its
-// methods.
+// methods and __index.
 type selfType[T any] struct {
 	typeName  string                     // e.g. "wandb.User"
 	kind      string                     // how usage hints name a value: "u" in u:delete()
@@ -40,6 +40,16 @@ func (r selfType[T]) check(L *lua.LState, op string) T {
 	self, ok := r.to(L.Get(1))
 	if !ok {
 		badSelf(L, r.typeName, r.kind, op, r.tableHint)
+	}
+	return self
+}
+
+// indexed returns argument 1 of an __index metamethod of r's type, the
+// value whose field is read, or raises "<type> expected, got <type>".
+func (r selfType[T]) indexed(L *lua.LState) T {
+	self, ok := r.to(L.Get(1))
+	if !ok {
+		raise(L, r.typeName+" expected, got "+typeName(L, 1))
 	}
 	return self
 }

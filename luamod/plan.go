@@ -154,10 +154,7 @@ func registerPlanType(L *lua.LState) {
 // planIndex reads a field of a Plan: changes is a fresh array of
 // {op, target, team, details, why} on each read.
 func planIndex(L *lua.LState) int {
-	p, ok := toValue[wandb.Plan](L.Get(1))
-	if !ok {
-		raise(L, planTypeName+" expected, got "+typeName(L, 1))
-	}
+	p := planSelf.indexed(L)
 	switch k := key(L); k {
 	case "changes":
 		t := L.CreateTable(len(p.Changes), 0)

@@ -116,10 +116,7 @@ func registerTeamTypes(L *lua.LState) {
 // teamIndex reads a field of a Team. Each read of members returns a fresh
 // array of the members the last load saw.
 func teamIndex(L *lua.LState) int {
-	t, ok := toValue[wandb.Team](L.Get(1))
-	if !ok {
-		raise(L, teamTypeName+" expected, got "+typeName(L, 1))
-	}
+	t := teamSelf.indexed(L)
 	switch k := key(L); k {
 	case "name":
 		L.Push(lua.LString(t.Name))
@@ -166,10 +163,7 @@ func teamInfoField(info wandb.TeamInfo, k string) lua.LValue {
 
 // memberIndex reads a field of a Member.
 func memberIndex(L *lua.LState) int {
-	m, ok := toValue[wandb.Member](L.Get(1))
-	if !ok {
-		raise(L, memberTypeName+" expected, got "+typeName(L, 1))
-	}
+	m := memberSelf.indexed(L)
 	switch k := key(L); k {
 	case "id":
 		L.Push(lua.LString(m.ID))
