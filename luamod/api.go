@@ -21,59 +21,31 @@ const apiFields = "base_url, viewer, user, users, create_user, team, teams, crea
 
 // newAPI returns the Lua value for c: a userdata whose Value is c.
 func newAPI(L *lua.LState, c *wandb.Client) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = c
-	L.SetMetatable(ud, L.GetTypeMetatable(apiTypeName))
-	return ud
+	return newValue(L, apiTypeName, c)
 }
 
 // registerAPIType creates the metatable of api objects with their methods.
 func registerAPIType(L *lua.LState, methods *lua.LTable) {
 	// Two values for the same client (e.g. two reads of u.user_api) are equal.
-	registerType(L, apiTypeName, apiIndex, methods, identity(toClient, "<wandb.api ???>",
+	registerType(L, apiTypeName, apiIndex, methods, identity(toValue[wandb.Client], "<wandb.api ???>",
 		func(a, b *wandb.Client) bool { return a == b }))
-}
-
-// toClient returns the *wandb.Client in v, if v is an api object.
-func toClient(v lua.LValue) (*wandb.Client, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		c, ok := ud.Value.(*wandb.Client)
-		return c, ok && c != nil
-	}
-	return nil, false
 }
 
 // apiIndex reads a field of an api object: base_url or a method.
 func apiIndex(L *lua.LState) int {
-	c, ok := toClient(L.Get(1))
-	if !ok {
-		raise(L, apiTypeName+" expected, got "+typeName(L, 1))
-	}
+	c := apiSelf.indexed(L)
 	k := key(L)
 	if k == "base_url" {
 		L.Push(lua.LString(c.BaseURL()))
 		return 1
 	}
-	m := method(L, k)
-	if m == lua.LNil {
-		noField(L, apiTypeName, apiFields)
-	}
-	L.Push(m)
+	L.Push(method(L, k, apiTypeName, apiFields))
 	return 1
 }
 
-// apiMethod returns api method name: it checks and removes the receiver,
-// then runs f with the api object's client.
-func apiMethod(name string, f clientFunc) lua.LGFunction {
-	return func(L *lua.LState) int {
-		c, ok := toClient(L.Get(1))
-		if !ok {
-			badSelf(L, apiTypeName, "api", name, "create one with wandb.api{api_key = ..., base_url = ...}")
-		}
-		L.Remove(1)
-		return f(L, c)
-	}
-}
+// apiSelf is an api object as the receiver of its methods, the module's
+// network functions (clientFuncs) with the object's client.
+var apiSelf = selfType[*wandb.Client]{apiTypeName, "api", "create one with wandb.api{api_key = ..., base_url = ...}", toValue[wandb.Client]}
 
 // apiOptions are the fields of wandb.api's table.
 var apiOptions = []string{"api_key", "base_url", "max_response"}

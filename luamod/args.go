@@ -13,8 +13,8 @@ import (
 //	script.lua:3: bad argument #1 to 'user' (string expected, got nil)
 //
 // Argument n is at stack index n: a method removes its receiver first (see
-// apiMethod and the User methods), which numbers the arguments after it from
-// 1, as Lua does for calls with ":".
+// selfType.bind), which numbers the arguments after it from 1, as Lua does
+// for calls with ":".
 
 // argError raises "<pos> bad argument #n to 'fname' (msg)".
 func argError(L *lua.LState, n int, fname, msg string) {
@@ -35,11 +35,7 @@ func typeName(L *lua.LState, n int) string {
 	if n > L.GetTop() {
 		return "no value"
 	}
-	v := L.Get(n)
-	if name := typeNameOf(v); name != "" {
-		return name
-	}
-	return v.Type().String()
+	return valueTypeName(L, L.Get(n))
 }
 
 // checkString returns argument n, which must be a string; fname is the
@@ -78,8 +74,8 @@ func badSelf(L *lua.LState, want, kind, fname, tableHint string) {
 }
 
 // valueTypeName names v's type as typeName does.
-func valueTypeName(v lua.LValue) string {
-	if name := typeNameOf(v); name != "" {
+func valueTypeName(L *lua.LState, v lua.LValue) string {
+	if name := typeNameOf(L, v); name != "" {
 		return name
 	}
 	return v.Type().String()
@@ -118,13 +114,13 @@ func checkArray(L *lua.LState, n int, fname string) *lua.LTable {
 func checkStringArray(L *lua.LState, n int, fname, what string, v lua.LValue) []string {
 	t, ok := v.(*lua.LTable)
 	if !ok {
-		argError(L, n, fname, what+" must be an array of strings, got "+valueTypeName(v))
+		argError(L, n, fname, what+" must be an array of strings, got "+valueTypeName(L, v))
 	}
 	out := make([]string, 0, t.Len())
 	for i := 1; i <= t.Len(); i++ {
 		s, ok := t.RawGetInt(i).(lua.LString)
 		if !ok {
-			argError(L, n, fname, fmt.Sprintf("%s[%d] must be a string, got %s", what, i, valueTypeName(t.RawGetInt(i))))
+			argError(L, n, fname, fmt.Sprintf("%s[%d] must be a string, got %s", what, i, valueTypeName(L, t.RawGetInt(i))))
 		}
 		out = append(out, string(s))
 	}
@@ -136,7 +132,7 @@ func checkStringArray(L *lua.LState, n int, fname, what string, v lua.LValue) []
 func checkBoolOption(L *lua.LState, n int, fname, k string, v lua.LValue) bool {
 	b, ok := v.(lua.LBool)
 	if !ok {
-		argError(L, n, fname, k+" must be a boolean, got "+valueTypeName(v))
+		argError(L, n, fname, k+" must be a boolean, got "+valueTypeName(L, v))
 	}
 	return bool(b)
 }

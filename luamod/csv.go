@@ -300,12 +300,12 @@ func formatCSV(L *lua.LState, fname string, n int) string {
 		}
 		row, ok := rows.RawGetInt(i).(*lua.LTable)
 		if !ok {
-			argError(L, n, fname, fmt.Sprintf("row %d is a %s, not a table", i, valueTypeName(rows.RawGetInt(i))))
+			argError(L, n, fname, fmt.Sprintf("row %d is a %s, not a table", i, valueTypeName(L, rows.RawGetInt(i))))
 		}
 		for j, col := range cols {
 			s, ok := csvField(row.RawGetString(col))
 			if !ok {
-				argError(L, n, fname, fmt.Sprintf("row %d, column '%s': a %s cannot be a CSV field", i, col, valueTypeName(row.RawGetString(col))))
+				argError(L, n, fname, fmt.Sprintf("row %d, column '%s': a %s cannot be a CSV field", i, col, valueTypeName(L, row.RawGetString(col))))
 			}
 			rec[j] = s
 		}

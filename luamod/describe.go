@@ -22,7 +22,7 @@ var secretFields = map[string]bool{"api_key": true}
 // else.
 func classOf(L *lua.LState, v lua.LValue) *defClass {
 	cat := definitionsCatalogue()
-	switch name := typeNameOf(v); name {
+	switch name := typeNameOf(L, v); name {
 	case "", jsonNullTypeName:
 	case failureTypeName:
 		return cat.classes["wandb.ParallelFailure"]

@@ -49,10 +49,7 @@ func toWandbError(op wandb.Op, err error) *wandb.Error {
 // newError returns the Lua error value for err, a userdata whose Value is
 // the *wandb.Error, its hint worded into its message (see worded).
 func newError(L *lua.LState, op wandb.Op, err error) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = familyOf(L).worded(toWandbError(op, err))
-	L.SetMetatable(ud, L.GetTypeMetatable(errorTypeName))
-	return ud
+	return newValue(L, errorTypeName, familyOf(L).worded(toWandbError(op, err)))
 }
 
 // worded returns e with its hint (wandb.Error.Hint) worded into its
@@ -92,10 +89,8 @@ func hintWords(e *wandb.Error) string {
 
 // checkError returns argument 1 of a metamethod of error values.
 func checkError(L *lua.LState) *wandb.Error {
-	if ud, ok := L.Get(1).(*lua.LUserData); ok {
-		if e, ok := ud.Value.(*wandb.Error); ok {
-			return e
-		}
+	if e, ok := toValue[wandb.Error](L.Get(1)); ok {
+		return e
 	}
 	argError(L, 1, "?", errorTypeName+" expected, got "+typeName(L, 1))
 	return nil

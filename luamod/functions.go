@@ -10,20 +10,15 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
-// The module's functions. viewer, user, users, create_user, team, teams
-// and create_team exist twice:
-// as wandb.<name>, for the client given to Loader, and as api:<name>, for
-// an api object's client (see apiMethod).
-
-// clientFunc is the body of a function that both the module and api
-// objects offer. Its arguments start at stack index 1: an api method
-// removes its receiver before calling it.
-type clientFunc func(L *lua.LState, c *wandb.Client) int
+// The module's network functions. viewer, user, users, create_user, team,
+// teams, create_team and plan exist twice: as wandb.<name>, for the client
+// given to Loader (see moduleFunc), and as api:<name>, for an api object's
+// client (see apiSelf).
 
 // clientFuncs returns the network functions of the module and of api
 // objects, by name.
-func clientFuncs() map[string]clientFunc {
-	return map[string]clientFunc{
+func clientFuncs() map[string]call[*wandb.Client] {
+	return map[string]call[*wandb.Client]{
 		"viewer":      viewer,
 		"user":        user,
 		"users":       users,
@@ -35,27 +30,27 @@ func clientFuncs() map[string]clientFunc {
 	}
 }
 
-// moduleFunc returns module function name, bound to the module's client c.
-func moduleFunc(name string, c *wandb.Client, f clientFunc) lua.LGFunction {
+// moduleFunc returns module function name, bound to the module's client c:
+// it passes f's request to netcall.
+func moduleFunc(name string, c *wandb.Client, f call[*wandb.Client]) lua.LGFunction {
 	return func(L *lua.LState) int {
 		if c == nil {
 			raise(L, fmt.Sprintf("wandb.%s: the module has no default client; use wandb.api{api_key = ..., base_url = ...}:%s(...)", name, name))
 		}
-		return f(L, c)
+		return netcall(L, f(L, wandb.Op(name), c))
 	}
 }
 
 // viewer is viewer(): the User the key belongs to, or nil, err.
-func viewer(L *lua.LState, c *wandb.Client) int {
-	return netcall(L, func(ctx context.Context) result {
+func viewer(_ *lua.LState, op wandb.Op, c *wandb.Client) request {
+	return func(ctx context.Context) result {
 		u, err := c.Viewer(ctx)
-		return userResult(wandb.OpViewer, u, err)
-	})
+		return userResult(op, u, err)
+	}
 }
 
 // user is user(username_or_email[, {exact = true}]): one User, or nil, err.
-func user(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpUser
+func user(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	x := checkString(L, 1, string(op))
 	var opts []wandb.LookupOption
 	forOptions(L, 2, string(op), func(k string, v lua.LValue) bool {
@@ -67,10 +62,10 @@ func user(L *lua.LState, c *wandb.Client) int {
 		}
 		return true
 	}, `"exact"`)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		u, err := c.User(ctx, x, opts...)
 		return userResult(op, u, err)
-	})
+	}
 }
 
 // users is users([query[, {status = true}]]): an array of Users (all
@@ -78,8 +73,7 @@ func user(L *lua.LState, c *wandb.Client) int {
 // carries its standing (active, created_at, days_active, last_active_at)
 // where SCIM gives it (wandb.Client.UsersWithStatus); a server that does
 // not page gives the users with an error beside them.
-func users(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpUsers
+func users(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	q := optString(L, 1, string(op), "")
 	status := false
 	forOptions(L, 2, string(op), func(k string, v lua.LValue) bool {
@@ -93,7 +87,7 @@ func users(L *lua.LState, c *wandb.Client) int {
 	if status {
 		fetch = c.UsersWithStatus
 	}
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		list, err := fetch(ctx, q)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if list == nil {
@@ -101,7 +95,7 @@ func users(L *lua.LState, c *wandb.Client) int {
 			}
 			return newUserArray(L, list), optError(L, op, err)
 		}
-	})
+	}
 }
 
 // createUser is create_user(email[, role]): the new User, or nil, err.
@@ -109,11 +103,10 @@ func users(L *lua.LState, c *wandb.Client) int {
 // "viewer", or a boolean as older scripts give it (true for an instance
 // admin). A viewer is created as a member and then given the role: when
 // that fails, the User comes with the error.
-func createUser(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpCreateUser
+func createUser(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	email := checkString(L, 1, string(op))
 	role := checkRole(L, 2, string(op), false)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		switch role {
 		case "", wandb.RoleMember, wandb.RoleAdmin, wandb.RoleViewer:
 		default:
@@ -129,15 +122,7 @@ func createUser(L *lua.LState, c *wandb.Client) int {
 			}
 		}
 		return userResult(op, u, err)
-	})
-}
-
-// optError returns err as a Lua error value, or nil for no error.
-func optError(L *lua.LState, op wandb.Op, err error) lua.LValue {
-	if err == nil {
-		return lua.LNil
 	}
-	return newError(L, op, err)
 }
 
 // userResult converts the outcome of a call that returns one User: the
@@ -145,15 +130,10 @@ func optError(L *lua.LState, op wandb.Op, err error) lua.LValue {
 // error (partial data: GraphQL errors beside it) comes with the error, so
 // the script has both.
 func userResult(op wandb.Op, u *wandb.User, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err == nil && u == nil {
-			err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
-		}
-		if u == nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newUser(L, u), optError(L, op, err)
+	if err == nil && u == nil {
+		err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
 	}
+	return valueResult(op, u, err, newUser)
 }
 
 // writePrivate returns wandb.write_private(path, text): it writes text to

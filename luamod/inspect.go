@@ -38,7 +38,7 @@ func Inspect(L *lua.LState, v lua.LValue) string {
 		return string(s)
 	}
 	in := &inspector{L: L, seen: map[*lua.LTable]bool{}}
-	switch typeNameOf(v) {
+	switch typeNameOf(L, v) {
 	case userTypeName, teamTypeName, memberTypeName:
 		return L.ToStringMeta(v).String() + " " + in.fieldBlock(dataFields(L, v), 0)
 	}
@@ -68,7 +68,7 @@ func (in *inspector) value(v lua.LValue, depth int) string {
 		}
 		return "<function>"
 	case *lua.LTable:
-		if typeNameOf(x) != "" || in.L.GetMetaField(x, "__tostring") != lua.LNil {
+		if typeNameOf(in.L, x) != "" || in.L.GetMetaField(x, "__tostring") != lua.LNil {
 			return in.tostring(x, depth)
 		}
 		if c := classOf(in.L, x); c != nil && depth > 0 {

@@ -178,7 +178,7 @@ func encodeJSON(L *lua.LState, fname string, n int) (text, msg string) {
 			}
 			indent = string(x)
 		default:
-			argError(L, n+1, fname, "indent must be a number or a string, got "+valueTypeName(v))
+			argError(L, n+1, fname, "indent must be a number or a string, got "+valueTypeName(L, v))
 		}
 		return true
 	}, `"indent"`)
@@ -260,7 +260,7 @@ func (e *jsonEncoder) value(v lua.LValue, path string, depth int) (any, error) {
 	if isJSONNull(v) {
 		return nil, nil
 	}
-	if name := typeNameOf(v); name != "" {
+	if name := typeNameOf(e.L, v); name != "" {
 		return nil, fmt.Errorf("%s: cannot encode a %s; build a table of the fields you want", path, name)
 	}
 	return nil, fmt.Errorf("%s: cannot encode a %s", path, v.Type())

@@ -120,15 +120,20 @@ func SetContext(L *lua.LState, ctx context.Context) {
 	L.SetContext(&watchdog{Context: inner, done: inner.Done(), cancel: cancel, L: L, lib: lib})
 }
 
-// runContext returns L's context as it was given: without the watchdog
-// SetContext puts around it, so that it may be handed to other
-// goroutines. nil when L has none.
+// runContext returns the context of L's run as it was given: without the
+// watchdog SetContext puts around it, so that it may be handed to other
+// goroutines (a request's), or context.Background() when L has none. It
+// is the module's one way to L's context for its own use: requests,
+// wandb.parallel's workers and the checked string functions.
 func runContext(L *lua.LState) context.Context {
-	ctx := L.Context()
-	if w, ok := ctx.(*watchdog); ok {
-		return w.Context
+	switch ctx := L.Context().(type) {
+	case nil:
+		return context.Background()
+	case *watchdog:
+		return ctx.Context
+	default:
+		return ctx
 	}
-	return ctx
 }
 
 // followCoroutine returns coroutine.create or wrap (orig) for a state with

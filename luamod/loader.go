@@ -116,15 +116,11 @@ func setup(L *lua.LState) *family {
 		return f
 	}
 	userM := L.NewTable()
-	for name, fn := range userMethods() {
-		userM.RawSetString(name, L.NewFunction(fn))
-	}
+	L.SetFuncs(userM, userMethods())
 	registerUserType(L, userM)
 
 	apiM := L.NewTable()
-	for name, fn := range clientFuncs() {
-		apiM.RawSetString(name, L.NewFunction(apiMethod(name, fn)))
-	}
+	L.SetFuncs(apiM, apiSelf.bind(clientFuncs()))
 	registerAPIType(L, apiM)
 	registerTeamTypes(L)
 	registerPlanType(L)

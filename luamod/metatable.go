@@ -6,8 +6,6 @@ import (
 	"strings"
 
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
 // What the module's userdata types (User, api, Error) have in common.
@@ -25,6 +23,27 @@ func registerType(L *lua.LState, name string, index lua.LGFunction, methods *lua
 	mt.RawSetString("__pairs", L.NewFunction(fieldPairs))
 	L.SetFuncs(mt, meta)
 	mt.RawSetString("__metatable", lua.LString(name))
+}
+
+// newValue returns a new userdata holding v, with the metatable
+// registerType made for the type name typ: a Lua value of one of the
+// module's types.
+func newValue(L *lua.LState, typ string, v any) *lua.LUserData {
+	ud := L.NewUserData()
+	ud.Value = v
+	L.SetMetatable(ud, L.GetTypeMetatable(typ))
+	return ud
+}
+
+// toValue returns the Go value behind v, one of the module's values (the
+// *wandb.Team of a Team, the *wandb.Client of an api object, ...): ok is
+// false unless v is a userdata holding a non-nil *T.
+func toValue[T any](v lua.LValue) (*T, bool) {
+	if ud, ok := v.(*lua.LUserData); ok {
+		p, ok := ud.Value.(*T)
+		return p, ok && p != nil
+	}
+	return nil, false
 }
 
 // fieldPairs is the __pairs metamethod of the module's values (see
@@ -132,9 +151,14 @@ func key(L *lua.LState) string {
 }
 
 // method returns the method k from the methods table of an __index
-// metamethod (its upvalue 1), or nil.
-func method(L *lua.LState, k string) lua.LValue {
-	return L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+// metamethod (its upvalue 1), or raises the error for reading a field
+// that typ, whose fields are fields, does not have (see noField).
+func method(L *lua.LState, k, typ, fields string) lua.LValue {
+	m := L.CheckTable(lua.UpvalueIndex(1)).RawGetString(k)
+	if m == lua.LNil {
+		noField(L, typ, fields)
+	}
+	return m
 }
 
 // noField raises the error for reading a field a value does not have. A
@@ -172,7 +196,7 @@ func concatPart(L *lua.LState, v lua.LValue) string {
 	case lua.LString, lua.LNumber:
 		return v.String()
 	case *lua.LUserData, *lua.LTable:
-		if typeNameOf(v) != "" {
+		if typeNameOf(L, v) != "" {
 			return L.ToStringMeta(v).String()
 		}
 	}
@@ -181,28 +205,25 @@ func concatPart(L *lua.LState, v lua.LValue) string {
 }
 
 // typeNameOf returns the module type name of v, or "" if v is not one of
-// the module's values.
-func typeNameOf(v lua.LValue) string {
-	switch v := v.(type) {
+// the module's values: for a userdata, the name registerType (or
+// NewTypeMetatable) registered its metatable under, which is also the
+// metatable's __metatable; for a table, failureTypeName if it is a failure
+// record.
+func typeNameOf(L *lua.LState, v lua.LValue) string {
+	switch x := v.(type) {
 	case *lua.LUserData:
-		switch v.Value.(type) {
-		case jsonNull:
-			return jsonNullTypeName
-		case *userValue:
-			return userTypeName
-		case *wandb.Client:
-			return apiTypeName
-		case *wandb.Error:
-			return errorTypeName
-		case *wandb.Team:
-			return teamTypeName
-		case *wandb.Member:
-			return memberTypeName
-		case *wandb.Plan:
-			return planTypeName
+		mt, ok := x.Metatable.(*lua.LTable)
+		if !ok {
+			return ""
+		}
+		// Another userdata's metatable may have a __metatable too: the name
+		// counts only if the module registered this metatable under it.
+		name, ok := mt.RawGetString("__metatable").(lua.LString)
+		if ok && L.GetTypeMetatable(string(name)) == mt {
+			return string(name)
 		}
 	case *lua.LTable:
-		if isFailureRecord(v) {
+		if isFailureRecord(x) {
 			return failureTypeName
 		}
 	}

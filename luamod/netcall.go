@@ -9,8 +9,9 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb"
 )
 
-// The invariant behind wandb.parallel, which every change to this file and
-// to parallel.go must keep:
+// The invariant behind wandb.parallel (parallel.go), which every change to
+// this file, to parallel.go and to the module's network functions must
+// keep:
 //
 //   - Lua runs only while holding its family's mutex (family.mu) whenever
 //     more than one goroutine may run it, that is while a wandb.parallel call
@@ -21,6 +22,11 @@ import (
 //     L.G.CurrentThread, which the goroutine that ran meanwhile changed.
 //   - An op passed to netcall never touches L or any Lua value: it runs
 //     while another goroutine runs Lua.
+//   - Every function of the module that can send a request sends it from
+//     an op passed to netcall, never while holding the mutex. The bindings
+//     in bind.go see to it for the network functions and methods; a test
+//     (TestEveryNetworkFunctionOverlapsInsideParallel) runs each of them
+//     inside wandb.parallel and fails if one holds the others up.
 //
 // gopher-lua documents an LState as unsafe for concurrent use. The mutex
 // makes sure it never is used concurrently, only by several goroutines in
@@ -58,11 +64,8 @@ type result func(L *lua.LState) (lua.LValue, lua.LValue)
 // code and requests go on meanwhile; outside it simply runs op. op must not
 // touch L or any Lua value, and must return soon after ctx is done. Every
 // Lua function of the module that sends a request goes through netcall.
-func netcall(L *lua.LState, op func(ctx context.Context) result) int {
+func netcall(L *lua.LState, op request) int {
 	ctx := runContext(L) // op's goroutines may ask it whether it is done; the VM's watchdog is not for them
-	if ctx == nil {
-		ctx = context.Background()
-	}
 	var res result
 	if f := familyOf(L); f != nil && f.active > 0 {
 		current := L.G.CurrentThread
@@ -90,7 +93,7 @@ func netcall(L *lua.LState, op func(ctx context.Context) result) int {
 // through netcall without the lock: it is caught here and raised again
 // when the result is converted, with the lock held, as it would have been
 // had op run there.
-func runOp(ctx context.Context, op func(ctx context.Context) result) (res result) {
+func runOp(ctx context.Context, op request) (res result) {
 	defer func() {
 		if r := recover(); r != nil {
 			res = func(*lua.LState) (lua.LValue, lua.LValue) { panic(r) }

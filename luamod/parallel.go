@@ -11,6 +11,15 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
+// wandb.parallel by lock handoff. Each item runs on a goroutine of its own,
+// in a thread of its own, and one mutex per state family (family.mu) is
+// handed between them: Lua runs only while holding it. The invariant that
+// makes this sound: every function of the module that can send a request
+// goes through netcall, which releases the mutex for the request alone, and
+// nothing sends while holding it. netcall.go states the invariant in full
+// (who may release the mutex, what a request may touch); bind.go is how
+// the module's functions and methods reach netcall.
+
 // Limits of opts.concurrency.
 const (
 	defaultConcurrency = 8
@@ -82,9 +91,6 @@ func (f *family) parallel(L *lua.LState, progress io.Writer) int {
 	opts := checkParallelOptions(L, 3)
 
 	parent := runContext(L)
-	if parent == nil {
-		parent = context.Background()
-	}
 	if err := parent.Err(); err != nil {
 		raise(L, "wandb.parallel: "+err.Error())
 	}

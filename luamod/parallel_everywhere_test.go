@@ -48,6 +48,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 		{"t:add_member", `return assert(teams[x]:add_member(users[x]))`, "true"},
 		{"t:remove_member", `return assert(teams[x]:remove_member(users[x]))`, "true"},
 		{"t:set_role", `return assert(teams[x]:set_role(users[x], "admin"))`, "true"},
+		{"p:apply", `local r = plans[x]:apply() return r[1].op .. " " .. r[1].target .. " " .. tostring(r[1].ok)`, "create_user q?@example.com true"},
 	}
 	// These calls make requests of their own at once (teams loads teams
 	// concurrently; users with status lists SCIM while it searches), so
@@ -65,7 +66,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			}
 		}
 	}
-	for prefix, methods := range map[string]map[string]lua.LGFunction{"u:": userMethods(), "t:": teamMethods(), "m:": memberMethods()} {
+	for prefix, methods := range map[string]map[string]lua.LGFunction{"u:": userMethods(), "t:": teamMethods(), "m:": memberMethods(), "p:": planMethods()} {
 		for name := range methods {
 			if !slices.Contains(names, prefix+name) {
 				t.Errorf("%s%s is not tested here", prefix, name)
@@ -84,7 +85,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 			if err := L.DoString(`
 				function api() return assert(wandb.api{ api_key = key }) end
 				me = assert(api():viewer())
-				names, teams, invites, users = {}, {}, {}, {}
+				names, teams, invites, users, plans = {}, {}, {}, {}, {}
 				for i = 1, ` + itoa(conc) + ` do
 					local secret = assert(me:generate_api_key("old" .. i))
 					names[i] = secret:sub(1, #secret - 20)
@@ -93,6 +94,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 					-- through another client: the module's must not cache its viewer
 					users[i] = assert(api():user("u" .. i .. "@example.com"))
 					assert(api():team("t" .. i):add_member(users[i]))
+					plans[i] = assert(wandb.plan{ users = { { email = "q" .. i .. "@example.com" } } })
 				end
 			`); err != nil {
 				t.Fatal(err)

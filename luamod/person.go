@@ -39,7 +39,7 @@ func checkPerson(L *lua.LState, n int, fname string) person {
 	if u, ok := toUser(v); ok {
 		return person{user: u}
 	}
-	if m, ok := toMember(v); ok {
+	if m, ok := toValue[wandb.Member](v); ok {
 		return person{member: m}
 	}
 	argError(L, n, fname, personExpected+", got "+typeName(L, n))

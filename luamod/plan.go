@@ -30,21 +30,17 @@ const (
 //	 memberships = {{email = ..., team = ..., role = "admin"|"member"}, ...},
 //	 teams = {"name", ...}, withdraw = {{team = ..., email = ...}, ...},
 //	 prune = true}
-func plan(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpPlan
+func plan(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	want := checkDesired(L, 1, string(op))
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		p, err := c.Plan(ctx, want)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if err != nil {
 				return lua.LNil, newError(L, op, err)
 			}
-			ud := L.NewUserData()
-			ud.Value = p
-			L.SetMetatable(ud, L.GetTypeMetatable(planTypeName))
-			return ud, lua.LNil
+			return newValue(L, planTypeName, p), lua.LNil
 		}
-	})
+	}
 }
 
 // checkDesired reads argument n of fname as a desired state; a mistake
@@ -63,13 +59,13 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		}
 		list, ok := v.(*lua.LTable)
 		if !ok {
-			bad("%s must be an array, got %s", name, valueTypeName(v))
+			bad("%s must be an array, got %s", name, valueTypeName(L, v))
 		}
 		for i := 1; i <= list.Len(); i++ {
 			path := fmt.Sprintf("%s[%d]", name, i)
 			row, ok := list.RawGetInt(i).(*lua.LTable)
 			if !ok {
-				bad("%s must be a table, got %s", path, valueTypeName(list.RawGetInt(i)))
+				bad("%s must be a table, got %s", path, valueTypeName(L, list.RawGetInt(i)))
 			}
 			read(path, row)
 		}
@@ -95,7 +91,7 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 			}
 			return ""
 		default:
-			bad("%s.%s must be a string, got %s", path, name, valueTypeName(v))
+			bad("%s.%s must be a string, got %s", path, name, valueTypeName(L, v))
 		}
 		return ""
 	}
@@ -107,7 +103,7 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		case *lua.LNilType:
 			return nil
 		default:
-			bad("%s.%s must be a boolean or nil, got %s", path, name, valueTypeName(v))
+			bad("%s.%s must be a boolean or nil, got %s", path, name, valueTypeName(L, v))
 		}
 		return nil
 	}
@@ -133,36 +129,32 @@ func checkDesired(L *lua.LState, n int, fname string) wandb.Desired {
 		want.Prune = bool(v)
 	case *lua.LNilType:
 	default:
-		bad("prune must be a boolean, got %s", valueTypeName(v))
+		bad("prune must be a boolean, got %s", valueTypeName(L, v))
 	}
 	field("the desired state", t, strings.Split(desiredFields, ", ")...)
 	return want
 }
 
-// toPlan returns the Plan in v.
-func toPlan(v lua.LValue) (*wandb.Plan, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		p, ok := ud.Value.(*wandb.Plan)
-		return p, ok && p != nil
-	}
-	return nil, false
+// planSelf is a Plan as the receiver of its method.
+var planSelf = selfType[*wandb.Plan]{planTypeName, "p", "get one from wandb.plan", toValue[wandb.Plan]}
+
+// planMethods returns the Plan methods, by name.
+func planMethods() map[string]lua.LGFunction {
+	return map[string]lua.LGFunction{"apply": planApply}
 }
 
 // registerPlanType creates the metatable of Plan values.
 func registerPlanType(L *lua.LState) {
 	methods := L.NewTable()
-	L.SetFuncs(methods, map[string]lua.LGFunction{"apply": planApply})
-	registerType(L, planTypeName, planIndex, methods, identity(toPlan, "<wandb.Plan ???>",
+	L.SetFuncs(methods, planMethods())
+	registerType(L, planTypeName, planIndex, methods, identity(toValue[wandb.Plan], "<wandb.Plan ???>",
 		func(a, b *wandb.Plan) bool { return a == b }))
 }
 
 // planIndex reads a field of a Plan: changes is a fresh array of
 // {op, target, team, details, why} on each read.
 func planIndex(L *lua.LState) int {
-	p, ok := toPlan(L.Get(1))
-	if !ok {
-		raise(L, planTypeName+" expected, got "+typeName(L, 1))
-	}
+	p := planSelf.indexed(L)
 	switch k := key(L); k {
 	case "changes":
 		t := L.CreateTable(len(p.Changes), 0)
@@ -171,11 +163,7 @@ func planIndex(L *lua.LState) int {
 		}
 		L.Push(t)
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, planTypeName, planFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, planTypeName, planFields))
 	}
 	return 1
 }
@@ -196,13 +184,12 @@ func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
 
 // planApply is p:apply([{concurrency = n}]): an array with a result per
 // change, in the plan's order: the change's fields and ok = true, or ok
-// = false and err.
+// = false and err. It is bound by hand, not by planSelf.bind, because its
+// messages have always numbered its options argument #2, counting the
+// receiver, where the other methods' count from 1 after it.
 func planApply(L *lua.LState) int {
 	const op = "apply"
-	p, ok := toPlan(L.Get(1))
-	if !ok {
-		badSelf(L, planTypeName, "p", op, "get one from wandb.plan")
-	}
+	p := planSelf.check(L, op)
 	concurrency := 8
 	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
 		if k != "concurrency" {

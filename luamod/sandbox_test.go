@@ -235,7 +235,7 @@ func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
 		t.Fatal(WrapError(L, err))
 	}
 	for name, want := range map[string]int64{"huge": 64 << 10, "small": 1 << 10, "plain": 64 << 10} {
-		c, ok := toClient(L.GetGlobal(name))
+		c, ok := toValue[wandb.Client](L.GetGlobal(name))
 		if !ok || c.MaxResponseBytes() != want {
 			t.Errorf("%s: max response %d, want %d", name, c.MaxResponseBytes(), want)
 		}
@@ -254,7 +254,7 @@ func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
 	if err := L.DoString(`huge = wandb.api{ api_key = KEY, max_response = 2^62 } print("nowhere")`); err != nil {
 		t.Fatal(err)
 	}
-	if c, _ := toClient(L.GetGlobal("huge")); c.MaxResponseBytes() != wandb.DefaultMaxResponseBytes {
+	if c, _ := toValue[wandb.Client](L.GetGlobal("huge")); c.MaxResponseBytes() != wandb.DefaultMaxResponseBytes {
 		t.Errorf("default: max response %d", c.MaxResponseBytes())
 	}
 	err = L.DoString(`local s = ("x"):rep(2^26 + 1)`)

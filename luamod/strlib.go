@@ -24,19 +24,15 @@ type strlib struct {
 
 // runDone returns the Done channel of L's context, nil when it has none.
 func runDone(L *lua.LState) <-chan struct{} {
-	ctx := runContext(L)
-	if ctx == nil {
-		return nil
-	}
-	return ctx.Done()
+	return runContext(L).Done()
 }
 
 // stopped raises the error of L's context, as the VM does when it finds
 // the context done.
 func stopped(L *lua.LState) {
 	msg := context.Canceled.Error()
-	if ctx := runContext(L); ctx != nil && ctx.Err() != nil {
-		msg = ctx.Err().Error()
+	if err := runContext(L).Err(); err != nil {
+		msg = err.Error()
 	}
 	L.RaiseError("%s", msg)
 }

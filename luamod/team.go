@@ -28,21 +28,19 @@ const (
 )
 
 // team is team(name): the Team, or nil, err.
-func team(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpTeam
+func team(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	name := checkString(L, 1, string(op))
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		t, err := c.Team(ctx, name)
-		return teamResult(op, t, err)
-	})
+		return valueResult(op, t, err, newTeam)
+	}
 }
 
 // teams is teams(): every team of the instance, an array of Teams, or
 // nil, err; a server that does not page gives the teams it listed with an
 // error beside them (wandb.Client.Teams).
-func teams(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpTeams
-	return netcall(L, func(ctx context.Context) result {
+func teams(_ *lua.LState, op wandb.Op, c *wandb.Client) request {
+	return func(ctx context.Context) result {
 		list, err := c.Teams(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if list == nil {
@@ -54,77 +52,51 @@ func teams(L *lua.LState, c *wandb.Client) int {
 			}
 			return t, optError(L, op, err)
 		}
-	})
+	}
 }
 
 // createTeam is create_team(name[, admin_username]): the new Team, or nil,
 // err.
-func createTeam(L *lua.LState, c *wandb.Client) int {
-	const op = wandb.OpCreateTeam
+func createTeam(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	name := checkString(L, 1, string(op))
 	admin := optString(L, 2, string(op), "")
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		t, err := c.CreateTeam(ctx, name, admin)
-		return teamResult(op, t, err)
-	})
-}
-
-func teamResult(op wandb.Op, t *wandb.Team, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if t == nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newTeam(L, t), optError(L, op, err)
+		return valueResult(op, t, err, newTeam)
 	}
 }
 
 // newTeam returns the Lua value for t.
 func newTeam(L *lua.LState, t *wandb.Team) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = t
-	L.SetMetatable(ud, L.GetTypeMetatable(teamTypeName))
-	return ud
+	return newValue(L, teamTypeName, t)
 }
 
 // newMember returns the Lua value for m.
 func newMember(L *lua.LState, m *wandb.Member) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = m
-	L.SetMetatable(ud, L.GetTypeMetatable(memberTypeName))
-	return ud
+	return newValue(L, memberTypeName, m)
 }
 
-func toTeam(v lua.LValue) (*wandb.Team, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		t, ok := ud.Value.(*wandb.Team)
-		return t, ok && t != nil
-	}
-	return nil, false
-}
-
-func toMember(v lua.LValue) (*wandb.Member, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		m, ok := ud.Value.(*wandb.Member)
-		return m, ok && m != nil
-	}
-	return nil, false
-}
+// Teams and Members as the receivers of their methods.
+var (
+	teamSelf   = selfType[*wandb.Team]{teamTypeName, "t", "get one from wandb.team or wandb.create_team", toValue[wandb.Team]}
+	memberSelf = selfType[*wandb.Member]{memberTypeName, "m", "get one from t.members, t:invite or t:create_service_account", toValue[wandb.Member]}
+)
 
 // teamMethods returns the Team methods, by name.
 func teamMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
+	return teamSelf.bind(map[string]call[*wandb.Team]{
 		"reload":                 teamReload,
 		"invite":                 teamInvite,
 		"create_service_account": teamCreateServiceAccount,
 		"add_member":             teamAddMember,
 		"remove_member":          teamRemoveMember,
 		"set_role":               teamSetRole,
-	}
+	})
 }
 
 // memberMethods returns the Member methods, by name.
 func memberMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{"delete": memberDelete}
+	return memberSelf.bind(map[string]call[*wandb.Member]{"delete": memberDelete})
 }
 
 // registerTeamTypes creates the metatables of Teams and Members.
@@ -132,22 +104,19 @@ func registerTeamTypes(L *lua.LState) {
 	teamM := L.NewTable()
 	L.SetFuncs(teamM, teamMethods())
 	// Two values for the same team are equal, whichever call fetched them.
-	registerType(L, teamTypeName, teamIndex, teamM, identity(toTeam, "<Team ???>",
+	registerType(L, teamTypeName, teamIndex, teamM, identity(toValue[wandb.Team], "<Team ???>",
 		func(a, b *wandb.Team) bool { return a.ID == b.ID }))
 	memberM := L.NewTable()
 	L.SetFuncs(memberM, memberMethods())
 	// Two values for the same member of the same team are equal.
-	registerType(L, memberTypeName, memberIndex, memberM, identity(toMember, "<Member ???>",
+	registerType(L, memberTypeName, memberIndex, memberM, identity(toValue[wandb.Member], "<Member ???>",
 		func(a, b *wandb.Member) bool { return a.ID != "" && a.ID == b.ID && a.Team().ID == b.Team().ID }))
 }
 
 // teamIndex reads a field of a Team. Each read of members returns a fresh
 // array of the members the last load saw.
 func teamIndex(L *lua.LState) int {
-	t, ok := toTeam(L.Get(1))
-	if !ok {
-		raise(L, teamTypeName+" expected, got "+typeName(L, 1))
-	}
+	t := teamSelf.indexed(L)
 	switch k := key(L); k {
 	case "name":
 		L.Push(lua.LString(t.Name))
@@ -165,11 +134,7 @@ func teamIndex(L *lua.LState) int {
 	case "read_only", "read_only_admin", "private_only", "default_access", "storage_bytes", "entity_type", "is_paid", "code_saving_enabled":
 		L.Push(teamInfoField(t.Info(), k))
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, teamTypeName, teamFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, teamTypeName, teamFields))
 	}
 	return 1
 }
@@ -198,10 +163,7 @@ func teamInfoField(info wandb.TeamInfo, k string) lua.LValue {
 
 // memberIndex reads a field of a Member.
 func memberIndex(L *lua.LState) int {
-	m, ok := toMember(L.Get(1))
-	if !ok {
-		raise(L, memberTypeName+" expected, got "+typeName(L, 1))
-	}
+	m := memberSelf.indexed(L)
 	switch k := key(L); k {
 	case "id":
 		L.Push(lua.LString(m.ID))
@@ -231,33 +193,14 @@ func memberIndex(L *lua.LState) int {
 	case "dry_run":
 		L.Push(lua.LBool(m.DryRun))
 	default:
-		fn := method(L, k)
-		if fn == lua.LNil {
-			noField(L, memberTypeName, memberFields)
-		}
-		L.Push(fn)
+		L.Push(method(L, k, memberTypeName, memberFields))
 	}
 	return 1
 }
 
-// checkSelfTeam returns the receiver of Team method fname and removes it
-// from the stack, so the method's arguments start at index 1.
-func checkSelfTeam(L *lua.LState, fname string) *wandb.Team {
-	t, ok := toTeam(L.Get(1))
-	if !ok {
-		badSelf(L, teamTypeName, "t", fname, "get one from wandb.team or wandb.create_team")
-	}
-	L.Remove(1)
-	return t
-}
-
 // teamReload is t:reload(): true, or false, err.
-func teamReload(L *lua.LState) int {
-	const op = "reload" // the script's name for wandb.OpReloadTeam
-	t := checkSelfTeam(L, op)
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, t.Reload(ctx))
-	})
+func teamReload(_ *lua.LState, op wandb.Op, t *wandb.Team) request {
+	return okRequest(op, t.Reload)
 }
 
 // teamInvite is t:invite(who[, role]): the invitation as a pending
@@ -265,74 +208,43 @@ func teamReload(L *lua.LState) int {
 // invited by address, a username, User or Member by username (else
 // email). An invitation can make a team admin or a member: another role
 // is an error before anything is sent.
-func teamInvite(L *lua.LState) int {
-	const op = wandb.OpInvite
-	t := checkSelfTeam(L, string(op))
+func teamInvite(L *lua.LState, op wandb.Op, t *wandb.Team) request {
 	who := checkPerson(L, 1, string(op))
 	role := checkRole(L, 2, string(op), false)
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		var admin bool
 		switch role {
 		case "", wandb.RoleMember:
 		case wandb.RoleAdmin:
 			admin = true
 		default:
-			return memberResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
-				"an invitation makes a team admin or a member, not %q: invite them as a member, then give them the role with t:set_role once they have joined", role)})
+			return valueResult(op, nil, &wandb.Error{Code: wandb.CodeInvalidArgument, Message: fmt.Sprintf(
+				"an invitation makes a team admin or a member, not %q: invite them as a member, then give them the role with t:set_role once they have joined", role)}, newMember)
 		}
 		invitee, err := who.invitee(op)
 		if err != nil {
-			return memberResult(op, nil, err)
+			return valueResult(op, nil, err, newMember)
 		}
 		m, err := t.Invite(ctx, invitee, admin)
-		return memberResult(op, m, err)
-	})
+		return valueResult(op, m, err, newMember)
+	}
 }
 
 // teamCreateServiceAccount is t:create_service_account(description): the
 // new service account as a Member, or nil, err. Its api_key is the
 // account's API key when the server gave one (see
 // wandb.Member.APIKey), nil otherwise.
-func teamCreateServiceAccount(L *lua.LState) int {
-	const op = wandb.OpCreateServiceAccount
-	t := checkSelfTeam(L, string(op))
+func teamCreateServiceAccount(L *lua.LState, op wandb.Op, t *wandb.Team) request {
 	desc := checkString(L, 1, string(op))
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		m, err := t.CreateServiceAccount(ctx, desc)
-		return memberResult(op, m, err)
-	})
-}
-
-func memberResult(op wandb.Op, m *wandb.Member, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if m == nil {
-			return lua.LNil, newError(L, op, err)
-		}
-		return newMember(L, m), optError(L, op, err)
+		return valueResult(op, m, err, newMember)
 	}
 }
 
 // memberDelete is m:delete(): true, or false, err.
-func memberDelete(L *lua.LState) int {
-	const op = "delete" // the script's name for wandb.OpDeleteMember
-	m, ok := toMember(L.Get(1))
-	if !ok {
-		badSelf(L, memberTypeName, "m", op, "get one from t.members, t:invite or t:create_service_account")
-	}
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, m.Delete(ctx))
-	})
-}
-
-// okResult converts the outcome of a call that returns only an error:
-// true, or false, err.
-func okResult(op wandb.Op, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
-			return lua.LFalse, newError(L, op, err)
-		}
-		return lua.LTrue, lua.LNil
-	}
+func memberDelete(_ *lua.LState, op wandb.Op, m *wandb.Member) request {
+	return okRequest(op, m.Delete)
 }
 
 // optBoolValue converts a nullable boolean field: nil gives Lua nil.
@@ -345,45 +257,39 @@ func optBoolValue(b *bool) lua.LValue {
 
 // teamAddMember is t:add_member(who[, role]): true, or false, err. who is
 // a person, looked up as a User unless it is one.
-func teamAddMember(L *lua.LState) int {
-	const op = wandb.OpAddMember
-	t := checkSelfTeam(L, string(op))
+func teamAddMember(L *lua.LState, op wandb.Op, t *wandb.Team) request {
 	who := checkPerson(L, 1, string(op))
 	role := checkRole(L, 2, string(op), false)
-	return netcall(L, func(ctx context.Context) result {
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.AddMember(ctx, u, role)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.AddMember(ctx, u, role)
 	})
 }
 
 // teamRemoveMember is t:remove_member(who): true, or false, err.
-func teamRemoveMember(L *lua.LState) int {
-	const op = wandb.OpRemoveMember
-	t := checkSelfTeam(L, string(op))
+func teamRemoveMember(L *lua.LState, op wandb.Op, t *wandb.Team) request {
 	who := checkPerson(L, 1, string(op))
-	return netcall(L, func(ctx context.Context) result {
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.RemoveMember(ctx, u)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.RemoveMember(ctx, u)
 	})
 }
 
 // teamSetRole is t:set_role(who, role): true, or false, err.
-func teamSetRole(L *lua.LState) int {
-	const op = "set_role" // t:set_role, the script's name for wandb.OpSetTeamRole
-	t := checkSelfTeam(L, op)
-	who := checkPerson(L, 1, op)
-	role := checkRole(L, 2, op, true)
-	return netcall(L, func(ctx context.Context) result {
+func teamSetRole(L *lua.LState, op wandb.Op, t *wandb.Team) request {
+	who := checkPerson(L, 1, string(op))
+	role := checkRole(L, 2, string(op), true)
+	return okRequest(op, func(ctx context.Context) error {
 		u, err := who.lookup(ctx, t.Client())
-		if err == nil {
-			err = t.SetRole(ctx, u, role)
+		if err != nil {
+			return err
 		}
-		return okResult(op, err)
+		return t.SetRole(ctx, u, role)
 	})
 }

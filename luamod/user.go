@@ -48,10 +48,7 @@ func (v *userValue) field(i int, s *string) lua.LValue {
 
 // newUser returns the Lua value for u.
 func newUser(L *lua.LState, u *wandb.User) lua.LValue {
-	ud := L.NewUserData()
-	ud.Value = &userValue{u: u}
-	L.SetMetatable(ud, L.GetTypeMetatable(userTypeName))
-	return ud
+	return newValue(L, userTypeName, &userValue{u: u})
 }
 
 // userBox is a User's userdata with its Value: one allocation.
@@ -68,7 +65,7 @@ func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
 	if len(list) == 0 {
 		return t
 	}
-	proto := newUser(L, list[0]).(*lua.LUserData)
+	proto := newValue(L, userTypeName, &userValue{u: list[0]})
 	t.Append(proto)
 	for _, u := range list[1:] {
 		b := &userBox{uv: userValue{u: u}}
@@ -80,31 +77,14 @@ func newUserArray(L *lua.LState, list []*wandb.User) *lua.LTable {
 
 // toUser returns the *wandb.User in v, if v is a User value.
 func toUser(v lua.LValue) (*wandb.User, bool) {
-	uv, ok := toUserValue(v)
-	if !ok {
-		return nil, false
-	}
-	return uv.u, true
-}
-
-func toUserValue(v lua.LValue) (*userValue, bool) {
-	if ud, ok := v.(*lua.LUserData); ok {
-		uv, ok := ud.Value.(*userValue)
-		return uv, ok && uv.u != nil
+	if uv, ok := toValue[userValue](v); ok && uv.u != nil {
+		return uv.u, true
 	}
 	return nil, false
 }
 
-// checkSelfUser returns the receiver of User method fname and removes it
-// from the stack, so the method's arguments start at index 1.
-func checkSelfUser(L *lua.LState, fname string) *wandb.User {
-	u, ok := toUser(L.Get(1))
-	if !ok {
-		badSelf(L, userTypeName, "u", fname, "get one from wandb.user, wandb.users, wandb.viewer or wandb.create_user")
-	}
-	L.Remove(1)
-	return u
-}
+// userSelf is a User as the receiver of its methods.
+var userSelf = selfType[*wandb.User]{userTypeName, "u", "get one from wandb.user, wandb.users, wandb.viewer or wandb.create_user", toUser}
 
 // registerUserType creates the metatable of User values with their
 // methods.
@@ -121,8 +101,8 @@ func registerUserType(L *lua.LState, methods *lua.LTable) {
 // through SCIM only, or a server that gave null), and id is nil for a
 // user found through SCIM only.
 func userIndex(L *lua.LState) int {
-	uv, ok := toUserValue(L.Get(1))
-	if !ok {
+	uv, ok := toValue[userValue](L.Get(1))
+	if !ok || uv.u == nil {
 		raise(L, userTypeName+" expected, got "+typeName(L, 1))
 	}
 	u := uv.u
@@ -173,11 +153,7 @@ func userIndex(L *lua.LState) int {
 			L.Push(newAPI(L, u.Client()))
 		}
 	default:
-		m := method(L, k)
-		if m == lua.LNil {
-			noField(L, userTypeName, userFields)
-		}
-		L.Push(m)
+		L.Push(method(L, k, userTypeName, userFields))
 	}
 	return 1
 }
@@ -225,24 +201,22 @@ func keyTable(L *lua.LState, keys []wandb.APIKey) *lua.LTable {
 
 // userMethods returns the User methods, by name.
 func userMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{
+	return userSelf.bind(map[string]call[*wandb.User]{
 		"generate_api_key": userGenerateAPIKey,
 		"delete_api_key":   userDeleteAPIKey,
-		"deactivate":       userChange(wandb.OpDeactivate, (*wandb.User).Deactivate),
-		"reactivate":       userChange(wandb.OpReactivate, (*wandb.User).Reactivate),
-		"delete":           userChange("delete", (*wandb.User).Delete), // the script's name, not wandb.OpDeleteUser
+		"deactivate":       userChange((*wandb.User).Deactivate),
+		"reactivate":       userChange((*wandb.User).Reactivate),
+		"delete":           userChange((*wandb.User).Delete),
 		"set_role":         userSetRole,
 		"status":           userStatus,
-	}
+	})
 }
 
 // userGenerateAPIKey is u:generate_api_key([description]): the new key's
 // secret, or nil, err.
-func userGenerateAPIKey(L *lua.LState) int {
-	const op = wandb.OpGenerateAPIKey
-	u := checkSelfUser(L, string(op))
+func userGenerateAPIKey(L *lua.LState, op wandb.Op, u *wandb.User) request {
 	desc := optString(L, 1, string(op), "")
-	return netcall(L, func(ctx context.Context) result {
+	return func(ctx context.Context) result {
 		secret, err := u.GenerateAPIKey(ctx, desc)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if secret == "" {
@@ -252,17 +226,13 @@ func userGenerateAPIKey(L *lua.LState) int {
 			// first: the server shows it only this once.
 			return lua.LString(secret), optError(L, op, err)
 		}
-	})
+	}
 }
 
 // userDeleteAPIKey is u:delete_api_key(name): true, or false, err.
-func userDeleteAPIKey(L *lua.LState) int {
-	const op = wandb.OpDeleteAPIKey
-	u := checkSelfUser(L, string(op))
+func userDeleteAPIKey(L *lua.LState, op wandb.Op, u *wandb.User) request {
 	name := checkString(L, 1, string(op))
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, u.DeleteAPIKey(ctx, name))
-	})
+	return okRequest(op, func(ctx context.Context) error { return u.DeleteAPIKey(ctx, name) })
 }
 
 // optStringValue converts a nullable string field: nil gives Lua nil.
@@ -273,34 +243,25 @@ func optStringValue(s *string) lua.LValue {
 	return lua.LString(*s)
 }
 
-// userChange returns the User method op (u:deactivate(), ...), which
-// calls change: true, or false, err.
-func userChange(op wandb.Op, change func(*wandb.User, context.Context) error) lua.LGFunction {
-	return func(L *lua.LState) int {
-		u := checkSelfUser(L, string(op))
-		return netcall(L, func(ctx context.Context) result {
-			return okResult(op, change(u, ctx))
-		})
+// userChange returns a User method without arguments (u:deactivate(),
+// ...), which calls change: true, or false, err.
+func userChange(change func(*wandb.User, context.Context) error) call[*wandb.User] {
+	return func(_ *lua.LState, op wandb.Op, u *wandb.User) request {
+		return okRequest(op, func(ctx context.Context) error { return change(u, ctx) })
 	}
 }
 
 // userSetRole is u:set_role(role): true, or false, err. role is a string,
 // or a boolean as older scripts give it (true "admin", false "member").
-func userSetRole(L *lua.LState) int {
-	const op = wandb.OpSetRole
-	u := checkSelfUser(L, string(op))
+func userSetRole(L *lua.LState, op wandb.Op, u *wandb.User) request {
 	role := checkRole(L, 1, string(op), true)
-	return netcall(L, func(ctx context.Context) result {
-		return okResult(op, u.SetRole(ctx, role))
-	})
+	return okRequest(op, func(ctx context.Context) error { return u.SetRole(ctx, role) })
 }
 
 // userStatus is u:status(): {active, role, days_active, last_active_at},
 // or nil, err. A field the server did not report is nil.
-func userStatus(L *lua.LState) int {
-	const op = wandb.OpStatus
-	u := checkSelfUser(L, string(op))
-	return netcall(L, func(ctx context.Context) result {
+func userStatus(_ *lua.LState, op wandb.Op, u *wandb.User) request {
+	return func(ctx context.Context) result {
 		st, err := u.Status(ctx)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			if err != nil {
@@ -319,5 +280,5 @@ func userStatus(L *lua.LState) int {
 			}
 			return t, lua.LNil
 		}
-	})
+	}
 }
