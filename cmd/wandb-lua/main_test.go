@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -28,6 +29,12 @@ import (
 // binary is the path of the wandb-lua built by TestMain.
 var binary string
 
+// baseEnv is the environment every run of the binary starts from, besides
+// PATH and HOME: noExitSleep and, when the tests run with -cover,
+// GOCOVERDIR, so that the binary's runs count towards this package's
+// coverage (see TestMain).
+var baseEnv = []string{noExitSleep}
+
 // repoRoot is the repository's top directory (tests run in cmd/wandb-lua).
 var repoRoot = filepath.Join("..", "..")
 
@@ -44,6 +51,19 @@ func TestMain(m *testing.M) {
 	args := []string{"build", "-o", binary}
 	if raceEnabled {
 		args = append(args, "-race")
+	}
+	// Under go test -cover, the binary is built with coverage of this
+	// package, in the test binary's mode, and each run writes its counters
+	// to the directory where the test binary writes its own (Go's
+	// -test.gocoverdir): go test merges them, so the coverage reported is
+	// that of the binary the tests run, not only of the few functions
+	// the tests call in-process.
+	flag.Parse()
+	if mode := testing.CoverMode(); mode != "" {
+		if f := flag.Lookup("test.gocoverdir"); f != nil && f.Value.String() != "" {
+			args = append(args, "-cover", "-covermode="+mode, "-coverpkg=.")
+			baseEnv = append(baseEnv, "GOCOVERDIR="+f.Value.String())
+		}
 	}
 	build := exec.Command("go", append(args, ".")...)
 	build.Stderr = os.Stderr
@@ -75,7 +95,7 @@ func cmd(t testing.TB, env []string, args ...string) *exec.Cmd {
 	t.Helper()
 	c := exec.Command(binary, args...)
 	c.Dir = repoRoot
-	c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), noExitSleep}, env...)
+	c.Env = append(append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}, baseEnv...), env...)
 	return c
 }
 

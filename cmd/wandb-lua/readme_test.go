@@ -272,7 +272,7 @@ func runServeSession(t *testing.T, doc string, block []string, replacer *strings
 	c := exec.CommandContext(ctx, "bash", "-c", strings.Join(script, "\n"))
 	c.WaitDelay = time.Second
 	c.Dir = repoRoot
-	c.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WANDB_LUA=" + binary, noExitSleep}
+	c.Env = append([]string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir(), "WANDB_LUA=" + binary}, baseEnv...)
 	var stderr strings.Builder
 	c.Stderr = &stderr
 	out, err := c.Output()
