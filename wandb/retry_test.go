@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -81,27 +82,34 @@ func TestRetryMessages(t *testing.T) {
 // TestRetryAfterSummed: the waits a server asks for are summed over a
 // call's retries, so a server that keeps answering 503 with Retry-After
 // fails the call, with its wait in the message, once the sum would pass
-// MaxRetryAfter, instead of having each retry sit its wait out.
+// MaxRetryAfter, instead of having each retry sit its wait out. On the
+// bubble's clock the call takes exactly the two waits it sat out.
 func TestRetryAfterSummed(t *testing.T) {
-	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) {
-		cfg.Retry = RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: 100 * time.Millisecond}
+	synctest.Test(t, func(t *testing.T) {
+		srv, viaPipe := bubbleServer(t)
+		c := testClient(t, srv, viaPipe, func(cfg *Config) {
+			cfg.Retry = RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: 100 * time.Millisecond}
+		})
+		maintenance := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"0.04"}}, Body: `{"error":"maintenance"}`}
+		srv.FailNext("GetViewer", maintenance, maintenance, maintenance)
+		start := time.Now()
+		_, err := c.Viewer(context.Background())
+		if took := time.Since(start); took != 80*time.Millisecond {
+			t.Errorf("the call took %v, want the two waits of 40ms it sat out", took)
+		}
+		want := "maintenance (the server's Retry-After asks for a wait of 40ms; after the 80ms it asked for before, that is more than the 100ms this client waits in all)"
+		if e := asError(t, err, "viewer", CodeUnavailable); e.Message != want {
+			t.Errorf("message = %q\nwant      %q", e.Message, want)
+		}
+		if n := srv.Requests("GetViewer"); n != 3 {
+			t.Errorf("%d attempts, want 3: two waits of 40ms, the third would pass 100ms", n)
+		}
+		// A wait the client computes itself is not the server's: it does not count.
+		srv.FailNext("", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, maintenance, maintenance)
+		if _, err := c.Viewer(context.Background()); err != nil {
+			t.Errorf("Viewer after three 500s and two 503s of 40ms: %v", err)
+		}
 	})
-	maintenance := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"0.04"}}, Body: `{"error":"maintenance"}`}
-	srv.FailNext("GetViewer", maintenance, maintenance, maintenance)
-	_, err := c.Viewer(context.Background())
-	want := "maintenance (the server's Retry-After asks for a wait of 40ms; after the 80ms it asked for before, that is more than the 100ms this client waits in all)"
-	if e := asError(t, err, "viewer", CodeUnavailable); e.Message != want {
-		t.Errorf("message = %q\nwant      %q", e.Message, want)
-	}
-	if n := srv.Requests("GetViewer"); n != 3 {
-		t.Errorf("%d attempts, want 3: two waits of 40ms, the third would pass 100ms", n)
-	}
-	// A wait the client computes itself is not the server's: it does not count.
-	srv.FailNext("", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, maintenance, maintenance)
-	if _, err := c.Viewer(context.Background()); err != nil {
-		t.Errorf("Viewer after three 500s and two 503s of 40ms: %v", err)
-	}
 }
 
 // TestRetryLogNamesTheHeader: the -v line of a retry says which header,
