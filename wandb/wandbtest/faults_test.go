@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -157,24 +158,30 @@ func TestFaultAfterApply(t *testing.T) {
 	}
 }
 
+// TestFaultDelay runs the handler in-process inside a synctest bubble, so
+// that a delay is measured on the bubble's clock: exactly, however busy
+// the machine.
 func TestFaultDelay(t *testing.T) {
-	srv := wandbtest.Start(t)
-	const d = 30 * time.Millisecond
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d})
-	start := time.Now()
-	viewer(t, srv, srv.AdminKey()) // a delay-only fault answers normally
-	if el := time.Since(start); el < d {
-		t.Errorf("delayed request took %v, want at least %v", el, d)
-	}
+	synctest.Test(t, func(t *testing.T) {
+		h := newHandler(t)
+		srv := inProcess(h)
+		const d = 30 * time.Millisecond
+		h.FailNext("GetViewer", wandbtest.Fault{Delay: d})
+		start := time.Now()
+		postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t) // a delay-only fault answers normally
+		if el := time.Since(start); el != d {
+			t.Errorf("delayed request took %v, want %v", el, d)
+		}
 
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d, Status: 500})
-	start = time.Now()
-	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation}); r.Status != 500 {
-		t.Errorf("status %d, want 500", r.Status)
-	}
-	if el := time.Since(start); el < d {
-		t.Errorf("delayed fault took %v, want at least %v", el, d)
-	}
+		h.FailNext("GetViewer", wandbtest.Fault{Delay: d, Status: 500})
+		start = time.Now()
+		if r := postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}); r.Status != 500 {
+			t.Errorf("status %d, want 500", r.Status)
+		}
+		if el := time.Since(start); el != d {
+			t.Errorf("delayed fault took %v, want %v", el, d)
+		}
+	})
 }
 
 func TestFaultDelayEndsWithRequestContext(t *testing.T) {
@@ -260,22 +267,27 @@ func TestOperationName(t *testing.T) {
 	}
 }
 
+// TestLatency measures the latency on a synctest bubble's clock (see
+// TestFaultDelay): exactly.
 func TestLatency(t *testing.T) {
-	const d = 40 * time.Millisecond
-	srv := wandbtest.Start(t, wandbtest.WithLatency(d))
-	for range 2 {
-		start := time.Now()
-		viewer(t, srv, srv.AdminKey())
-		if el := time.Since(start); el < d {
-			t.Errorf("request took %v, want at least the latency %v", el, d)
+	synctest.Test(t, func(t *testing.T) {
+		const d = 40 * time.Millisecond
+		h := newHandler(t, wandbtest.WithLatency(d))
+		srv := inProcess(h)
+		for range 2 {
+			start := time.Now()
+			postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t)
+			if el := time.Since(start); el != d {
+				t.Errorf("request took %v, want the latency %v", el, d)
+			}
 		}
-	}
-	srv.SetLatency(2 * d)
-	start := time.Now()
-	viewer(t, srv, srv.AdminKey())
-	if el := time.Since(start); el < 2*d {
-		t.Errorf("request took %v, want at least the new latency %v", el, 2*d)
-	}
+		h.SetLatency(2 * d)
+		start := time.Now()
+		postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t)
+		if el := time.Since(start); el != 2*d {
+			t.Errorf("request took %v, want the new latency %v", el, 2*d)
+		}
+	})
 }
 
 func TestInFlight(t *testing.T) {

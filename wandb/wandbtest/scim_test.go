@@ -29,6 +29,12 @@ type scimReply struct {
 // unless auth is given ("-" for none).
 func scim(t *testing.T, srv *wandbtest.Server, method, path string, body any, auth ...string) scimReply {
 	t.Helper()
+	return scimTo(t, loopback(srv), method, path, body, auth...)
+}
+
+// scimTo is scim to the endpoint e.
+func scimTo(t *testing.T, e endpoint, method, path string, body any, auth ...string) scimReply {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -37,18 +43,18 @@ func scim(t *testing.T, srv *wandbtest.Server, method, path string, body any, au
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
+	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/scim+json")
 	switch {
 	case len(auth) == 0:
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+srv.AdminKey())))
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+e.adminKey)))
 	case auth[0] != "-":
 		req.Header.Set("Authorization", auth[0])
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
