@@ -306,9 +306,8 @@ func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
 	g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
 	L, ctx := gatedState(t, g)
 	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
-		for g.InFlight() < L.CheckInt(1) && ctx.Err() == nil {
-			time.Sleep(time.Millisecond)
-		}
+		n := L.CheckInt(1)
+		waitFor(t, itoa(n)+" requests on the server", func() bool { return g.InFlight() >= n || ctx.Err() != nil })
 		return 0
 	}))
 	err := L.DoString(`
@@ -407,10 +406,7 @@ func TestParallelContextCancel(t *testing.T) {
 		defer cancel()
 		L.SetContext(ctx)
 		go func() {
-			// Cancel once four requests wait in the server.
-			for g.InFlight() < 4 {
-				time.Sleep(time.Millisecond)
-			}
+			waitFor(t, "four requests on the server", func() bool { return g.InFlight() >= 4 })
 			cancel()
 		}()
 		done := make(chan error, 1)
@@ -617,9 +613,7 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	srv.FailNext("CreateUserFromAdmin",
 		wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{Stall: true})
 	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
-		for srv.Stalled() < 3 {
-			time.Sleep(time.Millisecond)
-		}
+		waitFor(t, "three requests to stall on the server", func() bool { return srv.Stalled() >= 3 })
 		return 0
 	}))
 	err = L.DoString(`
@@ -680,9 +674,7 @@ func TestParallelServerDies(t *testing.T) {
 	}
 	L, _ := newState(t, c)
 	go func() {
-		for srv.Requests("CreateUserFromAdmin") < 50 {
-			time.Sleep(time.Millisecond)
-		}
+		waitFor(t, "50 creations on the server", func() bool { return srv.Requests("CreateUserFromAdmin") >= 50 })
 		dead.Store(true)
 		srv.Close()
 	}()

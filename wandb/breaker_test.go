@@ -303,9 +303,7 @@ func TestBreakerCancelledProbe(t *testing.T) {
 		_, err := c.Users(pctx, "c")
 		done <- err
 	}()
-	for srv.Stalled() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the probe to stall on the server", func() bool { return srv.Stalled() > 0 })
 	cancel()
 	asError(t, <-done, "users", CodeCanceled)
 

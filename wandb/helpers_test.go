@@ -57,6 +57,21 @@ func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string)
 	return c
 }
 
+// waitFor polls cond until it holds; it fails the test after a generous
+// bound, which only catches a hang and asserts nothing about speed. It
+// must run on the test's goroutine. (Tests on synctest's clock wait with
+// synctest.Wait instead: see bubble_test.go.)
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // asError asserts err is an *Error with the given code and op.
 func asError(t *testing.T, err error, op Op, code Code) *Error {
 	t.Helper()

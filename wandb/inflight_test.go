@@ -98,9 +98,7 @@ func TestMaxInFlightPerServer(t *testing.T) {
 	hold, release := context.WithCancel(context.Background())
 	defer release()
 	go func() { _, _ = c.Users(hold, "held") }()
-	for srv.Stalled() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the held request to stall on the server", func() bool { return srv.Stalled() > 0 })
 	oc, err := c.WithServer(other.URL, other.AdminKey())
 	if err != nil {
 		t.Fatal(err)

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -30,13 +29,14 @@ func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ct
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- call(ctx) }()
-	for srv.Requests(op) == 0 || srv.Stalled() == 0 {
+	waitFor(t, "a request of "+op+" to stall on the server", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("the call ended before it was cancelled: %v", err)
-		case <-time.After(time.Millisecond):
+		default:
 		}
-	}
+		return srv.Requests(op) > 0 && srv.Stalled() > 0
+	})
 	for _, f := range meanwhile {
 		f()
 	}

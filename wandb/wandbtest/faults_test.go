@@ -16,19 +16,6 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-// waitFor polls cond until it holds; it fails the test after a generous bound
-// (the bound only catches a hang, it asserts nothing about speed).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestFaultAnswers(t *testing.T) {
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer",

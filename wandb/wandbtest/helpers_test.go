@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -180,6 +181,19 @@ func (r result) wantOK(t *testing.T) result {
 		t.Fatalf("got HTTP %d, errors %v; want 200 without errors; body %s", r.Status, r.Errors, r.shown())
 	}
 	return r
+}
+
+// waitFor polls cond until it holds; it fails the test after a generous bound
+// (the bound only catches a hang, it asserts nothing about speed).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func decodeID(t *testing.T, id string) string {
