@@ -51,8 +51,7 @@ func TestCatalogueReadsTheDefinitions(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t)
 	get := func(expr string) lua.LValue {
 		t.Helper()
 		if err := L.DoString("_v = " + expr); err != nil {
@@ -120,8 +119,7 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t)
 	if err := L.DoString(`_u = wandb.viewer()`); err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +137,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestInspect(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	srv, L := seededState(t)
 	inspect := func(expr string) string {
 		t.Helper()
 		if err := L.DoString("_v = " + expr); err != nil {

@@ -68,6 +68,15 @@ func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState,
 	return L, out
 }
 
+// seededState starts a server seeded with seedFile, with any other
+// options, and returns it and an LState for its admin (see newState).
+func seededState(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *lua.LState) {
+	t.Helper()
+	srv := wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeedFile(seedFile)}, opts...)...)
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	return srv, L
+}
+
 // installTestLib gives scripts the global table "test": a window on the
 // server for setting up and checking state.
 //
@@ -233,8 +242,7 @@ func TestLuaTeamsWithDistinctMemberIDs(t *testing.T) {
 // service account key in GetTeamEntity (whether W&B's still do is not
 // public), t:create_service_account still succeeds, with api_key nil.
 func TestLuaServiceAccountWithoutMemberKeys(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithoutMemberKeys())
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	srv, L := seededState(t, wandbtest.WithoutMemberKeys())
 	err := L.DoString(`
 		local t = assert(wandb.team("ml-research"))
 		local sa, err = t:create_service_account("CI bot")
@@ -255,8 +263,7 @@ func TestLuaServiceAccountWithoutMemberKeys(t *testing.T) {
 // nobody for an empty query (whether W&B does is not public), wandb.users()
 // is nil, err, not an empty array; a query still works.
 func TestLuaUsersWhenEmptyQueryListsNobody(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithEmptyUserQueryListsNobody())
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t, wandbtest.WithEmptyUserQueryListsNobody())
 	err := L.DoString(`
 		for _, list_and_err in ipairs({ { wandb.users() }, { wandb.users("") } }) do
 			local list, err = list_and_err[1], list_and_err[2]
@@ -472,8 +479,7 @@ func TestContextCancelStopsRequest(t *testing.T) {
 // TestErrorValueIsGoError checks what an embedder sees: an error value
 // raised by a script is the *wandb.Error in the ApiError's object.
 func TestErrorValueIsGoError(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t)
 	err := L.DoString(`local wandb = require("wandb") assert(wandb.user("nobody@example.com"))`)
 	ae, ok := err.(*lua.ApiError)
 	if !ok {

@@ -164,8 +164,7 @@ func TestAuditFailureKeepsMintedSecret(t *testing.T) {
 }
 
 func TestExactLookupInLua(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t)
 	if err := L.DoString(`
 		assert(wandb.user("smith").email == "alice.smith@example.com", "a single partial match")
 		local u, err = wandb.user("smith", { exact = true })

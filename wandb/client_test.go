@@ -19,10 +19,7 @@ func TestViewerCached(t *testing.T) {
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	v1, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v1 := mustViewer(t, c)
 	v2, err := c.Viewer(ctx)
 	if err != nil {
 		t.Fatal(err)

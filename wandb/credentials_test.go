@@ -22,10 +22,7 @@ func TestBasicCredentials(t *testing.T) {
 func TestHeaders(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
-	v, err := c.Viewer(context.Background())
-	if err != nil {
-		t.Fatalf("Viewer: %v", err)
-	}
+	v := mustViewer(t, c)
 	if deref(v.Email) != wandbtest.AdminEmail {
 		t.Errorf("viewer = %v, want the admin", v)
 	}

@@ -11,7 +11,7 @@ import (
 // TestDefaultHeaders: extra headers and the X-WANDB headers reach GraphQL
 // and SCIM; the client's own headers and credentials win.
 func TestDefaultHeaders(t *testing.T) {
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.extraHeaders = secretHeaders(map[string]string{
 			"X-Team":               "ml",
@@ -23,10 +23,7 @@ func TestDefaultHeaders(t *testing.T) {
 		cfg.username = "svc-owner"
 		cfg.userEmail = "owner@example.com"
 	})
-	u, err := c.User(context.Background(), "bob@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := mustUser(t, c, "bob@example.com")
 	if _, err := u.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +53,7 @@ func TestDefaultHeaders(t *testing.T) {
 func TestUserAgentOverride(t *testing.T) {
 	t.Parallel()
 	const ua = "W&B Public Client 0.28.2 (approved by corp-proxy)"
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	e := newTestEnv(t)
 	e.set("WANDB_BASE_URL", srv.URL)
 	e.set("WANDB_API_KEY", srv.AdminKey())

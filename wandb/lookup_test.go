@@ -340,10 +340,7 @@ func TestConcurrentUse(t *testing.T) {
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := range 16 {
@@ -379,7 +376,7 @@ func TestConcurrentUse(t *testing.T) {
 // can run their lifecycle; their keys are not known, and say so.
 func TestUserLookupThroughSCIM(t *testing.T) {
 	ctx := context.Background()
-	srv := lifecycleServer(t, wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant())
+	srv := teamServer(t, wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant())
 	c := testClient(t, srv)
 	_, err := c.Users(ctx, "")
 	asError(t, err, "users", CodeForbidden)

@@ -97,13 +97,10 @@ func TestCancelledInFlightOutcomes(t *testing.T) {
 	t.Run("a key minted without its secret", func(t *testing.T) {
 		srv := wandbtest.Start(t)
 		c := testClient(t, srv)
-		me, err := c.Viewer(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		me := mustViewer(t, c)
 		before := len(serverKeyNames(t, srv, wandbtest.AdminEmail))
 		srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Stall: true})
-		err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+		err := cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
 			_, err := me.GenerateAPIKey(ctx, "ci")
 			return err
 		})
@@ -159,10 +156,7 @@ func TestLateApplyAfterCheck(t *testing.T) {
 		}
 	}}
 	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: tr} })
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	var name string
 	for _, k := range me.APIKeys() {
 		if deref(k.Description) == "bob" {

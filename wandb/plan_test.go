@@ -139,10 +139,7 @@ func TestPlanPruneAndWithdraw(t *testing.T) {
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	if _, err := team.CreateServiceAccount(ctx, "ci"); err != nil {
 		t.Fatal(err)
 	}

@@ -211,10 +211,7 @@ func TestGeneratedSecretIsRedacted(t *testing.T) {
 	ctx := context.Background()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "ci")
 	if err != nil {
 		t.Fatal(err)

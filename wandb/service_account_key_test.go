@@ -86,10 +86,7 @@ func TestServiceAccountKeyNeverShown(t *testing.T) {
 		cfg.OnChange = audit.Record
 		cfg.Retry.MaxAttempts = 1
 	})
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
@@ -163,10 +160,7 @@ func TestServiceAccountWithoutKey(t *testing.T) {
 	srv := teamServer(t, wandbtest.WithoutMemberKeys())
 	var logs logBuffer
 	admin := testClient(t, srv, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
@@ -231,10 +225,7 @@ func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
 	ctx := context.Background()
 	srv := teamServer(t)
 	admin := testClient(t, srv)
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true, AfterApply: true})
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {

@@ -56,10 +56,7 @@ func testFaultSoak(t *testing.T) {
 		cfg.attemptTimeout = 50 * time.Millisecond // what a stalled answer costs
 	})
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	initial := map[string]bool{} // the admin's keys before the soak
 	for _, k := range me.APIKeys() {
 		initial[k.Name] = true
@@ -210,10 +207,7 @@ func TestFaultSoakConcurrent(t *testing.T) {
 		cfg.Retry = RetryPolicy{MaxAttempts: 4, MinWait: time.Millisecond, MaxWait: 2 * time.Millisecond, MaxRetryAfter: time.Second}
 	})
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	initial := map[string]bool{}
 	for _, k := range me.APIKeys() {
 		initial[k.Name] = true

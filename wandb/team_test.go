@@ -14,35 +14,6 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-// teamServer returns a server holding alice (admin of team ml, which has
-// bob as a plain member and a pending invite to carol) and bob, carol and
-// dave, none of them instance admins.
-// mlAsAlice returns teamServer, a client for its admin, and team "ml" as
-// alice, its team admin, loads it.
-func mlAsAlice(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *Client, *Team) {
-	t.Helper()
-	srv := teamServer(t, opts...)
-	admin := testClient(t, srv)
-	team, err := clientFor(t, srv, admin, "alice@example.com").Team(context.Background(), "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, admin, team
-}
-
-func teamServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	return wandbtest.Start(t, append(opts, wandbtest.WithSeed(wandbtest.Seed{
-		Users: []wandbtest.SeedUser{
-			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
-			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
-			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
-			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
-		},
-		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "carol@example.com"}}}},
-	}))...)
-}
-
 // memberIDModes are the two ways wandbtest gives team members ids: their
 // users' IDs, or ids of their own (which one W&B does is not public). The
 // team tests that depend on it run in both.
@@ -108,10 +79,7 @@ func TestTeam(t *testing.T) {
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	info, _ := srv.Team("ml")
 	if team.ID != info.ID || team.Name != "ml" || team.String() != "<Team ml>" || team.Client() != c {
 		t.Errorf("team = %+v (%s)", team, team)
@@ -162,10 +130,7 @@ func TestReload(t *testing.T) {
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	if err := srv.AcceptInvite("ml", "carol@example.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -477,13 +442,10 @@ func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 	t.Run("check fails", func(t *testing.T) {
 		srv := teamServer(t)
 		c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
-		team, err := c.Team(ctx, "ml")
-		if err != nil {
-			t.Fatal(err)
-		}
+		team := mustTeam(t, c, "ml")
 		srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
 		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
-		_, err = team.Invite(ctx, ByUsername("dave"), false)
+		_, err := team.Invite(ctx, ByUsername("dave"), false)
 		e := asError(t, err, "invite", CodeUnknownOutcome)
 		if !strings.HasPrefix(e.Message, "the change may have been applied: the connection was lost after the request was sent: ") ||
 			!strings.Contains(e.Message, "(checking failed: service unavailable") ||
@@ -582,10 +544,7 @@ func TestTeamConcurrentUse(t *testing.T) {
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for i := range 8 {

@@ -45,10 +45,7 @@ func TestDeleteAPIKey(t *testing.T) {
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	alice, err := c.User(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := mustUser(t, c, "alice")
 	keys := alice.APIKeys()
 	if len(keys) != 2 {
 		t.Fatalf("alice has %d keys, want 2", len(keys))
@@ -70,7 +67,7 @@ func TestDeleteAPIKey(t *testing.T) {
 
 	// An unknown name: not found, nothing sent.
 	before := srv.Requests("DeleteApiKey")
-	err = alice.DeleteAPIKey(ctx, keys[0].Name)
+	err := alice.DeleteAPIKey(ctx, keys[0].Name)
 	e := asError(t, err, "delete_api_key", CodeNotFound)
 	if !errors.Is(err, ErrNotFound) || e.Message != "<User alice@example.com> has no api key with that name (its api_keys lists the names)" {
 		t.Errorf("unknown name: %v", err)
@@ -114,13 +111,10 @@ func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
 			srv := seeded(t)
 			c := testClient(t, srv)
 			ctx := context.Background()
-			alice, err := c.User(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			alice := mustUser(t, c, "alice")
 			name := alice.APIKeys()[0].Name
 			srv.FailNext("DeleteApiKey", wandbtest.Fault{Body: tc.body})
-			err = alice.DeleteAPIKey(ctx, name)
+			err := alice.DeleteAPIKey(ctx, name)
 			if n := srv.Requests("DeleteApiKey"); n != tc.sent {
 				t.Errorf("%d deletions sent, want %d", n, tc.sent)
 			}
@@ -146,10 +140,7 @@ func TestDeleteGeneratedKeyByListedName(t *testing.T) {
 	admin := testClient(t, srv)
 	alice := clientFor(t, srv, admin, "alice@example.com")
 	ctx := context.Background()
-	me, err := alice.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, alice)
 	secret, err := me.GenerateAPIKey(ctx, "temp")
 	if err != nil {
 		t.Fatal(err)
@@ -166,10 +157,7 @@ func TestGenerateAPIKey(t *testing.T) {
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "ci runner")
 	if err != nil {
 		t.Fatalf("GenerateAPIKey: %v", err)
@@ -214,10 +202,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	alice, err := c.User(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := mustUser(t, c, "alice")
 	secret, err := alice.GenerateAPIKey(ctx, "onboarding")
 	e := asError(t, err, "generate_api_key", CodeInvalidArgument)
 	if secret != "" || e.Hint != HintAuthenticateAs || !strings.Contains(e.Message, "<User alice@example.com>") ||
@@ -296,10 +281,7 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
 			ctx := context.Background()
-			me, err := c.Viewer(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			me := mustViewer(t, c)
 			before := serverKeyNames(t, srv, wandbtest.AdminEmail)
 			srv.FailNext("GenerateApiKey", tc.faults...)
 			secret, err := me.GenerateAPIKey(ctx, "ci")
@@ -353,13 +335,10 @@ func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
 		t.Run(fmt.Sprintf("description %q", desc), func(t *testing.T) {
 			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
-			me, err := c.Viewer(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			me := mustViewer(t, c)
 			var theirs string
 			srv.FailNext("GenerateApiKey", wandbtest.Fault{Stall: true}) // not minted
-			err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+			err := cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
 				_, err := me.GenerateAPIKey(ctx, desc)
 				return err
 			}, func() {
@@ -408,10 +387,7 @@ func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
 	}))
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	initial := serverKeyNames(t, srv, wandbtest.AdminEmail)
 	secrets := make([]string, n)
 	errs := make([]error, n)
@@ -468,16 +444,13 @@ func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	before := len(serverKeyNames(t, srv, wandbtest.AdminEmail))
 	srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Drop: true})
 	// The first GetViewer (the keys before) passes (a zero Fault only
 	// delays, by nothing); the second (the check) fails.
 	srv.FailNext("GetViewer", wandbtest.Fault{}, wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope"}]}`})
-	_, err = me.GenerateAPIKey(ctx, "ci")
+	_, err := me.GenerateAPIKey(ctx, "ci")
 	e := asError(t, err, "generate_api_key", CodeUnknownOutcome)
 	if !strings.Contains(e.Message, "checking for a key minted without its secret failed") ||
 		!strings.HasSuffix(e.Message, "a new key whose secret nobody received is unusable; delete it") {
@@ -558,10 +531,7 @@ func TestMutationPartialData(t *testing.T) {
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	const minted = "0123456789abcdef0123456789abcdef01234567"
 	srv.FailNext("GenerateApiKey", wandbtest.Fault{Body: `{"data":{"result":{"apiKey":{"id":"QXBpS2V5Ojk5","name":"` + minted +
 		`","description":"ci"}}},"errors":[{"message":"audit log unavailable","path":["result","apiKey","description"]}]}`})
@@ -699,10 +669,7 @@ func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
 	for _, applied := range []bool{true, false} {
 		srv := seeded(t)
 		c := testClient(t, srv)
-		alice, err := c.User(ctx, "alice@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		alice := mustUser(t, c, "alice@example.com")
 		name := alice.APIKeys()[0].Name
 		srv.FailNext("DeleteApiKey", wandbtest.Fault{Drop: true, AfterApply: applied})
 		if err := alice.DeleteAPIKey(ctx, name); err != nil {
@@ -718,10 +685,7 @@ func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
 	// The viewer's own key: looked for as the viewer.
 	srv := seeded(t)
 	c := testClient(t, srv)
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "temp")
 	if err != nil {
 		t.Fatal(err)
