@@ -17,6 +17,7 @@ import (
 )
 
 func TestFaultAnswers(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer",
 		wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"7"}}, Body: `{"error":"down for maintenance"}`},
@@ -53,6 +54,7 @@ func TestFaultAnswers(t *testing.T) {
 // the RateLimit headers with the reset in whole seconds, rounded up, and
 // no Retry-After.
 func TestRateLimited(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer", wandbtest.RateLimited(1500*time.Millisecond), wandbtest.RateLimited(0))
 	for _, reset := range []string{"2", "0"} {
@@ -70,6 +72,7 @@ func TestRateLimited(t *testing.T) {
 }
 
 func TestFaultQueues(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("", wandbtest.Fault{Status: 500, Body: "any-1"}, wandbtest.Fault{Status: 500, Body: "any-2"})
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "viewer-1"})
@@ -93,6 +96,7 @@ func TestFaultQueues(t *testing.T) {
 }
 
 func TestFaultAppliesBeforeAuthentication(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "boom"})
 	if r := post(t, srv, call{query: gql.GetViewer_Operation}); r.Status != 500 {
@@ -104,6 +108,7 @@ func TestFaultAppliesBeforeAuthentication(t *testing.T) {
 }
 
 func TestFaultDrop(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true})
 	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
@@ -121,6 +126,7 @@ func TestFaultDrop(t *testing.T) {
 }
 
 func TestFaultAfterApply(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Status: 504, Body: "gateway timeout"})
 	r := createUser(t, srv, srv.AdminKey(), "alice@example.com", false)
@@ -149,6 +155,7 @@ func TestFaultAfterApply(t *testing.T) {
 // that a delay is measured on the bubble's clock: exactly, however busy
 // the machine.
 func TestFaultDelay(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		h := newHandler(t)
 		srv := inProcess(h)
@@ -172,6 +179,7 @@ func TestFaultDelay(t *testing.T) {
 }
 
 func TestFaultDelayEndsWithRequestContext(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour, AfterApply: true, Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -189,6 +197,7 @@ func TestFaultDelayEndsWithRequestContext(t *testing.T) {
 }
 
 func TestRequestRecording(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	if _, ok := srv.LastRequest(""); ok {
 		t.Error("LastRequest(\"\") before any request: ok")
@@ -239,6 +248,7 @@ func TestRequestRecording(t *testing.T) {
 }
 
 func TestOperationName(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	doc := "# leading comment\nquery First { viewer { id } }\nquery Second { viewer { name } }"
 	post(t, srv, call{key: srv.AdminKey(), query: doc, opName: "Second"}).wantOK(t)
@@ -257,6 +267,7 @@ func TestOperationName(t *testing.T) {
 // TestLatency measures the latency on a synctest bubble's clock (see
 // TestFaultDelay): exactly.
 func TestLatency(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const d = 40 * time.Millisecond
 		h := newHandler(t, wandbtest.WithLatency(d))
@@ -278,6 +289,7 @@ func TestLatency(t *testing.T) {
 }
 
 func TestInFlight(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithLatency(time.Hour))
 	const n = 6
 	ctx, cancel := context.WithCancel(context.Background())
@@ -313,6 +325,7 @@ func TestInFlight(t *testing.T) {
 }
 
 func TestCloseEndsWaitingRequests(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.NewServer(wandbtest.WithLatency(time.Hour))
 	done := make(chan error, 1)
 	go func() {
@@ -330,6 +343,7 @@ func TestCloseEndsWaitingRequests(t *testing.T) {
 }
 
 func TestFaultStallHoldsUntilTheClientGivesUp(t *testing.T) {
+	t.Parallel()
 	for _, afterApply := range []bool{false, true} {
 		t.Run(fmt.Sprintf("AfterApply=%v", afterApply), func(t *testing.T) {
 			srv := wandbtest.Start(t)

@@ -48,6 +48,7 @@ func standingAt(t *testing.T, e endpoint, email string, auth ...string) scimStan
 }
 
 func TestSeedStanding(t *testing.T) {
+	t.Parallel()
 	seed := `{"users": [
 	  {"email": "old@example.com", "created_at": "2023-05-01T08:00:00Z", "last_active_at": "2024-02-03T04:05:06+01:00", "days_active": 40,
 	   "keys": [{"secret": "old-` + strings.Repeat("o", 40) + `"}]},
@@ -108,6 +109,7 @@ func deref(s *string) string {
 }
 
 func TestSeedInvites(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "seed.json")
 	seed := `{"users": [{"email": "bob@example.com"}],
@@ -165,6 +167,7 @@ func TestSeedInvites(t *testing.T) {
 // activity can come a second after the first (SCIM shows whole seconds)
 // on the bubble's clock, without waiting for it.
 func TestStateKeepsStanding(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "state.json")
 		bobKey := "bob-" + strings.Repeat("b", 40)
@@ -226,6 +229,7 @@ func TestStateKeepsStanding(t *testing.T) {
 // the users and teams the state does not hold, and leaves the others as
 // the state has them.
 func TestSeedMergedIntoState(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	first := wandbtest.Seed{
 		Users: []wandbtest.SeedUser{{Email: "alice@example.com", Name: "Alice", Teams: []string{"ml"}}, {Email: "bob@example.com"}},
@@ -280,6 +284,7 @@ func TestSeedMergedIntoState(t *testing.T) {
 // TestStateBadStanding: a state file whose users' standing is missing or
 // bad is refused.
 func TestStateBadStanding(t *testing.T) {
+	t.Parallel()
 	for name, bad := range map[string]string{
 		"created":     `"created":"yesterday","modified":"2026-01-02T03:04:05Z"`,
 		"no created":  `"modified":"2026-01-02T03:04:05Z"`,
