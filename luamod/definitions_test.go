@@ -165,6 +165,7 @@ func codeConstants(t *testing.T) []string {
 }
 
 func TestDefinitionsDescribeTheModule(t *testing.T) {
+	t.Parallel()
 	defined, codes := definedNames(t)
 	got := moduleNames(t)
 	for class, names := range got {

@@ -18,6 +18,7 @@ import (
 // TestCatalogueReadsTheDefinitions: the catalogue help and pairs use has
 // every class, field and function the definitions test reads in the file.
 func TestCatalogueReadsTheDefinitions(t *testing.T) {
+	t.Parallel()
 	defined, _ := definedNames(t)
 	cat := definitionsCatalogue()
 	for class, names := range defined {
@@ -51,6 +52,7 @@ func TestCatalogueReadsTheDefinitions(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
+	t.Parallel()
 	_, L := seededState(t)
 	get := func(expr string) lua.LValue {
 		t.Helper()
@@ -119,6 +121,7 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
+	t.Parallel()
 	_, L := seededState(t)
 	if err := L.DoString(`_u = wandb.viewer()`); err != nil {
 		t.Fatal(err)
@@ -137,6 +140,7 @@ func TestMembers(t *testing.T) {
 }
 
 func TestInspect(t *testing.T) {
+	t.Parallel()
 	srv, L := seededState(t)
 	inspect := func(expr string) string {
 		t.Helper()

@@ -23,6 +23,7 @@ import (
 // Safe runs from Lua: dry runs, read-only mode, exact lookups, progress.
 
 func TestDryRunInLua(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	var plan bytes.Buffer
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), DryRun: true, DryRunOutput: &plan})
@@ -90,6 +91,7 @@ func TestDryRunInLua(t *testing.T) {
 }
 
 func TestReadOnlyInLua(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), ReadOnly: true})
 	if err != nil {
@@ -135,6 +137,7 @@ func (d *fillingDisk) Write(p []byte) (int, error) {
 // (it is no change, so nothing refuses it), and the next change to the
 // server is refused.
 func TestAuditFailureKeepsMintedSecret(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	log := wandb.NewAuditLog(&fillingDisk{room: 1})
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: log.Record, BeforeChange: log.Check})
@@ -164,6 +167,7 @@ func TestAuditFailureKeepsMintedSecret(t *testing.T) {
 }
 
 func TestExactLookupInLua(t *testing.T) {
+	t.Parallel()
 	_, L := seededState(t)
 	if err := L.DoString(`
 		assert(wandb.user("smith").email == "alice.smith@example.com", "a single partial match")
@@ -264,6 +268,7 @@ func lastRate(out string) string {
 }
 
 func TestProgressLine(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		total, done, failed int
 		elapsed             time.Duration
@@ -286,6 +291,7 @@ func TestProgressLine(t *testing.T) {
 // the stop the last line, ended. A writer that is a StatusLine gets the
 // same lines as statuses, and the last as a line of output.
 func TestProgressTiming(t *testing.T) {
+	t.Parallel()
 	const total = 20
 	// run starts the line on w and moves the counters and the clock as a
 	// run of 20 items, one of them failed, calling check with the lines
