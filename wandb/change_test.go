@@ -66,6 +66,7 @@ func mutations(srv *wandbtest.Server) int {
 }
 
 func TestDryRun(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	var plan bytes.Buffer
 	var records []ChangeRecord
@@ -108,6 +109,7 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestDryRunResults(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.DryRun = true })
 	ctx := context.Background()
@@ -168,6 +170,7 @@ func TestDryRunResults(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	var records []ChangeRecord
 	c := testClient(t, srv, func(cfg *Config) {
@@ -197,6 +200,7 @@ func TestReadOnly(t *testing.T) {
 }
 
 func TestChangeRecords(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := OpenAuditLog(path)
@@ -337,6 +341,7 @@ type errWriter struct{}
 func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestAuditLogWriteError(t *testing.T) {
+	t.Parallel()
 	log := NewAuditLog(errWriter{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -352,6 +357,7 @@ func TestAuditLogWriteError(t *testing.T) {
 }
 
 func TestExactLookup(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -389,6 +395,7 @@ func TestExactLookup(t *testing.T) {
 // full disk not one change reaches the server, one at a time or many at
 // once.
 func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
@@ -467,6 +474,7 @@ func (w *lineLimit) Write(p []byte) (int, error) {
 // could not be written was made, and its intent line says so; no change
 // is sent after it.
 func TestAuditLogFillsBetweenIntentAndOutcome(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	w := &lineLimit{n: 1}
 	log := NewAuditLog(w)
@@ -492,6 +500,7 @@ func TestAuditLogFillsBetweenIntentAndOutcome(t *testing.T) {
 // TestAuditLogSyncFailure: an intent line the disk would not keep (a
 // failed sync) refuses its change like one that could not be written.
 func TestAuditLogSyncFailure(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	var lines bytes.Buffer
 	log := NewAuditLog(&lines)
@@ -511,6 +520,7 @@ func TestAuditLogSyncFailure(t *testing.T) {
 // each change an intent line and, after it, an outcome line with the same
 // id; an audit log on a regular file syncs its intent lines.
 func TestAuditLogConcurrentLines(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := OpenAuditLog(path)

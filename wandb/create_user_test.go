@@ -15,6 +15,7 @@ import (
 )
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -49,6 +50,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserChecksEmail(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	for _, email := range []string{"", "bob", "bob@", "@example.com", "Bob <bob@example.com>", " ",
@@ -68,6 +70,7 @@ func TestCreateUserChecksEmail(t *testing.T) {
 // characters, 64 before the @) is refused before anything is sent,
 // wherever the client takes one, and the message does not repeat it.
 func TestLongEmailsRefused(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -108,6 +111,7 @@ func TestLongEmailsRefused(t *testing.T) {
 // send an address as emailaddr.Normalize gives it, so an address as an HR
 // export writes it finds and makes the user W&B knows.
 func TestEmailsNormalisedBeforeSending(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -153,6 +157,7 @@ func TestEmailsNormalisedBeforeSending(t *testing.T) {
 // creation is sent again. An answer whose user has no id, after the
 // server created it, is settled by the lookup: the call succeeds once.
 func TestCreateUserNullResult(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -184,6 +189,7 @@ func TestCreateUserNullResult(t *testing.T) {
 // On the bubble's clock the first creation stays on the server until
 // every other call has joined it, however slowly they start.
 func TestConcurrentCreationsOfOneEmail(t *testing.T) {
+	t.Parallel()
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lost %v", lost), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) { testConcurrentCreationsOfOneEmail(t, lost) })

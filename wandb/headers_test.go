@@ -11,6 +11,7 @@ import (
 // TestDefaultHeaders: extra headers and the X-WANDB headers reach GraphQL
 // and SCIM; the client's own headers and credentials win.
 func TestDefaultHeaders(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.extraHeaders = secretHeaders(map[string]string{
@@ -99,6 +100,7 @@ func TestUserAgentOverride(t *testing.T) {
 // TestNoEmptyHeaders: unlike the SDK, the X-WANDB headers are not sent
 // empty.
 func TestNoEmptyHeaders(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	if _, err := c.Viewer(context.Background()); err != nil {
@@ -113,6 +115,7 @@ func TestNoEmptyHeaders(t *testing.T) {
 }
 
 func TestCheckHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -142,6 +145,7 @@ func TestCheckHeaders(t *testing.T) {
 }
 
 func TestParseExtraHeaders(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]int{`{"A": "1", "B": "2"}`: 2, `null`: 0, `{}`: 0} {
 		h, err := parseExtraHeaders(raw)
 		if err != nil || len(h) != want {

@@ -17,6 +17,7 @@ import (
 // exactly the bound are on the server, and the calls go through in rounds
 // of that many.
 func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const bound, calls, latency = 3, 24, time.Second
 		srv, viaPipe := bubbleServer(t, wandbtest.WithLatency(latency))
@@ -55,6 +56,7 @@ func TestMaxInFlight(t *testing.T) {
 // TestMaxInFlightWait: a call waiting for a place among the requests in
 // flight gives up when its context ends, having sent nothing.
 func TestMaxInFlightWait(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		srv, viaPipe := bubbleServer(t)
 		c := testClient(t, srv, viaPipe, func(cfg *Config) { cfg.MaxInFlight = 1 })
@@ -92,6 +94,7 @@ func TestMaxInFlightWait(t *testing.T) {
 // TestMaxInFlightPerServer: a client for another server has a bound of
 // its own; one for the same server, named again, shares it.
 func TestMaxInFlightPerServer(t *testing.T) {
+	t.Parallel()
 	srv, other := wandbtest.Start(t), wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.MaxInFlight = 1 })
 	srv.FailNext("SearchUsers", wandbtest.Fault{Stall: true})

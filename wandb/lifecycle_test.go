@@ -23,6 +23,7 @@ import (
 // Cloud and Self-Managed by default, Multi-tenant with WithMultiTenant).
 
 func TestSCIMAuthenticationAndBase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("basic with the viewer's username, fetched once", func(t *testing.T) {
 		srv := teamServer(t)
@@ -234,6 +235,7 @@ func decodeGQLID(t *testing.T, id string) string {
 }
 
 func TestSCIMLookup(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -284,6 +286,7 @@ func TestSCIMLookup(t *testing.T) {
 }
 
 func TestDeactivateAndReactivate(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -327,6 +330,7 @@ func TestDeactivateAndReactivate(t *testing.T) {
 }
 
 func TestMultiTenantLifecycle(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t, wandbtest.WithMultiTenant())
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -357,6 +361,7 @@ func TestMultiTenantLifecycle(t *testing.T) {
 }
 
 func TestDeleteUser(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -383,6 +388,7 @@ func TestDeleteUser(t *testing.T) {
 // read of the user shows it only WithSCIMRolesOnRead (W&B documents Get
 // User without roles).
 func TestSetRole(t *testing.T) {
+	t.Parallel()
 	for _, rolesOnRead := range []bool{false, true} {
 		t.Run(fmt.Sprintf("roles on read %v", rolesOnRead), func(t *testing.T) { testSetRole(t, rolesOnRead) })
 	}
@@ -440,6 +446,7 @@ func testSetRole(t *testing.T, rolesOnRead bool) {
 }
 
 func TestTeamMembershipOverSCIM(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -515,6 +522,7 @@ func memberInfo(t *testing.T, srv *wandbtest.Server, team, email string) wandbte
 }
 
 func TestStatus(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -564,6 +572,7 @@ func TestStatus(t *testing.T) {
 }
 
 func TestLastAdminGuard(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
@@ -631,6 +640,7 @@ func TestLastAdminGuard(t *testing.T) {
 // (which SCIM never lists as a user) does not count as the admin who
 // remains: the guard looks for another active admin.
 func TestLastAdminGuardForAServiceAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	saKey := strings.Repeat("5a", 20)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
@@ -661,6 +671,7 @@ func TestLastAdminGuardForAServiceAccount(t *testing.T) {
 // TestLifecycleOutcomesAfterLostAnswers: each SCIM change whose answer is
 // lost after the request reached the server ends in its true outcome.
 func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct{ applied, rolesOnRead bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		applied, rolesOnRead := c.applied, c.rolesOnRead
@@ -724,6 +735,7 @@ func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 // checked (a read shows no role) and sending again fails too, the outcome
 // is unknown, never "not applied".
 func TestRoleChangesReadTheAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
@@ -770,6 +782,7 @@ func TestRoleChangesReadTheAnswer(t *testing.T) {
 // there, or nothing at all) is checked by a read, and one that changed
 // nothing, whatever it answers, is a failure, never a success.
 func TestSCIMAnswersAreRead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
@@ -827,6 +840,7 @@ func TestSCIMAnswersAreRead(t *testing.T) {
 // every admin at once, the caller included, leaves one: the guards cannot
 // pass together.
 func TestLastAdminGuardUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, op := range []string{"set_role", "deactivate", "delete_user"} {
 		for round := range 5 {
@@ -884,6 +898,7 @@ func TestLastAdminGuardUnderConcurrency(t *testing.T) {
 // server's flag agrees with it; an invitation's is the one it was sent
 // with.
 func TestMemberRole(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()

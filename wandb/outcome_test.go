@@ -45,6 +45,7 @@ func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ct
 }
 
 func TestCancelledInFlightOutcomes(t *testing.T) {
+	t.Parallel()
 	t.Run("applied", func(t *testing.T) {
 		srv := wandbtest.Start(t)
 		c := testClient(t, srv)
@@ -143,6 +144,7 @@ func (c *checkThenApply) RoundTrip(r *http.Request) (*http.Response, error) {
 // first send after all. The second send's "not found" is checked again,
 // not taken as the verdict: the key is gone, the call succeeded.
 func TestLateApplyAfterCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := wandbtest.Start(t)
 	if _, err := srv.AddAPIKey(wandbtest.AdminEmail, "bob"); err != nil {

@@ -18,6 +18,7 @@ import (
 // bubble's clock "at once" is exact: a wait that ignored the cancellation
 // would show as the hour it lasted.
 func TestCancelDuringRetryWait(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		srv, viaPipe := bubbleServer(t)
 		ctx, cancel := context.WithCancel(context.Background())
@@ -48,6 +49,7 @@ func TestCancelDuringRetryWait(t *testing.T) {
 // TestCancelInFlight cancels while the server holds the request: the call
 // returns at once.
 func TestCancelInFlight(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		srv, viaPipe := bubbleServer(t)
 		c := testClient(t, srv, viaPipe)
@@ -84,6 +86,7 @@ func TestCancelInFlight(t *testing.T) {
 }
 
 func TestDeadline(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxRetryAfter = 3 * time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
@@ -111,6 +114,7 @@ func TestDeadline(t *testing.T) {
 // the timeout bites exactly when it should, and only on the requests the
 // server holds, however busy the machine.
 func TestAttemptTimeout(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 500 * time.Millisecond
 		srv, viaPipe := bubbleServer(t)
@@ -157,6 +161,7 @@ func TestAttemptTimeout(t *testing.T) {
 // TestLogging: one debug line per attempt, one info line per retry, and
 // never the key.
 func TestLogging(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) {
@@ -188,6 +193,7 @@ func TestLogging(t *testing.T) {
 // attempt timeout, which covers reading the answer: the call ends exactly
 // at the timeout.
 func TestSlowBody(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		const timeout = 200 * time.Millisecond
 		srv, viaPipe := bubbleServer(t)

@@ -32,7 +32,10 @@ import (
 // a time, on the bubble's clock (see bubbleServer), so every run is the
 // same run: a stall costs the attempt timeout and nothing else ever does,
 // however busy the machine.
-func TestFaultSoak(t *testing.T) { synctest.Test(t, testFaultSoak) }
+func TestFaultSoak(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testFaultSoak)
+}
 
 func testFaultSoak(t *testing.T) {
 	const calls = 2000
@@ -182,6 +185,7 @@ func testFaultSoak(t *testing.T) {
 // returned works, and every key without a returned secret is named by an
 // unknown outcome.
 func TestFaultSoakConcurrent(t *testing.T) {
+	t.Parallel()
 	const calls, concurrency = 600, 16
 	rng := rand.New(rand.NewPCG(13, 17))
 	var mu sync.Mutex
@@ -370,7 +374,10 @@ func soakMutation(op string) bool {
 // faults there are, and of which kinds, on the seed alone. It runs on the
 // bubble's clock (see bubbleServer): a busy machine slows it down, but
 // changes nothing the breaker or the attempt timeout sees.
-func TestFaultSoakAtThirtyPercent(t *testing.T) { synctest.Test(t, testFaultSoakAtThirtyPercent) }
+func TestFaultSoakAtThirtyPercent(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, testFaultSoakAtThirtyPercent)
+}
 
 func testFaultSoakAtThirtyPercent(t *testing.T) {
 	const calls, workers = 750, 16

@@ -76,6 +76,7 @@ func serverIDs(t *testing.T, srv *wandbtest.Server, team string) map[string]stri
 }
 
 func TestTeam(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -127,6 +128,7 @@ func TestTeam(t *testing.T) {
 }
 
 func TestReload(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -154,6 +156,7 @@ func TestReload(t *testing.T) {
 }
 
 func TestCreateTeam(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	admin := testClient(t, srv)
 	alice := clientFor(t, srv, admin, "alice@example.com")
@@ -206,6 +209,7 @@ func TestCreateTeam(t *testing.T) {
 }
 
 func TestInvite(t *testing.T) {
+	t.Parallel()
 	srv, admin, team := mlAsAlice(t)
 	ctx := context.Background()
 
@@ -277,6 +281,7 @@ func TestInvite(t *testing.T) {
 // reloaded team does not show it: it was created, and is never reported
 // as failed.
 func TestCreateServiceAccount(t *testing.T) {
+	t.Parallel()
 	inBothMemberIDModes(t, testCreateServiceAccount)
 }
 
@@ -363,6 +368,7 @@ func testCreateServiceAccount(t *testing.T, opts ...wandbtest.Option) {
 }
 
 func TestMemberDelete(t *testing.T) {
+	t.Parallel()
 	inBothMemberIDModes(t, testMemberDelete)
 }
 
@@ -431,6 +437,7 @@ func emailsOfMembers(ms []*Member) []string {
 // in the true outcome, sending a mutation again only when it did not take
 // effect.
 func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, applied := range []bool{true, false} {
 		for _, mode := range memberIDModes {
@@ -541,6 +548,7 @@ func testTeamOutcomeAfterLostAnswers(t *testing.T, applied bool, opts ...wandbte
 }
 
 func TestTeamConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -582,6 +590,7 @@ func TestTeamConcurrentUse(t *testing.T) {
 // follows; an answer that comes without the created object is settled by
 // looking, not reported failed.
 func TestCreatedIsNeverReportedFailed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	var records []ChangeRecord

@@ -42,6 +42,7 @@ func serverKeyNames(t *testing.T, srv *wandbtest.Server, email string) []string 
 }
 
 func TestDeleteAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -99,6 +100,7 @@ func TestDeleteAPIKey(t *testing.T) {
 // still there, the deletion is sent again (and when the fault was the
 // last answer, the second try went through).
 func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		body, want string
 		sent       int
@@ -136,6 +138,7 @@ func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
 }
 
 func TestDeleteGeneratedKeyByListedName(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	admin := testClient(t, srv)
 	alice := clientFor(t, srv, admin, "alice@example.com")
@@ -154,6 +157,7 @@ func TestDeleteGeneratedKeyByListedName(t *testing.T) {
 }
 
 func TestGenerateAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -199,6 +203,7 @@ func TestGenerateAPIKey(t *testing.T) {
 // TestGenerateAPIKeyOnlyForViewer: the SDK would mint the admin's key and
 // file it under alice; we refuse and send no mutation.
 func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -264,6 +269,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 // key is the outcome. A new key with that description: the outcome is
 // unknown, the error names it, and nothing is deleted or sent again.
 func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		faults []wandbtest.Fault
@@ -331,6 +337,7 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 // check sees a new key it cannot tell from its own: it reports an unknown
 // outcome naming it and leaves it, and the other program's secret works.
 func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
+	t.Parallel()
 	for _, desc := range []string{"ci", ""} {
 		t.Run(fmt.Sprintf("description %q", desc), func(t *testing.T) {
 			srv := wandbtest.Start(t)
@@ -374,6 +381,7 @@ func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
 // deleted, and every key whose secret was not returned is named by an
 // unknown outcome.
 func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
+	t.Parallel()
 	const n = 64
 	rng := rand.New(rand.NewPCG(3, 5))
 	var mu sync.Mutex
@@ -441,6 +449,7 @@ func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
 // lost answer, the error says a key may exist and what to do, with its
 // own code, and nothing is deleted.
 func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -462,6 +471,7 @@ func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
 }
 
 func TestMutationRetries(t *testing.T) {
+	t.Parallel()
 	retryAfter := http.Header{"Retry-After": {"0"}}
 	for _, tc := range []struct {
 		name     string
@@ -518,6 +528,7 @@ func TestMutationRetries(t *testing.T) {
 }
 
 func TestListedKeyName(t *testing.T) {
+	t.Parallel()
 	if listedKeyName("short") != "" {
 		t.Error("a short secret would be listed")
 	}
@@ -527,6 +538,7 @@ func TestListedKeyName(t *testing.T) {
 // errors returns both. For GenerateAPIKey this matters most: the server
 // shows a secret only once, so dropping it on an error would lose the key.
 func TestMutationPartialData(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
@@ -575,6 +587,7 @@ func TestMutationPartialData(t *testing.T) {
 }
 
 func TestUserString(t *testing.T) {
+	t.Parallel()
 	s := func(v string) *string { return &v }
 	for _, tc := range []struct {
 		u    *User
@@ -610,6 +623,7 @@ func viewOf(u *User) userView {
 // TestUserFields: every field of UserFragment reaches the User, and a null
 // stays nil.
 func TestUserFields(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -665,6 +679,7 @@ func TestUserFields(t *testing.T) {
 // the request reached the server; the key is looked for again, and the
 // deletion is sent once more only if the key is still there.
 func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, applied := range []bool{true, false} {
 		srv := seeded(t)
