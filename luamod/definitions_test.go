@@ -12,8 +12,6 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	lua "github.com/yuin/gopher-lua"
-
-	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // The LuaLS definitions (types/wandb.lua) describe exactly what the
@@ -73,8 +71,7 @@ func definedNames(t *testing.T) (map[string][]string, []string) {
 // reading each listed field of a real value to check the lists.
 func moduleNames(t *testing.T) map[string][]string {
 	t.Helper()
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	_, L := seededState(t)
 	split := func(s string) []string { return strings.Split(s, ", ") }
 	keys := func(expr string) []string {
 		t.Helper()
@@ -168,6 +165,7 @@ func codeConstants(t *testing.T) []string {
 }
 
 func TestDefinitionsDescribeTheModule(t *testing.T) {
+	t.Parallel()
 	defined, codes := definedNames(t)
 	got := moduleNames(t)
 	for class, names := range got {

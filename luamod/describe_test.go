@@ -18,6 +18,7 @@ import (
 // TestCatalogueReadsTheDefinitions: the catalogue help and pairs use has
 // every class, field and function the definitions test reads in the file.
 func TestCatalogueReadsTheDefinitions(t *testing.T) {
+	t.Parallel()
 	defined, _ := definedNames(t)
 	cat := definitionsCatalogue()
 	for class, names := range defined {
@@ -51,8 +52,8 @@ func TestCatalogueReadsTheDefinitions(t *testing.T) {
 }
 
 func TestDescribe(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	_, L := seededState(t)
 	get := func(expr string) lua.LValue {
 		t.Helper()
 		if err := L.DoString("_v = " + expr); err != nil {
@@ -120,8 +121,8 @@ func TestDescribe(t *testing.T) {
 }
 
 func TestMembers(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	_, L := seededState(t)
 	if err := L.DoString(`_u = wandb.viewer()`); err != nil {
 		t.Fatal(err)
 	}
@@ -139,8 +140,8 @@ func TestMembers(t *testing.T) {
 }
 
 func TestInspect(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	srv, L := seededState(t)
 	inspect := func(expr string) string {
 		t.Helper()
 		if err := L.DoString("_v = " + expr); err != nil {

@@ -16,6 +16,7 @@ import (
 // module's own (non-test) files import package wandb and never the test
 // server. (wandb importing luamod would be an import cycle Go rejects.)
 func TestImports(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
@@ -53,6 +54,7 @@ func TestImports(t *testing.T) {
 // (see the package doc) and no other global; pcall, xpcall and the
 // coroutine library stay gopher-lua's own.
 func TestBuiltinsLeftAlone(t *testing.T) {
+	t.Parallel()
 	L := lua.NewState()
 	defer L.Close()
 	before := map[string]lua.LValue{}
@@ -89,6 +91,7 @@ func TestBuiltinsLeftAlone(t *testing.T) {
 // which wandbtest cannot produce: it falls back as the SDK does (see
 // wandb.User.String), username, then id, then the quoted name.
 func TestUserTostringFallback(t *testing.T) {
+	t.Parallel()
 	str := func(s string) *string { return &s }
 	tests := []struct {
 		u    *wandb.User

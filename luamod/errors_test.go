@@ -17,6 +17,7 @@ import (
 )
 
 func TestToWandbError(t *testing.T) {
+	t.Parallel()
 	plain := errors.New("something broke")
 	withOp := &wandb.Error{Op: "users", Code: wandb.CodeForbidden, Status: 403, Message: "admins only"}
 	tests := []struct {
@@ -49,6 +50,7 @@ func TestToWandbError(t *testing.T) {
 }
 
 func TestWrapError(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	for _, tc := range []struct {
 		name      string
@@ -168,6 +170,7 @@ func TestWrapError(t *testing.T) {
 }
 
 func TestWrapErrorLeavesOtherErrors(t *testing.T) {
+	t.Parallel()
 	L, _ := newState(t, nil)
 	if WrapError(L, nil) != nil {
 		t.Error("WrapError(nil) is not nil")

@@ -68,6 +68,15 @@ func newState(tb testing.TB, c *wandb.Client, opts ...lua.Options) (*lua.LState,
 	return L, out
 }
 
+// seededState starts a server seeded with seedFile, with any other
+// options, and returns it and an LState for its admin (see newState).
+func seededState(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *lua.LState) {
+	t.Helper()
+	srv := wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeedFile(seedFile)}, opts...)...)
+	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	return srv, L
+}
+
 // installTestLib gives scripts the global table "test": a window on the
 // server for setting up and checking state.
 //
@@ -192,6 +201,7 @@ func runLuaFile(t *testing.T, srv *wandbtest.Server, script string) (string, err
 }
 
 func TestLuaScripts(t *testing.T) {
+	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(luaTestDir, "*.lua"))
 	if err != nil {
 		t.Fatal(err)
@@ -222,6 +232,7 @@ func TestLuaScripts(t *testing.T) {
 // team members have ids of their own, not their users' IDs (whether W&B's
 // do is not public): t:create_service_account and m:delete work either way.
 func TestLuaTeamsWithDistinctMemberIDs(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithDistinctMemberIDs())
 	script := filepath.Join(luaTestDir, "teams.lua")
 	if out, err := runLuaFile(t, srv, script); err != nil {
@@ -233,8 +244,8 @@ func TestLuaTeamsWithDistinctMemberIDs(t *testing.T) {
 // service account key in GetTeamEntity (whether W&B's still do is not
 // public), t:create_service_account still succeeds, with api_key nil.
 func TestLuaServiceAccountWithoutMemberKeys(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithoutMemberKeys())
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	srv, L := seededState(t, wandbtest.WithoutMemberKeys())
 	err := L.DoString(`
 		local t = assert(wandb.team("ml-research"))
 		local sa, err = t:create_service_account("CI bot")
@@ -255,8 +266,8 @@ func TestLuaServiceAccountWithoutMemberKeys(t *testing.T) {
 // nobody for an empty query (whether W&B does is not public), wandb.users()
 // is nil, err, not an empty array; a query still works.
 func TestLuaUsersWhenEmptyQueryListsNobody(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithEmptyUserQueryListsNobody())
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	_, L := seededState(t, wandbtest.WithEmptyUserQueryListsNobody())
 	err := L.DoString(`
 		for _, list_and_err in ipairs({ { wandb.users() }, { wandb.users("") } }) do
 			local list, err = list_and_err[1], list_and_err[2]
@@ -276,6 +287,7 @@ func TestLuaUsersWhenEmptyQueryListsNobody(t *testing.T) {
 // user and an "incomplete" error beside them; the users past the first
 // answer have no standing (nil), never an inactive or never-active one.
 func TestLuaUsersStatusWhenSCIMDoesNotPage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("lists 10,000 users")
 	}
@@ -308,6 +320,7 @@ func ptr[T any](v T) *T { return &v }
 // that the server received only the one viewer request the script needs
 // for a User value, and that its users and keys are as seeded.
 func TestBadInputLeavesServerUnchanged(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	before := srv.Users()
 	if _, err := runLuaFile(t, srv, filepath.Join(luaTestDir, "bad_arguments.lua")); err != nil {
@@ -331,6 +344,7 @@ func TestBadInputLeavesServerUnchanged(t *testing.T) {
 // TestLuaTestFailureNamesScriptAndLine checks the harness itself: a failing
 // assertion is reported with the script's file and line.
 func TestLuaTestFailureNamesScriptAndLine(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	script := filepath.Join(t.TempDir(), "failing.lua")
 	if err := os.WriteFile(script, []byte("local x = 1\neq(x, 2, \"x\")\n"), 0o644); err != nil {
@@ -348,6 +362,7 @@ func TestLuaTestFailureNamesScriptAndLine(t *testing.T) {
 // TestTwoStatesDoNotMix runs two LStates with two clients of two servers
 // side by side: each sees its own identity and server.
 func TestTwoStatesDoNotMix(t *testing.T) {
+	t.Parallel()
 	srvA := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srvB := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srvB.AddAPIKey("bob@example.com", "two states")
@@ -384,6 +399,7 @@ func TestTwoStatesDoNotMix(t *testing.T) {
 // clients under two names): the metatables are registered once and each
 // module uses its own client.
 func TestSetupOncePerState(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srv.AddAPIKey("bob@example.com", "setup once")
 	if err != nil {
@@ -427,6 +443,7 @@ func TestSetupOncePerState(t *testing.T) {
 // TestNilClient: with no default client the module functions raise, and
 // api objects still work.
 func TestNilClient(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	L, out := newState(t, nil)
 	L.SetGlobal("KEY", lua.LString(srv.AdminKey()))
@@ -450,6 +467,7 @@ func TestNilClient(t *testing.T) {
 // request is in flight: the request stops and the script ends with the
 // cancellation.
 func TestContextCancelStopsRequest(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: 1 << 62}) // until cancelled
 	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
@@ -472,8 +490,8 @@ func TestContextCancelStopsRequest(t *testing.T) {
 // TestErrorValueIsGoError checks what an embedder sees: an error value
 // raised by a script is the *wandb.Error in the ApiError's object.
 func TestErrorValueIsGoError(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	_, L := seededState(t)
 	err := L.DoString(`local wandb = require("wandb") assert(wandb.user("nobody@example.com"))`)
 	ae, ok := err.(*lua.ApiError)
 	if !ok {

@@ -27,6 +27,7 @@ func limitedState(t *testing.T, ctx context.Context, lim Limits) *lua.LState {
 // TestLua51StringSuite runs the pattern-matching and string tests of Lua
 // 5.1's own test suite against the checked functions.
 func TestLua51StringSuite(t *testing.T) {
+	t.Parallel()
 	for _, name := range []string{"pm.lua", "strings.lua"} {
 		src, err := os.ReadFile(filepath.Join("testdata", "lua5.1", name))
 		if err != nil {
@@ -42,6 +43,7 @@ func TestLua51StringSuite(t *testing.T) {
 }
 
 func TestCheckedStringFunctions(t *testing.T) {
+	t.Parallel()
 	L := limitedState(t, context.Background(), Limits{})
 	for _, tc := range []struct{ script, want string }{
 		{`return string.find("hello world", "o w")`, "5 7"},
@@ -105,6 +107,7 @@ func values(L *lua.LState, script string) (string, error) {
 // The bound on how long each took only keeps a regression from hanging
 // the test: it is the deadline plus a wide margin.
 func TestRunawaysStopAtTheDeadline(t *testing.T) {
+	t.Parallel()
 	for name, script := range map[string]string{
 		"find that backtracks": `return string.find(("a"):rep(5000) .. "b", ("a*"):rep(20) .. "c")`,
 		"match":                `return ("a"):rep(5000):match(("a*"):rep(20) .. "c")`,
@@ -141,6 +144,7 @@ func TestRunawaysStopAtTheDeadline(t *testing.T) {
 // checked functions, the .. operator or the module's encoders; the
 // script can catch the error and go on.
 func TestMaxString(t *testing.T) {
+	t.Parallel()
 	const limit = 1 << 20
 	for _, tc := range []struct{ name, script, want string }{
 		{"rep", `return string.rep("ab", 2^31)`, "rep: resulting string too large (a string of 4 GiB; the limit is 1 MiB)"},
@@ -172,6 +176,7 @@ func TestMaxString(t *testing.T) {
 // TestMaxStringInModule: the module's encoders respect the limit too, and
 // so do the items of wandb.parallel.
 func TestMaxStringInModule(t *testing.T) {
+	t.Parallel()
 	L := limitedState(t, context.Background(), Limits{MaxString: 1 << 20})
 	L.PreloadModule("wandb", LoaderWith(Options{}))
 	for _, tc := range []struct{ name, script, want string }{
@@ -193,6 +198,7 @@ func TestMaxStringInModule(t *testing.T) {
 // TestMaxCallLevels: tail calls without end raise "stack overflow" instead
 // of growing the traceback of their error to hundreds of megabytes.
 func TestMaxCallLevels(t *testing.T) {
+	t.Parallel()
 	L := limitedState(t, context.Background(), Limits{MaxCallLevels: 10000})
 	for name, script := range map[string]string{
 		"tail calls":      `local function f(n) return f(n + 1) end return f(1)`,
@@ -217,6 +223,7 @@ func TestMaxCallLevels(t *testing.T) {
 // TestSetContextWithoutLimits: without limits SetContext is
 // L.SetContext, and the checked functions still stop at the deadline.
 func TestSetContextWithoutLimits(t *testing.T) {
+	t.Parallel()
 	L := lua.NewState()
 	defer L.Close()
 	ctx, cancel := context.WithCancel(context.Background())

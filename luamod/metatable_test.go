@@ -15,6 +15,7 @@ import (
 // a __metatable of its own, nor a table a script dressed up with a
 // module type's name.
 func TestTypeNameOf(t *testing.T) {
+	t.Parallel()
 	L, _ := newState(t, nil)
 	foreign := func(name string) lua.LValue {
 		ud := L.NewUserData()

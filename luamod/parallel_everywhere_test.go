@@ -14,6 +14,7 @@ import (
 // the run until the test's timeout.
 
 func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
+	t.Parallel()
 	const conc = 4
 	cases := []struct{ name, fn, want string }{
 		{"wandb.viewer", `return assert(wandb.viewer()).email`, "admin@example.com"},
@@ -122,6 +123,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 }
 
 func TestRequestsOverlapEverywhereInsideParallel(t *testing.T) {
+	t.Parallel()
 	// fetch(x) is a request (wandb.user) that returns x; each case makes
 	// one such request per item from inside the construct it names.
 	const fetch = `local function fetch(v) assert(wandb.user("u" .. v .. "@example.com")) return v end `
@@ -188,6 +190,7 @@ func TestRequestsOverlapEverywhereInsideParallel(t *testing.T) {
 }
 
 func TestNestedParallelOverlaps(t *testing.T) {
+	t.Parallel()
 	// Two outer items, each running an inner parallel of two items at
 	// concurrency 2: four requests in flight at once.
 	g := newGatedServer(t, 1)

@@ -35,6 +35,7 @@ func items(n int) string {
 }
 
 func TestParallelResultsInOrderOfItemsNotOfCompletion(t *testing.T) {
+	t.Parallel()
 	// Item i's request is answered only once item i+1's has been: the
 	// requests complete in reverse order.
 	const n = 6
@@ -74,6 +75,7 @@ func TestParallelResultsInOrderOfItemsNotOfCompletion(t *testing.T) {
 }
 
 func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name     string
 		n        int
@@ -140,6 +142,7 @@ func TestParallelRunsUpToConcurrencyRequestsAtOnce(t *testing.T) {
 // the server never holds more than that, and does hold that many (the
 // first ones wait at the gate until they have gathered).
 func TestParallelNestedBoundedInFlight(t *testing.T) {
+	t.Parallel()
 	const bound = 5
 	g := newGatedServer(t, bound)
 	c, err := wandb.NewClient(wandb.Config{BaseURL: g.URL, APIKey: wandb.NewSecret(g.AdminKey()), Retry: wandb.RetryPolicy{MaxAttempts: 1}, MaxInFlight: bound})
@@ -179,6 +182,7 @@ func TestParallelNestedBoundedInFlight(t *testing.T) {
 }
 
 func TestParallelCreatesUsersConcurrentlyOverHTTP(t *testing.T) {
+	t.Parallel()
 	const n, conc = 40, 8
 	g := newGatedServer(t, conc) // the first conc requests wait for each other
 	L, _ := gatedState(t, g)
@@ -214,6 +218,7 @@ func TestParallelCreatesUsersConcurrentlyOverHTTP(t *testing.T) {
 }
 
 func TestParallelBadArguments(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		call string
 		want string
@@ -269,6 +274,7 @@ func TestParallelBadArguments(t *testing.T) {
 }
 
 func TestParallelEmptyItemsAndMissingResults(t *testing.T) {
+	t.Parallel()
 	g := newGatedServer(t, 1)
 	L, _ := gatedState(t, g)
 	if err := L.DoString(`
@@ -299,6 +305,7 @@ func TestParallelEmptyItemsAndMissingResults(t *testing.T) {
 }
 
 func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
+	t.Parallel()
 	// Item 4 fails while the requests of items 1 to 3 wait in the server
 	// (for an hour): parallel must cancel them, wait for them and raise at
 	// once, and start no further item. The gate's timeout only bounds a
@@ -306,9 +313,8 @@ func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
 	g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
 	L, ctx := gatedState(t, g)
 	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
-		for g.InFlight() < L.CheckInt(1) && ctx.Err() == nil {
-			time.Sleep(time.Millisecond)
-		}
+		n := L.CheckInt(1)
+		waitFor(t, itoa(n)+" requests on the server", func() bool { return g.InFlight() >= n || ctx.Err() != nil })
 		return 0
 	}))
 	err := L.DoString(`
@@ -350,6 +356,7 @@ func TestParallelErrorCancelsRequestsInFlight(t *testing.T) {
 }
 
 func TestParallelFailureRecords(t *testing.T) {
+	t.Parallel()
 	g := newGatedServer(t, 1)
 	if _, err := g.AddUser(wandbtest.SeedUser{Email: "taken@example.com"}); err != nil {
 		t.Fatal(err)
@@ -400,6 +407,7 @@ func TestParallelFailureRecords(t *testing.T) {
 }
 
 func TestParallelContextCancel(t *testing.T) {
+	t.Parallel()
 	t.Run("requests in flight", func(t *testing.T) {
 		g := newGatedServer(t, 1, wandbtest.WithLatency(time.Hour))
 		L, _ := gatedState(t, g)
@@ -407,10 +415,7 @@ func TestParallelContextCancel(t *testing.T) {
 		defer cancel()
 		L.SetContext(ctx)
 		go func() {
-			// Cancel once four requests wait in the server.
-			for g.InFlight() < 4 {
-				time.Sleep(time.Millisecond)
-			}
+			waitFor(t, "four requests on the server", func() bool { return g.InFlight() >= 4 })
 			cancel()
 		}()
 		done := make(chan error, 1)
@@ -459,6 +464,7 @@ func TestParallelContextCancel(t *testing.T) {
 }
 
 func TestParallelThreadsAreNotCoroutines(t *testing.T) {
+	t.Parallel()
 	g := newGatedServer(t, 1)
 	L, _ := gatedState(t, g)
 	if err := L.DoString(`
@@ -507,6 +513,7 @@ func TestParallelThreadsAreNotCoroutines(t *testing.T) {
 }
 
 func TestParallelUsesConcurrencyThreads(t *testing.T) {
+	t.Parallel()
 	g := newGatedServer(t, 1)
 	L, _ := gatedState(t, g)
 	if err := L.DoString(`
@@ -526,6 +533,7 @@ func TestParallelUsesConcurrencyThreads(t *testing.T) {
 }
 
 func TestParallelKeepsTheRunningCoroutine(t *testing.T) {
+	t.Parallel()
 	// Four items, each in a coroutine of its own, wait for their requests
 	// at once: while one waits the others run, and coroutine.running() and
 	// coroutine.status must still tell each its own after the request.
@@ -560,6 +568,7 @@ func TestParallelKeepsTheRunningCoroutine(t *testing.T) {
 }
 
 func TestParallelOpPanicIsRaisedWithTheLockHeld(t *testing.T) {
+	t.Parallel()
 	// An op that panics while the lock is released must not unwind past
 	// netcall: the panic is raised in Lua, in the item, and the next
 	// parallel call still works.
@@ -577,6 +586,7 @@ func TestParallelOpPanicIsRaisedWithTheLockHeld(t *testing.T) {
 }
 
 func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
+	t.Parallel()
 	g := newGatedServer(t, 1)
 	L, _ := gatedState(t, g)
 	err := L.DoString(`
@@ -602,6 +612,7 @@ func TestNetworkFunctionsBlockOutsideParallel(t *testing.T) {
 // applying (failed); the first two were applied, and the users found there
 // cannot be told from ones another program created (unknown).
 func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var mu sync.Mutex
 	outcomes := map[string]string{}
@@ -617,9 +628,7 @@ func TestParallelCancelledChangesHaveOutcomes(t *testing.T) {
 	srv.FailNext("CreateUserFromAdmin",
 		wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{AfterApply: true, Stall: true}, wandbtest.Fault{Stall: true})
 	L.SetGlobal("wait_in_server", L.NewFunction(func(L *lua.LState) int {
-		for srv.Stalled() < 3 {
-			time.Sleep(time.Millisecond)
-		}
+		waitFor(t, "three requests to stall on the server", func() bool { return srv.Stalled() >= 3 })
 		return 0
 	}))
 	err = L.DoString(`
@@ -680,9 +689,7 @@ func TestParallelServerDies(t *testing.T) {
 	}
 	L, _ := newState(t, c)
 	go func() {
-		for srv.Requests("CreateUserFromAdmin") < 50 {
-			time.Sleep(time.Millisecond)
-		}
+		waitFor(t, "50 creations on the server", func() bool { return srv.Requests("CreateUserFromAdmin") >= 50 })
 		dead.Store(true)
 		srv.Close()
 	}()
@@ -742,6 +749,7 @@ func TestParallelServerDies(t *testing.T) {
 // change to W&B: write_private, inside wandb.parallel or not, writes
 // without a change record (and so without a request for the actor).
 func TestWritePrivateIsNoChange(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var mu sync.Mutex
 	var records []wandb.ChangeRecord

@@ -3,11 +3,15 @@ package luamod
 import (
 	"bytes"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	lua "github.com/yuin/gopher-lua"
@@ -19,6 +23,7 @@ import (
 // Safe runs from Lua: dry runs, read-only mode, exact lookups, progress.
 
 func TestDryRunInLua(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	var plan bytes.Buffer
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), DryRun: true, DryRunOutput: &plan})
@@ -86,6 +91,7 @@ func TestDryRunInLua(t *testing.T) {
 }
 
 func TestReadOnlyInLua(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), ReadOnly: true})
 	if err != nil {
@@ -131,6 +137,7 @@ func (d *fillingDisk) Write(p []byte) (int, error) {
 // (it is no change, so nothing refuses it), and the next change to the
 // server is refused.
 func TestAuditFailureKeepsMintedSecret(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	log := wandb.NewAuditLog(&fillingDisk{room: 1})
 	c, err := wandb.NewClient(wandb.Config{BaseURL: srv.URL, APIKey: wandb.NewSecret(srv.AdminKey()), OnChange: log.Record, BeforeChange: log.Check})
@@ -160,8 +167,8 @@ func TestAuditFailureKeepsMintedSecret(t *testing.T) {
 }
 
 func TestExactLookupInLua(t *testing.T) {
-	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
-	L, _ := newState(t, newClient(t, srv.URL, srv.AdminKey()))
+	t.Parallel()
+	_, L := seededState(t)
 	if err := L.DoString(`
 		assert(wandb.user("smith").email == "alice.smith@example.com", "a single partial match")
 		local u, err = wandb.user("smith", { exact = true })
@@ -261,6 +268,7 @@ func lastRate(out string) string {
 }
 
 func TestProgressLine(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		total, done, failed int
 		elapsed             time.Duration
@@ -275,4 +283,87 @@ func TestProgressLine(t *testing.T) {
 			t.Errorf("progressLine(%d, %d, %d, %v) = %q, want %q", tc.total, tc.done, tc.failed, tc.elapsed, got, tc.want)
 		}
 	}
+}
+
+// TestProgressTiming runs the progress line on synctest's clock: nothing
+// for a run shorter than progressDelay, then a draw at progressDelay and
+// every progressEvery after, each with the rate since the start, and at
+// the stop the last line, ended. A writer that is a StatusLine gets the
+// same lines as statuses, and the last as a line of output.
+func TestProgressTiming(t *testing.T) {
+	t.Parallel()
+	const total = 20
+	// run starts the line on w and moves the counters and the clock as a
+	// run of 20 items, one of them failed, calling check with the lines
+	// that must have been drawn by then; then it stops the line.
+	run := func(w io.Writer, check func(when string, drawn ...string)) {
+		var done, failures atomic.Int64
+		stop := startProgress(w, total, &done, &failures)
+		done.Store(5)
+		time.Sleep(progressDelay - time.Nanosecond)
+		synctest.Wait()
+		check("just before progressDelay")
+		time.Sleep(time.Nanosecond)
+		synctest.Wait()
+		check("at progressDelay", "wandb.parallel: 5/20 done, 10.0/s, 2s left")
+		done.Store(7)
+		failures.Store(1)
+		time.Sleep(progressEvery)
+		synctest.Wait()
+		check("progressEvery later", "wandb.parallel: 5/20 done, 10.0/s, 2s left", "wandb.parallel: 7/20 done, 1 failed, 10.0/s, 1s left")
+		done.Store(total)
+		time.Sleep(progressEvery / 2)
+		stop()
+	}
+	const last = "wandb.parallel: 20/20 done, 1 failed, 25.0/s"
+	redrawn := func(lines ...string) string {
+		var b strings.Builder
+		for _, l := range lines {
+			b.WriteString("\r\x1b[K" + l)
+		}
+		return b.String()
+	}
+	synctest.Test(t, func(t *testing.T) {
+		var out syncBuffer
+		var drawn []string
+		run(&out, func(when string, lines ...string) {
+			drawn = lines
+			if got, want := out.String(), redrawn(lines...); got != want {
+				t.Errorf("%s: drew %q, want %q", when, got, want)
+			}
+		})
+		if got, want := out.String(), redrawn(append(drawn, last)...)+"\n"; got != want {
+			t.Errorf("after the stop: %q, want %q", got, want)
+		}
+
+		// Stopped before progressDelay: nothing, then or later.
+		var short syncBuffer
+		var done, failures atomic.Int64
+		stop := startProgress(&short, total, &done, &failures)
+		time.Sleep(progressDelay - time.Nanosecond)
+		stop()
+		time.Sleep(time.Hour)
+		if got := short.String(); got != "" {
+			t.Errorf("a run shorter than progressDelay drew %q", got)
+		}
+	})
+	synctest.Test(t, func(t *testing.T) {
+		rec := &statusRecorder{}
+		var want []string
+		run(rec, func(when string, lines ...string) {
+			want = want[:0]
+			for _, l := range lines {
+				want = append(want, "status "+l)
+			}
+			rec.mu.Lock()
+			defer rec.mu.Unlock()
+			if !slices.Equal(rec.events, want) {
+				t.Errorf("%s: %q, want %q", when, rec.events, want)
+			}
+		})
+		want = append(want, "status ", "write "+last+"\n")
+		if !slices.Equal(rec.events, want) {
+			t.Errorf("after the stop: %q, want %q", rec.events, want)
+		}
+	})
 }

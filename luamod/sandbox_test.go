@@ -67,6 +67,7 @@ func TestSandboxEscapesFail(t *testing.T) {
 // globals (tables, and the string metatable) and checks that none of the
 // functions a sandbox leaves out is among them.
 func TestSandboxReachesNoUnsafeFunction(t *testing.T) {
+	t.Parallel()
 	full := lua.NewState()
 	defer full.Close()
 	unsafe := map[uintptr]string{}
@@ -117,6 +118,7 @@ func TestSandboxReachesNoUnsafeFunction(t *testing.T) {
 }
 
 func TestSandboxModule(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	L := sandboxFor(t, srv, SandboxOptions{})
 	if err := L.DoString(`
@@ -167,6 +169,7 @@ func TestSandboxModule(t *testing.T) {
 }
 
 func TestSandboxReadOnly(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	L := sandboxFor(t, srv, SandboxOptions{ReadOnly: true})
 	if err := L.DoString(`
@@ -188,6 +191,7 @@ func TestSandboxReadOnly(t *testing.T) {
 }
 
 func TestSandboxLimits(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	L := sandboxFor(t, srv, SandboxOptions{CallStackSize: 50})
 	err := L.DoString(`local function f(n) return 1 + f(n + 1) end return f(1)`)
@@ -213,6 +217,7 @@ func TestSandboxLimits(t *testing.T) {
 // limit of its wandb.api objects, nor the concurrency of wandb.parallel,
 // beyond what the embedder set; print goes where the embedder says.
 func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithLatency(20*time.Millisecond))
 	key, err := srv.AddAPIKey("bob@example.com", "sandbox")
 	if err != nil {
@@ -266,6 +271,7 @@ func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
 // TestSandboxStopsRunaways: the string functions and tail calls that
 // once ran past any deadline stop at the sandbox's.
 func TestSandboxStopsRunaways(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for name, script := range map[string]string{
 		"find": `return string.find(("a"):rep(5000) .. "b", ("a*"):rep(20) .. "c")`,
@@ -300,6 +306,7 @@ func TestSandboxStopsRunaways(t *testing.T) {
 // its data does not get it shown by tostring of a user, team or member,
 // nor by an error naming it.
 func TestToStringRedactsServerData(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("5ec7e7", 7)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
 		Users: []wandbtest.SeedUser{

@@ -134,6 +134,22 @@ func (g *gatedServer) maxInside() int {
 // means the calls did not overlap.
 const gateTimeout = 20 * time.Second
 
+// waitFor polls cond until it holds. After gateTimeout, which only
+// catches a hang and asserts nothing about speed, it fails the test naming
+// what it waited for, and returns. It may run on any goroutine (a parallel
+// item's, or one a test starts), so it fails with Errorf, and its caller
+// goes on as if cond held, so that the run under test ends.
+func waitFor(t *testing.T, what string, cond func() bool) {
+	deadline := time.Now().Add(gateTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Errorf("timed out waiting for %s", what)
+			return
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
 // gatedState returns an LState with the module for the admin of g, whose
 // context ends after gateTimeout, and that context.
 func gatedState(t *testing.T, g *gatedServer) (*lua.LState, context.Context) {

@@ -8,6 +8,7 @@ import (
 // TestBaseURLSuggestions: a base URL without a scheme gets the one it
 // probably needs; a key in it is never echoed.
 func TestBaseURLSuggestions(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]string{
 		"127.0.0.1:8080":          `base url "127.0.0.1:8080": must start with http:// or https://; use http://127.0.0.1:8080`,
 		"localhost:8080":          "use http://localhost:8080",

@@ -18,6 +18,7 @@ import (
 // TestBreakerStates walks the breaker through its states on synctest's
 // clock: the pauses pass without waiting.
 func TestBreakerStates(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var b breaker
 		closed := func(when string) {
@@ -84,6 +85,7 @@ func TestBreakerStates(t *testing.T) {
 // answer has come for breakerWindow, or when a connection was refused
 // among them; any answer, from any caller, starts the count again.
 func TestBreakerWantsEvidence(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var b breaker
 		for range 100 {
@@ -124,6 +126,7 @@ func TestBreakerWantsEvidence(t *testing.T) {
 // the server (its caller cancelled it) gives its place to the next
 // attempt instead of keeping the breaker open for good.
 func TestBreakerProbeWithoutAnswer(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		var b breaker
 		for range breakerThreshold {
@@ -151,6 +154,7 @@ func TestBreakerProbeWithoutAnswer(t *testing.T) {
 // and takes its result; once it has probed, it is refused like any other
 // attempt.
 func TestBreakerCheck(t *testing.T) {
+	t.Parallel()
 	synctest.Test(t, func(t *testing.T) {
 		ctx := context.Background()
 		var b breaker
@@ -303,9 +307,7 @@ func TestBreakerCancelledProbe(t *testing.T) {
 		_, err := c.Users(pctx, "c")
 		done <- err
 	}()
-	for srv.Stalled() == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the probe to stall on the server", func() bool { return srv.Stalled() > 0 })
 	cancel()
 	asError(t, <-done, "users", CodeCanceled)
 

@@ -22,21 +22,15 @@ import (
 // through Client.Change.
 
 // everyChange runs every change this package can make, against the
-// lifecycle server's users and team, in the order of everyOp, and passes
+// users and team of teamServer, in the order of everyOp, and passes
 // each change's op and error to check.
 func everyChange(t *testing.T, c *Client, check func(op Op, err error)) {
 	t.Helper()
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	bob := mustUser(t, c, "bob")
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = c.CreateUser(ctx, "new@example.com", true)
+	team := mustTeam(t, c, "ml")
+	_, err := c.CreateUser(ctx, "new@example.com", true)
 	check("create_user", err)
 	_, err = me.GenerateAPIKey(ctx, "ci")
 	check("generate_api_key", err)
@@ -72,7 +66,8 @@ func mutations(srv *wandbtest.Server) int {
 }
 
 func TestDryRun(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	var plan bytes.Buffer
 	var records []ChangeRecord
 	c := testClient(t, srv, func(cfg *Config) {
@@ -114,7 +109,8 @@ func TestDryRun(t *testing.T) {
 }
 
 func TestDryRunResults(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.DryRun = true })
 	ctx := context.Background()
 	u, err := c.CreateUser(ctx, "new@example.com", true)
@@ -174,7 +170,8 @@ func TestDryRunResults(t *testing.T) {
 }
 
 func TestReadOnly(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	var records []ChangeRecord
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.ReadOnly = true
@@ -203,7 +200,8 @@ func TestReadOnly(t *testing.T) {
 }
 
 func TestChangeRecords(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := OpenAuditLog(path)
 	if err != nil {
@@ -343,6 +341,7 @@ type errWriter struct{}
 func (errWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
 
 func TestAuditLogWriteError(t *testing.T) {
+	t.Parallel()
 	log := NewAuditLog(errWriter{})
 	var wg sync.WaitGroup
 	for range 4 {
@@ -358,7 +357,8 @@ func TestAuditLogWriteError(t *testing.T) {
 }
 
 func TestExactLookup(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	if u, err := c.User(ctx, "BOB", Exact()); err != nil || deref(u.Email) != "bob@example.com" {
@@ -395,7 +395,8 @@ func TestExactLookup(t *testing.T) {
 // full disk not one change reaches the server, one at a time or many at
 // once.
 func TestAuditLogFailureRefusesFurtherChanges(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	full, err := os.OpenFile("/dev/full", os.O_WRONLY, 0)
 	if err != nil {
 		t.Skipf("no /dev/full: %v", err)
@@ -473,7 +474,8 @@ func (w *lineLimit) Write(p []byte) (int, error) {
 // could not be written was made, and its intent line says so; no change
 // is sent after it.
 func TestAuditLogFillsBetweenIntentAndOutcome(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	w := &lineLimit{n: 1}
 	log := NewAuditLog(w)
 	c := testClient(t, srv, func(cfg *Config) { cfg.OnChange, cfg.BeforeChange = log.Record, log.Check })
@@ -498,7 +500,8 @@ func TestAuditLogFillsBetweenIntentAndOutcome(t *testing.T) {
 // TestAuditLogSyncFailure: an intent line the disk would not keep (a
 // failed sync) refuses its change like one that could not be written.
 func TestAuditLogSyncFailure(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	var lines bytes.Buffer
 	log := NewAuditLog(&lines)
 	log.sync = func() error { return errors.New("input/output error") } // what fsync says of a failing disk
@@ -517,7 +520,8 @@ func TestAuditLogSyncFailure(t *testing.T) {
 // each change an intent line and, after it, an outcome line with the same
 // id; an audit log on a regular file syncs its intent lines.
 func TestAuditLogConcurrentLines(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
 	log, err := OpenAuditLog(path)
 	if err != nil {

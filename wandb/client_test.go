@@ -16,13 +16,11 @@ import (
 )
 
 func TestViewerCached(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	v1, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	v1 := mustViewer(t, c)
 	v2, err := c.Viewer(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -54,6 +52,7 @@ func TestViewerCached(t *testing.T) {
 }
 
 func TestViewerErrors(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	ctx := context.Background()
 
@@ -80,6 +79,7 @@ func TestViewerErrors(t *testing.T) {
 }
 
 func TestNewClientChecks(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("a1", 20)
 	for _, tc := range []struct {
 		name string
@@ -126,6 +126,7 @@ func TestNewClientChecks(t *testing.T) {
 }
 
 func TestBaseURLNormalised(t *testing.T) {
+	t.Parallel()
 	for in, want := range map[string]string{
 		"":                          "https://api.wandb.ai",
 		"https://api.wandb.ai/":     "https://api.wandb.ai",
@@ -146,6 +147,7 @@ func TestBaseURLNormalised(t *testing.T) {
 }
 
 func TestWithAPIKeyChecksKey(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	_, err := c.WithAPIKey("short")
@@ -158,6 +160,7 @@ func TestWithAPIKeyChecksKey(t *testing.T) {
 // TestWithServer: a client for another server keeps the settings (here the
 // User-Agent and the retry policy) and sends its key only there.
 func TestWithServer(t *testing.T) {
+	t.Parallel()
 	first, second := wandbtest.Start(t), wandbtest.Start(t)
 	c, err := NewClient(Config{BaseURL: first.URL, APIKey: NewSecret(first.AdminKey()), userAgentOverride: "W&B Public Client " + SDKVersion + " probe/1",
 		Retry: RetryPolicy{MaxAttempts: 2, MinWait: time.Millisecond, MaxWait: time.Millisecond}})
@@ -194,6 +197,7 @@ func TestWithServer(t *testing.T) {
 
 // TestNoKeyInStrings: the key never shows in String, %v, %+v, %#v or logs.
 func TestNoKeyInStrings(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var logs bytes.Buffer
 	cfg := Config{BaseURL: srv.URL, APIKey: NewSecret(srv.AdminKey()), Logger: slog.New(slog.NewJSONHandler(&logs, nil))}
@@ -227,6 +231,7 @@ func TestNoKeyInStrings(t *testing.T) {
 }
 
 func TestDefaultHTTPClient(t *testing.T) {
+	t.Parallel()
 	mine := &http.Client{}
 	if defaultHTTPClient(Config{HTTPClient: mine}) != mine {
 		t.Error("the caller's client was replaced")

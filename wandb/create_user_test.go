@@ -8,12 +8,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -48,6 +50,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserChecksEmail(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	for _, email := range []string{"", "bob", "bob@", "@example.com", "Bob <bob@example.com>", " ",
@@ -67,6 +70,7 @@ func TestCreateUserChecksEmail(t *testing.T) {
 // characters, 64 before the @) is refused before anything is sent,
 // wherever the client takes one, and the message does not repeat it.
 func TestLongEmailsRefused(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -107,6 +111,7 @@ func TestLongEmailsRefused(t *testing.T) {
 // send an address as emailaddr.Normalize gives it, so an address as an HR
 // export writes it finds and makes the user W&B knows.
 func TestEmailsNormalisedBeforeSending(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -152,6 +157,7 @@ func TestEmailsNormalisedBeforeSending(t *testing.T) {
 // creation is sent again. An answer whose user has no id, after the
 // server created it, is settled by the lookup: the call succeeds once.
 func TestCreateUserNullResult(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -180,52 +186,60 @@ func TestCreateUserNullResult(t *testing.T) {
 // TestConcurrentCreationsOfOneEmail: calls of one program creating the
 // same email at once are one flight: one is reported created, the others
 // conflict; when the flight's answer is lost, none claims the creation.
+// On the bubble's clock the first creation stays on the server until
+// every other call has joined it, however slowly they start.
 func TestConcurrentCreationsOfOneEmail(t *testing.T) {
+	t.Parallel()
 	for _, lost := range []bool{false, true} {
 		t.Run(fmt.Sprintf("lost %v", lost), func(t *testing.T) {
-			srv := wandbtest.Start(t, wandbtest.WithLatency(500*time.Millisecond))
-			c := testClient(t, srv)
-			if lost {
-				srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true, AfterApply: true})
-			}
-			const n = 8
-			errs := make([]error, n)
-			var wg sync.WaitGroup
-			create := func(i int) { _, errs[i] = c.CreateUser(context.Background(), "Same@Example.com", false) }
-			wg.Go(func() { create(0) })
-			for srv.InFlight() == 0 { // the first creation is on the server, for its latency
-				time.Sleep(time.Millisecond)
-			}
-			for i := 1; i < n; i++ {
-				wg.Go(func() { create(i) })
-			}
-			wg.Wait()
-			if got := srv.Requests("CreateUserFromAdmin"); got != 1 {
-				t.Errorf("%d creations sent, want 1: the others waited for it", got)
-			}
-			count := map[Code]int{}
-			for _, err := range errs {
-				var e *Error
-				switch {
-				case err == nil:
-					count["ok"]++
-				case errors.As(err, &e):
-					count[e.Code]++
-				default:
-					t.Errorf("error %v", err)
-				}
-			}
-			claims := count["ok"]
-			if lost {
-				if claims != 0 || count[CodeUnknownOutcome] != n {
-					t.Errorf("outcomes %v: want the flight's unknown outcome for all, no claim", count)
-				}
-			} else if claims != 1 || count[CodeConflict] != n-1 {
-				t.Errorf("outcomes %v: want one created, the others conflict", count)
-			}
-			if _, ok := srv.UserByEmail("same@example.com"); !ok {
-				t.Error("the user was not created")
-			}
+			synctest.Test(t, func(t *testing.T) { testConcurrentCreationsOfOneEmail(t, lost) })
 		})
+	}
+}
+
+func testConcurrentCreationsOfOneEmail(t *testing.T, lost bool) {
+	srv, viaPipe := bubbleServer(t, wandbtest.WithLatency(500*time.Millisecond))
+	c := testClient(t, srv, viaPipe)
+	if lost {
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true, AfterApply: true})
+	}
+	const n = 8
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	create := func(i int) { _, errs[i] = c.CreateUser(context.Background(), "Same@Example.com", false) }
+	wg.Go(func() { create(0) })
+	synctest.Wait() // the first creation is on the server, for its latency
+	if got := srv.InFlight(); got != 1 {
+		t.Fatalf("%d requests on the server, want the first creation", got)
+	}
+	for i := 1; i < n; i++ {
+		wg.Go(func() { create(i) })
+	}
+	wg.Wait()
+	if got := srv.Requests("CreateUserFromAdmin"); got != 1 {
+		t.Errorf("%d creations sent, want 1: the others waited for it", got)
+	}
+	count := map[Code]int{}
+	for _, err := range errs {
+		var e *Error
+		switch {
+		case err == nil:
+			count["ok"]++
+		case errors.As(err, &e):
+			count[e.Code]++
+		default:
+			t.Errorf("error %v", err)
+		}
+	}
+	claims := count["ok"]
+	if lost {
+		if claims != 0 || count[CodeUnknownOutcome] != n {
+			t.Errorf("outcomes %v: want the flight's unknown outcome for all, no claim", count)
+		}
+	} else if claims != 1 || count[CodeConflict] != n-1 {
+		t.Errorf("outcomes %v: want one created, the others conflict", count)
+	}
+	if _, ok := srv.UserByEmail("same@example.com"); !ok {
+		t.Error("the user was not created")
 	}
 }

@@ -13,6 +13,7 @@ import (
 )
 
 func TestBasicCredentials(t *testing.T) {
+	t.Parallel()
 	// The value the SDK's own test expects (core/internal/api/credentials_test.go).
 	if got, want := basicCredentials("test-api-key"), "YXBpOnRlc3QtYXBpLWtleQ=="; got != want {
 		t.Errorf("basicCredentials = %q, want %q", got, want)
@@ -20,12 +21,10 @@ func TestBasicCredentials(t *testing.T) {
 }
 
 func TestHeaders(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
-	v, err := c.Viewer(context.Background())
-	if err != nil {
-		t.Fatalf("Viewer: %v", err)
-	}
+	v := mustViewer(t, c)
 	if deref(v.Email) != wandbtest.AdminEmail {
 		t.Errorf("viewer = %v, want the admin", v)
 	}
@@ -52,6 +51,7 @@ func TestHeaders(t *testing.T) {
 // followed (the request, and its credentials, never reach it), and the
 // error says where the server tried to send it.
 func TestCredentialsOnlyToBaseURL(t *testing.T) {
+	t.Parallel()
 	var elsewhereAuth, frontAuth atomic.Value
 	elsewhere := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		elsewhereAuth.Store(r.Header.Get("Authorization"))
@@ -83,6 +83,7 @@ func TestCredentialsOnlyToBaseURL(t *testing.T) {
 }
 
 func TestCredentialScope(t *testing.T) {
+	t.Parallel()
 	auth := func(h string) func(context.Context) (string, error) {
 		return func(context.Context) (string, error) { return h, nil }
 	}

@@ -21,6 +21,7 @@ import (
 // Only layout (white space, line breaks, the order of fragment
 // definitions) may differ.
 func TestDocumentsAreTheSDKs(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()

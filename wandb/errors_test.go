@@ -217,6 +217,7 @@ func TestNoErrorPathLeaksTheKey(t *testing.T) {
 }
 
 func TestErrorType(t *testing.T) {
+	t.Parallel()
 	cause := errors.New("cause")
 	e := &Error{Op: "user", Code: CodeConflict, Status: 409, Message: "line one\n  line two", Err: cause}
 	if got, want := e.Error(), "wandb: user: line one line two (HTTP 409)"; got != want {
@@ -249,6 +250,7 @@ func TestErrorType(t *testing.T) {
 // (the sentinels and the constructor), every Error literal in the package
 // is the argument of a newError call, which redacts it.
 func TestErrorsOnlyFromNewError(t *testing.T) {
+	t.Parallel()
 	files, err := filepath.Glob("*.go")
 	if err != nil {
 		t.Fatal(err)
@@ -301,6 +303,7 @@ func isNewErrorArg(parent ast.Node, lit *ast.CompositeLit) bool {
 // secret that contains the client's key goes whole), while secrets are
 // added concurrently (run with -race).
 func TestRedactorLearnedSecrets(t *testing.T) {
+	t.Parallel()
 	own := strings.Repeat("a1", 20)
 	longer := "local-" + own + strings.Repeat("b", 10)
 	r := newRedactor(own)

@@ -155,6 +155,7 @@ func TestFailFast(t *testing.T) {
 // TestNoFailFastOnceAnswered: a client derived from one whose server has
 // answered (the same run) retries a refused connection as an outage.
 func TestNoFailFastOnceAnswered(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var down atomic.Bool
 	logs := &logBuffer{}
@@ -183,6 +184,7 @@ func TestNoFailFastOnceAnswered(t *testing.T) {
 // TestOnRetry: Config.OnRetry hears of each wait before it starts, with
 // the server's reason and the header the wait came from.
 func TestOnRetry(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -231,6 +233,7 @@ func closedAddr(t *testing.T) string {
 // request of a run that uses one, fails at once on a refused connection
 // too, naming the URL; once the endpoint has answered, it is retried.
 func TestFailFastTokenExchange(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 	addr := closedAddr(t)

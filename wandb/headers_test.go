@@ -11,7 +11,8 @@ import (
 // TestDefaultHeaders: extra headers and the X-WANDB headers reach GraphQL
 // and SCIM; the client's own headers and credentials win.
 func TestDefaultHeaders(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv, func(cfg *Config) {
 		cfg.extraHeaders = secretHeaders(map[string]string{
 			"X-Team":               "ml",
@@ -23,10 +24,7 @@ func TestDefaultHeaders(t *testing.T) {
 		cfg.username = "svc-owner"
 		cfg.userEmail = "owner@example.com"
 	})
-	u, err := c.User(context.Background(), "bob@example.com")
-	if err != nil {
-		t.Fatal(err)
-	}
+	u := mustUser(t, c, "bob@example.com")
 	if _, err := u.Status(context.Background()); err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +54,7 @@ func TestDefaultHeaders(t *testing.T) {
 func TestUserAgentOverride(t *testing.T) {
 	t.Parallel()
 	const ua = "W&B Public Client 0.28.2 (approved by corp-proxy)"
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	e := newTestEnv(t)
 	e.set("WANDB_BASE_URL", srv.URL)
 	e.set("WANDB_API_KEY", srv.AdminKey())
@@ -102,6 +100,7 @@ func TestUserAgentOverride(t *testing.T) {
 // TestNoEmptyHeaders: unlike the SDK, the X-WANDB headers are not sent
 // empty.
 func TestNoEmptyHeaders(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	if _, err := c.Viewer(context.Background()); err != nil {
@@ -116,6 +115,7 @@ func TestNoEmptyHeaders(t *testing.T) {
 }
 
 func TestCheckHeaders(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  Config
@@ -145,6 +145,7 @@ func TestCheckHeaders(t *testing.T) {
 }
 
 func TestParseExtraHeaders(t *testing.T) {
+	t.Parallel()
 	for raw, want := range map[string]int{`{"A": "1", "B": "2"}`: 2, `null`: 0, `{}`: 0} {
 		h, err := parseExtraHeaders(raw)
 		if err != nil || len(h) != want {

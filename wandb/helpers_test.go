@@ -27,6 +27,31 @@ func seeded(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 	}})}, opts...)...)
 }
 
+// teamServer returns a server holding alice (admin of team ml, which has
+// bob as a plain member and a pending invite to carol) and bob, carol and
+// dave, none of them instance admins, with any other options.
+func teamServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
+	t.Helper()
+	return wandbtest.Start(t, append(opts, wandbtest.WithSeed(wandbtest.Seed{
+		Users: []wandbtest.SeedUser{
+			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
+			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
+			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
+			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
+		},
+		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "carol@example.com"}}}},
+	}))...)
+}
+
+// mlAsAlice returns teamServer, a client for its admin, and team "ml" as
+// alice, its team admin, loads it.
+func mlAsAlice(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *Client, *Team) {
+	t.Helper()
+	srv := teamServer(t, opts...)
+	admin := testClient(t, srv)
+	return srv, admin, mustTeam(t, clientFor(t, srv, admin, "alice@example.com"), "ml")
+}
+
 // testClient returns a client for srv with the admin key, tiny retry waits
 // and any changes mod makes to the config.
 func testClient(t *testing.T, srv *wandbtest.Server, mods ...func(*Config)) *Client {
@@ -42,6 +67,36 @@ func testClient(t *testing.T, srv *wandbtest.Server, mods ...func(*Config)) *Cli
 	return c
 }
 
+// The fetches that open most tests, each failing the test when it fails:
+// the lookup of a user (as Client.User), the viewer, and a team.
+
+func mustUser(t *testing.T, c *Client, who string) *User {
+	t.Helper()
+	u, err := c.User(context.Background(), who)
+	if err != nil {
+		t.Fatalf("User(%q): %v", who, err)
+	}
+	return u
+}
+
+func mustViewer(t *testing.T, c *Client) *User {
+	t.Helper()
+	me, err := c.Viewer(context.Background())
+	if err != nil {
+		t.Fatalf("Viewer: %v", err)
+	}
+	return me
+}
+
+func mustTeam(t *testing.T, c *Client, name string) *Team {
+	t.Helper()
+	team, err := c.Team(context.Background(), name)
+	if err != nil {
+		t.Fatalf("Team(%q): %v", name, err)
+	}
+	return team
+}
+
 // clientFor returns a client authenticating as the user with email (a
 // fresh key is minted for it).
 func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string) *Client {
@@ -55,6 +110,21 @@ func clientFor(t *testing.T, srv *wandbtest.Server, admin *Client, email string)
 		t.Fatalf("WithAPIKey: %v", err)
 	}
 	return c
+}
+
+// waitFor polls cond until it holds; it fails the test after a generous
+// bound, which only catches a hang and asserts nothing about speed. It
+// must run on the test's goroutine. (Tests on synctest's clock wait with
+// synctest.Wait instead: see bubble_test.go.)
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 // asError asserts err is an *Error with the given code and op.

@@ -76,6 +76,7 @@ func FuzzJSONScanner(f *testing.F) {
 }
 
 func TestJSONScannerTypeErrors(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		input string
 		read  func(s *jsonScanner) error

@@ -22,34 +22,11 @@ import (
 // The user lifecycle over SCIM, against wandbtest's SCIM API (Dedicated
 // Cloud and Self-Managed by default, Multi-tenant with WithMultiTenant).
 
-// lifecycleServer is teamServer (alice admin of team ml, bob a member,
-// carol invited, dave) with more options.
-func lifecycleServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	return wandbtest.Start(t, append([]wandbtest.Option{wandbtest.WithSeed(wandbtest.Seed{
-		Users: []wandbtest.SeedUser{
-			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
-			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
-			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
-			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
-		},
-		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "carol@example.com"}}}},
-	})}, opts...)...)
-}
-
-func mustUser(t *testing.T, c *Client, who string) *User {
-	t.Helper()
-	u, err := c.User(context.Background(), who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return u
-}
-
 func TestSCIMAuthenticationAndBase(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	t.Run("basic with the viewer's username, fetched once", func(t *testing.T) {
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		c := testClient(t, srv)
 		bob := mustUser(t, c, "bob")
 		for range 3 {
@@ -104,7 +81,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		}
 	})
 	t.Run("a key refused in both forms", func(t *testing.T) {
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		c := testClient(t, srv)
 		bob := mustUser(t, c, "bob")
 		refused := wandbtest.Fault{Status: 401, Body: "no"}
@@ -131,7 +108,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			if bodies {
 				opts = append(opts, wandbtest.WithSCIMErrorBodies())
 			}
-			srv := lifecycleServer(t, opts...)
+			srv := teamServer(t, opts...)
 			c := testClient(t, srv)
 			bob := mustUser(t, c, "bob")
 			if _, err := bob.Status(ctx); err != nil {
@@ -149,7 +126,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		})
 	}
 	t.Run("bearer, at an overridden base path", func(t *testing.T) {
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		c := testClient(t, srv, func(cfg *Config) {
 			cfg.scimAuth = "Bearer"
 			cfg.scimBaseURL = srv.URL + "/scim/v2/"
@@ -166,7 +143,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		}
 	})
 	t.Run("from the environment", func(t *testing.T) {
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		e := newTestEnv(t)
 		e.set("WANDB_API_KEY", srv.AdminKey())
 		e.set("WANDB_BASE_URL", srv.URL)
@@ -191,7 +168,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 	})
 	t.Run("a wrong username is refused", func(t *testing.T) {
 		// What the server checks: Basic needs the key's own username.
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/scim/Users", nil)
 		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("api:"+srv.AdminKey())))
 		resp, err := http.DefaultClient.Do(req)
@@ -210,7 +187,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			w.WriteHeader(http.StatusNotFound)
 		}))
 		defer elsewhere.Close()
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			http.Redirect(w, r, elsewhere.URL+"/Users", http.StatusTemporaryRedirect)
 		}))
@@ -226,7 +203,7 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 		}
 	})
 	t.Run("not an admin", func(t *testing.T) {
-		srv := lifecycleServer(t)
+		srv := teamServer(t)
 		admin := testClient(t, srv)
 		bob := clientFor(t, srv, admin, "bob@example.com")
 		me, err := bob.Viewer(ctx)
@@ -258,7 +235,8 @@ func decodeGQLID(t *testing.T, id string) string {
 }
 
 func TestSCIMLookup(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bob := mustUser(t, c, "bob")
@@ -308,7 +286,8 @@ func TestSCIMLookup(t *testing.T) {
 }
 
 func TestDeactivateAndReactivate(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bobKey, err := srv.AddAPIKey("bob@example.com", "own")
@@ -351,7 +330,8 @@ func TestDeactivateAndReactivate(t *testing.T) {
 }
 
 func TestMultiTenantLifecycle(t *testing.T) {
-	srv := lifecycleServer(t, wandbtest.WithMultiTenant())
+	t.Parallel()
+	srv := teamServer(t, wandbtest.WithMultiTenant())
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bob := mustUser(t, c, "bob")
@@ -381,7 +361,8 @@ func TestMultiTenantLifecycle(t *testing.T) {
 }
 
 func TestDeleteUser(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bob := mustUser(t, c, "bob")
@@ -407,6 +388,7 @@ func TestDeleteUser(t *testing.T) {
 // read of the user shows it only WithSCIMRolesOnRead (W&B documents Get
 // User without roles).
 func TestSetRole(t *testing.T) {
+	t.Parallel()
 	for _, rolesOnRead := range []bool{false, true} {
 		t.Run(fmt.Sprintf("roles on read %v", rolesOnRead), func(t *testing.T) { testSetRole(t, rolesOnRead) })
 	}
@@ -417,7 +399,7 @@ func testSetRole(t *testing.T, rolesOnRead bool) {
 	if rolesOnRead {
 		opts = append(opts, wandbtest.WithSCIMRolesOnRead())
 	}
-	srv := lifecycleServer(t, opts...)
+	srv := teamServer(t, opts...)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	bob := mustUser(t, c, "bob")
@@ -464,13 +446,11 @@ func testSetRole(t *testing.T, rolesOnRead bool) {
 }
 
 func TestTeamMembershipOverSCIM(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	dave, bob := mustUser(t, c, "dave"), mustUser(t, c, "bob")
 	if err := team.AddMember(ctx, dave, "admin"); err != nil {
 		t.Fatal(err)
@@ -542,7 +522,8 @@ func memberInfo(t *testing.T, srv *wandbtest.Server, team, email string) wandbte
 }
 
 func TestStatus(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
 	dave := mustUser(t, c, "dave")
@@ -580,7 +561,7 @@ func TestStatus(t *testing.T) {
 		t.Errorf("admin's role = %q, though the server does not show it", st.Role)
 	}
 	// A server that shows it.
-	other := lifecycleServer(t, wandbtest.WithSCIMRolesOnRead())
+	other := teamServer(t, wandbtest.WithSCIMRolesOnRead())
 	me, err = testClient(t, other).Viewer(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -591,13 +572,11 @@ func TestStatus(t *testing.T) {
 }
 
 func TestLastAdminGuard(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	c := testClient(t, srv)
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	refused := func() {
 		t.Helper()
 		before := srv.Requests("SCIMPatchUser") + srv.Requests("SCIMDeleteUser")
@@ -661,6 +640,7 @@ func TestLastAdminGuard(t *testing.T) {
 // (which SCIM never lists as a user) does not count as the admin who
 // remains: the guard looks for another active admin.
 func TestLastAdminGuardForAServiceAccount(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	saKey := strings.Repeat("5a", 20)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
@@ -691,6 +671,7 @@ func TestLastAdminGuardForAServiceAccount(t *testing.T) {
 // TestLifecycleOutcomesAfterLostAnswers: each SCIM change whose answer is
 // lost after the request reached the server ends in its true outcome.
 func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, c := range []struct{ applied, rolesOnRead bool }{{true, false}, {false, false}, {true, true}, {false, true}} {
 		applied, rolesOnRead := c.applied, c.rolesOnRead
@@ -699,7 +680,7 @@ func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 			if rolesOnRead {
 				opts = append(opts, wandbtest.WithSCIMRolesOnRead())
 			}
-			srv := lifecycleServer(t, opts...)
+			srv := teamServer(t, opts...)
 			c := testClient(t, srv)
 			want := map[bool]int{true: 1, false: 2}[applied]
 			lose := func(op string) { srv.FailNext(op, wandbtest.Fault{Drop: true, AfterApply: applied}) }
@@ -754,8 +735,9 @@ func TestLifecycleOutcomesAfterLostAnswers(t *testing.T) {
 // checked (a read shows no role) and sending again fails too, the outcome
 // is unknown, never "not applied".
 func TestRoleChangesReadTheAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	bob := mustUser(t, c, "bob")
 
@@ -800,8 +782,9 @@ func TestRoleChangesReadTheAnswer(t *testing.T) {
 // there, or nothing at all) is checked by a read, and one that changed
 // nothing, whatever it answers, is a failure, never a success.
 func TestSCIMAnswersAreRead(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	srv := lifecycleServer(t)
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	bob := mustUser(t, c, "bob")
 	liar := wandbtest.Fault{Body: `{"id":"x","active":true}`} // 200, nothing changed
@@ -857,11 +840,12 @@ func TestSCIMAnswersAreRead(t *testing.T) {
 // every admin at once, the caller included, leaves one: the guards cannot
 // pass together.
 func TestLastAdminGuardUnderConcurrency(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, op := range []string{"set_role", "deactivate", "delete_user"} {
 		for round := range 5 {
 			t.Run(fmt.Sprintf("%s %d", op, round), func(t *testing.T) {
-				srv := lifecycleServer(t, wandbtest.WithLatency(5*time.Millisecond))
+				srv := teamServer(t, wandbtest.WithLatency(5*time.Millisecond))
 				c := testClient(t, srv)
 				admins := []*User{}
 				for _, who := range []string{"alice", "bob"} {
@@ -870,10 +854,7 @@ func TestLastAdminGuardUnderConcurrency(t *testing.T) {
 						t.Fatal(err)
 					}
 				}
-				me, err := c.Viewer(ctx)
-				if err != nil {
-					t.Fatal(err)
-				}
+				me := mustViewer(t, c)
 				admins = append(admins, me, mustUser(t, c, "alice"), mustUser(t, c, "bob"))
 				errs := make([]error, len(admins))
 				var wg sync.WaitGroup
@@ -917,13 +898,11 @@ func TestLastAdminGuardUnderConcurrency(t *testing.T) {
 // server's flag agrees with it; an invitation's is the one it was sent
 // with.
 func TestMemberRole(t *testing.T) {
-	srv := lifecycleServer(t)
+	t.Parallel()
+	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	roles := func() map[string]string {
 		got := map[string]string{}
 		for _, m := range team.Members() {

@@ -23,6 +23,7 @@ func emails(users []*User) []string {
 }
 
 func TestUserLookup(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -81,6 +82,7 @@ func TestUserLookup(t *testing.T) {
 // TestUserExactMatchWins: among several substring matches, the user whose
 // username or email equals the query, ignoring case, is the answer.
 func TestUserExactMatchWins(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
 		{Email: "ann@example.com", Username: "ann"},
 		{Email: "joann@example.com", Username: "joann"},
@@ -109,6 +111,7 @@ func TestUserExactMatchWins(t *testing.T) {
 }
 
 func TestUserAmbiguous(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	_, err := c.User(context.Background(), "example.com")
@@ -128,6 +131,7 @@ func TestUserAmbiguous(t *testing.T) {
 }
 
 func TestUserAmbiguousManyCandidates(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for i := range 12 {
 		if _, err := srv.AddUser(wandbtest.SeedUser{Email: fmt.Sprintf("user%02d@corp.example", i)}); err != nil {
@@ -142,6 +146,7 @@ func TestUserAmbiguousManyCandidates(t *testing.T) {
 }
 
 func TestUserNotFoundAndInvalid(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -169,6 +174,7 @@ func userNode(id, email string, apiKeys string) string {
 }
 
 func TestUsersDeduplicatedAndNullNodes(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	keys := `{"edges":[{"node":{"id":"k1","name":"n1","description":null}},{"node":null}]}`
@@ -202,6 +208,7 @@ func TestUsersDeduplicatedAndNullNodes(t *testing.T) {
 }
 
 func TestUsers(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -228,6 +235,7 @@ func TestUsers(t *testing.T) {
 // one that lists nobody (the caller, at least, is a user), it is an error,
 // never "there are no users", and so is what relies on it.
 func TestUsersEmptyQuery(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, tc := range []struct {
 		name  string
@@ -281,6 +289,7 @@ func TestUsersEmptyQuery(t *testing.T) {
 }
 
 func TestUsersNeedsAdmin(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	bob := clientFor(t, srv, testClient(t, srv), "bob@example.com")
 	_, err := bob.Users(context.Background(), "")
@@ -296,6 +305,7 @@ func TestUsersNeedsAdmin(t *testing.T) {
 
 // TestUsersPartialData: a field error in a 200 keeps the users that came back.
 func TestUsersPartialData(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	body := `{"data":{"users":{"edges":[` + userNode("VXNlcjox", "a@x.com", "null") + `,` +
@@ -337,13 +347,11 @@ func TestUsersPartialData(t *testing.T) {
 // TestConcurrentUse exercises one client and one User from many goroutines
 // (run with -race).
 func TestConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	var wg sync.WaitGroup
 	errs := make(chan error, 64)
 	for i := range 16 {
@@ -378,8 +386,9 @@ func TestConcurrentUse(t *testing.T) {
 // users by exact email or username through SCIM, with their teams, and
 // can run their lifecycle; their keys are not known, and say so.
 func TestUserLookupThroughSCIM(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
-	srv := lifecycleServer(t, wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant())
+	srv := teamServer(t, wandbtest.WithUserSearchDenied(), wandbtest.WithMultiTenant())
 	c := testClient(t, srv)
 	_, err := c.Users(ctx, "")
 	asError(t, err, "users", CodeForbidden)

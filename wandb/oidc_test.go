@@ -97,6 +97,7 @@ func viewerEmail(t *testing.T, c *Client) string {
 // TestIdentityToken: the exchange, the Bearer token on GraphQL and SCIM,
 // the cache file and its reuse by another client.
 func TestIdentityToken(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 	c := f.client(t)
@@ -162,6 +163,7 @@ func TestIdentityToken(t *testing.T) {
 // TestIdentityTokenRefresh: a token with 5 minutes or less left is
 // replaced, with the token file read anew.
 func TestIdentityTokenRefresh(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 4*time.Minute) // always within the refresh margin
 	f.tokenFile(t, "ci", false)
 	c := f.client(t)
@@ -191,6 +193,7 @@ func TestIdentityTokenRefresh(t *testing.T) {
 // TestIdentityTokenSingleFlight: concurrent requests share one exchange,
 // and so do the clients of one identity (WithReadOnly).
 func TestIdentityTokenSingleFlight(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 	c := f.client(t, func(cfg *Config) { cfg.credentialsFile = filepath.Join(f.dir, "nocache", "x.json") })
@@ -219,6 +222,7 @@ func TestIdentityTokenSingleFlight(t *testing.T) {
 // TestIdentityTokenFailures: a rejection is permanent, 429 and 5xx are
 // retried, and no failure shows a secret.
 func TestIdentityTokenFailures(t *testing.T) {
+	t.Parallel()
 	t.Run("rejected", func(t *testing.T) {
 		f := newFederation(t, 0)
 		jwt := f.jwt(t, "ci", true)
@@ -301,6 +305,7 @@ func TestIdentityTokenFailures(t *testing.T) {
 // and a server that echoes the access token, never get a secret into an
 // error or a log line.
 func TestIdentityTokenRedacted(t *testing.T) {
+	t.Parallel()
 	const access = "access-token-0123456789abcdef"
 	mux := http.NewServeMux()
 	var accepted atomic.Bool
@@ -350,6 +355,7 @@ func TestIdentityTokenRedacted(t *testing.T) {
 }
 
 func TestIdentityTokenConfig(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	path := f.tokenFile(t, "ci", false)
 	for _, tc := range []struct {
@@ -395,6 +401,7 @@ func TestIdentityTokenConfig(t *testing.T) {
 // replaced; one that parses keeps the other servers' entries; an entry
 // about to expire is not used.
 func TestIdentityTokenCacheFile(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 
@@ -481,6 +488,7 @@ func TestTokenCacheEdges(t *testing.T) {
 // TestIdentityTokenWait: a caller whose context ends while another holds
 // the exchange gets its context's error.
 func TestIdentityTokenWait(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 	c := f.client(t)
@@ -497,6 +505,7 @@ func TestIdentityTokenWait(t *testing.T) {
 // the policy ends the retries; a caller cancelling while the exchange
 // waits to retry gets its context's error.
 func TestIdentityTokenRetryLimits(t *testing.T) {
+	t.Parallel()
 	f := newFederation(t, 0)
 	f.tokenFile(t, "ci", false)
 	for i, fault := range []wandbtest.Fault{{Status: 429, Header: http.Header{"Retry-After": {"3600"}}}, wandbtest.RateLimited(time.Hour)} {

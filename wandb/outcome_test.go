@@ -9,7 +9,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -30,13 +29,14 @@ func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ct
 	defer cancel()
 	done := make(chan error, 1)
 	go func() { done <- call(ctx) }()
-	for srv.Requests(op) == 0 || srv.Stalled() == 0 {
+	waitFor(t, "a request of "+op+" to stall on the server", func() bool {
 		select {
 		case err := <-done:
 			t.Fatalf("the call ended before it was cancelled: %v", err)
-		case <-time.After(time.Millisecond):
+		default:
 		}
-	}
+		return srv.Requests(op) > 0 && srv.Stalled() > 0
+	})
 	for _, f := range meanwhile {
 		f()
 	}
@@ -45,6 +45,7 @@ func cancelInFlight(t *testing.T, srv *wandbtest.Server, op string, call func(ct
 }
 
 func TestCancelledInFlightOutcomes(t *testing.T) {
+	t.Parallel()
 	t.Run("applied", func(t *testing.T) {
 		srv := wandbtest.Start(t)
 		c := testClient(t, srv)
@@ -97,13 +98,10 @@ func TestCancelledInFlightOutcomes(t *testing.T) {
 	t.Run("a key minted without its secret", func(t *testing.T) {
 		srv := wandbtest.Start(t)
 		c := testClient(t, srv)
-		me, err := c.Viewer(context.Background())
-		if err != nil {
-			t.Fatal(err)
-		}
+		me := mustViewer(t, c)
 		before := len(serverKeyNames(t, srv, wandbtest.AdminEmail))
 		srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Stall: true})
-		err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+		err := cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
 			_, err := me.GenerateAPIKey(ctx, "ci")
 			return err
 		})
@@ -146,6 +144,7 @@ func (c *checkThenApply) RoundTrip(r *http.Request) (*http.Response, error) {
 // first send after all. The second send's "not found" is checked again,
 // not taken as the verdict: the key is gone, the call succeeded.
 func TestLateApplyAfterCheck(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := wandbtest.Start(t)
 	if _, err := srv.AddAPIKey(wandbtest.AdminEmail, "bob"); err != nil {
@@ -159,10 +158,7 @@ func TestLateApplyAfterCheck(t *testing.T) {
 		}
 	}}
 	c := testClient(t, srv, func(cfg *Config) { cfg.HTTPClient = &http.Client{Transport: tr} })
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	var name string
 	for _, k := range me.APIKeys() {
 		if deref(k.Description) == "bob" {

@@ -42,6 +42,7 @@ func planDesired() Desired {
 // desired state; a dry run of it prints one plan line per change and
 // changes nothing; applying it makes them; a second plan is empty.
 func TestPlan(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	var lines bytes.Buffer
@@ -136,13 +137,11 @@ func TestPlan(t *testing.T) {
 // withdrawals take back a pending invitation, and nothing when there is
 // none.
 func TestPlanPruneAndWithdraw(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	if _, err := team.CreateServiceAccount(ctx, "ci"); err != nil {
 		t.Fatal(err)
 	}
@@ -175,6 +174,7 @@ func TestPlanPruneAndWithdraw(t *testing.T) {
 }
 
 func TestPlanErrors(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
@@ -212,6 +212,7 @@ func TestPlanErrors(t *testing.T) {
 // control characters or spaces is one quoted word of its plan line, so
 // that each line is one change and nothing in it acts on a terminal.
 func TestPlanLinesQuoteData(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	var lines bytes.Buffer

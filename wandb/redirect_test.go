@@ -13,6 +13,7 @@ import (
 // scheme and the host; otherwise the call fails, saying where the server
 // tried to send the request, and nothing reaches the other place.
 func TestRedirects(t *testing.T) {
+	t.Parallel()
 	var elsewhere atomic.Int32
 	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { elsewhere.Add(1) }))
 	defer other.Close()

@@ -16,6 +16,7 @@ import (
 // URL is wrong; it must not read as "no such user" (a script would then
 // create everyone), and the message says what to fix.
 func TestNoAPIAtTheURL(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for _, tc := range []struct{ base, want string }{
 		{srv.URL + "/graphql", "there is no W&B API at " + srv.URL + "/graphql/graphql; drop /graphql from the base URL: requests go to <base url>/graphql"},
@@ -45,6 +46,7 @@ func TestNoAPIAtTheURL(t *testing.T) {
 }
 
 func TestErrorBodies(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name    string
 		fault   wandbtest.Fault
@@ -124,6 +126,7 @@ func TestErrorBodies(t *testing.T) {
 }
 
 func TestResponseTooLarge(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.MaxResponseBytes = 64 })
 	srv.FailNext("GetViewer", wandbtest.Fault{Body: `{"data":{"viewer":null},"pad":"` + strings.Repeat("x", 1000) + `"}`})
@@ -146,6 +149,7 @@ func TestResponseTooLarge(t *testing.T) {
 // An answer that is not 2xx is read for its message only: its first MiB,
 // whatever the response limit, and its status decides what the call does.
 func TestErrorBodyIsReadInPart(t *testing.T) {
+	t.Parallel()
 	huge := `{"errors":[{"message":"` + strings.Repeat("x", 2<<20) + `"}]}`
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 2 })
@@ -172,6 +176,7 @@ func TestErrorBodyIsReadInPart(t *testing.T) {
 }
 
 func TestStatusCodes(t *testing.T) {
+	t.Parallel()
 	for status, want := range map[int]Code{
 		400: CodeInvalidArgument, 401: CodeUnauthorized, 403: CodeForbidden, 404: CodeNotFound, 405: CodeInvalidArgument,
 		408: CodeTimeout, 409: CodeConflict, 410: CodeNotFound, 413: CodeInvalidArgument, 422: CodeInvalidArgument,
@@ -185,6 +190,7 @@ func TestStatusCodes(t *testing.T) {
 }
 
 func TestGraphQLCodes(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	for body, want := range map[string]Code{
@@ -213,6 +219,7 @@ func TestGraphQLCodes(t *testing.T) {
 // #8609, #1239), or in a 200: it is CodeForbidden whatever the status; a
 // 401 without the code is CodeUnauthorized.
 func TestPermissionError(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{http.StatusForbidden, http.StatusUnauthorized, http.StatusOK} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			srv := wandbtest.Start(t, wandbtest.WithPermissionErrorStatus(status))
@@ -259,6 +266,7 @@ func TestPermissionError(t *testing.T) {
 }
 
 func TestExcerpt(t *testing.T) {
+	t.Parallel()
 	long := strings.Repeat("é", 300)
 	if got := excerpt([]byte(long)); !strings.HasSuffix(got, "…") || len([]rune(got)) != excerptRunes+1 {
 		t.Errorf("long excerpt has %d runes", len([]rune(got)))
@@ -283,6 +291,7 @@ const nginx502 = `<html>
 // TestUsersWithoutAnID: a listed user without an id is left out, and the
 // call says so beside the others.
 func TestUsersWithoutAnID(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	srv.FailNext("SearchUsers", wandbtest.Fault{Body: `{"data":{"users":{"edges":[` +

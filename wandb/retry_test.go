@@ -10,12 +10,14 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 func TestQueryRetries(t *testing.T) {
+	t.Parallel()
 	ra := func(v string) http.Header { return http.Header{"Retry-After": {v}} }
 	for _, tc := range []struct {
 		name     string
@@ -58,6 +60,7 @@ func TestQueryRetries(t *testing.T) {
 }
 
 func TestRetryMessages(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500},
@@ -81,33 +84,42 @@ func TestRetryMessages(t *testing.T) {
 // TestRetryAfterSummed: the waits a server asks for are summed over a
 // call's retries, so a server that keeps answering 503 with Retry-After
 // fails the call, with its wait in the message, once the sum would pass
-// MaxRetryAfter, instead of having each retry sit its wait out.
+// MaxRetryAfter, instead of having each retry sit its wait out. On the
+// bubble's clock the call takes exactly the two waits it sat out.
 func TestRetryAfterSummed(t *testing.T) {
-	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) {
-		cfg.Retry = RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: 100 * time.Millisecond}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, viaPipe := bubbleServer(t)
+		c := testClient(t, srv, viaPipe, func(cfg *Config) {
+			cfg.Retry = RetryPolicy{MaxAttempts: 6, MinWait: time.Millisecond, MaxWait: time.Millisecond, MaxRetryAfter: 100 * time.Millisecond}
+		})
+		maintenance := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"0.04"}}, Body: `{"error":"maintenance"}`}
+		srv.FailNext("GetViewer", maintenance, maintenance, maintenance)
+		start := time.Now()
+		_, err := c.Viewer(context.Background())
+		if took := time.Since(start); took != 80*time.Millisecond {
+			t.Errorf("the call took %v, want the two waits of 40ms it sat out", took)
+		}
+		want := "maintenance (the server's Retry-After asks for a wait of 40ms; after the 80ms it asked for before, that is more than the 100ms this client waits in all)"
+		if e := asError(t, err, "viewer", CodeUnavailable); e.Message != want {
+			t.Errorf("message = %q\nwant      %q", e.Message, want)
+		}
+		if n := srv.Requests("GetViewer"); n != 3 {
+			t.Errorf("%d attempts, want 3: two waits of 40ms, the third would pass 100ms", n)
+		}
+		// A wait the client computes itself is not the server's: it does not count.
+		srv.FailNext("", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, maintenance, maintenance)
+		if _, err := c.Viewer(context.Background()); err != nil {
+			t.Errorf("Viewer after three 500s and two 503s of 40ms: %v", err)
+		}
 	})
-	maintenance := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"0.04"}}, Body: `{"error":"maintenance"}`}
-	srv.FailNext("GetViewer", maintenance, maintenance, maintenance)
-	_, err := c.Viewer(context.Background())
-	want := "maintenance (the server's Retry-After asks for a wait of 40ms; after the 80ms it asked for before, that is more than the 100ms this client waits in all)"
-	if e := asError(t, err, "viewer", CodeUnavailable); e.Message != want {
-		t.Errorf("message = %q\nwant      %q", e.Message, want)
-	}
-	if n := srv.Requests("GetViewer"); n != 3 {
-		t.Errorf("%d attempts, want 3: two waits of 40ms, the third would pass 100ms", n)
-	}
-	// A wait the client computes itself is not the server's: it does not count.
-	srv.FailNext("", wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, wandbtest.Fault{Status: 500}, maintenance, maintenance)
-	if _, err := c.Viewer(context.Background()); err != nil {
-		t.Errorf("Viewer after three 500s and two 503s of 40ms: %v", err)
-	}
 }
 
 // TestRetryLogNamesTheHeader: the -v line of a retry says which header,
 // if any, set its wait. RateLimited answers as W&B documents (no
 // Retry-After), so its wait is RateLimit-Reset's 0s, not a computed one.
 func TestRetryLogNamesTheHeader(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) {
@@ -137,6 +149,7 @@ func TestRetryLogNamesTheHeader(t *testing.T) {
 // there is an outage: even a mutation is retried, up to the bound. (Before
 // it has answered, see TestFailFast.)
 func TestConnectionRefused(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var down atomic.Bool
 	var logs logBuffer
@@ -166,6 +179,7 @@ func TestConnectionRefused(t *testing.T) {
 // the base URL) fails at once instead of after the whole backoff schedule.
 // The dialer stands in for a resolver, so the test needs no DNS.
 func TestUnknownHostNotRetried(t *testing.T) {
+	t.Parallel()
 	var dials atomic.Int32
 	tr := &http.Transport{DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 		dials.Add(1)
@@ -187,6 +201,7 @@ func TestUnknownHostNotRetried(t *testing.T) {
 }
 
 func TestUnsupportedRedirectNotRetried(t *testing.T) {
+	t.Parallel()
 	hc := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return errors.New("stopped after 10 redirects") }}
 	// A 307 on the same server (which the client follows) that the
 	// caller's own CheckRedirect stops: a transport error, not retried.
@@ -214,6 +229,7 @@ func TestUnsupportedRedirectNotRetried(t *testing.T) {
 }
 
 func TestBackoff(t *testing.T) {
+	t.Parallel()
 	c := &Client{retry: RetryPolicy{MaxAttempts: 10, MinWait: 100 * time.Millisecond, MaxWait: time.Second, MaxRetryAfter: time.Minute}}
 	for attempt, base := range map[int]time.Duration{1: 100 * time.Millisecond, 2: 200 * time.Millisecond, 3: 400 * time.Millisecond,
 		4: 800 * time.Millisecond, 5: time.Second, 40: time.Second} {
@@ -262,6 +278,7 @@ func TestBackoff(t *testing.T) {
 }
 
 func TestRetryAfterParsing(t *testing.T) {
+	t.Parallel()
 	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	for _, tc := range []struct {
 		vals []string
@@ -287,6 +304,7 @@ func TestRetryAfterParsing(t *testing.T) {
 }
 
 func TestRetryPolicyDefaults(t *testing.T) {
+	t.Parallel()
 	d := defaultRetryPolicy()
 	if got := (RetryPolicy{}).withDefaults(); got != d {
 		t.Errorf("zero policy = %+v, want %+v", got, d)

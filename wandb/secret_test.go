@@ -17,6 +17,7 @@ import (
 // prints it by its kind instead: the Secrets keep their strings behind a
 // pointer, which it shows as an address.
 func TestSecretAtAnyDepth(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("k3y", 14)
 	header := strings.Repeat("h3ad", 10)
 	password := strings.Repeat("pr0xy", 8)
@@ -98,6 +99,7 @@ func TestSecretAtAnyDepth(t *testing.T) {
 }
 
 func TestSecret(t *testing.T) {
+	t.Parallel()
 	s := NewSecret("value")
 	if s.Reveal() != "value" || !s.IsSet() || s.String() != "[redacted]" {
 		t.Errorf("NewSecret: %q %v %q", s.Reveal(), s.IsSet(), s.String())

@@ -83,6 +83,7 @@ func TestBaseURLsCarryingTheKey(t *testing.T) {
 }
 
 func TestEveryVerbHidesTheKey(t *testing.T) {
+	t.Parallel()
 	const key = "0123456789abcdef0123456789abcdef01234567"
 	cfg := Config{BaseURL: "https://wandb.example.com", APIKey: NewSecret(key), httpProxy: NewSecret("http://u:" + key + "@proxy:3128"),
 		extraHeaders: secretHeaders(map[string]string{"X-Token": key})}
@@ -105,6 +106,7 @@ func TestEveryVerbHidesTheKey(t *testing.T) {
 // its prefix, in another case or base64-encoded, and another identity's
 // key, are all redacted.
 func TestEchoedKeyForms(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	other, err := srv.AddAPIKey(wandbtest.AdminEmail, "other")
 	if err != nil {
@@ -184,6 +186,7 @@ func showsPart(s, echo string) bool {
 // terminal escape sequences or control characters, and cut to a sane
 // length.
 func TestServerTextIsCleaned(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
 	nasty := "\x1b[31mred\x1b[0m \x1b]0;title\x07 \x1b]8;;http://evil\x1b\\link\x1b]8;;\x1b\\ bell\x07 nul\x00 del\x7f c1\u009b31m \u2028" + strings.Repeat("long ", 500)
@@ -208,13 +211,11 @@ func TestServerTextIsCleaned(t *testing.T) {
 // removed from what the client (and its family) says afterwards, should a
 // server echo it.
 func TestGeneratedSecretIsRedacted(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "ci")
 	if err != nil {
 		t.Fatal(err)
@@ -231,6 +232,7 @@ func TestGeneratedSecretIsRedacted(t *testing.T) {
 // description) does not get it shown by String, nor by an error or a
 // change record that names the object.
 func TestStringsRedactData(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("5ec7e7", 7)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
 		Users: []wandbtest.SeedUser{

@@ -7,66 +7,86 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
 // TestCancelDuringRetryWait cancels while the client waits out a long
-// Retry-After: the call returns at once with context.Canceled.
+// Retry-After: the call returns at once with context.Canceled. On the
+// bubble's clock "at once" is exact: a wait that ignored the cancellation
+// would show as the hour it lasted.
 func TestCancelDuringRetryWait(t *testing.T) {
-	srv := wandbtest.Start(t)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	c := testClient(t, srv, func(cfg *Config) {
-		cfg.Retry.MaxRetryAfter = 2 * time.Hour
-		cfg.Logger = slog.New(hookHandler{msg: "wandb retry", fn: cancel})
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, viaPipe := bubbleServer(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		c := testClient(t, srv, viaPipe, func(cfg *Config) {
+			cfg.Retry.MaxRetryAfter = 2 * time.Hour
+			cfg.Logger = slog.New(hookHandler{msg: "wandb retry", fn: cancel})
+		})
+		srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"3600"}}, Body: `{"error":"maintenance"}`})
+		start := time.Now()
+		_, err := c.Viewer(ctx)
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the call returned after %v, want at once", took)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		e := asError(t, err, "viewer", CodeCanceled)
+		if !strings.Contains(e.Message, "maintenance") || e.Status != 503 {
+			t.Errorf("error = %v, want it to keep the server's last answer", e)
+		}
+		if n := srv.Requests("GetViewer"); n != 1 {
+			t.Errorf("%d attempts, want 1", n)
+		}
 	})
-	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"3600"}}, Body: `{"error":"maintenance"}`})
-	_, err := c.Viewer(ctx)
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error = %v, want context.Canceled", err)
-	}
-	e := asError(t, err, "viewer", CodeCanceled)
-	if !strings.Contains(e.Message, "maintenance") || e.Status != 503 {
-		t.Errorf("error = %v, want it to keep the server's last answer", e)
-	}
-	if n := srv.Requests("GetViewer"); n != 1 {
-		t.Errorf("%d attempts, want 1", n)
-	}
 }
 
-// TestCancelInFlight cancels while the server holds the request.
+// TestCancelInFlight cancels while the server holds the request: the call
+// returns at once.
 func TestCancelInFlight(t *testing.T) {
-	srv := wandbtest.Start(t)
-	c := testClient(t, srv)
-	ctx, cancel := context.WithCancel(context.Background())
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
-	done := make(chan error, 1)
-	go func() {
-		_, err := c.Viewer(ctx)
-		done <- err
-	}()
-	for srv.Requests("GetViewer") == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	err := <-done
-	if !errors.Is(err, context.Canceled) {
-		t.Fatalf("error = %v, want context.Canceled", err)
-	}
-	asError(t, err, "viewer", CodeCanceled)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, viaPipe := bubbleServer(t)
+		c := testClient(t, srv, viaPipe)
+		ctx, cancel := context.WithCancel(context.Background())
+		srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
+		done := make(chan error, 1)
+		go func() {
+			_, err := c.Viewer(ctx)
+			done <- err
+		}()
+		synctest.Wait() // the request waits out its delay on the server
+		if n := srv.Requests("GetViewer"); n != 1 {
+			t.Fatalf("%d requests on the server, want the one held", n)
+		}
+		start := time.Now()
+		cancel()
+		err := <-done
+		if took := time.Since(start); took != 0 {
+			t.Errorf("the call returned %v after the cancellation, want at once", took)
+		}
+		if !errors.Is(err, context.Canceled) {
+			t.Fatalf("error = %v, want context.Canceled", err)
+		}
+		asError(t, err, "viewer", CodeCanceled)
 
-	// An already cancelled context sends nothing.
-	before := srv.Requests("")
-	_, err = c.Users(ctx, "")
-	asError(t, err, "users", CodeCanceled)
-	if srv.Requests("") != before {
-		t.Error("a cancelled context sent a request")
-	}
+		// An already cancelled context sends nothing.
+		before := srv.Requests("")
+		_, err = c.Users(ctx, "")
+		asError(t, err, "users", CodeCanceled)
+		if srv.Requests("") != before {
+			t.Error("a cancelled context sent a request")
+		}
+	})
 }
 
 func TestDeadline(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxRetryAfter = 3 * time.Hour })
 	ctx, cancel := context.WithTimeout(context.Background(), time.Hour)
@@ -90,45 +110,58 @@ func TestDeadline(t *testing.T) {
 }
 
 // TestAttemptTimeout: a query is retried after its attempt timed out; a
-// mutation is not (the server may have applied it).
+// mutation is not (the server may have applied it). On the bubble's clock
+// the timeout bites exactly when it should, and only on the requests the
+// server holds, however busy the machine.
 func TestAttemptTimeout(t *testing.T) {
-	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) { cfg.attemptTimeout = 500 * time.Millisecond })
-	ctx := context.Background()
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
-	if _, err := c.Viewer(ctx); err != nil {
-		t.Fatalf("Viewer after a timed-out attempt: %v", err)
-	}
-	if n := srv.Requests("GetViewer"); n != 2 {
-		t.Errorf("%d GetViewer attempts, want 2", n)
-	}
-	// A mutation whose attempt timed out is not retried blindly: the email
-	// is looked up first (not there: the delay came before the server
-	// applied it), and only then sent again.
-	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
-	if _, err := c.CreateUser(ctx, "slow@example.com", false); err != nil {
-		t.Fatalf("CreateUser: %v", err)
-	}
-	if n := srv.Requests("CreateUserFromAdmin"); n != 2 {
-		t.Errorf("%d CreateUserFromAdmin attempts, want 2", n)
-	}
-	// When the lookup cannot be made either, the error says the change may
-	// have been applied, with what the attempt hit.
-	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
-	srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
-	_, err := c.CreateUser(ctx, "slower@example.com", false)
-	want := "the change may have been applied: no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds) (checking failed: no); look the user up by email before creating it again"
-	if e := asError(t, err, "create_user", CodeUnknownOutcome); e.Message != want {
-		t.Errorf("message = %q, want %q", e.Message, want)
-	}
-	if !errors.Is(err, &Error{Code: CodeTimeout}) {
-		t.Error("the unknown outcome does not wrap the timeout")
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 500 * time.Millisecond
+		srv, viaPipe := bubbleServer(t)
+		c := testClient(t, srv, viaPipe, func(cfg *Config) { cfg.attemptTimeout = timeout })
+		ctx := context.Background()
+		srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
+		start := time.Now()
+		if _, err := c.Viewer(ctx); err != nil {
+			t.Fatalf("Viewer after a timed-out attempt: %v", err)
+		}
+		// The attempt's timeout, then fastRetry's first wait (MinWait plus
+		// up to 25% jitter), then an attempt the server answers at once.
+		if took, least := time.Since(start), timeout+fastRetry.MinWait; took < least || took > least+fastRetry.MinWait/4 {
+			t.Errorf("Viewer took %v, want %v plus up to %v", took, least, fastRetry.MinWait/4)
+		}
+		if n := srv.Requests("GetViewer"); n != 2 {
+			t.Errorf("%d GetViewer attempts, want 2", n)
+		}
+		// A mutation whose attempt timed out is not retried blindly: the email
+		// is looked up first (not there: the delay came before the server
+		// applied it), and only then sent again.
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
+		if _, err := c.CreateUser(ctx, "slow@example.com", false); err != nil {
+			t.Fatalf("CreateUser: %v", err)
+		}
+		if n := srv.Requests("CreateUserFromAdmin"); n != 2 {
+			t.Errorf("%d CreateUserFromAdmin attempts, want 2", n)
+		}
+		// When the lookup cannot be made either, the error says the change may
+		// have been applied, with what the attempt hit.
+		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
+		srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
+		_, err := c.CreateUser(ctx, "slower@example.com", false)
+		want := "the change may have been applied: no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds) (checking failed: no); look the user up by email before creating it again"
+		if e := asError(t, err, "create_user", CodeUnknownOutcome); e.Message != want {
+			t.Errorf("message = %q, want %q", e.Message, want)
+		}
+		if !errors.Is(err, &Error{Code: CodeTimeout}) {
+			t.Error("the unknown outcome does not wrap the timeout")
+		}
+	})
 }
 
 // TestLogging: one debug line per attempt, one info line per retry, and
 // never the key.
 func TestLogging(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) {
@@ -157,17 +190,26 @@ func TestLogging(t *testing.T) {
 }
 
 // TestSlowBody: a body that trickles in cannot hold a call beyond the
-// attempt timeout, which covers reading the answer.
+// attempt timeout, which covers reading the answer: the call ends exactly
+// at the timeout.
 func TestSlowBody(t *testing.T) {
-	srv := wandbtest.Start(t)
-	c := testClient(t, srv, func(cfg *Config) {
-		cfg.attemptTimeout = 200 * time.Millisecond
-		cfg.Retry.MaxAttempts = 1
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const timeout = 200 * time.Millisecond
+		srv, viaPipe := bubbleServer(t)
+		c := testClient(t, srv, viaPipe, func(cfg *Config) {
+			cfg.attemptTimeout = timeout
+			cfg.Retry.MaxAttempts = 1
+		})
+		body := `{"data":{"viewer":{"id":"VXNlcjox","name":"A","username":"a","email":"a@example.com"}}}`
+		srv.FailNext("GetViewer", wandbtest.Fault{Body: body, Trickle: 50 * time.Millisecond}) // 4 s in all
+		start := time.Now()
+		_, err := c.Viewer(context.Background())
+		if took := time.Since(start); took != timeout {
+			t.Errorf("Viewer took %v, want the attempt timeout, %v", took, timeout)
+		}
+		if e := asError(t, err, "viewer", CodeTimeout); !strings.HasPrefix(e.Message, "no complete response within 200ms") {
+			t.Errorf("message = %q", e.Message)
+		}
 	})
-	body := `{"data":{"viewer":{"id":"VXNlcjox","name":"A","username":"a","email":"a@example.com"}}}`
-	srv.FailNext("GetViewer", wandbtest.Fault{Body: body, Trickle: 50 * time.Millisecond}) // 4 s in all
-	_, err := c.Viewer(context.Background())
-	if e := asError(t, err, "viewer", CodeTimeout); !strings.HasPrefix(e.Message, "no complete response within 200ms") {
-		t.Errorf("message = %q", e.Message)
-	}
 }

@@ -21,6 +21,7 @@ import (
 // service account, and the members the team lists carry none, in both
 // member ID modes.
 func TestServiceAccountKey(t *testing.T) {
+	t.Parallel()
 	inBothMemberIDModes(t, testServiceAccountKey)
 }
 
@@ -76,6 +77,7 @@ func testServiceAccountKey(t *testing.T, opts ...wandbtest.Option) {
 // or JSON of the Member, no change record or plan, no error (also one
 // that echoes it, from another client of the program) and no log line.
 func TestServiceAccountKeyNeverShown(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	ctx := context.Background()
 	var logs logBuffer
@@ -86,10 +88,7 @@ func TestServiceAccountKeyNeverShown(t *testing.T) {
 		cfg.OnChange = audit.Record
 		cfg.Retry.MaxAttempts = 1
 	})
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
@@ -159,14 +158,12 @@ func TestServiceAccountKeyNeverShown(t *testing.T) {
 // key and the call succeeds; when the server gave none, a warning says
 // where to create one.
 func TestServiceAccountWithoutKey(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t, wandbtest.WithoutMemberKeys())
 	var logs logBuffer
 	admin := testClient(t, srv, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
 		t.Fatal(err)
@@ -228,13 +225,11 @@ func TestServiceAccountWithoutKey(t *testing.T) {
 // after the server applied it; the check finds the account, and the key
 // the check's reload carried comes with it.
 func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	admin := testClient(t, srv)
-	team, err := admin.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, admin, "ml")
 	srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true, AfterApply: true})
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
 	if err != nil {
@@ -256,6 +251,7 @@ func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
 // TestServiceAccountKeysConcurrently: service accounts created at once in
 // one team each get their own key (run with -race).
 func TestServiceAccountKeysConcurrently(t *testing.T) {
+	t.Parallel()
 	srv, admin, team := mlAsAlice(t)
 	ctx := context.Background()
 	const n = 6

@@ -39,6 +39,7 @@ func members(t *Team) []string {
 }
 
 func TestTeams(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(teamsSeed))
 	c := testClient(t, srv)
 	teams, err := c.Teams(context.Background())
@@ -82,6 +83,7 @@ func TestTeams(t *testing.T) {
 
 // TestTeamsConcurrency: teams load at most teamsConcurrency at once.
 func TestTeamsConcurrency(t *testing.T) {
+	t.Parallel()
 	seed := wandbtest.Seed{}
 	for i := range 3 * teamsConcurrency {
 		seed.Teams = append(seed.Teams, wandbtest.SeedTeam{Name: fmt.Sprintf("t%02d", i)})
@@ -107,6 +109,7 @@ func TestTeamsConcurrency(t *testing.T) {
 }
 
 func TestTeamsFailures(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(teamsSeed))
 	c := testClient(t, srv)
 	ctx := context.Background()

@@ -14,35 +14,6 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-// teamServer returns a server holding alice (admin of team ml, which has
-// bob as a plain member and a pending invite to carol) and bob, carol and
-// dave, none of them instance admins.
-// mlAsAlice returns teamServer, a client for its admin, and team "ml" as
-// alice, its team admin, loads it.
-func mlAsAlice(t *testing.T, opts ...wandbtest.Option) (*wandbtest.Server, *Client, *Team) {
-	t.Helper()
-	srv := teamServer(t, opts...)
-	admin := testClient(t, srv)
-	team, err := clientFor(t, srv, admin, "alice@example.com").Team(context.Background(), "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return srv, admin, team
-}
-
-func teamServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
-	t.Helper()
-	return wandbtest.Start(t, append(opts, wandbtest.WithSeed(wandbtest.Seed{
-		Users: []wandbtest.SeedUser{
-			{Email: "alice@example.com", Username: "alice", Name: "Alice", Teams: []string{"ml"}},
-			{Email: "bob@example.com", Username: "bob", Name: "Bob", Teams: []string{"ml"}},
-			{Email: "carol@example.com", Username: "carol", Name: "Carol"},
-			{Email: "dave@example.com", Username: "dave", Name: "Dave"},
-		},
-		Teams: []wandbtest.SeedTeam{{Name: "ml", Admins: []string{"alice@example.com"}, Invites: []wandbtest.SeedInvite{{Email: "carol@example.com"}}}},
-	}))...)
-}
-
 // memberIDModes are the two ways wandbtest gives team members ids: their
 // users' IDs, or ids of their own (which one W&B does is not public). The
 // team tests that depend on it run in both.
@@ -105,13 +76,11 @@ func serverIDs(t *testing.T, srv *wandbtest.Server, team string) map[string]stri
 }
 
 func TestTeam(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	info, _ := srv.Team("ml")
 	if team.ID != info.ID || team.Name != "ml" || team.String() != "<Team ml>" || team.Client() != c {
 		t.Errorf("team = %+v (%s)", team, team)
@@ -159,13 +128,11 @@ func TestTeam(t *testing.T) {
 }
 
 func TestReload(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	if err := srv.AcceptInvite("ml", "carol@example.com"); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +156,7 @@ func TestReload(t *testing.T) {
 }
 
 func TestCreateTeam(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	admin := testClient(t, srv)
 	alice := clientFor(t, srv, admin, "alice@example.com")
@@ -241,6 +209,7 @@ func TestCreateTeam(t *testing.T) {
 }
 
 func TestInvite(t *testing.T) {
+	t.Parallel()
 	srv, admin, team := mlAsAlice(t)
 	ctx := context.Background()
 
@@ -312,6 +281,7 @@ func TestInvite(t *testing.T) {
 // reloaded team does not show it: it was created, and is never reported
 // as failed.
 func TestCreateServiceAccount(t *testing.T) {
+	t.Parallel()
 	inBothMemberIDModes(t, testCreateServiceAccount)
 }
 
@@ -398,6 +368,7 @@ func testCreateServiceAccount(t *testing.T, opts ...wandbtest.Option) {
 }
 
 func TestMemberDelete(t *testing.T) {
+	t.Parallel()
 	inBothMemberIDModes(t, testMemberDelete)
 }
 
@@ -466,6 +437,7 @@ func emailsOfMembers(ms []*Member) []string {
 // in the true outcome, sending a mutation again only when it did not take
 // effect.
 func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, applied := range []bool{true, false} {
 		for _, mode := range memberIDModes {
@@ -477,13 +449,10 @@ func TestTeamOutcomesAfterLostAnswers(t *testing.T) {
 	t.Run("check fails", func(t *testing.T) {
 		srv := teamServer(t)
 		c := testClient(t, srv, func(cfg *Config) { cfg.Retry.MaxAttempts = 1 })
-		team, err := c.Team(ctx, "ml")
-		if err != nil {
-			t.Fatal(err)
-		}
+		team := mustTeam(t, c, "ml")
 		srv.FailNext("CreateInvite", wandbtest.Fault{Drop: true, AfterApply: true})
 		srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: 503})
-		_, err = team.Invite(ctx, ByUsername("dave"), false)
+		_, err := team.Invite(ctx, ByUsername("dave"), false)
 		e := asError(t, err, "invite", CodeUnknownOutcome)
 		if !strings.HasPrefix(e.Message, "the change may have been applied: the connection was lost after the request was sent: ") ||
 			!strings.Contains(e.Message, "(checking failed: service unavailable") ||
@@ -579,13 +548,11 @@ func testTeamOutcomeAfterLostAnswers(t *testing.T, applied bool, opts ...wandbte
 }
 
 func TestTeamConcurrentUse(t *testing.T) {
+	t.Parallel()
 	srv := teamServer(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	team, err := c.Team(ctx, "ml")
-	if err != nil {
-		t.Fatal(err)
-	}
+	team := mustTeam(t, c, "ml")
 	var wg sync.WaitGroup
 	errs := make(chan error, 32)
 	for i := range 8 {
@@ -623,6 +590,7 @@ func TestTeamConcurrentUse(t *testing.T) {
 // follows; an answer that comes without the created object is settled by
 // looking, not reported failed.
 func TestCreatedIsNeverReportedFailed(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	srv := teamServer(t)
 	var records []ChangeRecord

@@ -86,6 +86,7 @@ func (p *recordingProxy) serve(w http.ResponseWriter, r *http.Request) {
 // https:// ones (through CONNECT, with the extra Proxy-Authorization);
 // neither carries the other's.
 func TestProxy(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	proxy := newRecordingProxy(t)
 
@@ -128,6 +129,7 @@ func TestProxy(t *testing.T) {
 // TestInsecureSkipVerify: a server with a certificate the client does not
 // trust is refused, at once, unless verification is off.
 func TestInsecureSkipVerify(t *testing.T) {
+	t.Parallel()
 	h, err := wandbtest.NewHandler()
 	if err != nil {
 		t.Fatal(err)
@@ -159,6 +161,7 @@ func TestInsecureSkipVerify(t *testing.T) {
 }
 
 func TestTransportConfig(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name string
 		cfg  Config

@@ -49,6 +49,7 @@ func standing(u *User) string {
 }
 
 func TestUsersWithStatus(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(standingSeed))
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -107,6 +108,7 @@ func TestUsersWithStatus(t *testing.T) {
 // from the next pages; a server that does not page leaves the users past
 // its first answer unknown, never inactive, and says so.
 func TestUsersWithStatusPastFirstPage(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("lists 10,000 users")
 	}
@@ -152,6 +154,7 @@ func TestUsersWithStatusPastFirstPage(t *testing.T) {
 // TestUsersWithStatusFailures: a failed search or SCIM list fails the
 // call; a failure of SCIM's next page too.
 func TestUsersWithStatusFailures(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(standingSeed))
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -211,6 +214,7 @@ func scimUsersPage(from, to, total int, startIndex string) string {
 // such: a page that repeats what was listed (without saying its
 // startIndex), an empty page, a page from elsewhere.
 func TestSCIMListNotPaging(t *testing.T) {
+	t.Parallel()
 	for name, tc := range map[string]struct {
 		page func(start int) string
 		msg  string
@@ -254,6 +258,7 @@ func TestSCIMListNotPaging(t *testing.T) {
 }
 
 func TestJoinStatus(t *testing.T) {
+	t.Parallel()
 	recs := []scimUser{
 		{ID: "s1", UserName: "alice", Emails: scimEmails{"Alice@x.io"}},
 		{ID: "s2", UserName: "bob", Emails: scimEmails{"bob@other.io"}}, // bob's GraphQL email differs
@@ -289,6 +294,7 @@ func TestJoinStatus(t *testing.T) {
 // TestSCIMListBadAnswer: a list that is not JSON, or not a list's shape,
 // is a bad response, with an excerpt of what came.
 func TestSCIMListBadAnswer(t *testing.T) {
+	t.Parallel()
 	for _, body := range []string{`<html>proxy error</html>`, `{"Resources":[{"id":5}]}`, `{"Resources":[]} trailing`} {
 		users, err := fakeSCIM(t, 1, func(int) string { return body }).UsersWithStatus(context.Background(), "")
 		if e := asError(t, err, "users", CodeBadResponse); users != nil || !strings.Contains(e.Message, "the SCIM answer is not what was expected") {

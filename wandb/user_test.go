@@ -42,13 +42,11 @@ func serverKeyNames(t *testing.T, srv *wandbtest.Server, email string) []string 
 }
 
 func TestDeleteAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	alice, err := c.User(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := mustUser(t, c, "alice")
 	keys := alice.APIKeys()
 	if len(keys) != 2 {
 		t.Fatalf("alice has %d keys, want 2", len(keys))
@@ -70,7 +68,7 @@ func TestDeleteAPIKey(t *testing.T) {
 
 	// An unknown name: not found, nothing sent.
 	before := srv.Requests("DeleteApiKey")
-	err = alice.DeleteAPIKey(ctx, keys[0].Name)
+	err := alice.DeleteAPIKey(ctx, keys[0].Name)
 	e := asError(t, err, "delete_api_key", CodeNotFound)
 	if !errors.Is(err, ErrNotFound) || e.Message != "<User alice@example.com> has no api key with that name (its api_keys lists the names)" {
 		t.Errorf("unknown name: %v", err)
@@ -102,6 +100,7 @@ func TestDeleteAPIKey(t *testing.T) {
 // still there, the deletion is sent again (and when the fault was the
 // last answer, the second try went through).
 func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		body, want string
 		sent       int
@@ -114,13 +113,10 @@ func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
 			srv := seeded(t)
 			c := testClient(t, srv)
 			ctx := context.Background()
-			alice, err := c.User(ctx, "alice")
-			if err != nil {
-				t.Fatal(err)
-			}
+			alice := mustUser(t, c, "alice")
 			name := alice.APIKeys()[0].Name
 			srv.FailNext("DeleteApiKey", wandbtest.Fault{Body: tc.body})
-			err = alice.DeleteAPIKey(ctx, name)
+			err := alice.DeleteAPIKey(ctx, name)
 			if n := srv.Requests("DeleteApiKey"); n != tc.sent {
 				t.Errorf("%d deletions sent, want %d", n, tc.sent)
 			}
@@ -142,14 +138,12 @@ func TestDeleteAPIKeyNotConfirmed(t *testing.T) {
 }
 
 func TestDeleteGeneratedKeyByListedName(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	admin := testClient(t, srv)
 	alice := clientFor(t, srv, admin, "alice@example.com")
 	ctx := context.Background()
-	me, err := alice.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, alice)
 	secret, err := me.GenerateAPIKey(ctx, "temp")
 	if err != nil {
 		t.Fatal(err)
@@ -163,13 +157,11 @@ func TestDeleteGeneratedKeyByListedName(t *testing.T) {
 }
 
 func TestGenerateAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "ci runner")
 	if err != nil {
 		t.Fatalf("GenerateAPIKey: %v", err)
@@ -211,13 +203,11 @@ func TestGenerateAPIKey(t *testing.T) {
 // TestGenerateAPIKeyOnlyForViewer: the SDK would mint the admin's key and
 // file it under alice; we refuse and send no mutation.
 func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	alice, err := c.User(ctx, "alice")
-	if err != nil {
-		t.Fatal(err)
-	}
+	alice := mustUser(t, c, "alice")
 	secret, err := alice.GenerateAPIKey(ctx, "onboarding")
 	e := asError(t, err, "generate_api_key", CodeInvalidArgument)
 	if secret != "" || e.Hint != HintAuthenticateAs || !strings.Contains(e.Message, "<User alice@example.com>") ||
@@ -279,6 +269,7 @@ func TestGenerateAPIKeyOnlyForViewer(t *testing.T) {
 // key is the outcome. A new key with that description: the outcome is
 // unknown, the error names it, and nothing is deleted or sent again.
 func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		name   string
 		faults []wandbtest.Fault
@@ -296,10 +287,7 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
 			ctx := context.Background()
-			me, err := c.Viewer(ctx)
-			if err != nil {
-				t.Fatal(err)
-			}
+			me := mustViewer(t, c)
 			before := serverKeyNames(t, srv, wandbtest.AdminEmail)
 			srv.FailNext("GenerateApiKey", tc.faults...)
 			secret, err := me.GenerateAPIKey(ctx, "ci")
@@ -349,17 +337,15 @@ func TestGenerateAPIKeyAfterLostAnswers(t *testing.T) {
 // check sees a new key it cannot tell from its own: it reports an unknown
 // outcome naming it and leaves it, and the other program's secret works.
 func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
+	t.Parallel()
 	for _, desc := range []string{"ci", ""} {
 		t.Run(fmt.Sprintf("description %q", desc), func(t *testing.T) {
 			srv := wandbtest.Start(t)
 			c := testClient(t, srv)
-			me, err := c.Viewer(context.Background())
-			if err != nil {
-				t.Fatal(err)
-			}
+			me := mustViewer(t, c)
 			var theirs string
 			srv.FailNext("GenerateApiKey", wandbtest.Fault{Stall: true}) // not minted
-			err = cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
+			err := cancelInFlight(t, srv, "GenerateApiKey", func(ctx context.Context) error {
 				_, err := me.GenerateAPIKey(ctx, desc)
 				return err
 			}, func() {
@@ -395,6 +381,7 @@ func TestGenerateAPIKeyNeverDeletesAnotherProgramsKey(t *testing.T) {
 // deleted, and every key whose secret was not returned is named by an
 // unknown outcome.
 func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
+	t.Parallel()
 	const n = 64
 	rng := rand.New(rand.NewPCG(3, 5))
 	var mu sync.Mutex
@@ -408,10 +395,7 @@ func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
 	}))
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	initial := serverKeyNames(t, srv, wandbtest.AdminEmail)
 	secrets := make([]string, n)
 	errs := make([]error, n)
@@ -465,19 +449,17 @@ func TestConcurrentGenerationsKeepEverySecret(t *testing.T) {
 // lost answer, the error says a key may exist and what to do, with its
 // own code, and nothing is deleted.
 func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	before := len(serverKeyNames(t, srv, wandbtest.AdminEmail))
 	srv.FailNext("GenerateApiKey", wandbtest.Fault{AfterApply: true, Drop: true})
 	// The first GetViewer (the keys before) passes (a zero Fault only
 	// delays, by nothing); the second (the check) fails.
 	srv.FailNext("GetViewer", wandbtest.Fault{}, wandbtest.Fault{Status: 401, Body: `{"errors":[{"message":"nope"}]}`})
-	_, err = me.GenerateAPIKey(ctx, "ci")
+	_, err := me.GenerateAPIKey(ctx, "ci")
 	e := asError(t, err, "generate_api_key", CodeUnknownOutcome)
 	if !strings.Contains(e.Message, "checking for a key minted without its secret failed") ||
 		!strings.HasSuffix(e.Message, "a new key whose secret nobody received is unusable; delete it") {
@@ -489,6 +471,7 @@ func TestGenerateAPIKeyUnknownOutcome(t *testing.T) {
 }
 
 func TestMutationRetries(t *testing.T) {
+	t.Parallel()
 	retryAfter := http.Header{"Retry-After": {"0"}}
 	for _, tc := range []struct {
 		name     string
@@ -545,6 +528,7 @@ func TestMutationRetries(t *testing.T) {
 }
 
 func TestListedKeyName(t *testing.T) {
+	t.Parallel()
 	if listedKeyName("short") != "" {
 		t.Error("a short secret would be listed")
 	}
@@ -554,14 +538,12 @@ func TestListedKeyName(t *testing.T) {
 // errors returns both. For GenerateAPIKey this matters most: the server
 // shows a secret only once, so dropping it on an error would lose the key.
 func TestMutationPartialData(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	var logs logBuffer
 	c := testClient(t, srv, func(cfg *Config) { cfg.Logger = slog.New(slog.NewTextHandler(&logs, nil)) })
 	ctx := context.Background()
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	const minted = "0123456789abcdef0123456789abcdef01234567"
 	srv.FailNext("GenerateApiKey", wandbtest.Fault{Body: `{"data":{"result":{"apiKey":{"id":"QXBpS2V5Ojk5","name":"` + minted +
 		`","description":"ci"}}},"errors":[{"message":"audit log unavailable","path":["result","apiKey","description"]}]}`})
@@ -605,6 +587,7 @@ func TestMutationPartialData(t *testing.T) {
 }
 
 func TestUserString(t *testing.T) {
+	t.Parallel()
 	s := func(v string) *string { return &v }
 	for _, tc := range []struct {
 		u    *User
@@ -640,6 +623,7 @@ func viewOf(u *User) userView {
 // TestUserFields: every field of UserFragment reaches the User, and a null
 // stays nil.
 func TestUserFields(t *testing.T) {
+	t.Parallel()
 	srv := seeded(t)
 	c := testClient(t, srv)
 	ctx := context.Background()
@@ -695,14 +679,12 @@ func TestUserFields(t *testing.T) {
 // the request reached the server; the key is looked for again, and the
 // deletion is sent once more only if the key is still there.
 func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
+	t.Parallel()
 	ctx := context.Background()
 	for _, applied := range []bool{true, false} {
 		srv := seeded(t)
 		c := testClient(t, srv)
-		alice, err := c.User(ctx, "alice@example.com")
-		if err != nil {
-			t.Fatal(err)
-		}
+		alice := mustUser(t, c, "alice@example.com")
 		name := alice.APIKeys()[0].Name
 		srv.FailNext("DeleteApiKey", wandbtest.Fault{Drop: true, AfterApply: applied})
 		if err := alice.DeleteAPIKey(ctx, name); err != nil {
@@ -718,10 +700,7 @@ func TestDeleteAPIKeyAfterLostAnswer(t *testing.T) {
 	// The viewer's own key: looked for as the viewer.
 	srv := seeded(t)
 	c := testClient(t, srv)
-	me, err := c.Viewer(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	me := mustViewer(t, c)
 	secret, err := me.GenerateAPIKey(ctx, "temp")
 	if err != nil {
 		t.Fatal(err)

@@ -113,6 +113,7 @@ var userListBodies = []string{
 }
 
 func TestUserListMatchesEncodingJSON(t *testing.T) {
+	t.Parallel()
 	c := &Client{}
 	for _, body := range userListBodies {
 		want, err := referenceUsers(c, []byte(body))
@@ -132,6 +133,7 @@ func TestUserListMatchesEncodingJSON(t *testing.T) {
 }
 
 func TestUserListErrors(t *testing.T) {
+	t.Parallel()
 	c := &Client{}
 	for _, tc := range []struct{ body, want string }{
 		{`{"data":{"users":{"edges":{}}}}`, "response data does not match the operation: users.edges is an object, not an array"},
@@ -290,6 +292,7 @@ func rawSearchUsers(t testing.TB, srv *wandbtest.Server, query string) []byte {
 }
 
 func TestUsersStreamedFromServer(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(seedVaried(200)))
 	c := testClient(t, srv)
 	got, err := c.Users(context.Background(), "")
@@ -312,6 +315,7 @@ func TestUsersStreamedFromServer(t *testing.T) {
 // how large the limit is and which settings raise it; just above the
 // answer's size the same call succeeds.
 func TestUsersSizeLimit(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(seedVaried(300)))
 	size := int64(len(rawSearchUsers(t, srv, "")))
 	sent := srv.Requests("SearchUsers")

@@ -15,6 +15,7 @@ import (
 // TestConfigErrors: each configuration error says what applies to it, and
 // only the one for missing credentials suggests --api-key-file.
 func TestConfigErrors(t *testing.T) {
+	t.Parallel()
 	key := strings.Repeat("a", 40)
 	dir := t.TempDir()
 	netrc := filepath.Join(dir, "netrc")
@@ -65,6 +66,7 @@ func TestConfigErrors(t *testing.T) {
 // TestConfigInsecureWarning: with TLS verification off, the binary warns
 // on stderr, and runs.
 func TestConfigInsecureWarning(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	env := append(serverEnv(srv), "WANDB_INSECURE_DISABLE_SSL=true")
 	r := runBinary(t, env, "", "-e", "print(assert(require('wandb').viewer()).email)")
@@ -81,6 +83,7 @@ func TestConfigInsecureWarning(t *testing.T) {
 // TestConfigNetrcWarning: a netrc file others can read is used, with a
 // warning on stderr naming it and what to do.
 func TestConfigNetrcWarning(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	netrc := filepath.Join(t.TempDir(), "netrc")
 	text := "machine " + strings.TrimPrefix(srv.URL, "http://") + " password " + srv.AdminKey() + "\n"
@@ -98,6 +101,7 @@ func TestConfigNetrcWarning(t *testing.T) {
 // token from the environment, and caches the access token; --api-key-file
 // wins over it.
 func TestConfigIdentityToken(t *testing.T) {
+	t.Parallel()
 	pub, priv, err := ed25519.GenerateKey(rand.Reader)
 	if err != nil {
 		t.Fatal(err)

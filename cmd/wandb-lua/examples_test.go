@@ -105,6 +105,7 @@ func eachKind(t *testing.T, test func(t *testing.T, k serverKind)) {
 }
 
 func TestExampleQuickstart(t *testing.T) {
+	t.Parallel()
 	// Exactly the README's first command (with the built binary for "go run ./cmd/wandb-lua").
 	golden(t, "quickstart_local", runOK(t, nil, "--local", "scripts/examples/quickstart.lua"))
 
@@ -112,7 +113,10 @@ func TestExampleQuickstart(t *testing.T) {
 	golden(t, "quickstart_alice_smith", runOK(t, keyEnv(t, srv, "alice.smith@example.com"), "scripts/examples/quickstart.lua"))
 }
 
-func TestExampleOnboard(t *testing.T) { eachKind(t, testExampleOnboard) }
+func TestExampleOnboard(t *testing.T) {
+	t.Parallel()
+	eachKind(t, testExampleOnboard)
+}
 
 func testExampleOnboard(t *testing.T, k serverKind) {
 	srv := k.start(t)
@@ -146,6 +150,7 @@ func testExampleOnboard(t *testing.T, k serverKind) {
 // creates a user listed twice once, and rejects a file with a missing
 // column or an unclear value before sending anything.
 func TestExampleOnboardFiles(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	dir := t.TempDir()
 	write := func(name, text string) string {
@@ -206,7 +211,10 @@ func TestExampleOnboardFiles(t *testing.T) {
 	}
 }
 
-func TestExampleTeamOnboard(t *testing.T) { eachKind(t, testExampleTeamOnboard) }
+func TestExampleTeamOnboard(t *testing.T) {
+	t.Parallel()
+	eachKind(t, testExampleTeamOnboard)
+}
 
 func testExampleTeamOnboard(t *testing.T, k serverKind) {
 	srv := k.start(t)
@@ -264,6 +272,7 @@ func testExampleTeamOnboard(t *testing.T, k serverKind) {
 }
 
 func TestExampleKeyAudit(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	golden(t, "key_audit", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua", "example.com"))
 	golden(t, "key_audit_all", runOK(t, serverEnv(srv), "scripts/examples/key_audit.lua"))
@@ -287,7 +296,10 @@ func TestExampleKeyAudit(t *testing.T) {
 	golden(t, "key_audit", runOK(t, serverEnv(empty), "scripts/examples/key_audit.lua", "example.com"))
 }
 
-func TestExampleOffboard(t *testing.T) { eachKind(t, testExampleOffboard) }
+func TestExampleOffboard(t *testing.T) {
+	t.Parallel()
+	eachKind(t, testExampleOffboard)
+}
 
 // testExampleOffboard: keys, then teams, then deactivation, which on
 // Multi-tenant Cloud removes the user from the organisation; a second run
@@ -357,6 +369,7 @@ func testExampleOffboard(t *testing.T, k serverKind) {
 // documents user search for local admins only) finds the user and their
 // teams through SCIM, says it cannot see their keys, and finishes.
 func TestExampleOffboardAsAnOrganisationAdmin(t *testing.T) {
+	t.Parallel()
 	srv := serverKinds[1].start(t, wandbtest.WithUserSearchDenied())
 	golden(t, "offboard_org_admin", runOK(t, serverEnv(srv), "scripts/examples/offboard.lua", "alice@example.com"))
 	if _, there := srv.UserByEmail("alice@example.com"); there {
@@ -374,6 +387,7 @@ func TestExampleOffboardAsAnOrganisationAdmin(t *testing.T) {
 // outcome; the failed step is reported, deactivation waits for it, and a
 // second run finishes the job.
 func TestExampleOffboardThroughAnOutage(t *testing.T) {
+	t.Parallel()
 	eachKind(t, testExampleOffboardThroughAnOutage)
 }
 
@@ -419,7 +433,10 @@ func testExampleOffboardThroughAnOutage(t *testing.T, k serverKind) {
 	}
 }
 
-func TestExampleRotateKeys(t *testing.T) { eachKind(t, testExampleRotateKeys) }
+func TestExampleRotateKeys(t *testing.T) {
+	t.Parallel()
+	eachKind(t, testExampleRotateKeys)
+}
 
 func testExampleRotateKeys(t *testing.T, k serverKind) {
 	srv := k.start(t)
@@ -466,6 +483,7 @@ func testExampleRotateKeys(t *testing.T, k serverKind) {
 // server does where wandbtest only assumes; against the assumed defaults
 // and against a server that plays each the other way.
 func TestExampleServerCheck(t *testing.T) {
+	t.Parallel()
 	for _, tc := range []struct {
 		golden string
 		opts   []wandbtest.Option
@@ -492,6 +510,7 @@ func TestExampleServerCheck(t *testing.T) {
 // scripts/examples is run by a test in this file and listed in README.md,
 // so a new example cannot ship untested or undocumented.
 func TestEveryExampleIsTestedAndListed(t *testing.T) {
+	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(repoRoot, "scripts", "examples", "*.lua"))
 	if err != nil {
 		t.Fatal(err)
@@ -522,6 +541,7 @@ func TestEveryExampleIsTestedAndListed(t *testing.T) {
 // whose user is there afterwards, is reported as there, not as created by
 // this run: nothing tells which.
 func TestExampleOnboardLostAnswer(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true, AfterApply: true})
 	csv := filepath.Join(t.TempDir(), "one.csv")
@@ -543,6 +563,7 @@ func TestExampleOnboardLostAnswer(t *testing.T) {
 // TestExampleSync: sync.lua brings the server in line with a CSV or JSON
 // file, prunes only when asked, and a second run changes nothing.
 func TestExampleSync(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	dir := t.TempDir()
 	csv := filepath.Join(dir, "people.csv")
@@ -600,6 +621,7 @@ var exactRuns = [][]string{
 // changes the real run makes, one for one (as the audit logs record
 // them), and a real run after that makes no change.
 func TestDryRunIsExact(t *testing.T) {
+	t.Parallel()
 	changes := func(t *testing.T, path, outcome string) []string {
 		t.Helper()
 		b, err := os.ReadFile(path)
@@ -666,6 +688,7 @@ func TestDryRunIsExact(t *testing.T) {
 // never secrets) and standing to a CSV file readable by its owner only,
 // and changes nothing.
 func TestExampleKeyReport(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	path := filepath.Join(t.TempDir(), "keys.csv")
 	out := runOK(t, serverEnv(srv), "scripts/examples/key_report.lua", path, "example.com")
@@ -691,6 +714,7 @@ func TestExampleKeyReport(t *testing.T) {
 // creation), keeps the protected ones, you, and those whose standing is
 // not known, writes a report, and a second run changes nothing.
 func TestExampleReclaimSeats(t *testing.T) {
+	t.Parallel()
 	recent := time.Now().UTC().Add(-24 * time.Hour).Format(time.RFC3339)
 	old := "2020-01-02T03:04:05Z"
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
@@ -748,6 +772,7 @@ func TestExampleReclaimSeats(t *testing.T) {
 // anything is sent, naming its line, and name the CSV line of a change
 // that fails; each failure is reported in one line, without a traceback.
 func TestExampleFailuresNameTheLine(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	write := func(name, text string) string { return writeScript(t, name, text) }
 	oneLine := func(t *testing.T, r result, want string) {

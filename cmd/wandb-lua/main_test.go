@@ -147,6 +147,7 @@ func check(t *testing.T, r result, code int, stdout *string, wantErr ...string) 
 func ptr(s string) *string { return &s }
 
 func TestHelpAndVersion(t *testing.T) {
+	t.Parallel()
 	for _, args := range [][]string{{"--help"}, {"-h"}, {"-help"}, {"serve", "--help"}} {
 		check(t, runBinary(t, nil, "", args...), 0, ptr(usage))
 	}
@@ -155,10 +156,12 @@ func TestHelpAndVersion(t *testing.T) {
 
 // TestDefs: "wandb-lua defs" prints the module's LuaLS definitions.
 func TestDefs(t *testing.T) {
+	t.Parallel()
 	check(t, runBinary(t, nil, "", "defs"), 0, ptr(luamod.Definitions()))
 }
 
 func TestUsageErrors(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	oldState := filepath.Join(t.TempDir(), "state.json") // as an older wandb-lua wrote it
 	if err := os.WriteFile(oldState, []byte(`{"version":3,"next_user":1,"next_key":1,"next_team":1,"users":[],"teams":[]}`), 0o600); err != nil {
@@ -213,6 +216,7 @@ func TestUsageErrors(t *testing.T) {
 }
 
 func TestBadKeyFile(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	// The file's form is the binary's to check, the key's format the
 	// configuration's: both name the file.
@@ -246,6 +250,7 @@ func writeScript(t *testing.T, name, src string) string {
 }
 
 func TestSyntaxError(t *testing.T) {
+	t.Parallel()
 	p := writeScript(t, "bad.lua", "print('fine')\nlocal x = = 1\n")
 	check(t, runBinary(t, nil, "", "--local", p), 1, ptr(""), "wandb-lua: "+p+":2: syntax error near '='")
 	p = writeScript(t, "open.lua", "local t = {\n")
@@ -254,6 +259,7 @@ func TestSyntaxError(t *testing.T) {
 }
 
 func TestScriptErrorIsKeyFree(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "fail.lua", "local wandb = require('wandb')\nlocal function f()\n  assert(wandb.user('nobody@example.com'))\nend\nf()\n")
 	r := runBinary(t, serverEnv(srv), "", p)
@@ -283,6 +289,7 @@ func TestScriptErrorIsKeyFree(t *testing.T) {
 // is printed alone; other failures have a traceback of the script's own
 // frames, without the host's.
 func TestScriptErrorOutput(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "usage.lua", "if not arg[1] then\n  error('usage: usage.lua FILE', 0)\nend\n")
 	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""))
@@ -318,6 +325,7 @@ func TestScriptErrorOutput(t *testing.T) {
 // TestVerbose: -v logs each retry with its reason on stderr, and no key;
 // without it, retries are silent.
 func TestVerbose(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	env := append(serverEnv(srv), "WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS=0.01")
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 503, Body: `{"error":"` + srv.AdminKey() + `"}`})
@@ -337,11 +345,13 @@ func TestVerbose(t *testing.T) {
 // TestOneResultOnSuccess: print(wandb.viewer()) prints the user, not a
 // trailing nil for the absent error.
 func TestOneResultOnSuccess(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	check(t, runBinary(t, serverEnv(srv), "", "-e", "print(require('wandb').viewer())"), 0, ptr("<User "+wandbtest.AdminEmail+">\n"))
 }
 
 func TestArgsShebangStdinAndChunks(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	p := writeScript(t, "args.lua", "#!/usr/bin/env wandb-lua\nprint(arg[0], arg[1], arg[2], #arg, select('#', ...), ...)\nprint(arg[-1], arg[-2], arg[-3])\nerror('line 4')\n")
 	r := runBinary(t, serverEnv(srv), "", "--timeout", "1m", p, "one", "--two")
@@ -359,6 +369,7 @@ func TestArgsShebangStdinAndChunks(t *testing.T) {
 }
 
 func TestConfiguration(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	bobKey, err := srv.AddAPIKey("bob@example.com", "config test")
 	if err != nil {
@@ -400,6 +411,7 @@ func TestConfiguration(t *testing.T) {
 // --max-response: the error names the flag; a larger --max-response lists
 // them, over WANDB_MAX_RESPONSE_BYTES, which the flag overrides.
 func TestMaxResponse(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.ManyUsers(300, "team-a")))
 	script := `local list, err = wandb.users() print(list and #list or err.message)`
 	r := runBinary(t, serverEnv(srv), "", "--max-response", "16KiB", "-e", script)
@@ -419,6 +431,7 @@ func TestMaxResponse(t *testing.T) {
 // them. The first requests wait at the server until as many as the bound
 // have arrived, so the server sees exactly that many at once.
 func TestMaxInFlight(t *testing.T) {
+	t.Parallel()
 	script := `wandb.parallel({1, 2, 3, 4}, function(i)
 		wandb.parallel({1, 2, 3, 4}, function(j) assert(wandb.users("nobody" .. i .. j)) end, { concurrency = 4 })
 	end, { concurrency = 4, progress = false })`
@@ -454,6 +467,7 @@ func TestMaxInFlight(t *testing.T) {
 }
 
 func TestTimeout(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	srv.FailNext("GetViewer", wandbtest.Fault{Delay: time.Hour})
 	r := runBinary(t, serverEnv(srv), "", "--timeout", "200ms", "-e", "require('wandb').viewer()")
@@ -472,6 +486,7 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 }
 
 func TestInterruptCancelsRequest(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGINT on windows")
 	}
@@ -565,6 +580,7 @@ func startServeStderr(t testing.TB, args ...string) (url, key string, stop func(
 }
 
 func TestServe(t *testing.T) {
+	t.Parallel()
 	url, key, stop := startServe(t, "--seed", "testdata/seed.json", "--latency", "1ms")
 	if !strings.HasPrefix(url, "http://127.0.0.1:") {
 		t.Errorf("URL %q is not on loopback", url)
@@ -578,6 +594,7 @@ func TestServe(t *testing.T) {
 }
 
 func TestServeStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.json")
 	url, key, stop := startServe(t, "--state", state)
 	env := []string{"WANDB_BASE_URL=" + url, "WANDB_API_KEY=" + key}
@@ -616,6 +633,7 @@ func TestServeStateSurvivesRestart(t *testing.T) {
 // others as the state keeps them, and says so; the users' activity is
 // kept across the restart.
 func TestServeMergesSeedIntoState(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.json")
 	bobKey := strings.Repeat("b", 40)
 	first := writeScript(t, "first.json", `{"users": [{"email": "bob@example.com", "name": "Bob", "keys": [{"secret": "`+bobKey+`"}]}]}`)
@@ -645,6 +663,7 @@ func TestServeMergesSeedIntoState(t *testing.T) {
 // TestServeOutput: the banner goes to stderr, and stdout has only lines a
 // shell can source.
 func TestServeOutput(t *testing.T) {
+	t.Parallel()
 	c := cmd(t, nil, "serve", "--addr", "127.0.0.1:0")
 	stdout, err := c.StdoutPipe()
 	if err != nil {
@@ -680,6 +699,7 @@ func TestServeOutput(t *testing.T) {
 // TestServeKnownKeys: a seed's known secrets let scripts run, from the
 // command line, as a user who is not an admin and as a service account.
 func TestServeKnownKeys(t *testing.T) {
+	t.Parallel()
 	bobKey, botKey := strings.Repeat("b", 40), strings.Repeat("5", 40)
 	seed := writeScript(t, "seed.json", `{"users": [{"email": "bob@example.com", "keys": [{"description": "cli", "secret": "`+bobKey+`"}]}],
 		"teams": [{"name": "ml", "service_accounts": [{"description": "ci bot", "secret": "`+botKey+`"}]}]}`)
@@ -694,6 +714,7 @@ func TestServeKnownKeys(t *testing.T) {
 // TestLocalIsFreshEachRun checks that --local's server lives and dies
 // with the process: the next run gets a fresh one.
 func TestLocalIsFreshEachRun(t *testing.T) {
+	t.Parallel()
 	const create = "print(assert(require('wandb').create_user('once@example.com')).email)"
 	for i := 0; i < 2; i++ {
 		check(t, runBinary(t, nil, "", "--local", "-e", create), 0, ptr("once@example.com\n"))

@@ -197,6 +197,7 @@ func (term *terminal) wait() int {
 }
 
 func TestPrompt(t *testing.T) {
+	t.Parallel()
 	term := startTerminal(t, nil, "--local", "--seed", "testdata/seed.json")
 	term.expect("The module is the global wandb; help() says more; Ctrl-D exits.")
 	term.expect("> ")
@@ -250,6 +251,7 @@ func TestPrompt(t *testing.T) {
 }
 
 func TestPromptCtrlCStopsTheStatement(t *testing.T) {
+	t.Parallel()
 	term := startTerminal(t, nil, "--local", "--latency", "1h")
 	term.expect("> ")
 	term.send("print('sending') wandb.viewer()\r")
@@ -265,6 +267,7 @@ func TestPromptCtrlCStopsTheStatement(t *testing.T) {
 }
 
 func TestPromptAfterScript(t *testing.T) {
+	t.Parallel()
 	p := writeScript(t, "setup.lua", "greeting = 'hello from the script'\n")
 	term := startTerminal(t, nil, "--local", "--dry-run", "-i", p)
 	term.expect("(dry run: changes are printed, not sent)")
@@ -282,10 +285,12 @@ func TestPromptAfterScript(t *testing.T) {
 // TestNoPromptWithoutTerminal: without a script and without a terminal on
 // stdin there is nothing to run.
 func TestNoPromptWithoutTerminal(t *testing.T) {
+	t.Parallel()
 	check(t, runBinary(t, nil, "", "--local"), 2, ptr(""), "no script: give a script file, - for stdin, or -e 'chunk' (on a terminal, no script starts a prompt)")
 }
 
 func TestPromptExplores(t *testing.T) {
+	t.Parallel()
 	term := startTerminal(t, nil, "--local", "--seed", "testdata/seed.json")
 	term.expect("Ctrl-D exits.")
 	term.expect("> ")
@@ -387,6 +392,7 @@ func TestPromptExplores(t *testing.T) {
 }
 
 func TestCompletions(t *testing.T) {
+	t.Parallel()
 	L := newState(nil, stateOutput{}, 0)
 	defer L.Close()
 	if err := L.DoString(`t = { alpha = 1, beta = function() end, ["not a name"] = 2, nested = { deep = 1 } }`); err != nil {

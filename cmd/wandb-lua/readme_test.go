@@ -115,6 +115,7 @@ func ciRuns(ci map[string]bool, command string) bool {
 }
 
 func TestREADMEShowsTheRealHelp(t *testing.T) {
+	t.Parallel()
 	want := strings.Split(strings.TrimSuffix(usage, "\n"), "\n")
 	for _, b := range docBlocks(t, helpDoc, "text") {
 		if strings.Join(b, "\n") == strings.Join(want, "\n") {
@@ -136,6 +137,7 @@ var envAssignment = regexp.MustCompile(`^[A-Z_][A-Z0-9_]*=`)
 var planLines = regexp.MustCompile(`(?m)^dry-run: .*\n`)
 
 func TestREADMECommandsRun(t *testing.T) {
+	t.Parallel()
 	ci := ciLines(t)
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	dir := t.TempDir()
@@ -290,6 +292,7 @@ var mdLink = regexp.MustCompile(`\]\(([^)\s]+)\)`)
 // directory of the repository, and every #anchor to a heading of its
 // document, as GitHub spells heading anchors.
 func TestDocLinks(t *testing.T) {
+	t.Parallel()
 	for _, doc := range linkedDocs {
 		text, err := os.ReadFile(filepath.Join(repoRoot, filepath.FromSlash(doc)))
 		if err != nil {

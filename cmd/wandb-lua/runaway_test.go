@@ -43,6 +43,7 @@ func fifo(t *testing.T) string {
 }
 
 func TestRunawaysEndAtTheTimeout(t *testing.T) {
+	t.Parallel()
 	blocked := fifo(t)
 	for _, tc := range []struct {
 		name, script string
@@ -122,6 +123,7 @@ func exitOf(t *testing.T, c *exec.Cmd, since time.Time) (int, time.Duration) {
 // with 130, whether the script can be interrupted (a pattern that
 // backtracks) or not (a blocked open); a second Ctrl-C ends it at once.
 func TestSignalsEndRunaways(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("no signals on windows")
 	}
@@ -163,6 +165,7 @@ func TestSignalsEndRunaways(t *testing.T) {
 // that runs away; one that cannot be stopped is abandoned with its Lua
 // state, and the prompt goes on with a new one.
 func TestPromptSurvivesRunaways(t *testing.T) {
+	t.Parallel()
 	blocked := fifo(t)
 	term := startTerminal(t, nil, "--local")
 	term.expect("> ")

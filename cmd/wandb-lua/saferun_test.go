@@ -54,6 +54,7 @@ func serverMutations(srv *wandbtest.Server) int {
 }
 
 func TestEveryExampleUnderDryRun(t *testing.T) {
+	t.Parallel()
 	for _, run := range exampleRuns {
 		name := filepath.Base(run[0])
 		t.Run(name, func(t *testing.T) {
@@ -110,6 +111,7 @@ func TestEveryExampleUnderDryRun(t *testing.T) {
 }
 
 func TestDryRunPlanLines(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	r := runBinary(t, serverEnv(srv), "", "--dry-run", "scripts/examples/onboard.lua", "testdata/users.csv")
 	check(t, r, 0, nil)
@@ -143,6 +145,7 @@ func sorted(s []string) []string {
 }
 
 func TestReadOnlyFlag(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	r := runBinary(t, serverEnv(srv), "", "--read-only", "scripts/examples/onboard.lua", "testdata/users.csv")
 	check(t, r, 1, nil, "4 change(s) failed: run the script again to finish")
@@ -156,6 +159,7 @@ func TestReadOnlyFlag(t *testing.T) {
 }
 
 func TestAuditFlag(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))
 	audit := filepath.Join(t.TempDir(), "audit.jsonl")
 	check(t, runBinary(t, serverEnv(srv), "", "--audit", audit, "scripts/examples/onboard.lua", "testdata/users.csv"), 0, nil)
@@ -275,6 +279,7 @@ func auditOutcomes(t *testing.T, b []byte) []auditRecord {
 // intent line for every change the server made, and its outcome lines
 // match the server.
 func TestAuditSurvivesSIGKILL(t *testing.T) {
+	t.Parallel()
 	if runtime.GOOS == "windows" {
 		t.Skip("no SIGKILL on windows")
 	}
@@ -418,6 +423,7 @@ func runOnTerminal(t *testing.T, env []string, args ...string) (string, error) {
 }
 
 func TestProgressOnATerminal(t *testing.T) {
+	t.Parallel()
 	script := `local w = require("wandb") w.parallel({1, 2, 3, 4}, function(x) assert(w.users("x")) end, { concurrency = 2 })`
 	got, err := runOnTerminal(t, nil, "--local", "--latency", "400ms", "-e", script)
 	if err != nil {
@@ -442,6 +448,7 @@ func TestProgressOnATerminal(t *testing.T) {
 // said on a terminal, in one line; not with --quiet, and not when stderr
 // is no terminal. The three runs wait at once.
 func TestRetryNoticeOnATerminal(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	later := wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"2.5"}}}
 	srv.FailNext("GetViewer", later, later, later)
@@ -468,6 +475,7 @@ func TestRetryNoticeOnATerminal(t *testing.T) {
 }
 
 func TestRetryNotice(t *testing.T) {
+	t.Parallel()
 	var b bytes.Buffer
 	notice := retryNotice(&b)
 	notice(wandb.RetryEvent{Op: "users", Server: "https://w.example.com", Attempt: 1, MaxAttempts: 6, Reason: "could not connect", Wait: 2 * time.Second})

@@ -13,6 +13,7 @@ import (
 )
 
 func TestScreen(t *testing.T) {
+	t.Parallel()
 	var term bytes.Buffer // stdout and stderr on one terminal
 	s := newScreen(&term, &term, true, true)
 	out, errw := s.stdout(), s.stderr()
@@ -71,6 +72,7 @@ func TestScreen(t *testing.T) {
 // the given writers; io.output and files of the script's own work as in
 // Lua.
 func TestScriptOutput(t *testing.T) {
+	t.Parallel()
 	var out, errb bytes.Buffer
 	L := newState(nil, stateOutput{out: &out, err: &errb}, 0)
 	defer L.Close()

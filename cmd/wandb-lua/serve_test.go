@@ -10,6 +10,7 @@ import (
 // binding it (port 8080 may be taken): its host is a loopback IP, and the
 // help text states it.
 func TestServeDefaultsToLoopback(t *testing.T) {
+	t.Parallel()
 	host, _, err := net.SplitHostPort(defaultServeAddr)
 	if err != nil {
 		t.Fatal(err)

@@ -77,6 +77,7 @@ func noRawControls(t *testing.T, what, out string) {
 // terminal escaped; through a pipe the same script gets its bytes as they
 // are.
 func TestNothingFromDataMovesTheCursor(t *testing.T) {
+	t.Parallel()
 	seed, eveKey := hostileSeed(t)
 	script := `local w = require("wandb")
 		local eve = assert(w.user("eve@example.com"))

@@ -17,6 +17,7 @@ import (
 // with the helpers called alongside; -race checks the locking, the counts
 // check that no change was lost.
 func TestConcurrentRequests(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithStateFile(filepath.Join(t.TempDir(), "state.json")))
 	const workers, rounds = 8, 5
 	var wg sync.WaitGroup

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -15,20 +16,8 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-// waitFor polls cond until it holds; it fails the test after a generous bound
-// (the bound only catches a hang, it asserts nothing about speed).
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(time.Millisecond)
-	}
-}
-
 func TestFaultAnswers(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer",
 		wandbtest.Fault{Status: 503, Header: http.Header{"Retry-After": {"7"}}, Body: `{"error":"down for maintenance"}`},
@@ -65,6 +54,7 @@ func TestFaultAnswers(t *testing.T) {
 // the RateLimit headers with the reset in whole seconds, rounded up, and
 // no Retry-After.
 func TestRateLimited(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer", wandbtest.RateLimited(1500*time.Millisecond), wandbtest.RateLimited(0))
 	for _, reset := range []string{"2", "0"} {
@@ -82,6 +72,7 @@ func TestRateLimited(t *testing.T) {
 }
 
 func TestFaultQueues(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("", wandbtest.Fault{Status: 500, Body: "any-1"}, wandbtest.Fault{Status: 500, Body: "any-2"})
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "viewer-1"})
@@ -105,6 +96,7 @@ func TestFaultQueues(t *testing.T) {
 }
 
 func TestFaultAppliesBeforeAuthentication(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("GetViewer", wandbtest.Fault{Status: 500, Body: "boom"})
 	if r := post(t, srv, call{query: gql.GetViewer_Operation}); r.Status != 500 {
@@ -116,6 +108,7 @@ func TestFaultAppliesBeforeAuthentication(t *testing.T) {
 }
 
 func TestFaultDrop(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Drop: true})
 	_, err := postErr(context.Background(), srv, call{key: srv.AdminKey(), query: gql.CreateUserFromAdmin_Operation,
@@ -133,6 +126,7 @@ func TestFaultDrop(t *testing.T) {
 }
 
 func TestFaultAfterApply(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{AfterApply: true, Status: 504, Body: "gateway timeout"})
 	r := createUser(t, srv, srv.AdminKey(), "alice@example.com", false)
@@ -157,27 +151,35 @@ func TestFaultAfterApply(t *testing.T) {
 	}
 }
 
+// TestFaultDelay runs the handler in-process inside a synctest bubble, so
+// that a delay is measured on the bubble's clock: exactly, however busy
+// the machine.
 func TestFaultDelay(t *testing.T) {
-	srv := wandbtest.Start(t)
-	const d = 30 * time.Millisecond
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d})
-	start := time.Now()
-	viewer(t, srv, srv.AdminKey()) // a delay-only fault answers normally
-	if el := time.Since(start); el < d {
-		t.Errorf("delayed request took %v, want at least %v", el, d)
-	}
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		h := newHandler(t)
+		srv := inProcess(h)
+		const d = 30 * time.Millisecond
+		h.FailNext("GetViewer", wandbtest.Fault{Delay: d})
+		start := time.Now()
+		postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t) // a delay-only fault answers normally
+		if el := time.Since(start); el != d {
+			t.Errorf("delayed request took %v, want %v", el, d)
+		}
 
-	srv.FailNext("GetViewer", wandbtest.Fault{Delay: d, Status: 500})
-	start = time.Now()
-	if r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation}); r.Status != 500 {
-		t.Errorf("status %d, want 500", r.Status)
-	}
-	if el := time.Since(start); el < d {
-		t.Errorf("delayed fault took %v, want at least %v", el, d)
-	}
+		h.FailNext("GetViewer", wandbtest.Fault{Delay: d, Status: 500})
+		start = time.Now()
+		if r := postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}); r.Status != 500 {
+			t.Errorf("status %d, want 500", r.Status)
+		}
+		if el := time.Since(start); el != d {
+			t.Errorf("delayed fault took %v, want %v", el, d)
+		}
+	})
 }
 
 func TestFaultDelayEndsWithRequestContext(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour, AfterApply: true, Status: 500})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -195,6 +197,7 @@ func TestFaultDelayEndsWithRequestContext(t *testing.T) {
 }
 
 func TestRequestRecording(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	if _, ok := srv.LastRequest(""); ok {
 		t.Error("LastRequest(\"\") before any request: ok")
@@ -245,6 +248,7 @@ func TestRequestRecording(t *testing.T) {
 }
 
 func TestOperationName(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	doc := "# leading comment\nquery First { viewer { id } }\nquery Second { viewer { name } }"
 	post(t, srv, call{key: srv.AdminKey(), query: doc, opName: "Second"}).wantOK(t)
@@ -260,25 +264,32 @@ func TestOperationName(t *testing.T) {
 	}
 }
 
+// TestLatency measures the latency on a synctest bubble's clock (see
+// TestFaultDelay): exactly.
 func TestLatency(t *testing.T) {
-	const d = 40 * time.Millisecond
-	srv := wandbtest.Start(t, wandbtest.WithLatency(d))
-	for range 2 {
-		start := time.Now()
-		viewer(t, srv, srv.AdminKey())
-		if el := time.Since(start); el < d {
-			t.Errorf("request took %v, want at least the latency %v", el, d)
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		const d = 40 * time.Millisecond
+		h := newHandler(t, wandbtest.WithLatency(d))
+		srv := inProcess(h)
+		for range 2 {
+			start := time.Now()
+			postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t)
+			if el := time.Since(start); el != d {
+				t.Errorf("request took %v, want the latency %v", el, d)
+			}
 		}
-	}
-	srv.SetLatency(2 * d)
-	start := time.Now()
-	viewer(t, srv, srv.AdminKey())
-	if el := time.Since(start); el < 2*d {
-		t.Errorf("request took %v, want at least the new latency %v", el, 2*d)
-	}
+		h.SetLatency(2 * d)
+		start := time.Now()
+		postTo(t, srv, call{key: h.AdminKey(), query: gql.GetViewer_Operation}).wantOK(t)
+		if el := time.Since(start); el != 2*d {
+			t.Errorf("request took %v, want the new latency %v", el, 2*d)
+		}
+	})
 }
 
 func TestInFlight(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithLatency(time.Hour))
 	const n = 6
 	ctx, cancel := context.WithCancel(context.Background())
@@ -314,6 +325,7 @@ func TestInFlight(t *testing.T) {
 }
 
 func TestCloseEndsWaitingRequests(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.NewServer(wandbtest.WithLatency(time.Hour))
 	done := make(chan error, 1)
 	go func() {
@@ -331,6 +343,7 @@ func TestCloseEndsWaitingRequests(t *testing.T) {
 }
 
 func TestFaultStallHoldsUntilTheClientGivesUp(t *testing.T) {
+	t.Parallel()
 	for _, afterApply := range []bool{false, true} {
 		t.Run(fmt.Sprintf("AfterApply=%v", afterApply), func(t *testing.T) {
 			srv := wandbtest.Start(t)

@@ -14,6 +14,7 @@ import (
 // constructor of the package, so that no behaviour a test can switch, and
 // no assumption played the other way, goes without its source.
 func TestFidelityListsEveryOption(t *testing.T) {
+	t.Parallel()
 	doc, err := os.ReadFile("FIDELITY.md")
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,9 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
@@ -41,11 +43,65 @@ type call struct {
 	header    map[string]string // extra request headers
 }
 
+// endpoint is where the request helpers send: a base URL, the HTTP client
+// that reaches it, and the server's admin key.
+type endpoint struct {
+	url, adminKey string
+	client        *http.Client
+}
+
+// loopback is the endpoint of srv, reached over loopback.
+func loopback(srv *wandbtest.Server) endpoint {
+	return endpoint{url: srv.URL, adminKey: srv.AdminKey(), client: srv.Client()}
+}
+
+// newHandler returns a handler with opts, failing the test if it cannot be
+// made.
+func newHandler(t *testing.T, opts ...wandbtest.Option) *wandbtest.Handler {
+	t.Helper()
+	h, err := wandbtest.NewHandler(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// inProcess is an endpoint that serves each request by calling h on the
+// caller's goroutine, with a recorder: no socket, so that a test inside a
+// testing/synctest bubble can use it (a goroutine blocked on a socket
+// would keep the bubble's clock from moving), and h reads the bubble's
+// clock.
+func inProcess(h *wandbtest.Handler) endpoint {
+	return endpoint{url: "http://in-process", adminKey: h.AdminKey(), client: &http.Client{Transport: handlerTransport{h}}}
+}
+
+// handlerTransport serves requests with a handler, in-process.
+type handlerTransport struct{ h http.Handler }
+
+func (ht handlerTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	// The request as a server receives it: with a body, even an empty one,
+	// and the URI it was sent to.
+	sr := r.Clone(r.Context())
+	if sr.Body == nil {
+		sr.Body = http.NoBody
+	}
+	sr.RequestURI, sr.RemoteAddr = r.URL.RequestURI(), "192.0.2.1:1234"
+	rec := httptest.NewRecorder()
+	ht.h.ServeHTTP(rec, sr)
+	return rec.Result(), nil
+}
+
 // post sends c to srv over loopback and decodes the answer. It fails the test
 // on a transport error; use postErr where one is expected.
 func post(t *testing.T, srv *wandbtest.Server, c call) result {
 	t.Helper()
-	res, err := postErr(context.Background(), srv, c)
+	return postTo(t, loopback(srv), c)
+}
+
+// postTo is post to the endpoint e.
+func postTo(t *testing.T, e endpoint, c call) result {
+	t.Helper()
+	res, err := postErrTo(context.Background(), e, c)
 	if err != nil {
 		t.Fatalf("post %s: %v", opOf(c), err)
 	}
@@ -53,11 +109,15 @@ func post(t *testing.T, srv *wandbtest.Server, c call) result {
 }
 
 func postErr(ctx context.Context, srv *wandbtest.Server, c call) (result, error) {
+	return postErrTo(ctx, loopback(srv), c)
+}
+
+func postErrTo(ctx context.Context, e endpoint, c call) (result, error) {
 	body, err := json.Marshal(map[string]any{"query": c.query, "variables": c.vars, "operationName": c.opName})
 	if err != nil {
 		return result{}, err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, srv.URL+"/graphql", bytes.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, e.url+"/graphql", bytes.NewReader(body))
 	if err != nil {
 		return result{}, err
 	}
@@ -73,7 +133,7 @@ func postErr(ctx context.Context, srv *wandbtest.Server, c call) (result, error)
 	for k, v := range c.header {
 		req.Header.Set(k, v)
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		return result{}, err
 	}
@@ -121,6 +181,19 @@ func (r result) wantOK(t *testing.T) result {
 		t.Fatalf("got HTTP %d, errors %v; want 200 without errors; body %s", r.Status, r.Errors, r.shown())
 	}
 	return r
+}
+
+// waitFor polls cond until it holds; it fails the test after a generous bound
+// (the bound only catches a hang, it asserts nothing about speed).
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func decodeID(t *testing.T, id string) string {

@@ -11,6 +11,7 @@ import (
 // journal line: once the journal is larger than the snapshot and than
 // minCompactBytes, and after a save that failed.
 func TestJournalCompacts(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	h, err := NewHandler(WithStateFile(path))
 	if err != nil {

@@ -37,6 +37,7 @@ func replayed(t *testing.T, srv *wandbtest.Server, path, step string, teams []st
 // GraphQL mutations, SCIM, the Go API — and checks after each that the
 // state file, replayed, is the server's state.
 func TestStateJournalReplays(t *testing.T) {
+	t.Parallel()
 	for _, multiTenant := range []bool{false, true} {
 		name := "dedicated"
 		if multiTenant {

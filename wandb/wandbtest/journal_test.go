@@ -24,6 +24,7 @@ func lines(t *testing.T, path string) []string {
 // create appends one line to the state file, which is neither rewritten
 // nor replaced, and holds no secret.
 func TestStateCreateAppends(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	srv := wandbtest.NewServer(wandbtest.WithStateFile(path), wandbtest.WithSeed(wandbtest.ManyUsers(2000, "team-a")))
 	before, err := os.ReadFile(path)
@@ -86,6 +87,7 @@ func TestStateCreateAppends(t *testing.T) {
 // the middle of its write would: the file still loads, without that
 // change, and is repaired.
 func TestStateTornLastLine(t *testing.T) {
+	t.Parallel()
 	for name, tear := range map[string]func(line string) string{
 		"cut short":      func(line string) string { return line[:len(line)/2] },
 		"no newline":     func(line string) string { return strings.TrimSuffix(line, "\n") },
@@ -128,6 +130,7 @@ func TestStateTornLastLine(t *testing.T) {
 // TestStateCorruptJournal damages a journal line that is not the last:
 // that is no crash's doing, and the file is refused, naming the line.
 func TestStateCorruptJournal(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	srv := wandbtest.NewServer(wandbtest.WithStateFile(path))
 	for _, email := range []string{"a@example.com", "b@example.com"} {
@@ -148,6 +151,7 @@ func TestStateCorruptJournal(t *testing.T) {
 // TestStateOlderVersion: a state file of an older format (versions 1 to
 // 3) is refused, saying what to do, and left as it is.
 func TestStateOlderVersion(t *testing.T) {
+	t.Parallel()
 	for _, version := range []string{"1", "2", "3"} {
 		old := `{"version":` + version + `,"next_user":2,"next_key":1,"next_team":1,"users":[
   {"id":1,"email":"admin@example.com","username":"admin","name":"admin","admin":true,"keys":[]}],"teams":[]}
@@ -172,6 +176,7 @@ func TestStateOlderVersion(t *testing.T) {
 // known secret while the server runs: the journal line holds its hash,
 // as the snapshot does, never the secret.
 func TestStateJournalKeepsNoKnownSecret(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	seeded := "seeded-" + strings.Repeat("s", 40)
 	srv := wandbtest.Start(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(wandbtest.Seed{

@@ -9,6 +9,7 @@ import (
 // local part. Each username costs about two lookups (the base, then the
 // next free suffix), not one per user before it: counted, not timed.
 func TestDerivedUsernamesAreLinear(t *testing.T) {
+	t.Parallel()
 	const n = 3000
 	seed := Seed{}
 	for i := range n {
@@ -33,6 +34,7 @@ func TestDerivedUsernamesAreLinear(t *testing.T) {
 // looking from suffix 2 every time: a freed name is taken again, and team
 // names and chosen usernames are skipped.
 func TestDerivedUsernamesSmallestFree(t *testing.T) {
+	t.Parallel()
 	h, err := NewHandler()
 	if err != nil {
 		t.Fatal(err)
@@ -79,6 +81,7 @@ func TestDerivedUsernamesSmallestFree(t *testing.T) {
 // TestServiceAccountNamesAreLinear creates many service accounts in one
 // team: ml-service, ml-service-2, ...
 func TestServiceAccountNamesAreLinear(t *testing.T) {
+	t.Parallel()
 	const n = 500
 	h, err := NewHandler()
 	if err != nil {
@@ -107,6 +110,7 @@ func TestServiceAccountNamesAreLinear(t *testing.T) {
 // TestMembershipIndex checks that a team's index of memberships by user
 // follows its list through joins, leaves, deletions and a restore.
 func TestMembershipIndex(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := dir + "/state.json"
 	h, err := NewHandler(WithStateFile(path))

@@ -80,6 +80,7 @@ func grant(jwt string) url.Values {
 }
 
 func TestOIDCExchange(t *testing.T) {
+	t.Parallel()
 	p := newIDP(t)
 	srv := wandbtest.Start(t, wandbtest.WithOIDC(wandbtest.OIDC{
 		Key: p.pub, Issuer: "https://idp.example.com", Audience: "wandb",
@@ -145,6 +146,7 @@ func TestOIDCExchange(t *testing.T) {
 }
 
 func TestOIDCUsers(t *testing.T) {
+	t.Parallel()
 	rsaKey, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +198,7 @@ func TestOIDCUsers(t *testing.T) {
 }
 
 func TestOIDCOff(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	if a := exchange(t, srv, http.MethodPost, grant("a.b.c")); a.Status != http.StatusNotFound {
 		t.Errorf("without WithOIDC: HTTP %d, want 404", a.Status)
@@ -209,6 +212,7 @@ func TestOIDCOff(t *testing.T) {
 }
 
 func TestOIDCFaultAndForm(t *testing.T) {
+	t.Parallel()
 	p := newIDP(t)
 	srv := wandbtest.Start(t, wandbtest.WithOIDC(wandbtest.OIDC{Key: p.pub}))
 	srv.FailNext("OIDCToken", wandbtest.Fault{Status: http.StatusServiceUnavailable, Body: `{"error":"busy"}`})

@@ -124,6 +124,7 @@ func deleteKey(t *testing.T, srv *wandbtest.Server, key, id string) result {
 }
 
 func TestViewerOfAdmin(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	got := viewer(t, srv, srv.AdminKey())
 	info, ok := srv.UserByEmail(wandbtest.AdminEmail)
@@ -161,6 +162,7 @@ func TestViewerOfAdmin(t *testing.T) {
 }
 
 func TestAuthentication(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	admin := srv.AdminKey()
 	info, _ := srv.UserByEmail(wandbtest.AdminEmail)
@@ -203,6 +205,7 @@ func basic(user, pass string) string {
 }
 
 func TestUsersSearch(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for _, e := range []string{"alice@example.com", "alice.smith@example.com", "Bob@Example.org"} {
 		addUser(t, srv, e, false)
@@ -231,6 +234,7 @@ func TestUsersSearch(t *testing.T) {
 }
 
 func TestUsersSearchMatchesUsername(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "x@example.com", Username: "Zed"}); err != nil {
 		t.Fatal(err)
@@ -242,6 +246,7 @@ func TestUsersSearchMatchesUsername(t *testing.T) {
 }
 
 func TestAdminOnlyOperations(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	key := addUser(t, srv, "alice@example.com", false)
 	before := len(srv.Users())
@@ -271,6 +276,7 @@ func TestAdminOnlyOperations(t *testing.T) {
 }
 
 func TestCreateUser(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	var data struct {
 		Result *struct{ User *userJSON }
@@ -305,6 +311,7 @@ func TestCreateUser(t *testing.T) {
 }
 
 func TestCreateUserConflict(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	n := len(srv.Users())
@@ -324,6 +331,7 @@ func TestCreateUserConflict(t *testing.T) {
 }
 
 func TestCreateUserInvalidEmail(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for _, email := range []string{"", "no-at-sign", "@example.com", "a@", "a@b@c", "a b@example.com"} {
 		r := createUser(t, srv, srv.AdminKey(), email, false)
@@ -339,6 +347,7 @@ func TestCreateUserInvalidEmail(t *testing.T) {
 var secretRE = regexp.MustCompile(`^[0-9a-f]{40}$`)
 
 func TestGenerateAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 
@@ -385,6 +394,7 @@ func TestGenerateAPIKey(t *testing.T) {
 }
 
 func TestDeleteAPIKey(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	bobKey := addUser(t, srv, "bob@example.com", false)
@@ -438,6 +448,7 @@ func TestDeleteAPIKey(t *testing.T) {
 }
 
 func TestAPIKeysNeedPublicClient(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for _, ua := range []string{"wandb-core", "Go-http-client/1.1", "W&B Internal Client 0.1"} {
 		r := post(t, srv, call{key: srv.AdminKey(), query: gql.GetViewer_Operation, userAgent: ua})
@@ -459,6 +470,7 @@ func TestAPIKeysNeedPublicClient(t *testing.T) {
 }
 
 func TestTeams(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	if _, err := srv.AddUser(wandbtest.SeedUser{Email: "bob@example.com", Teams: []string{"zeta", "ml"}}); err != nil {
@@ -519,6 +531,7 @@ func mustKey(t *testing.T, srv *wandbtest.Server, email string) string {
 }
 
 func TestSchemaValidation(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	for _, q := range []string{
 		`query Bad { viewer { nope } }`,
@@ -540,6 +553,7 @@ func TestSchemaValidation(t *testing.T) {
 }
 
 func TestPathsAndMethods(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	c := srv.Client()
 	for _, tt := range []struct {

@@ -15,6 +15,7 @@ import (
 // status WithPermissionErrorStatus chooses, 403 by default. Other errors
 // carry no such code.
 func TestPermissionErrors(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{0, http.StatusUnauthorized, http.StatusOK} {
 		t.Run(fmt.Sprint(status), func(t *testing.T) {
 			var opts []wandbtest.Option
@@ -64,6 +65,7 @@ func TestPermissionErrors(t *testing.T) {
 }
 
 func TestPermissionErrorStatusChecked(t *testing.T) {
+	t.Parallel()
 	for _, status := range []int{-1, 99, 600} {
 		if _, err := wandbtest.NewHandler(wandbtest.WithPermissionErrorStatus(status)); err == nil {
 			t.Errorf("WithPermissionErrorStatus(%d): NewHandler succeeded", status)
@@ -75,6 +77,7 @@ func TestPermissionErrorStatusChecked(t *testing.T) {
 // caller, an instance admin included, as a permission failure, in the
 // SDK's SearchUsers document and in any other.
 func TestUserSearchDenied(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithUserSearchDenied())
 	for _, r := range []result{
 		searchUsers(t, srv, srv.AdminKey(), ""),

@@ -37,6 +37,7 @@ func listNames(t *testing.T, srv *wandbtest.Server, path string) (total, start, 
 }
 
 func TestSCIMPaging(t *testing.T) {
+	t.Parallel()
 	seed := wandbtest.ManyUsers(4)
 	seed.Teams = []wandbtest.SeedTeam{{Name: "t1"}, {Name: "t2"}, {Name: "t3"}}
 	srv := wandbtest.Start(t, wandbtest.WithSeed(seed))
@@ -82,6 +83,7 @@ func TestSCIMPaging(t *testing.T) {
 // TestSCIMPageLimit: an answer lists at most 9,999 users, as W&B
 // documents; the rest are on the next page, unless paging is ignored.
 func TestSCIMPageLimit(t *testing.T) {
+	t.Parallel()
 	if testing.Short() {
 		t.Skip("lists 10,000 users")
 	}

@@ -29,6 +29,12 @@ type scimReply struct {
 // unless auth is given ("-" for none).
 func scim(t *testing.T, srv *wandbtest.Server, method, path string, body any, auth ...string) scimReply {
 	t.Helper()
+	return scimTo(t, loopback(srv), method, path, body, auth...)
+}
+
+// scimTo is scim to the endpoint e.
+func scimTo(t *testing.T, e endpoint, method, path string, body any, auth ...string) scimReply {
+	t.Helper()
 	var rd io.Reader
 	if body != nil {
 		b, err := json.Marshal(body)
@@ -37,18 +43,18 @@ func scim(t *testing.T, srv *wandbtest.Server, method, path string, body any, au
 		}
 		rd = bytes.NewReader(b)
 	}
-	req, err := http.NewRequest(method, srv.URL+path, rd)
+	req, err := http.NewRequest(method, e.url+path, rd)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Content-Type", "application/scim+json")
 	switch {
 	case len(auth) == 0:
-		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+srv.AdminKey())))
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+e.adminKey)))
 	case auth[0] != "-":
 		req.Header.Set("Authorization", auth[0])
 	}
-	resp, err := srv.Client().Do(req)
+	resp, err := e.client.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,6 +123,7 @@ func scimServer(t *testing.T, opts ...wandbtest.Option) *wandbtest.Server {
 }
 
 func TestSCIMUserShape(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t)
 	r := scim(t, srv, http.MethodGet, `/scim/Users?filter=emails.value%20eq%20%22ALICE@example.com%22`, nil).want(t, 200)
 	if r.JSON["totalResults"] != 1.0 || r.JSON["startIndex"] != 1.0 || r.JSON["itemsPerPage"] != 9999.0 {
@@ -178,6 +185,7 @@ func TestSCIMUserShape(t *testing.T) {
 }
 
 func TestSCIMAuth(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t)
 	bobKey := mustKey(t, srv, "bob@example.com")
 	basic := func(user, key string) string {
@@ -201,6 +209,7 @@ func TestSCIMAuth(t *testing.T) {
 // docs show, and not with its username; a team's service account is
 // refused.
 func TestSCIMServiceAccountAuth(t *testing.T) {
+	t.Parallel()
 	orgKey, teamKey := strings.Repeat("0a", 20), strings.Repeat("7e", 20)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml",
 		ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "scim bot", Secret: orgKey, Admin: true}, {Description: "ci", Secret: teamKey}}}}}))
@@ -220,6 +229,7 @@ func TestSCIMServiceAccountAuth(t *testing.T) {
 // one W&B documents), other errors their plain status text;
 // WithSCIMErrorBodies gives every error a SCIM Error body.
 func TestSCIMErrorBodies(t *testing.T) {
+	t.Parallel()
 	for _, bodies := range []bool{false, true} {
 		var opts []wandbtest.Option
 		if bodies {
@@ -249,6 +259,7 @@ func TestSCIMErrorBodies(t *testing.T) {
 }
 
 func TestSCIMCreateAndDeleteUser(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t)
 	body := map[string]any{"schemas": []string{"urn:ietf:params:scim:schemas:core:2.0:User"}, "userName": "carol",
 		"emails": []any{map[string]any{"value": "carol@example.com", "primary": true}}}
@@ -271,6 +282,7 @@ func TestSCIMCreateAndDeleteUser(t *testing.T) {
 }
 
 func TestSCIMPatchUser(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t)
 	bobKey := mustKey(t, srv, "bob@example.com")
 	r := scim(t, srv, http.MethodGet, `/scim/Users?filter=userName%20eq%20%22bob%22`, nil).want(t, 200)
@@ -352,6 +364,7 @@ func TestSCIMPatchUser(t *testing.T) {
 }
 
 func TestSCIMMultiTenant(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t, wandbtest.WithMultiTenant())
 	r := scim(t, srv, http.MethodGet, `/scim/Users?filter=userName%20eq%20%22bob%22`, nil).want(t, 200)
 	bob := r.JSON["Resources"].([]any)[0].(map[string]any)
@@ -378,6 +391,7 @@ func TestSCIMMultiTenant(t *testing.T) {
 }
 
 func TestSCIMGroups(t *testing.T) {
+	t.Parallel()
 	srv := scimServer(t)
 	addUser(t, srv, "carol@example.com", false)
 	r := scim(t, srv, http.MethodGet, `/scim/Groups?filter=displayName%20eq%20%22ml%22`, nil).want(t, 200)
@@ -437,6 +451,7 @@ func TestSCIMGroups(t *testing.T) {
 }
 
 func TestSCIMFaultsAndState(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.json")
 	srv := scimServer(t, wandbtest.WithStateFile(state))
 	bobID := scim(t, srv, http.MethodGet, `/scim/Users?filter=userName%20eq%20%22bob%22`, nil).JSON["Resources"].([]any)[0].(map[string]any)["id"].(string)

@@ -10,6 +10,7 @@ import (
 // TestSDKSearchUsersDocuments checks which documents the handler answers
 // itself: the SDK's, in its own layout and in genqlient's, and no other.
 func TestSDKSearchUsersDocuments(t *testing.T) {
+	t.Parallel()
 	sdk, err := os.ReadFile("../../testdata/sdk/SearchUsers.graphql")
 	if err != nil {
 		t.Fatal(err)

@@ -34,6 +34,7 @@ var oddNames = []string{"quote\" back\\slash", "<tag> & amp", "tab\tnew\nline\rc
 // own entity, and names, usernames, emails and descriptions that need
 // escapes.
 func TestSearchUsersAnswer(t *testing.T) {
+	t.Parallel()
 	seed := wandbtest.Seed{Teams: []wandbtest.SeedTeam{{Name: "ml", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "ci <bot>"}}}}}
 	inactive := false
 	for i, name := range oddNames {
@@ -79,6 +80,7 @@ func TestSearchUsersAnswer(t *testing.T) {
 // a caller who is not an admin, a client that is not the public one, a
 // variable of another type, another operation name.
 func TestSearchUsersLeftToGqlgen(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	bob := addUser(t, srv, "bob@example.com", false)
 	doc := gql.SearchUsers_Operation
@@ -102,6 +104,7 @@ func TestSearchUsersLeftToGqlgen(t *testing.T) {
 // SearchUsers: one after the operation replaces its answer, a delay only
 // delays it.
 func TestSearchUsersFaults(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	srv.FailNext("SearchUsers", wandbtest.Fault{AfterApply: true, Status: http.StatusBadGateway, Body: "gateway"},
 		wandbtest.Fault{Delay: time.Millisecond})
@@ -117,6 +120,7 @@ func TestSearchUsersFaults(t *testing.T) {
 // lists nobody, in the handler's own answer to the SDK's document and in
 // gqlgen's; other queries still match.
 func TestEmptyUserQueryListsNobody(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithEmptyUserQueryListsNobody())
 	addUser(t, srv, "bob@example.com", false)
 	for _, vars := range []map[string]any{nil, {"query": nil}, {"query": ""}, {"query": "bob"}} {

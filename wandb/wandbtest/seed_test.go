@@ -15,6 +15,7 @@ import (
 const exampleSeed = "../../testdata/seed.json"
 
 func TestExampleSeed(t *testing.T) {
+	t.Parallel()
 	seed, err := wandbtest.LoadSeed(exampleSeed)
 	if err != nil {
 		t.Fatal(err)
@@ -77,6 +78,7 @@ var cmpEmptyNil = cmp.Transformer("emptyNil", func(s []string) []string {
 })
 
 func TestLoadSeedErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for name, content := range map[string]string{
 		"unknown-field.json": `{"users":[{"email":"a@example.com","mail":"x"}]}`,
@@ -98,6 +100,7 @@ func TestLoadSeedErrors(t *testing.T) {
 }
 
 func TestSeedErrors(t *testing.T) {
+	t.Parallel()
 	for name, seed := range map[string]wandbtest.Seed{
 		"duplicate email":    {Users: []wandbtest.SeedUser{{Email: "a@example.com"}, {Email: "A@example.com"}}},
 		"admin again":        {Users: []wandbtest.SeedUser{{Email: wandbtest.AdminEmail}}},
@@ -118,6 +121,7 @@ func TestSeedErrors(t *testing.T) {
 }
 
 func TestSeedsApplyInOrder(t *testing.T) {
+	t.Parallel()
 	file := filepath.Join(t.TempDir(), "seed.json")
 	if err := os.WriteFile(file, []byte(`{"users": [{"email": "a@example.net"}]}`), 0o600); err != nil {
 		t.Fatal(err)
@@ -140,6 +144,7 @@ func TestSeedsApplyInOrder(t *testing.T) {
 }
 
 func TestWithSeedFileErrors(t *testing.T) {
+	t.Parallel()
 	missing := filepath.Join(t.TempDir(), "missing.json")
 	if _, err := wandbtest.NewHandler(wandbtest.WithSeedFile(missing)); err == nil || !strings.Contains(err.Error(), missing) {
 		t.Errorf("NewHandler with a missing seed file: %v", err)
@@ -147,6 +152,7 @@ func TestWithSeedFileErrors(t *testing.T) {
 }
 
 func TestMaskSecrets(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	key, err := srv.AddAPIKey(wandbtest.AdminEmail, "mask")
 	if err != nil {
@@ -159,6 +165,7 @@ func TestMaskSecrets(t *testing.T) {
 }
 
 func TestHelperErrors(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	addUser(t, srv, "alice@example.com", false)
 	before := srv.Users()
@@ -203,6 +210,7 @@ func TestHelperErrors(t *testing.T) {
 // them; a secret that no client would accept, or one used twice, is an
 // error naming the user or team.
 func TestSeedKnownSecrets(t *testing.T) {
+	t.Parallel()
 	bobKey := "local-" + strings.Repeat("b0b", 14)
 	ciKey := strings.Repeat("c1", 20)
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
@@ -265,6 +273,7 @@ func TestSeedKnownSecrets(t *testing.T) {
 }
 
 func TestRevokeAPIKeys(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(exampleSeed))
 	n, err := srv.RevokeAPIKeys("alice@example.com", "laptop")
 	if err != nil || n != 1 {
@@ -280,6 +289,7 @@ func TestRevokeAPIKeys(t *testing.T) {
 }
 
 func TestManyUsers(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.ManyUsers(1000, "team-a", "team-b")))
 	users := srv.Users()
 	if len(users) != 1001 {

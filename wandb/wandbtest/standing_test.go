@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -32,7 +33,13 @@ type scimStanding struct {
 // as the admin (or with the Authorization header auth).
 func standingOf(t *testing.T, srv *wandbtest.Server, email string, auth ...string) scimStanding {
 	t.Helper()
-	r := scim(t, srv, http.MethodGet, `/scim/Users?filter=emails.value%20eq%20%22`+email+`%22`, nil, auth...).want(t, http.StatusOK)
+	return standingAt(t, loopback(srv), email, auth...)
+}
+
+// standingAt is standingOf at the endpoint e.
+func standingAt(t *testing.T, e endpoint, email string, auth ...string) scimStanding {
+	t.Helper()
+	r := scimTo(t, e, http.MethodGet, `/scim/Users?filter=emails.value%20eq%20%22`+email+`%22`, nil, auth...).want(t, http.StatusOK)
 	var l struct{ Resources []scimStanding }
 	if err := json.Unmarshal(r.Body, &l); err != nil || len(l.Resources) != 1 {
 		t.Fatalf("%s: %v, %s", email, err, r.Body)
@@ -41,6 +48,7 @@ func standingOf(t *testing.T, srv *wandbtest.Server, email string, auth ...strin
 }
 
 func TestSeedStanding(t *testing.T) {
+	t.Parallel()
 	seed := `{"users": [
 	  {"email": "old@example.com", "created_at": "2023-05-01T08:00:00Z", "last_active_at": "2024-02-03T04:05:06+01:00", "days_active": 40,
 	   "keys": [{"secret": "old-` + strings.Repeat("o", 40) + `"}]},
@@ -101,6 +109,7 @@ func deref(s *string) string {
 }
 
 func TestSeedInvites(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "seed.json")
 	seed := `{"users": [{"email": "bob@example.com"}],
@@ -153,63 +162,74 @@ func TestSeedInvites(t *testing.T) {
 
 // TestStateKeepsStanding: deactivation, creation times, activity and
 // ETags survive a restart; a new active day is saved before the request
-// is answered, the time of later activity by Flush (and Close).
+// is answered, the time of later activity by Flush (and Close). The
+// handler is served in-process inside a synctest bubble, so that the later
+// activity can come a second after the first (SCIM shows whole seconds)
+// on the bubble's clock, without waiting for it.
 func TestStateKeepsStanding(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "state.json")
-	bobKey := "bob-" + strings.Repeat("b", 40)
-	srv := wandbtest.Start(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
-		{Email: "bob@example.com", CreatedAt: "2023-05-01T08:00:00Z", LastActiveAt: "2024-02-03T04:05:06Z", DaysActive: 9,
-			Keys: []wandbtest.SeedKey{{Secret: bobKey}}},
-		{Email: "gone@example.com", Active: ptr(false)},
-	}}))
-	// Read as the admin, whose own activity moves with every read.
-	adminAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+srv.AdminKey()))
-	standings := func(srv *wandbtest.Server) map[string]scimStanding {
-		t.Helper()
-		return map[string]scimStanding{"bob": standingOf(t, srv, "bob@example.com", adminAuth), "gone": standingOf(t, srv, "gone@example.com", adminAuth)}
-	}
-	// bob's first request today begins a new active day: saved at once.
-	post(t, srv, call{key: bobKey, query: gql.GetViewer_Operation}).wantOK(t)
-	if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"active_days":10`) {
-		t.Errorf("a new active day is not in the state file before Flush (%v)", err)
-	}
-	// A version (ETag) to keep.
-	id := scim(t, srv, http.MethodGet, "/scim/Users?filter=userName%20eq%20%22bob%22", nil).JSON["Resources"].([]any)[0].(map[string]any)["id"].(string)
-	scim(t, srv, http.MethodPatch, "/scim/Users/"+id, patch("replace", "displayName", "Bob B")).want(t, http.StatusOK)
-	// Later activity the same day moves the time only: saved by Flush.
-	time.Sleep(1100 * time.Millisecond) // RFC 3339 shows seconds
-	post(t, srv, call{key: bobKey, query: gql.GetViewer_Operation}).wantOK(t)
-	before := standings(srv)
-	if err := srv.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	srv.Close()
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "state.json")
+		bobKey := "bob-" + strings.Repeat("b", 40)
+		// The bubble's clock starts at 2000-01-01T00:00:00Z; bob's history
+		// is before that.
+		h := newHandler(t, wandbtest.WithStateFile(path), wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{
+			{Email: "bob@example.com", CreatedAt: "1999-05-01T08:00:00Z", LastActiveAt: "1999-12-03T04:05:06Z", DaysActive: 9,
+				Keys: []wandbtest.SeedKey{{Secret: bobKey}}},
+			{Email: "gone@example.com", Active: ptr(false)},
+		}}))
+		srv := inProcess(h)
+		// Read as the admin, whose own activity moves with every read.
+		adminAuth := "Basic " + base64.StdEncoding.EncodeToString([]byte(wandbtest.AdminUsername+":"+h.AdminKey()))
+		standings := func(e endpoint) map[string]scimStanding {
+			t.Helper()
+			return map[string]scimStanding{"bob": standingAt(t, e, "bob@example.com", adminAuth), "gone": standingAt(t, e, "gone@example.com", adminAuth)}
+		}
+		// bob's first request today begins a new active day: saved at once.
+		postTo(t, srv, call{key: bobKey, query: gql.GetViewer_Operation}).wantOK(t)
+		if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), `"active_days":10`) {
+			t.Errorf("a new active day is not in the state file before Flush (%v)", err)
+		}
+		// A version (ETag) to keep.
+		id := scimTo(t, srv, http.MethodGet, "/scim/Users?filter=userName%20eq%20%22bob%22", nil).JSON["Resources"].([]any)[0].(map[string]any)["id"].(string)
+		scimTo(t, srv, http.MethodPatch, "/scim/Users/"+id, patch("replace", "displayName", "Bob B")).want(t, http.StatusOK)
+		// Later activity the same day moves the time only: saved by Flush.
+		time.Sleep(time.Second)
+		postTo(t, srv, call{key: bobKey, query: gql.GetViewer_Operation}).wantOK(t)
+		before := standings(srv)
+		if err := h.Flush(); err != nil {
+			t.Fatal(err)
+		}
 
-	srv2 := wandbtest.Start(t, wandbtest.WithStateFile(path))
-	if diff := cmp.Diff(before, standings(srv2)); diff != "" {
-		t.Errorf("standing after a restart (-before +after):\n%s", diff)
-	}
-	if b := before["bob"]; b.DaysActive != 10 || b.Meta.Created != "2023-05-01T08:00:00Z" || b.Meta.Version == `W/"0"` || before["gone"].Active {
-		t.Errorf("before the restart: %+v", before)
-	}
-	// Flush with nothing new writes nothing (the admin's reads above
-	// were activity: the first Flush saves it).
-	if err := srv2.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	fi, _ := os.Stat(path)
-	if err := srv2.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	if fi2, _ := os.Stat(path); fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
-		t.Error("Flush with nothing to save wrote the file")
-	}
+		h2 := newHandler(t, wandbtest.WithStateFile(path))
+		srv2 := inProcess(h2)
+		if diff := cmp.Diff(before, standings(srv2)); diff != "" {
+			t.Errorf("standing after a restart (-before +after):\n%s", diff)
+		}
+		if b := before["bob"]; b.DaysActive != 10 || b.LastActiveAt == nil || *b.LastActiveAt != "2000-01-01T00:00:01Z" ||
+			b.Meta.Created != "1999-05-01T08:00:00Z" || b.Meta.Version == `W/"0"` || before["gone"].Active {
+			t.Errorf("before the restart: %+v (last active %v)", before, deref(b.LastActiveAt))
+		}
+		// Flush with nothing new writes nothing (the admin's reads above
+		// were activity: the first Flush saves it).
+		if err := h2.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		fi, _ := os.Stat(path)
+		if err := h2.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if fi2, _ := os.Stat(path); fi2.Size() != fi.Size() || !fi2.ModTime().Equal(fi.ModTime()) {
+			t.Error("Flush with nothing to save wrote the file")
+		}
+	})
 }
 
 // TestSeedMergedIntoState: a seed given with a state file that exists adds
 // the users and teams the state does not hold, and leaves the others as
 // the state has them.
 func TestSeedMergedIntoState(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	first := wandbtest.Seed{
 		Users: []wandbtest.SeedUser{{Email: "alice@example.com", Name: "Alice", Teams: []string{"ml"}}, {Email: "bob@example.com"}},
@@ -264,6 +284,7 @@ func TestSeedMergedIntoState(t *testing.T) {
 // TestStateBadStanding: a state file whose users' standing is missing or
 // bad is refused.
 func TestStateBadStanding(t *testing.T) {
+	t.Parallel()
 	for name, bad := range map[string]string{
 		"created":     `"created":"yesterday","modified":"2026-01-02T03:04:05Z"`,
 		"no created":  `"modified":"2026-01-02T03:04:05Z"`,

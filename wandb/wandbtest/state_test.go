@@ -15,6 +15,7 @@ import (
 )
 
 func TestStateSurvivesRestart(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	path := filepath.Join(dir, "state.json")
 	seed := wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "bob@example.com", Teams: []string{"ml"}, Keys: []wandbtest.SeedKey{{Description: "seeded"}}}}}
@@ -101,6 +102,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 }
 
 func TestStateMintsAdminKeyWhenNoneLeft(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	srv := wandbtest.NewServer(wandbtest.WithStateFile(path))
 	admin, _ := srv.UserByEmail(wandbtest.AdminEmail)
@@ -127,6 +129,7 @@ func TestStateMintsAdminKeyWhenNoneLeft(t *testing.T) {
 const times = `"created":"2026-01-02T03:04:05Z","modified":"2026-01-02T03:04:05Z"`
 
 func TestStateWithoutAdmin(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "state.json")
 	state := `{"version":4,"next_user":3,"next_key":1,"next_team":1,"users":[
 	  {"id":2,"email":"x@example.com","username":"x","name":"x","keys":[],` + times + `}],"teams":[]}`
@@ -140,6 +143,7 @@ func TestStateWithoutAdmin(t *testing.T) {
 }
 
 func TestStateFileErrors(t *testing.T) {
+	t.Parallel()
 	const hash = "0000000000000000000000000000000000000000000000000000000000000000"
 	good := `{"version":4,"next_user":3,"next_key":2,"next_team":2,"next_member":3,"users":[
 	  {"id":1,"email":"admin@example.com","username":"admin","name":"admin","admin":true,` + times + `,
@@ -196,6 +200,7 @@ func TestStateFileErrors(t *testing.T) {
 }
 
 func TestStateSaveFailure(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "state")
 	if err := os.Mkdir(dir, 0o700); err != nil {
 		t.Fatal(err)

@@ -112,6 +112,7 @@ func (r result) wantError(t *testing.T, status int, msg string) {
 }
 
 func TestCreateTeamAndGetTeamEntity(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	addUser(t, srv, "bob@example.com", false)
@@ -172,6 +173,7 @@ func TestCreateTeamAndGetTeamEntity(t *testing.T) {
 }
 
 func TestInvite(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	bobKey := addUser(t, srv, "bob@example.com", false)
@@ -259,6 +261,7 @@ func TestInvite(t *testing.T) {
 // default) and with ids of their own (WithDistinctMemberIDs): either way
 // deleteInvite takes the id GetTeamEntity lists.
 func TestDeleteInvite(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string][]wandbtest.Option{"user ids": nil, "distinct ids": {wandbtest.WithDistinctMemberIDs()}} {
 		t.Run(name, func(t *testing.T) { testDeleteInvite(t, opts...) })
 	}
@@ -317,6 +320,7 @@ func testDeleteInvite(t *testing.T, opts ...wandbtest.Option) {
 // TestDistinctMemberIDs: with WithDistinctMemberIDs a member's id is
 // base64("Member:<n>"), no user's ID, and a user's ID removes nobody.
 func TestDistinctMemberIDs(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithDistinctMemberIDs())
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	addUser(t, srv, "bob@example.com", false)
@@ -353,6 +357,7 @@ func TestDistinctMemberIDs(t *testing.T) {
 }
 
 func TestCreateServiceAccount(t *testing.T) {
+	t.Parallel()
 	srv := wandbtest.Start(t)
 	aliceKey := addUser(t, srv, "alice@example.com", false)
 	bobKey := addUser(t, srv, "bob@example.com", false)
@@ -395,6 +400,7 @@ func TestCreateServiceAccount(t *testing.T) {
 }
 
 func TestSeedTeams(t *testing.T) {
+	t.Parallel()
 	path := filepath.Join(t.TempDir(), "seed.json")
 	if err := os.WriteFile(path, []byte(`{
 		"users": [{"email": "a@example.com", "teams": ["ml"]}, {"email": "b@example.com"}],
@@ -429,6 +435,7 @@ func TestSeedTeams(t *testing.T) {
 // TestTeamsSurviveRestart: members, roles, invites and member ids, with
 // member ids of either kind (see WithDistinctMemberIDs).
 func TestTeamsSurviveRestart(t *testing.T) {
+	t.Parallel()
 	for name, opts := range map[string][]wandbtest.Option{"user ids": nil, "distinct ids": {wandbtest.WithDistinctMemberIDs()}} {
 		t.Run(name, func(t *testing.T) { testTeamsSurviveRestart(t, opts...) })
 	}
@@ -510,6 +517,7 @@ func viewerUsername(t *testing.T, srv *wandbtest.Server, key string) string {
 // other members, never after a restart from the state file, which does
 // not hold it; with WithoutMemberKeys, never.
 func TestServiceAccountKeyInGetTeamEntity(t *testing.T) {
+	t.Parallel()
 	state := filepath.Join(t.TempDir(), "state.json")
 	srv := wandbtest.Start(t, wandbtest.WithStateFile(state), wandbtest.WithSeed(wandbtest.Seed{
 		Teams: []wandbtest.SeedTeam{{Name: "ops", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "seeded"}}}},
