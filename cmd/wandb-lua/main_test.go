@@ -26,14 +26,17 @@ import (
 // test runs it with a controlled environment and checks its stdout,
 // stderr and exit code.
 
-// binary is the path of the wandb-lua built by TestMain.
+// binary is the path of the wandb-lua TestMain provides.
 var binary string
 
 // baseEnv is the environment every run of the binary starts from, besides
-// PATH and HOME: noExitSleep and, when the tests run with -cover,
-// GOCOVERDIR, so that the binary's runs count towards this package's
-// coverage (see TestMain).
+// PATH and HOME: noExitSleep and, when the tests run with -cover, what
+// makes the run count towards this package's coverage (see TestMain).
 var baseEnv = []string{noExitSleep}
+
+// asProgram, set to 1 in its environment, makes the test binary run as
+// wandb-lua (see TestMain).
+const asProgram = "WANDB_LUA_TEST_BINARY_IS_THE_PROGRAM"
 
 // repoRoot is the repository's top directory (tests run in cmd/wandb-lua).
 var repoRoot = filepath.Join("..", "..")
@@ -41,33 +44,29 @@ var repoRoot = filepath.Join("..", "..")
 // seedFile is the seed the tests' servers and the README's examples use.
 var seedFile = filepath.Join(repoRoot, "testdata", "seed.json")
 
+// TestMain provides the binary the tests run: wandb-lua built with go
+// build (with -race when the tests have it), or, under go test -cover,
+// this test binary itself, which runs main when asProgram is set. Its
+// runs then write their coverage counters where the test binary writes
+// its own (Go's -test.gocoverdir, passed as GOCOVERDIR), and go test
+// counts them, so the coverage reported is that of the program the tests
+// run, not only of the few functions they call in-process. (A binary
+// built with go build -cover would not do: go test counts only counters of
+// its own test binary's instrumentation, which depends on the packages
+// the go test command names.)
 func TestMain(m *testing.M) {
+	if os.Getenv(asProgram) == "1" {
+		main()
+		return
+	}
+	flag.Parse()
 	dir, err := os.MkdirTemp("", "wandb-lua-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
 	binary = filepath.Join(dir, "wandb-lua")
-	args := []string{"build", "-o", binary}
-	if raceEnabled {
-		args = append(args, "-race")
-	}
-	// Under go test -cover, the binary is built with coverage of this
-	// package, in the test binary's mode, and each run writes its counters
-	// to the directory where the test binary writes its own (Go's
-	// -test.gocoverdir): go test merges them, so the coverage reported is
-	// that of the binary the tests run, not only of the few functions
-	// the tests call in-process.
-	flag.Parse()
-	if mode := testing.CoverMode(); mode != "" {
-		if f := flag.Lookup("test.gocoverdir"); f != nil && f.Value.String() != "" {
-			args = append(args, "-cover", "-covermode="+mode, "-coverpkg=.")
-			baseEnv = append(baseEnv, "GOCOVERDIR="+f.Value.String())
-		}
-	}
-	build := exec.Command("go", append(args, ".")...)
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
+	if err := provideBinary(); err != nil {
 		fmt.Fprintln(os.Stderr, "building wandb-lua:", err)
 		os.RemoveAll(dir)
 		os.Exit(1)
@@ -75,6 +74,25 @@ func TestMain(m *testing.M) {
 	code := m.Run()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// provideBinary puts the program at binary (see TestMain).
+func provideBinary() error {
+	if testing.CoverMode() != "" {
+		f := flag.Lookup("test.gocoverdir")
+		self, err := os.Executable()
+		if f != nil && f.Value.String() != "" && err == nil {
+			baseEnv = append(baseEnv, asProgram+"=1", "GOCOVERDIR="+f.Value.String())
+			return os.Symlink(self, binary)
+		}
+	}
+	args := []string{"build", "-o", binary}
+	if raceEnabled {
+		args = append(args, "-race")
+	}
+	build := exec.Command("go", append(args, ".")...)
+	build.Stderr = os.Stderr
+	return build.Run()
 }
 
 // result is the outcome of a run of the binary.
