@@ -352,7 +352,7 @@ func (l *userList) decodeTeams(s *jsonScanner) error {
 				if null, err := s.null(); null || err != nil {
 					return err
 				}
-				name := ""
+				name, own := "", false
 				err := s.object(where+".edges[].node", func(key []byte) error {
 					if string(key) != "name" {
 						return s.skip()
@@ -360,15 +360,31 @@ func (l *userList) decodeTeams(s *jsonScanner) error {
 					var ok bool
 					var err error
 					if l.buf, ok, err = s.appendStr(l.buf[:0], where+".edges[].node.name"); ok && err == nil {
-						name = l.intern(l.buf)
+						if own = l.ownEntity(l.buf); !own {
+							name = l.intern(l.buf)
+						}
 					}
 					return err
 				})
+				if own {
+					return err // User.Teams leaves it out: not kept, so users in the same teams share one list
+				}
 				l.teamNames, named = append(l.teamNames, name), true
 				return err
 			})
 		})
 	})
+}
+
+// ownEntity reports whether the team name is the node's own entity: the
+// username, read before the teams as the SDK's query asks for them (see
+// User.Teams, which leaves it out when the answer gives the username
+// after). A real server lists it among every user's teams; kept, it
+// would make each user's team list unique, and the list of 200,000 users
+// half again as large and nearly twice as slow to decode.
+func (l *userList) ownEntity(name []byte) bool {
+	un := l.username
+	return un.end > un.start && bytes.EqualFold(name, l.blob[un.start:un.end])
 }
 
 // intern returns b as a string, the same string for the same bytes.
