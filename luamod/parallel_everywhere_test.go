@@ -95,7 +95,7 @@ func TestEveryNetworkFunctionOverlapsInsideParallel(t *testing.T) {
 					-- through another client: the module's must not cache its viewer
 					users[i] = assert(api():user("u" .. i .. "@example.com"))
 					assert(api():team("t" .. i):add_member(users[i]))
-					plans[i] = assert(wandb.plan{ users = { { email = "q" .. i .. "@example.com" } } })
+					plans[i] = assert(api():plan{ users = { { email = "q" .. i .. "@example.com" } } })
 				end
 			`); err != nil {
 				t.Fatal(err)

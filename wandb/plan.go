@@ -117,20 +117,23 @@ const (
 	phaseRole              // instance-admin flags
 	phaseWithdraw          // invitations withdrawn, members removed
 	phaseMembership        // invitations sent, team roles set
-	phaseDeactivate        // last: on Multi-tenant Cloud it removes the user
+	phaseDeactivate        // on Multi-tenant Cloud it removes the user
+	phaseSelf              // last: the caller's own demotion or deactivation takes away the rights the others need
 )
 
 // Apply makes the plan's changes, up to concurrency at a time (1 when
 // less), a phase at a time: users and teams created first, then instance
-// roles, withdrawals and removals, invitations and team roles, and
-// deactivations last. It returns a result per change, in the plan's
+// roles, withdrawals and removals, invitations and team roles,
+// deactivations, and last of all the caller's own demotion or
+// deactivation, which takes away the rights (an admin's) that the other
+// changes need. It returns a result per change, in the plan's
 // order; a change that fails does not stop the others. Each change is
 // the call it stands for: recorded, planned only under Config.DryRun,
 // refused under Config.ReadOnly.
 func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 	results := make([]PlanResult, len(p.Changes))
 	concurrency = max(concurrency, 1)
-	for phase := phaseCreate; phase <= phaseDeactivate; phase++ {
+	for phase := phaseCreate; phase <= phaseSelf; phase++ {
 		sem := make(chan struct{}, concurrency)
 		var wg sync.WaitGroup
 		for i, c := range p.Changes {
@@ -160,7 +163,11 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 // Nothing is changed. Emails are normalised first (as CreateUser does),
 // so the plan's targets are the addresses as sent. A membership of a team that does not exist and is
 // not in want.Teams, an email or role that is not valid, is an error
-// (CodeInvalidArgument) before anything is read.
+// (CodeInvalidArgument) before anything is read. A plan whose demotions,
+// removals or deactivations would leave a team that has an admin without
+// one, or the organisation without an active instance admin, is refused
+// (CodeLastAdmin), in a dry run as in a real one: applied, its last such
+// change would be refused.
 func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	const op = OpPlan
 	want, err := checkDesired(want)
@@ -223,6 +230,11 @@ type planner struct {
 	status  map[string]UserStatus
 	teams   map[string]*Team // by name; absent: no such team
 	changes []PlannedChange
+
+	viewer   *User   // the caller
+	losing   []*User // instance admins (or users whose role is not shown) the plan demotes or deactivates
+	gaining  []*User // users the plan makes instance admins
+	newAdmin bool    // the plan creates an instance admin
 }
 
 // read looks up every email and team want names, a few at a time.
@@ -325,6 +337,11 @@ func (pl *planner) add(phase int, op Op, target, team, details, why string, run 
 // deactivations.
 func (pl *planner) plan(ctx context.Context) error {
 	c := pl.c
+	viewer, err := c.Viewer(ctx)
+	if err != nil {
+		return c.renamed(err, OpPlan, "cannot read the server to plan: ")
+	}
+	pl.viewer = viewer
 	// Created users, kept for the changes that follow in the same apply.
 	created := map[string]*User{}
 	var cmu sync.Mutex
@@ -348,6 +365,7 @@ func (pl *planner) plan(ctx context.Context) error {
 		case u == nil:
 			admin := w.Admin != nil && *w.Admin
 			email := w.Email
+			pl.newAdmin = pl.newAdmin || admin
 			pl.add(phaseCreate, OpCreateUser, email, "", fmt.Sprintf("admin=%v", admin), "no such user", func(ctx context.Context) error {
 				nu, err := c.CreateUser(ctx, email, admin)
 				if err == nil {
@@ -362,14 +380,14 @@ func (pl *planner) plan(ctx context.Context) error {
 			if *w.Admin {
 				role = RoleAdmin
 			}
-			pl.add(phaseRole, OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
+			pl.add(pl.roleChange(u, *w.Admin), OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), map[bool]string{true: "an instance admin now", false: "not an instance admin now"}[*u.Admin], func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		case w.Admin != nil && u.Admin == nil:
 			// Not shown (a user found through SCIM only): set it; the
 			// change replaces a value, so it is harmless when it is so.
 			role := map[bool]string{true: RoleAdmin, false: RoleMember}[*w.Admin]
-			pl.add(phaseRole, OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), "the server does not show the role", func(ctx context.Context) error {
+			pl.add(pl.roleChange(u, *w.Admin), OpSetRole, userTarget(u), "", "role="+termtext.Quote(role), "the server does not show the role", func(ctx context.Context) error {
 				return u.SetRole(ctx, role)
 			})
 		}
@@ -511,9 +529,83 @@ func (pl *planner) plan(ctx context.Context) error {
 		if st, ok := pl.status[key]; ok && !st.Active {
 			continue
 		}
-		pl.add(phaseDeactivate, OpDeactivate, userTarget(u), "", "", "active", u.Deactivate)
+		phase := phaseDeactivate
+		if u.Admin == nil || *u.Admin {
+			pl.losing = append(pl.losing, u)
+		}
+		if pl.viewer.Same(u) {
+			phase = phaseSelf
+		}
+		pl.add(phase, OpDeactivate, userTarget(u), "", "", "active", u.Deactivate)
 	}
-	return nil
+	return pl.keepInstanceAdmin(ctx)
+}
+
+// roleChange notes a change of u's instance-admin flag to admin and
+// returns its phase: the caller's own demotion comes last.
+func (pl *planner) roleChange(u *User, admin bool) int {
+	if admin {
+		pl.gaining = append(pl.gaining, u)
+		return phaseRole
+	}
+	pl.losing = append(pl.losing, u)
+	if pl.viewer.Same(u) {
+		return phaseSelf
+	}
+	return phaseRole
+}
+
+// keepInstanceAdmin refuses (CodeLastAdmin) a plan whose demotions and
+// deactivations could leave the organisation without an active instance
+// admin: applied, the last-admin guard would refuse its last such change,
+// so a dry run that planned them all would not be what the real run does.
+// A caller who is a person and keeps the role is such an admin (only
+// admins may use W&B's SCIM API, which the changes go through); else
+// another must remain: an admin the plan does not demote or deactivate,
+// or one it creates or promotes, who is active. As the guard does, it
+// lists every user for that, which only a plan that demotes its own
+// caller, or a service account's plan, needs.
+func (pl *planner) keepInstanceAdmin(ctx context.Context) error {
+	if len(pl.losing) == 0 || pl.newAdmin {
+		return nil
+	}
+	c := pl.c
+	losing := func(u *User) bool { return slices.ContainsFunc(pl.losing, u.Same) }
+	if !losing(pl.viewer) {
+		person, err := c.callerIsAnotherPerson(ctx, OpPlan, pl.losing[0])
+		if err != nil || person {
+			return err
+		}
+	}
+	all, err := c.Users(ctx, "")
+	if err != nil {
+		return c.renamed(err, OpPlan, "cannot list the users to check that an admin remains: ")
+	}
+	candidates := slices.Clone(pl.gaining)
+	for _, u := range all {
+		if deref(u.Admin) {
+			candidates = append(candidates, u)
+		}
+	}
+	for _, u := range candidates {
+		if losing(u) {
+			continue
+		}
+		rec, err := u.scimRecord(ctx, OpPlan)
+		switch {
+		case isNotFound(err): // a service account, or gone
+		case err != nil:
+			return c.renamed(err, OpPlan, "cannot check that an admin remains: ")
+		case rec.status().Active:
+			return nil
+		}
+	}
+	every := "every one"
+	if losing(pl.viewer) {
+		every = "every one, you included"
+	}
+	return c.newError(Error{Op: OpPlan, Code: CodeLastAdmin, Message: "refusing a plan that leaves the organisation without an active instance admin: it demotes or deactivates " +
+		every + "; keep one, or make another user an admin"})
 }
 
 // findMember returns the member or invitation of t with email, or nil.

@@ -254,3 +254,87 @@ func TestPlanLinesQuoteData(t *testing.T) {
 		t.Errorf("the change's target %q is not the name as given", p.Changes[0].Target)
 	}
 }
+
+// TestPlanKeepsAnInstanceAdmin: a plan that would leave the organisation
+// without an active instance admin is refused when it is made, in a dry
+// run as in a real one, as the last-admin guard would refuse its last
+// change when applied; a plan that hands the role over makes the caller's
+// own demotion last, after the changes that need an admin's rights.
+func TestPlanKeepsAnInstanceAdmin(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	yes, no := true, false
+	t.Run("the caller's own demotion or deactivation", func(t *testing.T) {
+		t.Parallel()
+		srv := teamServer(t)
+		var lines bytes.Buffer
+		for _, c := range []*Client{testClient(t, srv), testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, &lines })} {
+			for _, self := range []DesiredUser{{Email: wandbtest.AdminEmail, Admin: &no}, {Email: wandbtest.AdminEmail, Active: &no}} {
+				_, err := c.Plan(ctx, Desired{Users: []DesiredUser{self, {Email: "bob@example.com", Admin: &no}}})
+				if e := asError(t, err, "plan", CodeLastAdmin); !strings.Contains(e.Message, "without an active instance admin: it demotes or deactivates every one, you included") {
+					t.Errorf("dry run %v, %+v: error = %v", c.DryRun(), self, e)
+				}
+			}
+		}
+		if info, _ := srv.UserByEmail(wandbtest.AdminEmail); !info.Admin || info.Inactive || lines.Len() != 0 {
+			t.Errorf("admin: %+v; plan lines %q", info, lines.String())
+		}
+	})
+	t.Run("a service account's plan", func(t *testing.T) {
+		t.Parallel()
+		saKey := strings.Repeat("5b", 20)
+		srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{
+			Users: []wandbtest.SeedUser{{Email: "bob@example.com", Username: "bob"}},
+			Teams: []wandbtest.SeedTeam{{Name: "ops", ServiceAccounts: []wandbtest.SeedServiceAccount{{Description: "scim bot", Secret: saKey, Admin: true}}}},
+		}))
+		asBot, err := testClient(t, srv).WithAPIKey(saKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = asBot.Plan(ctx, Desired{Users: []DesiredUser{{Email: wandbtest.AdminEmail, Admin: &no}}})
+		if e := asError(t, err, "plan", CodeLastAdmin); !strings.Contains(e.Message, "demotes or deactivates every one;") {
+			t.Errorf("error = %v", e)
+		}
+		if _, err := asBot.Plan(ctx, Desired{Users: []DesiredUser{{Email: wandbtest.AdminEmail, Admin: &no}, {Email: "bob@example.com", Admin: &yes}}}); err != nil {
+			t.Errorf("a plan that makes bob an admin as admin goes: %v", err)
+		}
+	})
+	t.Run("handing the role over", func(t *testing.T) {
+		t.Parallel()
+		srv := teamServer(t)
+		want := Desired{Users: []DesiredUser{
+			{Email: wandbtest.AdminEmail, Admin: &no},
+			{Email: "alice@example.com", Admin: &yes},
+			{Email: "dave@example.com", Active: &no},
+		}}
+		wantLines := []string{
+			"~ set_role alice@example.com role=admin (not an instance admin now)",
+			"- deactivate dave@example.com (active)",
+			"~ set_role admin@example.com role=member (an instance admin now)",
+		}
+		var lines bytes.Buffer
+		dry := testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, &lines })
+		p, err := dry.Plan(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := cmp.Diff(wantLines, strings.Split(strings.TrimSpace(p.String()), "\n")); d != "" {
+			t.Errorf("plan (-want +got):\n%s", d)
+		}
+		p, err = testClient(t, srv).Plan(ctx, want)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range p.Apply(ctx, 8) {
+			if r.Err != nil {
+				t.Errorf("%s: %v", r.Change, r.Err)
+			}
+		}
+		admin, _ := srv.UserByEmail(wandbtest.AdminEmail)
+		alice, _ := srv.UserByEmail("alice@example.com")
+		dave, _ := srv.UserByEmail("dave@example.com")
+		if admin.Admin || !alice.Admin || !dave.Inactive {
+			t.Errorf("after the hand-over: admin is an admin %v, alice %v; dave inactive %v", admin.Admin, alice.Admin, dave.Inactive)
+		}
+	})
+}

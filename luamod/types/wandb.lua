@@ -122,7 +122,7 @@ function User:set_role(role) end
 ---@field changes wandb.PlannedChange[] in the order they are made (a fresh table on each read)
 local Plan = {}
 
----Makes the plan's changes, concurrency at a time (default 8), creations first and deactivations last.
+---Makes the plan's changes, concurrency at a time (default 8), creations first, deactivations and then your own demotion or deactivation last.
 ---@param opts? {concurrency: integer?}
 ---@return (wandb.PlannedChange|{ok: boolean, err: wandb.Error?})[] results one per change, in the plan's order
 function Plan:apply(opts) end
