@@ -2,6 +2,7 @@ package wandb
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -29,6 +30,51 @@ type family struct {
 	mu        sync.Mutex
 	delivered map[string]bool      // IDs of keys whose secret a call returned
 	creating  map[string]*creation // CreateUser calls in flight, by lower-cased email
+	pretended pretended            // the admin changes a dry run pretended to make
+}
+
+// pretended are the changes of instance admins that a dry run pretended
+// to make: the last-admin guard counts them as made (see guardLastAdmin),
+// so that a dry run refuses the change the real run would refuse.
+type pretended struct {
+	lost   []*User // demoted, deactivated or deleted
+	gained []*User // made admins
+}
+
+// pretend notes that a dry run demoted, deactivated or deleted u (admin
+// false), or made it an admin (admin true).
+func (f *family) pretend(u *User, admin bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	p := &f.pretended
+	p.lost = slices.DeleteFunc(p.lost, u.Same)
+	p.gained = slices.DeleteFunc(p.gained, u.Same)
+	if admin {
+		p.gained = append(p.gained, u)
+	} else {
+		p.lost = append(p.lost, u)
+	}
+}
+
+// pretendedLost reports whether a dry run demoted, deactivated or deleted
+// u; pretendedGained whether it made u an admin.
+func (f *family) pretendedLost(u *User) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.pretended.lost, u.Same)
+}
+
+func (f *family) pretendedGained(u *User) bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.ContainsFunc(f.pretended.gained, u.Same)
+}
+
+// pretendedGains returns the users a dry run made admins.
+func (f *family) pretendedGains() []*User {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return slices.Clone(f.pretended.gained)
 }
 
 func newFamily() *family {

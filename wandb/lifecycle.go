@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/wandb-lua/wandb-lua/wandb/termtext"
@@ -172,6 +173,9 @@ func (u *User) setActive(ctx context.Context, op Op, active bool) error {
 		})
 	})
 	if errors.Is(err, errDryRun) {
+		if !active {
+			c.fam.pretend(u, false)
+		}
 		return nil
 	}
 	if err != nil && active {
@@ -219,6 +223,7 @@ func (u *User) Delete(ctx context.Context) error {
 	})
 	switch {
 	case errors.Is(err, errDryRun):
+		c.fam.pretend(u, false)
 		return nil
 	case err == nil:
 		u.forget()
@@ -253,7 +258,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		defer release()
 	}
 	c := u.client
-	return c.changed(ctx, op, userTarget(u), "role="+termtext.Quote(role), func() error {
+	err = c.change(ctx, op, userTarget(u), "role="+termtext.Quote(role), func() error {
 		return c.settleReplace(ctx, op, func() error {
 			var answer scimUser
 			if err := c.scimDo(ctx, op, http.MethodPatch, "/Users/"+su.ID, nil, patchOp("replace", "organizationRole", role), &answer); err != nil {
@@ -280,6 +285,11 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 			return orgRoleIs(*now.OrganizationRole, role), nil
 		})
 	})
+	if errors.Is(err, errDryRun) {
+		c.fam.pretend(u, role == RoleAdmin)
+		return nil
+	}
+	return err
 }
 
 // orgRoleIs reports whether the organisation role got, as the server
@@ -396,7 +406,10 @@ func (u *User) clientOrZero() redactor {
 // takes the lock alone, lists the users (GraphQL, for their admin flags)
 // and looks the other admins up in SCIM until it finds one who is active.
 // Other programs' changes are not covered: two programs demoting the last
-// two admins at the same moment can still leave none.
+// two admins at the same moment can still leave none. In a dry run, the
+// admins the dry run pretended to demote, deactivate, delete or promote
+// count as such (family.pretended), so that it refuses what the real run
+// would.
 func (u *User) guardLastAdmin(ctx context.Context, op Op, su *scimUser) (release func(), err error) {
 	c := u.client
 	if !su.status().Active {
@@ -426,15 +439,20 @@ func (u *User) anotherAdminRemains(ctx context.Context, op Op, su *scimUser) err
 	if su.OrganizationRole != nil {
 		admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)
 	}
-	if !admin && u.Admin != nil {
+	if !admin && u.Admin != nil && !c.fam.pretendedGained(u) {
 		return nil
 	}
 	all, err := c.Users(ctx, "")
 	if err != nil {
 		return c.renamed(err, op, "cannot list the users to check that another admin remains: ")
 	}
-	for _, other := range all {
-		if other.Same(u) || !deref(other.Admin) {
+	// The admins, and the users a dry run pretended to make admins (whose
+	// role the server does not show yet); not those it pretended to demote,
+	// deactivate or delete.
+	gained := c.fam.pretendedGains()
+	for _, other := range append(all, gained...) {
+		pretendedAdmin := slices.ContainsFunc(gained, other.Same)
+		if other.Same(u) || !deref(other.Admin) && !pretendedAdmin || c.fam.pretendedLost(other) {
 			continue
 		}
 		rec, err := other.scimRecord(ctx, op)
@@ -443,7 +461,7 @@ func (u *User) anotherAdminRemains(ctx context.Context, op Op, su *scimUser) err
 			continue
 		case err != nil:
 			return c.renamed(err, op, "cannot check that another admin remains: ")
-		case rec.status().Active && (rec.OrganizationRole == nil || strings.EqualFold(*rec.OrganizationRole, RoleAdmin)):
+		case rec.status().Active && (pretendedAdmin || rec.OrganizationRole == nil || strings.EqualFold(*rec.OrganizationRole, RoleAdmin)):
 			return nil
 		}
 	}
@@ -460,7 +478,7 @@ func (c *Client) callerIsAnotherPerson(ctx context.Context, op Op, u *User) (boo
 	if err != nil {
 		return false, c.renamed(err, op, "cannot fetch the viewer to check that another admin remains: ")
 	}
-	if v.Same(u) {
+	if v.Same(u) || c.fam.pretendedLost(v) { // a dry run pretended the caller lost the role
 		return false, nil
 	}
 	c.mu.Lock()

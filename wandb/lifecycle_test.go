@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -953,5 +954,76 @@ func TestMemberRole(t *testing.T) {
 	}
 	if (&Member{}).Role() != "" {
 		t.Error("a member without an admin flag has a role")
+	}
+}
+
+// TestDryRunCountsPretendedAdminChanges: the last-admin guard of a dry run
+// counts the demotions, deactivations, deletions and promotions the dry
+// run pretended to make, so that each step of a dry run succeeds or is
+// refused as the same step of the real run is.
+func TestDryRunCountsPretendedAdminChanges(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	type step struct {
+		who, do string // do: "member", "admin", "deactivate" or "delete"
+	}
+	for _, tc := range []struct {
+		name   string
+		admins []string // made instance admins before the run, besides the admin
+		steps  []step
+		want   []Code // each step's outcome: "" for success
+	}{
+		{"demote the other admin, then yourself", []string{"alice"},
+			[]step{{"alice", "member"}, {"admin", "member"}}, []Code{"", CodeLastAdmin}},
+		{"deactivate the other admin, then yourself", []string{"alice"},
+			[]step{{"alice", "deactivate"}, {"admin", "deactivate"}}, []Code{"", CodeLastAdmin}},
+		{"delete the other admin, then demote yourself", []string{"alice"},
+			[]step{{"alice", "delete"}, {"admin", "member"}}, []Code{"", CodeLastAdmin}},
+		{"promote bob, then demote yourself", nil,
+			[]step{{"bob", "admin"}, {"admin", "member"}}, []Code{"", ""}},
+		{"promote bob, demote him, then demote yourself", nil,
+			[]step{{"bob", "admin"}, {"bob", "member"}, {"admin", "member"}}, []Code{"", "", CodeLastAdmin}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			run := func(dry bool) []Code {
+				srv := teamServer(t)
+				admin := testClient(t, srv)
+				for _, a := range tc.admins {
+					if err := mustUser(t, admin, a).SetRole(ctx, RoleAdmin); err != nil {
+						t.Fatal(err)
+					}
+				}
+				c := admin
+				if dry {
+					c = testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, io.Discard })
+				}
+				var got []Code
+				for _, s := range tc.steps {
+					u := mustUser(t, c, s.who)
+					var err error
+					switch s.do {
+					case "deactivate":
+						err = u.Deactivate(ctx)
+					case "delete":
+						err = u.Delete(ctx)
+					default:
+						err = u.SetRole(ctx, s.do)
+					}
+					var code Code
+					if err != nil {
+						code = codeOf(err)
+					}
+					got = append(got, code)
+				}
+				return got
+			}
+			if d := cmp.Diff(tc.want, run(false)); d != "" {
+				t.Errorf("the real run's outcomes (-want +got):\n%s", d)
+			}
+			if d := cmp.Diff(tc.want, run(true)); d != "" {
+				t.Errorf("the dry run's outcomes (-want +got):\n%s", d)
+			}
+		})
 	}
 }
