@@ -2,7 +2,6 @@ package wandb
 
 import (
 	"context"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,10 +34,28 @@ type family struct {
 
 // pretended are the changes of instance admins that a dry run pretended
 // to make: the last-admin guard counts them as made (see guardLastAdmin),
-// so that a dry run refuses the change the real run would refuse.
+// so that a dry run refuses the change the real run would refuse. Users
+// are kept by each of their names (ID, email, username; see userKeys), so
+// that a dry run of many changes stays linear.
 type pretended struct {
-	lost   []*User // demoted, deactivated or deleted
-	gained []*User // made admins
+	lost   map[string]bool  // demoted, deactivated or deleted
+	gained map[string]*User // made admins
+}
+
+// userKeys returns the names by which User.Same can match u: its ID, its
+// email and its username, each marked with its kind.
+func userKeys(u *User) []string {
+	var keys []string
+	if u.ID != "" {
+		keys = append(keys, "id:"+u.ID)
+	}
+	if e := deref(u.Email); e != "" {
+		keys = append(keys, "email:"+strings.ToLower(e))
+	}
+	if n := deref(u.Username); n != "" {
+		keys = append(keys, "username:"+strings.ToLower(n))
+	}
+	return keys
 }
 
 // pretend notes that a dry run demoted, deactivated or deleted u (admin
@@ -47,12 +64,17 @@ func (f *family) pretend(u *User, admin bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	p := &f.pretended
-	p.lost = slices.DeleteFunc(p.lost, u.Same)
-	p.gained = slices.DeleteFunc(p.gained, u.Same)
-	if admin {
-		p.gained = append(p.gained, u)
-	} else {
-		p.lost = append(p.lost, u)
+	if p.lost == nil {
+		p.lost, p.gained = map[string]bool{}, map[string]*User{}
+	}
+	for _, k := range userKeys(u) {
+		delete(p.lost, k)
+		delete(p.gained, k)
+		if admin {
+			p.gained[k] = u
+		} else {
+			p.lost[k] = true
+		}
 	}
 }
 
@@ -61,20 +83,38 @@ func (f *family) pretend(u *User, admin bool) {
 func (f *family) pretendedLost(u *User) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.ContainsFunc(f.pretended.lost, u.Same)
+	for _, k := range userKeys(u) {
+		if f.pretended.lost[k] {
+			return true
+		}
+	}
+	return false
 }
 
 func (f *family) pretendedGained(u *User) bool {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.ContainsFunc(f.pretended.gained, u.Same)
+	for _, k := range userKeys(u) {
+		if f.pretended.gained[k] != nil {
+			return true
+		}
+	}
+	return false
 }
 
-// pretendedGains returns the users a dry run made admins.
+// pretendedGains returns the users a dry run made admins, each once.
 func (f *family) pretendedGains() []*User {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	return slices.Clone(f.pretended.gained)
+	seen := map[*User]bool{}
+	var out []*User
+	for _, u := range f.pretended.gained {
+		if !seen[u] {
+			seen[u] = true
+			out = append(out, u)
+		}
+	}
+	return out
 }
 
 func newFamily() *family {
