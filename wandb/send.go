@@ -105,7 +105,7 @@ type decoder func(status int, body *bodyReader) *Error
 // for a probe in flight rather than being refused). The waits the server
 // asks for are summed over the call: one that would take the sum past
 // RetryPolicy.MaxRetryAfter ends the call instead.
-func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
+func (c *Client) send(ctx context.Context, req request, decode decoder) (failed *Error) {
 	op, mutation := req.op, req.mutation
 	p := c.retry
 	check := isOutcomeCheck(ctx)
@@ -119,6 +119,14 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 	// last send's answer, the first's outcome is then for the caller to
 	// check (a conflict or not found may be the first send's doing).
 	blindlyResent := false
+	defer func() {
+		// Whatever ends the call (its context while it waits to retry,
+		// a misconfiguration found on a resend, ...), a mutation that may
+		// have been applied by an earlier send is for the caller to check.
+		if failed != nil && mutation && (blindlyResent || last != nil && last.unsure) {
+			failed.unsure = true
+		}
+	}()
 	for attempt := 1; ; attempt++ {
 		if err := ctx.Err(); err != nil {
 			return c.ctxError(op, err, last)
@@ -155,7 +163,7 @@ func (c *Client) send(ctx context.Context, req request, decode decoder) *Error {
 		}
 		if err := ctx.Err(); err != nil {
 			e := c.ctxError(op, err, nil)
-			e.unsure = mutation && r.err != nil && !r.notSent
+			e.unsure = mutation && mayHaveApplied(r)
 			return e
 		}
 		failure := c.failure(op, r)

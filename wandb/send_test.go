@@ -213,3 +213,38 @@ func TestSlowBody(t *testing.T) {
 		}
 	})
 }
+
+// TestCancelWhileWaitingAfterABlindResend: a team creation the server
+// applied and answered 429 is sent again (a 429 reads as refused); when
+// the caller's context ends while the client waits out the resend's
+// Retry-After, the first send may have been applied, so the outcome is
+// checked, not reported as a cancellation of a change that did not
+// happen.
+func TestCancelWhileWaitingAfterABlindResend(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		srv, viaPipe := bubbleServer(t)
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		retries := 0
+		c := testClient(t, srv, viaPipe, func(cfg *Config) {
+			cfg.Retry.MaxRetryAfter = time.Hour
+			cfg.Logger = slog.New(hookHandler{msg: "wandb retry", fn: func() {
+				if retries++; retries == 2 { // the wait after the resend
+					cancel()
+				}
+			}})
+		})
+		srv.FailNext("CreateTeam",
+			wandbtest.Fault{Status: 429, AfterApply: true},
+			wandbtest.Fault{Status: 429, Header: http.Header{"Retry-After": {"60"}}})
+		team, err := c.CreateTeam(ctx, "late", "")
+		if n := srv.Requests("CreateTeam"); n != 2 {
+			t.Fatalf("%d creations sent, want 2", n)
+		}
+		// The check finds the team, with the caller as its admin: created.
+		if err != nil || team == nil {
+			t.Errorf("a creation the server applied ends %v, %v", team, err)
+		}
+	})
+}
