@@ -189,21 +189,21 @@ func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 // checkDesired checks want's emails, roles and names, and returns a copy
 // of want with its emails as emailaddr.Normalize returns them.
 func checkDesired(want Desired) (Desired, error) {
+	normalize := func(email *string) (err error) {
+		*email, err = emailaddr.Normalize(*email)
+		return err
+	}
 	want.Users = slices.Clone(want.Users)
-	for i, u := range want.Users {
-		email, err := emailaddr.Normalize(u.Email)
-		if err != nil {
+	for i := range want.Users {
+		if err := normalize(&want.Users[i].Email); err != nil {
 			return want, err
 		}
-		want.Users[i].Email = email
 	}
 	want.Memberships = slices.Clone(want.Memberships)
 	for i, m := range want.Memberships {
-		email, err := emailaddr.Normalize(m.Email)
-		if err != nil {
+		if err := normalize(&want.Memberships[i].Email); err != nil {
 			return want, err
 		}
-		want.Memberships[i].Email = email
 		if strings.TrimSpace(m.Team) == "" {
 			return want, fmt.Errorf("a membership of %s names no team", m.Email)
 		}
@@ -212,12 +212,10 @@ func checkDesired(want Desired) (Desired, error) {
 		}
 	}
 	want.Withdraw = slices.Clone(want.Withdraw)
-	for i, w := range want.Withdraw {
-		email, err := emailaddr.Normalize(w.Email)
-		if err != nil {
+	for i := range want.Withdraw {
+		if err := normalize(&want.Withdraw[i].Email); err != nil {
 			return want, err
 		}
-		want.Withdraw[i].Email = email
 	}
 	return want, nil
 }
