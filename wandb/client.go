@@ -241,8 +241,9 @@ func (c *Client) with(name string, set func(*Config)) *Client {
 // the new server's, at baseURL + "/scim", with the default authentication
 // from a client with an identity token. The key is sent only to baseURL.
 // It has its own viewer cache; a baseURL that names c's server
-// (SameServer) gives a client that shares c's circuit breaker and bound on
-// requests in flight, as WithAPIKey does.
+// (SameServer) gives a client of c's family, as WithAPIKey does: it shares
+// c's circuit breaker, bound on requests in flight, last-admin guard, dry
+// run and the secrets c learned.
 func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	cfg := c.cfg
 	cfg.BaseURL = baseURL
@@ -256,12 +257,11 @@ func (c *Client) WithServer(baseURL, key string) (*Client, error) {
 	if err := cfg.check(); err != nil {
 		return nil, err
 	}
-	nc, err := newClient(cfg, c.inner, nil)
-	if err == nil && nc.SameServer(c) {
-		// c's server after all: its state is the same whoever asks.
-		nc.brk, nc.inFlight = c.brk, c.inFlight
+	if cfg.BaseURL == c.cfg.BaseURL {
+		// c's server after all (SameServer): one family, as WithAPIKey's.
+		return c.sameServer(cfg, nil)
 	}
-	return nc, err
+	return newClient(cfg, c.inner, nil)
 }
 
 // String describes the client without its key, e.g.

@@ -113,6 +113,9 @@ func TestMaxInFlightPerServer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	if sc.fam != c.fam || oc.fam == c.fam {
+		t.Error("a client for the same server is not of c's family, or one for another server is")
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
 	defer cancel()
 	_, err = sc.Viewer(ctx)
