@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
 	"sync"
 	"time"
 )
@@ -144,6 +145,15 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	c.redactor.learned = c.fam.secrets
 	c.redactor.add(proxySecret(cfg.httpProxy.Reveal()))
 	c.redactor.add(proxySecret(cfg.httpsProxy.Reveal()))
+	for _, v := range cfg.extraHeaders {
+		// A gateway token, a Proxy-Authorization: a server or proxy that
+		// echoes it does not get it shown. The credential after a scheme
+		// ("Basic ...") is removed on its own too.
+		c.redactor.add(v.Reveal())
+		if _, cred, ok := strings.Cut(v.Reveal(), " "); ok {
+			c.redactor.add(strings.TrimSpace(cred))
+		}
+	}
 	c.http = withRedirectPolicy(withHeaders(withCredentials(hc,
 		newScope(su, c.scimCredentials),
 		newScope(u, graphQLAuth)), cfg))

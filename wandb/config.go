@@ -145,7 +145,8 @@ type Config struct {
 	// among them is never sent: the credentials replace it. A
 	// Proxy-Authorization is also sent to proxies on CONNECT. Values may be
 	// secrets (a gateway token, Proxy-Authorization), so they are Secrets:
-	// never shown; the names are.
+	// never shown, and removed from errors and logs as keys are (those of
+	// 8 characters or more); the names are shown.
 	extraHeaders map[string]Secret
 	// username and userEmail are sent as X-WANDB-USERNAME and
 	// X-WANDB-USER-EMAIL (WANDB_USERNAME, WANDB_USER_EMAIL), which W&B uses

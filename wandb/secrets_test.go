@@ -286,3 +286,24 @@ func TestStringsRedactData(t *testing.T) {
 		t.Errorf("what was redacted is not marked:\n%s", joined)
 	}
 }
+
+// TestExtraHeaderValuesAreRedacted: a server or proxy that echoes an
+// extra header's value (a gateway token, a Proxy-Authorization's
+// credential) in its error does not get it shown.
+func TestExtraHeaderValuesAreRedacted(t *testing.T) {
+	t.Parallel()
+	srv := wandbtest.Start(t)
+	token := "gw-" + strings.Repeat("t0k", 9)
+	basic := strings.Repeat("cHJveHk6", 3)
+	c := testClient(t, srv, func(cfg *Config) {
+		cfg.extraHeaders = secretHeaders(map[string]string{"X-Gateway-Token": token, "Proxy-Authorization": "Basic " + basic})
+	})
+	srv.FailNext("GetViewer", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"bad token ` + token + ` for ` + basic + `"}]}`})
+	_, err := c.Viewer(context.Background())
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if msg := err.Error(); strings.Contains(msg, token) || strings.Contains(msg, basic) || !strings.Contains(msg, "bad token") {
+		t.Errorf("the error shows a header's value, or not the server's message: %q", strings.NewReplacer(token, "<token>", basic, "<basic>").Replace(msg))
+	}
+}
