@@ -3,6 +3,7 @@ package wandb
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"regexp"
 	"strings"
 	"unicode"
@@ -168,6 +169,15 @@ func (e *Error) Is(target error) bool {
 // argument, which a test checks.
 func (r redactor) newError(e Error) *Error {
 	e.Message = r.clean(e.Message)
+	var ue *url.Error
+	if errors.As(e.Err, &ue) && ue == e.Err {
+		// The cause of a failed request names its URL, which may carry a
+		// key (a base URL with one in its path): a caller that unwraps
+		// the error does not get it shown either.
+		shown := *ue
+		shown.URL = r.redact(ue.URL)
+		e.Err = &shown
+	}
 	if e.Candidates != nil {
 		cands := make([]string, len(e.Candidates))
 		for i, c := range e.Candidates {

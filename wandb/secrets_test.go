@@ -5,8 +5,10 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -305,5 +307,27 @@ func TestExtraHeaderValuesAreRedacted(t *testing.T) {
 	}
 	if msg := err.Error(); strings.Contains(msg, token) || strings.Contains(msg, basic) || !strings.Contains(msg, "bad token") {
 		t.Errorf("the error shows a header's value, or not the server's message: %q", strings.NewReplacer(token, "<token>", basic, "<basic>").Replace(msg))
+	}
+}
+
+// TestErrorCauseHidesTheKey: the cause an Error wraps (the transport's
+// *url.Error, naming the request's URL) does not show a key the base URL
+// carries, to a caller that unwraps it either.
+func TestErrorCauseHidesTheKey(t *testing.T) {
+	t.Parallel()
+	key := strings.Repeat("c4", 20)
+	c, err := NewClient(Config{BaseURL: "http://127.0.0.1:1/" + key, APIKey: NewSecret(key), Retry: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Viewer(context.Background())
+	var ue *url.Error
+	if !errors.As(err, &ue) {
+		t.Fatalf("error = %v, want one wrapping the transport's *url.Error", err)
+	}
+	for e := error(err); e != nil; e = errors.Unwrap(e) {
+		if strings.Contains(e.Error(), key) {
+			t.Errorf("%T in the error's chain shows the key", e)
+		}
 	}
 }
