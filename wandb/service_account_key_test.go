@@ -222,8 +222,9 @@ func TestServiceAccountWithoutKey(t *testing.T) {
 }
 
 // TestServiceAccountKeyAfterLostAnswer: the creation's answer is lost
-// after the server applied it; the check finds the account, and the key
-// the check's reload carried comes with it.
+// after the server applied it; the check finds the account, which comes
+// with the key the check's reload carried and an unknown outcome (the
+// account may be another program's).
 func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
@@ -232,8 +233,8 @@ func TestServiceAccountKeyAfterLostAnswer(t *testing.T) {
 	team := mustTeam(t, admin, "ml")
 	srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true, AfterApply: true})
 	sa, err := team.CreateServiceAccount(ctx, "CI bot")
-	if err != nil {
-		t.Fatal(err)
+	if e := asError(t, err, "create_service_account", CodeUnknownOutcome); sa == nil || len(e.Candidates) != 1 {
+		t.Fatalf("CreateServiceAccount = %v, %v; want the account found, named in the error", sa, err)
 	}
 	key, ok := sa.APIKey()
 	if !ok {
@@ -280,5 +281,26 @@ func TestServiceAccountKeysConcurrently(t *testing.T) {
 		if v, err := bot.Viewer(ctx); err != nil || v.ID != serviceUserID(t, srv, fmt.Sprintf("bot %d", i)) {
 			t.Errorf("bot %d: the key's viewer is %v, %v", i, v, err)
 		}
+	}
+}
+
+// TestServiceAccountOfAnotherAfterLostAnswer: a creation whose answer is
+// lost before the server applied it, while another program created an
+// account of the same description, does not claim that account as its
+// own.
+func TestServiceAccountOfAnotherAfterLostAnswer(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	srv := teamServer(t)
+	admin := testClient(t, srv)
+	team := mustTeam(t, admin, "ml")
+	if _, err := mustTeam(t, testClient(t, srv), "ml").CreateServiceAccount(ctx, "CI bot"); err != nil {
+		t.Fatal(err)
+	}
+	srv.FailNext("CreateServiceAccount", wandbtest.Fault{Drop: true})
+	_, err := team.CreateServiceAccount(ctx, "CI bot")
+	asError(t, err, "create_service_account", CodeUnknownOutcome)
+	if n := srv.Requests("CreateServiceAccount"); n != 2 {
+		t.Errorf("%d creations sent, want 2 (one each)", n)
 	}
 }

@@ -426,8 +426,10 @@ func (t *Team) Invite(ctx context.Context, who Invitee, admin bool) (*Member, er
 // Name, AccountType SERVICE and Pending false, not in Members, and a
 // warning is logged (reload the team to find it). The mutation is never
 // sent twice: when its answer is lost, the reloaded team is searched for
-// the account: one is the result, none a definite failure, more an error
-// with CodeUnknownOutcome. In a dry run the simulated account has no key.
+// the account: none is a definite failure; one is returned, with its key,
+// and an error with CodeUnknownOutcome naming it (it may be another
+// program's); more are an error with CodeUnknownOutcome. In a dry run the
+// simulated account has no key.
 func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*Member, error) {
 	// The SDK returns the team's last member instead; whether a member's ID
 	// is its user's ID is not public, so the description settles it when
@@ -462,9 +464,12 @@ func (t *Team) CreateServiceAccount(ctx context.Context, description string) (*M
 
 // settleServiceAccount settles err, the unsure failure of a creation of a
 // service account: the team is reloaded and searched for the new account
-// (not among before) with that description: one is the result, none a
-// definite failure, more an unknown outcome. It is never sent again.
-func (t *Team) settleServiceAccount(ctx context.Context, op Op, before map[string]bool, description string, err error) (*Member, error) {
+// (not among before) with that description. None is a definite failure;
+// one is the result, with an unknown outcome unless the server answered
+// that it created one (applied: a 2xx without the account), when it can
+// only be this call's; more are an unknown outcome. It is never sent
+// again.
+func (t *Team) settleServiceAccount(ctx context.Context, op Op, before map[string]bool, description string, applied bool, err error) (*Member, error) {
 	c := t.client
 	cctx, cancel := c.checkContext(ctx)
 	members, keys, lerr := t.fetch(cctx, op)
@@ -477,7 +482,15 @@ func (t *Team) settleServiceAccount(ctx context.Context, op Op, before map[strin
 	case 0:
 		return nil, notApplied(c, err)
 	case 1:
-		return withKey(found[0], keys), nil
+		if applied {
+			return withKey(found[0], keys), nil
+		}
+		// This call's, or one another program made meanwhile: nothing
+		// tells them apart. It comes with the unknown outcome (and its
+		// key, which any team admin can read), as CreateUser's user does.
+		return withKey(found[0], keys), withCandidates(c, unsettled(c, err, fmt.Sprintf(
+			"the team has a new service account named %q: this call's, or one made meanwhile by another", description), nil),
+			[]string{found[0].String()})
 	}
 	return nil, unsettled(c, err, fmt.Sprintf("%d new service accounts named %q in the team", len(found), description), nil)
 }
@@ -493,12 +506,12 @@ func (t *Team) createServiceAccount(ctx context.Context, op Op, description stri
 		if !isUnsure(err) {
 			return nil, err
 		}
-		return t.settleServiceAccount(ctx, op, before, description, err)
+		return t.settleServiceAccount(ctx, op, before, description, false, err)
 	}
 	if data == nil || data.Result == nil || data.Result.User == nil {
 		// A 2xx without the account: whether it was made is for the team
 		// to show.
-		return t.settleServiceAccount(ctx, op, before, description, c.unconfirmed(op, "the server returned no service account"))
+		return t.settleServiceAccount(ctx, op, before, description, true, c.unconfirmed(op, "the server returned no service account"))
 	}
 	id := data.Result.User.Id
 	members, keys, err := t.fetch(ctx, op)
