@@ -32,14 +32,21 @@ type family struct {
 	pretended pretended            // the admin changes a dry run pretended to make
 }
 
-// pretended are the changes of instance admins that a dry run pretended
-// to make: the last-admin guard counts them as made (see guardLastAdmin),
-// so that a dry run refuses the change the real run would refuse. Users
-// are kept by each of their names (ID, email, username; see userKeys), so
-// that a dry run of many changes stays linear.
+// pretended are what a dry run pretended to change of users' standing:
+// the last-admin guard reads a user's admin flag and activity through it
+// (see standing), so that a dry run refuses the change the real run would
+// refuse. A user is kept under each of its names (ID, email, username;
+// see userKeys), so that a dry run of many changes stays linear.
 type pretended struct {
-	lost   map[string]bool  // demoted, deactivated or deleted
-	gained map[string]*User // made admins
+	byKey map[string]*pretence
+}
+
+// pretence is what a dry run pretended of one user: nil fields are as the
+// server says.
+type pretence struct {
+	user   *User
+	admin  *bool // demoted (false) or made an admin (true)
+	active *bool // deactivated or deleted (false), reactivated or created (true)
 }
 
 // userKeys returns the names by which User.Same can match u: its ID, its
@@ -58,60 +65,59 @@ func userKeys(u *User) []string {
 	return keys
 }
 
-// pretend notes that a dry run demoted, deactivated or deleted u (admin
-// false), or made it an admin (admin true).
-func (f *family) pretend(u *User, admin bool) {
+// pretend notes that a dry run set u's admin flag and/or activity (nil:
+// unchanged).
+func (f *family) pretend(u *User, admin, active *bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	p := &f.pretended
-	if p.lost == nil {
-		p.lost, p.gained = map[string]bool{}, map[string]*User{}
+	if f.pretended.byKey == nil {
+		f.pretended.byKey = map[string]*pretence{}
+	}
+	p := f.pretenceLocked(u)
+	if p == nil {
+		p = &pretence{user: u}
+	}
+	if admin != nil {
+		p.admin = admin
+	}
+	if active != nil {
+		p.active = active
 	}
 	for _, k := range userKeys(u) {
-		delete(p.lost, k)
-		delete(p.gained, k)
-		if admin {
-			p.gained[k] = u
-		} else {
-			p.lost[k] = true
-		}
+		f.pretended.byKey[k] = p
 	}
 }
 
-// pretendedLost reports whether a dry run demoted, deactivated or deleted
-// u; pretendedGained whether it made u an admin.
-func (f *family) pretendedLost(u *User) bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
+func (f *family) pretenceLocked(u *User) *pretence {
 	for _, k := range userKeys(u) {
-		if f.pretended.lost[k] {
-			return true
+		if p := f.pretended.byKey[k]; p != nil {
+			return p
 		}
 	}
-	return false
+	return nil
 }
 
-func (f *family) pretendedGained(u *User) bool {
+// pretence returns what a dry run pretended of u: zero fields when
+// nothing.
+func (f *family) pretence(u *User) pretence {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	for _, k := range userKeys(u) {
-		if f.pretended.gained[k] != nil {
-			return true
-		}
+	if p := f.pretenceLocked(u); p != nil {
+		return *p
 	}
-	return false
+	return pretence{}
 }
 
-// pretendedGains returns the users a dry run made admins, each once.
-func (f *family) pretendedGains() []*User {
+// pretendedAdmins returns the users a dry run made admins, each once.
+func (f *family) pretendedAdmins() []*User {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	seen := map[*User]bool{}
+	seen := map[*pretence]bool{}
 	var out []*User
-	for _, u := range f.pretended.gained {
-		if !seen[u] {
-			seen[u] = true
-			out = append(out, u)
+	for _, p := range f.pretended.byKey {
+		if !seen[p] && p.admin != nil && *p.admin {
+			seen[p] = true
+			out = append(out, p.user)
 		}
 	}
 	return out

@@ -133,7 +133,7 @@ func (u *User) Reactivate(ctx context.Context) error {
 
 func (u *User) setActive(ctx context.Context, op Op, active bool) error {
 	if u.DryRun {
-		return u.simulated(ctx, op, "")
+		return u.simulated(ctx, op, "", nil, &active)
 	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
@@ -173,9 +173,7 @@ func (u *User) setActive(ctx context.Context, op Op, active bool) error {
 		})
 	})
 	if errors.Is(err, errDryRun) {
-		if !active {
-			c.fam.pretend(u, false)
-		}
+		c.fam.pretend(u, nil, &active)
 		return nil
 	}
 	if err != nil && active {
@@ -194,7 +192,7 @@ func (u *User) setActive(ctx context.Context, op Op, active bool) error {
 func (u *User) Delete(ctx context.Context) error {
 	const op = OpDeleteUser
 	if u.DryRun {
-		return u.simulated(ctx, op, "")
+		return u.simulated(ctx, op, "", nil, ptrTo(false))
 	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
@@ -223,7 +221,7 @@ func (u *User) Delete(ctx context.Context) error {
 	})
 	switch {
 	case errors.Is(err, errDryRun):
-		c.fam.pretend(u, false)
+		c.fam.pretend(u, nil, ptrTo(false))
 		return nil
 	case err == nil:
 		u.forget()
@@ -244,7 +242,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 			Message: fmt.Sprintf("unknown organisation role %q: want %q, %q or %q", role, RoleAdmin, RoleMember, RoleViewer)})
 	}
 	if u.DryRun {
-		return u.simulated(ctx, op, "role="+role)
+		return u.simulated(ctx, op, "role="+role, ptrTo(role == RoleAdmin), nil)
 	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
@@ -286,7 +284,7 @@ func (u *User) SetRole(ctx context.Context, role string) error {
 		})
 	})
 	if errors.Is(err, errDryRun) {
-		c.fam.pretend(u, role == RoleAdmin)
+		c.fam.pretend(u, ptrTo(role == RoleAdmin), nil)
 		return nil
 	}
 	return err
@@ -309,7 +307,7 @@ func (u *User) SetTeamRole(ctx context.Context, team, role string) error {
 	}
 	details := fmt.Sprintf("team=%s role=%s", termtext.Quote(team), termtext.Quote(role))
 	if u.DryRun {
-		return u.simulated(ctx, op, details)
+		return u.simulated(ctx, op, details, nil, nil)
 	}
 	su, err := u.scimRecord(ctx, op)
 	if err != nil {
@@ -367,7 +365,12 @@ func (u *User) lockedOut(err error) bool {
 
 // simulated plans op on u, a User simulated by a dry run (only a dry-run
 // client makes one): the server does not know it, so nothing is looked up.
-func (u *User) simulated(ctx context.Context, op Op, details string) error {
+// admin and active, when not nil, are what op pretends to make of u, for
+// the last-admin guard of the rest of the dry run.
+func (u *User) simulated(ctx context.Context, op Op, details string, admin, active *bool) error {
+	if admin != nil || active != nil {
+		u.client.fam.pretend(u, admin, active)
+	}
 	return u.client.changed(ctx, op, userTarget(u), details, func() error {
 		return u.client.newError(Error{Op: op, Code: CodeInvalidArgument, Message: fmt.Sprintf("%s was simulated by a dry run", u)})
 	})
@@ -412,7 +415,7 @@ func (u *User) clientOrZero() redactor {
 // would.
 func (u *User) guardLastAdmin(ctx context.Context, op Op, su *scimUser) (release func(), err error) {
 	c := u.client
-	if !su.status().Active {
+	if _, active := c.standing(u, su); !active {
 		return func() {}, nil
 	}
 	other, err := c.callerIsAnotherPerson(ctx, op, u)
@@ -435,39 +438,83 @@ func (u *User) guardLastAdmin(ctx context.Context, op Op, su *scimUser) (release
 // admin exists; else the refusal.
 func (u *User) anotherAdminRemains(ctx context.Context, op Op, su *scimUser) error {
 	c := u.client
-	admin := deref(u.Admin)
-	if su.OrganizationRole != nil {
-		admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)
-	}
-	if !admin && u.Admin != nil && !c.fam.pretendedGained(u) {
+	if admin, _ := c.standing(u, su); !admin && (u.Admin != nil || su.OrganizationRole != nil) {
 		return nil
 	}
-	all, err := c.Users(ctx, "")
-	if err != nil {
-		return c.renamed(err, op, "cannot list the users to check that another admin remains: ")
-	}
-	// The admins, and the users a dry run pretended to make admins (whose
-	// role the server does not show yet); not those it pretended to demote,
-	// deactivate or delete.
-	gained := c.fam.pretendedGains()
-	for _, other := range append(all, gained...) {
-		pretendedAdmin := slices.ContainsFunc(gained, other.Same)
-		if other.Same(u) || !deref(other.Admin) && !pretendedAdmin || c.fam.pretendedLost(other) {
-			continue
-		}
-		rec, err := other.scimRecord(ctx, op)
-		switch {
-		case isNotFound(err):
-			continue
-		case err != nil:
-			return c.renamed(err, op, "cannot check that another admin remains: ")
-		case rec.status().Active && (pretendedAdmin || rec.OrganizationRole == nil || strings.EqualFold(*rec.OrganizationRole, RoleAdmin)):
-			return nil
-		}
+	remains, err := c.adminRemains(ctx, op, u.Same, nil)
+	if err != nil || remains {
+		return err
 	}
 	verb := map[Op]string{OpDeactivate: "deactivate", OpDeleteUser: "delete", OpSetRole: "demote"}[op]
 	return c.newError(Error{Op: op, Code: CodeLastAdmin, Message: fmt.Sprintf(
 		"refusing to %s %s: they are the only active admin, and without one nobody could administer the organisation; make another user an admin first", verb, u)})
+}
+
+// standing returns u's admin flag and activity as the last-admin guard
+// counts them: as su, u's SCIM record (nil: not read), and u show them,
+// or as a dry run pretended to change them. The admin flag is the SCIM
+// role where the record shows one, else u's; a user nothing shows as an
+// admin is not one.
+func (c *Client) standing(u *User, su *scimUser) (admin, active bool) {
+	admin, active = deref(u.Admin), true
+	if su != nil {
+		active = su.status().Active
+		if su.OrganizationRole != nil {
+			admin = strings.EqualFold(*su.OrganizationRole, RoleAdmin)
+		}
+	}
+	p := c.fam.pretence(u)
+	if p.admin != nil {
+		admin = *p.admin
+	}
+	if p.active != nil {
+		active = *p.active
+	}
+	return admin, active
+}
+
+// adminRemains reports whether an active instance admin remains who is
+// not excepted: one of the users (listed through GraphQL, for their admin
+// flags), or of made (users a plan makes admins before the change in
+// question), or of those a dry run pretended to make admins, whom SCIM
+// shows active. The guard and Plan share it.
+func (c *Client) adminRemains(ctx context.Context, op Op, excepted func(*User) bool, made []*User) (bool, error) {
+	all, err := c.Users(ctx, "")
+	if err != nil {
+		return false, c.renamed(err, op, "cannot list the users to check that another admin remains: ")
+	}
+	made = append(slices.Clone(made), c.fam.pretendedAdmins()...)
+	isMade := map[*User]bool{}
+	for _, u := range made {
+		isMade[u] = true
+	}
+	for _, other := range append(all, made...) {
+		if excepted(other) {
+			continue
+		}
+		if other.DryRun { // created by this dry run: active, an admin if made one
+			if isMade[other] {
+				return true, nil
+			}
+			continue
+		}
+		if admin, _ := c.standing(other, nil); !admin && !isMade[other] {
+			continue
+		}
+		rec, err := other.scimRecord(ctx, op)
+		switch {
+		case isNotFound(err): // a service account, or gone
+			continue
+		case err != nil:
+			return false, c.renamed(err, op, "cannot check that another admin remains: ")
+		}
+		// A role the server shows counts, unless this run made the user
+		// an admin, which the server does not show yet.
+		if admin, active := c.standing(other, rec); active && (admin || isMade[other]) {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // callerIsAnotherPerson reports whether the client's identity is an
@@ -478,8 +525,11 @@ func (c *Client) callerIsAnotherPerson(ctx context.Context, op Op, u *User) (boo
 	if err != nil {
 		return false, c.renamed(err, op, "cannot fetch the viewer to check that another admin remains: ")
 	}
-	if v.Same(u) || c.fam.pretendedLost(v) { // a dry run pretended the caller lost the role
+	if v.Same(u) {
 		return false, nil
+	}
+	if p := c.fam.pretence(v); p.admin != nil && !*p.admin || p.active != nil && !*p.active {
+		return false, nil // a dry run pretended the caller lost the role
 	}
 	c.mu.Lock()
 	known := c.callerPerson

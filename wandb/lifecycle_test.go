@@ -965,7 +965,7 @@ func TestDryRunCountsPretendedAdminChanges(t *testing.T) {
 	t.Parallel()
 	ctx := context.Background()
 	type step struct {
-		who, do string // do: "member", "admin", "deactivate" or "delete"
+		who, do string // do: "member", "admin", "deactivate", "reactivate", "delete" or "create admin"
 	}
 	for _, tc := range []struct {
 		name   string
@@ -983,6 +983,12 @@ func TestDryRunCountsPretendedAdminChanges(t *testing.T) {
 			[]step{{"bob", "admin"}, {"admin", "member"}}, []Code{"", ""}},
 		{"promote bob, demote him, then demote yourself", nil,
 			[]step{{"bob", "admin"}, {"bob", "member"}, {"admin", "member"}}, []Code{"", "", CodeLastAdmin}},
+		{"demote alice, promote her again, then demote yourself", []string{"alice"},
+			[]step{{"alice", "member"}, {"alice", "admin"}, {"admin", "member"}}, []Code{"", "", ""}},
+		{"deactivate alice, reactivate her, then demote yourself", []string{"alice"},
+			[]step{{"alice", "deactivate"}, {"alice", "reactivate"}, {"admin", "member"}}, []Code{"", "", ""}},
+		{"create an admin, then demote yourself", nil,
+			[]step{{"new@example.com", "create admin"}, {"admin", "member"}}, []Code{"", ""}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -1000,9 +1006,19 @@ func TestDryRunCountsPretendedAdminChanges(t *testing.T) {
 				}
 				var got []Code
 				for _, s := range tc.steps {
+					if s.do == "create admin" {
+						var code Code
+						if _, err := c.CreateUser(ctx, s.who, true); err != nil {
+							code = codeOf(err)
+						}
+						got = append(got, code)
+						continue
+					}
 					u := mustUser(t, c, s.who)
 					var err error
 					switch s.do {
+					case "reactivate":
+						err = u.Reactivate(ctx)
 					case "deactivate":
 						err = u.Deactivate(ctx)
 					case "delete":

@@ -528,10 +528,18 @@ func (pl *planner) plan(ctx context.Context) error {
 			continue
 		}
 		phase := phaseDeactivate
-		if u.Admin == nil || *u.Admin {
+		// An admin, one whose role is not shown, or one this plan makes
+		// an admin.
+		if u.Admin == nil || *u.Admin || w.Admin != nil && *w.Admin {
 			pl.losing = append(pl.losing, u)
 		}
 		if pl.viewer.Same(u) {
+			if slices.ContainsFunc(pl.changes, func(c PlannedChange) bool { return c.phase == phaseSelf }) {
+				// Either change takes away the rights (an admin's, a
+				// working key) the other needs.
+				return c.newError(Error{Op: OpPlan, Code: CodeInvalidArgument, Message: fmt.Sprintf(
+					"a plan cannot both demote and deactivate you (%s): ask another admin to, or leave out one", userTarget(u))})
+			}
 			phase = phaseSelf
 		}
 		pl.add(phase, OpDeactivate, userTarget(u), "", "", "active", u.Deactivate)
@@ -559,10 +567,10 @@ func (pl *planner) roleChange(u *User, admin bool) int {
 // so a dry run that planned them all would not be what the real run does.
 // A caller who is a person and keeps the role is such an admin (only
 // admins may use W&B's SCIM API, which the changes go through); else
-// another must remain: an admin the plan does not demote or deactivate,
-// or one it creates or promotes, who is active. As the guard does, it
-// lists every user for that, which only a plan that demotes its own
-// caller, or a service account's plan, needs.
+// another must remain, as the guard counts them (Client.adminRemains):
+// an admin the plan does not demote or deactivate, or one it creates or
+// promotes, who is active. Only a plan that demotes or deactivates its
+// own caller, or a service account's plan, lists the users for that.
 func (pl *planner) keepInstanceAdmin(ctx context.Context) error {
 	if len(pl.losing) == 0 || pl.newAdmin {
 		return nil
@@ -575,28 +583,9 @@ func (pl *planner) keepInstanceAdmin(ctx context.Context) error {
 			return err
 		}
 	}
-	all, err := c.Users(ctx, "")
-	if err != nil {
-		return c.renamed(err, OpPlan, "cannot list the users to check that an admin remains: ")
-	}
-	candidates := slices.Clone(pl.gaining)
-	for _, u := range all {
-		if deref(u.Admin) {
-			candidates = append(candidates, u)
-		}
-	}
-	for _, u := range candidates {
-		if losing(u) {
-			continue
-		}
-		rec, err := u.scimRecord(ctx, OpPlan)
-		switch {
-		case isNotFound(err): // a service account, or gone
-		case err != nil:
-			return c.renamed(err, OpPlan, "cannot check that an admin remains: ")
-		case rec.status().Active:
-			return nil
-		}
+	remains, err := c.adminRemains(ctx, OpPlan, losing, pl.gaining)
+	if err != nil || remains {
+		return err
 	}
 	every := "every one"
 	if losing(pl.viewer) {

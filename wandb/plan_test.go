@@ -3,6 +3,7 @@ package wandb
 import (
 	"bytes"
 	"context"
+	"io"
 	"sort"
 	"strings"
 	"sync"
@@ -337,4 +338,61 @@ func TestPlanKeepsAnInstanceAdmin(t *testing.T) {
 			t.Errorf("after the hand-over: admin is an admin %v, alice %v; dave inactive %v", admin.Admin, alice.Admin, dave.Inactive)
 		}
 	})
+}
+
+// TestPlanDryRunPredictsTheRun: for plans that change instance admins, the
+// dry run's outcome, change by change, is the real run's, on two servers
+// in the same starting state.
+func TestPlanDryRunPredictsTheRun(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	yes, no := true, false
+	me := wandbtest.AdminEmail
+	for _, tc := range []struct {
+		name string
+		want Desired
+		err  Code // the plan's own refusal, if any
+	}{
+		{"create an admin, demote yourself", Desired{Users: []DesiredUser{{Email: "new@example.com", Admin: &yes}, {Email: me, Admin: &no}}}, ""},
+		{"hand the role to alice", Desired{Users: []DesiredUser{{Email: me, Admin: &no}, {Email: "alice@example.com", Admin: &yes}, {Email: "dave@example.com", Active: &no}}}, ""},
+		{"promote and deactivate bob, demote yourself", Desired{Users: []DesiredUser{{Email: "bob@example.com", Admin: &yes, Active: &no}, {Email: me, Admin: &no}}}, CodeLastAdmin},
+		{"demote and deactivate yourself", Desired{Users: []DesiredUser{{Email: "alice@example.com", Admin: &yes}, {Email: me, Admin: &no, Active: &no}}}, CodeInvalidArgument},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			run := func(dry bool) []string {
+				srv := teamServer(t)
+				c := testClient(t, srv)
+				if dry {
+					c = testClient(t, srv, func(cfg *Config) { cfg.DryRun, cfg.DryRunOutput = true, io.Discard })
+				}
+				p, err := c.Plan(ctx, tc.want)
+				if tc.err != "" {
+					asError(t, err, "plan", tc.err)
+					return nil
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+				var got []string
+				for _, r := range p.Apply(ctx, 8) {
+					code := Code("ok")
+					if r.Err != nil {
+						code = codeOf(r.Err)
+					}
+					got = append(got, r.Change.String()+": "+string(code))
+				}
+				return got
+			}
+			real, dry := run(false), run(true)
+			if d := cmp.Diff(real, dry); d != "" {
+				t.Errorf("the dry run's outcomes differ from the real run's (-real +dry):\n%s", d)
+			}
+			for _, line := range real {
+				if !strings.HasSuffix(line, ": ok") {
+					t.Errorf("the real run: %s", line)
+				}
+			}
+		})
+	}
 }

@@ -54,7 +54,7 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 		details += " role=" + role
 	}
 	if t.DryRun || u.DryRun {
-		return u.simulated(ctx, op, details)
+		return u.simulated(ctx, op, details, nil, nil)
 	}
 	g, su, err := t.groupAndUser(ctx, op, u)
 	if err != nil {
@@ -87,7 +87,7 @@ func (t *Team) AddMember(ctx context.Context, u *User, role string) error {
 func (t *Team) RemoveMember(ctx context.Context, u *User) error {
 	const op = OpRemoveMember
 	if t.DryRun || u.DryRun {
-		return u.simulated(ctx, op, "team="+t.Name)
+		return u.simulated(ctx, op, "team="+t.Name, nil, nil)
 	}
 	g, su, err := t.groupAndUser(ctx, op, u)
 	if err != nil {
