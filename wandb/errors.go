@@ -46,7 +46,9 @@ const (
 	// CodeBadResponse: the server answered with something that is not a usable GraphQL response.
 	CodeBadResponse Code = "bad_response"
 	// CodeLastAdmin: refused before anything was sent: the call would deactivate,
-	// delete or demote the only active instance admin.
+	// delete or demote the only active instance admin, or (Client.Plan) leave
+	// the organisation without an active instance admin or a team without
+	// its admin.
 	CodeLastAdmin Code = "last_admin"
 	// CodeReadOnly: refused before anything was sent: the client is
 	// read-only (Config.ReadOnly), or Config.BeforeChange refused the

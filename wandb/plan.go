@@ -66,8 +66,9 @@ type PlannedChange struct {
 	Details string
 	Why     string // one line for people: what is there now
 
-	phase int
-	run   func(ctx context.Context) error
+	phase    int
+	teamRole string // for OpSetTeamRole: the role set, which keepTeamAdmins reads
+	run      func(ctx context.Context) error
 }
 
 // String returns the change as a line of the plan's diff, its target
@@ -166,8 +167,9 @@ func (p *Plan) Apply(ctx context.Context, concurrency int) []PlanResult {
 // (CodeInvalidArgument) before anything is read. A plan whose demotions,
 // removals or deactivations would leave a team that has an admin without
 // one, or the organisation without an active instance admin, is refused
-// (CodeLastAdmin), in a dry run as in a real one: applied, its last such
-// change would be refused.
+// (CodeLastAdmin), in a dry run as in a real one (applied, the last-admin
+// guard would refuse the last change that removes an instance admin; a
+// team left without its admin would have nobody to run it).
 func (c *Client) Plan(ctx context.Context, want Desired) (*Plan, error) {
 	const op = OpPlan
 	want, err := checkDesired(want)
@@ -483,6 +485,7 @@ func (pl *planner) plan(ctx context.Context) error {
 				}
 				return u.SetTeamRole(ctx, team, role)
 			})
+			pl.changes[len(pl.changes)-1].teamRole = role
 		}
 	}
 
@@ -636,9 +639,9 @@ func (pl *planner) keepTeamAdmins() error {
 		for _, c := range pl.changes {
 			switch target := strings.ToLower(c.Target); {
 			case c.Team != name:
-			case c.Op == OpSetTeamRole && strings.HasSuffix(c.Details, " role="+RoleMember):
+			case c.Op == OpSetTeamRole && c.teamRole != RoleAdmin:
 				delete(admins, target)
-			case c.Op == OpSetTeamRole && strings.HasSuffix(c.Details, " role="+RoleAdmin):
+			case c.Op == OpSetTeamRole:
 				admins[target] = true
 			case c.Op == OpDeleteMember:
 				delete(admins, target)
