@@ -1,11 +1,13 @@
 package wandb
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -219,7 +221,48 @@ func checkDesired(want Desired) (Desired, error) {
 			return want, err
 		}
 	}
-	return want, nil
+	return want, contradictions(want)
+}
+
+// contradictions returns an error naming the first user or membership
+// want lists twice with different wishes (a plan follows only one, so the
+// other would be dropped silently); repeats that agree, or where one says
+// nothing (a nil flag, an empty role), are fine.
+func contradictions(want Desired) error {
+	differ := func(a, b *bool) bool { return a != nil && b != nil && *a != *b }
+	users := map[string]DesiredUser{}
+	for _, u := range want.Users {
+		key := strings.ToLower(u.Email)
+		prev, ok := users[key]
+		if ok && (differ(prev.Admin, u.Admin) || differ(prev.Active, u.Active)) {
+			return fmt.Errorf("%s is listed twice with different wishes (admin %s and %s, active %s and %s)", u.Email,
+				boolWord(prev.Admin), boolWord(u.Admin), boolWord(prev.Active), boolWord(u.Active))
+		}
+		if ok { // the wishes so far: a repeat that says nothing keeps them
+			u.Admin, u.Active = cmp.Or(u.Admin, prev.Admin), cmp.Or(u.Active, prev.Active)
+		}
+		users[key] = u
+	}
+	roles := map[string]string{}
+	for _, m := range want.Memberships {
+		key := m.Team + "\x00" + strings.ToLower(m.Email)
+		role := strings.ToLower(m.Role)
+		if prev := roles[key]; prev != "" && role != "" && prev != role {
+			return fmt.Errorf("%s is listed twice in team %s, as %s and as %s", m.Email, m.Team, prev, role)
+		}
+		if role != "" {
+			roles[key] = role
+		}
+	}
+	return nil
+}
+
+// boolWord words a nullable wish: "true", "false" or "unset".
+func boolWord(b *bool) string {
+	if b == nil {
+		return "unset"
+	}
+	return strconv.FormatBool(*b)
 }
 
 // planner computes a plan.

@@ -176,6 +176,7 @@ func TestPlanPruneAndWithdraw(t *testing.T) {
 
 func TestPlanErrors(t *testing.T) {
 	t.Parallel()
+	yes, no := true, false
 	ctx := context.Background()
 	srv := teamServer(t)
 	c := testClient(t, srv)
@@ -187,6 +188,10 @@ func TestPlanErrors(t *testing.T) {
 		{Desired{Memberships: []DesiredMembership{{Team: "ml", Email: "a@example.com", Role: "owner"}}}, `role "owner"`},
 		{Desired{Memberships: []DesiredMembership{{Email: "a@example.com"}}}, "names no team"},
 		{Desired{Memberships: []DesiredMembership{{Team: "nope", Email: "a@example.com"}}}, `no team named "nope"`},
+		{Desired{Users: []DesiredUser{{Email: "bob@example.com", Admin: &no}, {Email: "Bob@example.com"}, {Email: "bob@example.com", Admin: &yes}}},
+			"bob@example.com is listed twice with different wishes (admin false and true"},
+		{Desired{Memberships: []DesiredMembership{{Team: "ml", Email: "bob@example.com", Role: "admin"}, {Team: "ml", Email: "bob@example.com"}, {Team: "ml", Email: "bob@example.com", Role: "Member"}}},
+			"bob@example.com is listed twice in team ml, as admin and as member"},
 	} {
 		_, err := c.Plan(ctx, tc.want)
 		if e := asError(t, err, "plan", CodeInvalidArgument); !strings.Contains(e.Message, tc.msg) {
