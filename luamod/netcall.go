@@ -39,7 +39,7 @@ type family struct {
 	mu sync.Mutex
 	// slots, when Options.MaxConcurrency is set, holds a token for each
 	// request in flight inside wandb.parallel calls; maxConcurrency is its
-	// capacity.
+	// capacity, which also lowers p:apply's concurrency (planApply).
 	slots          chan struct{}
 	maxConcurrency int
 	// active counts the wandb.parallel calls in progress. It is read and

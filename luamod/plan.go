@@ -184,7 +184,11 @@ func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
 
 // planApply is p:apply([{concurrency = n}]): an array with a result per
 // change, in the plan's order: the change's fields and ok = true, or ok
-// = false and err. It is bound by hand, not by planSelf.bind, because its
+// = false and err. Its changes go out concurrently under one netcall, so
+// the embedder's MaxConcurrency (family.maxConcurrency), which bounds the
+// requests wandb.parallel has in flight, lowers concurrency as it lowers
+// wandb.parallel's: without it a sandboxed script could send up to 256 at
+// once. It is bound by hand, not by planSelf.bind, because its
 // messages have always numbered its options argument #2, counting the
 // receiver, where the other methods' count from 1 after it.
 func planApply(L *lua.LState) int {
@@ -202,6 +206,9 @@ func planApply(L *lua.LState) int {
 		concurrency = int(n)
 		return true
 	}, `"concurrency"`)
+	if f := familyOf(L); f != nil && f.maxConcurrency > 0 {
+		concurrency = min(concurrency, f.maxConcurrency) // the embedder's limit
+	}
 	return netcall(L, func(ctx context.Context) result {
 		results := p.Apply(ctx, concurrency)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
