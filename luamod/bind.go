@@ -12,8 +12,7 @@ import (
 // written as a call: the Lua part, which reads its arguments and returns a
 // request, the network part. The binding (moduleFunc, selfType.bind) runs
 // the call and passes its request to netcall, so no network function sends
-// anything itself, and none can forget the lock handoff. One method is
-// bound by hand and calls netcall itself: p:apply (see planApply).
+// anything itself, and none can forget the lock handoff.
 
 // request is the network part of a call: netcall runs it, with the
 // family's lock released inside wandb.parallel. It must not touch L or any
