@@ -90,7 +90,8 @@ func okResult(op wandb.Op, err error) result {
 
 // valueResult converts the outcome of a call that returns one value v: its
 // Lua value (made by toLua) and, if the server gave an error beside it
-// (partial data), the error; or nil, err when there is no v.
+// (partial data), the error; or nil, err when there is no v (a
+// "bad_response" error when there is no err either: see toWandbError).
 func valueResult[T any](op wandb.Op, v *T, err error, toLua func(*lua.LState, *T) lua.LValue) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if v == nil {

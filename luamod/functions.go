@@ -130,9 +130,6 @@ func createUser(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 // error (partial data: GraphQL errors beside it) comes with the error, so
 // the script has both.
 func userResult(op wandb.Op, u *wandb.User, err error) result {
-	if err == nil && u == nil {
-		err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
-	}
 	return valueResult(op, u, err, newUser)
 }
 
