@@ -15,6 +15,17 @@ import (
 // "function X.name(...) end" / "function X:name(...) end". A class
 // declared "---@class A: B" has B's entries before its own, as LuaLS
 // shows them.
+//
+// Why hand-written: no Go package reads LuaLS annotations. gopher-lua's
+// parser drops comments, and the programs that read them (LuaLS itself,
+// whose --doc exports them as JSON, and EmmyLua's analyser) are not Go:
+// using one would make building or regenerating wandb-lua need it
+// installed, where .ci/run needs only Go. The file is ours and uses a
+// small subset, and TestCatalogueReadsTheDefinitions fails when this
+// parser misses a class, field or function of it. Replace the parser
+// with a library when a maintained Go package reads LuaLS annotations,
+// or drop it if the definitions come to be generated from a description
+// in Go, which the catalogue would then read instead.
 
 // defClass is a class of the definitions: a type of the module's values
 // or one of its tables.
