@@ -74,17 +74,14 @@ func (r selfType[T]) bind(calls map[string]call[T]) map[string]lua.LGFunction {
 // okRequest is the request of a call whose outcome is an error alone:
 // true, or false, err.
 func okRequest(op wandb.Op, send func(ctx context.Context) error) request {
-	return func(ctx context.Context) result { return okResult(op, send(ctx)) }
-}
-
-// okResult converts the outcome of a call that returns only an error:
-// true, or false, err.
-func okResult(op wandb.Op, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
-			return lua.LFalse, newError(L, op, err)
+	return func(ctx context.Context) result {
+		err := send(ctx)
+		return func(L *lua.LState) (lua.LValue, lua.LValue) {
+			if err != nil {
+				return lua.LFalse, newError(L, op, err)
+			}
+			return lua.LTrue, lua.LNil
 		}
-		return lua.LTrue, lua.LNil
 	}
 }
 
@@ -98,6 +95,19 @@ func valueResult[T any](op wandb.Op, v *T, err error, toLua func(*lua.LState, *T
 			return lua.LNil, newError(L, op, err)
 		}
 		return toLua(L, v), optError(L, op, err)
+	}
+}
+
+// listResult converts the outcome of a call that returns a list: its Lua
+// array (made by toLua) and, if the server gave an error beside it (a
+// partial list), the error; or nil, err when there is no list (an empty
+// one is a success).
+func listResult[T any](op wandb.Op, list []T, err error, toLua func(*lua.LState, []T) *lua.LTable) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if list == nil {
+			return lua.LNil, newError(L, op, err)
+		}
+		return toLua(L, list), optError(L, op, err)
 	}
 }
 

@@ -66,6 +66,15 @@ func TestNothingReturned(t *testing.T) {
 	if we, ok := toValue[wandb.Error](err); !ok || we.Code != wandb.CodeBadResponse || we.Op != "team" {
 		t.Errorf("error %v, want a bad_response error of team", err)
 	}
+	v, err = listResult("teams", []*wandb.Team(nil), nil, newTeamArray)(L)
+	if we, ok := toValue[wandb.Error](err); v != lua.LNil || !ok || we.Code != wandb.CodeBadResponse {
+		t.Errorf("no list: %v, %v; want nil and a bad_response error", v, err)
+	}
+	// An empty list is a success.
+	v, err = listResult("teams", []*wandb.Team{}, nil, newTeamArray)(L)
+	if tb, ok := v.(*lua.LTable); !ok || tb.Len() != 0 || err != lua.LNil {
+		t.Errorf("an empty list: %v, %v; want an empty table alone", v, err)
+	}
 }
 
 func TestWrapError(t *testing.T) {

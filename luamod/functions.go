@@ -89,12 +89,7 @@ func users(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	}
 	return func(ctx context.Context) result {
 		list, err := fetch(ctx, q)
-		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if list == nil {
-				return lua.LNil, newError(L, op, err)
-			}
-			return newUserArray(L, list), optError(L, op, err)
-		}
+		return listResult(op, list, err, newUserArray)
 	}
 }
 
