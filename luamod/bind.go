@@ -12,8 +12,7 @@ import (
 // written as a call: the Lua part, which reads its arguments and returns a
 // request, the network part. The binding (moduleFunc, selfType.bind) runs
 // the call and passes its request to netcall, so no network function sends
-// anything itself, and none can forget the lock handoff. One method is
-// bound by hand and calls netcall itself: p:apply (see planApply).
+// anything itself, and none can forget the lock handoff.
 
 // request is the network part of a call: netcall runs it, with the
 // family's lock released inside wandb.parallel. It must not touch L or any
@@ -75,29 +74,40 @@ func (r selfType[T]) bind(calls map[string]call[T]) map[string]lua.LGFunction {
 // okRequest is the request of a call whose outcome is an error alone:
 // true, or false, err.
 func okRequest(op wandb.Op, send func(ctx context.Context) error) request {
-	return func(ctx context.Context) result { return okResult(op, send(ctx)) }
-}
-
-// okResult converts the outcome of a call that returns only an error:
-// true, or false, err.
-func okResult(op wandb.Op, err error) result {
-	return func(L *lua.LState) (lua.LValue, lua.LValue) {
-		if err != nil {
-			return lua.LFalse, newError(L, op, err)
+	return func(ctx context.Context) result {
+		err := send(ctx)
+		return func(L *lua.LState) (lua.LValue, lua.LValue) {
+			if err != nil {
+				return lua.LFalse, newError(L, op, err)
+			}
+			return lua.LTrue, lua.LNil
 		}
-		return lua.LTrue, lua.LNil
 	}
 }
 
 // valueResult converts the outcome of a call that returns one value v: its
 // Lua value (made by toLua) and, if the server gave an error beside it
-// (partial data), the error; or nil, err when there is no v.
+// (partial data), the error; or nil, err when there is no v (a
+// "bad_response" error when there is no err either: see toWandbError).
 func valueResult[T any](op wandb.Op, v *T, err error, toLua func(*lua.LState, *T) lua.LValue) result {
 	return func(L *lua.LState) (lua.LValue, lua.LValue) {
 		if v == nil {
 			return lua.LNil, newError(L, op, err)
 		}
 		return toLua(L, v), optError(L, op, err)
+	}
+}
+
+// listResult converts the outcome of a call that returns a list: its Lua
+// array (made by toLua) and, if the server gave an error beside it (a
+// partial list), the error; or nil, err when there is no list (an empty
+// one is a success).
+func listResult[T any](op wandb.Op, list []T, err error, toLua func(*lua.LState, []T) *lua.LTable) result {
+	return func(L *lua.LState) (lua.LValue, lua.LValue) {
+		if list == nil {
+			return lua.LNil, newError(L, op, err)
+		}
+		return toLua(L, list), optError(L, op, err)
 	}
 }
 

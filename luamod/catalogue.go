@@ -12,12 +12,26 @@ import (
 // says, and a test keeps both in line with the module. It parses only the
 // subset of LuaLS annotations the file uses: ---@class, ---@field,
 // ---@param, ---@return, doc lines, "local X = {}" and
-// "function X.name(...) end" / "function X:name(...) end".
+// "function X.name(...) end" / "function X:name(...) end". A class
+// declared "---@class A: B" has B's entries before its own, as LuaLS
+// shows them.
+//
+// Why hand-written: no Go package reads LuaLS annotations. gopher-lua's
+// parser drops comments, and the programs that read them (LuaLS itself,
+// whose --doc exports them as JSON, and EmmyLua's analyser) are not Go:
+// using one would make building or regenerating wandb-lua need it
+// installed, where .ci/run needs only Go. The file is ours and uses a
+// small subset, and TestCatalogueReadsTheDefinitions fails when this
+// parser misses a class, field or function of it. Replace the parser
+// with a library when a maintained Go package reads LuaLS annotations,
+// or drop it if the definitions come to be generated from a description
+// in Go, which the catalogue would then read instead.
 
 // defClass is a class of the definitions: a type of the module's values
 // or one of its tables.
 type defClass struct {
 	name    string
+	parent  string // B in "---@class A: B", or ""
 	doc     string // the lines before ---@class, joined
 	entries []defEntry
 }
@@ -76,8 +90,12 @@ func parseDefinitions(src string) *catalogue {
 	for _, line := range strings.Split(src, "\n") {
 		switch {
 		case strings.HasPrefix(line, "---@class "):
-			name, _ := typeToken(strings.TrimPrefix(line, "---@class "))
-			class = &defClass{name: name, doc: strings.Join(doc, " ")}
+			// "---@class A: B": typeToken would read "A: B" as one type
+			// (it reads on after a colon, for "fun(...): R").
+			name, parent, _ := strings.Cut(strings.TrimPrefix(line, "---@class "), ":")
+			name, _ = typeToken(name)
+			parent, _ = typeToken(parent)
+			class = &defClass{name: name, parent: parent, doc: strings.Join(doc, " ")}
 			cat.classes[name] = class
 			reset()
 		case strings.HasPrefix(line, "---@field ") && class != nil:
@@ -111,7 +129,33 @@ func parseDefinitions(src string) *catalogue {
 			reset()
 		}
 	}
+	inherited := map[*defClass]bool{}
+	for _, c := range cat.classes {
+		cat.inherit(c, inherited)
+	}
 	return cat
+}
+
+// inherit puts the entries of c's parent, its own parent's included,
+// before c's, but for those c declares again; done holds the classes
+// already seen, so a cycle ends.
+func (cat *catalogue) inherit(c *defClass, done map[*defClass]bool) {
+	if done[c] {
+		return
+	}
+	done[c] = true
+	p := cat.classes[c.parent]
+	if p == nil {
+		return
+	}
+	cat.inherit(p, done)
+	var entries []defEntry
+	for _, e := range p.entries {
+		if c.entry(e.name) == nil {
+			entries = append(entries, e)
+		}
+	}
+	c.entries = append(entries, c.entries...)
 }
 
 // typeToken splits s at the first white space outside brackets (a type

@@ -19,7 +19,7 @@ import (
 // round, fails here.
 
 var (
-	classRE = regexp.MustCompile(`^---@class ([\w.]+)`)
+	classRE = regexp.MustCompile(`^---@class ([\w.]+)(?:\s*:\s*([\w.]+))?`)
 	fieldRE = regexp.MustCompile(`^---@field ([\w]+)`)
 	localRE = regexp.MustCompile(`^local (\w+) = \{\}`)
 	funcRE  = regexp.MustCompile(`^function (\w+)[.:](\w+)\(`)
@@ -27,13 +27,15 @@ var (
 )
 
 // definedNames returns the names the definitions give each class (fields
-// and functions), and the values of the wandb.ErrorCode alias.
+// and functions; a class "A: B" has B's too), and the values of the
+// wandb.ErrorCode alias.
 func definedNames(t *testing.T) (map[string][]string, []string) {
 	t.Helper()
 	names := map[string][]string{}
 	var codes []string
 	class, alias := "", false
-	locals := map[string]string{} // local table name -> its class
+	locals := map[string]string{}  // local table name -> its class
+	parents := map[string]string{} // class -> the class it extends
 	for _, line := range strings.Split(Definitions(), "\n") {
 		switch m := (struct{ c, f, l, fn, a []string }{classRE.FindStringSubmatch(line), fieldRE.FindStringSubmatch(line),
 			localRE.FindStringSubmatch(line), funcRE.FindStringSubmatch(line), aliasRE.FindStringSubmatch(line)}); {
@@ -44,6 +46,9 @@ func definedNames(t *testing.T) (map[string][]string, []string) {
 		case m.c != nil:
 			class, alias = m.c[1], false
 			names[class] = names[class] // a class with no names is listed too
+			if m.c[2] != "" {
+				parents[class] = m.c[2]
+			}
 		case m.f != nil:
 			names[class] = append(names[class], m.f[1])
 		case m.l != nil:
@@ -60,11 +65,21 @@ func definedNames(t *testing.T) (map[string][]string, []string) {
 			}
 		}
 	}
+	var inherit func(c string, depth int) []string
+	inherit = func(c string, depth int) []string {
+		p, ok := parents[c]
+		if !ok || depth > len(parents) {
+			return names[c]
+		}
+		return append(slices.Clone(inherit(p, depth+1)), names[c]...)
+	}
+	all := map[string][]string{}
 	for c := range names {
-		sort.Strings(names[c])
+		all[c] = inherit(c, 0)
+		sort.Strings(all[c])
 	}
 	sort.Strings(codes)
-	return names, codes
+	return all, codes
 }
 
 // moduleNames returns the names the module really has, class by class,
@@ -96,6 +111,14 @@ func moduleNames(t *testing.T) map[string][]string {
 		"wandb.PlannedChange": keys(`(function() local u = {}
 			for _, c in ipairs(assert(wandb.plan{ users = { { email = "new@example.com" } }, teams = { "new-team" } }).changes) do
 				for k in pairs(c) do u[k] = true end
+			end
+			return u end)()`),
+		// A user's change that fails (err) and a team's (team).
+		"wandb.PlanResult": keys(`(function() local u = {}
+			local p = assert(wandb.plan{ users = { { email = "applied@example.com" } }, teams = { "applied-team" } })
+			assert(wandb.create_user("applied@example.com"))
+			for _, r in ipairs(p:apply()) do
+				for k in pairs(r) do u[k] = true end
 			end
 			return u end)()`),
 		"wandb.Error":           split(errorFields),

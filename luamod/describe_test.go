@@ -1,6 +1,7 @@
 package luamod
 
 import (
+	"maps"
 	"regexp"
 	"slices"
 	"sort"
@@ -48,6 +49,34 @@ func TestCatalogueReadsTheDefinitions(t *testing.T) {
 	if f := cat.classes["wandb.Desired"].entry("users"); f == nil || f.typ != "{email: string, admin: boolean?, active: boolean?}[]?" ||
 		!strings.HasPrefix(f.doc, "users that must exist") {
 		t.Errorf("wandb.Desired.users = %+v", f)
+	}
+}
+
+// TestCatalogueReadsInheritance: "---@class A: B" names the class A,
+// whose entries are B's (but for those A declares again), then its own.
+func TestCatalogueReadsInheritance(t *testing.T) {
+	t.Parallel()
+	cat := parseDefinitions(`---@class B
+---@field x string
+---@field y string? B's y
+
+---A B with more.
+---@class A: B
+---@field y integer A's y
+---@field z boolean
+`)
+	a := cat.classes["A"]
+	if a == nil || a.parent != "B" || a.doc != "A B with more." || len(cat.classes) != 2 {
+		t.Fatalf("classes %v, A = %+v", slices.Collect(maps.Keys(cat.classes)), a)
+	}
+	if got := a.fields(); !slices.Equal(got, []string{"x", "y", "z"}) {
+		t.Errorf("A's fields %v, want x, y, z", got)
+	}
+	if y := a.entry("y"); y == nil || y.typ != "integer" || y.doc != "A's y" {
+		t.Errorf("A.y = %+v, want A's own", y)
+	}
+	if got := cat.classes["B"].fields(); !slices.Equal(got, []string{"x", "y"}) {
+		t.Errorf("B's fields %v", got)
 	}
 }
 

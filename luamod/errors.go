@@ -25,8 +25,13 @@ const errorFields = "code, message, status, op, candidates"
 // u:delete(), whichever call of package wandb failed inside it,
 // "set_role" from a Team as from a User). It classifies errors that did
 // not come from package wandb (a cancelled context, for instance) so every
-// error a script sees has a code.
+// error a script sees has a code. A nil err is a call that returned
+// neither its value nor an error: the script gets nil and a
+// "bad_response" error, never a panic, whichever result converts it.
 func toWandbError(op wandb.Op, err error) *wandb.Error {
+	if err == nil {
+		return &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned nothing"}
+	}
 	var we *wandb.Error
 	if errors.As(err, &we) {
 		if we.Op == op {

@@ -49,6 +49,34 @@ func TestToWandbError(t *testing.T) {
 	}
 }
 
+// TestNothingReturned: a call of package wandb that returns neither a
+// value nor an error (nil, nil) gives the script nil, err with
+// "bad_response", where reading the missing error's message panicked.
+func TestNothingReturned(t *testing.T) {
+	t.Parallel()
+	want := &wandb.Error{Op: "teams", Code: wandb.CodeBadResponse, Message: "the server returned nothing"}
+	if diff := cmp.Diff(want, toWandbError("teams", nil), cmpopts.IgnoreUnexported(wandb.Error{})); diff != "" {
+		t.Errorf("toWandbError(op, nil) (-want +got):\n%s", diff)
+	}
+	L, _ := newState(t, nil)
+	v, err := valueResult("team", (*wandb.Team)(nil), nil, newTeam)(L)
+	if v != lua.LNil {
+		t.Errorf("value %v, want nil", v)
+	}
+	if we, ok := toValue[wandb.Error](err); !ok || we.Code != wandb.CodeBadResponse || we.Op != "team" {
+		t.Errorf("error %v, want a bad_response error of team", err)
+	}
+	v, err = listResult("teams", []*wandb.Team(nil), nil, newTeamArray)(L)
+	if we, ok := toValue[wandb.Error](err); v != lua.LNil || !ok || we.Code != wandb.CodeBadResponse {
+		t.Errorf("no list: %v, %v; want nil and a bad_response error", v, err)
+	}
+	// An empty list is a success.
+	v, err = listResult("teams", []*wandb.Team{}, nil, newTeamArray)(L)
+	if tb, ok := v.(*lua.LTable); !ok || tb.Len() != 0 || err != lua.LNil {
+		t.Errorf("an empty list: %v, %v; want an empty table alone", v, err)
+	}
+}
+
 func TestWrapError(t *testing.T) {
 	t.Parallel()
 	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile))

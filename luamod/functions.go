@@ -89,12 +89,7 @@ func users(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 	}
 	return func(ctx context.Context) result {
 		list, err := fetch(ctx, q)
-		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if list == nil {
-				return lua.LNil, newError(L, op, err)
-			}
-			return newUserArray(L, list), optError(L, op, err)
-		}
+		return listResult(op, list, err, newUserArray)
 	}
 }
 
@@ -130,9 +125,6 @@ func createUser(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 // error (partial data: GraphQL errors beside it) comes with the error, so
 // the script has both.
 func userResult(op wandb.Op, u *wandb.User, err error) result {
-	if err == nil && u == nil {
-		err = &wandb.Error{Op: op, Code: wandb.CodeBadResponse, Message: "the server returned no user"}
-	}
 	return valueResult(op, u, err, newUser)
 }
 

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -309,6 +311,41 @@ func TestLuaUsersStatusWhenSCIMDoesNotPage(t *testing.T) {
 		assert(late.email == "late@example.com", late.email)
 		assert(late.active == nil and late.last_active_at == nil and late.days_active == nil and late.created_at == nil,
 			"a user past the first answer has no standing")`)
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// TestStandingTimesAreUTC: times a server gives with an offset are shown
+// in UTC, by u:status() as by the standing fields of wandb.users(q,
+// {status = true}), so a script compares and sorts them as strings. The
+// test server gives UTC: its answers are rewritten with offsets.
+func TestStandingTimesAreUTC(t *testing.T) {
+	t.Parallel()
+	h, err := wandbtest.NewHandler(wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "far@example.com", Username: "far",
+		CreatedAt: "2024-01-15T09:00:00Z", LastActiveAt: "2025-03-01T12:00:00Z", DaysActive: 3}}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	offsets := strings.NewReplacer(`"2024-01-15T09:00:00Z"`, `"2024-01-15T10:00:00+01:00"`, `"2025-03-01T12:00:00Z"`, `"2025-03-01T07:00:00-05:00"`)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.Header().Del("Content-Length")
+		w.WriteHeader(rec.Code)
+		_, _ = offsets.WriteString(w, rec.Body.String())
+	}))
+	t.Cleanup(srv.Close)
+	L, _ := newState(t, newClient(t, srv.URL, h.AdminKey()))
+	err = L.DoString(`
+		local u = assert(wandb.users("far", { status = true }))[1]
+		assert(u.created_at == "2024-01-15T09:00:00Z", "created_at " .. tostring(u.created_at))
+		assert(u.last_active_at == "2025-03-01T12:00:00Z", "last_active_at " .. tostring(u.last_active_at))
+		local st = assert(u:status())
+		assert(st.last_active_at == "2025-03-01T12:00:00Z", "u:status().last_active_at " .. tostring(st.last_active_at))`)
 	if err != nil {
 		t.Error(err)
 	}

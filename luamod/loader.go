@@ -44,7 +44,9 @@ type Options struct {
 	// MaxConcurrency, if positive, bounds wandb.parallel: a larger
 	// opts.concurrency is lowered to it, and the requests in flight at once
 	// in all the state's parallel calls, nested ones included, are at most
-	// that many.
+	// that many. It lowers p:apply's concurrency too, whose changes go out
+	// together under one request's slot: an apply inside wandb.parallel
+	// adds up to that many less one to the parallel calls' requests.
 	MaxConcurrency int
 	// WordHint, if set, words the hint of an error (wandb.Error.Hint) for
 	// the program's users, e.g. with its flags; "" leaves it to the

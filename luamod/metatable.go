@@ -8,7 +8,8 @@ import (
 	lua "github.com/yuin/gopher-lua"
 )
 
-// What the module's userdata types (User, api, Error) have in common.
+// What the module's userdata types (User, Team, Member, Plan, api, Error)
+// have in common.
 
 // registerType creates the metatable of the module's userdata type name:
 // index reads fields (with methods, the table of its methods, as its

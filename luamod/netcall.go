@@ -39,7 +39,7 @@ type family struct {
 	mu sync.Mutex
 	// slots, when Options.MaxConcurrency is set, holds a token for each
 	// request in flight inside wandb.parallel calls; maxConcurrency is its
-	// capacity.
+	// capacity, which also lowers p:apply's concurrency (planApply).
 	slots          chan struct{}
 	maxConcurrency int
 	// active counts the wandb.parallel calls in progress. It is read and
@@ -69,8 +69,11 @@ func netcall(L *lua.LState, op request) int {
 	var res result
 	if f := familyOf(L); f != nil && f.active > 0 {
 		current := L.G.CurrentThread
+		// Read with the lock held: a module loaded meanwhile, by another
+		// item, may replace the channel (limitConcurrency).
+		slots := f.slots
 		f.mu.Unlock()
-		release := f.acquire(ctx)
+		release := acquire(ctx, slots)
 		res = runOp(ctx, op)
 		release()
 		f.mu.Lock()
@@ -104,7 +107,9 @@ func runOp(ctx context.Context, op request) (res result) {
 
 // limitConcurrency makes n (if positive and lower than the limit so far)
 // the most requests f's parallel calls have in flight at once. Loading the
-// module is the only time it is called; no request is in flight then.
+// module is the only time it is called, by the goroutine running Lua; a
+// parallel item may load it (another LoaderWith) while other items'
+// requests are in flight, holding slots of the channel it replaces.
 func (f *family) limitConcurrency(n int) {
 	if n <= 0 || f.maxConcurrency > 0 && n >= f.maxConcurrency {
 		return
@@ -112,16 +117,19 @@ func (f *family) limitConcurrency(n int) {
 	f.maxConcurrency, f.slots = n, make(chan struct{}, n)
 }
 
-// acquire waits for a slot for a request (none when f has no limit, or
-// once ctx is done: the request then ends at once) and returns what
-// releases it. It runs without the lock.
-func (f *family) acquire(ctx context.Context) (release func()) {
-	if f.slots == nil {
+// acquire waits for a slot in slots, the family's channel as netcall read
+// it, for a request (none when slots is nil, no limit, or once ctx is
+// done: the request then ends at once) and returns what releases it. It
+// runs without the lock. The slot goes back to the channel it came from:
+// released into a channel limitConcurrency made since, empty, it would
+// wait for ever.
+func acquire(ctx context.Context, slots chan struct{}) (release func()) {
+	if slots == nil {
 		return func() {}
 	}
 	select {
-	case f.slots <- struct{}{}:
-		return func() { <-f.slots }
+	case slots <- struct{}{}:
+		return func() { <-slots }
 	case <-ctx.Done():
 		return func() {}
 	}

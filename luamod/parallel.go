@@ -269,15 +269,7 @@ func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 	forOptions(L, n, parallelName, func(k string, val lua.LValue) bool {
 		switch k {
 		case "concurrency":
-			num, ok := val.(lua.LNumber)
-			if !ok {
-				argError(L, n, parallelName, "concurrency must be a number, got "+val.Type().String())
-			}
-			c := int(num)
-			if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
-				argError(L, n, parallelName, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
-			}
-			opts.concurrency = c
+			opts.concurrency = checkConcurrency(L, n, parallelName, val)
 		case "on_error":
 			switch val {
 			case lua.LString("raise"):
@@ -295,6 +287,21 @@ func checkParallelOptions(L *lua.LState, n int) parallelOptions {
 		return true
 	}, `"concurrency", "on_error", "progress"`)
 	return opts
+}
+
+// checkConcurrency returns v, the concurrency option of the options at
+// argument n of fname (wandb.parallel's, p:apply's), which must be an
+// integer from 1 to maxConcurrency.
+func checkConcurrency(L *lua.LState, n int, fname string, v lua.LValue) int {
+	num, ok := v.(lua.LNumber)
+	if !ok {
+		argError(L, n, fname, "concurrency must be a number, got "+v.Type().String())
+	}
+	c := int(num)
+	if lua.LNumber(c) != num || c < 1 || c > maxConcurrency {
+		argError(L, n, fname, fmt.Sprintf("concurrency must be an integer from 1 to %d, got %v", maxConcurrency, num))
+	}
+	return c
 }
 
 // quoteLua shows a Lua value in an error message: strings quoted, other

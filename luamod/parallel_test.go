@@ -13,6 +13,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -781,4 +782,47 @@ func TestWritePrivateIsNoChange(t *testing.T) {
 	if len(records) != 0 || srv.Requests("") != 0 {
 		t.Errorf("write_private made %d change records and %d requests", len(records), srv.Requests(""))
 	}
+}
+
+// TestReleaseAfterTheLimitChanges: a request inside wandb.parallel gives
+// its slot back to the channel it took it from, though a module loaded
+// meanwhile with a lower MaxConcurrency (a parallel item's require of
+// another LoaderWith) replaced the family's channel: released into the
+// new, empty one, it would wait for ever.
+func TestReleaseAfterTheLimitChanges(t *testing.T) {
+	t.Parallel()
+	synctest.Test(t, func(t *testing.T) {
+		L := lua.NewState()
+		defer L.Close()
+		L.Push(L.NewFunction(LoaderWith(Options{MaxConcurrency: 2})))
+		L.Call(0, 1)
+		L.Pop(1)
+		f := familyOf(L)
+		f.active = 1 // as inside wandb.parallel, where netcall hands the lock over
+		started, finish, done := make(chan struct{}), make(chan struct{}), make(chan struct{})
+		f.mu.Lock()
+		go func() {
+			defer close(done)
+			defer f.mu.Unlock()
+			netcall(L, func(context.Context) result {
+				close(started)
+				<-finish
+				return func(*lua.LState) (lua.LValue, lua.LValue) { return lua.LTrue, lua.LNil }
+			})
+		}()
+		<-started
+		f.mu.Lock()
+		f.limitConcurrency(1)
+		slots := f.slots
+		f.mu.Unlock()
+		close(finish)
+		synctest.Wait()
+		select {
+		case <-done:
+		default:
+			t.Error("the request's release waits on the channel the new limit made")
+			slots <- struct{}{} // let it end
+			<-done
+		}
+	})
 }

@@ -140,7 +140,7 @@ var planSelf = selfType[*wandb.Plan]{planTypeName, "p", "get one from wandb.plan
 
 // planMethods returns the Plan methods, by name.
 func planMethods() map[string]lua.LGFunction {
-	return map[string]lua.LGFunction{"apply": planApply}
+	return planSelf.bind(map[string]call[*wandb.Plan]{"apply": planApply})
 }
 
 // registerPlanType creates the metatable of Plan values.
@@ -184,25 +184,24 @@ func changeTable(L *lua.LState, c wandb.PlannedChange) *lua.LTable {
 
 // planApply is p:apply([{concurrency = n}]): an array with a result per
 // change, in the plan's order: the change's fields and ok = true, or ok
-// = false and err. It is bound by hand, not by planSelf.bind, because its
-// messages have always numbered its options argument #2, counting the
-// receiver, where the other methods' count from 1 after it.
-func planApply(L *lua.LState) int {
-	const op = "apply"
-	p := planSelf.check(L, op)
-	concurrency := 8
-	forOptions(L, 2, op, func(k string, v lua.LValue) bool {
+// = false and err. Its changes go out concurrently under one netcall, so
+// the embedder's MaxConcurrency (family.maxConcurrency), which bounds the
+// requests wandb.parallel has in flight, lowers concurrency as it lowers
+// wandb.parallel's: without it a sandboxed script could send up to 256 at
+// once.
+func planApply(L *lua.LState, op wandb.Op, p *wandb.Plan) request {
+	concurrency := defaultConcurrency
+	forOptions(L, 1, string(op), func(k string, v lua.LValue) bool {
 		if k != "concurrency" {
 			return false
 		}
-		n, ok := v.(lua.LNumber)
-		if !ok || n < 1 || n > 256 || float64(n) != float64(int(n)) {
-			argError(L, 2, op, "concurrency must be an integer from 1 to 256, got "+v.String())
-		}
-		concurrency = int(n)
+		concurrency = checkConcurrency(L, 1, string(op), v)
 		return true
 	}, `"concurrency"`)
-	return netcall(L, func(ctx context.Context) result {
+	if f := familyOf(L); f != nil && f.maxConcurrency > 0 {
+		concurrency = min(concurrency, f.maxConcurrency) // the embedder's limit
+	}
+	return func(ctx context.Context) result {
 		results := p.Apply(ctx, concurrency)
 		return func(L *lua.LState) (lua.LValue, lua.LValue) {
 			t := L.CreateTable(len(results), 0)
@@ -216,5 +215,5 @@ func planApply(L *lua.LState) int {
 			}
 			return t, lua.LNil
 		}
-	})
+	}
 }

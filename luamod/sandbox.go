@@ -40,7 +40,8 @@ type SandboxOptions struct {
 	MaxResponseBytes int64
 	// MaxConcurrency bounds wandb.parallel: the concurrency of a call and
 	// the requests in flight at once across all calls, nested ones
-	// included (see Options.MaxConcurrency). 0 means 8.
+	// included; and p:apply's concurrency (see Options.MaxConcurrency). 0
+	// means 8.
 	MaxConcurrency int
 	// Output receives what the script prints with print; nil discards it.
 	// It is written as the script wrote it, control characters included:
@@ -70,8 +71,8 @@ const (
 // bounds the run: its deadline or cancellation stops the script, a request
 // in flight and the string functions included (see SetLimits). Calls nest
 // at most CallStackSize deep, and MaxCallLevels deep with tail calls;
-// strings are at most MaxString long; wandb.parallel has at most
-// MaxConcurrency requests in flight.
+// strings are at most MaxString long; wandb.parallel, and p:apply, have
+// at most MaxConcurrency requests in flight.
 //
 // What it cannot bound: the memory the script allocates otherwise
 // (gopher-lua has no heap limit: a growing table can exhaust the process),

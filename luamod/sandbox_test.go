@@ -268,6 +268,32 @@ func TestSandboxCapsWhatTheScriptAsksFor(t *testing.T) {
 	}
 }
 
+// TestSandboxBoundsPlanApply: p:apply runs its changes concurrently
+// inside one module call, so the embedder's MaxConcurrency must bound its
+// concurrency as it bounds wandb.parallel's.
+func TestSandboxBoundsPlanApply(t *testing.T) {
+	t.Parallel()
+	srv := wandbtest.Start(t, wandbtest.WithSeedFile(seedFile), wandbtest.WithLatency(10*time.Millisecond))
+	L := sandboxFor(t, srv, SandboxOptions{MaxConcurrency: 2})
+	if err := L.DoString(`
+		local users = {}
+		for i = 1, 24 do users[i] = { email = "apply" .. i .. "@example.org" } end
+		p = assert(wandb.plan{ users = users })
+		assert(#p.changes == 24, #p.changes)
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	srv.ResetMaxInFlight()
+	if err := L.DoString(`
+		for i, r in ipairs(p:apply{ concurrency = 64 }) do assert(r.ok, i .. ": " .. tostring(r.err)) end
+	`); err != nil {
+		t.Fatal(WrapError(L, err))
+	}
+	if n := srv.MaxInFlight(); n > 2 {
+		t.Errorf("p:apply had %d requests in flight at once, want 2 at most", n)
+	}
+}
+
 // TestSandboxStopsRunaways: the string functions and tail calls that
 // once ran past any deadline stop at the sandbox's.
 func TestSandboxStopsRunaways(t *testing.T) {

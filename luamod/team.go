@@ -42,17 +42,17 @@ func team(L *lua.LState, op wandb.Op, c *wandb.Client) request {
 func teams(_ *lua.LState, op wandb.Op, c *wandb.Client) request {
 	return func(ctx context.Context) result {
 		list, err := c.Teams(ctx)
-		return func(L *lua.LState) (lua.LValue, lua.LValue) {
-			if list == nil {
-				return lua.LNil, newError(L, op, err)
-			}
-			t := L.CreateTable(len(list), 0)
-			for _, tm := range list {
-				t.Append(newTeam(L, tm))
-			}
-			return t, optError(L, op, err)
-		}
+		return listResult(op, list, err, newTeamArray)
 	}
+}
+
+// newTeamArray returns the Lua array of the values for list.
+func newTeamArray(L *lua.LState, list []*wandb.Team) *lua.LTable {
+	t := L.CreateTable(len(list), 0)
+	for _, tm := range list {
+		t.Append(newTeam(L, tm))
+	}
+	return t
 }
 
 // createTeam is create_team(name[, admin_username]): the new Team, or nil,

@@ -181,6 +181,13 @@ func standingField(st *wandb.UserStatus, k string) lua.LValue {
 	case "last_active_at":
 		at = st.LastActiveAt
 	}
+	return timeValue(at)
+}
+
+// timeValue converts a time the server gave: an RFC 3339 string in UTC,
+// whatever offset the server wrote (so scripts can compare and sort times
+// as strings, from any call), or nil for nil.
+func timeValue(at *time.Time) lua.LValue {
 	if at == nil {
 		return lua.LNil
 	}
@@ -275,9 +282,7 @@ func userStatus(_ *lua.LState, op wandb.Op, u *wandb.User) request {
 			if st.DaysActive != nil {
 				t.RawSetString("days_active", lua.LNumber(*st.DaysActive))
 			}
-			if st.LastActiveAt != nil {
-				t.RawSetString("last_active_at", lua.LString(st.LastActiveAt.Format(time.RFC3339)))
-			}
+			t.RawSetString("last_active_at", timeValue(st.LastActiveAt))
 			return t, lua.LNil
 		}
 	}

@@ -117,6 +117,11 @@ function User:set_role(role) end
 ---@field details string the rest, e.g. "to team ml admin=true"
 ---@field why string what is there now
 
+---The result of one change of p:apply: the change's fields, and whether it was made.
+---@class wandb.PlanResult: wandb.PlannedChange
+---@field ok boolean the change was made
+---@field err wandb.Error? why it was not; nil when ok
+
 ---A plan: tostring(p) is its diff, one line per change.
 ---@class wandb.Plan
 ---@field changes wandb.PlannedChange[] in the order they are made (a fresh table on each read)
@@ -124,7 +129,7 @@ local Plan = {}
 
 ---Makes the plan's changes, concurrency at a time (default 8), creations first, deactivations and then your own demotion or deactivation last.
 ---@param opts? {concurrency: integer?}
----@return (wandb.PlannedChange|{ok: boolean, err: wandb.Error?})[] results one per change, in the plan's order
+---@return wandb.PlanResult[] results one per change, in the plan's order
 function Plan:apply(opts) end
 
 ---Someone a Team method acts on: a User, a Member (of any team), an
@@ -144,13 +149,13 @@ function Plan:apply(opts) end
 ---@field members wandb.Member[] members in the order they joined, then pending invites (a fresh table on each read)
 ---@field dry_run boolean a simulated team from a dry run
 ---@field read_only boolean?
----@field read_only_admin boolean?
----@field private_only boolean?
----@field default_access string?
----@field storage_bytes number?
+---@field read_only_admin boolean
+---@field private_only boolean
+---@field default_access string
+---@field storage_bytes number
 ---@field entity_type string?
 ---@field is_paid boolean?
----@field code_saving_enabled boolean?
+---@field code_saving_enabled boolean
 local Team = {}
 
 ---Fetches the team again.
@@ -201,13 +206,13 @@ function Team:set_role(who, role) end
 ---A member of a team, or a pending invitation.
 ---@class wandb.Member
 ---@field id string
----@field name string?
+---@field name string
 ---@field username string?
 ---@field email string? nil for a service account
 ---@field role string? the team role: "admin" or "member"; "viewer" or a custom role where this program set it; for an invitation, the one it was sent with
 ---@field team_admin boolean? a team admin (or invited as one); not an instance admin, which is a User's instance_admin
 ---@field admin boolean? the older name of team_admin
----@field pending boolean an invitation not accepted yet
+---@field pending boolean? an invitation not accepted yet; nil where the server did not say
 ---@field account_type string? "USER" or "SERVICE"
 ---@field api_key string? the API key of a service account, only on the Member t:create_service_account returned, when the server gave one; never on t.members, nil in a dry run
 ---@field team wandb.Team

@@ -58,5 +58,10 @@ raises("bad argument #1 to 'plan' (users[1].admin must be a boolean or nil, got 
 raises('bad argument #1 to \'plan\' (memberships[1] has an unknown field "rol" (known: email, team, role))',
   function() wandb.plan({ memberships = { { email = "a@b.org", team = "t", rol = "admin" } } }) end)
 raises("bad argument #1 to 'plan' (prune must be a boolean, got number)", function() wandb.plan({ prune = 1 }) end)
-raises("bad argument #2 to 'apply' (concurrency must be an integer from 1 to 256, got 0)", function() p:apply({ concurrency = 0 }) end)
+-- Options are argument #1 of a call with ':', as for the other methods;
+-- concurrency is checked as wandb.parallel checks it.
+raises("bad argument #1 to 'apply' (concurrency must be an integer from 1 to 256, got 0)", function() p:apply({ concurrency = 0 }) end)
+raises("bad argument #1 to 'apply' (concurrency must be a number, got string)", function() p:apply({ concurrency = "8" }) end)
+raises([[bad argument #1 to 'apply' (unknown option "concurency" (known: "concurrency"))]], function() p:apply({ concurency = 2 }) end)
+raises("bad argument #1 to 'apply' (table expected, got number)", function() p:apply(2) end)
 raises("wandb.Plan has no field 'chnages' (it has changes, apply)", function() local _ = p.chnages end)
