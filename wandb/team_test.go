@@ -642,3 +642,58 @@ func TestCreatedIsNeverReportedFailed(t *testing.T) {
 		t.Errorf("%d records, want 4", len(records))
 	}
 }
+
+// TestTeamRolesRememberedFollowMembership: a role this program set (which
+// the server's admin flag cannot show, such as viewer) is forgotten when
+// the program removes the member, and replaced when it adds one, so a
+// member added again, here or by another program, shows as a member.
+func TestTeamRolesRememberedFollowMembership(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	role := func(t *testing.T, team *Team, email string) string {
+		t.Helper()
+		if m := findMember(team, email); m != nil {
+			return m.Role()
+		}
+		return "(not a member)"
+	}
+	t.Run("removed here, added again by another program", func(t *testing.T) {
+		t.Parallel()
+		srv := teamServer(t)
+		c, other := testClient(t, srv), testClient(t, srv)
+		team, bob := mustTeam(t, c, "ml"), mustUser(t, c, "bob")
+		if err := team.SetRole(ctx, bob, RoleViewer); err != nil || role(t, team, "bob@example.com") != RoleViewer {
+			t.Fatalf("SetRole: %v; role %q", err, role(t, team, "bob@example.com"))
+		}
+		if err := team.RemoveMember(ctx, bob); err != nil {
+			t.Fatal(err)
+		}
+		if err := mustTeam(t, other, "ml").AddMember(ctx, mustUser(t, other, "bob"), ""); err != nil {
+			t.Fatal(err)
+		}
+		if err := team.Reload(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if got := role(t, team, "bob@example.com"); got != RoleMember {
+			t.Errorf("bob's role = %q, want member", got)
+		}
+	})
+	t.Run("removed by another program, added again here", func(t *testing.T) {
+		t.Parallel()
+		srv := teamServer(t)
+		c, other := testClient(t, srv), testClient(t, srv)
+		team, bob := mustTeam(t, c, "ml"), mustUser(t, c, "bob")
+		if err := team.SetRole(ctx, bob, RoleViewer); err != nil {
+			t.Fatal(err)
+		}
+		if err := mustTeam(t, other, "ml").RemoveMember(ctx, mustUser(t, other, "bob")); err != nil {
+			t.Fatal(err)
+		}
+		if err := team.AddMember(ctx, bob, ""); err != nil {
+			t.Fatal(err)
+		}
+		if got := role(t, team, "bob@example.com"); got != RoleMember {
+			t.Errorf("bob's role = %q, want member", got)
+		}
+	})
+}
