@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -331,5 +332,29 @@ func TestRedactorLearnedSecrets(t *testing.T) {
 	var zero redactor
 	if got := zero.redact(own); got != own {
 		t.Error("the zero redactor changed a string")
+	}
+}
+
+// TestCleanRemovesWhatTermtextCallsUnsafe: an error message holds no rune
+// termtext.Unsafe reports, so a server's text cannot reorder what a
+// terminal shows with a bidirectional override ("user \u202emoc.live"
+// shown as "user evil.com") any more than move the cursor.
+func TestCleanRemovesWhatTermtextCallsUnsafe(t *testing.T) {
+	t.Parallel()
+	var r redactor
+	if got, want := r.clean("user \u202emoc.live\u202c"), "user  moc.live "; got != want {
+		t.Errorf("clean(bidi override) = %q, want %q", got, want)
+	}
+	for c := rune(0); c <= 0x2100; c++ {
+		if !termtext.Unsafe(c) {
+			continue
+		}
+		if got := r.clean("a" + string(c) + "b"); strings.ContainsRune(got, c) {
+			t.Errorf("clean keeps %U: %q", c, got)
+		}
+	}
+	// Directional marks are not unsafe and right-to-left text uses them.
+	if got := r.clean("a\u200fb"); got != "a\u200fb" {
+		t.Errorf("clean(a RLM b) = %q", got)
 	}
 }
