@@ -14,6 +14,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
@@ -356,5 +357,27 @@ func TestCleanRemovesWhatTermtextCallsUnsafe(t *testing.T) {
 	// Directional marks are not unsafe and right-to-left text uses them.
 	if got := r.clean("a\u200fb"); got != "a\u200fb" {
 		t.Errorf("clean(a RLM b) = %q", got)
+	}
+}
+
+// TestFoldMatchesSkeleton: fold is skeletonOf's folding, except that a
+// byte that is not valid UTF-8 folds to U+FFFD, as JSON decoding turns it,
+// where skeletonOf keeps it for the text's offsets.
+func TestFoldMatchesSkeleton(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]string{
+		"AbC\u200b d\u0301\ufffd": "abcd\ufffd",
+		"a\xff\xfeB":              "a\ufffd\ufffdb",
+		"":                        "",
+	} {
+		if got := fold(s); got != want {
+			t.Errorf("fold(%q) = %q, want %q", s, got, want)
+		}
+		if utf8.ValidString(s) && skeletonOf(s).folded != fold(s) {
+			t.Errorf("fold(%q) = %q, skeletonOf folds it to %q", s, fold(s), skeletonOf(s).folded)
+		}
+	}
+	if got := skeletonOf("a\xffB").folded; got != "a\xffb" {
+		t.Errorf("skeletonOf keeps no invalid byte: %q", got)
 	}
 }
