@@ -193,21 +193,26 @@ type Config struct {
 // and the identity token file, the key in the SDK's format; the SCIM
 // settings.
 // The first problem is the error, which never shows a secret, and names
-// the environment's variable of a setting that only ConfigFromEnv sets.
+// the environment's variable of a setting that only ConfigFromEnv sets
+// (WANDB__EXTRA_HTTP_HEADERS, WANDB_USERNAME, WANDB_SCIM_AUTH, ...): that
+// variable is what its user can change.
 func (cfg *Config) check() error {
 	if err := cfg.checkBaseURL(""); err != nil {
 		return redactKeys(err, cfg.APIKey.Reveal())
 	}
 	for name, value := range cfg.extraHeaders {
 		if !validHeaderName(name) {
-			return configError("extra http header %q: not a valid header name", name)
+			return configError("WANDB__EXTRA_HTTP_HEADERS: header %q: not a valid header name", name)
 		}
 		if badHeaderValue(value.Reveal()) {
-			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
+			return configError("WANDB__EXTRA_HTTP_HEADERS: header %s: the value has a control character such as a newline; remove it", name)
 		}
 	}
-	if badHeaderValue(cfg.username) || badHeaderValue(cfg.userEmail) {
-		return configError("username or user email: has a control character such as a newline; remove it")
+	if badHeaderValue(cfg.username) {
+		return configError("WANDB_USERNAME: has a control character such as a newline; remove it")
+	}
+	if badHeaderValue(cfg.userEmail) {
+		return configError("WANDB_USER_EMAIL: has a control character such as a newline; remove it")
 	}
 	if badHeaderValue(cfg.userAgentOverride) {
 		return configError("WANDB_USER_AGENT: has a control character such as a newline; remove it")
@@ -228,7 +233,7 @@ func (cfg *Config) check() error {
 	}
 	switch {
 	case cfg.identityTokenFile != "" && cfg.APIKey.IsSet():
-		return configError("both an api key and an identity token file are set, which is not allowed; set one of them")
+		return configError("both an api key and WANDB_IDENTITY_TOKEN_FILE are set, which is not allowed; set one of them")
 	case cfg.identityTokenFile == "":
 		if err := checkAPIKey(cfg.APIKey.Reveal(), cfg.KeySource); err != nil {
 			return err
@@ -264,9 +269,9 @@ func (cfg *Config) checkBaseURL(from string) error {
 func (cfg *Config) checkSCIM() error {
 	switch auth := scimAuthMode(strings.ToLower(string(cfg.scimAuth))); {
 	case auth != "" && auth != scimBasic && auth != scimBearer:
-		return configError("scim auth %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
+		return configError("WANDB_SCIM_AUTH %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
 	case cfg.identityTokenFile != "" && auth == scimBasic:
-		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
+		return configError("WANDB_SCIM_AUTH %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
 			cfg.scimAuth, scimBearer)
 	case cfg.identityTokenFile != "" || auth == scimBearer:
 		cfg.scimAuth = scimBearer
@@ -279,7 +284,7 @@ func (cfg *Config) checkSCIM() error {
 	base, err := normalizeBaseURL(cfg.scimBaseURL)
 	var e *Error
 	if errors.As(err, &e) {
-		return configError("scim %s", e.Message)
+		return configError("WANDB_SCIM_BASE_URL: %s", e.Message)
 	}
 	cfg.scimBaseURL = base
 	return err

@@ -230,9 +230,10 @@ func TestConfigFromEnvTransport(t *testing.T) {
 	for name, tc := range map[string]struct{ env, value, want string }{
 		"bool":     {"WANDB_INSECURE_DISABLE_SSL", "enable", `WANDB_INSECURE_DISABLE_SSL "enable": not a boolean; use true or false`},
 		"headers":  {"WANDB__EXTRA_HTTP_HEADERS", `{"X": 1}`, "WANDB__EXTRA_HTTP_HEADERS: not a JSON object of strings"},
-		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `extra http header "X Y": not a valid header name`},
+		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `WANDB__EXTRA_HTTP_HEADERS: header "X Y": not a valid header name`},
 		"proxy":    {"WANDB_HTTPS_PROXY", "proxy.example.com:3128", `WANDB_HTTPS_PROXY "proxy.example.com:3128": must start with http:// or https://`},
-		"username": {"WANDB_USERNAME", "a\nb", "username or user email: has a control character"},
+		"username": {"WANDB_USERNAME", "a\nb", "WANDB_USERNAME: has a control character"},
+		"email":    {"WANDB_USER_EMAIL", "a\nb@example.com", "WANDB_USER_EMAIL: has a control character"},
 		"agent":    {"WANDB_USER_AGENT", "a\r\nX-Evil: 1", "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(name, func(t *testing.T) {
