@@ -74,9 +74,9 @@ type Config struct {
 	// MaxInFlight bounds the requests the client, and the clients derived
 	// from it for the same server (WithAPIKey, WithReadOnly,
 	// WithMaxResponseBytes), have in flight at once, however many
-	// goroutines call them; 0 means 64, the default transport's
-	// connections per host, and more than MaxInFlightLimit is taken as
-	// that. An attempt waits for a place before it is sent, honouring its
+	// goroutines call them; 0 means 64, the idle connections the default
+	// transport keeps to one host (it sets no limit on open ones), and
+	// more than MaxInFlightLimit is taken as that. An attempt waits for a place before it is sent, honouring its
 	// context (a wait cut short sends nothing). ConfigFromEnv reads
 	// WANDB_MAX_IN_FLIGHT.
 	MaxInFlight int
@@ -116,7 +116,7 @@ type Config struct {
 	BeforeChange func(op Op, target string) error `json:"-"`
 
 	// The SDK's settings that only ConfigFromEnv sets (and this package's
-	// tests).
+	// tests), and tokenRetry, which only the tests set.
 
 	// identityTokenFile (WANDB_IDENTITY_TOKEN_FILE), instead of APIKey, is
 	// a file holding an identity token (a JWT) that the client exchanges at
@@ -136,7 +136,8 @@ type Config struct {
 	// 5xx (but 501) and transport errors are retried, another 4xx never.
 	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
 	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole
-	// exchange 60s.
+	// exchange 60s. Only tests set it (ConfigFromEnv leaves it zero), to
+	// make the exchange's retries quick.
 	tokenRetry RetryPolicy
 	// extraHeaders (WANDB__EXTRA_HTTP_HEADERS) are added to every request
 	// that does not have them. They replace the X-WANDB-USERNAME and
@@ -242,7 +243,6 @@ func (cfg *Config) check() error {
 	if err := cfg.checkSCIM(); err != nil {
 		return err
 	}
-	cfg.extraHeaders = maps.Clone(cfg.extraHeaders) // the caller may change its map later
 	return nil
 }
 
