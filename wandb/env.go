@@ -129,16 +129,8 @@ func configFromEnv(o EnvOptions, env sdkfiles.Env) (Config, error) {
 // WANDB_MAX_IN_FLIGHT (this project's too).
 func limitsFromEnv(cfg *Config, env sdkfiles.Env) error {
 	for _, name := range []string{"WANDB_HTTP_TIMEOUT", "WANDB__GRAPHQL_TIMEOUT_SECONDS"} { // the second wins
-		raw := env.Getenv(name)
-		if raw == "" {
-			continue
-		}
-		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
-			return configError("%s %q: not a number of seconds; use e.g. 60 or 2.5", name, raw)
-		}
-		if secs > 0 {
-			cfg.attemptTimeout = time.Duration(secs * float64(time.Second))
+		if err := secondsFromEnv(env, name, "60 or 2.5", &cfg.attemptTimeout); err != nil {
+			return err
 		}
 	}
 	if raw := env.Getenv("WANDB__GRAPHQL_RETRY_MAX"); raw != "" {
@@ -154,16 +146,8 @@ func limitsFromEnv(cfg *Config, env sdkfiles.Env) error {
 		name string
 		dst  *time.Duration
 	}{{"WANDB__GRAPHQL_RETRY_WAIT_MIN_SECONDS", &cfg.Retry.MinWait}, {"WANDB__GRAPHQL_RETRY_WAIT_MAX_SECONDS", &cfg.Retry.MaxWait}} {
-		raw := env.Getenv(w.name)
-		if raw == "" {
-			continue
-		}
-		secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
-		if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
-			return configError("%s %q: not a number of seconds; use e.g. 2 or 0.5", w.name, raw)
-		}
-		if secs > 0 {
-			*w.dst = time.Duration(secs * float64(time.Second))
+		if err := secondsFromEnv(env, w.name, "2 or 0.5", w.dst); err != nil {
+			return err
 		}
 	}
 	if raw := env.Getenv("WANDB_MAX_RESPONSE_BYTES"); raw != "" {
@@ -179,6 +163,26 @@ func limitsFromEnv(cfg *Config, env sdkfiles.Env) error {
 			return configError("WANDB_MAX_IN_FLIGHT %q: not a number of requests; use a whole number from 1 to %d, e.g. 16", raw, MaxInFlightLimit)
 		}
 		cfg.MaxInFlight = n
+	}
+	return nil
+}
+
+// secondsFromEnv sets *dst to the duration the variable name gives in
+// seconds, a fraction allowed; unset, empty, 0 or less leaves *dst as it
+// is. A value that is not a finite number up to 1e6 is an error that
+// names the variable and gives example, such as "60 or 2.5", as values to
+// use.
+func secondsFromEnv(env sdkfiles.Env, name, example string, dst *time.Duration) error {
+	raw := env.Getenv(name)
+	if raw == "" {
+		return nil
+	}
+	secs, err := strconv.ParseFloat(strings.TrimSpace(raw), 64)
+	if err != nil || math.IsNaN(secs) || math.IsInf(secs, 0) || secs > 1e6 {
+		return configError("%s %q: not a number of seconds; use e.g. %s", name, raw, example)
+	}
+	if secs > 0 {
+		*dst = time.Duration(secs * float64(time.Second))
 	}
 	return nil
 }

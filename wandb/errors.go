@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 )
 
 // Code classifies an [Error]. Codes are stable lower-case strings, so a
@@ -199,14 +201,17 @@ const maxMessageRunes = 1000
 var terminalEscape = regexp.MustCompile(`\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-_]?|\x9b[0-?]*[ -/]*[@-~]`)
 
 // clean makes s, a message that may hold a server's text, safe to show:
-// valid UTF-8, without terminal escape sequences or control characters,
-// on one line, without secrets, and at most maxMessageRunes long (cut
-// after redaction, so that no part of a secret is left).
+// valid UTF-8, without terminal escape sequences or any rune termtext
+// calls unsafe (bidirectional overrides included), on one line (no tab,
+// newline or line separator either), without secrets, and at most
+// maxMessageRunes long (cut after redaction, so that no part of a secret
+// is left). What is unsafe is termtext's to say, so that an error and a
+// script's output are held to the same rule.
 func (r redactor) clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = terminalEscape.ReplaceAllString(s, "")
 	s = strings.Map(func(c rune) rune {
-		if unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
+		if termtext.Unsafe(c) || unicode.IsControl(c) || c == '\u2028' || c == '\u2029' {
 			return ' '
 		}
 		return c

@@ -14,7 +14,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
+	"github.com/wandb-lua/wandb-lua/wandb/termtext"
 	"github.com/wandb-lua/wandb-lua/wandb/wandbtest"
 )
 
@@ -331,5 +333,51 @@ func TestRedactorLearnedSecrets(t *testing.T) {
 	var zero redactor
 	if got := zero.redact(own); got != own {
 		t.Error("the zero redactor changed a string")
+	}
+}
+
+// TestCleanRemovesWhatTermtextCallsUnsafe: an error message holds no rune
+// termtext.Unsafe reports, so a server's text cannot reorder what a
+// terminal shows with a bidirectional override ("user \u202emoc.live"
+// shown as "user evil.com") any more than move the cursor.
+func TestCleanRemovesWhatTermtextCallsUnsafe(t *testing.T) {
+	t.Parallel()
+	var r redactor
+	if got, want := r.clean("user \u202emoc.live\u202c"), "user  moc.live "; got != want {
+		t.Errorf("clean(bidi override) = %q, want %q", got, want)
+	}
+	for c := rune(0); c <= 0x2100; c++ {
+		if !termtext.Unsafe(c) {
+			continue
+		}
+		if got := r.clean("a" + string(c) + "b"); strings.ContainsRune(got, c) {
+			t.Errorf("clean keeps %U: %q", c, got)
+		}
+	}
+	// Directional marks are not unsafe and right-to-left text uses them.
+	if got := r.clean("a\u200fb"); got != "a\u200fb" {
+		t.Errorf("clean(a RLM b) = %q", got)
+	}
+}
+
+// TestFoldMatchesSkeleton: fold is skeletonOf's folding, except that a
+// byte that is not valid UTF-8 folds to U+FFFD, as JSON decoding turns it,
+// where skeletonOf keeps it for the text's offsets.
+func TestFoldMatchesSkeleton(t *testing.T) {
+	t.Parallel()
+	for s, want := range map[string]string{
+		"AbC\u200b d\u0301\ufffd": "abcd\ufffd",
+		"a\xff\xfeB":              "a\ufffd\ufffdb",
+		"":                        "",
+	} {
+		if got := fold(s); got != want {
+			t.Errorf("fold(%q) = %q, want %q", s, got, want)
+		}
+		if utf8.ValidString(s) && skeletonOf(s).folded != fold(s) {
+			t.Errorf("fold(%q) = %q, skeletonOf folds it to %q", s, fold(s), skeletonOf(s).folded)
+		}
+	}
+	if got := skeletonOf("a\xffB").folded; got != "a\xffb" {
+		t.Errorf("skeletonOf keeps no invalid byte: %q", got)
 	}
 }

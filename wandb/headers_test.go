@@ -121,11 +121,12 @@ func TestCheckHeaders(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"bad name", Config{extraHeaders: secretHeaders(map[string]string{"X Team": "v"})}, `extra http header "X Team": not a valid header name`},
+		{"bad name", Config{extraHeaders: secretHeaders(map[string]string{"X Team": "v"})}, `WANDB__EXTRA_HTTP_HEADERS: header "X Team": not a valid header name`},
 		{"empty name", Config{extraHeaders: secretHeaders(map[string]string{"": "v"})}, "not a valid header name"},
 		{"non-ascii name", Config{extraHeaders: secretHeaders(map[string]string{"X-Tëam": "v"})}, "not a valid header name"},
-		{"newline", Config{extraHeaders: secretHeaders(map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"})}, "extra http header X-Token: the value has a control character"},
-		{"username", Config{username: "a\nb"}, "username or user email: has a control character"},
+		{"newline", Config{extraHeaders: secretHeaders(map[string]string{"X-Token": "secret-value\r\nX-Evil: 1"})}, "WANDB__EXTRA_HTTP_HEADERS: header X-Token: the value has a control character"},
+		{"username", Config{username: "a\nb"}, "WANDB_USERNAME: has a control character"},
+		{"user email", Config{userEmail: "a\rb@example.com"}, "WANDB_USER_EMAIL: has a control character"},
 		{"user agent override", Config{userAgentOverride: "a\x7fb"}, "WANDB_USER_AGENT: has a control character"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -10,9 +10,12 @@ import "context"
 // is read; the waits between retries hold none.
 
 // defaultMaxInFlight is Config.MaxInFlight's default: as many requests as
-// the default transport keeps connections to one host, so that no request
-// waits for a connection inside the transport, where its context is the
-// only bound.
+// the default transport keeps idle connections to one host
+// (MaxIdleConnsPerHost; it sets no MaxConnsPerHost, so the transport
+// itself never makes a request wait for a connection). With no more
+// requests in flight than that, every connection they open can be kept
+// for the next request when its answer is read, instead of being closed
+// and dialled again.
 const defaultMaxInFlight = defaultMaxConnsPerHost
 
 // More requests than MaxInFlightLimit in flight is no bound at all.

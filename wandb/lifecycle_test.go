@@ -158,12 +158,12 @@ func TestSCIMAuthenticationAndBase(t *testing.T) {
 			t.Errorf("config = %q, %q", cfg.scimBaseURL, cfg.scimAuth)
 		}
 		e.set("WANDB_SCIM_AUTH", "token")
-		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim auth") {
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), `WANDB_SCIM_AUTH "token": want "basic" or "bearer"`) {
 			t.Errorf("a bad WANDB_SCIM_AUTH: %v", err)
 		}
 		e.set("WANDB_SCIM_AUTH", "")
 		e.set("WANDB_SCIM_BASE_URL", "ftp://x")
-		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), "scim base url") {
+		if _, err := e.config(EnvOptions{}); err == nil || !strings.Contains(err.Error(), `WANDB_SCIM_BASE_URL: base url "ftp://x": must start with http:// or https://`) {
 			t.Errorf("a bad WANDB_SCIM_BASE_URL: %v", err)
 		}
 	})

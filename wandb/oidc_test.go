@@ -363,10 +363,10 @@ func TestIdentityTokenConfig(t *testing.T) {
 		cfg  Config
 		want string
 	}{
-		{"both", Config{APIKey: NewSecret(envKey), identityTokenFile: path}, "both an api key and an identity token file are set, which is not allowed"},
+		{"both", Config{APIKey: NewSecret(envKey), identityTokenFile: path}, "both an api key and WANDB_IDENTITY_TOKEN_FILE are set, which is not allowed"},
 		{"missing file", Config{identityTokenFile: filepath.Join(f.dir, "none")}, "identity token file " + filepath.Join(f.dir, "none") + ": cannot read it"},
 		{"empty file", Config{identityTokenFile: writeFile(t, filepath.Join(f.dir, "empty"), " \n")}, "is empty; write the identity token (a JWT) to it"},
-		{"basic scim", Config{identityTokenFile: path, scimAuth: scimBasic}, `scim auth "basic" needs an api key`},
+		{"basic scim", Config{identityTokenFile: path, scimAuth: scimBasic}, `WANDB_SCIM_AUTH "basic" needs an api key`},
 		{"neither", Config{}, "is empty"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -139,29 +139,26 @@ func ignorable(r rune) bool {
 	return unicode.IsSpace(r) || unicode.IsControl(r) || unicode.In(r, unicode.Cf, unicode.Mn, unicode.Me)
 }
 
-// fold returns s without ignorable characters and with ASCII letters in
-// lower case: the form secrets and texts are compared in.
+// fold returns s folded as skeletonOf folds a text, the form secrets and
+// texts are compared in, but with each byte that is not valid UTF-8 made
+// U+FFFD first, as encoding/json decodes it: a secret with such a byte
+// still matches the text of a JSON answer that echoes it.
 func fold(s string) string {
-	var b strings.Builder
-	for _, r := range s {
-		if ignorable(r) {
-			continue
-		}
-		if 'A' <= r && r <= 'Z' {
-			r += 'a' - 'A'
-		}
-		b.WriteRune(r)
-	}
-	return b.String()
+	// strings.Map writes each invalid byte as U+FFFD, and only copies s
+	// when it has one.
+	return skeletonOf(strings.Map(func(r rune) rune { return r }, s)).folded
 }
 
-// skeleton is a text folded (see fold), with where each of its bytes
+// skeleton is a text folded (see skeletonOf), with where each of its bytes
 // comes from in the text.
 type skeleton struct {
 	folded     string
 	start, end []int // the text's bytes [start[i], end[i]) gave folded[i]
 }
 
+// skeletonOf folds s: without ignorable characters and with ASCII letters
+// in lower case, each byte that is not valid UTF-8 kept as it is, and
+// notes where each byte of the result comes from.
 func skeletonOf(s string) skeleton {
 	var b strings.Builder
 	sk := skeleton{start: make([]int, 0, len(s)), end: make([]int, 0, len(s))}

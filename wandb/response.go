@@ -25,6 +25,10 @@ import (
 // for every other answer, whatever its shape (GraphQL errors, a backend's
 // {"error": ...}, a proxy's HTML page).
 
+// timeoutVariables tells a user where to give each attempt more time, as
+// limitsFromEnv reads it.
+const timeoutVariables = "WANDB__GRAPHQL_TIMEOUT_SECONDS, or WANDB_HTTP_TIMEOUT when that is not set (seconds)"
+
 // failure turns a failed attempt (no 2xx answer) into an *Error.
 func (c *Client) failure(op Op, r attemptResult) *Error {
 	switch {
@@ -37,8 +41,11 @@ func (c *Client) failure(op Op, r attemptResult) *Error {
 			Message: "the response is larger than the limit of " + bytesize.Format(c.maxBody) + " and was cut off",
 			Hint:    HintMaxResponse, HintValue: bytesize.Larger(c.maxBody)})
 	case r.err != nil && r.timedOut:
+		// Both variables are named, the one that wins first: sent to
+		// WANDB_HTTP_TIMEOUT alone, a user who has the other set would
+		// change nothing.
 		return c.newError(Error{Op: op, Code: CodeTimeout, Status: r.status, Err: r.err, Message: fmt.Sprintf(
-			"no complete response within %s, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds)", c.timeout)})
+			"no complete response within %s, the time each attempt has; give it more with %s", c.timeout, timeoutVariables)})
 	case r.err != nil:
 		msg := "cannot reach the server: " + r.err.Error()
 		if r.status != 0 {

@@ -148,7 +148,7 @@ func TestAttemptTimeout(t *testing.T) {
 		srv.FailNext("CreateUserFromAdmin", wandbtest.Fault{Delay: time.Hour})
 		srv.FailNext("SearchUsers", wandbtest.Fault{Status: 400, Body: `{"errors":[{"message":"no"}]}`})
 		_, err := c.CreateUser(ctx, "slower@example.com", false)
-		want := "the change may have been applied: no complete response within 500ms, the time each attempt has; give it more with WANDB_HTTP_TIMEOUT (seconds) (checking failed: no); look the user up by email before creating it again"
+		want := "the change may have been applied: no complete response within 500ms, the time each attempt has; give it more with WANDB__GRAPHQL_TIMEOUT_SECONDS, or WANDB_HTTP_TIMEOUT when that is not set (seconds) (checking failed: no); look the user up by email before creating it again"
 		if e := asError(t, err, "create_user", CodeUnknownOutcome); e.Message != want {
 			t.Errorf("message = %q, want %q", e.Message, want)
 		}
@@ -208,8 +208,12 @@ func TestSlowBody(t *testing.T) {
 		if took := time.Since(start); took != timeout {
 			t.Errorf("Viewer took %v, want the attempt timeout, %v", took, timeout)
 		}
-		if e := asError(t, err, "viewer", CodeTimeout); !strings.HasPrefix(e.Message, "no complete response within 200ms") {
-			t.Errorf("message = %q", e.Message)
+		// The message names the variable that wins first: WANDB_HTTP_TIMEOUT
+		// alone would send a user who has the other set to one that
+		// changes nothing.
+		want := "no complete response within 200ms, the time each attempt has; give it more with WANDB__GRAPHQL_TIMEOUT_SECONDS, or WANDB_HTTP_TIMEOUT when that is not set (seconds)"
+		if e := asError(t, err, "viewer", CodeTimeout); e.Message != want {
+			t.Errorf("message = %q, want %q", e.Message, want)
 		}
 	})
 }

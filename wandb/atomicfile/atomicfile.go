@@ -3,7 +3,8 @@
 // wandb.write_private and the csv and json writers in Lua), the
 // access-token cache (the SDK's credentials file) and the snapshots of
 // wandbtest's state file use it. (Files that grow by lines, the audit log
-// and the state file's journal, are appended to.)
+// and the state file's journal, are appended to; SyncDir makes a new one's
+// directory entry durable.)
 package atomicfile
 
 import (
@@ -63,7 +64,7 @@ func Write(path string, data []byte, perm fs.FileMode) (err error) {
 	if err = os.Rename(f.Name(), path); err != nil {
 		return err
 	}
-	syncDir(dir)
+	SyncDir(dir)
 	return nil
 }
 
@@ -76,9 +77,12 @@ func WritePrivate(path string, data []byte) error {
 	return Write(path, data, 0o600)
 }
 
-// syncDir makes a rename in dir durable. Some platforms cannot open or
-// sync a directory; the rename has happened, so that is not an error.
-func syncDir(dir string) {
+// SyncDir syncs the directory dir, so that an entry just made in it (a
+// file renamed into place, or created) survives a power loss as the
+// file's synced data does. It is best effort and reports nothing: some
+// platforms and file systems cannot open or sync a directory, and the
+// rename or creation has happened, so that is no error for the caller.
+func SyncDir(dir string) {
 	if d, err := os.Open(dir); err == nil {
 		_ = d.Sync()
 		_ = d.Close()

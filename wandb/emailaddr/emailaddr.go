@@ -43,7 +43,7 @@ func Normalize(email string) (string, error) {
 }
 
 // Check accepts a bare address such as "bob@example.com" whose domain
-// has a dot, of at most maxEmailLen bytes, maxLocalLen of them before the
+// has a dot, of at most MaxLen bytes, maxLocalLen of them before the
 // "@".
 func Check(email string) error {
 	if len(email) > MaxLen {

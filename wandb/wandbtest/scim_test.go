@@ -269,6 +269,13 @@ func TestSCIMCreateAndDeleteUser(t *testing.T) {
 		t.Errorf("carol = %+v", info)
 	}
 	scim(t, srv, http.MethodPost, "/scim/Users", body).wantSCIMError(t, 409, "already exists")
+	// A team's name is taken too: usernames and team names are one
+	// namespace, in either letter case.
+	for _, name := range []string{"ml", "ML"} {
+		team := map[string]any{"schemas": body["schemas"], "userName": name,
+			"emails": []any{map[string]any{"value": "team-" + name + "@example.com", "primary": true}}}
+		scim(t, srv, http.MethodPost, "/scim/Users", team).wantSCIMError(t, 409, "entity name "+name+" already exists")
+	}
 	scim(t, srv, http.MethodPost, "/scim/Users", map[string]any{"userName": "x"}).wantSCIMError(t, 400, "primary email")
 	r = scim(t, srv, http.MethodDelete, "/scim/Users/"+id, nil).want(t, 204)
 	if len(r.Body) != 0 {

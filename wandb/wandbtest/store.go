@@ -215,6 +215,11 @@ func (s *store) insertUser(email, username, name string, admin bool) (*user, err
 		username = s.usernameFrom(local)
 	} else if s.byUsername[strings.ToLower(username)] != nil {
 		return nil, fmt.Errorf("user with username %s %w", username, errExists)
+	} else if s.teamByName[strings.ToLower(username)] != nil {
+		// Usernames and team names share one namespace (see names.go): a
+		// team's name is as taken as a username, or entity(name:) would
+		// name two entities.
+		return nil, fmt.Errorf("entity name %s %w", username, errExists)
 	}
 	if name == "" {
 		name = local
