@@ -41,9 +41,10 @@ const DefaultMaxResponseBytes = 256 << 20
 
 const (
 	defaultAttemptTimeout = 30 * time.Second
-	// defaultMaxConnsPerHost sizes the default pool for wandb.parallel's
-	// concurrency, so bulk runs reuse connections instead of opening one per request.
-	defaultMaxConnsPerHost = 64
+	// defaultIdleConnsPerHost sizes the default transport's pool of idle
+	// connections for wandb.parallel's concurrency, so bulk runs reuse
+	// connections instead of opening one per request.
+	defaultIdleConnsPerHost = 64
 )
 
 // Client talks to one W&B server as one identity. It is safe for
@@ -97,7 +98,7 @@ func newClient(cfg Config, hc *http.Client, tokens *tokenSource) (*Client, error
 	}
 	su, err := url.Parse(scimBase)
 	if err != nil {
-		return nil, configError("scim base url: not a url")
+		return nil, configError("WANDB_SCIM_BASE_URL: not a url")
 	}
 	c := &Client{
 		cfg:       cfg,

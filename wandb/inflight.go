@@ -16,7 +16,7 @@ import "context"
 // requests in flight than that, every connection they open can be kept
 // for the next request when its answer is read, instead of being closed
 // and dialled again.
-const defaultMaxInFlight = defaultMaxConnsPerHost
+const defaultMaxInFlight = defaultIdleConnsPerHost
 
 // More requests than MaxInFlightLimit in flight is no bound at all.
 

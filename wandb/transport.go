@@ -22,8 +22,8 @@ func defaultHTTPClient(cfg Config) *http.Client {
 		return cfg.HTTPClient
 	}
 	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.MaxIdleConns = 4 * defaultMaxConnsPerHost
-	t.MaxIdleConnsPerHost = defaultMaxConnsPerHost
+	t.MaxIdleConns = 4 * defaultIdleConnsPerHost
+	t.MaxIdleConnsPerHost = defaultIdleConnsPerHost
 	t.IdleConnTimeout = 90 * time.Second
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	t.Proxy = proxyFunc(mustProxyURL(cfg.httpProxy.Reveal()), mustProxyURL(cfg.httpsProxy.Reveal()))
