@@ -3,6 +3,9 @@ package wandb
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -12,8 +15,10 @@ const teamsConcurrency = 8
 
 // Teams returns every team of the instance, in the order W&B's SCIM API
 // lists them, each loaded as [Client.Team] loads it, up to 8 at once. It
-// needs an admin key. A team listed but gone when it is loaded is left
-// out. A server that does not page past its first answer gives the teams
+// needs an admin key. A team listed but gone when it is loaded (SCIM no
+// longer has it either) is left out; one SCIM still has but the GraphQL
+// API does not show is left out too, and named in an error with
+// CodeIncomplete. A server that does not page past its first answer gives the teams
 // it listed, loaded, with an error with CodeIncomplete. Any other failure,
 // of the list or of a team's load, fails the call: nil and the first
 // error.
@@ -30,9 +35,10 @@ func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
 	defer cancel()
 	loaded := make([]*Team, len(groups))
 	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		first error
+		wg     sync.WaitGroup
+		mu     sync.Mutex
+		first  error
+		unseen []string // teams SCIM has that GraphQL does not show
 	)
 	slots := make(chan struct{}, teamsConcurrency)
 	for i := range groups {
@@ -51,8 +57,16 @@ func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
 			switch {
 			case err == nil:
 				loaded[i] = t
-			case errors.Is(err, ErrNotFound): // gone since it was listed
-				c.logger.InfoContext(ctx, "wandb team listed but gone", "op", op, "team", g.DisplayName)
+			case errors.Is(err, ErrNotFound):
+				// Gone since it was listed, or a team this key may not see
+				// through GraphQL: SCIM, which listed it, settles which.
+				if _, gerr := t.scimGroup(ctx, op); isNotFound(gerr) {
+					c.logger.InfoContext(ctx, "wandb team listed but gone", "op", op, "team", g.DisplayName)
+					return
+				}
+				mu.Lock()
+				unseen = append(unseen, g.DisplayName)
+				mu.Unlock()
 			default:
 				mu.Lock()
 				if first == nil {
@@ -75,6 +89,11 @@ func (c *Client) Teams(ctx context.Context) ([]*Team, error) {
 		if t != nil {
 			teams = append(teams, t)
 		}
+	}
+	if len(unseen) > 0 && incomplete == nil {
+		slices.Sort(unseen)
+		incomplete = c.newError(Error{Op: op, Code: CodeIncomplete, Message: fmt.Sprintf(
+			"could not load %s: the SCIM API lists it, but the GraphQL API shows no team of that name", strings.Join(unseen, ", "))})
 	}
 	return teams, incomplete
 }

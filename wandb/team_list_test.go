@@ -113,11 +113,19 @@ func TestTeamsFailures(t *testing.T) {
 	srv := wandbtest.Start(t, wandbtest.WithSeed(teamsSeed))
 	c := testClient(t, srv)
 	ctx := context.Background()
-	// A team gone when it is loaded is left out.
+	// A team gone when it is loaded (SCIM has it no longer) is left out.
 	srv.FailNext("GetTeamEntity", wandbtest.Fault{Body: `{"data":{"entity":null}}`})
+	srv.FailNext("SCIMGetGroup", wandbtest.Fault{Status: http.StatusNotFound, Body: "not found"})
 	teams, err := c.Teams(ctx)
 	if err != nil || len(teams) != 2 {
 		t.Errorf("a team gone: %d teams, %v; want the other 2", len(teams), err)
+	}
+	// One the GraphQL API does not show while SCIM still has it is not
+	// taken for gone: the others come with an error naming it.
+	srv.FailNext("GetTeamEntity", wandbtest.Fault{Body: `{"data":{"entity":null}}`})
+	teams, err = c.Teams(ctx)
+	if e := asError(t, err, "teams", CodeIncomplete); len(teams) != 2 || !strings.Contains(e.Message, "could not load ") {
+		t.Errorf("a team not shown: %d teams, %v; want the other 2 and an incomplete error", len(teams), err)
 	}
 	// Any other failure of a load fails the call.
 	srv.FailNext("GetTeamEntity", wandbtest.Fault{Status: http.StatusBadRequest, Body: `{"errors":[{"message":"no"}]}`})
