@@ -194,7 +194,7 @@ func report(std stdio, err error) int {
 		fmt.Fprintf(std.err, "wandb-lua: %s\nRun 'wandb-lua --help' for usage.\n", ue.msg)
 		return exitUsage
 	case errors.As(err, &ie):
-		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", ie.summary)
+		reportInterrupted(std.err, ie.summary)
 		return exitCodeFor(ie.sig)
 	case errors.As(err, &te):
 		fmt.Fprintf(std.err, "wandb-lua: the run took longer than --timeout %v and was stopped\nwandb-lua: %s\n", te.timeout, te.summary)
@@ -205,6 +205,13 @@ func report(std stdio, err error) int {
 	}
 	fmt.Fprintf(std.err, "wandb-lua: %v\n", err)
 	return exitError
+}
+
+// reportInterrupted writes the last words of a run stopped by a signal,
+// summary its changes: the same whether the run stopped or a second
+// signal ended it at once.
+func reportInterrupted(w io.Writer, summary string) {
+	fmt.Fprintf(w, "wandb-lua: interrupted\nwandb-lua: %s\n", summary)
 }
 
 // scriptError is an error raised by the script (or a syntax error in it),
@@ -324,7 +331,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	// A second signal ends the process at once, after the summary.
 	sigs.lastWords(func() {
 		std.screen.close()
-		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", changeSummary(changes))
+		reportInterrupted(std.err, changeSummary(changes))
 	})
 	if o.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
