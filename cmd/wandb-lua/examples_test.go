@@ -166,7 +166,7 @@ func TestExampleOnboardFiles(t *testing.T) {
 	want := "+ create_user erin@example.com admin=false (no such user)\n+ create_user frank@example.com admin=true (no such user)\n" +
 		"+ create_user ivan@example.com admin=false (no such user)\n3 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
-		t.Errorf("excel.csv (-want +got):\n%s", diff)
+		t.Errorf("excel.csv (-want +got):\n%s", masked(diff))
 	}
 
 	// A repeat (in another case, with the same admin value) is one user;
@@ -178,7 +178,7 @@ func TestExampleOnboardFiles(t *testing.T) {
 		"+ create_user kim@example.com admin=false (no such user)\n~ set_role frank@example.com role=member (an instance admin now)\n" +
 		"4 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
-		t.Errorf("dup.csv (-want +got):\n%s", diff)
+		t.Errorf("dup.csv (-want +got):\n%s", masked(diff))
 	}
 	if n := srv.Requests("CreateUserFromAdmin") - before; n != 2 {
 		t.Errorf("sent %d creations, want 2", n)
@@ -281,7 +281,7 @@ func TestExampleKeyAudit(t *testing.T) {
 	}
 	// One user with one key: singular words.
 	if got, want := runOK(t, nil, "--local", "scripts/examples/key_audit.lua"), "1 user\n  admin@example.com             1 key  (admin)\n1 key in all\n"; got != want {
-		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", got, want)
+		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", masked(got), want)
 	}
 
 	// A server that lists nobody for an empty query (whether W&B lists
@@ -668,7 +668,7 @@ func TestDryRunIsExact(t *testing.T) {
 			runOK(t, serverEnv(srv), append([]string{"--audit", real}, run...)...)
 			made := changes(t, real, "ok")
 			if diff := cmp.Diff(planned, made); diff != "" || len(made) == 0 {
-				t.Errorf("the dry run's changes and the real run's (-dry +real):\n%s", diff)
+				t.Errorf("the dry run's changes and the real run's (-dry +real):\n%s", masked(diff))
 			}
 			if n := len(changes(t, real, "failed")) + len(changes(t, real, "unknown")); n != 0 {
 				t.Errorf("%d changes did not succeed", n)
@@ -678,7 +678,7 @@ func TestDryRunIsExact(t *testing.T) {
 			}
 			runOK(t, serverEnv(srv), append([]string{"--audit", again}, run...)...)
 			if second := changes(t, again, "ok"); len(second) != 0 {
-				t.Errorf("a second run made changes: %v", second)
+				t.Errorf("a second run made changes: %s", masked(fmt.Sprint(second)))
 			}
 		})
 	}
@@ -693,7 +693,7 @@ func TestExampleKeyReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.csv")
 	out := runOK(t, serverEnv(srv), "scripts/examples/key_report.lua", path, "example.com")
 	if out != "5 user(s), 5 key(s): "+path+"\n" {
-		t.Errorf("stdout %q", out)
+		t.Errorf("stdout %q", masked(out))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -751,7 +751,7 @@ func TestExampleReclaimSeats(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"admin@example.com": "you", "gone@example.com": "deactivated already",
 		"idle@example.com": "deactivate", "keep@example.com": "protected", "never@example.com": "deactivate"}, actions); diff != "" {
-		t.Errorf("the report's actions (-want +got):\n%s", diff)
+		t.Errorf("the report's actions (-want +got):\n%s", masked(diff))
 	}
 	for email, inactive := range map[string]bool{"idle@example.com": true, "never@example.com": true, "new@example.com": false,
 		"busy@example.com": false, "keep@example.com": false} {
@@ -787,11 +787,11 @@ func TestExampleFailuresNameTheLine(t *testing.T) {
 	out := runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", people)
 	if !strings.Contains(out, "+ create_user Nia@example.com admin=false (no such user)\n") ||
 		!strings.Contains(out, "+ invite Nia@example.com to team vision admin=true (not a member or invited)\n") {
-		t.Errorf("team_onboard.lua with an export's header:\n%s", out)
+		t.Errorf("team_onboard.lua with an export's header:\n%s", masked(out))
 	}
 	out = runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", write("users.csv", "Email,Admin\nomar@example.com,yes\n"))
 	if !strings.Contains(out, "+ create_user omar@example.com admin=true (no such user)\n") {
-		t.Errorf("onboard.lua with an export's header:\n%s", out)
+		t.Errorf("onboard.lua with an export's header:\n%s", masked(out))
 	}
 
 	// A malformed address stops each script before anything is sent.
