@@ -507,8 +507,9 @@ func TestExampleServerCheck(t *testing.T) {
 }
 
 // TestEveryExampleIsTestedAndListed checks that each script in
-// scripts/examples is run by a test in this file and listed in README.md,
-// so a new example cannot ship untested or undocumented.
+// scripts/examples is run by a test in this file and has a row in
+// README.md's table of examples, and that each row is a script there, so
+// a new example cannot ship untested or undocumented.
 func TestEveryExampleIsTestedAndListed(t *testing.T) {
 	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(repoRoot, "scripts", "examples", "*.lua"))
@@ -522,19 +523,51 @@ func TestEveryExampleIsTestedAndListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	listed := exampleTable(t)
 	for _, s := range scripts {
 		name := filepath.Base(s)
 		if !strings.Contains(string(tests), `"scripts/examples/`+name+`"`) {
 			t.Errorf("no test in examples_test.go runs scripts/examples/%s", name)
 		}
-		if !strings.Contains(string(readme), "`"+name) {
+		if !listed[name] {
 			t.Errorf("README.md's table of examples does not list %s", name)
 		}
+		delete(listed, name)
 	}
+	for name := range listed {
+		t.Errorf("README.md's table of examples lists %s, which is not in scripts/examples", name)
+	}
+}
+
+// exampleTable returns the scripts README.md's table of examples lists:
+// in the section "## The examples", the first word of each table row's
+// first cell, a code span ("| `onboard.lua FILE.csv` | ...").
+func exampleTable(t *testing.T) map[string]bool {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## The examples\n")
+	if !ok {
+		t.Fatal(`README.md has no section "## The examples"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	listed := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		cell, ok := strings.CutPrefix(line, "| `")
+		if !ok {
+			continue
+		}
+		code, _, _ := strings.Cut(cell, "`")
+		if f := strings.Fields(code); len(f) > 0 {
+			listed[f[0]] = true
+		}
+	}
+	if len(listed) == 0 {
+		t.Fatal("README.md's section \"The examples\" has no table of scripts")
+	}
+	return listed
 }
 
 // TestExampleOnboardLostAnswer: a creation whose answer is lost, and
