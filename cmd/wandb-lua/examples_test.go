@@ -800,6 +800,41 @@ func TestExampleReclaimSeats(t *testing.T) {
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/reclaim_seats.lua", "soon"), 1, ptr(""), "usage: reclaim_seats.lua DAYS")
 }
 
+// TestExampleReclaimSeatsActivityNotKnown: a user whose standing the
+// server shows (active) but neither when they were last active nor when
+// they were created cannot be assessed: reclaim_seats.lua reports them as
+// such and keeps them.
+func TestExampleReclaimSeatsActivityNotKnown(t *testing.T) {
+	t.Parallel()
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "quiet@example.com"}}}))
+	// The SCIM listing, as the server gives it, without the times of
+	// quiet@example.com.
+	scimUser := func(id, username, email, times string) string {
+		return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"` + id + `","userName":"` + username +
+			`","displayName":"` + username + `","active":true,"emails":{"Value":"` + email + `","Primary":true},` +
+			`"meta":{"resourceType":"User","location":"Users/` + id + `"` + times + `}}`
+	}
+	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"startIndex":1,"itemsPerPage":9999,"Resources":[` +
+		scimUser("scim-u1", "admin", wandbtest.AdminEmail, `,"created":"2020-01-02T03:04:05Z"`) + "," +
+		scimUser("scim-u2", "quiet", "quiet@example.com", "") + `]}`
+	srv.FailNext("SCIMListUsers", wandbtest.Fault{Body: body})
+	report := filepath.Join(t.TempDir(), "report.csv")
+	out := runOK(t, serverEnv(srv), "scripts/examples/reclaim_seats.lua", "365", "--report", report)
+	if want := "0 user(s) idle for 365 day(s) or more; report: " + report + "\nno changes\n0 change(s) made, 0 failed\n"; out != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", masked(out), want)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nquiet@example.com,,,,,activity not known\n") {
+		t.Errorf("the report does not list quiet@example.com as not known:\n%s", masked(string(b)))
+	}
+	if n := serverMutations(srv); n != 0 {
+		t.Errorf("%d changes were sent", n)
+	}
+}
+
 // TestExampleFailuresNameTheLine: the examples read a header named in any
 // case (an HR export's "Email"), refuse a malformed address before
 // anything is sent, naming its line, and name the CSV line of a change
