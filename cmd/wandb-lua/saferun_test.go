@@ -130,25 +130,13 @@ func TestDryRunPlanLines(t *testing.T) {
 	// The changes run concurrently: their plan lines come in the order sent.
 	got := strings.Split(r.stderr, "\n")
 	wantLines := strings.Split(want, "\n")
-	if diff := cmp.Diff(sorted(wantLines), sorted(got)); diff != "" {
+	if diff := cmp.Diff(slices.Sorted(slices.Values(wantLines)), slices.Sorted(slices.Values(got))); diff != "" {
 		t.Errorf("plan (-want +got):\n%s", masked(diff))
 	}
 	if !strings.Contains(r.stdout, "dry run: 4 change(s) planned for 6 user(s), nothing changed") {
 		t.Errorf("stdout:\n%s", masked(r.stdout))
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--dry-run", "--read-only", "-e", "return"), 2, ptr(""), "--dry-run and --read-only: choose one")
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func TestReadOnlyFlag(t *testing.T) {
@@ -208,7 +196,7 @@ func TestAuditFlag(t *testing.T) {
 	}
 	// The onboarding ran concurrently: compare its lines as a set. The key
 	// written to a file on this machine is no change to W&B: no line.
-	if diff := cmp.Diff(sorted(want[:7]), sorted(got[:7])); diff != "" || len(got) != 8 || got[7] != want[7] {
+	if diff := cmp.Diff(slices.Sorted(slices.Values(want[:7])), slices.Sorted(slices.Values(got[:7]))); diff != "" || len(got) != 8 || got[7] != want[7] {
 		t.Errorf("audit (-want +got):\n%s\ngot:\n%s", masked(diff), masked(strings.Join(got, "\n")))
 	}
 	if fi, err := os.Stat(audit); err != nil || fi.Mode().Perm() != 0o600 {
