@@ -27,7 +27,7 @@ func BenchmarkStartup(b *testing.B) {
 			cmd := exec.Command(bin, "-e", "return")
 			cmd.Env = env
 			if out, err := cmd.CombinedOutput(); err != nil {
-				b.Fatalf("%v: %s", err, out)
+				b.Fatalf("%v: %s", err, masked(string(out)))
 			}
 		}
 		b.ReportMetric(float64(fi.Size())/(1<<20), "binary-MiB")

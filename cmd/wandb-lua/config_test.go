@@ -135,6 +135,6 @@ func TestConfigIdentityToken(t *testing.T) {
 	}
 	check(t, runBinary(t, env, "", "--api-key-file", keyFile, "-e", who), 0, ptr(wandbtest.AdminEmail+"\n"))
 	if req, _ := srv.LastRequest("GetViewer"); req.Header.Get("Authorization") != "Basic [redacted]" {
-		t.Errorf("with --api-key-file the binary sent %q", req.Header.Get("Authorization"))
+		t.Errorf("with --api-key-file the binary sent %q", masked(req.Header.Get("Authorization")))
 	}
 }

@@ -166,7 +166,7 @@ func TestExampleOnboardFiles(t *testing.T) {
 	want := "+ create_user erin@example.com admin=false (no such user)\n+ create_user frank@example.com admin=true (no such user)\n" +
 		"+ create_user ivan@example.com admin=false (no such user)\n3 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
-		t.Errorf("excel.csv (-want +got):\n%s", diff)
+		t.Errorf("excel.csv (-want +got):\n%s", masked(diff))
 	}
 
 	// A repeat (in another case, with the same admin value) is one user;
@@ -178,7 +178,7 @@ func TestExampleOnboardFiles(t *testing.T) {
 		"+ create_user kim@example.com admin=false (no such user)\n~ set_role frank@example.com role=member (an instance admin now)\n" +
 		"4 user(s): 3 change(s) made, 0 failed\n"
 	if diff := cmp.Diff(want, out); diff != "" {
-		t.Errorf("dup.csv (-want +got):\n%s", diff)
+		t.Errorf("dup.csv (-want +got):\n%s", masked(diff))
 	}
 	if n := srv.Requests("CreateUserFromAdmin") - before; n != 2 {
 		t.Errorf("sent %d creations, want 2", n)
@@ -281,7 +281,7 @@ func TestExampleKeyAudit(t *testing.T) {
 	}
 	// One user with one key: singular words.
 	if got, want := runOK(t, nil, "--local", "scripts/examples/key_audit.lua"), "1 user\n  admin@example.com             1 key  (admin)\n1 key in all\n"; got != want {
-		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", got, want)
+		t.Errorf("key audit on a fresh --local server printed:\n%s\nwant:\n%s", masked(got), want)
 	}
 
 	// A server that lists nobody for an empty query (whether W&B lists
@@ -507,8 +507,9 @@ func TestExampleServerCheck(t *testing.T) {
 }
 
 // TestEveryExampleIsTestedAndListed checks that each script in
-// scripts/examples is run by a test in this file and listed in README.md,
-// so a new example cannot ship untested or undocumented.
+// scripts/examples is run by a test in this file and has a row in
+// README.md's table of examples, and that each row is a script there, so
+// a new example cannot ship untested or undocumented.
 func TestEveryExampleIsTestedAndListed(t *testing.T) {
 	t.Parallel()
 	scripts, err := filepath.Glob(filepath.Join(repoRoot, "scripts", "examples", "*.lua"))
@@ -522,19 +523,51 @@ func TestEveryExampleIsTestedAndListed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	listed := exampleTable(t)
 	for _, s := range scripts {
 		name := filepath.Base(s)
 		if !strings.Contains(string(tests), `"scripts/examples/`+name+`"`) {
 			t.Errorf("no test in examples_test.go runs scripts/examples/%s", name)
 		}
-		if !strings.Contains(string(readme), "`"+name) {
+		if !listed[name] {
 			t.Errorf("README.md's table of examples does not list %s", name)
 		}
+		delete(listed, name)
 	}
+	for name := range listed {
+		t.Errorf("README.md's table of examples lists %s, which is not in scripts/examples", name)
+	}
+}
+
+// exampleTable returns the scripts README.md's table of examples lists:
+// in the section "## The examples", the first word of each table row's
+// first cell, a code span ("| `onboard.lua FILE.csv` | ...").
+func exampleTable(t *testing.T) map[string]bool {
+	t.Helper()
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, section, ok := strings.Cut(string(readme), "\n## The examples\n")
+	if !ok {
+		t.Fatal(`README.md has no section "## The examples"`)
+	}
+	section, _, _ = strings.Cut(section, "\n## ")
+	listed := map[string]bool{}
+	for _, line := range strings.Split(section, "\n") {
+		cell, ok := strings.CutPrefix(line, "| `")
+		if !ok {
+			continue
+		}
+		code, _, _ := strings.Cut(cell, "`")
+		if f := strings.Fields(code); len(f) > 0 {
+			listed[f[0]] = true
+		}
+	}
+	if len(listed) == 0 {
+		t.Fatal("README.md's section \"The examples\" has no table of scripts")
+	}
+	return listed
 }
 
 // TestExampleOnboardLostAnswer: a creation whose answer is lost, and
@@ -668,7 +701,7 @@ func TestDryRunIsExact(t *testing.T) {
 			runOK(t, serverEnv(srv), append([]string{"--audit", real}, run...)...)
 			made := changes(t, real, "ok")
 			if diff := cmp.Diff(planned, made); diff != "" || len(made) == 0 {
-				t.Errorf("the dry run's changes and the real run's (-dry +real):\n%s", diff)
+				t.Errorf("the dry run's changes and the real run's (-dry +real):\n%s", masked(diff))
 			}
 			if n := len(changes(t, real, "failed")) + len(changes(t, real, "unknown")); n != 0 {
 				t.Errorf("%d changes did not succeed", n)
@@ -678,7 +711,7 @@ func TestDryRunIsExact(t *testing.T) {
 			}
 			runOK(t, serverEnv(srv), append([]string{"--audit", again}, run...)...)
 			if second := changes(t, again, "ok"); len(second) != 0 {
-				t.Errorf("a second run made changes: %v", second)
+				t.Errorf("a second run made changes: %s", masked(fmt.Sprint(second)))
 			}
 		})
 	}
@@ -693,7 +726,7 @@ func TestExampleKeyReport(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "keys.csv")
 	out := runOK(t, serverEnv(srv), "scripts/examples/key_report.lua", path, "example.com")
 	if out != "5 user(s), 5 key(s): "+path+"\n" {
-		t.Errorf("stdout %q", out)
+		t.Errorf("stdout %q", masked(out))
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -751,7 +784,7 @@ func TestExampleReclaimSeats(t *testing.T) {
 	}
 	if diff := cmp.Diff(map[string]string{"admin@example.com": "you", "gone@example.com": "deactivated already",
 		"idle@example.com": "deactivate", "keep@example.com": "protected", "never@example.com": "deactivate"}, actions); diff != "" {
-		t.Errorf("the report's actions (-want +got):\n%s", diff)
+		t.Errorf("the report's actions (-want +got):\n%s", masked(diff))
 	}
 	for email, inactive := range map[string]bool{"idle@example.com": true, "never@example.com": true, "new@example.com": false,
 		"busy@example.com": false, "keep@example.com": false} {
@@ -765,6 +798,41 @@ func TestExampleReclaimSeats(t *testing.T) {
 		t.Errorf("a second run sent %d changes", n)
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/reclaim_seats.lua", "soon"), 1, ptr(""), "usage: reclaim_seats.lua DAYS")
+}
+
+// TestExampleReclaimSeatsActivityNotKnown: a user whose standing the
+// server shows (active) but neither when they were last active nor when
+// they were created cannot be assessed: reclaim_seats.lua reports them as
+// such and keeps them.
+func TestExampleReclaimSeatsActivityNotKnown(t *testing.T) {
+	t.Parallel()
+	srv := wandbtest.Start(t, wandbtest.WithSeed(wandbtest.Seed{Users: []wandbtest.SeedUser{{Email: "quiet@example.com"}}}))
+	// The SCIM listing, as the server gives it, without the times of
+	// quiet@example.com.
+	scimUser := func(id, username, email, times string) string {
+		return `{"schemas":["urn:ietf:params:scim:schemas:core:2.0:User"],"id":"` + id + `","userName":"` + username +
+			`","displayName":"` + username + `","active":true,"emails":{"Value":"` + email + `","Primary":true},` +
+			`"meta":{"resourceType":"User","location":"Users/` + id + `"` + times + `}}`
+	}
+	body := `{"schemas":["urn:ietf:params:scim:api:messages:2.0:ListResponse"],"totalResults":2,"startIndex":1,"itemsPerPage":9999,"Resources":[` +
+		scimUser("scim-u1", "admin", wandbtest.AdminEmail, `,"created":"2020-01-02T03:04:05Z"`) + "," +
+		scimUser("scim-u2", "quiet", "quiet@example.com", "") + `]}`
+	srv.FailNext("SCIMListUsers", wandbtest.Fault{Body: body})
+	report := filepath.Join(t.TempDir(), "report.csv")
+	out := runOK(t, serverEnv(srv), "scripts/examples/reclaim_seats.lua", "365", "--report", report)
+	if want := "0 user(s) idle for 365 day(s) or more; report: " + report + "\nno changes\n0 change(s) made, 0 failed\n"; out != want {
+		t.Errorf("stdout:\n%s\nwant:\n%s", masked(out), want)
+	}
+	b, err := os.ReadFile(report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), "\nquiet@example.com,,,,,activity not known\n") {
+		t.Errorf("the report does not list quiet@example.com as not known:\n%s", masked(string(b)))
+	}
+	if n := serverMutations(srv); n != 0 {
+		t.Errorf("%d changes were sent", n)
+	}
 }
 
 // TestExampleFailuresNameTheLine: the examples read a header named in any
@@ -787,11 +855,11 @@ func TestExampleFailuresNameTheLine(t *testing.T) {
 	out := runOK(t, serverEnv(srv), "scripts/examples/team_onboard.lua", people)
 	if !strings.Contains(out, "+ create_user Nia@example.com admin=false (no such user)\n") ||
 		!strings.Contains(out, "+ invite Nia@example.com to team vision admin=true (not a member or invited)\n") {
-		t.Errorf("team_onboard.lua with an export's header:\n%s", out)
+		t.Errorf("team_onboard.lua with an export's header:\n%s", masked(out))
 	}
 	out = runOK(t, serverEnv(srv), "scripts/examples/onboard.lua", write("users.csv", "Email,Admin\nomar@example.com,yes\n"))
 	if !strings.Contains(out, "+ create_user omar@example.com admin=true (no such user)\n") {
-		t.Errorf("onboard.lua with an export's header:\n%s", out)
+		t.Errorf("onboard.lua with an export's header:\n%s", masked(out))
 	}
 
 	// A malformed address stops each script before anything is sent.

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -158,7 +159,7 @@ func field(L *lua.LState, v lua.LValue, name string) lua.LValue {
 		return x.RawGetString(name)
 	case *lua.LUserData:
 		fields, _, ok := luamod.Members(L, x)
-		if !ok || !contains(fields, name) {
+		if !ok || !slices.Contains(fields, name) {
 			return lua.LNil
 		}
 		var got lua.LValue = lua.LNil
@@ -213,12 +214,3 @@ var (
 	nameRE = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 	stepRE = regexp.MustCompile(`[A-Za-z_][A-Za-z0-9_]*|[.:]`)
 )
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}

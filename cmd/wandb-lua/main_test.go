@@ -284,7 +284,7 @@ func TestScriptErrorIsKeyFree(t *testing.T) {
 	// An operational failure: one line, no traceback.
 	check(t, r, 1, ptr(""))
 	if want := "wandb-lua: wandb: user: no user matches \"nobody@example.com\"\n"; r.stderr != want {
-		t.Errorf("stderr = %q, want %q", r.stderr, want)
+		t.Errorf("stderr = %q, want %q", masked(r.stderr), want)
 	}
 	// With -v, its traceback too.
 	r = runBinary(t, serverEnv(srv), "", "-v", p)
@@ -312,31 +312,31 @@ func TestScriptErrorOutput(t *testing.T) {
 	p := writeScript(t, "usage.lua", "if not arg[1] then\n  error('usage: usage.lua FILE', 0)\nend\n")
 	check(t, runBinary(t, serverEnv(srv), "", p), 1, ptr(""))
 	if r := runBinary(t, serverEnv(srv), "", p); r.stderr != "wandb-lua: usage: usage.lua FILE\n" {
-		t.Errorf("stderr = %q, want the message alone", r.stderr)
+		t.Errorf("stderr = %q, want the message alone", masked(r.stderr))
 	}
 	p = writeScript(t, "items.lua", "require('wandb').parallel({1, 2}, function(i)\n  if i == 2 then error('item two is bad', 0) end\nend)\n")
 	if r := runBinary(t, serverEnv(srv), "", p); r.stderr != "wandb-lua: wandb.parallel: item 2: item two is bad\n" {
-		t.Errorf("stderr = %q, want the message alone", r.stderr)
+		t.Errorf("stderr = %q, want the message alone", masked(r.stderr))
 	}
 	p = writeScript(t, "runtime.lua", "local t\nprint(t.x)\n")
 	r := runBinary(t, serverEnv(srv), "", p)
 	want := "wandb-lua: " + p + ":2: attempt to index a non-table object(nil) with key 'x'\nstack traceback:\n\t" + p + ":2: in main chunk\n"
 	if r.stderr != want {
-		t.Errorf("stderr = %q, want %q", r.stderr, want)
+		t.Errorf("stderr = %q, want %q", masked(r.stderr), want)
 	}
 	// A wandb error raised, directly or by an item: one line.
 	p = writeScript(t, "value.lua", "local wandb = require('wandb')\nlocal u, err = wandb.user('nobody@example.com')\nif not u then error(err, 0) end\n")
 	if r := runBinary(t, serverEnv(srv), "", p); r.stderr != "wandb-lua: wandb: user: no user matches \"nobody@example.com\"\n" {
-		t.Errorf("stderr = %q, want the message alone", r.stderr)
+		t.Errorf("stderr = %q, want the message alone", masked(r.stderr))
 	}
 	p = writeScript(t, "item.lua", "local wandb = require('wandb')\nwandb.parallel({'a@example.com', 'admin@example.com'}, function(e)\n  assert(wandb.create_user(e))\nend)\n")
 	if r := runBinary(t, serverEnv(srv), "", p); !strings.HasPrefix(r.stderr, "wandb-lua: wandb.parallel: item 2: wandb: create_user: ") || strings.Count(r.stderr, "\n") != 1 {
-		t.Errorf("stderr = %q, want the message alone", r.stderr)
+		t.Errorf("stderr = %q, want the message alone", masked(r.stderr))
 	}
 	// With -v, a message raised for the user has its traceback too.
 	r = runBinary(t, serverEnv(srv), "", "-v", writeScript(t, "usage2.lua", "if not arg[1] then\n  error('usage: usage.lua FILE', 0)\nend\n"))
 	if want := "wandb-lua: usage: usage.lua FILE\nstack traceback:\n"; !strings.HasPrefix(r.stderr, want) || strings.Contains(r.stderr, "[G]: ?") {
-		t.Errorf("with -v stderr = %q, want it to start with %q", r.stderr, want)
+		t.Errorf("with -v stderr = %q, want it to start with %q", masked(r.stderr), want)
 	}
 }
 

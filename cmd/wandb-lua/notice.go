@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"sync"
 	"time"
 
 	"github.com/wandb-lua/wandb-lua/wandb"
@@ -18,9 +17,10 @@ const noticeWait = 2 * time.Second
 // is a terminal: one line for each wait longer than noticeWait, saying
 // what failed, where, and when the next attempt comes. w is the run's
 // screen (screen.go), which clears wandb.parallel's progress line before
-// the notice and draws it again after.
+// the notice and draws it again after. Calls come from many goroutines:
+// each notice is one Write (fmt.Fprintf writes its line at once), and the
+// screen takes its lock for each, so lines do not mix.
 func retryNotice(w io.Writer) func(wandb.RetryEvent) {
-	var mu sync.Mutex // one line at a time: calls come from many goroutines
 	return func(e wandb.RetryEvent) {
 		if e.Wait <= noticeWait {
 			return
@@ -33,8 +33,6 @@ func retryNotice(w io.Writer) func(wandb.RetryEvent) {
 		if e.Wait < 10*time.Second {
 			wait = e.Wait.Round(100 * time.Millisecond)
 		}
-		mu.Lock()
-		defer mu.Unlock()
 		fmt.Fprintf(w, "wandb-lua: %s: %s (%s); trying again in %s%s (attempt %d of %d)\n",
 			e.Op, e.Reason, e.Server, wait, why, e.Attempt+1, e.MaxAttempts)
 	}

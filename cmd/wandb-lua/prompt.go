@@ -35,8 +35,9 @@ import (
 
 // prompt runs the prompt on st's Lua state until the end of input. Each
 // statement runs with a context of its own from ctx (and --timeout, if
-// given).
-func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signalWatch, c *wandb.Client) error {
+// given). SIGTERM ends the session, at the prompt or in a statement, with
+// the summary of changes, the changes of the whole run.
+func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signalWatch, c *wandb.Client, changes *wandb.AuditLog) error {
 	cfg := &readline.Config{
 		Prompt:          "> ",
 		HistoryLimit:    1000,
@@ -88,7 +89,7 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		std.screen.lineStart()
 		switch {
 		case terminated.Load():
-			return &interruptedError{summary: "the prompt was terminated"}
+			return promptTerminated(changes)
 		case errors.Is(err, readline.ErrInterrupt):
 			pending = nil
 			continue
@@ -100,13 +101,12 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		pending = append(pending, line)
 		st.mu.Lock()
 		fn, incomplete, msg := compileLine(st.L, strings.Join(pending, "\n"))
-		var stopped error
 		switch {
 		case incomplete:
 		case msg != "":
 			fmt.Fprintln(std.err, msg)
 		default:
-			stopped = runLine(ctx, st, fn, o, std, sigs)
+			runLine(ctx, st, fn, o, std, sigs, &terminated)
 		}
 		st.mu.Unlock()
 		if incomplete {
@@ -114,10 +114,17 @@ func prompt(ctx context.Context, st *session, o *options, std stdio, sigs *signa
 		}
 		pending = nil
 		sigs.handle(atPrompt)
-		if stopped != nil && terminated.Load() {
-			return stopped
+		if terminated.Load() {
+			return promptTerminated(changes)
 		}
 	}
+}
+
+// promptTerminated is the error of a session SIGTERM ended (Ctrl-C never
+// ends one): the exit code is SIGTERM's, and the summary the changes of
+// the run, as for a script.
+func promptTerminated(changes *wandb.AuditLog) error {
+	return &interruptedError{sig: syscall.SIGTERM, summary: changeSummary(changes)}
 }
 
 // compileLine compiles src as an expression whose values are printed, or
@@ -143,15 +150,16 @@ func compileLine(L *lua.LState, src string) (fn *lua.LFunction, incomplete bool,
 }
 
 // runLine runs fn, a compiled line of the prompt, and prints its values or
-// its error. Ctrl-C stops it; SIGTERM stops it and the session (the
-// error returned). A statement that does not stop is abandoned with its
-// state, and st gets a new one.
-func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, std stdio, sigs *signalWatch) error {
+// its error. Ctrl-C stops it; SIGTERM stops it and sets terminated, which
+// ends the session. A statement that does not stop is abandoned with its
+// state, and st gets a new one unless the session ends.
+func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, std stdio, sigs *signalWatch, terminated *atomic.Bool) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	var terminated atomic.Bool
 	sigs.handle(func(s os.Signal) {
-		terminated.Store(s == syscall.SIGTERM)
+		if s == syscall.SIGTERM {
+			terminated.Store(true)
+		}
 		cancel()
 	})
 	if o.timeout > 0 {
@@ -169,12 +177,12 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 	if errors.Is(err, errAbandoned) {
 		st.abandon()
 		if terminated.Load() {
-			return &interruptedError{summary: "the prompt was terminated"}
+			return
 		}
 		st.restart()
 		fmt.Fprintf(std.err, "the statement did not stop within %v of being told to (it runs Go code that cannot be interrupted, and may run on in the background): "+
 			"it was abandoned with its Lua state, and the prompt goes on with a new one, without the globals defined so far\n", stopGrace)
-		return nil
+		return
 	}
 	defer L.RemoveContext()
 	if err == nil && ctx.Err() != nil {
@@ -189,14 +197,11 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 			fmt.Fprintln(std.out, text)
 		}
 	}
-	if err == nil {
-		L.SetTop(top)
-		return nil
-	}
 	L.SetTop(top)
 	switch {
+	case err == nil:
 	case terminated.Load():
-		return &interruptedError{summary: "the prompt was terminated"}
+		// The session ends: its summary follows.
 	case errors.Is(ctx.Err(), context.Canceled):
 		fmt.Fprintln(std.err, "interrupted")
 	case errors.Is(ctx.Err(), context.DeadlineExceeded):
@@ -208,7 +213,6 @@ func runLine(ctx context.Context, st *session, fn *lua.LFunction, o *options, st
 		// chunk" and the module's Go functions: the message says it all.
 		fmt.Fprintln(std.err, promptMessage(L, err))
 	}
-	return nil
 }
 
 // promptMessage is the message of a statement's failure at the prompt:

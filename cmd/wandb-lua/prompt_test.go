@@ -266,6 +266,40 @@ func TestPromptCtrlCStopsTheStatement(t *testing.T) {
 	}
 }
 
+// TestPromptSIGTERM: SIGTERM ends the session, at the prompt or in a
+// statement, with 143 and the summary of the changes made, as it ends a
+// script, even after a Ctrl-C stopped an earlier statement.
+func TestPromptSIGTERM(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name    string
+		running bool
+	}{{"at the prompt", false}, {"in a statement", true}} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			term := startTerminal(t, nil, "--local")
+			term.expect("> ")
+			term.send("print('looping') while true do end\r")
+			term.expect("looping\n")
+			term.send("\x03")
+			term.expect("interrupted\n> ")
+			term.send("wandb.create_user('new@example.com') ~= nil\r")
+			term.expect("true\n> ")
+			if tc.running {
+				term.send("print('looping') while true do end\r")
+				term.expect("looping\n")
+			}
+			if err := term.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			term.expect("wandb-lua: interrupted\nwandb-lua: changes so far: 1 ok\n")
+			if code := term.wait(); code != 143 {
+				t.Errorf("exit code %d, want 143", code)
+			}
+		})
+	}
+}
+
 func TestPromptAfterScript(t *testing.T) {
 	t.Parallel()
 	p := writeScript(t, "setup.lua", "greeting = 'hello from the script'\n")

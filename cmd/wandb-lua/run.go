@@ -141,11 +141,7 @@ func run(ctx context.Context, args []string, std stdio) int {
 	defer std.screen.close()
 	sigs := watchSignals(std.signals)
 	defer sigs.close()
-	code := runWith(ctx, args, std, sigs)
-	if s := sigs.received(); s != nil && code != exitOK {
-		code = exitCodeFor(s)
-	}
-	return code
+	return runWith(ctx, args, std, sigs)
 }
 
 // runWith is run with the signals watched by sigs.
@@ -198,8 +194,8 @@ func report(std stdio, err error) int {
 		fmt.Fprintf(std.err, "wandb-lua: %s\nRun 'wandb-lua --help' for usage.\n", ue.msg)
 		return exitUsage
 	case errors.As(err, &ie):
-		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", ie.summary)
-		return exitInterrupted
+		reportInterrupted(std.err, ie.summary)
+		return exitCodeFor(ie.sig)
 	case errors.As(err, &te):
 		fmt.Fprintf(std.err, "wandb-lua: the run took longer than --timeout %v and was stopped\nwandb-lua: %s\n", te.timeout, te.summary)
 		return exitTimeout
@@ -211,15 +207,26 @@ func report(std stdio, err error) int {
 	return exitError
 }
 
+// reportInterrupted writes the last words of a run stopped by a signal,
+// summary its changes: the same whether the run stopped or a second
+// signal ended it at once.
+func reportInterrupted(w io.Writer, summary string) {
+	fmt.Fprintf(w, "wandb-lua: interrupted\nwandb-lua: %s\n", summary)
+}
+
 // scriptError is an error raised by the script (or a syntax error in it),
 // formatted for the terminal; the exit code is 1.
 type scriptError struct{ msg string }
 
 func (e *scriptError) Error() string { return e.msg }
 
-// interruptedError is a run stopped by Ctrl-C or SIGTERM; summary says
-// what it changed.
-type interruptedError struct{ summary string }
+// interruptedError is a run or a prompt session stopped by a signal, sig
+// (Ctrl-C or SIGTERM), which gives the exit code; summary says what it
+// changed.
+type interruptedError struct {
+	sig     os.Signal
+	summary string
+}
 
 func (e *interruptedError) Error() string { return "interrupted" }
 
@@ -324,7 +331,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	// A second signal ends the process at once, after the summary.
 	sigs.lastWords(func() {
 		std.screen.close()
-		fmt.Fprintf(std.err, "wandb-lua: interrupted\nwandb-lua: %s\n", changeSummary(changes))
+		reportInterrupted(std.err, changeSummary(changes))
 	})
 	if o.timeout > 0 {
 		ctx, cancel = context.WithTimeout(ctx, o.timeout)
@@ -368,7 +375,7 @@ func runScript(ctx context.Context, o *options, std stdio, sigs *signalWatch) er
 	}
 	if o.interactive {
 		L.RemoveContext()
-		if err := prompt(base, st, o, std, sigs, client); err != nil {
+		if err := prompt(base, st, o, std, sigs, client, changes); err != nil {
 			return err
 		}
 	}
@@ -451,7 +458,7 @@ func stopped(ctx context.Context, o *options, changes *wandb.AuditLog) error {
 	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return &timeoutError{timeout: o.timeout, summary: changeSummary(changes)}
 	}
-	return &interruptedError{summary: changeSummary(changes)}
+	return &interruptedError{sig: signalOf(ctx), summary: changeSummary(changes)}
 }
 
 // scriptMessage is the message of a script's failure, err from L.PCall:

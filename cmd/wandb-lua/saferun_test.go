@@ -90,8 +90,15 @@ func TestEveryExampleUnderDryRun(t *testing.T) {
 			if entries, _ := os.ReadDir(dir); len(entries) != 0 {
 				t.Error("a file was written")
 			}
-			if name == "rotate_keys.lua" && !strings.Contains(r.stdout, "dry run: "+args[len(args)-1]+" not written (no key was generated)\n") {
-				t.Errorf("rotate_keys.lua did not say the key file was not written:\n%s", r.stdout)
+			if name == "rotate_keys.lua" {
+				// It says what it would do, not what it did.
+				want := "rotating the keys of <User admin@example.com>: 1 old key\n" +
+					"dry run: " + args[len(args)-1] + " not written (no key was generated)\n" +
+					"  would delete old key <key name>\n" +
+					"dry run: 1 old key would be deleted, nothing changed\n"
+				if got := keyNameRE.ReplaceAllString(r.stdout, "<key name>"); got != want {
+					t.Errorf("rotate_keys.lua printed:\n%s\nwant:\n%s", masked(got), want)
+				}
 			}
 			for _, line := range strings.Split(strings.TrimSpace(r.stderr), "\n") {
 				if line != "" && !strings.HasPrefix(line, "dry-run: ") {
@@ -123,25 +130,13 @@ func TestDryRunPlanLines(t *testing.T) {
 	// The changes run concurrently: their plan lines come in the order sent.
 	got := strings.Split(r.stderr, "\n")
 	wantLines := strings.Split(want, "\n")
-	if diff := cmp.Diff(sorted(wantLines), sorted(got)); diff != "" {
-		t.Errorf("plan (-want +got):\n%s", diff)
+	if diff := cmp.Diff(slices.Sorted(slices.Values(wantLines)), slices.Sorted(slices.Values(got))); diff != "" {
+		t.Errorf("plan (-want +got):\n%s", masked(diff))
 	}
 	if !strings.Contains(r.stdout, "dry run: 4 change(s) planned for 6 user(s), nothing changed") {
-		t.Errorf("stdout:\n%s", r.stdout)
+		t.Errorf("stdout:\n%s", masked(r.stdout))
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "--dry-run", "--read-only", "-e", "return"), 2, ptr(""), "--dry-run and --read-only: choose one")
-}
-
-func sorted(s []string) []string {
-	out := append([]string(nil), s...)
-	for i := range out {
-		for j := i + 1; j < len(out); j++ {
-			if out[j] < out[i] {
-				out[i], out[j] = out[j], out[i]
-			}
-		}
-	}
-	return out
 }
 
 func TestReadOnlyFlag(t *testing.T) {
@@ -150,7 +145,7 @@ func TestReadOnlyFlag(t *testing.T) {
 	r := runBinary(t, serverEnv(srv), "", "--read-only", "scripts/examples/onboard.lua", "testdata/users.csv")
 	check(t, r, 1, nil, "4 change(s) failed: run the script again to finish")
 	if !strings.Contains(r.stdout, "read-only mode: create_user of erin@example.com was not sent") {
-		t.Errorf("stdout:\n%s", r.stdout)
+		t.Errorf("stdout:\n%s", masked(r.stdout))
 	}
 	if n := serverMutations(srv); n != 0 {
 		t.Errorf("%d changes were sent", n)
@@ -201,8 +196,8 @@ func TestAuditFlag(t *testing.T) {
 	}
 	// The onboarding ran concurrently: compare its lines as a set. The key
 	// written to a file on this machine is no change to W&B: no line.
-	if diff := cmp.Diff(sorted(want[:7]), sorted(got[:7])); diff != "" || len(got) != 8 || got[7] != want[7] {
-		t.Errorf("audit (-want +got):\n%s\ngot %q", diff, got)
+	if diff := cmp.Diff(slices.Sorted(slices.Values(want[:7])), slices.Sorted(slices.Values(got[:7]))); diff != "" || len(got) != 8 || got[7] != want[7] {
+		t.Errorf("audit (-want +got):\n%s\ngot:\n%s", masked(diff), masked(strings.Join(got, "\n")))
 	}
 	if fi, err := os.Stat(audit); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("audit file mode %v, %v", fi.Mode(), err)
@@ -241,7 +236,7 @@ func auditLines(t *testing.T, b []byte) []auditRecord {
 	for _, line := range strings.Split(strings.TrimSuffix(string(b), "\n"), "\n") {
 		var r auditRecord
 		if err := json.Unmarshal([]byte(line), &r); err != nil {
-			t.Fatalf("audit line %q: %v", line, err)
+			t.Fatalf("audit line %q: %v", masked(line), err)
 		}
 		recs = append(recs, r)
 	}
@@ -427,20 +422,20 @@ func TestProgressOnATerminal(t *testing.T) {
 	script := `local w = require("wandb") w.parallel({1, 2, 3, 4}, function(x) assert(w.users("x")) end, { concurrency = 2 })`
 	got, err := runOnTerminal(t, nil, "--local", "--latency", "400ms", "-e", script)
 	if err != nil {
-		t.Fatalf("%v\n%s", err, got)
+		t.Fatalf("%v\n%s", err, masked(got))
 	}
 	if !strings.Contains(got, "\r\x1b[Kwandb.parallel: ") || !strings.Contains(got, "4/4 done") || !strings.HasSuffix(got, "\r\n") {
-		t.Errorf("the terminal showed %q", got)
+		t.Errorf("the terminal showed %q", masked(got))
 	}
 	got, err = runOnTerminal(t, nil, "--quiet", "--local", "--latency", "400ms", "-e", script)
 	if err != nil || got != "" {
-		t.Errorf("with --quiet the terminal showed %q (%v)", got, err)
+		t.Errorf("with --quiet the terminal showed %q (%v)", masked(got), err)
 	}
 	// Not a terminal: nothing.
 	r := runBinary(t, nil, "", "--local", "--latency", "400ms", "-e", script)
 	check(t, r, 0, ptr(""))
 	if r.stderr != "" {
-		t.Errorf("stderr %q", r.stderr)
+		t.Errorf("stderr %q", masked(r.stderr))
 	}
 }
 
@@ -463,14 +458,14 @@ func TestRetryNoticeOnATerminal(t *testing.T) {
 	wg.Wait()
 	want := "wandb-lua: viewer: HTTP 503 with Retry-After (" + srv.URL + "); trying again in 2.5s, as the server's Retry-After asks (attempt 2 of 6)\r\n"
 	if terminal != want {
-		t.Errorf("the terminal showed %q\nwant %q", terminal, want)
+		t.Errorf("the terminal showed %q\nwant %q", masked(terminal), want)
 	}
 	if quiet != "" {
-		t.Errorf("with --quiet the terminal showed %q", quiet)
+		t.Errorf("with --quiet the terminal showed %q", masked(quiet))
 	}
 	check(t, plain, 0, ptr(wandbtest.AdminEmail+"\n"))
 	if plain.stderr != "" {
-		t.Errorf("not a terminal, stderr %q", plain.stderr)
+		t.Errorf("not a terminal, stderr %q", masked(plain.stderr))
 	}
 }
 

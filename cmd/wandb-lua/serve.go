@@ -89,7 +89,6 @@ func serve(ctx context.Context, args []string, std stdio) error {
 	if err != nil {
 		return usagef("serve: %v", err)
 	}
-	defer srv.close()
 	if !isLoopback(srv.ln.Addr()) {
 		fmt.Fprintf(std.err, "wandb-lua serve: warning: listening on %s, reachable from other machines, without TLS\n", srv.ln.Addr())
 	}
@@ -109,8 +108,10 @@ func serve(ctx context.Context, args []string, std stdio) error {
 		stopped = fmt.Errorf("serve: %w", err)
 	}
 	// Save the last activity (who was active when) the state file does
-	// not hold yet, once no request is running.
-	srv.close()
+	// not hold yet, once the requests in flight have finished. One still
+	// running after shutdownGrace is cut off and may still be ending: its
+	// activity may miss the file.
+	srv.shutdown()
 	if err := h.Flush(); err != nil && stopped == nil {
 		stopped = fmt.Errorf("serve: %w", err)
 	}
@@ -145,8 +146,28 @@ func listen(addr string, h http.Handler) (*server, error) {
 	return s, nil
 }
 
-// close stops the server, ending requests in flight (their contexts end,
-// so waits such as --latency stop at once).
+// shutdownGrace is how long a stopped serve lets the requests in flight
+// finish, so that their answers and the activity they record are not
+// lost; a request that waits longer (--latency) is cut off.
+const shutdownGrace = time.Second
+
+// shutdown stops the server: it takes no new connection, and waits up to
+// shutdownGrace for the requests in flight to finish. Those still running
+// then are cut off, as close does, without waiting for them. It reports
+// whether every request had finished.
+func (s *server) shutdown() bool {
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if s.srv.Shutdown(ctx) == nil {
+		return true
+	}
+	s.close()
+	return false
+}
+
+// close stops the server at once, ending requests in flight (their
+// contexts end, so waits such as --latency stop at once): --local's
+// server, whose run is over, has nothing to save.
 func (s *server) close() {
 	_ = s.srv.Close()
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"os"
 	"sync"
 	"syscall"
@@ -12,13 +13,14 @@ import (
 // in flight stops, the script ends, the changes so far are summed up; a
 // script that does not stop is abandoned after stopGrace, see stop.go) and
 // a second one exits at once, after the summary. At the interactive prompt
-// it is the statement running: the prompt comes back.
+// Ctrl-C stops the statement running and the prompt comes back; SIGTERM
+// ends the session, with the summary. The exit code is that of the signal
+// that ended the run or the session.
 
 // signalWatch delivers the signals of a run to its current handler.
 type signalWatch struct {
 	mu      sync.Mutex
 	handler func(os.Signal)
-	first   os.Signal // the first signal received, if any
 	stop    chan struct{}
 	last    func() // run before a second signal exits; nil for nothing
 }
@@ -32,9 +34,6 @@ func watchSignals(ch <-chan os.Signal) *signalWatch {
 			select {
 			case s := <-ch:
 				w.mu.Lock()
-				if w.first == nil {
-					w.first = s
-				}
 				h := w.handler
 				w.mu.Unlock()
 				if h != nil {
@@ -55,25 +54,41 @@ func (w *signalWatch) handle(h func(os.Signal)) {
 	w.handler = h
 }
 
-// cancelRun returns a context that the first signal cancels; a second
-// signal exits the process at once. It becomes the handler.
+// cancelRun returns a context that the first signal cancels, with that
+// signal as its cause (signalOf); a second signal exits the process at
+// once. It becomes the handler.
 func (w *signalWatch) cancelRun(ctx context.Context) (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(ctx)
-	count := 0
-	w.handle(func(os.Signal) {
-		count++ // only the watch goroutine calls handlers
-		if count > 1 {
+	ctx, cancel := context.WithCancelCause(ctx)
+	var first os.Signal // only the watch goroutine calls handlers
+	w.handle(func(s os.Signal) {
+		if first != nil {
 			w.mu.Lock()
 			last := w.last
 			w.mu.Unlock()
 			if last != nil {
 				last()
 			}
-			os.Exit(exitCodeFor(w.received()))
+			os.Exit(exitCodeFor(first))
 		}
-		cancel()
+		first = s
+		cancel(&signalCause{sig: s})
 	})
-	return ctx, cancel
+	return ctx, func() { cancel(nil) }
+}
+
+// signalCause is the cause of a context canceled by a signal.
+type signalCause struct{ sig os.Signal }
+
+func (c *signalCause) Error() string { return "stopped by " + c.sig.String() }
+
+// signalOf returns the signal that canceled ctx (or a context it derives
+// from) through cancelRun, or nil.
+func signalOf(ctx context.Context) os.Signal {
+	var c *signalCause
+	if errors.As(context.Cause(ctx), &c) {
+		return c.sig
+	}
+	return nil
 }
 
 // lastWords makes f what a second signal runs before it exits the
@@ -84,17 +99,11 @@ func (w *signalWatch) lastWords(f func()) {
 	w.last = f
 }
 
-// received returns the first signal received, or nil.
-func (w *signalWatch) received() os.Signal {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return w.first
-}
-
 // close stops the delivery.
 func (w *signalWatch) close() { close(w.stop) }
 
-// exitCodeFor returns the shell's exit status for a process ended by s.
+// exitCodeFor returns the shell's exit status for a process ended by s
+// (nil: by Ctrl-C).
 func exitCodeFor(s os.Signal) int {
 	if s == syscall.SIGTERM {
 		return 128 + int(syscall.SIGTERM)

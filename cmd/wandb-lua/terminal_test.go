@@ -65,7 +65,7 @@ func noRawControls(t *testing.T, what, out string) {
 			bad = true
 		}
 		if bad {
-			t.Errorf("%s: a raw %U at byte %d reached the terminal:\n%q", what, r, i, out)
+			t.Errorf("%s: a raw %U at byte %d reached the terminal:\n%q", what, r, i, masked(out))
 			return
 		}
 	}
@@ -106,7 +106,7 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 		`wandb-lua: stopped at \x1b]0;PWNED\a`,
 	} {
 		if !strings.Contains(raw, want) {
-			t.Errorf("the terminal does not show %q:\n%s", want, raw)
+			t.Errorf("the terminal does not show %q:\n%s", want, masked(raw))
 		}
 	}
 
@@ -126,11 +126,11 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 	} {
 		term := startTerminal(t, run.env, run.args...)
 		if code := term.wait(); code != 0 {
-			t.Errorf("%v: exit code %d\n%s", run.args, code, term.raw())
+			t.Errorf("%v: exit code %d\n%s", run.args, code, masked(term.raw()))
 		}
 		noRawControls(t, strings.Join(run.args, " "), term.raw())
 		if !strings.Contains(term.raw(), run.want) {
-			t.Errorf("%v: the terminal does not show %q:\n%s", run.args, run.want, term.raw())
+			t.Errorf("%v: the terminal does not show %q:\n%s", run.args, run.want, masked(term.raw()))
 		}
 	}
 
@@ -142,7 +142,7 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 	}
 	term = startTerminal(t, nil, "--local", "--seed", seed, "--dry-run", "scripts/examples/team_onboard.lua", csv)
 	if code := term.wait(); code != 0 {
-		t.Errorf("team_onboard.lua: exit code %d\n%s", code, term.raw())
+		t.Errorf("team_onboard.lua: exit code %d\n%s", code, masked(term.raw()))
 	}
 	raw = term.raw()
 	noRawControls(t, "team_onboard.lua", raw)
@@ -150,11 +150,11 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 	shown := render(raw)
 	for _, want := range []string{"dry-run: create_team " + q + " admin=you\n", "dry-run: invite alice@example.com to team " + q + " admin=false\n"} {
 		if !strings.Contains(shown, want) {
-			t.Errorf("the terminal does not show %q:\n%s", want, shown)
+			t.Errorf("the terminal does not show %q:\n%s", want, masked(shown))
 		}
 	}
 	if n := len(regexp.MustCompile(`(?m)^dry-run: `).FindAllString(shown, -1)); n != 2 {
-		t.Errorf("%d plan lines on the screen, want 2:\n%s", n, shown)
+		t.Errorf("%d plan lines on the screen, want 2:\n%s", n, masked(shown))
 	}
 
 	// Not a terminal: the bytes as the script wrote them; the audit log
@@ -163,7 +163,7 @@ func TestNothingFromDataMovesTheCursor(t *testing.T) {
 	r := runBinary(t, nil, "", "--local", "--seed", seed, "--audit", audit, "-e", `print(require("wandb").user("eve@example.com").name) require("wandb").create_team("x y")`)
 	check(t, r, 0, ptr(hostileName+"\n"))
 	if b, err := os.ReadFile(audit); err != nil || !strings.Contains(string(b), `"target":"x y"`) {
-		t.Errorf("audit log: %s, %v", b, err)
+		t.Errorf("audit log: %s, %v", masked(string(b)), err)
 	}
 }
 
@@ -183,11 +183,11 @@ func TestOneWriterWithProgress(t *testing.T) {
 		print("all done")`
 	term := startTerminal(t, nil, "--local", "--latency", "200ms", "--dry-run", "-e", script)
 	if code := term.wait(); code != 0 {
-		t.Fatalf("exit code %d\n%s", code, term.raw())
+		t.Fatalf("exit code %d\n%s", code, masked(term.raw()))
 	}
 	raw := term.raw()
 	if !strings.Contains(raw, "\x1b[Kwandb.parallel: ") {
-		t.Fatalf("no progress line was drawn:\n%q", raw)
+		t.Fatalf("no progress line was drawn:\n%q", masked(raw))
 	}
 	plans, items, warnings := 0, 0, 0
 	lines := strings.Split(strings.TrimSuffix(render(raw), "\n"), "\n")
@@ -201,14 +201,14 @@ func TestOneWriterWithProgress(t *testing.T) {
 			warnings++
 		case regexp.MustCompile(`^wandb\.parallel: 16/16 done, [\d.]+/s$`).MatchString(line), line == "all done":
 		default:
-			t.Errorf("the line %q mixes outputs", line)
+			t.Errorf("the line %q mixes outputs", masked(line))
 		}
 	}
 	if plans != 16 || items != 16 || warnings != 16 {
-		t.Errorf("%d plan lines, %d printed, %d warnings, want 16 each:\n%s", plans, items, warnings, render(raw))
+		t.Errorf("%d plan lines, %d printed, %d warnings, want 16 each:\n%s", plans, items, warnings, masked(render(raw)))
 	}
 	if lines[len(lines)-1] != "all done" || !strings.HasPrefix(lines[len(lines)-2], "wandb.parallel: 16/16 done") {
-		t.Errorf("the last lines:\n%s", strings.Join(lines[max(len(lines)-3, 0):], "\n"))
+		t.Errorf("the last lines:\n%s", masked(strings.Join(lines[max(len(lines)-3, 0):], "\n")))
 	}
 
 	// -v logs too: each retry's line, with the progress line.
@@ -220,7 +220,7 @@ func TestOneWriterWithProgress(t *testing.T) {
 	term = startTerminal(t, env, "-v", "-e", `local w = require("wandb")
 		w.parallel({1, 2, 3, 4, 5, 6, 7, 8}, function(i) assert(w.users("x")) end, { concurrency = 2 })`)
 	if code := term.wait(); code != 0 {
-		t.Fatalf("-v: exit code %d\n%s", code, term.raw())
+		t.Fatalf("-v: exit code %d\n%s", code, masked(term.raw()))
 	}
 	retries := 0
 	for _, line := range strings.Split(render(term.raw()), "\n") {
@@ -228,13 +228,13 @@ func TestOneWriterWithProgress(t *testing.T) {
 		case strings.HasPrefix(line, "level=INFO ") && strings.Contains(line, "retry"):
 			retries++
 		case strings.Contains(line, "wandb.parallel: ") && !strings.HasPrefix(line, "wandb.parallel: "):
-			t.Errorf("the line %q mixes outputs", line)
+			t.Errorf("the line %q mixes outputs", masked(line))
 		}
 	}
 	if !strings.Contains(term.raw(), "\r\x1b[Klevel=INFO ") {
-		t.Errorf("no log line cleared the progress line:\n%q", term.raw())
+		t.Errorf("no log line cleared the progress line:\n%q", masked(term.raw()))
 	}
 	if retries != 3 {
-		t.Errorf("%d retry lines, want 3:\n%s", retries, render(term.raw()))
+		t.Errorf("%d retry lines, want 3:\n%s", retries, masked(render(term.raw())))
 	}
 }

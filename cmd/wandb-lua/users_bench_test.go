@@ -232,11 +232,11 @@ func benchPythonFloor(b *testing.B, url, key string, n int) {
 		fields[k] = v
 	}
 	if fields["users"] != strconv.Itoa(n+1) {
-		b.Fatalf("users_floor.py listed %s users, want %d: %s", fields["users"], n+1, out)
+		b.Fatalf("users_floor.py listed %s users, want %d: %s", fields["users"], n+1, masked(string(out)))
 	}
 	total, err := strconv.ParseFloat(fields["total"], 64)
 	if err != nil {
-		b.Fatalf("users_floor.py: %s", out)
+		b.Fatalf("users_floor.py: %s", masked(string(out)))
 	}
 	rss, _ := strconv.ParseFloat(fields["maxrss"], 64)
 	b.ReportMetric(total*1e9/float64(b.N), "ns/op")

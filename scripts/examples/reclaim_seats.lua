@@ -5,7 +5,9 @@
 -- plan shows exactly what a real run would do. People listed in the
 -- protect file (a CSV file with an "email" column, named in any case)
 -- are kept, and so are you and the users whose standing the server does
--- not show. Needs an admin key.
+-- not show, or whose activity it does not show (neither when they were
+-- last active nor when they were created): the report lists them. Needs an
+-- admin key.
 --
 --   wandb-lua [--dry-run] scripts/examples/reclaim_seats.lua DAYS [--protect FILE] [--report FILE]
 local wandb = require("wandb")
@@ -75,7 +77,10 @@ for _, u in ipairs(users) do
     action = "deactivated already"
   elseif u == me then
     action = "you"
-  elseif not idle or idle < days then
+  elseif not idle then
+    -- Active, but for how long idle is not known: kept, and reported.
+    action = "activity not known"
+  elseif idle < days then
     action = "active"
   elseif u.email and protected[u.email:lower()] then
     action = "protected"

@@ -2,7 +2,8 @@
 -- Key rotation for the identity running the script: generate a new API
 -- key, write its secret to FILE (created with mode 0600; nothing else ever
 -- shows the secret), check that it works, then delete every older key.
--- Under --dry-run nothing is generated and FILE is not written.
+-- Under --dry-run nothing is generated, FILE is not written, and the old
+-- keys that would be deleted are listed.
 -- Afterwards, use the key in FILE: the one this run started with is gone.
 --
 --   wandb-lua scripts/examples/rotate_keys.lua FILE
@@ -37,17 +38,24 @@ if me_again ~= me then
   error("the new key belongs to " .. tostring(me_again) .. ", not " .. tostring(me) .. ": nothing was deleted", 0)
 end
 
+local function keys(n) return n .. " old key" .. (n == 1 and "" or "s") end
 local failed = 0
 for _, name in ipairs(old) do
+  -- In a dry run the deletion is planned, not sent: say what it would do.
   local ok, err = me_again:delete_api_key(name)
   if ok then
-    print("  deleted old key " .. name)
+    print((wandb.dry_run and "  would delete old key " or "  deleted old key ") .. name)
   else
     failed = failed + 1
     print("  FAILED to delete " .. name .. ": " .. tostring(err))
   end
 end
-print(string.format("%d old key%s deleted, %d failed", #old - failed, #old - failed == 1 and "" or "s", failed))
+if wandb.dry_run then
+  print(string.format("dry run: %s would be deleted%s, nothing changed", keys(#old - failed),
+    failed > 0 and (", " .. failed .. " would fail") or ""))
+else
+  print(string.format("%s deleted, %d failed", keys(#old - failed), failed))
+end
 if failed > 0 then
   error(string.format("%d old key(s) could not be deleted", failed), 0)
 end
