@@ -636,6 +636,13 @@ func TestExampleSync(t *testing.T) {
 	}
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", bad), 1, ptr(""), bad+`:2: role must be admin, member or empty, not "owner"`)
 	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", csv, "extra"), 1, ptr(""), "usage: sync.lua")
+	// Rows that contradict each other are refused, not settled by the first.
+	both := filepath.Join(dir, "both.csv")
+	if err := os.WriteFile(both, []byte("email,team,role,admin\nbob@example.com,vision,member,\nbob@example.com,platform,member,true\nbob@example.com,,,no\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	check(t, runBinary(t, serverEnv(srv), "", "scripts/examples/sync.lua", both), 1, ptr(""),
+		"wandb: plan: bob@example.com is listed twice with different wishes (admin true and false")
 }
 
 // exactRuns are the example runs whose dry run must predict the real run

@@ -72,10 +72,10 @@ else
     if admin ~= "" and admin_words[admin] == nil then
       error(where .. string.format("admin must be true or false (yes/no, 1/0 or empty), not %q", row.admin), 0)
     end
-    if not line_of["user " .. email:lower()] then
-      line_of["user " .. email:lower()] = lines[n]
-      desired.users[#desired.users + 1] = { email = email, admin = admin_words[admin] }
-    end
+    -- Every row's wish goes to the plan, which refuses a user listed as
+    -- an admin and as not.
+    line_of["user " .. email:lower()] = line_of["user " .. email:lower()] or lines[n]
+    desired.users[#desired.users + 1] = { email = email, admin = admin_words[admin] }
     if team ~= "" then
       if not line_of["team " .. team] then
         line_of["team " .. team] = lines[n]
