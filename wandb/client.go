@@ -15,12 +15,12 @@ import (
 // Version is this project's version. It is part of the User-Agent.
 const Version = "0.1.0"
 
-// The backend gates admin-capable access and first-party fields such as
-// User.apiKeys on a public-client User-Agent with a version it recognises.
-
 // SDKVersion is the W&B SDK release whose behaviour this package follows;
 // the User-Agent carries it as the SDK's does ("W&B Public Client
 // <version>").
+//
+// The backend gates admin-capable access and first-party fields such as
+// User.apiKeys on a public-client User-Agent with a version it recognises.
 const SDKVersion = "0.28.2"
 
 // defaultBaseURL is the W&B multi-tenant cloud API, used when Config.BaseURL is empty.
